@@ -1,0 +1,122 @@
+/**
+ * The one interface every backend implements: the classic CPU planner and the official PaintsUndo
+ * models alike. Requests arrive already validated (see job.ts); every call takes a seed, reports
+ * progress and honours its AbortSignal (throwing PaintsUndoError CANCELLED).
+ */
+import type { RgbImage, RgbaImage } from './image.js';
+import type { BlendMode } from './timeline.js';
+
+/** A decoded input, flattened onto white, identified by the hash of its pixels. */
+export interface SourceImage {
+  /** Content id: sha256 (hex) of width, height and RGBA pixels. Equal pixels, equal id. */
+  readonly id: string;
+  readonly image: RgbImage;
+  /** The input's own alpha (width * height), when it had transparency. */
+  readonly alpha?: Uint8Array | undefined;
+}
+
+export interface BackendCapabilities {
+  readonly frame: boolean;
+  readonly keyframes: boolean;
+  readonly interpolate: boolean;
+  readonly timelapse: boolean;
+  /** Can export a layer decomposition (sketch, line art, flats...). */
+  readonly layers: boolean;
+  /** Progress events can carry a low-resolution preview. */
+  readonly preview: boolean;
+  /** Where the heavy work runs; GPU-bound backends run one job at a time. */
+  readonly device: 'cpu' | 'gpu';
+}
+
+export interface Progress {
+  /** 0..1 for the whole call. */
+  readonly fraction: number;
+  /** Short machine-friendly stage name, e.g. "planning", "rendering", "sampling". */
+  readonly stage: string;
+  /** Optional human detail, e.g. "segment 3 of 6". */
+  readonly message?: string;
+  /** A small preview of the current result, where the backend has one. */
+  readonly preview?: RgbImage;
+}
+
+export interface JobContext {
+  readonly signal: AbortSignal;
+  readonly onProgress: (progress: Progress) => void;
+}
+
+export interface FrameRequest {
+  readonly source: SourceImage;
+  readonly step: number;
+  readonly seed: number;
+}
+
+export interface KeyframesRequest {
+  readonly source: SourceImage;
+  readonly steps: readonly number[];
+  readonly seed: number;
+}
+
+export interface Keyframe {
+  readonly step: number;
+  readonly image: RgbImage;
+}
+
+/** Frames leading from `from` (an earlier state, e.g. a sketch) to `to` (a later state), both excluded. */
+export interface InterpolateRequest {
+  readonly from: SourceImage;
+  readonly to: SourceImage;
+  readonly frames: number;
+  readonly seed: number;
+}
+
+export interface TimelapseRequest {
+  readonly source: SourceImage;
+  readonly seed: number;
+  /** Number of process frames, first and last included. */
+  readonly frames: number;
+  /** 'draw': blank canvas to finished artwork (default); 'undo': the reverse. */
+  readonly direction: 'draw' | 'undo';
+}
+
+export interface LayersRequest {
+  readonly source: SourceImage;
+  readonly seed: number;
+}
+
+export interface DecomposedLayer {
+  readonly id: string;
+  readonly name: string;
+  readonly blend: BlendMode;
+  readonly visible: boolean;
+  readonly image: RgbaImage;
+}
+
+export interface LayerStack {
+  readonly width: number;
+  readonly height: number;
+  /** Bottom to top. */
+  readonly layers: readonly DecomposedLayer[];
+}
+
+export interface Backend {
+  /** Name used on the command line and in the protocol, e.g. "classic". */
+  readonly id: string;
+  readonly displayName: string;
+  /** Changes whenever results for the same input could change (part of every cache key). */
+  readonly version: string;
+  readonly capabilities: BackendCapabilities;
+
+  frame(request: FrameRequest, context: JobContext): Promise<RgbImage>;
+  keyframes(request: KeyframesRequest, context: JobContext): Promise<Keyframe[]>;
+  interpolate(request: InterpolateRequest, context: JobContext): Promise<RgbImage[]>;
+  /** Yields `frames` frames in the requested direction; frames are produced lazily so they can be streamed. */
+  timelapse(request: TimelapseRequest, context: JobContext): AsyncIterable<RgbImage>;
+  layers(request: LayersRequest, context: JobContext): Promise<LayerStack>;
+  /** Releases sessions, caches and workers. */
+  dispose(): Promise<void>;
+}
+
+/** A context that ignores progress and never cancels, for library callers and tests. */
+export function quietContext(signal: AbortSignal = new AbortController().signal): JobContext {
+  return { signal, onProgress: () => undefined };
+}
