@@ -283,8 +283,14 @@ export class TimelineRenderer {
     const cols = x1 - x0;
     const u0 = new Int32Array(cols);
     const fu = new Float32Array(cols);
+    // Full-resolution pixels beyond the outermost plan pixel centres take the edge value, so a stamp
+    // that touches the plan canvas border covers the full-resolution border too.
+    const uMin = -stamp.x;
+    const uMax = this.width / s - 1 - stamp.x;
+    const vMin = -stamp.y;
+    const vMax = this.height / s - 1 - stamp.y;
     for (let i = 0; i < cols; i++) {
-      const u = (x0 + i + 0.5) / s - 0.5 - stamp.x;
+      const u = Math.min(uMax, Math.max(uMin, (x0 + i + 0.5) / s - 0.5 - stamp.x));
       const f = Math.floor(u);
       u0[i] = f;
       fu[i] = u - f;
@@ -293,7 +299,7 @@ export class TimelineRenderer {
     const scale = strength;
     let changedAny = false;
     for (let y = y0; y < y1; y++) {
-      const v = (y + 0.5) / s - 0.5 - stamp.y;
+      const v = Math.min(vMax, Math.max(vMin, (y + 0.5) / s - 0.5 - stamp.y));
       const v0 = Math.floor(v);
       const fv = v - v0;
       const rowA = v0 >= 0 && v0 < sh ? v0 * sw : -1;

@@ -1,0 +1,142 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { TimelineRenderer, curveTables, validateTimeline } from '../../engine/src/core/renderer.js';
+import { OPERATION_COUNT, MAX_STEP, timelapseSteps, operationsAppliedAt } from '../../engine/src/core/steps.js';
+import { createRgba, maxAbsDifference, flattenOnWhite, type RgbaImage, type RgbImage } from '../../engine/src/core/image.js';
+import { IDENTITY_CURVE, type LayerSpec, type Operation, type Stamp, type Timeline } from '../../engine/src/core/timeline.js';
+
+const W = 40;
+const H = 30;
+
+function solid(r: number, g: number, b: number, a = 255): RgbaImage {
+  const img = createRgba(W, H);
+  for (let i = 0; i < W * H; i++) img.data.set([r, g, b, a], i * 4);
+  return img;
+}
+
+function gradient(): RgbaImage {
+  const img = createRgba(W, H);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) img.data.set([x * 6, y * 8, (x * y) % 256, 255], (y * W + x) * 4);
+  }
+  return img;
+}
+
+function fullStamp(planW: number, planH: number): Stamp {
+  return { x: 0, y: 0, width: planW, height: planH, alpha: new Uint8Array(planW * planH).fill(255) };
+}
+
+function box(x: number, y: number, w: number, h: number, value = 255): Stamp {
+  return { x, y, width: w, height: h, alpha: new Uint8Array(w * h).fill(value) };
+}
+
+function layer(id: string, content: RgbaImage, blend: 'normal' | 'multiply' = 'normal'): LayerSpec {
+  return { id, name: id, blend, content, initiallyVisible: true, initialOpacity: 1, exported: true };
+}
+
+/** A timeline whose last operation reveals a full-coverage top layer holding `finalImage`. */
+function makeTimeline(finalImage: RgbaImage, planScale = 2): Timeline {
+  const pw = Math.ceil(W / planScale);
+  const ph = Math.ceil(H / planScale);
+  const ops: Operation[] = [];
+  ops.push({ kind: 'reveal', phase: 'flats', layer: 0, stamp: box(0, 0, pw / 2, ph), strength: 1, tool: 'bucket' });
+  ops.push({ kind: 'flip', phase: 'flats', flipped: true });
+  ops.push({ kind: 'transform', phase: 'flats', layer: 0, region: box(0, 0, 4, 4), dx: 3, dy: 1, scale: 1.2 });
+  ops.push({ kind: 'curve', phase: 'finish', curve: { contrast: 0.8, saturation: 0.7, lift: 0.2, warmth: 0.3 } });
+  ops.push({ kind: 'visibility', phase: 'flats', layer: 0, visible: false });
+  ops.push({ kind: 'visibility', phase: 'flats', layer: 0, visible: true });
+  ops.push({ kind: 'opacity', phase: 'flats', layer: 0, opacity: 0.5 });
+  while (ops.length < OPERATION_COUNT - 4) {
+    const i = ops.length;
+    ops.push({ kind: 'reveal', phase: 'rendering', layer: 1, stamp: box(i % (pw - 3), (i * 7) % (ph - 3), 3, 3, 128), strength: 0.5, tool: 'brush' });
+  }
+  ops.push({ kind: 'transform', phase: 'finish', layer: 0, region: null, dx: 0, dy: 0, scale: 1 });
+  ops.push({ kind: 'flip', phase: 'finish', flipped: false });
+  ops.push({ kind: 'curve', phase: 'finish', curve: IDENTITY_CURVE });
+  ops.push({ kind: 'reveal', phase: 'finish', layer: 1, stamp: fullStamp(pw, ph), strength: 1, tool: 'brush' });
+  return {
+    width: W,
+    height: H,
+    planScale,
+    layers: [layer('flats', solid(200, 40, 40)), layer('render', finalImage)],
+    operations: ops,
+    info: { backend: 'test', backendVersion: '1', seed: 1, style: 'test' },
+  };
+}
+
+const hash = (img: RgbImage): string => createHash('sha256').update(img.data).digest('hex');
+
+test('step 0 reproduces the top layer exactly and step 999 is blank paper', () => {
+  const finalImage = gradient();
+  const r = new TimelineRenderer(makeTimeline(finalImage));
+  assert.equal(maxAbsDifference(r.renderStep(0), flattenOnWhite(finalImage)), 0);
+  const blank = r.renderStep(MAX_STEP);
+  assert.ok(blank.data.every((v) => v === 255));
+});
+
+test('random-access rendering equals sequential rendering at every step', () => {
+  const t = makeTimeline(gradient());
+  const sequential = new TimelineRenderer(t, { snapshotBudgetBytes: 1 });
+  const expected = new Map<number, string>();
+  for (const step of timelapseSteps(60, 'draw')) expected.set(step, hash(sequential.renderStep(step)));
+  // A small budget forces few snapshots; a large one many. Both must agree with sequential replay.
+  for (const budget of [W * H * 5 * 4, 64 * 1024 * 1024]) {
+    const random = new TimelineRenderer(t, { snapshotBudgetBytes: budget });
+    const order = [...expected.keys()].sort((a, b) => ((a * 7919) % 101) - ((b * 7919) % 101));
+    for (const step of order) assert.equal(hash(random.renderStep(step)), expected.get(step), `step ${step}`);
+  }
+});
+
+test('the flip is a view change that mirrors the canvas', () => {
+  const t = makeTimeline(gradient());
+  const r = new TimelineRenderer(t);
+  // After op 2 (reveal, flip) the canvas is flipped; before the flip it is not.
+  r.seek(1);
+  const before = r.currentCanvas();
+  r.seek(2);
+  assert.equal(r.isFlipped, true);
+  const after = r.currentCanvas();
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      for (let c = 0; c < 3; c++) assert.equal(after.data[(y * W + x) * 3 + c], before.data[(y * W + (W - 1 - x)) * 3 + c]);
+    }
+  }
+});
+
+test('hiding a layer removes its paint and showing it brings it back', () => {
+  const r = new TimelineRenderer(makeTimeline(gradient()));
+  r.seek(4);
+  const shown = r.currentCanvas();
+  r.seek(5);
+  const hidden = r.currentCanvas();
+  assert.ok(hidden.data.every((v) => v === 255), 'only the hidden layer had paint');
+  r.seek(6);
+  assert.deepEqual(r.currentCanvas().data, shown.data);
+});
+
+test('curves keep black and white fixed', () => {
+  const [r, g, b] = curveTables({ contrast: 1.3, saturation: 0.5, lift: -0.4, warmth: 0.8 });
+  for (const t of [r, g, b]) {
+    assert.equal(t[0], 0);
+    assert.equal(t[255], 255);
+  }
+});
+
+test('layer images carry coverage as alpha', () => {
+  const r = new TimelineRenderer(makeTimeline(gradient()));
+  const layers = r.layerImages(0);
+  assert.equal(layers.length, 2);
+  const render = layers[1]!;
+  assert.ok(render.image.data.every((v, i) => i % 4 !== 3 || v === 255), 'top layer fully covered at step 0');
+  const flats = r.layerImages(operationsAppliedAt(OPERATION_COUNT));
+  assert.ok(flats[0]!.image.data.some((v, i) => i % 4 === 3 && v === 0), 'flats layer not covered at all at the start');
+});
+
+test('malformed timelines are refused with a precise message', () => {
+  const t = makeTimeline(gradient());
+  assert.throws(() => validateTimeline({ ...t, operations: t.operations.slice(1) }), /exactly 999 operations, this one has 998/);
+  const badLayer: Operation = { kind: 'visibility', phase: 'flats', layer: 7, visible: false };
+  assert.throws(() => validateTimeline({ ...t, operations: [badLayer, ...t.operations.slice(1)] }), /names layer 7, but there are 2 layers/);
+  assert.throws(() => new TimelineRenderer(t).renderStep(1000), /step must be an integer in 0..999/);
+});
