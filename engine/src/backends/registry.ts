@@ -1,0 +1,71 @@
+/**
+ * Known backends by id. A small table: the classic backend is built in, and other modules (the
+ * official PaintsUndo model backends) add themselves with `registerBackend`. Backends are loaded
+ * lazily, so the CLI starts fast and a backend's heavy dependencies load only when it is used.
+ */
+import type { Backend } from '../core/backend.js';
+import { PaintsUndoError } from '../core/errors.js';
+
+export interface BackendEntry {
+  readonly id: string;
+  readonly displayName: string;
+  /** One line for `--help` and the protocol's backend list. */
+  readonly description: string;
+  /** Creates a fresh backend; the caller owns it and must `dispose()` it. */
+  readonly create: () => Promise<Backend>;
+}
+
+export const DEFAULT_BACKEND = 'classic';
+
+interface ClassicModule {
+  createClassicBackend(): Backend | Promise<Backend>;
+}
+
+// Not a literal import, so this table does not pull the classic backend into start-up or the type graph
+// of modules that only list backends.
+const CLASSIC_MODULE = './classic/index.js';
+
+const entries = new Map<string, BackendEntry>([
+  [
+    'classic',
+    {
+      id: 'classic',
+      displayName: 'Classic (CPU, no model download)',
+      description: 'Plans a drawing process from the image itself: sketch, line art, flats, shading, details.',
+      create: async () => {
+        const mod = (await import(CLASSIC_MODULE)) as ClassicModule;
+        return mod.createClassicBackend();
+      },
+    },
+  ],
+]);
+
+/** Adds (or replaces) a backend. Ids follow core/job.ts BackendIdSchema: lowercase, digits, dashes. */
+export function registerBackend(entry: BackendEntry): void {
+  if (!/^[a-z][a-z0-9-]{0,31}$/.test(entry.id)) throw new RangeError(`invalid backend id ${JSON.stringify(entry.id)}`);
+  entries.set(entry.id, entry);
+}
+
+export function listBackends(): BackendEntry[] {
+  return [...entries.values()];
+}
+
+export function backendIds(): string[] {
+  return [...entries.keys()];
+}
+
+export function getBackendEntry(id: string): BackendEntry {
+  const entry = entries.get(id);
+  if (entry === undefined) {
+    const valid = backendIds();
+    throw new PaintsUndoError('UNKNOWN_BACKEND', `Unknown backend ${JSON.stringify(id)}. Should be one of: ${valid.join(', ')}.`, {
+      hint: `Pass --backend ${valid[0] ?? DEFAULT_BACKEND}, or leave it out for the default (${DEFAULT_BACKEND}).`,
+      details: { backend: id, valid },
+    });
+  }
+  return entry;
+}
+
+export async function createBackend(id: string = DEFAULT_BACKEND): Promise<Backend> {
+  return getBackendEntry(id).create();
+}

@@ -1,0 +1,312 @@
+/**
+ * Reads an input artwork (file or buffer) into a SourceImage.
+ *
+ * Size policy (documented in README "Input images"):
+ * - refused before any pixel is decoded: files over 256 MiB, images over 100 Mpx, a long side over
+ *   16384 px or a short side under 16 px (INPUT_TOO_LARGE / INPUT_TOO_SMALL);
+ * - accepted and downscaled (with a notice): a long side over 4096 px, the largest size the classic
+ *   backend is tuned for. A demanding user wants the job to run, not a refusal for a 6000 px scan, and
+ *   a 4096 px reconstruction is indistinguishable in a timelapse;
+ * - accepted with a notice: a long side under 256 px (works, but too few pixels for convincing strokes).
+ *
+ * Colour: everything becomes 8-bit sRGB (CMYK, 16-bit, greyscale, palette and ICC-tagged inputs are
+ * converted by libvips), EXIF orientation is applied, and transparency is flattened onto white paper
+ * while the alpha channel is kept for layer exports.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import type { SourceImage } from '../core/backend.js';
+import { PaintsUndoError } from '../core/errors.js';
+import { flattenOnWhite, type RgbaImage } from '../core/image.js';
+
+export interface InputLimits {
+  /** File size refused before reading (bytes). */
+  readonly maxFileBytes: number;
+  /** Decoded pixels (width * height) refused before decoding. */
+  readonly maxPixels: number;
+  /** Long side refused before decoding. */
+  readonly maxLongSide: number;
+  /** Short side below which an image is refused. */
+  readonly minSide: number;
+  /** Long side above which the image is downscaled after decoding. */
+  readonly workingLongSide: number;
+  /** Long side below which a quality notice is given. */
+  readonly recommendedMinLongSide: number;
+}
+
+export const DEFAULT_INPUT_LIMITS: InputLimits = {
+  maxFileBytes: 256 * 1024 * 1024,
+  maxPixels: 100_000_000,
+  maxLongSide: 16384,
+  minSide: 16,
+  workingLongSide: 4096,
+  recommendedMinLongSide: 256,
+};
+
+/** Formats libvips may decode for us; SVG/PDF are excluded (vector inputs can expand without bound). */
+const RASTER_FORMATS = new Set(['png', 'jpeg', 'webp', 'gif', 'tiff', 'avif', 'heif']);
+const FORMAT_LIST = 'PNG, JPEG, WebP, GIF, TIFF, AVIF or PSD';
+
+export interface DecodedInput {
+  readonly source: SourceImage;
+  /** Detected container format, e.g. "png", "jpeg", "psd". */
+  readonly format: string;
+  /** Size as stored in the file, after EXIF orientation. */
+  readonly originalWidth: number;
+  readonly originalHeight: number;
+  /** Human-readable notes about conversions (downscaling, colour mode), one sentence each. */
+  readonly notices: readonly string[];
+}
+
+export interface DecodeOptions {
+  readonly limits?: Partial<InputLimits>;
+}
+
+/** Reads and decodes an image file; every failure is a PaintsUndoError with an INPUT_* code. */
+export async function decodeImageFile(path: string, options: DecodeOptions = {}): Promise<DecodedInput> {
+  const limits = { ...DEFAULT_INPUT_LIMITS, ...options.limits };
+  let size: number;
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) {
+      throw new PaintsUndoError('INPUT_NOT_FOUND', `The input ${path} is a folder, not an image file.`, {
+        hint: 'Pass the path of one image file (PNG, JPEG, WebP, PSD...).',
+        details: { path },
+      });
+    }
+    size = info.size;
+  } catch (error) {
+    if (error instanceof PaintsUndoError) throw error;
+    throw notFound(path, error);
+  }
+  if (size > limits.maxFileBytes) {
+    throw new PaintsUndoError(
+      'INPUT_TOO_LARGE',
+      `The input ${path} is ${formatBytes(size)}, more than the ${formatBytes(limits.maxFileBytes)} limit.`,
+      { hint: 'Export the artwork at a smaller size (up to 4096 px on the long side is plenty).', details: { path, bytes: size } },
+    );
+  }
+  let buffer: Buffer;
+  try {
+    buffer = await readFile(path);
+  } catch (error) {
+    throw notFound(path, error);
+  }
+  return decodeImageBuffer(buffer, { ...options, name: path });
+}
+
+function notFound(path: string, error: unknown): PaintsUndoError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const reason =
+    code === 'ENOENT' ? 'does not exist' : code === 'EACCES' || code === 'EPERM' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? String(error)})`;
+  return new PaintsUndoError('INPUT_NOT_FOUND', `The input ${path} ${reason}.`, {
+    hint: code === 'ENOENT' ? 'Check the path and the current folder.' : 'Check the file permissions.',
+    details: { path, errno: code },
+    cause: error,
+  });
+}
+
+/** Decodes an in-memory image. `name` is used in messages only. */
+export async function decodeImageBuffer(
+  buffer: Uint8Array,
+  options: DecodeOptions & { readonly name?: string } = {},
+): Promise<DecodedInput> {
+  const limits = { ...DEFAULT_INPUT_LIMITS, ...options.limits };
+  const name = options.name ?? 'the image';
+  if (buffer.length === 0) {
+    throw new PaintsUndoError('INPUT_NOT_IMAGE', `The input ${name} is empty (0 bytes).`, {
+      hint: `Pass a ${FORMAT_LIST} file.`,
+      details: { name },
+    });
+  }
+  if (buffer.length > limits.maxFileBytes) {
+    throw new PaintsUndoError('INPUT_TOO_LARGE', `The input ${name} is ${formatBytes(buffer.length)}, more than the ${formatBytes(limits.maxFileBytes)} limit.`, {
+      hint: 'Export the artwork at a smaller size.',
+      details: { name, bytes: buffer.length },
+    });
+  }
+  if (isPsd(buffer)) return decodePsd(buffer, name, limits);
+  return decodeRaster(buffer, name, limits);
+}
+
+function isPsd(buffer: Uint8Array): boolean {
+  return buffer.length >= 4 && buffer[0] === 0x38 && buffer[1] === 0x42 && buffer[2] === 0x50 && buffer[3] === 0x53;
+}
+
+async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimits): Promise<DecodedInput> {
+  const { default: sharp } = await import('sharp');
+  // Header only: libvips reads dimensions without decoding pixels, so bombs are refused here.
+  let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
+  try {
+    meta = await sharp(buffer, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw new PaintsUndoError('INPUT_NOT_IMAGE', `The input ${name} is not an image this tool can read.`, {
+      hint: `Use a ${FORMAT_LIST} file.`,
+      details: { name, reason: errorText(error) },
+      cause: error,
+    });
+  }
+  const format = meta.format;
+  if (!RASTER_FORMATS.has(format)) {
+    throw new PaintsUndoError('INPUT_NOT_IMAGE', `The input ${name} is ${format.toUpperCase()}, which is not supported.`, {
+      hint: `Convert it to a ${FORMAT_LIST} file first.`,
+      details: { name, format },
+    });
+  }
+  const width = meta.autoOrient.width;
+  const height = meta.autoOrient.height;
+  checkDimensions(name, width, height, limits);
+
+  const notices: string[] = [];
+  if (meta.space === 'cmyk') notices.push('Converted CMYK to sRGB.');
+  if (meta.depth !== 'uchar' && meta.depth !== 'char') notices.push(`Converted ${meta.depth} samples to 8-bit.`);
+  if (meta.orientation !== undefined && meta.orientation !== 1) notices.push(`Applied EXIF orientation ${meta.orientation}.`);
+
+  const target = workingSize(width, height, limits);
+  let pipeline = sharp(buffer, { limitInputPixels: limits.maxPixels, failOn: 'error', animated: false }).autoOrient();
+  if (target.width !== width || target.height !== height) {
+    pipeline = pipeline.resize(target.width, target.height, { fit: 'fill', kernel: 'lanczos3' });
+    notices.push(`Downscaled from ${width}x${height} to ${target.width}x${target.height} (the largest working size is ${limits.workingLongSide} px on the long side).`);
+  }
+  if (Math.max(width, height) < limits.recommendedMinLongSide) {
+    notices.push(`The image is only ${width}x${height}; results look best from ${limits.recommendedMinLongSide} px on the long side.`);
+  }
+  let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
+  try {
+    raw = await pipeline.toColourspace('srgb').ensureAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw new PaintsUndoError('INPUT_CORRUPT', `The image ${name} is truncated or corrupt and cannot be decoded.`, {
+      hint: 'Re-export the artwork from your painting application.',
+      details: { name, reason: errorText(error) },
+      cause: error,
+    });
+  }
+  if (raw.info.channels !== 4) {
+    throw new PaintsUndoError('INTERNAL', `Decoder returned ${raw.info.channels} channels instead of 4 for ${name}.`);
+  }
+  const rgba: RgbaImage = {
+    width: raw.info.width,
+    height: raw.info.height,
+    channels: 4,
+    data: new Uint8Array(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength),
+  };
+  return { source: sourceFromRgba(rgba), format, originalWidth: width, originalHeight: height, notices };
+}
+
+async function decodePsd(buffer: Uint8Array, name: string, limits: InputLimits): Promise<DecodedInput> {
+  // PSD header (26 bytes): "8BPS", version u16 (1 = PSD, 2 = PSB), 6 reserved, channels u16,
+  // height u32, width u32, depth u16, colour mode u16 — all big-endian. Checked before ag-psd decodes.
+  if (buffer.length < 26) throw psdCorrupt(name, 'header is truncated');
+  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  const version = view.getUint16(4);
+  const height = view.getUint32(14);
+  const width = view.getUint32(18);
+  const depth = view.getUint16(22);
+  const mode = view.getUint16(24);
+  if (version !== 1 && version !== 2) throw psdCorrupt(name, `unknown version ${version}`);
+  checkDimensions(name, width, height, limits);
+  const { readPsd } = await import('ag-psd');
+  let psd: ReturnType<typeof readPsd>;
+  try {
+    psd = readPsd(buffer, { skipLayerImageData: true, skipThumbnail: true, skipLinkedFilesData: true, useImageData: true });
+  } catch (error) {
+    throw psdCorrupt(name, errorText(error), error);
+  }
+  const composite = psd.imageData;
+  if (!composite || composite.width !== width || composite.height !== height) {
+    throw new PaintsUndoError('INPUT_NOT_IMAGE', `The PSD ${name} has no readable composite image.`, {
+      hint: 'In Photoshop, enable "Maximize PSD compatibility" and save again, or export a PNG.',
+      details: { name, colorMode: mode, depth },
+    });
+  }
+  const data = composite.data;
+  let rgba: RgbaImage;
+  if (data instanceof Uint8Array || data instanceof Uint8ClampedArray) {
+    rgba = { width, height, channels: 4, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  } else {
+    // 16/32-bit documents come back as wider arrays; scale them to 8 bits.
+    const scale = data instanceof Float32Array ? 255 : 255 / 65535;
+    const out = new Uint8Array(width * height * 4);
+    for (let i = 0; i < out.length; i++) out[i] = Math.max(0, Math.min(255, Math.round(data[i]! * scale)));
+    rgba = { width, height, channels: 4, data: out };
+  }
+  const notices: string[] = ['Read the composite image of the PSD (layers are not used as input).'];
+  const target = workingSize(width, height, limits);
+  if (target.width !== width || target.height !== height) {
+    const { default: sharp } = await import('sharp');
+    const resized = await sharp(rgba.data, { raw: { width, height, channels: 4 } })
+      .resize(target.width, target.height, { fit: 'fill', kernel: 'lanczos3' })
+      .raw()
+      .toBuffer();
+    rgba = { width: target.width, height: target.height, channels: 4, data: new Uint8Array(resized.buffer, resized.byteOffset, resized.byteLength) };
+    notices.push(`Downscaled from ${width}x${height} to ${target.width}x${target.height}.`);
+  }
+  return { source: sourceFromRgba(rgba), format: 'psd', originalWidth: width, originalHeight: height, notices };
+}
+
+function psdCorrupt(name: string, reason: string, cause?: unknown): PaintsUndoError {
+  return new PaintsUndoError('INPUT_CORRUPT', `The PSD ${name} is truncated or corrupt (${reason}).`, {
+    hint: 'Save the document again from your painting application, or export a PNG.',
+    details: { name, reason },
+    cause,
+  });
+}
+
+function checkDimensions(name: string, width: number, height: number, limits: InputLimits): void {
+  const long = Math.max(width, height);
+  const short = Math.min(width, height);
+  if (!(short >= limits.minSide)) {
+    throw new PaintsUndoError('INPUT_TOO_SMALL', `The image ${name} is ${width}x${height}; the minimum is ${limits.minSide} px on each side.`, {
+      hint: 'Use the full-size artwork, not a thumbnail or icon.',
+      details: { name, width, height, minSide: limits.minSide },
+    });
+  }
+  if (long > limits.maxLongSide || width * height > limits.maxPixels) {
+    throw new PaintsUndoError(
+      'INPUT_TOO_LARGE',
+      `The image ${name} is ${width}x${height} (${(width * height / 1e6).toFixed(1)} Mpx); the limits are ${limits.maxLongSide} px on the long side and ${limits.maxPixels / 1e6} Mpx. It was not decoded.`,
+      { hint: `Export it at ${limits.workingLongSide} px on the long side or less.`, details: { name, width, height } },
+    );
+  }
+}
+
+function workingSize(width: number, height: number, limits: InputLimits): { width: number; height: number } {
+  const long = Math.max(width, height);
+  if (long <= limits.workingLongSide) return { width, height };
+  const scale = limits.workingLongSide / long;
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
+/** Content id of decoded RGBA pixels: sha256 over u32 BE width, u32 BE height, then the pixels. */
+export function imageId(rgba: RgbaImage): string {
+  const header = Buffer.alloc(8);
+  header.writeUInt32BE(rgba.width, 0);
+  header.writeUInt32BE(rgba.height, 4);
+  return createHash('sha256').update(header).update(rgba.data).digest('hex');
+}
+
+/** Builds the SourceImage of straight-alpha RGBA pixels: id, white-flattened RGB and (if any) alpha. */
+export function sourceFromRgba(rgba: RgbaImage): SourceImage {
+  const pixels = rgba.width * rgba.height;
+  let transparent = false;
+  for (let i = 3; i < rgba.data.length; i += 4) {
+    if (rgba.data[i] !== 255) {
+      transparent = true;
+      break;
+    }
+  }
+  let alpha: Uint8Array | undefined;
+  if (transparent) {
+    alpha = new Uint8Array(pixels);
+    for (let p = 0; p < pixels; p++) alpha[p] = rgba.data[p * 4 + 3]!;
+  }
+  return { id: imageId(rgba), image: flattenOnWhite(rgba), alpha };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${bytes} bytes`;
+}

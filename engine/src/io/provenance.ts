@@ -1,0 +1,63 @@
+/**
+ * Provenance of every export. A generated drawing process is not a recording: PaintsUndo's users have
+ * been hurt by fake "speedpaints", so every file we write says, in its own metadata, that it is a
+ * generated reconstruction, by which backend and version, from which input and seed.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface Provenance {
+  readonly generator: 'paints-undo';
+  readonly generatorVersion: string;
+  /** Always "generated-reconstruction": never present a reconstruction as a recording. */
+  readonly kind: 'generated-reconstruction';
+  readonly backend: string;
+  readonly backendVersion: string;
+  readonly seed: number;
+  /** Content id (sha256) of the decoded input. */
+  readonly source: string;
+  /** Operation step of a still frame (0 = finished, 999 = blank). */
+  readonly step?: number;
+  /** Name of the layer, for layer exports. */
+  readonly layer?: string;
+}
+
+export const PROVENANCE_NOTICE =
+  'Generated reconstruction of a possible drawing process (not a recording of the artist at work).';
+
+let cachedVersion: string | undefined;
+
+/** The package version, read from the package.json above this module (works from src/ and dist/). */
+export function engineVersion(): string {
+  if (cachedVersion !== undefined) return cachedVersion;
+  let folder = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'paints-undo' && typeof pkg.version === 'string') {
+        cachedVersion = pkg.version;
+        return pkg.version;
+      }
+    } catch {
+      // No package.json at this level; keep walking up.
+    }
+    const parent = dirname(folder);
+    if (parent === folder) break;
+    folder = parent;
+  }
+  cachedVersion = '0.0.0-unknown';
+  return cachedVersion;
+}
+
+export function makeProvenance(fields: Omit<Provenance, 'generator' | 'generatorVersion' | 'kind'>): Provenance {
+  return { generator: 'paints-undo', generatorVersion: engineVersion(), kind: 'generated-reconstruction', ...fields };
+}
+
+/** One line for human-facing metadata fields (video comment, PSD caption). */
+export function provenanceSummary(p: Provenance): string {
+  const parts = [`${PROVENANCE_NOTICE} Made with paints-undo ${p.generatorVersion}, backend ${p.backend} ${p.backendVersion}, seed ${p.seed}`];
+  if (p.step !== undefined) parts.push(`step ${p.step}`);
+  if (p.layer !== undefined) parts.push(`layer "${p.layer}"`);
+  return `${parts.join(', ')}.`;
+}

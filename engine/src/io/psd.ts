@@ -1,0 +1,119 @@
+/**
+ * Layer decomposition exports: a layered PSD (ag-psd) and one PNG per layer.
+ *
+ * PSD provenance: the document carries XMP (dc:description, xmp:CreatorTool) and a caption digest,
+ * and the top of the stack is a hidden, empty layer whose name states that this is a generated
+ * reconstruction, because the Layers panel is where artists actually look.
+ */
+import { join } from 'node:path';
+import type { LayerStack } from '../core/backend.js';
+import { throwIfCancelled } from '../core/errors.js';
+import type { RgbImage } from '../core/image.js';
+import { ensureFolder, writeFileAtomic } from './atomic.js';
+import { encodePng } from './png.js';
+import { PROVENANCE_NOTICE, provenanceSummary, type Provenance } from './provenance.js';
+import { rm } from 'node:fs/promises';
+
+export const PROVENANCE_LAYER_PREFIX = 'Generated reconstruction';
+
+function xmlEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function xmp(p: Provenance): string {
+  const summary = xmlEscape(provenanceSummary(p));
+  return `<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:pu="https://github.com/paints-undo/ns/1.0/">
+   <xmp:CreatorTool>paints-undo ${xmlEscape(p.generatorVersion)}</xmp:CreatorTool>
+   <dc:description><rdf:Alt><rdf:li xml:lang="x-default">${summary}</rdf:li></rdf:Alt></dc:description>
+   <pu:provenance>${xmlEscape(JSON.stringify(p))}</pu:provenance>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+<?xpacket end="w"?>`;
+}
+
+/** Encodes a layered PSD: the decomposed layers bottom to top, the composite, and provenance. */
+export async function encodeLayeredPsd(stack: LayerStack, composite: RgbImage, provenance: Provenance): Promise<Uint8Array> {
+  const { writePsdUint8Array } = await import('ag-psd');
+  const { width, height } = stack;
+  const compositeRgba = new Uint8ClampedArray(width * height * 4);
+  for (let p = 0, s = 0; p < compositeRgba.length; p += 4, s += 3) {
+    compositeRgba[p] = composite.data[s]!;
+    compositeRgba[p + 1] = composite.data[s + 1]!;
+    compositeRgba[p + 2] = composite.data[s + 2]!;
+    compositeRgba[p + 3] = 255;
+  }
+  const children = stack.layers.map((layer) => ({
+    name: layer.name,
+    blendMode: layer.blend,
+    hidden: !layer.visible,
+    opacity: 1,
+    top: 0,
+    left: 0,
+    imageData: {
+      width: layer.image.width,
+      height: layer.image.height,
+      data: new Uint8ClampedArray(layer.image.data.buffer, layer.image.data.byteOffset, layer.image.data.byteLength),
+    },
+  }));
+  children.push({
+    name: `${PROVENANCE_LAYER_PREFIX} by paints-undo (${provenance.backend} ${provenance.backendVersion}, seed ${provenance.seed}) - not a recording`,
+    blendMode: 'normal',
+    hidden: true,
+    opacity: 1,
+    top: 0,
+    left: 0,
+    imageData: { width: 1, height: 1, data: new Uint8ClampedArray(4) },
+  });
+  const bytes = writePsdUint8Array(
+    {
+      width,
+      height,
+      imageData: { width, height, data: compositeRgba },
+      children,
+      imageResources: { xmpMetadata: xmp(provenance), captionDigest: PROVENANCE_NOTICE },
+    },
+    { generateThumbnail: false, noBackground: true, trimImageData: true },
+  );
+  return bytes;
+}
+
+/** File names of layer PNGs: "01-sketch.png", "02-lineart.png"... (bottom to top, sortable). */
+export function layerFileName(index: number, id: string): string {
+  const safe = id.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'layer';
+  return `${String(index + 1).padStart(2, '0')}-${safe}.png`;
+}
+
+/**
+ * Writes one PNG per layer (straight alpha, provenance chunk) plus `composite.png` into `folder`.
+ * Each file is atomic; on error or abort the files this call already wrote are removed again.
+ */
+export async function writeLayerPngs(
+  folder: string,
+  stack: LayerStack,
+  composite: RgbImage,
+  provenance: Provenance,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const target = await ensureFolder(folder);
+  const written: string[] = [];
+  try {
+    for (const [i, layer] of stack.layers.entries()) {
+      throwIfCancelled(signal);
+      const path = join(target, layerFileName(i, layer.id));
+      await writeFileAtomic(path, await encodePng(layer.image, { ...provenance, layer: layer.name }));
+      written.push(path);
+    }
+    throwIfCancelled(signal);
+    const path = join(target, 'composite.png');
+    await writeFileAtomic(path, await encodePng(composite, provenance));
+    written.push(path);
+    return written;
+  } catch (error) {
+    await Promise.all(written.map((p) => rm(p, { force: true })));
+    throw error;
+  }
+}

@@ -1,0 +1,275 @@
+/**
+ * Video export: raw RGB frames are streamed to ffmpeg's stdin (never as temporary image files), with
+ * back-pressure, and the result is written atomically. MP4 is H.264 yuv420p with +faststart (plays in
+ * browsers and QuickTime), WebM is VP9, GIF uses a two-pass palette (palettegen/paletteuse) for quality.
+ * Provenance goes into the container: title/comment/description tags for MP4 and WebM, a GIF comment
+ * extension for GIF (ffmpeg's GIF muxer writes none, so it is spliced in after encoding).
+ */
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import { PaintsUndoError, cancelledError, throwIfCancelled } from '../core/errors.js';
+import type { RgbImage, RgbaImage } from '../core/image.js';
+import type { VideoFormat } from '../core/job.js';
+import { withAtomicFile } from './atomic.js';
+import { findFfmpeg } from './ffmpeg.js';
+import { PROVENANCE_NOTICE, provenanceSummary, type Provenance } from './provenance.js';
+
+/** Default long side when no size is asked for: the input size capped here (GIFs get big quickly). */
+export const DEFAULT_MAX_LONG_SIDE: Record<VideoFormat, number> = { mp4: 1920, webm: 1920, gif: 640 };
+
+export const VIDEO_EXTENSIONS: Record<VideoFormat, string> = { mp4: '.mp4', webm: '.webm', gif: '.gif' };
+
+export interface VideoOptions {
+  readonly format: VideoFormat;
+  /** Size of the frames that will be streamed. */
+  readonly width: number;
+  readonly height: number;
+  /** Size of the video (even numbers); frames are scaled by ffmpeg (lanczos). */
+  readonly outWidth: number;
+  readonly outHeight: number;
+  readonly fps: number;
+  /** Expected number of frames, for progress only. */
+  readonly totalFrames: number;
+  readonly provenance: Provenance;
+  readonly signal?: AbortSignal;
+  /** Called after each frame is handed to ffmpeg: (frames sent, expected total). */
+  readonly onFrame?: (sent: number, total: number) => void;
+}
+
+/**
+ * Output size: long side = `size` or the input's long side capped at the format default, aspect kept,
+ * both sides rounded to even numbers (yuv420p needs them even).
+ */
+export function videoSize(width: number, height: number, format: VideoFormat, size?: number): { width: number; height: number } {
+  const long = Math.max(width, height);
+  const target = size ?? Math.min(long, DEFAULT_MAX_LONG_SIDE[format]);
+  const scale = target / long;
+  const even = (v: number): number => Math.max(2, 2 * Math.round((v * scale) / 2));
+  return { width: even(width), height: even(height) };
+}
+
+function ffmpegArgs(options: VideoOptions, output: string): string[] {
+  const p = options.provenance;
+  const summary = provenanceSummary(p);
+  const input = [
+    '-hide_banner', '-loglevel', 'error', '-y',
+    '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${options.width}x${options.height}`, '-framerate', String(options.fps),
+    '-i', 'pipe:0',
+  ];
+  const scale = `scale=${options.outWidth}:${options.outHeight}:flags=lanczos`;
+  const tags = [
+    '-metadata', `title=${PROVENANCE_NOTICE}`,
+    '-metadata', `comment=${summary}`,
+    '-metadata', `description=${summary}`,
+  ];
+  switch (options.format) {
+    case 'mp4':
+      return [
+        ...input, '-vf', `${scale},format=yuv420p`,
+        // veryfast + crf 18: visually lossless for flat illustration colours, and quick on 2 cores.
+        '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-tune', 'animation', '-pix_fmt', 'yuv420p',
+        '-movflags', '+faststart', ...tags, '-f', 'mp4', output,
+      ];
+    case 'webm':
+      return [
+        ...input, '-vf', `${scale},format=yuv420p`,
+        '-c:v', 'libvpx-vp9', '-crf', '32', '-b:v', '0', '-deadline', 'good', '-cpu-used', '5', '-row-mt', '1', '-pix_fmt', 'yuv420p',
+        ...tags, '-f', 'webm', output,
+      ];
+    case 'gif':
+      return [
+        ...input,
+        '-filter_complex', `[0:v]${scale},split[a][b];[a]palettegen=max_colors=256[p];[b][p]paletteuse=dither=sierra2_4a`,
+        '-loop', '0', '-f', 'gif', output,
+      ];
+  }
+}
+
+/** Encodes `frames` into `path` atomically; returns the number of frames encoded. */
+export async function writeVideoFile(path: string, frames: AsyncIterable<RgbImage>, options: VideoOptions): Promise<number> {
+  const ffmpeg = await findFfmpeg();
+  return withAtomicFile(
+    path,
+    async (temp) => {
+      const count = await encode(ffmpeg.path, temp, frames, options);
+      if (options.format === 'gif') {
+        await writeFile(temp, insertGifComment(await readFile(temp), provenanceSummary(options.provenance)));
+      }
+      return count;
+    },
+    options.signal ? { signal: options.signal } : {},
+  );
+}
+
+async function encode(ffmpegPath: string, output: string, frames: AsyncIterable<RgbImage>, options: VideoOptions): Promise<number> {
+  const signal = options.signal;
+  throwIfCancelled(signal);
+  const child = spawn(ffmpegPath, ffmpegArgs(options, output), { stdio: ['pipe', 'ignore', 'pipe'], windowsHide: true });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  let spawnError: Error | undefined;
+  const exited = new Promise<number | null>((resolvePromise) => {
+    child.on('error', (error) => {
+      spawnError = error;
+      resolvePromise(null);
+    });
+    child.on('close', (code) => resolvePromise(code));
+  });
+  let finished = false;
+  void exited.then(() => {
+    finished = true;
+  });
+  // EPIPE when ffmpeg dies early: the exit code and stderr tell the real story.
+  child.stdin.on('error', () => undefined);
+  const onAbort = (): void => {
+    child.kill('SIGKILL');
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const frameBytes = options.width * options.height * 3;
+  let sent = 0;
+  try {
+    for await (const frame of frames) {
+      throwIfCancelled(signal);
+      if (frame.width !== options.width || frame.height !== options.height || frame.data.length !== frameBytes) {
+        throw new PaintsUndoError('INTERNAL', `Frame ${sent} is ${frame.width}x${frame.height}, expected ${options.width}x${options.height}.`);
+      }
+      if (finished) break;
+      if (!child.stdin.write(frame.data)) await drained(child.stdin, exited);
+      sent++;
+      options.onFrame?.(sent, options.totalFrames);
+    }
+    child.stdin.end();
+    const code = await exited;
+    throwIfCancelled(signal);
+    if (code !== 0) {
+      throw new PaintsUndoError('ENCODER_FAILED', `ffmpeg failed to encode the ${options.format.toUpperCase()} (${spawnError?.message ?? `exit code ${code}`}): ${stderr.trim().split('\n').slice(-3).join(' ') || 'no message'}`, {
+        hint: 'Try another format or size; if it persists, report it with this message and `ffmpeg -version`.',
+        details: { ffmpeg: ffmpegPath, code, stderr: stderr.trim() },
+      });
+    }
+    return sent;
+  } catch (error) {
+    child.kill('SIGKILL');
+    await exited;
+    if (signal?.aborted && !(error instanceof PaintsUndoError && error.code === 'CANCELLED')) throw cancelledError();
+    throw error;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function drained(stream: Writable, exited: Promise<unknown>): Promise<void> {
+  return new Promise((resolvePromise) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      resolvePromise();
+    };
+    stream.once('drain', done);
+    void exited.then(done);
+  });
+}
+
+/**
+ * Splices a GIF Comment Extension (0x21 0xFE) after the global colour table and the NETSCAPE looping
+ * extension, where every reader looks for metadata. Comment text must be 7-bit ASCII (GIF89a spec).
+ */
+export function insertGifComment(gif: Uint8Array, text: string): Uint8Array {
+  const head = Buffer.from(gif.subarray(0, 6)).toString('latin1');
+  if (head !== 'GIF89a' && head !== 'GIF87a') throw new RangeError('not a GIF file');
+  const packed = gif[10] ?? 0;
+  let at = 13 + (packed & 0x80 ? 3 * 2 ** ((packed & 0x07) + 1) : 0);
+  if (gif[at] === 0x21 && gif[at + 1] === 0xff) {
+    at += 2;
+    while (at < gif.length && gif[at] !== 0) at += gif[at]! + 1;
+    at += 1;
+  }
+  const ascii = Buffer.from(text.replace(/[^\x20-\x7e]/g, '?'), 'latin1');
+  const blocks: Buffer[] = [Buffer.from([0x21, 0xfe])];
+  for (let i = 0; i < ascii.length; i += 255) {
+    const part = ascii.subarray(i, i + 255);
+    blocks.push(Buffer.from([part.length]), part);
+  }
+  blocks.push(Buffer.from([0]));
+  const out = Buffer.concat([gif.subarray(0, at), ...blocks, gif.subarray(at)]);
+  // GIF87a has no extensions; the comment makes it GIF89a.
+  out.write('GIF89a', 0, 'latin1');
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+/** Reads the comment extensions of a GIF (before the first image), for checks and tests. */
+export function readGifComments(gif: Uint8Array): string[] {
+  const packed = gif[10] ?? 0;
+  let at = 13 + (packed & 0x80 ? 3 * 2 ** ((packed & 0x07) + 1) : 0);
+  const comments: string[] = [];
+  while (at < gif.length && gif[at] === 0x21) {
+    const label = gif[at + 1];
+    at += 2;
+    const parts: Buffer[] = [];
+    while (at < gif.length && gif[at] !== 0) {
+      const len = gif[at]!;
+      parts.push(Buffer.from(gif.subarray(at + 1, at + 1 + len)));
+      at += len + 1;
+    }
+    at += 1;
+    if (label === 0xfe) comments.push(Buffer.concat(parts).toString('latin1'));
+  }
+  return comments;
+}
+
+/**
+ * A small caption (white text on a translucent dark pill, bottom left) rendered by sharp from SVG at
+ * the frame's own resolution, so it scales with the video. Returns straight-alpha RGBA and its position.
+ */
+export interface Caption {
+  readonly x: number;
+  readonly y: number;
+  readonly image: RgbaImage;
+}
+
+export async function renderCaption(text: string, frameWidth: number, frameHeight: number): Promise<Caption> {
+  const { default: sharp } = await import('sharp');
+  const fontSize = Math.max(10, Math.round(Math.min(frameWidth, frameHeight) * 0.03));
+  const pad = Math.round(fontSize * 0.5);
+  const margin = Math.round(fontSize * 0.8);
+  // Average advance of DejaVu/Liberation Sans is about 0.6 em; text longer than the frame is squeezed.
+  const natural = Math.round(text.length * fontSize * 0.6);
+  const textWidth = Math.max(1, Math.min(natural, frameWidth - 2 * margin - 2 * pad));
+  const fit = natural > textWidth ? ` textLength="${textWidth}" lengthAdjust="spacingAndGlyphs"` : '';
+  const width = textWidth + 2 * pad;
+  const height = fontSize + 2 * pad;
+  const escaped = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
+  <rect x="0" y="0" width="${width}" height="${height}" rx="${pad}" ry="${pad}" fill="#000" fill-opacity="0.55"/>
+  <text x="${pad}" y="${pad + fontSize * 0.8}" font-family="DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif" font-size="${fontSize}" fill="#fff"${fit}>${escaped}</text>
+</svg>`;
+  const { data, info } = await sharp(Buffer.from(svg)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return {
+    x: margin,
+    y: Math.max(0, frameHeight - margin - info.height),
+    image: { width: info.width, height: info.height, channels: 4, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) },
+  };
+}
+
+/** Alpha-composites `overlay` onto a copy of `frame` at (x, y); pixels outside the frame are clipped. */
+export function compositeOver(frame: RgbImage, overlay: Caption): RgbImage {
+  const out = frame.data.slice();
+  const { x, y, image } = overlay;
+  for (let row = 0; row < image.height; row++) {
+    const fy = y + row;
+    if (fy < 0 || fy >= frame.height) continue;
+    for (let col = 0; col < image.width; col++) {
+      const fx = x + col;
+      if (fx < 0 || fx >= frame.width) continue;
+      const s = (row * image.width + col) * 4;
+      const a = image.data[s + 3]!;
+      if (a === 0) continue;
+      const d = (fy * frame.width + fx) * 3;
+      for (let c = 0; c < 3; c++) out[d + c] = (image.data[s + c]! * a + out[d + c]! * (255 - a) + 127) / 255;
+    }
+  }
+  return { width: frame.width, height: frame.height, channels: 3, data: out };
+}

@@ -1,0 +1,368 @@
+/**
+ * The job runner shared by the CLI and the engine service. It takes a validated JobInput (core/job.ts),
+ * resolves its image ids through the caller (the CLI decodes a file, the service looks up its store),
+ * runs the backend with progress and cancellation, and either returns results in memory
+ * (`renderFrame`, `renderKeyframes`, `renderLayers`, `renderInterpolation`, `timelapseFrames`) or
+ * writes them (`runJob`). Provenance for every output is built here, in one place.
+ */
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import type { Backend, Keyframe, LayerStack, Progress, SourceImage } from '../core/backend.js';
+import { PaintsUndoError, throwIfCancelled } from '../core/errors.js';
+import type { RgbImage } from '../core/image.js';
+import { processFrameCount, type JobInput } from '../core/job.js';
+import { createBackend } from '../backends/registry.js';
+import { makeProvenance, type Provenance } from '../io/provenance.js';
+import type { Caption, compositeOver as CompositeOver } from '../io/video.js';
+
+export type FrameJob = Extract<JobInput, { kind: 'frame' }>;
+export type KeyframesJob = Extract<JobInput, { kind: 'keyframes' }>;
+export type InterpolateJob = Extract<JobInput, { kind: 'interpolate' }>;
+export type TimelapseJob = Extract<JobInput, { kind: 'timelapse' }>;
+export type LayersJob = Extract<JobInput, { kind: 'layers' }>;
+
+export interface JobEnvironment {
+  /** Returns the decoded image of an id; throw INPUT_NOT_FOUND for unknown ids. */
+  readonly resolveImage: (id: string) => SourceImage | Promise<SourceImage>;
+  /**
+   * Returns a ready backend for an id. The runner never disposes it: the caller owns backends (the
+   * service keeps them warm between jobs). Default: `createBackend` from the registry, one per call.
+   */
+  readonly backend?: (id: string) => Promise<Backend>;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: Progress) => void;
+}
+
+interface Prepared {
+  readonly backend: Backend;
+  readonly signal: AbortSignal;
+  readonly report: (progress: Progress) => void;
+  /** Disposes the backend when the runner created it. */
+  readonly release: () => Promise<void>;
+}
+
+async function prepare(env: JobEnvironment, backendId: string, capability: keyof Backend['capabilities'], operation: string): Promise<Prepared> {
+  const signal = env.signal ?? new AbortController().signal;
+  throwIfCancelled(signal);
+  const owned = env.backend === undefined;
+  const backend = env.backend === undefined ? await createBackend(backendId) : await env.backend(backendId);
+  if (backend.capabilities[capability] !== true) {
+    if (owned) await backend.dispose();
+    throw new PaintsUndoError('UNSUPPORTED', `The ${backend.id} backend cannot ${operation}.`, {
+      hint: 'Choose another backend with --backend (see `paints-undo --help`).',
+      details: { backend: backend.id, operation: capability },
+    });
+  }
+  let last = -1;
+  const report = (progress: Progress): void => {
+    // Monotonic fraction: a progress bar that jumps back looks broken.
+    last = Math.max(last, Math.min(1, Math.max(0, progress.fraction)));
+    env.onProgress?.({ ...progress, fraction: last });
+  };
+  return { backend, signal, report, release: owned ? () => backend.dispose() : async () => undefined };
+}
+
+function provenanceFor(backend: Backend, seed: number, source: string, extra: { step?: number } = {}): Provenance {
+  return makeProvenance({ backend: backend.id, backendVersion: backend.version, seed, source, ...extra });
+}
+
+export interface FrameResult {
+  readonly image: RgbImage;
+  readonly provenance: Provenance;
+}
+
+export async function renderFrame(job: FrameJob, env: JobEnvironment): Promise<FrameResult> {
+  const source = await env.resolveImage(job.image);
+  const run = await prepare(env, job.backend, 'frame', 'render single frames');
+  try {
+    const image = await run.backend.frame({ source, step: job.step, seed: job.seed }, { signal: run.signal, onProgress: run.report });
+    run.report({ fraction: 1, stage: 'done' });
+    return { image, provenance: provenanceFor(run.backend, job.seed, source.id, { step: job.step }) };
+  } finally {
+    await run.release();
+  }
+}
+
+export interface KeyframesResult {
+  readonly keyframes: readonly Keyframe[];
+  /** Provenance without a step; each keyframe's file adds its own step. */
+  readonly provenance: Provenance;
+}
+
+export async function renderKeyframes(job: KeyframesJob, env: JobEnvironment): Promise<KeyframesResult> {
+  const source = await env.resolveImage(job.image);
+  const run = await prepare(env, job.backend, 'keyframes', 'render keyframes');
+  try {
+    const keyframes = await run.backend.keyframes({ source, steps: job.steps, seed: job.seed }, { signal: run.signal, onProgress: run.report });
+    run.report({ fraction: 1, stage: 'done' });
+    return { keyframes, provenance: provenanceFor(run.backend, job.seed, source.id) };
+  } finally {
+    await run.release();
+  }
+}
+
+export interface LayersResult {
+  readonly stack: LayerStack;
+  /** The finished artwork (the input flattened on white), used as the PSD composite. */
+  readonly composite: RgbImage;
+  readonly provenance: Provenance;
+}
+
+export async function renderLayers(job: LayersJob, env: JobEnvironment): Promise<LayersResult> {
+  const source = await env.resolveImage(job.image);
+  const run = await prepare(env, job.backend, 'layers', 'export layers');
+  try {
+    const stack = await run.backend.layers({ source, seed: job.seed }, { signal: run.signal, onProgress: run.report });
+    run.report({ fraction: 1, stage: 'done' });
+    return { stack, composite: source.image, provenance: provenanceFor(run.backend, job.seed, source.id) };
+  } finally {
+    await run.release();
+  }
+}
+
+export interface InterpolationResult {
+  readonly frames: readonly RgbImage[];
+  readonly provenance: Provenance;
+}
+
+export async function renderInterpolation(job: InterpolateJob, env: JobEnvironment): Promise<InterpolationResult> {
+  const [from, to] = await Promise.all([env.resolveImage(job.from), env.resolveImage(job.to)]);
+  if (from.image.width !== to.image.width || from.image.height !== to.image.height) {
+    throw new PaintsUndoError('INVALID_OPTION', `Both images must have the same size, but from is ${from.image.width}x${from.image.height} and to is ${to.image.width}x${to.image.height}.`, {
+      hint: 'Export both states of the artwork at the same size.',
+    });
+  }
+  const run = await prepare(env, job.backend, 'interpolate', 'interpolate between frames');
+  try {
+    const frames = await run.backend.interpolate({ from, to, frames: job.frames, seed: job.seed }, { signal: run.signal, onProgress: run.report });
+    run.report({ fraction: 1, stage: 'done' });
+    return { frames, provenance: provenanceFor(run.backend, job.seed, to.id) };
+  } finally {
+    await run.release();
+  }
+}
+
+export interface TimelapsePlan {
+  /** Size of the streamed frames (the input's size). */
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+  readonly introFrames: number;
+  readonly processFrames: number;
+  readonly holdFrames: number;
+  /** intro + process + hold. */
+  readonly totalFrames: number;
+  readonly provenance: Provenance;
+  /**
+   * The whole video's frames, in order: the finished artwork for `intro` seconds, the process
+   * (`direction` draw: blank to finished; undo: the reverse), then its last frame for `hold` seconds;
+   * the caption (if `label`) burnt into every frame. Iterate once; the backend is released when the
+   * iteration ends (completed, broken off or failed).
+   */
+  readonly frames: AsyncIterable<RgbImage>;
+}
+
+/** Caption text of `label`: true -> the standard notice, a string -> that text, false -> none. */
+export function captionText(label: boolean | string): string | undefined {
+  if (label === false) return undefined;
+  return label === true ? DEFAULT_CAPTION_TEXT : label;
+}
+
+export const DEFAULT_CAPTION_TEXT = 'Generated reconstruction - not a recording';
+
+export async function timelapseFrames(job: TimelapseJob, env: JobEnvironment): Promise<TimelapsePlan> {
+  const source = await env.resolveImage(job.image);
+  const run = await prepare(env, job.backend, 'timelapse', 'make timelapses');
+  const { width, height } = source.image;
+  const processFrames = processFrameCount(job);
+  const introFrames = Math.round(job.intro * job.fps);
+  const holdFrames = Math.round(job.hold * job.fps);
+  const totalFrames = introFrames + processFrames + holdFrames;
+  const text = captionText(job.label);
+  let caption: Caption | undefined;
+  let compositeOver: typeof CompositeOver | undefined;
+  try {
+    if (text !== undefined) {
+      const video = await import('../io/video.js');
+      caption = await video.renderCaption(text, width, height);
+      compositeOver = video.compositeOver;
+    }
+  } catch (error) {
+    await run.release();
+    throw error;
+  }
+  const label = (frame: RgbImage): RgbImage => (caption && compositeOver ? compositeOver(frame, caption) : frame);
+  const backend = run.backend;
+
+  async function* generate(): AsyncGenerator<RgbImage> {
+    try {
+      let emitted = 0;
+      const tick = (stage: string): void => {
+        emitted++;
+        run.report({ fraction: 0.1 + 0.9 * (emitted / totalFrames), stage, message: `frame ${emitted} of ${totalFrames}` });
+      };
+      if (introFrames > 0) {
+        const intro = label(source.image);
+        for (let i = 0; i < introFrames; i++) {
+          throwIfCancelled(run.signal);
+          yield intro;
+          tick('intro');
+        }
+      }
+      let last: RgbImage | undefined;
+      let produced = 0;
+      const onProgress = (p: Progress): void => {
+        // Before the first frame the backend is planning: that is the first 10% of the job.
+        if (produced === 0) run.report({ ...p, fraction: 0.1 * p.fraction });
+      };
+      const process = backend.timelapse(
+        { source, seed: job.seed, frames: processFrames, direction: job.direction },
+        { signal: run.signal, onProgress },
+      );
+      for await (const frame of process) {
+        throwIfCancelled(run.signal);
+        produced++;
+        last = label(frame);
+        yield last;
+        tick('rendering');
+      }
+      if (produced !== processFrames) {
+        throw new PaintsUndoError('INTERNAL', `The ${backend.id} backend produced ${produced} timelapse frames instead of ${processFrames}.`);
+      }
+      for (let i = 0; i < holdFrames && last; i++) {
+        throwIfCancelled(run.signal);
+        yield last;
+        tick('hold');
+      }
+    } finally {
+      await run.release();
+    }
+  }
+
+  return {
+    width,
+    height,
+    fps: job.fps,
+    introFrames,
+    processFrames,
+    holdFrames,
+    totalFrames,
+    provenance: provenanceFor(backend, job.seed, source.id),
+    frames: generate(),
+  };
+}
+
+export interface JobOutput {
+  readonly kind: JobInput['kind'];
+  /** Absolute paths of the files written, in a stable order. */
+  readonly files: readonly string[];
+  readonly backend: string;
+  readonly backendVersion: string;
+  readonly seed: number;
+  /** Timelapse only. */
+  readonly frames?: number;
+  readonly width?: number;
+  readonly height?: number;
+}
+
+/**
+ * Runs a job and writes its result under `output`: a PNG file (frame), a folder (keyframes,
+ * interpolate, layers with format "png"), a PSD file (layers) or a video file (timelapse).
+ * Every file is written atomically; on cancel or error no partial output is left under the requested name.
+ */
+export async function runJob(job: JobInput, output: string, env: JobEnvironment): Promise<JobOutput> {
+  const signal = env.signal;
+  const atomic = await import('../io/atomic.js');
+  const { encodePng, keyframeFileName } = await import('../io/png.js');
+  switch (job.kind) {
+    case 'frame': {
+      const target = await atomic.ensureWritableFile(output);
+      const result = await renderFrame(job, env);
+      await atomic.writeFileAtomic(target, await encodePng(result.image, result.provenance), optionalSignal(signal));
+      return summary(job, [target], result.provenance, result.image);
+    }
+    case 'keyframes': {
+      const folder = await atomic.ensureFolder(output);
+      const result = await renderKeyframes(job, env);
+      const files = await writeAll(
+        result.keyframes.map((k) => ({ path: join(folder, keyframeFileName(k.step)), data: () => encodePng(k.image, { ...result.provenance, step: k.step }) })),
+        signal,
+      );
+      return summary(job, files, result.provenance, result.keyframes[0]?.image);
+    }
+    case 'interpolate': {
+      const folder = await atomic.ensureFolder(output);
+      const result = await renderInterpolation(job, env);
+      const files = await writeAll(
+        result.frames.map((f, i) => ({ path: join(folder, `frame-${String(i + 1).padStart(4, '0')}.png`), data: () => encodePng(f, result.provenance) })),
+        signal,
+      );
+      return summary(job, files, result.provenance, result.frames[0]);
+    }
+    case 'layers': {
+      const psd = await import('../io/psd.js');
+      if (job.format === 'psd') {
+        const target = await atomic.ensureWritableFile(output);
+        const result = await renderLayers(job, env);
+        await atomic.writeFileAtomic(target, await psd.encodeLayeredPsd(result.stack, result.composite, result.provenance), optionalSignal(signal));
+        return summary(job, [target], result.provenance, result.composite);
+      }
+      await atomic.ensureFolder(output);
+      const result = await renderLayers(job, env);
+      const files = await psd.writeLayerPngs(output, result.stack, result.composite, result.provenance, signal);
+      return summary(job, files, result.provenance, result.composite);
+    }
+    case 'timelapse': {
+      const video = await import('../io/video.js');
+      const target = await atomic.ensureWritableFile(output);
+      // Find ffmpeg before planning, so a missing encoder fails in milliseconds, not after the plan.
+      await (await import('../io/ffmpeg.js')).findFfmpeg();
+      const plan = await timelapseFrames(job, env);
+      const size = video.videoSize(plan.width, plan.height, job.format, job.size);
+      const frames = await video.writeVideoFile(target, plan.frames, {
+        format: job.format,
+        width: plan.width,
+        height: plan.height,
+        outWidth: size.width,
+        outHeight: size.height,
+        fps: plan.fps,
+        totalFrames: plan.totalFrames,
+        provenance: plan.provenance,
+        ...optionalSignal(signal),
+      });
+      return { ...summary(job, [target], plan.provenance), frames, width: size.width, height: size.height };
+    }
+  }
+}
+
+function optionalSignal(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+  return signal ? { signal } : {};
+}
+
+function summary(job: JobInput, files: string[], p: Provenance, image?: { width: number; height: number }): JobOutput {
+  return {
+    kind: job.kind,
+    files,
+    backend: p.backend,
+    backendVersion: p.backendVersion,
+    seed: p.seed,
+    ...(image ? { width: image.width, height: image.height } : {}),
+  };
+}
+
+/** Writes files one by one (each atomic); on error or abort removes the ones this call wrote. */
+async function writeAll(items: readonly { path: string; data: () => Promise<Uint8Array> }[], signal: AbortSignal | undefined): Promise<string[]> {
+  const { writeFileAtomic } = await import('../io/atomic.js');
+  const written: string[] = [];
+  try {
+    for (const item of items) {
+      throwIfCancelled(signal);
+      await writeFileAtomic(item.path, await item.data(), optionalSignal(signal));
+      written.push(item.path);
+    }
+    return written;
+  } catch (error) {
+    await Promise.all(written.map((p) => rm(p, { force: true })));
+    throw error;
+  }
+}
