@@ -95,6 +95,29 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
+/** What an issue expected, in words: "integer >= 2", "one of "draw", "undo"", "number". */
+function expectation(issue: z.core.$ZodIssue): string {
+  const kind = (origin: string): string => (origin === 'int' ? 'integer' : origin);
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.expected === 'int' ? 'integer' : issue.expected;
+    case 'too_small':
+    case 'too_big': {
+      const small = issue.code === 'too_small';
+      const limit = small ? issue.minimum : issue.maximum;
+      const op = issue.inclusive === false ? (small ? '>' : '<') : small ? '>=' : '<=';
+      if (issue.origin === 'array' || issue.origin === 'set') return `${small ? 'at least' : 'at most'} ${limit} items`;
+      if (issue.origin === 'string') return `a string of ${small ? 'at least' : 'at most'} ${limit} characters`;
+      return `${kind(issue.origin)} ${op} ${limit}`;
+    }
+    case 'invalid_value':
+      return `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      // Custom messages ("an image id (64 lowercase hex digits)") and anything else, lightly cleaned.
+      return issue.message.replace(/^Invalid input: /, '').replace(/^expected /i, '').replace(/, received \w+$/, '');
+  }
+}
+
 /**
  * Parses `input` with `schema`; on failure throws INVALID_OPTION naming every bad parameter at once:
  * "Expected integer <= 999 for step but received 1200 (number)".
@@ -104,7 +127,7 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, wha
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.length > 0 ? issue.path.map(String).join('.') : what;
-    const expected = issue.message.replace(/^Invalid input: /, '').replace(/^expected /i, '');
+    const expected = expectation(issue);
     return `Expected ${expected} for ${name} but received ${describe(valueAt(input, issue.path))}`;
   });
   throw new PaintsUndoError('INVALID_OPTION', problems.join('; ') + '.', {
