@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { Reporter } from '../reporter.js';
+import { addCommonOptions, commonJobFields, inputStem, toNumber, type CommonFlags } from '../options.js';
+import { displayPath, runCliJob } from '../job-runner.js';
+
+interface FrameFlags extends CommonFlags {
+  readonly step?: string;
+  readonly output?: string;
+}
+
+export function registerFrameCommand(program: Command): void {
+  const command = program
+    .command('frame')
+    .description('render the canvas at one undo step as a PNG (step 0 = finished, 999 = blank)')
+    .argument('<image>', 'the finished artwork (PNG, JPEG, WebP, GIF, TIFF, AVIF or PSD)')
+    .requiredOption('--step <n>', 'undo step, 0..999: how many times undo was pressed')
+    .option('-o, --output <file>', 'output PNG (default: <image name>-step-NNNN.png here)');
+  addCommonOptions(command);
+  command.addHelpText('after', '\nExample:\n  paints-undo frame art.png --step 600 -o art-600.png');
+  command.action(async (image: string, flags: FrameFlags) => {
+    const reporter = new Reporter({ json: flags.json === true });
+    const step = toNumber(flags.step);
+    const output = flags.output ?? `${inputStem(image)}-step-${String(flags.step).padStart(4, '0')}.png`;
+    const result = await runCliJob({ job: { kind: 'frame', ...commonJobFields(flags), step }, input: image, output, reporter, label: 'frame' });
+    reporter.done({ command: 'frame', step, ...result }, [`Wrote ${displayPath(result.files[0] ?? output)} (step ${String(step)}).`]);
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * The `paints-undo` command line. `bin/paints-undo` calls `main(argv)` and exits with its result.
+ * Start-up stays fast: only commander and the command definitions load here; every command imports
+ * its heavy modules (sharp, ag-psd, ffmpeg, backends) inside its action.
+ */
+import { Command, CommanderError } from 'commander';
+import { EXIT, EXIT_CODES_HELP } from './exit-codes.js';
+import { debugDetails, debugEnabled, describeError, formatError } from './errors.js';
+import { registerTimelapseCommand } from './commands/timelapse.js';
+import { registerFrameCommand } from './commands/frame.js';
+import { registerKeyframesCommand } from './commands/keyframes.js';
+import { registerLayersCommand } from './commands/layers.js';
+import { registerDemoCommand } from './commands/demo.js';
+import { registerBackendsCommand } from './commands/backends.js';
+import { engineVersion } from '../io/provenance.js';
+
+export function buildProgram(): Command {
+  const program = new Command('paints-undo');
+  program
+    .description(
+      'Shows how a finished digital painting could have been drawn: undo frames, keyframes, layers and drawing-process timelapses.\n' +
+        'Every output is a generated reconstruction, not a recording, and says so in its metadata.',
+    )
+    .version(engineVersion(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nEnvironment:\n  PAINTS_UNDO_FFMPEG   path of the ffmpeg binary to use\n  PAINTS_UNDO_DEBUG=1  print stack traces`);
+  registerTimelapseCommand(program);
+  registerFrameCommand(program);
+  registerKeyframesCommand(program);
+  registerLayersCommand(program);
+  registerDemoCommand(program);
+  registerBackendsCommand(program);
+  for (const command of [program, ...program.commands]) {
+    command.exitOverride();
+    command.configureOutput({
+      writeOut: (text) => process.stdout.write(text),
+      writeErr: (text) => process.stderr.write(text),
+      outputError: (text, write) => write(`paints-undo: ${text}`),
+    });
+    if (command !== program) command.addHelpText('after', `\n${EXIT_CODES_HELP}`);
+  }
+  return program;
+}
+
+/** Whether the user asked for JSON output; read from argv so even option errors come out as JSON. */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const json = wantsJson(argv);
+  const program = buildProgram();
+  if (json) {
+    // Commander's own usage errors become the JSON error object below.
+    for (const command of [program, ...program.commands]) command.configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+  }
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return EXIT.usage;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with exit code 0.
+      if (error.exitCode === 0) return EXIT.ok;
+      if (json) printJsonError({ code: 'INVALID_OPTION', message: error.message.replace(/^error: /, ''), exitCode: EXIT.usage });
+      return EXIT.usage;
+    }
+    const report = describeError(error);
+    if (json) {
+      printJsonError(report);
+    } else {
+      process.stderr.write(formatError(report));
+    }
+    if (debugEnabled()) process.stderr.write(debugDetails(error));
+    return report.exitCode;
+  }
+}
+
+function printJsonError(report: { code: string; message: string; hint?: string; exitCode: number }): void {
+  process.stdout.write(`${JSON.stringify({ ok: false, error: report })}\n`);
+}

@@ -1,0 +1,76 @@
+/**
+ * Options shared by the commands, in one place. Commander collects raw strings; `toNumber` turns
+ * numeric strings into numbers and leaves anything else as it was, so the job schema (core/job.ts)
+ * names every bad value at once in its own words ("Expected number for fps but received "x" (string)").
+ */
+import { basename, extname } from 'node:path';
+import type { Command } from 'commander';
+import { DEFAULT_BACKEND } from '../backends/registry.js';
+
+export interface CommonFlags {
+  readonly seed?: string;
+  readonly backend?: string;
+  readonly json?: boolean;
+}
+
+export interface TimelapseFlags extends CommonFlags {
+  readonly output?: string;
+  readonly format?: string;
+  readonly frames?: string;
+  readonly duration?: string;
+  readonly fps?: string;
+  readonly size?: string;
+  readonly intro?: string;
+  readonly hold?: string;
+  readonly direction?: string;
+  readonly label?: string | boolean;
+}
+
+export const DEFAULT_SEED_TEXT = '12345';
+
+export function addCommonOptions(command: Command): Command {
+  return command
+    .option('--seed <n>', `random seed, 0..4294967295: the same seed gives the same result (default ${DEFAULT_SEED_TEXT})`)
+    .option('--backend <name>', `backend that reconstructs the process (default ${DEFAULT_BACKEND}; see \`paints-undo backends\`)`)
+    .option('--json', 'print one JSON object on stdout instead of text, and no progress bar');
+}
+
+export function addTimelapseOptions(command: Command): Command {
+  return command
+    .option('--format <format>', 'mp4, webm or gif (default: from the output extension, else mp4)')
+    .option('--frames <n>', 'process frames, first and last included, 2..3000 (default 100)')
+    .option('--duration <seconds>', 'length of the process part, e.g. 15, 30 or 60; overrides --frames (frames = duration x fps)')
+    .option('--fps <n>', 'frames per second, 1..60 (default 25)')
+    .option('--size <px>', 'long side of the video in pixels, 64..4096 (default: the input size, at most 1920; 640 for GIF)')
+    .option('--intro <seconds>', 'show the finished artwork for this long before the process starts (default 0)')
+    .option('--hold <seconds>', 'hold the last frame this long at the end (default 1.5)')
+    .option('--direction <direction>', 'draw: blank canvas to finished (default); undo: finished to blank')
+    .option('--label [text]', 'burn a small caption into the video ("Generated reconstruction - not a recording", or your text)');
+}
+
+/** "12" -> 12, "1.5" -> 1.5; anything else (including "") is returned unchanged for the schema to report. */
+export function toNumber(raw: string | undefined): number | string | undefined {
+  if (raw === undefined) return undefined;
+  const trimmed = raw.trim();
+  if (trimmed !== '' && /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(trimmed)) return Number(trimmed);
+  return raw;
+}
+
+/** "400,600, 800" -> [400, 600, 800]; non-numbers stay strings so the schema can name them. */
+export function toNumberList(raw: string): (number | string)[] {
+  return raw.split(',').filter((s) => s.trim() !== '').map((s) => toNumber(s.trim()) ?? s);
+}
+
+/** Drops undefined values so schema defaults apply. */
+export function defined<T extends Record<string, unknown>>(object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export function commonJobFields(flags: CommonFlags): Record<string, unknown> {
+  return defined({ seed: toNumber(flags.seed), backend: flags.backend });
+}
+
+/** "art/cat.final.png" -> "cat.final": the stem used for default output names. */
+export function inputStem(input: string): string {
+  return basename(input, extname(input)) || 'artwork';
+}
