@@ -3,7 +3,7 @@
  * its graph and opens an onnxruntime session, exactly as for the real model. Tensors cross as float32.
  */
 import { float32Tensor, int64Tensor, outputFloat32 } from '../runtime/onnxruntime.js';
-import type { Device, OrtRuntime, OrtSession } from '../runtime/onnxruntime.js';
+import type { Device, OrtRuntime, OrtSession, TensorData } from '../runtime/onnxruntime.js';
 import type { BuiltGraph } from '../graph/clip-text.js';
 import type { ComputeDtype } from '../graph/builder.js';
 import { realpathSync } from 'node:fs';
@@ -13,6 +13,8 @@ import { openComponentWeights, readComponentConfig } from './config.js';
 import { ClipVisionConfigSchema, buildClipVision, positionIds } from './clip-vision.js';
 import type { ClipVisionConfig } from './clip-vision.js';
 import { clipVisionPreprocess } from './preprocess.js';
+import { VideoVaeConfigSchema, buildVideoVaeDecoder, buildVideoVaeEncoder } from './vae.js';
+import type { VideoVaeConfig } from './vae.js';
 import type { ResamplerConfig } from './projection.js';
 
 export function dtypeFor(device: Device): ComputeDtype {
@@ -89,4 +91,129 @@ export class ClipVisionEncoder {
   release(): Promise<void> {
     return this.session.release();
   }
+}
+
+/** [n*t frames folded, c, h, w] of one video batch -> [b, c, t, h, w]. */
+export function framesToBcthw(x: Float32Array, b: number, t: number, c: number, plane: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let bi = 0; bi < b; bi++) {
+    for (let ti = 0; ti < t; ti++) {
+      for (let ci = 0; ci < c; ci++) {
+        const src = ((bi * t + ti) * c + ci) * plane;
+        out.set(x.subarray(src, src + plane), (((bi * c + ci) * t + ti) * plane));
+      }
+    }
+  }
+  return out;
+}
+
+/** [b, c, t, h, w] -> [(b t), c, h, w]. */
+export function bcthwToFrames(x: Float32Array, b: number, c: number, t: number, plane: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let bi = 0; bi < b; bi++) {
+    for (let ci = 0; ci < c; ci++) {
+      for (let ti = 0; ti < t; ti++) {
+        const src = (((bi * c + ci) * t + ti) * plane);
+        out.set(x.subarray(src, src + plane), ((bi * t + ti) * c + ci) * plane);
+      }
+    }
+  }
+  return out;
+}
+
+/** A [b, c, t, h, w] tensor with its dims. */
+export interface VideoTensor {
+  readonly data: Float32Array;
+  readonly dims: readonly [number, number, number, number, number];
+}
+
+export interface EncodedVideo {
+  /** [b, z, t, h, w], already x 0.18215. */
+  readonly latents: VideoTensor;
+  /** Per level, then conv_in: [b, c, 2, h, w] of the first and last frames (the decoder's ref context). */
+  readonly hidden: readonly VideoTensor[];
+}
+
+export class VideoVae {
+  private readonly decoders = new Map<number, Promise<OrtSession>>();
+
+  private constructor(
+    private readonly runtime: OrtRuntime,
+    private readonly folder: string,
+    private readonly device: Device,
+    private readonly encoder: OrtSession,
+    readonly config: VideoVaeConfig,
+  ) {}
+
+  static async load(runtime: OrtRuntime, folder: string, device: Device): Promise<VideoVae> {
+    const config = readComponentConfig(folder, VideoVaeConfigSchema);
+    const built = buildVideoVaeEncoder(config, openComponentWeights(folder), dtypeFor(device));
+    // The decoder is built per frame count on first use; check its weights now so errors come early.
+    buildVideoVaeDecoder(config, openComponentWeights(folder), dtypeFor(device), 16).weights.assertComplete();
+    return new VideoVae(runtime, folder, device, await openBuilt(runtime, folder, built, 'vae_encoder', device), config);
+  }
+
+  /** Spatial factor between pixels and latents. */
+  get factor(): number {
+    return 2 ** (this.config.ch_mult.length - 1);
+  }
+
+  /** pipeline.encode_latents(videos, return_hidden_states=True) for [b, 3, t, H, W] in [-1, 1]. */
+  async encode(video: VideoTensor): Promise<EncodedVideo> {
+    const [b, c, t, H, W] = video.dims;
+    const frames = bcthwToFrames(video.data, b, c, t, H * W);
+    const out = await this.encoder.run({ pixels: float32Tensor(frames, [b * t, c, H, W]) });
+    const asVideo = (name: string): VideoTensor => {
+      const tensor = out[name];
+      const [, ch, h, w] = (tensor?.dims ?? []) as number[];
+      if (ch === undefined || h === undefined || w === undefined) throw new Error(`encoder output ${name} is missing`);
+      const data = framesToBcthw(outputFloat32(out, name), b, t, ch, h * w);
+      return { data, dims: [b, ch, t, h, w] };
+    };
+    const latents = asVideo('latents');
+    const hidden: VideoTensor[] = [];
+    for (let i = 0; i <= this.config.ch_mult.length; i++) hidden.push(firstAndLast(asVideo(`hidden_${i}`)));
+    return { latents, hidden };
+  }
+
+  private decoder(frames: number): Promise<OrtSession> {
+    let session = this.decoders.get(frames);
+    if (session === undefined) {
+      const built = buildVideoVaeDecoder(this.config, openComponentWeights(this.folder), dtypeFor(this.device), frames);
+      session = openBuilt(this.runtime, this.folder, built, 'vae_decoder', this.device);
+      this.decoders.set(frames, session);
+    }
+    return session;
+  }
+
+  /** pipeline.decode_latents: [b, z, T, h, w] latents + the ref context -> [b, 3, T, H, W]. */
+  async decode(latents: VideoTensor, hidden: readonly VideoTensor[]): Promise<VideoTensor> {
+    const [b, , T, h, w] = latents.dims;
+    const session = await this.decoder(T);
+    const feeds: Record<string, TensorData> = { latents: float32Tensor(latents.data, latents.dims) };
+    hidden.forEach((context, i) => {
+      feeds[`context_${i}`] = float32Tensor(context.data, context.dims);
+    });
+    const out = await session.run(feeds);
+    const f = this.factor;
+    return { data: outputFloat32(out, 'pixels'), dims: [b, this.config.out_ch, T, h * f, w * f] };
+  }
+
+  async release(): Promise<void> {
+    await this.encoder.release();
+    for (const session of this.decoders.values()) await (await session).release();
+    this.decoders.clear();
+  }
+}
+
+/** h[:, :, [0, -1]]. */
+function firstAndLast(video: VideoTensor): VideoTensor {
+  const [b, c, t, h, w] = video.dims;
+  const plane = h * w;
+  const out = new Float32Array(b * c * 2 * plane);
+  for (let i = 0; i < b * c; i++) {
+    out.set(video.data.subarray((i * t) * plane, (i * t + 1) * plane), i * 2 * plane);
+    out.set(video.data.subarray((i * t + t - 1) * plane, (i * t + t) * plane), (i * 2 + 1) * plane);
+  }
+  return { data: out, dims: [b, c, 2, h, w] };
 }
