@@ -8,11 +8,12 @@ import assert from 'node:assert/strict';
 import { z } from 'zod';
 import type { RgbImage } from '../../engine/src/core/image.js';
 import { findBestBucket, resizeAndCenterCrop } from '../../models/src/preprocess/resize.js';
+import { formatTags, parseTagCsv, wd14Input } from '../../models/src/tagger/wd14.js';
 import { casesOf, loadManifest, openCase, shapeOf } from './golden.js';
 
 const manifest = loadManifest();
 
-export function assertPixelsNear(got: Uint8Array, want: Uint8Array, label: string): void {
+function assertPixelsNear(got: Uint8Array, want: Uint8Array, label: string): void {
   assert.equal(got.length, want.length, `${label}: length`);
   let off = 0;
   let worst = 0;
@@ -53,6 +54,41 @@ for (const [name, c] of casesOf(manifest, 'preprocess')) {
       for (let i = 0; i < hw.length / 2; i++) {
         assert.deepEqual(findBestBucket(hw[2 * i] ?? 0, hw[2 * i + 1] ?? 0, options), [want[2 * i], want[2 * i + 1]], `pair ${i}`);
       }
+    });
+  }
+}
+
+const TagStrings = z.record(z.string(), z.string());
+
+for (const [name, c] of casesOf(manifest, 'preprocess')) {
+  const t = openCase(c);
+  const wdInputs = Object.keys(c.inputs).filter((k) => k.startsWith('in_wd_'));
+  for (const input of wdInputs) {
+    const key = input.replace(/^in_/, '');
+    test(`${name}: WD14 tagger input ${key} (white pad, Pillow LANCZOS, BGR)`, () => {
+      const outShape = shapeOf(c, `out_${key}_bgr`);
+      const size = outShape[0] ?? 0;
+      const got = wd14Input(image(t.uint8(input), shapeOf(c, input)), size);
+      assertPixelsNear(Uint8Array.from(got), t.uint8(`out_${key}_bgr`), `${name} ${key}`);
+      assert.ok(got.every((v) => Number.isInteger(v) && v >= 0 && v <= 255));
+    });
+  }
+  const tagStrings = TagStrings.parse(c.wd14_tag_strings ?? {});
+  const stub = typeof c.wd14_stub_note === 'string' ? c.wd14_stub_note : undefined;
+  if (Object.keys(tagStrings).length > 0) {
+    test(`${name}: WD14 tag selection and formatting`, () => {
+      assert.ok(stub, 'the case has tag strings but no wd14_stub_note describing the stand-in model');
+      // "fixed probabilities [..] for a 6-row tag CSV (name:category; ...)".
+      const probs = JSON.parse(/probabilities (\[[^\]]*\])/.exec(stub)?.[1] ?? 'null') as number[] | null;
+      const csvRows = /tag CSV \((.*?)\); thresholds/.exec(stub)?.[1];
+      assert.ok(probs && csvRows, 'cannot read the stub probabilities / CSV rows from wd14_stub_note');
+      const rows = csvRows.split(';').map((cell) => {
+        const at = cell.trim().lastIndexOf(':');
+        return { name: cell.trim().slice(0, at), category: cell.trim().slice(at + 1) };
+      });
+      const csv = ['tag_id,name,category,count', ...rows.map((r, i) => `${i},${r.name},${r.category},1`)].join('\n');
+      const got = formatTags(parseTagCsv(csv), probs);
+      for (const want of Object.values(tagStrings)) assert.equal(got, want);
     });
   }
 }
