@@ -141,6 +141,15 @@ export class TimelineRenderer {
     return { width: this.width, height: this.height, channels: 3, data: out };
   }
 
+  /**
+   * The paint in the current state: every layer over white paper, before the global curve and the
+   * canvas flip (RGB, row-major). A live view of the renderer's own buffer, for read-only consumers
+   * that must not pay for a full-canvas copy per operation (eval/metrics.ts); it changes on every seek.
+   */
+  get compositeView(): Uint8Array {
+    return this.composite;
+  }
+
   /** Whether the canvas is flipped in the current state. */
   get isFlipped(): boolean {
     return this.flipped;
