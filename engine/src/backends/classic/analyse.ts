@@ -1,0 +1,140 @@
+/**
+ * Image analysis at plan resolution: style, line map (XDoG at two scales), the subject, and the
+ * full-resolution line alpha used as the line-art layer's content.
+ */
+import type { RgbImage } from '../../core/image.js';
+import { boxBlur, downscaleRgb, forEachUpsampled, gaussianBlur, labelComponents, luminance, type PlanRgb } from './raster.js';
+
+export type Style = 'lineart' | 'painterly' | 'monochrome';
+
+/** Long side of the plan resolution; planning cost grows with its square. */
+export const PLAN_LONG_SIDE = 512;
+
+export interface Analysis {
+  readonly full: RgbImage;
+  readonly pw: number;
+  readonly ph: number;
+  /** Full pixels per plan pixel. */
+  readonly scale: number;
+  readonly img: PlanRgb;
+  readonly lum: Float32Array;
+  /** XDoG darkness response (luminance units, >= 0): how much darker a pixel is than its surroundings. */
+  readonly lineResponse: Float32Array;
+  /** Clean line pixels (0/1) after hysteresis and removal of specks. */
+  readonly lineMask: Uint8Array;
+  /** 0..1: how much each pixel belongs to the main subject (dense, sharp, central structure). */
+  readonly subject: Float32Array;
+  readonly style: Style;
+  /** Fraction of pixels that are line pixels. */
+  readonly lineDensity: number;
+  readonly monochrome: boolean;
+}
+
+export function planSize(width: number, height: number): { pw: number; ph: number; scale: number } {
+  const long = Math.max(width, height);
+  if (long <= PLAN_LONG_SIDE) return { pw: width, ph: height, scale: 1 };
+  const scale = long / PLAN_LONG_SIDE;
+  return { pw: Math.ceil(width / scale), ph: Math.ceil(height / scale), scale };
+}
+
+export function analyse(full: RgbImage): Analysis {
+  const { pw, ph, scale } = planSize(full.width, full.height);
+  const img = downscaleRgb(full, pw, ph, scale);
+  const lum = luminance(img);
+  const n = pw * ph;
+
+  // XDoG: a thin dark line is a valley, so (wide blur - narrow blur) > 0 on it and < 0 on its flanks;
+  // unlike gradient edges this gives one response per line, not a doubled contour on each side.
+  const fine = gaussianBlur(lum, pw, ph, 0.7);
+  const mid = gaussianBlur(lum, pw, ph, 1.6);
+  const wide = gaussianBlur(lum, pw, ph, 3.2);
+  const lineResponse = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = mid[i]! - fine[i]!;
+    const b = (wide[i]! - mid[i]!) * 0.8;
+    lineResponse[i] = Math.max(0, a, b);
+  }
+
+  // Hysteresis: strong valleys seed lines, weaker connected valleys extend them.
+  const hi = 16;
+  const lo = 7;
+  const candidate = new Uint8Array(n);
+  for (let i = 0; i < n; i++) candidate[i] = lineResponse[i]! >= lo ? 1 : 0;
+  const { labels, count, sizes } = labelComponents(candidate, pw, ph);
+  const strong = new Uint8Array(count + 1);
+  for (let i = 0; i < n; i++) if (lineResponse[i]! >= hi) strong[labels[i]!] = 1;
+  const minSize = Math.max(6, Math.round(n / 20000));
+  const lineMask = new Uint8Array(n);
+  let lineCount = 0;
+  for (let i = 0; i < n; i++) {
+    const l = labels[i]!;
+    if (l && strong[l] && sizes[l]! >= minSize) {
+      lineMask[i] = 1;
+      lineCount++;
+    }
+  }
+  const lineDensity = lineCount / n;
+
+  // Chroma decides monochrome: ink and pencil works have almost no coloured pixels.
+  let coloured = 0;
+  for (let i = 0; i < n; i++) {
+    const r = img.r[i]!;
+    const g = img.g[i]!;
+    const b = img.b[i]!;
+    if (Math.max(r, g, b) - Math.min(r, g, b) > 28) coloured++;
+  }
+  const monochrome = coloured / n < 0.02;
+
+  // Painterly works have few crisp dark valleys: lines would be fake there.
+  let crisp = 0;
+  for (let i = 0; i < n; i++) if (lineMask[i] && lineResponse[i]! >= 28) crisp++;
+  const crispDensity = crisp / n;
+  const style: Style = monochrome ? 'monochrome' : crispDensity < 0.006 ? 'painterly' : 'lineart';
+
+  // Subject: where structure is dense (line or strong local contrast), with a mild centre prior.
+  const structure = new Float32Array(n);
+  for (let i = 0; i < n; i++) structure[i] = Math.min(1, lineResponse[i]! / 20);
+  const density = gaussianBlur(structure, pw, ph, Math.max(pw, ph) / 14);
+  let maxD = 1e-6;
+  for (let i = 0; i < n; i++) maxD = Math.max(maxD, density[i]!);
+  const subject = new Float32Array(n);
+  for (let y = 0; y < ph; y++) {
+    for (let x = 0; x < pw; x++) {
+      const i = y * pw + x;
+      const cx = (x / pw - 0.5) * 2;
+      const cy = (y / ph - 0.45) * 2;
+      const centre = Math.max(0, 1 - 0.35 * (cx * cx + cy * cy));
+      subject[i] = Math.min(1, (density[i]! / maxD) * 0.75 + centre * 0.25);
+    }
+  }
+
+  return { full, pw, ph, scale, img, lum, lineResponse, lineMask, subject, style, lineDensity, monochrome };
+}
+
+/**
+ * Full-resolution line-art alpha (0..255): the input's own dark line pixels, so line weight and darkness
+ * match the final exactly. Darkness relative to a local mean gives crisp alpha at full resolution; the
+ * plan line mask (dilated) gates it so that texture away from the line art is not mistaken for ink.
+ */
+export function fullLineAlpha(a: Analysis, gate: Float32Array): Uint8Array {
+  const { full, pw, ph, scale } = a;
+  const w = full.width;
+  const h = full.height;
+  const n = w * h;
+  const L = new Float32Array(n);
+  const src = full.data;
+  for (let i = 0, p = 0; i < n; i++, p += 3) L[i] = 0.299 * src[p]! + 0.587 * src[p + 1]! + 0.114 * src[p + 2]!;
+  const r = Math.max(2, Math.round(2.5 * scale));
+  const mean = boxBlur(boxBlur(L, w, h, r), w, h, r);
+  const out = new Uint8Array(n);
+  forEachUpsampled(gate, pw, ph, w, h, scale, (i, g) => {
+    if (g <= 0.02) return;
+    const d = mean[i]! - L[i]!;
+    // 6..30 luminance units below the local mean ramps from transparent to solid ink.
+    // Very dark pixels inside the gate are ink even in the middle of a thick line, where the local mean is dark too.
+    const v = Math.max((d - 6) / 24, (100 - L[i]!) / 45);
+    if (v <= 0) return;
+    out[i] = Math.round(255 * Math.min(1, v) * Math.min(1, g));
+  });
+  return out;
+}

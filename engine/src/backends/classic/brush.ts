@@ -1,0 +1,307 @@
+/**
+ * Brush-like reveal strokes driven by an error map: each stroke follows the image's local orientation
+ * (structure tensor), starts where the remaining error is largest near the pen (artists work locally),
+ * and lowers the error it covers. Also tracks full coverage: a plan pixel is "done" once one stamp is
+ * 255 on its whole 3x3 neighbourhood, which is exactly what bilinear upsampling needs for the renderer
+ * to reach coverage 255 at every full-resolution pixel mapped to it.
+ */
+import type { RevealOperation, Phase, Stamp } from '../../core/timeline.js';
+import { gaussianBlur, StampBuilder } from './raster.js';
+import type { Rng } from './rng.js';
+import type { Path } from './lines.js';
+
+/** Stroke direction (radians) per plan pixel: along edges and hair strands, across nothing. */
+export function flowField(lum: Float32Array, pw: number, ph: number): Float32Array {
+  const l = gaussianBlur(lum, pw, ph, 1);
+  const n = pw * ph;
+  const jxx = new Float32Array(n);
+  const jxy = new Float32Array(n);
+  const jyy = new Float32Array(n);
+  for (let y = 0; y < ph; y++) {
+    for (let x = 0; x < pw; x++) {
+      const i = y * pw + x;
+      const gx = l[y * pw + Math.min(pw - 1, x + 1)]! - l[y * pw + Math.max(0, x - 1)]!;
+      const gy = l[Math.min(ph - 1, y + 1) * pw + x]! - l[Math.max(0, y - 1) * pw + x]!;
+      jxx[i] = gx * gx;
+      jxy[i] = gx * gy;
+      jyy[i] = gy * gy;
+    }
+  }
+  const sigma = Math.max(2, Math.max(pw, ph) / 120);
+  const a = gaussianBlur(jxx, pw, ph, sigma);
+  const b = gaussianBlur(jxy, pw, ph, sigma);
+  const c = gaussianBlur(jyy, pw, ph, sigma);
+  const angle = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    // Gradient direction + 90 degrees: strokes run along isophotes.
+    angle[i] = 0.5 * Math.atan2(2 * b[i]!, a[i]! - c[i]!) + Math.PI / 2;
+  }
+  return angle;
+}
+
+export interface PassOptions {
+  readonly count: number;
+  readonly phase: Phase;
+  readonly tool: RevealOperation['tool'];
+  /** Radius range in plan pixels. */
+  readonly radius: readonly [number, number];
+  /** Length range in plan pixels. */
+  readonly length: readonly [number, number];
+  /** 'error': largest remaining error first; 'cover': pixels not yet fully covered first. */
+  readonly seek: 'error' | 'cover';
+  readonly feather?: number;
+  readonly check: () => void;
+}
+
+const CELL = 12;
+
+export class BrushPainter {
+  readonly pw: number;
+  readonly ph: number;
+  readonly error: Float32Array;
+  readonly done: Uint8Array;
+  private readonly flow: Float32Array;
+  private readonly rng: Rng;
+  readonly layer: number;
+  private readonly cw: number;
+  private readonly ch: number;
+  private readonly cellError: Float64Array;
+  private readonly cellUndone: Float64Array;
+  private penX: number;
+  private penY: number;
+  private readonly reach: number;
+
+  constructor(pw: number, ph: number, layer: number, error: Float32Array, flow: Float32Array, rng: Rng, start: readonly [number, number]) {
+    this.pw = pw;
+    this.ph = ph;
+    this.layer = layer;
+    this.error = error;
+    this.flow = flow;
+    this.rng = rng;
+    this.done = new Uint8Array(pw * ph);
+    this.cw = Math.ceil(pw / CELL);
+    this.ch = Math.ceil(ph / CELL);
+    this.cellError = new Float64Array(this.cw * this.ch);
+    this.cellUndone = new Float64Array(this.cw * this.ch);
+    for (let cy = 0; cy < this.ch; cy++) for (let cx = 0; cx < this.cw; cx++) this.updateCell(cx, cy);
+    this.penX = start[0];
+    this.penY = start[1];
+    this.reach = Math.hypot(pw, ph) * 0.12;
+  }
+
+  get undoneCount(): number {
+    let c = 0;
+    for (let i = 0; i < this.cellUndone.length; i++) c += this.cellUndone[i]!;
+    return c;
+  }
+
+  private updateCell(cx: number, cy: number): void {
+    let e = 0;
+    let u = 0;
+    const x1 = Math.min(this.pw, (cx + 1) * CELL);
+    const y1 = Math.min(this.ph, (cy + 1) * CELL);
+    for (let y = cy * CELL; y < y1; y++) {
+      for (let x = cx * CELL; x < x1; x++) {
+        const i = y * this.pw + x;
+        e += this.error[i]!;
+        if (!this.done[i]) u++;
+      }
+    }
+    this.cellError[cy * this.cw + cx] = e;
+    this.cellUndone[cy * this.cw + cx] = u;
+  }
+
+  /** Chooses a start point: the best cell near the pen, then the best pixel in it. */
+  private pickSeed(seek: 'error' | 'cover'): [number, number] | null {
+    let best = -1;
+    let bestScore = 0;
+    for (let cy = 0; cy < this.ch; cy++) {
+      for (let cx = 0; cx < this.cw; cx++) {
+        const c = cy * this.cw + cx;
+        const base = seek === 'error' ? this.cellError[c]! : this.cellUndone[c]! * (1 + this.cellError[c]! / (CELL * CELL * 8));
+        if (base <= 0) continue;
+        const d = Math.hypot((cx + 0.5) * CELL - this.penX, (cy + 0.5) * CELL - this.penY);
+        const score = (base / (1 + d / this.reach)) * (0.8 + 0.4 * this.rng.next());
+        if (score > bestScore) {
+          bestScore = score;
+          best = c;
+        }
+      }
+    }
+    if (best < 0) return null;
+    const cx = best % this.cw;
+    const cy = (best - cx) / this.cw;
+    let bx = -1;
+    let by = -1;
+    let bv = -1;
+    const x1 = Math.min(this.pw, (cx + 1) * CELL);
+    const y1 = Math.min(this.ph, (cy + 1) * CELL);
+    for (let y = cy * CELL; y < y1; y++) {
+      for (let x = cx * CELL; x < x1; x++) {
+        const i = y * this.pw + x;
+        const v = seek === 'error' ? this.error[i]! : this.done[i] ? -1 : this.error[i]! + 1;
+        if (v > bv) {
+          bv = v;
+          bx = x;
+          by = y;
+        }
+      }
+    }
+    return bx < 0 ? null : [bx, by];
+  }
+
+  /** A stroke path through (x, y) following the flow field, curving gently. */
+  traceStroke(x: number, y: number, length: number): Path {
+    const step = 1.5;
+    const half = Math.max(1, Math.round(length / 2 / step));
+    const forward: number[] = [];
+    const backward: number[] = [];
+    const bend = this.rng.range(-0.04, 0.04);
+    for (const [out, sign] of [[forward, 1], [backward, -1]] as const) {
+      let px = x;
+      let py = y;
+      let a0 = this.flow[Math.round(py) * this.pw + Math.round(px)] ?? 0;
+      let dx = Math.cos(a0) * sign;
+      let dy = Math.sin(a0) * sign;
+      for (let k = 0; k < half; k++) {
+        const xi = Math.min(this.pw - 1, Math.max(0, Math.round(px)));
+        const yi = Math.min(this.ph - 1, Math.max(0, Math.round(py)));
+        a0 = this.flow[yi * this.pw + xi]!;
+        let nx = Math.cos(a0);
+        let ny = Math.sin(a0);
+        if (nx * dx + ny * dy < 0) {
+          nx = -nx;
+          ny = -ny;
+        }
+        // Inertia: a hand does not follow every wiggle of the field.
+        dx = dx * 0.7 + nx * 0.3;
+        dy = dy * 0.7 + ny * 0.3;
+        const rot = bend * sign;
+        const rx = dx * Math.cos(rot) - dy * Math.sin(rot);
+        const ry = dx * Math.sin(rot) + dy * Math.cos(rot);
+        const norm = Math.hypot(rx, ry) || 1;
+        dx = rx / norm;
+        dy = ry / norm;
+        px += dx * step;
+        py += dy * step;
+        out.push(px, py);
+      }
+    }
+    const path: Path = [];
+    for (let k = backward.length - 2; k >= 0; k -= 2) path.push(backward[k]!, backward[k + 1]!);
+    path.push(x, y);
+    path.push(...forward);
+    return path;
+  }
+
+  /** Records a stamp's effect on the error map and on coverage. */
+  absorb(stamp: Stamp): void {
+    const { x: sx, y: sy, width: sw, height: sh, alpha } = stamp;
+    const pw = this.pw;
+    const ph = this.ph;
+    for (let y = Math.max(0, sy); y < Math.min(ph, sy + sh); y++) {
+      for (let x = Math.max(0, sx); x < Math.min(pw, sx + sw); x++) {
+        const a = alpha[(y - sy) * sw + (x - sx)]!;
+        if (a === 0) continue;
+        const i = y * pw + x;
+        this.error[i]! *= 1 - a / 255;
+        if (this.done[i] || a < 255) continue;
+        let full = true;
+        for (let dy = -1; dy <= 1 && full; dy++) {
+          const yy = y + dy - sy;
+          for (let dx = -1; dx <= 1; dx++) {
+            const xx = x + dx - sx;
+            if (yy < 0 || xx < 0 || yy >= sh || xx >= sw || alpha[yy * sw + xx] !== 255) {
+              full = false;
+              break;
+            }
+          }
+        }
+        if (full) this.done[i] = 1;
+      }
+    }
+    const cx0 = Math.max(0, Math.floor(sx / CELL));
+    const cy0 = Math.max(0, Math.floor(sy / CELL));
+    const cx1 = Math.min(this.cw - 1, Math.floor((sx + sw) / CELL));
+    const cy1 = Math.min(this.ch - 1, Math.floor((sy + sh) / CELL));
+    for (let cy = cy0; cy <= cy1; cy++) for (let cx = cx0; cx <= cx1; cx++) this.updateCell(cx, cy);
+  }
+
+  /** `count` strokes, exactly (falls back to random places once nothing is left to seek). */
+  pass(opts: PassOptions): RevealOperation[] {
+    const ops: RevealOperation[] = [];
+    const feather = opts.feather ?? 2;
+    for (let k = 0; k < opts.count; k++) {
+      if (k % 16 === 0) opts.check();
+      let seed = this.pickSeed(opts.seek);
+      if (!seed && opts.seek === 'cover') seed = this.pickSeed('error');
+      if (!seed) seed = [this.rng.int(0, this.pw - 1), this.rng.int(0, this.ph - 1)];
+      const [x, y] = seed;
+      // Brushes shrink a little as a pass goes on (broad first, finer later), as painters do.
+      const progress = k / Math.max(1, opts.count - 1);
+      const r = this.rng.range(opts.radius[0], opts.radius[1]) * (1.15 - 0.3 * progress);
+      const len = this.rng.range(opts.length[0], opts.length[1]);
+      const path = this.traceStroke(x, y, len);
+      const m = path.length / 2;
+      const radii: number[] = [];
+      for (let t = 0; t < m; t++) {
+        const s = m > 1 ? t / (m - 1) : 0.5;
+        radii.push(r * (0.75 + 0.25 * Math.sin(Math.PI * s)));
+      }
+      const pad = r + feather + 2;
+      let minX = Infinity;
+      let minY = Infinity;
+      let maxX = -Infinity;
+      let maxY = -Infinity;
+      for (let t = 0; t < path.length; t += 2) {
+        minX = Math.min(minX, path[t]!);
+        maxX = Math.max(maxX, path[t]!);
+        minY = Math.min(minY, path[t + 1]!);
+        maxY = Math.max(maxY, path[t + 1]!);
+      }
+      const sb = new StampBuilder(minX - pad, minY - pad, maxX + pad, maxY + pad);
+      sb.polyline(path, radii, feather);
+      const stamp = sb.toStamp();
+      this.absorb(stamp);
+      ops.push({ kind: 'reveal', phase: opts.phase, layer: this.layer, stamp, strength: 1, tool: opts.tool });
+      this.penX = path[path.length - 2]!;
+      this.penY = path[path.length - 1]!;
+    }
+    return ops;
+  }
+
+  /** One stamp covering every pixel not yet done (plus its 3x3 ring), or null when all are done. */
+  residualStamp(): Stamp | null {
+    const { pw, ph } = this;
+    let x0 = Infinity;
+    let y0 = Infinity;
+    let x1 = -Infinity;
+    let y1 = -Infinity;
+    for (let y = 0; y < ph; y++) {
+      for (let x = 0; x < pw; x++) {
+        if (this.done[y * pw + x]) continue;
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
+    }
+    if (x0 === Infinity) return null;
+    const sx = x0 - 1;
+    const sy = y0 - 1;
+    const sw = x1 - x0 + 3;
+    const sh = y1 - y0 + 3;
+    const alpha = new Uint8Array(sw * sh);
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        if (this.done[y * pw + x]) continue;
+        for (let dy = -1; dy <= 1; dy++) {
+          for (let dx = -1; dx <= 1; dx++) alpha[(y + dy - sy) * sw + (x + dx - sx)] = 255;
+        }
+      }
+    }
+    const stamp: Stamp = { x: sx, y: sy, width: sw, height: sh, alpha };
+    this.absorb(stamp);
+    return stamp;
+  }
+}

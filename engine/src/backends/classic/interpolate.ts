@@ -1,0 +1,96 @@
+/**
+ * Interpolation: a timeline that starts from one image (e.g. the artist's sketch) and paints towards
+ * another (their finished piece). The bottom layer is `from`, revealed whole by the first operation;
+ * new line art is inked where the images differ, then brush strokes bring in `to` where it differs,
+ * largest differences near the pen first, until `to` is reached exactly.
+ */
+import type { SourceImage } from '../../core/backend.js';
+import { createRgba } from '../../core/image.js';
+import { cancelledError, PaintsUndoError } from '../../core/errors.js';
+import { OPERATION_COUNT } from '../../core/steps.js';
+import type { LayerSpec, Operation, Timeline } from '../../core/timeline.js';
+import { analyse } from './analyse.js';
+import { BrushPainter, flowField } from './brush.js';
+import { CLASSIC_VERSION, inputContent, lineArt, lineContent, renderPasses, subjectStart } from './planner.js';
+import { downscaleRgb, gaussianBlur } from './raster.js';
+import { Rng } from './rng.js';
+
+export function checkSameSize(from: SourceImage, to: SourceImage): void {
+  const a = from.image;
+  const b = to.image;
+  if (a.width !== b.width || a.height !== b.height) {
+    throw new PaintsUndoError(
+      'INVALID_OPTION',
+      `Expected images of the same size for from and to but received ${a.width}x${a.height} and ${b.width}x${b.height}.`,
+      {
+        hint: `Resize the earlier image to ${b.width}x${b.height} (the size of the later one) and try again.`,
+        details: { option: 'from', from: [a.width, a.height], to: [b.width, b.height] },
+      },
+    );
+  }
+}
+
+export function planInterpolation(from: SourceImage, to: SourceImage, seed: number, signal?: AbortSignal): Timeline {
+  checkSameSize(from, to);
+  const check = (): void => {
+    if (signal?.aborted) throw cancelledError();
+  };
+  const a = analyse(to.image);
+  check();
+  const { pw, ph, scale } = a;
+  const n = pw * ph;
+  const before = downscaleRgb(from.image, pw, ph, scale);
+  const diff = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    diff[i] = Math.abs(a.img.r[i]! - before.r[i]!) + Math.abs(a.img.g[i]! - before.g[i]!) + Math.abs(a.img.b[i]! - before.b[i]!);
+  }
+  const rng = new Rng(seed ^ 0x5bd1e995);
+  // Ink only the lines that are new (or moved): line pixels of `to` where `from` differs.
+  const newLines = new Uint8Array(n);
+  for (let i = 0; i < n; i++) newLines[i] = a.lineMask[i] && diff[i]! > 40 ? 1 : 0;
+  const lines = lineArt({ ...a, lineMask: newLines }, rng.fork(1), 300, check);
+  check();
+  const BASE = 0;
+  const LINES = 1;
+  const TOP = 2;
+  const base: Operation = {
+    kind: 'reveal',
+    phase: 'sketch',
+    layer: BASE,
+    stamp: { x: -1, y: -1, width: pw + 2, height: ph + 2, alpha: new Uint8Array((pw + 2) * (ph + 2)).fill(255) },
+    strength: 1,
+    tool: 'bucket',
+  };
+  const lineOps: Operation[] = lines.strokes.map((s) => ({ kind: 'reveal', phase: 'lineart', layer: LINES, stamp: s.stamp, strength: 1, tool: 'pen' }));
+  const painter = new BrushPainter(pw, ph, TOP, gaussianBlur(diff, pw, ph, 1), flowField(a.lum, pw, ph), rng.fork(2), subjectStart(a));
+  const renderOps = renderPasses(painter, OPERATION_COUNT - 1 - lineOps.length, 'rendering', Math.max(pw, ph), check);
+  const { width: W, height: H } = to.image;
+  const fromContent = createRgba(W, H);
+  const src = from.image.data;
+  for (let i = 0, p = 0; i < src.length; i += 3, p += 4) {
+    fromContent.data[p] = src[i]!;
+    fromContent.data[p + 1] = src[i + 1]!;
+    fromContent.data[p + 2] = src[i + 2]!;
+    fromContent.data[p + 3] = 255;
+  }
+  const layers: LayerSpec[] = [
+    { id: 'from', name: 'Earlier state', blend: 'normal', content: fromContent, initiallyVisible: true, initialOpacity: 1, exported: true },
+    { id: 'lineart', name: 'New line art', blend: 'normal', content: lineContent(a, lines.alphaFull), initiallyVisible: true, initialOpacity: 1, exported: true },
+    { id: 'rendering', name: 'Painting', blend: 'normal', content: inputContent(a), initiallyVisible: true, initialOpacity: 1, exported: true },
+  ];
+  return {
+    width: W,
+    height: H,
+    planScale: scale,
+    layers,
+    operations: [base, ...lineOps, ...renderOps],
+    info: { backend: 'classic', backendVersion: CLASSIC_VERSION, seed, style: 'interpolation' },
+  };
+}
+
+/** Operation counts of `frames` frames strictly between the `from` state (1 applied) and `to` (all applied). */
+export function interpolationCounts(frames: number): number[] {
+  const out: number[] = [];
+  for (let k = 1; k <= frames; k++) out.push(1 + Math.round(((OPERATION_COUNT - 1) * k) / (frames + 1)));
+  return out;
+}

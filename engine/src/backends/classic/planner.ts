@@ -1,0 +1,972 @@
+/**
+ * The classic planner: turns a finished illustration into a drawing-process Timeline, the way an
+ * illustrator works. Analysis and stroke planning happen at plan resolution; layer contents are
+ * built at full resolution so lines and flats stay crisp.
+ *
+ * Layer stacks (bottom to top):
+ * - line art and monochrome: sketch, flats (or values), shading, line art, rendering;
+ * - painterly: sketch, block-in, refinement, rendering.
+ * The top "rendering" layer's content is the input itself and its coverage reaches 255 everywhere by
+ * the last operation, which makes step 0 equal to the input exactly.
+ */
+import type { SourceImage } from '../../core/backend.js';
+import { createRgba, type RgbaImage } from '../../core/image.js';
+import { cancelledError } from '../../core/errors.js';
+import { OPERATION_COUNT } from '../../core/steps.js';
+import {
+  IDENTITY_CURVE,
+  type Curve,
+  type LayerSpec,
+  type Operation,
+  type Phase,
+  type RevealOperation,
+  type Stamp,
+  type Timeline,
+} from '../../core/timeline.js';
+import { analyse, fullLineAlpha, type Analysis } from './analyse.js';
+import { BrushPainter, flowField } from './brush.js';
+import { labelComponents, maskedBlur, gaussianBlur, distanceTo, thin, forEachUpsampled, sample, StampBuilder, stampFromLabel } from './raster.js';
+import { orderPaths, pathLength, simplify, smoothPath, splitIntoStrokes, traceSkeleton, type Path } from './lines.js';
+import { Rng } from './rng.js';
+import { segment, type Region, type Segmentation } from './segment.js';
+
+export const CLASSIC_VERSION = '1.0.0';
+
+export interface PlanOptions {
+  /** Force a style instead of detecting it. */
+  readonly style?: 'lineart' | 'painterly' | 'monochrome';
+}
+
+export interface PlanProgress {
+  readonly stage: 'analysing' | 'planning';
+  /** 0..1 within planning. */
+  readonly fraction: number;
+  readonly message: string;
+}
+
+const SKETCH_INK: readonly [number, number, number] = [88, 92, 108];
+
+/** Plans synchronously; `signal` is checked between stages and inside long loops. */
+export function planTimeline(
+  source: SourceImage,
+  seed: number,
+  options: PlanOptions = {},
+  signal?: AbortSignal,
+  onProgress?: (p: PlanProgress) => void,
+): Timeline {
+  const steps = planSteps(source, seed, options, signal);
+  while (true) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    onProgress?.(r.value);
+  }
+}
+
+/**
+ * The planner as a generator that yields between stages, so an async caller can give the event loop a
+ * turn (and see an abort) while a synchronous caller just runs it through.
+ */
+export function* planSteps(
+  source: SourceImage,
+  seed: number,
+  options: PlanOptions = {},
+  signal?: AbortSignal,
+): Generator<PlanProgress, Timeline, void> {
+  const check = (): void => {
+    if (signal?.aborted) throw cancelledError();
+  };
+  check();
+  yield { stage: 'analysing', fraction: 0, message: 'reading structure' };
+  const a = analyse(source.image);
+  const style = options.style ?? a.style;
+  check();
+  const rng = new Rng(seed);
+  yield { stage: 'analysing', fraction: 0.15, message: `style: ${style}` };
+
+  const plan = style === 'painterly' ? yield* planPainterly(a, rng, check) : yield* planLineBased(a, rng, check, style === 'monochrome');
+  const ops = plan.ops;
+  if (ops.length !== OPERATION_COUNT) throw new Error(`planner produced ${ops.length} operations, expected ${OPERATION_COUNT}`);
+  yield { stage: 'planning', fraction: 1, message: 'done' };
+  return {
+    width: source.image.width,
+    height: source.image.height,
+    planScale: a.scale,
+    layers: plan.layers,
+    operations: ops,
+    info: { backend: 'classic', backendVersion: CLASSIC_VERSION, seed, style },
+  };
+}
+
+interface Plan {
+  readonly layers: LayerSpec[];
+  readonly ops: Operation[];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Shared pieces
+
+function solidContent(width: number, height: number, rgb: readonly [number, number, number]): RgbaImage {
+  const img = createRgba(width, height);
+  const d = img.data;
+  for (let p = 0; p < d.length; p += 4) {
+    d[p] = rgb[0];
+    d[p + 1] = rgb[1];
+    d[p + 2] = rgb[2];
+    d[p + 3] = 255;
+  }
+  return img;
+}
+
+export function inputContent(a: Analysis): RgbaImage {
+  const { full } = a;
+  const img = createRgba(full.width, full.height);
+  const s = full.data;
+  const d = img.data;
+  for (let i = 0, p = 0; i < s.length; i += 3, p += 4) {
+    d[p] = s[i]!;
+    d[p + 1] = s[i + 1]!;
+    d[p + 2] = s[i + 2]!;
+    d[p + 3] = 255;
+  }
+  return img;
+}
+
+/** Full-resolution content from three plan planes (bilinear), opaque. */
+function upsampledContent(a: Analysis, r: Float32Array, g: Float32Array, b: Float32Array): RgbaImage {
+  const { full, pw, ph, scale } = a;
+  const img = createRgba(full.width, full.height);
+  const d = img.data;
+  forEachUpsampled(r, pw, ph, full.width, full.height, scale, (i, v) => {
+    d[i * 4] = v;
+    d[i * 4 + 3] = 255;
+  });
+  forEachUpsampled(g, pw, ph, full.width, full.height, scale, (i, v) => (d[i * 4 + 1] = v));
+  forEachUpsampled(b, pw, ph, full.width, full.height, scale, (i, v) => (d[i * 4 + 2] = v));
+  return img;
+}
+
+/** Where a person would start: the top of the main subject (usually the head). */
+export function subjectStart(a: Analysis): [number, number] {
+  const { pw, ph, subject } = a;
+  let sx = 0;
+  let sw = 0;
+  let minY = ph;
+  let maxY = 0;
+  for (let y = 0; y < ph; y++) {
+    for (let x = 0; x < pw; x++) {
+      const w = subject[y * pw + x]!;
+      if (w < 0.6) continue;
+      sx += x * w;
+      sw += w;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+    }
+  }
+  if (sw === 0) return [pw / 2, ph * 0.3];
+  return [sx / sw, minY + (maxY - minY) * 0.2];
+}
+
+/** Merges consecutive stamps into `budget` operations (max of alphas), keeping the order. */
+function mergeStamps(stamps: readonly { stamp: Stamp; strength: number }[], budget: number): { stamp: Stamp; strength: number }[] {
+  if (stamps.length <= budget) return [...stamps];
+  const out: { stamp: Stamp; strength: number }[] = [];
+  for (let k = 0; k < budget; k++) {
+    const from = Math.floor((k * stamps.length) / budget);
+    const to = Math.floor(((k + 1) * stamps.length) / budget);
+    const group = stamps.slice(from, to);
+    if (group.length === 1) {
+      out.push(group[0]!);
+      continue;
+    }
+    let x0 = Infinity;
+    let y0 = Infinity;
+    let x1 = -Infinity;
+    let y1 = -Infinity;
+    let strength = 0;
+    for (const { stamp: s, strength: st } of group) {
+      x0 = Math.min(x0, s.x);
+      y0 = Math.min(y0, s.y);
+      x1 = Math.max(x1, s.x + s.width);
+      y1 = Math.max(y1, s.y + s.height);
+      strength = Math.max(strength, st);
+    }
+    const w = x1 - x0;
+    const h = y1 - y0;
+    const alpha = new Uint8Array(w * h);
+    for (const { stamp: s, strength: st } of group) {
+      // Strengths differ slightly between sketch strokes: fold them into the alpha.
+      const f = st / strength;
+      for (let y = 0; y < s.height; y++) {
+        const row = (y + s.y - y0) * w + (s.x - x0);
+        for (let x = 0; x < s.width; x++) {
+          const v = Math.round(s.alpha[y * s.width + x]! * f);
+          if (v > alpha[row + x]!) alpha[row + x] = v;
+        }
+      }
+    }
+    out.push({ stamp: { x: x0, y: y0, width: w, height: h, alpha }, strength });
+  }
+  return out;
+}
+
+function reveal(layer: number, phase: Phase, tool: RevealOperation['tool'], s: { stamp: Stamp; strength: number }): RevealOperation {
+  return { kind: 'reveal', phase, layer, stamp: s.stamp, strength: s.strength, tool };
+}
+
+/** Inserts `event` into `ops` at a fraction of the way through (0..1). */
+function insertAt(ops: Operation[], fraction: number, ...events: Operation[]): void {
+  const at = Math.max(0, Math.min(ops.length, Math.round(ops.length * fraction)));
+  ops.splice(at, 0, ...events);
+}
+
+/**
+ * The lasso-and-transform habit: a region of a layer is moved and scaled for a few strokes, then settled.
+ * Kept short on purpose: while a transform is active every stroke on that layer recomposites the region.
+ */
+function insertTransform(ops: Operation[], layer: number, region: Stamp, pw: number, ph: number, rng: Rng): void {
+  const at = Math.round(ops.length * rng.range(0.6, 0.8));
+  const settle = Math.min(ops.length, at + rng.int(2, 4));
+  ops.splice(settle, 0, { kind: 'transform', phase: 'sketch', layer, region: null, dx: 0, dy: 0, scale: 1 });
+  ops.splice(at, 0, {
+    kind: 'transform',
+    phase: 'sketch',
+    layer,
+    region,
+    dx: (rng.chance(0.5) ? 1 : -1) * rng.range(0.008, 0.02) * pw,
+    dy: (rng.chance(0.5) ? 1 : -1) * rng.range(0.005, 0.015) * ph,
+    scale: rng.range(0.95, 1.06),
+  });
+}
+
+/** An elliptical selection (for the lasso-and-transform habit) centred at (cx, cy). */
+function ellipseStamp(cx: number, cy: number, rx: number, ry: number): Stamp {
+  const x0 = Math.floor(cx - rx - 1);
+  const y0 = Math.floor(cy - ry - 1);
+  const w = Math.ceil(2 * rx + 3);
+  const h = Math.ceil(2 * ry + 3);
+  const alpha = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const dx = (x + x0 - cx) / rx;
+      const dy = (y + y0 - cy) / ry;
+      if (dx * dx + dy * dy <= 1) alpha[y * w + x] = 255;
+    }
+  }
+  return { x: x0, y: y0, width: w, height: h, alpha };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Sketch
+
+/**
+ * Construction strokes from the coarse structure: edges of a strongly blurred image, thinned and traced,
+ * simplified into a few straight-ish pencil strokes each, slightly off the final lines and overshooting
+ * their ends the way loose sketching does.
+ */
+function sketchStrokes(a: Analysis, rng: Rng, budget: number, check: () => void): { stamp: Stamp; strength: number }[] {
+  const { pw, ph, img } = a;
+  const n = pw * ph;
+  const sigma = Math.max(1.8, Math.max(pw, ph) / 220);
+  const r = gaussianBlur(img.r, pw, ph, sigma);
+  const g = gaussianBlur(img.g, pw, ph, sigma);
+  const b = gaussianBlur(img.b, pw, ph, sigma);
+  const mag = new Float32Array(n);
+  for (let y = 1; y < ph - 1; y++) {
+    for (let x = 1; x < pw - 1; x++) {
+      const i = y * pw + x;
+      let m = 0;
+      for (const c of [r, g, b]) {
+        const gx = c[i + 1]! - c[i - 1]!;
+        const gy = c[i + pw]! - c[i - pw]!;
+        m += gx * gx + gy * gy;
+      }
+      mag[i] = Math.sqrt(m);
+    }
+  }
+  check();
+  // Keep the strongest ~9% of edges: the big shapes, not texture.
+  const sorted = Float32Array.from(mag).sort();
+  const threshold = Math.max(6, sorted[Math.floor(n * 0.91)]!);
+  const mask = new Uint8Array(n);
+  for (let i = 0; i < n; i++) mask[i] = mag[i]! >= threshold ? 1 : 0;
+  thin(mask, pw, ph);
+  check();
+  const minLen = Math.max(8, Math.max(pw, ph) / 40);
+  const paths = traceSkeleton(mask, pw, ph, 4)
+    .map((p) => simplify(smoothPath(p, 2), 1.4))
+    .filter((p) => pathLength(p) >= minLen);
+  const start = subjectStart(a);
+  const ordered = orderPaths(paths, () => 0, (x, y) => sample(a.subject, pw, ph, x, y), start, Math.hypot(pw, ph) * 0.2, rng);
+  // Longest paths first within the order (big shapes before small), keeping neighbours together.
+  const strokes: { path: Path; strength: number }[] = [];
+  for (const { path } of ordered) {
+    for (const s of splitIntoStrokes(path, Math.max(18, Math.max(pw, ph) / 14), rng)) {
+      const passes = rng.chance(0.3) ? 2 : 1;
+      for (let k = 0; k < passes; k++) strokes.push({ path: looseStroke(s, rng), strength: rng.range(0.4, 0.65) });
+    }
+  }
+  check();
+  // Too many strokes for the budget: keep the longest ones (the construction, not the detail).
+  let kept = strokes;
+  const cap = budget * 3;
+  if (strokes.length > cap) {
+    const lengths = strokes.map((s) => pathLength(s.path));
+    const cut = [...lengths].sort((p, q) => q - p)[cap - 1]!;
+    kept = strokes.filter((_, k) => lengths[k]! >= cut).slice(0, cap);
+  }
+  const radius = 0.55 + 0.12 * a.scale ** 0.5;
+  const stamps = kept.map(({ path, strength }) => {
+    let x0 = Infinity;
+    let y0 = Infinity;
+    let x1 = -Infinity;
+    let y1 = -Infinity;
+    for (let k = 0; k < path.length; k += 2) {
+      x0 = Math.min(x0, path[k]!);
+      x1 = Math.max(x1, path[k]!);
+      y0 = Math.min(y0, path[k + 1]!);
+      y1 = Math.max(y1, path[k + 1]!);
+    }
+    const sb = new StampBuilder(x0 - 3, y0 - 3, x1 + 3, y1 + 3);
+    sb.polyline(path, radius, 1.3);
+    return { stamp: sb.toStamp(), strength };
+  });
+  return mergeStamps(stamps, budget);
+}
+
+/** Offsets a stroke sideways by a slowly varying amount and extends both ends: a sketcher's loose line. */
+function looseStroke(p: Path, rng: Rng): Path {
+  const m = p.length / 2;
+  const off0 = rng.normal() * 1.6;
+  const off1 = rng.normal() * 1.6;
+  const out: Path = [];
+  for (let k = 0; k < m; k++) {
+    const a = Math.max(0, k - 1);
+    const b = Math.min(m - 1, k + 1);
+    const tx = p[2 * b]! - p[2 * a]!;
+    const ty = p[2 * b + 1]! - p[2 * a + 1]!;
+    const len = Math.hypot(tx, ty) || 1;
+    const t = m > 1 ? k / (m - 1) : 0;
+    const off = off0 + (off1 - off0) * t;
+    out.push(p[2 * k]! - (ty / len) * off, p[2 * k + 1]! + (tx / len) * off);
+  }
+  const extend = (ix: number, jx: number, amount: number): [number, number] => {
+    const dx = out[2 * ix]! - out[2 * jx]!;
+    const dy = out[2 * ix + 1]! - out[2 * jx + 1]!;
+    const l = Math.hypot(dx, dy) || 1;
+    return [out[2 * ix]! + (dx / l) * amount, out[2 * ix + 1]! + (dy / l) * amount];
+  };
+  if (m >= 2) {
+    const head = extend(0, 1, rng.range(1, 5));
+    const tail = extend(m - 1, m - 2, rng.range(1, 5));
+    return [head[0], head[1], ...out, tail[0], tail[1]];
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Line art
+
+export interface LineArt {
+  /** Full-resolution alpha of the input's own line pixels. */
+  readonly alphaFull: Uint8Array;
+  /** The same, averaged down to plan resolution, 0..1. */
+  readonly alphaPlan: Float32Array;
+  readonly strokes: { stamp: Stamp; strength: number }[];
+}
+
+export function lineArt(a: Analysis, rng: Rng, budget: number, check: () => void): LineArt {
+  const { pw, ph, lineMask, full, scale } = a;
+  const n = pw * ph;
+  const toLine = distanceTo(lineMask, pw, ph, 8);
+  const gate = new Float32Array(n);
+  for (let i = 0; i < n; i++) gate[i] = Math.max(0, Math.min(1, 2 - toLine[i]!));
+  const alphaFull = fullLineAlpha(a, gate);
+  check();
+  const alphaPlan = new Float32Array(n);
+  const count = new Float32Array(n);
+  for (let y = 0; y < full.height; y++) {
+    const row = Math.min(ph - 1, Math.floor(y / scale)) * pw;
+    for (let x = 0; x < full.width; x++) {
+      const i = row + Math.min(pw - 1, Math.floor(x / scale));
+      alphaPlan[i]! += alphaFull[y * full.width + x]! / 255;
+      count[i]!++;
+    }
+  }
+  for (let i = 0; i < n; i++) alphaPlan[i]! /= count[i] || 1;
+
+  // Stroke paths: skeleton of the line mask, with the pen as wide as the line under it.
+  const skel = lineMask.slice();
+  thin(skel, pw, ph);
+  check();
+  const inside = new Uint8Array(n);
+  for (let i = 0; i < n; i++) inside[i] = lineMask[i] ? 0 : 1;
+  const halfWidth = distanceTo(inside, pw, ph, 8);
+  const { labels } = labelComponents(lineMask, pw, ph);
+  const paths = traceSkeleton(skel, pw, ph, 2);
+  const start = subjectStart(a);
+  const ordered = orderPaths(
+    paths,
+    (p) => labels[Math.round(p[1]!) * pw + Math.round(p[0]!)] ?? 0,
+    (x, y) => sample(a.subject, pw, ph, x, y),
+    start,
+    Math.hypot(pw, ph) * 0.12,
+    rng,
+  );
+  check();
+  const strokes: { stamp: Stamp; strength: number }[] = [];
+  const maxLen = Math.max(24, Math.max(pw, ph) / 10);
+  for (const { path } of ordered) {
+    for (const s of splitIntoStrokes(path, maxLen, rng)) {
+      const radii: number[] = [];
+      let x0 = Infinity;
+      let y0 = Infinity;
+      let x1 = -Infinity;
+      let y1 = -Infinity;
+      for (let k = 0; k < s.length; k += 2) {
+        const x = s[k]!;
+        const y = s[k + 1]!;
+        radii.push(Math.min(7, halfWidth[Math.round(y) * pw + Math.round(x)]! + 1.2));
+        x0 = Math.min(x0, x);
+        x1 = Math.max(x1, x);
+        y0 = Math.min(y0, y);
+        y1 = Math.max(y1, y);
+      }
+      const pad = Math.max(...radii) + 3;
+      const sb = new StampBuilder(x0 - pad, y0 - pad, x1 + pad, y1 + pad);
+      sb.polyline(s, radii, 1);
+      strokes.push({ stamp: sb.toStamp(), strength: 1 });
+    }
+  }
+  return { alphaFull, alphaPlan, strokes: mergeStamps(strokes, budget) };
+}
+
+export function lineContent(a: Analysis, alpha: Uint8Array): RgbaImage {
+  const { full } = a;
+  const img = createRgba(full.width, full.height);
+  const s = full.data;
+  const d = img.data;
+  for (let i = 0, p = 0, q = 0; i < alpha.length; i++, p += 3, q += 4) {
+    const v = alpha[i]!;
+    if (v === 0) continue;
+    d[q] = s[p]!;
+    d[q + 1] = s[p + 1]!;
+    d[q + 2] = s[p + 2]!;
+    d[q + 3] = v;
+  }
+  return img;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Flats and shading
+
+/** Regions in drawing order: main subject and big regions first, moving locally. */
+function orderRegions(a: Analysis, regions: readonly Region[], rng: Rng): Region[] {
+  const [sx, sy] = subjectStart(a);
+  const total = a.pw * a.ph;
+  const left = new Set(regions);
+  const out: Region[] = [];
+  let penX = sx;
+  let penY = sy;
+  const reach = Math.hypot(a.pw, a.ph) * 0.25;
+  const jitter = new Map(regions.map((r) => [r, rng.range(0.7, 1.4)]));
+  while (left.size > 0) {
+    let best: Region | null = null;
+    let bestScore = -Infinity;
+    for (const r of left) {
+      const d = Math.hypot(r.cx - penX, r.cy - penY);
+      // Background regions (large, low subject weight) wait until the figure is blocked in.
+      const importance = Math.sqrt(r.area / total) * (0.15 + r.subject * r.subject * 2);
+      const s = (importance * jitter.get(r)!) / (1 + d / reach);
+      if (s > bestScore) {
+        bestScore = s;
+        best = r;
+      }
+    }
+    left.delete(best!);
+    out.push(best!);
+    penX = best!.cx;
+    penY = best!.cy;
+  }
+  return out;
+}
+
+/** Splits a big region into chunks (Voronoi cells of random points inside it), filled one after another. */
+function regionChunks(seg: Segmentation, region: Region, pw: number, parts: number, rng: Rng): Stamp[] {
+  if (parts <= 1) return [stampFromLabel(seg.labels, region.label, pw, region.box, 1)];
+  const [x0, y0, x1, y1] = region.box;
+  const pts: [number, number][] = [];
+  for (let tries = 0; pts.length < parts && tries < parts * 50; tries++) {
+    const x = rng.int(x0, x1);
+    const y = rng.int(y0, y1);
+    if (seg.labels[y * pw + x] === region.label) pts.push([x, y]);
+  }
+  // Visit cells in a chain from the first point, nearest next, like filling with a big brush.
+  const order: [number, number][] = [pts[0]!];
+  const rest = pts.slice(1);
+  while (rest.length > 0) {
+    const [lx, ly] = order[order.length - 1]!;
+    let bi = 0;
+    let bd = Infinity;
+    rest.forEach(([x, y], k) => {
+      const d = Math.hypot(x - lx, y - ly);
+      if (d < bd) {
+        bd = d;
+        bi = k;
+      }
+    });
+    order.push(rest.splice(bi, 1)[0]!);
+  }
+  const cellOf = new Int32Array((x1 - x0 + 1) * (y1 - y0 + 1)).fill(-1);
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      if (seg.labels[y * pw + x] !== region.label) continue;
+      let bk = 0;
+      let bd = Infinity;
+      for (let k = 0; k < order.length; k++) {
+        const d = (order[k]![0] - x) ** 2 + (order[k]![1] - y) ** 2;
+        if (d < bd) {
+          bd = d;
+          bk = k;
+        }
+      }
+      cellOf[(y - y0) * (x1 - x0 + 1) + (x - x0)] = bk;
+    }
+  }
+  const stamps: Stamp[] = [];
+  const w = x1 - x0 + 3;
+  const h = y1 - y0 + 3;
+  for (let k = 0; k < order.length; k++) {
+    const alpha = new Uint8Array(w * h);
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        // Each chunk also keeps the earlier chunks (a fill grows), so the region ends fully covered.
+        const c = cellOf[(y - y0) * (x1 - x0 + 1) + (x - x0)]!;
+        if (c < 0 || c > k) continue;
+        for (let dy = 0; dy <= 2; dy++) for (let dx = 0; dx <= 2; dx++) alpha[(y - y0 + dy) * w + (x - x0 + dx)] = 255;
+      }
+    }
+    stamps.push({ x: x0 - 1, y: y0 - 1, width: w, height: h, alpha });
+  }
+  return stamps;
+}
+
+interface Flats {
+  readonly seg: Segmentation;
+  readonly flatR: Float32Array;
+  readonly flatG: Float32Array;
+  readonly flatB: Float32Array;
+  readonly content: RgbaImage;
+}
+
+function buildFlats(a: Analysis, seg: Segmentation, grey: boolean): Flats {
+  const { pw, ph, full, scale } = a;
+  const n = pw * ph;
+  const colour = seg.regions.map((r) => {
+    if (!grey) return r.flat;
+    const l = 0.299 * r.flat[0] + 0.587 * r.flat[1] + 0.114 * r.flat[2];
+    return [l, l, l] as [number, number, number];
+  });
+  const flatR = new Float32Array(n);
+  const flatG = new Float32Array(n);
+  const flatB = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = colour[seg.labels[i]! - 1]!;
+    flatR[i] = c[0];
+    flatG[i] = c[1];
+    flatB[i] = c[2];
+  }
+  // Full resolution: each pixel takes, among the labels of its nearest plan pixels, the region whose mean
+  // colour is closest to its own, so region borders are as crisp as the input's own edges.
+  const content = createRgba(full.width, full.height);
+  const d = content.data;
+  const src = full.data;
+  const W = full.width;
+  const cand = [0, 0, 0, 0];
+  for (let y = 0; y < full.height; y++) {
+    const v = Math.min(ph - 1, Math.max(0, (y + 0.5) / scale - 0.5));
+    const v0 = Math.floor(v);
+    const v1 = Math.min(ph - 1, v0 + 1);
+    for (let x = 0; x < W; x++) {
+      const u = Math.min(pw - 1, Math.max(0, (x + 0.5) / scale - 0.5));
+      const u0 = Math.floor(u);
+      const u1 = Math.min(pw - 1, u0 + 1);
+      cand[0] = seg.labels[v0 * pw + u0]!;
+      cand[1] = seg.labels[v0 * pw + u1]!;
+      cand[2] = seg.labels[v1 * pw + u0]!;
+      cand[3] = seg.labels[v1 * pw + u1]!;
+      let label = cand[0]!;
+      if (cand[1] !== label || cand[2] !== label || cand[3] !== label) {
+        const p = (y * W + x) * 3;
+        let bd = Infinity;
+        for (const l of cand) {
+          const m = seg.regions[l - 1]!.mean;
+          const dd = Math.abs(m[0] - src[p]!) + Math.abs(m[1] - src[p + 1]!) + Math.abs(m[2] - src[p + 2]!);
+          if (dd < bd) {
+            bd = dd;
+            label = l;
+          }
+        }
+      }
+      const c = colour[label - 1]!;
+      const q = (y * W + x) * 4;
+      d[q] = c[0];
+      d[q + 1] = c[1];
+      d[q + 2] = c[2];
+      d[q + 3] = 255;
+    }
+  }
+  return { seg, flatR, flatG, flatB, content };
+}
+
+interface Shading {
+  /** Plan-resolution shaded colour (flats + smooth light and shadow). */
+  readonly r: Float32Array;
+  readonly g: Float32Array;
+  readonly b: Float32Array;
+  /** How much shading each pixel gets (colour distance flats -> shaded), for ordering. */
+  readonly amount: Float32Array;
+  readonly content: RgbaImage;
+}
+
+/** Shaded colours = crisp flats + a smooth difference (final - flats), blurred so it reads as soft light, never patches. */
+function buildShading(a: Analysis, flats: Flats, lineAlphaPlan: Float32Array): Shading {
+  const { pw, ph, img, full, scale } = a;
+  const n = pw * ph;
+  const weight = new Float32Array(n);
+  for (let i = 0; i < n; i++) weight[i] = 1 - Math.min(1, lineAlphaPlan[i]! * 1.5);
+  const sigma = Math.max(1.2, Math.max(pw, ph) / 300);
+  const planes: Float32Array[] = [];
+  const flatPlanes = [flats.flatR, flats.flatG, flats.flatB];
+  const finals = [img.r, img.g, img.b];
+  const deltas: Float32Array[] = [];
+  for (let c = 0; c < 3; c++) {
+    const diff = new Float32Array(n);
+    for (let i = 0; i < n; i++) diff[i] = finals[c]![i]! - flatPlanes[c]![i]!;
+    const smooth = maskedBlur(diff, weight, pw, ph, sigma);
+    deltas.push(smooth);
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = Math.max(0, Math.min(255, flatPlanes[c]![i]! + smooth[i]!));
+    planes.push(out);
+  }
+  const amount = new Float32Array(n);
+  for (let i = 0; i < n; i++) amount[i] = Math.abs(deltas[0]![i]!) + Math.abs(deltas[1]![i]!) + Math.abs(deltas[2]![i]!);
+  const content = createRgba(full.width, full.height);
+  const d = content.data;
+  const f = flats.content.data;
+  for (let c = 0; c < 3; c++) {
+    forEachUpsampled(deltas[c]!, pw, ph, full.width, full.height, scale, (i, v) => {
+      const q = i * 4;
+      const x = f[q + c]! + v;
+      d[q + c] = x < 0 ? 0 : x > 255 ? 255 : x + 0.5;
+    });
+  }
+  for (let q = 3; q < d.length; q += 4) d[q] = 255;
+  return { r: planes[0]!, g: planes[1]!, b: planes[2]!, amount, content };
+}
+
+function shadingStamps(a: Analysis, seg: Segmentation, order: readonly Region[], amount: Float32Array, rng: Rng, check: () => void): Stamp[] {
+  const { pw, ph } = a;
+  const total = pw * ph;
+  const out: Stamp[] = [];
+  const left = amount.slice();
+  for (const region of order) {
+    check();
+    const [x0, y0, x1, y1] = region.box;
+    const blobs = region.area < total * 0.002 ? 0 : Math.min(4, Math.round(Math.sqrt(region.area) / 28));
+    for (let k = 0; k < blobs; k++) {
+      // The strongest remaining light or shadow in the region, sampled on a sparse grid.
+      let bx = -1;
+      let by = -1;
+      let bv = 0;
+      const stepPx = Math.max(1, Math.round(Math.sqrt(region.area) / 24));
+      for (let y = y0; y <= y1; y += stepPx) {
+        for (let x = x0; x <= x1; x += stepPx) {
+          const i = y * pw + x;
+          if (seg.labels[i] !== region.label) continue;
+          if (left[i]! > bv) {
+            bv = left[i]!;
+            bx = x;
+            by = y;
+          }
+        }
+      }
+      if (bx < 0 || bv < 6) break;
+      const radius = Math.sqrt(region.area) * rng.range(0.22, 0.38);
+      const sb = new StampBuilder(Math.max(x0 - 1, bx - radius * 1.6), Math.max(y0 - 1, by - radius * 1.6), Math.min(x1 + 1, bx + radius * 1.6), Math.min(y1 + 1, by + radius * 1.6));
+      // Airbrush: a soft round falloff, clipped to the region (as with a clipping mask or a selection).
+      for (let y = 0; y < sb.height; y++) {
+        for (let x = 0; x < sb.width; x++) {
+          const px = x + sb.x0;
+          const py = y + sb.y0;
+          if (px < 0 || py < 0 || px >= pw || py >= ph || seg.labels[py * pw + px] !== region.label) continue;
+          const d2 = ((px - bx) ** 2 + (py - by) ** 2) / (radius * radius);
+          const v = Math.exp(-d2 * 2.2);
+          sb.alpha[y * sb.width + x] = v < 0.02 ? 0 : v;
+          left[py * pw + px]! *= 1 - v;
+        }
+      }
+      out.push(sb.toStamp());
+    }
+    out.push(stampFromLabel(seg.labels, region.label, pw, region.box, 1));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Styles
+
+function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: boolean): Generator<PlanProgress, Plan, void> {
+  const { pw, ph, full } = a;
+  const W = full.width;
+  const H = full.height;
+  const SKETCH = 0;
+  const FLATS = 1;
+  const SHADING = 2;
+  const LINES = 3;
+  const RENDER = 4;
+
+  const sketchBudget = rng.int(95, 125);
+  const sketch = sketchStrokes(a, rng.fork(1), sketchBudget, check);
+  yield { stage: 'planning', fraction: 0.25, message: 'sketch' };
+
+  const lineBudget = rng.int(230, 280);
+  const lines = lineArt(a, rng.fork(2), lineBudget, check);
+  yield { stage: 'planning', fraction: 0.4, message: 'line art' };
+
+  const seg = segment(a, { step: 9, spread: 30, minFraction: 0.0006, useLines: true }, check);
+  yield { stage: 'planning', fraction: 0.5, message: `${seg.regions.length} regions` };
+  const flats = buildFlats(a, seg, mono);
+  yield { stage: 'planning', fraction: 0.55, message: `${seg.regions.length} flat regions` };
+
+  const order = orderRegions(a, seg.regions, rng.fork(3));
+  const total = pw * ph;
+  const flatStamps: Stamp[] = [];
+  for (const region of order) {
+    const parts = Math.min(6, Math.max(1, Math.round(region.area / (total * 0.035))));
+    flatStamps.push(...regionChunks(seg, region, pw, parts, rng));
+  }
+  const flatBudget = Math.min(150, Math.max(40, flatStamps.length));
+  const flatOps = mergeStamps(flatStamps.map((s) => ({ stamp: s, strength: 1 })), flatBudget);
+  check();
+
+  yield { stage: 'planning', fraction: 0.6, message: 'flats' };
+  const shading = buildShading(a, flats, lines.alphaPlan);
+  const shadeOrder = orderRegions(a, seg.regions, rng.fork(4));
+  const shadeStamps = shadingStamps(a, seg, shadeOrder, shading.amount, rng.fork(5), check);
+  const shadeBudget = Math.min(170, Math.max(40, shadeStamps.length));
+  const shadeOps = mergeStamps(shadeStamps.map((s) => ({ stamp: s, strength: 1 })), shadeBudget);
+  yield { stage: 'planning', fraction: 0.7, message: 'shading' };
+
+  // Rendering: what is left between the shaded, inked canvas and the final.
+  const n = pw * ph;
+  const error = new Float32Array(n);
+  const la = lines.alphaPlan;
+  for (let i = 0; i < n; i++) {
+    const t = la[i]!;
+    const pr = shading.r[i]! * (1 - t) + a.img.r[i]! * t;
+    const pg = shading.g[i]! * (1 - t) + a.img.g[i]! * t;
+    const pb = shading.b[i]! * (1 - t) + a.img.b[i]! * t;
+    error[i] = Math.abs(pr - a.img.r[i]!) + Math.abs(pg - a.img.g[i]!) + Math.abs(pb - a.img.b[i]!);
+  }
+  const smoothError = gaussianBlur(error, pw, ph, 1);
+
+  // Fixed events: transform (2), sketch opacity (2), sketch hide (1), flip (2), curve set (1),
+  // lineart visibility toggle (2), second flip (2), curve settle (4).
+  const events = 16;
+  const renderBudget = OPERATION_COUNT - events - sketch.length - lines.strokes.length - flatOps.length - shadeOps.length;
+  const painter = new BrushPainter(pw, ph, RENDER, smoothError, flowField(a.lum, pw, ph), rng.fork(6), subjectStart(a));
+  const renderOps = renderPasses(painter, renderBudget, 'rendering', Math.max(pw, ph), check);
+  yield { stage: 'planning', fraction: 0.9, message: 'rendering' };
+
+  // Assemble, with the human habits interleaved.
+  const sketchOps: Operation[] = sketch.map((s) => reveal(SKETCH, 'sketch', 'pencil', s));
+  const [hx, hy] = subjectStart(a);
+  const selection = ellipseStamp(hx, hy + ph * 0.1, pw * rng.range(0.07, 0.11), ph * rng.range(0.06, 0.09));
+  insertTransform(sketchOps, SKETCH, selection, pw, ph, rng);
+
+  const lineOps: Operation[] = lines.strokes.map((s) => reveal(LINES, 'lineart', 'pen', s));
+  const flipAt = rng.range(0.45, 0.65);
+  const flipLen = rng.range(0.04, 0.09);
+  insertAt(lineOps, flipAt + flipLen, { kind: 'flip', phase: 'lineart', flipped: false });
+  insertAt(lineOps, flipAt, { kind: 'flip', phase: 'lineart', flipped: true });
+  insertAt(lineOps, rng.range(0.3, 0.5), { kind: 'opacity', phase: 'lineart', layer: SKETCH, opacity: 0.3 });
+  lineOps.unshift({ kind: 'opacity', phase: 'lineart', layer: SKETCH, opacity: 0.55 });
+  lineOps.push({ kind: 'visibility', phase: 'lineart', layer: SKETCH, visible: false });
+
+  const flatPhase: Phase = mono ? 'values' : 'flats';
+  const startCurve: Curve = {
+    contrast: rng.range(0.86, 0.94),
+    saturation: mono ? 1 : rng.range(0.8, 0.9),
+    lift: rng.range(0.03, 0.1),
+    warmth: mono ? 0 : rng.range(-0.15, 0.15),
+  };
+  const flatOpsAll: Operation[] = [
+    { kind: 'curve', phase: flatPhase, curve: startCurve },
+    ...flatOps.map((s) => reveal(FLATS, flatPhase, 'bucket', s)),
+  ];
+  const shadePhase: Phase = mono ? 'values' : 'shading';
+  const shadeOpsAll: Operation[] = shadeOps.map((s) => reveal(SHADING, shadePhase, 'airbrush', s));
+  const hideAt = rng.range(0.3, 0.6);
+  insertAt(shadeOpsAll, hideAt + rng.range(0.04, 0.08), { kind: 'visibility', phase: shadePhase, layer: LINES, visible: true });
+  insertAt(shadeOpsAll, hideAt, { kind: 'visibility', phase: shadePhase, layer: LINES, visible: false });
+
+  const renderAll: Operation[] = [...renderOps];
+  const flip2 = rng.range(0.3, 0.6);
+  insertAt(renderAll, flip2 + rng.range(0.03, 0.06), { kind: 'flip', phase: 'rendering', flipped: false });
+  insertAt(renderAll, flip2, { kind: 'flip', phase: 'rendering', flipped: true });
+  const finish: Operation[] = curveSettle(startCurve, 4);
+
+  const ops = [...sketchOps, ...lineOps, ...flatOpsAll, ...shadeOpsAll, ...renderAll, ...finish];
+  const layers: LayerSpec[] = [
+    { id: 'sketch', name: 'Sketch', blend: 'normal', content: solidContent(W, H, SKETCH_INK), initiallyVisible: true, initialOpacity: 1, exported: true },
+    { id: mono ? 'values' : 'flats', name: mono ? 'Values' : 'Flats', blend: 'normal', content: flats.content, initiallyVisible: true, initialOpacity: 1, exported: true },
+    { id: 'shading', name: mono ? 'Value shading' : 'Shading', blend: 'normal', content: shading.content, initiallyVisible: true, initialOpacity: 1, exported: true },
+    { id: 'lineart', name: 'Line art', blend: 'normal', content: lineContent(a, lines.alphaFull), initiallyVisible: true, initialOpacity: 1, exported: true },
+    { id: 'rendering', name: 'Rendering', blend: 'normal', content: inputContent(a), initiallyVisible: true, initialOpacity: 1, exported: true },
+  ];
+  return { layers, ops };
+}
+
+function* planPainterly(a: Analysis, rng: Rng, check: () => void): Generator<PlanProgress, Plan, void> {
+  const { pw, ph, full, img } = a;
+  const W = full.width;
+  const H = full.height;
+  const SKETCH = 0;
+  const BLOCK = 1;
+  const REFINE = 2;
+  const RENDER = 3;
+  const n = pw * ph;
+  const long = Math.max(pw, ph);
+
+  const sketchBudget = rng.int(60, 85);
+  const sketch = sketchStrokes(a, rng.fork(1), sketchBudget, check);
+  yield { stage: 'planning', fraction: 0.3, message: 'sketch' };
+
+  // Block-in: big colour masses (a heavy blur); refinement: medium blur; rendering: the input.
+  const blockSigma = long / 60;
+  const refineSigma = long / 200;
+  const blk = [img.r, img.g, img.b].map((c) => gaussianBlur(c, pw, ph, blockSigma));
+  const ref = [img.r, img.g, img.b].map((c) => gaussianBlur(c, pw, ph, refineSigma));
+  check();
+  const errTo = (planes: Float32Array[], base: Float32Array[] | null): Float32Array => {
+    const e = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let c = 0; c < 3; c++) s += Math.abs(planes[c]![i]! - (base ? base[c]![i]! : 255));
+      e[i] = s + 1;
+    }
+    return e;
+  };
+  const flow = flowField(a.lum, pw, ph);
+  const start = subjectStart(a);
+  const blockBudget = rng.int(220, 260);
+  const blockPainter = new BrushPainter(pw, ph, BLOCK, errTo(blk, null), flow, rng.fork(2), start);
+  const blockOps = blockPainter.pass({
+    count: blockBudget,
+    phase: 'blockin',
+    tool: 'brush',
+    radius: [long / 28, long / 16],
+    length: [long / 10, long / 5],
+    seek: 'cover',
+    feather: long / 60,
+    check,
+  });
+  yield { stage: 'planning', fraction: 0.5, message: 'block-in' };
+  const refineBudget = rng.int(230, 270);
+  const refinePainter = new BrushPainter(pw, ph, REFINE, gaussianBlur(errTo(ref, blk), pw, ph, 2), flow, rng.fork(3), start);
+  const refineOps = refinePainter.pass({
+    count: refineBudget,
+    phase: 'shading',
+    tool: 'brush',
+    radius: [long / 60, long / 30],
+    length: [long / 25, long / 10],
+    seek: 'cover',
+    feather: long / 120,
+    check,
+  });
+  yield { stage: 'planning', fraction: 0.7, message: 'refinement' };
+
+  // transform (2), sketch opacity (1), curve set (1), flip (2), sketch hide (1), peek (2), curve settle (4).
+  const events = 13;
+  const renderBudget = OPERATION_COUNT - events - sketch.length - blockOps.length - refineOps.length;
+  const renderPainter = new BrushPainter(pw, ph, RENDER, gaussianBlur(errTo([img.r, img.g, img.b], ref), pw, ph, 1), flow, rng.fork(4), start);
+  const renderOps = renderPasses(renderPainter, renderBudget, 'rendering', long, check);
+  yield { stage: 'planning', fraction: 0.9, message: 'rendering' };
+
+  const sketchOps: Operation[] = sketch.map((s) => reveal(SKETCH, 'sketch', 'pencil', s));
+  const [hx, hy] = start;
+  const selection = ellipseStamp(hx, hy + ph * 0.1, pw * rng.range(0.07, 0.11), ph * rng.range(0.06, 0.09));
+  insertTransform(sketchOps, SKETCH, selection, pw, ph, rng);
+  const startCurve: Curve = { contrast: rng.range(0.86, 0.94), saturation: rng.range(0.8, 0.9), lift: rng.range(0.03, 0.1), warmth: rng.range(-0.15, 0.15) };
+  const blockAll: Operation[] = [
+    { kind: 'opacity', phase: 'blockin', layer: SKETCH, opacity: 0.5 },
+    { kind: 'curve', phase: 'blockin', curve: startCurve },
+    ...blockOps,
+  ];
+  const flipAt = rng.range(0.4, 0.7);
+  insertAt(blockAll, flipAt + rng.range(0.04, 0.08), { kind: 'flip', phase: 'blockin', flipped: false });
+  insertAt(blockAll, flipAt, { kind: 'flip', phase: 'blockin', flipped: true });
+  const refineAll: Operation[] = [...refineOps];
+  // Painters hide the sketch once the masses carry the drawing, and peek at the block-in alone once.
+  insertAt(refineAll, 0.05, { kind: 'visibility', phase: 'shading', layer: SKETCH, visible: false });
+  const peek = rng.range(0.3, 0.6);
+  insertAt(refineAll, peek + 0.04, { kind: 'visibility', phase: 'shading', layer: REFINE, visible: true });
+  insertAt(refineAll, peek, { kind: 'visibility', phase: 'shading', layer: REFINE, visible: false });
+  const ops = [...sketchOps, ...blockAll, ...refineAll, ...renderOps, ...curveSettle(startCurve, 4)];
+  const layers: LayerSpec[] = [
+    { id: 'sketch', name: 'Sketch', blend: 'normal', content: solidContent(W, H, SKETCH_INK), initiallyVisible: true, initialOpacity: 1, exported: true },
+    { id: 'blockin', name: 'Block-in', blend: 'normal', content: upsampledContent(a, blk[0]!, blk[1]!, blk[2]!), initiallyVisible: true, initialOpacity: 1, exported: true },
+    { id: 'refinement', name: 'Refinement', blend: 'normal', content: upsampledContent(a, ref[0]!, ref[1]!, ref[2]!), initiallyVisible: true, initialOpacity: 1, exported: true },
+    { id: 'rendering', name: 'Rendering', blend: 'normal', content: inputContent(a), initiallyVisible: true, initialOpacity: 1, exported: true },
+  ];
+  return { layers, ops };
+}
+
+/**
+ * The rendering phase in three passes: broad strokes where the canvas is already close (a unifying
+ * pass that covers the canvas quietly), fine strokes where the error is largest, then a clean-up of
+ * whatever is not fully covered; a last operation covers the remainder so step 0 is exact.
+ */
+export function renderPasses(painter: BrushPainter, budget: number, phase: Phase, long: number, check: () => void): RevealOperation[] {
+  const detail = Math.round(budget * 0.62);
+  const cleanup = budget - 1 - detail;
+  const ops: RevealOperation[] = [];
+  ops.push(
+    ...painter.pass({ count: detail, phase, tool: 'brush', radius: [long / 200, long / 90], length: [long / 40, long / 14], seek: 'error', feather: 1.5, check }),
+  );
+  // Size the clean-up brush so its strokes can cover what is left.
+  const undone = painter.undoneCount;
+  const r = Math.max(long / 100, Math.min(long / 14, Math.sqrt(undone / Math.max(1, cleanup) / 5)));
+  ops.push(...painter.pass({ count: cleanup, phase, tool: 'brush', radius: [r * 0.8, r * 1.3], length: [r * 3, r * 6], seek: 'cover', feather: 2, check }));
+  const residual = painter.residualStamp();
+  ops.push({
+    kind: 'reveal',
+    phase,
+    layer: painter.layer,
+    // Nothing left to cover: repeat a tiny dab (a last check stroke) rather than an empty operation.
+    stamp: residual ?? { x: 0, y: 0, width: 1, height: 1, alpha: new Uint8Array([255]) },
+    strength: 1,
+    tool: 'brush',
+  });
+  return ops;
+}
+
+/** Eases the global curve back to identity: the final levels tweak that makes the colours land. */
+function curveSettle(from: Curve, count: number): Operation[] {
+  const out: Operation[] = [];
+  for (let k = 1; k <= count; k++) {
+    const t = k / count;
+    const lerp = (x: number, y: number): number => x + (y - x) * t;
+    const curve: Curve =
+      k === count
+        ? IDENTITY_CURVE
+        : {
+            contrast: lerp(from.contrast, 1),
+            saturation: lerp(from.saturation, 1),
+            lift: lerp(from.lift, 0),
+            warmth: lerp(from.warmth, 0),
+          };
+    out.push({ kind: 'curve', phase: 'finish', curve });
+  }
+  return out;
+}
