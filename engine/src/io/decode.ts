@@ -205,7 +205,7 @@ async function decodePsd(buffer: Uint8Array, name: string, limits: InputLimits):
   const mode = view.getUint16(24);
   if (version !== 1 && version !== 2) throw psdCorrupt(name, `unknown version ${version}`);
   checkDimensions(name, width, height, limits);
-  const { readPsd } = await import('ag-psd');
+  const { readPsd } = await import('./ag-psd.js');
   let psd: ReturnType<typeof readPsd>;
   try {
     psd = readPsd(buffer, { skipLayerImageData: true, skipThumbnail: true, skipLinkedFilesData: true, useImageData: true });

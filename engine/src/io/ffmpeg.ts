@@ -1,6 +1,7 @@
 /**
- * Finds a usable ffmpeg. Order: $PAINTS_UNDO_FFMPEG (explicit choice), the system `ffmpeg` on PATH
- * (usually the best-maintained build), then the binary shipped by @ffmpeg-installer/ffmpeg.
+ * Finds a usable ffmpeg. $PAINTS_UNDO_FFMPEG, when set, is the only candidate (an explicit choice that
+ * does not work is reported, never silently replaced). Otherwise: the system `ffmpeg` on PATH (usually
+ * the best-maintained build), then the binary shipped by @ffmpeg-installer/ffmpeg.
  * "Usable" means it runs and has the encoders we need (libx264 for MP4, libvpx-vp9 for WebM, gif);
  * a system ffmpeg without libx264 (some distributions) is skipped in favour of the npm binary.
  */
@@ -27,15 +28,28 @@ export function findFfmpeg(): Promise<FfmpegInfo> {
   return cached;
 }
 
-async function locate(): Promise<FfmpegInfo> {
-  const tried: string[] = [];
-  const candidates: { path: string; source: FfmpegInfo['source'] }[] = [];
-  const fromEnv = process.env['PAINTS_UNDO_FFMPEG'];
-  if (fromEnv) candidates.push({ path: fromEnv, source: 'env' });
-  candidates.push({ path: process.platform === 'win32' ? 'ffmpeg.exe' : 'ffmpeg', source: 'system' });
+export interface FfmpegCandidate {
+  readonly path: string;
+  readonly source: FfmpegInfo['source'];
+}
+
+/** Where ffmpeg is looked for, in order (see the module comment). */
+export function ffmpegCandidates(env: NodeJS.ProcessEnv = process.env): FfmpegCandidate[] {
+  const fromEnv = env['PAINTS_UNDO_FFMPEG'];
+  if (fromEnv) return [{ path: fromEnv, source: 'env' }];
+  const candidates: FfmpegCandidate[] = [{ path: process.platform === 'win32' ? 'ffmpeg.exe' : 'ffmpeg', source: 'system' }];
   const shipped = shippedFfmpegPath();
   if (shipped) candidates.push({ path: shipped, source: 'npm' });
+  return candidates;
+}
 
+function locate(): Promise<FfmpegInfo> {
+  return locateFfmpeg(ffmpegCandidates());
+}
+
+/** The first candidate that runs and has the required encoders; FFMPEG_MISSING (with what was tried) otherwise. */
+export async function locateFfmpeg(candidates: readonly FfmpegCandidate[]): Promise<FfmpegInfo> {
+  const tried: string[] = [];
   for (const candidate of candidates) {
     const info = await probe(candidate.path, candidate.source);
     if (typeof info === 'string') {
@@ -47,10 +61,10 @@ async function locate(): Promise<FfmpegInfo> {
     if (missing.length === 0 || candidate.source === 'env') return info;
     tried.push(`${candidate.path} (${candidate.source}): lacks encoders ${missing.join(', ')}`);
   }
-  throw new PaintsUndoError('FFMPEG_MISSING', `No usable ffmpeg was found. Tried: ${tried.join('; ')}.`, {
+  throw new PaintsUndoError('FFMPEG_MISSING', `No usable ffmpeg was found. Tried: ${tried.join('; ') || 'nothing'}.`, {
     hint:
       'Install ffmpeg with libx264 and libvpx (Debian/Ubuntu: sudo apt install ffmpeg; macOS: brew install ffmpeg; ' +
-      'Windows: winget install ffmpeg), or set PAINTS_UNDO_FFMPEG to the path of an ffmpeg binary.',
+      'Windows: winget install ffmpeg), or set PAINTS_UNDO_FFMPEG to the path of a working ffmpeg binary.',
     details: { tried },
   });
 }

@@ -1,7 +1,7 @@
 /**
  * Layer decomposition exports: a layered PSD (ag-psd) and one PNG per layer.
  *
- * PSD provenance: the document carries XMP (dc:description, xmp:CreatorTool) and a caption digest,
+ * PSD provenance: the document carries XMP (dc:description, xmp:CreatorTool, the provenance JSON),
  * and the top of the stack is a hidden, empty layer whose name states that this is a generated
  * reconstruction, because the Layers panel is where artists actually look.
  */
@@ -11,7 +11,7 @@ import { throwIfCancelled } from '../core/errors.js';
 import type { RgbImage } from '../core/image.js';
 import { ensureFolder, writeFileAtomic } from './atomic.js';
 import { encodePng } from './png.js';
-import { PROVENANCE_NOTICE, provenanceSummary, type Provenance } from './provenance.js';
+import { provenanceSummary, type Provenance } from './provenance.js';
 import { rm } from 'node:fs/promises';
 
 export const PROVENANCE_LAYER_PREFIX = 'Generated reconstruction';
@@ -37,7 +37,7 @@ function xmp(p: Provenance): string {
 
 /** Encodes a layered PSD: the decomposed layers bottom to top, the composite, and provenance. */
 export async function encodeLayeredPsd(stack: LayerStack, composite: RgbImage, provenance: Provenance): Promise<Uint8Array> {
-  const { writePsdUint8Array } = await import('ag-psd');
+  const { writePsdUint8Array } = await import('./ag-psd.js');
   const { width, height } = stack;
   const compositeRgba = new Uint8ClampedArray(width * height * 4);
   for (let p = 0, s = 0; p < compositeRgba.length; p += 4, s += 3) {
@@ -74,7 +74,7 @@ export async function encodeLayeredPsd(stack: LayerStack, composite: RgbImage, p
       height,
       imageData: { width, height, data: compositeRgba },
       children,
-      imageResources: { xmpMetadata: xmp(provenance), captionDigest: PROVENANCE_NOTICE },
+      imageResources: { xmpMetadata: xmp(provenance) },
     },
     { generateThumbnail: false, noBackground: true, trimImageData: true },
   );

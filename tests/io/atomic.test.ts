@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { PaintsUndoError } from '../../engine/src/core/errors.js';
+import { ensureFolder, ensureWritableFile, tempPathFor, withAtomicFile, writeFileAtomic } from '../../engine/src/io/atomic.js';
+import { rejection, tempFolder } from './helpers.js';
+
+const dir = tempFolder();
+
+test('writeFileAtomic writes the bytes and leaves no temp file', async () => {
+  const path = join(dir, 'a.bin');
+  await writeFileAtomic(path, new Uint8Array([1, 2, 3]));
+  assert.deepEqual([...readFileSync(path)], [1, 2, 3]);
+  await writeFileAtomic(path, new Uint8Array([4]));
+  assert.deepEqual([...readFileSync(path)], [4], 'replaces an existing file');
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.')), []);
+});
+
+test('temp files are hidden, in the same folder, and keep the extension', () => {
+  const temp = tempPathFor('/x/y/out.mp4');
+  assert.match(temp, /^\/x\/y\/\.out\.part-[0-9a-f]{8}\.mp4$/);
+});
+
+test('a failing writer leaves neither the output nor the temp file, and keeps the old output', async () => {
+  const sub = join(dir, 'fail');
+  mkdirSync(sub);
+  const path = join(sub, 'out.mp4');
+  writeFileSync(path, 'previous');
+  const error = await rejection(() =>
+    withAtomicFile(path, async (temp) => {
+      writeFileSync(temp, 'half a video');
+      throw new Error('encoder crashed');
+    }),
+  );
+  assert.equal(error.message, 'encoder crashed');
+  assert.deepEqual(readdirSync(sub), ['out.mp4']);
+  assert.equal(readFileSync(path, 'utf8'), 'previous');
+});
+
+test('an abort after writing does not publish the file', async () => {
+  const sub = join(dir, 'abort');
+  mkdirSync(sub);
+  const controller = new AbortController();
+  const error = await rejection(() =>
+    withAtomicFile(
+      join(sub, 'out.psd'),
+      async (temp) => {
+        writeFileSync(temp, 'data');
+        controller.abort();
+      },
+      { signal: controller.signal },
+    ),
+  );
+  assert.ok(error instanceof PaintsUndoError);
+  assert.equal(error.code, 'CANCELLED');
+  assert.deepEqual(readdirSync(sub), []);
+});
+
+test('unwritable outputs are OUTPUT_NOT_WRITABLE with the path and what to do', async () => {
+  const missing = await rejection(() => writeFileAtomic(join(dir, 'no-such-folder', 'out.png'), new Uint8Array(1)));
+  assert.ok(missing instanceof PaintsUndoError);
+  assert.equal(missing.code, 'OUTPUT_NOT_WRITABLE');
+  assert.match(missing.message, /no-such-folder\/out\.png: the folder .* does not exist/);
+  assert.match(missing.hint ?? '', /folder you can write to/);
+
+  mkdirSync(join(dir, 'taken.png'));
+  const folder = await rejection(() => ensureWritableFile(join(dir, 'taken.png')));
+  assert.equal(folder.code, 'OUTPUT_NOT_WRITABLE');
+  assert.match(folder.message, /it is a folder/);
+
+  writeFileSync(join(dir, 'plain-file'), 'x');
+  const underFile = await rejection(() => writeFileAtomic(join(dir, 'plain-file', 'out.png'), new Uint8Array(1)));
+  assert.equal(underFile.code, 'OUTPUT_NOT_WRITABLE');
+  const underFileFolder = await rejection(() => ensureFolder(join(dir, 'plain-file', 'frames')));
+  assert.equal(underFileFolder.code, 'OUTPUT_NOT_WRITABLE');
+
+  // /proc refuses new files even for root, so this holds in containers too.
+  const proc = await rejection(() => writeFileAtomic('/proc/paints-undo-out.png', new Uint8Array(1)));
+  assert.equal(proc.code, 'OUTPUT_NOT_WRITABLE');
+  assert.ok(!existsSync('/proc/paints-undo-out.png'));
+});
+
+test('ensureFolder creates nested folders', async () => {
+  const nested = join(dir, 'a', 'b', 'c');
+  assert.equal(await ensureFolder(nested), nested);
+  assert.ok(existsSync(nested));
+});

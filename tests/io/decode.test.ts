@@ -1,0 +1,191 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { writePsdUint8Array } from 'ag-psd';
+import { PaintsUndoError } from '../../engine/src/core/errors.js';
+import { decodeImageBuffer, decodeImageFile, imageId } from '../../engine/src/io/decode.js';
+import { SAMPLES, bombPng, rejection, tempFolder } from './helpers.js';
+
+const dir = tempFolder();
+
+async function expectCode(promise: () => Promise<unknown>, code: string, message?: RegExp): Promise<PaintsUndoError> {
+  const error = await rejection(promise);
+  assert.ok(error instanceof PaintsUndoError, `expected PaintsUndoError, got ${String(error)}`);
+  assert.equal(error.code, code, error.message);
+  if (message) assert.match(error.message, message);
+  assert.ok(error.hint && error.hint.length > 10, 'every input error says what to do');
+  return error;
+}
+
+test('decodes a sample JPEG into RGB with a stable content id', async () => {
+  const a = await decodeImageFile(join(SAMPLES, '1.jpg'));
+  const b = await decodeImageFile(join(SAMPLES, '1.jpg'));
+  const meta = await sharp(join(SAMPLES, '1.jpg')).metadata();
+  assert.equal(a.format, 'jpeg');
+  assert.equal(a.source.image.width, meta.autoOrient.width);
+  assert.equal(a.source.image.height, meta.autoOrient.height);
+  assert.equal(a.source.image.data.length, a.source.image.width * a.source.image.height * 3);
+  assert.match(a.source.id, /^[0-9a-f]{64}$/);
+  assert.equal(a.source.id, b.source.id);
+  assert.equal(a.source.alpha, undefined, 'a JPEG has no transparency');
+  const other = await decodeImageFile(join(SAMPLES, '2.jpg'));
+  assert.notEqual(other.source.id, a.source.id);
+});
+
+test('the id covers width, height and pixels', () => {
+  const data = new Uint8Array(4 * 6).fill(255);
+  const wide = imageId({ width: 3, height: 2, channels: 4, data });
+  const tall = imageId({ width: 2, height: 3, channels: 4, data });
+  assert.notEqual(wide, tall);
+  const changed = data.slice();
+  changed[5] = 0;
+  assert.notEqual(imageId({ width: 3, height: 2, channels: 4, data: changed }), wide);
+});
+
+test('transparency is flattened onto white and the alpha is kept', async () => {
+  const rgba = Buffer.alloc(32 * 32 * 4);
+  for (let p = 0; p < 32 * 32; p++) {
+    rgba[p * 4] = 200;
+    rgba[p * 4 + 1] = 0;
+    rgba[p * 4 + 2] = 0;
+    rgba[p * 4 + 3] = p < 32 * 16 ? 0 : p < 32 * 24 ? 128 : 255;
+  }
+  const png = await sharp(rgba, { raw: { width: 32, height: 32, channels: 4 } }).png().toBuffer();
+  const { source } = await decodeImageBuffer(png);
+  assert.ok(source.alpha);
+  assert.equal(source.alpha.length, 32 * 32);
+  assert.equal(source.alpha[0], 0);
+  assert.equal(source.alpha[32 * 20], 128);
+  assert.deepEqual([...source.image.data.subarray(0, 3)], [255, 255, 255], 'fully transparent is white paper');
+  const half = 32 * 20 * 3;
+  assert.deepEqual([...source.image.data.subarray(half, half + 3)], [227, 127, 127], '50% red over white: round((200*128 + 255*127) / 255) = 227');
+  const opaque = 32 * 30 * 3;
+  assert.deepEqual([...source.image.data.subarray(opaque, opaque + 3)], [200, 0, 0]);
+});
+
+test('an opaque RGBA PNG has no alpha', async () => {
+  const png = await sharp({ create: { width: 20, height: 20, channels: 4, background: { r: 10, g: 20, b: 30, alpha: 1 } } }).png().toBuffer();
+  const { source } = await decodeImageBuffer(png);
+  assert.equal(source.alpha, undefined);
+  assert.deepEqual([...source.image.data.subarray(0, 3)], [10, 20, 30]);
+});
+
+test('greyscale, 16-bit and palette PNGs are converted to 8-bit RGB', async () => {
+  const grey = await sharp({ create: { width: 20, height: 20, channels: 3, background: { r: 90, g: 90, b: 90 } } }).toColourspace('b-w').png().toBuffer();
+  assert.equal((await sharp(grey).metadata()).channels, 1);
+  const g = await decodeImageBuffer(grey);
+  assert.deepEqual([...g.source.image.data.subarray(0, 3)], [90, 90, 90]);
+
+  const sixteen = await sharp({ create: { width: 20, height: 20, channels: 3, background: { r: 255, g: 128, b: 0 } } })
+    .toColourspace('rgb16')
+    .png()
+    .toBuffer();
+  assert.equal((await sharp(sixteen).metadata()).depth, 'ushort');
+  const s = await decodeImageBuffer(sixteen);
+  const [r, gg, b] = s.source.image.data;
+  assert.equal(r, 255);
+  assert.ok(Math.abs(gg! - 128) <= 1, `green ${gg}`);
+  assert.equal(b, 0);
+  assert.ok(s.notices.some((n) => /8-bit/.test(n)));
+
+  const palette = await sharp({ create: { width: 20, height: 20, channels: 3, background: { r: 0, g: 102, b: 204 } } })
+    .png({ palette: true, colours: 4 })
+    .toBuffer();
+  assert.equal((await sharp(palette).metadata()).isPalette, true);
+  const p = await decodeImageBuffer(palette);
+  assert.deepEqual([...p.source.image.data.subarray(0, 3)], [0, 102, 204]);
+});
+
+test('CMYK JPEGs are converted to sRGB', async () => {
+  const cmyk = await sharp({ create: { width: 24, height: 24, channels: 3, background: { r: 220, g: 30, b: 30 } } })
+    .toColourspace('cmyk')
+    .jpeg({ quality: 95 })
+    .toBuffer();
+  assert.equal((await sharp(cmyk).metadata()).space, 'cmyk');
+  const { source, notices } = await decodeImageBuffer(cmyk);
+  const [r, g, b] = source.image.data;
+  assert.ok(r! > 170 && g! < 90 && b! < 90, `expected red, got ${r},${g},${b}`);
+  assert.ok(notices.some((n) => /CMYK/.test(n)));
+});
+
+test('EXIF orientation is honoured', async () => {
+  // Stored 40x20: left half red, right half blue. Orientation 6 = display rotated 90 degrees clockwise.
+  const raw = Buffer.alloc(40 * 20 * 3);
+  for (let y = 0; y < 20; y++) for (let x = 0; x < 40; x++) raw.set(x < 20 ? [255, 0, 0] : [0, 0, 255], (y * 40 + x) * 3);
+  const jpeg = await sharp(raw, { raw: { width: 40, height: 20, channels: 3 } }).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toBuffer();
+  const { source, originalWidth, originalHeight } = await decodeImageBuffer(jpeg);
+  assert.equal(source.image.width, 20);
+  assert.equal(source.image.height, 40);
+  assert.equal(originalWidth, 20);
+  assert.equal(originalHeight, 40);
+  // After a clockwise turn, the stored left (red) half is on top.
+  const top = source.image.data.subarray((5 * 20 + 10) * 3, (5 * 20 + 10) * 3 + 3);
+  const bottom = source.image.data.subarray((35 * 20 + 10) * 3, (35 * 20 + 10) * 3 + 3);
+  assert.ok(top[0]! > 200 && top[2]! < 60, `top should be red, got ${[...top]}`);
+  assert.ok(bottom[2]! > 200 && bottom[0]! < 60, `bottom should be blue, got ${[...bottom]}`);
+});
+
+test('PSD input uses the composite image', async () => {
+  const w = 40;
+  const h = 30;
+  const data = new Uint8ClampedArray(w * h * 4);
+  for (let p = 0; p < w * h; p++) data.set([p % w < 20 ? 250 : 10, 100, 50, 255], p * 4);
+  const psd = writePsdUint8Array({ width: w, height: h, imageData: { width: w, height: h, data }, children: [] }, { generateThumbnail: false });
+  const path = join(dir, 'art.psd');
+  writeFileSync(path, psd);
+  const decoded = await decodeImageFile(path);
+  assert.equal(decoded.format, 'psd');
+  assert.equal(decoded.source.image.width, w);
+  assert.equal(decoded.source.image.height, h);
+  assert.deepEqual([...decoded.source.image.data.subarray(0, 3)], [250, 100, 50]);
+  assert.deepEqual([...decoded.source.image.data.subarray(30 * 3, 30 * 3 + 3)], [10, 100, 50]);
+
+  writeFileSync(join(dir, 'cut.psd'), psd.subarray(0, 60));
+  await expectCode(() => decodeImageFile(join(dir, 'cut.psd')), 'INPUT_CORRUPT', /PSD/);
+});
+
+test('images above 4096 px are downscaled with a notice; tiny ones are refused', async () => {
+  const big = await sharp({ create: { width: 4200, height: 64, channels: 3, background: '#336699' } }).png().toBuffer();
+  const decoded = await decodeImageBuffer(big);
+  assert.equal(decoded.source.image.width, 4096);
+  assert.equal(decoded.source.image.height, 62);
+  assert.equal(decoded.originalWidth, 4200);
+  assert.ok(decoded.notices.some((n) => /Downscaled from 4200x64 to 4096x62/.test(n)));
+
+  const tiny = await sharp({ create: { width: 8, height: 300, channels: 3, background: '#fff' } }).png().toBuffer();
+  await expectCode(() => decodeImageBuffer(tiny, { name: 'tiny.png' }), 'INPUT_TOO_SMALL', /tiny\.png is 8x300; the minimum is 16 px/);
+
+  const small = await sharp({ create: { width: 100, height: 80, channels: 3, background: '#fff' } }).png().toBuffer();
+  assert.ok((await decodeImageBuffer(small)).notices.some((n) => /look best from 256 px/.test(n)));
+});
+
+test('decompression bombs are refused from the header, before decoding', async () => {
+  const path = join(dir, 'bomb.png');
+  writeFileSync(path, bombPng(100_000, 100_000));
+  assert.ok(readFileSync(path).length < 100, 'the bomb is a tiny file');
+  await expectCode(() => decodeImageFile(path), 'INPUT_TOO_LARGE', /100000x100000 .*It was not decoded/);
+  // Long side alone over the limit, pixels under it.
+  await expectCode(() => decodeImageBuffer(bombPng(20_000, 100)), 'INPUT_TOO_LARGE', /16384 px/);
+  // File size limit, checked before reading.
+  await expectCode(() => decodeImageFile(join(SAMPLES, '1.jpg'), { limits: { maxFileBytes: 1000 } }), 'INPUT_TOO_LARGE', /limit/);
+});
+
+test('missing, empty, non-image, vector and corrupt inputs each get their own code', async () => {
+  await expectCode(() => decodeImageFile(join(dir, 'nope.png')), 'INPUT_NOT_FOUND', /does not exist/);
+  mkdirSync(join(dir, 'folder.png'), { recursive: true });
+  await expectCode(() => decodeImageFile(join(dir, 'folder.png')), 'INPUT_NOT_FOUND', /is a folder/);
+
+  writeFileSync(join(dir, 'empty.png'), '');
+  await expectCode(() => decodeImageFile(join(dir, 'empty.png')), 'INPUT_NOT_IMAGE', /empty \(0 bytes\)/);
+  writeFileSync(join(dir, 'notes.png'), 'these are not pixels\n'.repeat(20));
+  await expectCode(() => decodeImageFile(join(dir, 'notes.png')), 'INPUT_NOT_IMAGE', /not an image/);
+  writeFileSync(join(dir, 'art.svg'), '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><rect width="100" height="100"/></svg>');
+  await expectCode(() => decodeImageFile(join(dir, 'art.svg')), 'INPUT_NOT_IMAGE', /SVG/);
+
+  const png = await sharp(join(SAMPLES, '1.jpg')).resize(200).png().toBuffer();
+  await expectCode(() => decodeImageBuffer(png.subarray(0, Math.floor(png.length / 2)), { name: 'half.png' }), 'INPUT_CORRUPT', /half\.png is truncated or corrupt/);
+  const jpeg = readFileSync(join(SAMPLES, '1.jpg'));
+  await expectCode(() => decodeImageBuffer(jpeg.subarray(0, Math.floor(jpeg.length / 2)), { name: 'half.jpg' }), 'INPUT_CORRUPT');
+});

@@ -1,0 +1,102 @@
+/** Shared helpers of the I/O and CLI tests: temp folders, synthetic images, ffprobe. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { after } from 'node:test';
+import extractChunks from 'png-chunks-extract';
+import encodeChunks from 'png-chunks-encode';
+import { createRgb, type RgbImage } from '../../engine/src/core/image.js';
+import type { PaintsUndoError } from '../../engine/src/core/errors.js';
+
+export const SAMPLES = '/work/shared/samples';
+
+/** A temp folder removed when the test file ends. */
+export function tempFolder(prefix = 'paints-undo-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A deterministic colourful RGB test card: gradients plus a dark square, so scaling and flips are visible. */
+export function testCard(width: number, height: number, seed = 0): RgbImage {
+  const image = createRgb(width, height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const o = (y * width + x) * 3;
+      const dark = x > width / 4 && x < width / 2 && y > height / 4 && y < height / 2;
+      image.data[o] = dark ? 20 : (x * 255) / Math.max(1, width - 1);
+      image.data[o + 1] = dark ? 20 : (y * 255) / Math.max(1, height - 1);
+      image.data[o + 2] = dark ? 20 : (seed * 37 + 128) % 256;
+    }
+  }
+  return image;
+}
+
+/** A PNG whose IHDR claims `width` x `height` but that holds no real pixel data: a decompression bomb header. */
+export function bombPng(width: number, height: number): Uint8Array {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // colour type RGB
+  // An IDAT with a tiny zlib stream: a real decoder would have to inflate width*height*3 bytes.
+  const idat = Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+  return encodeChunks([
+    { name: 'IHDR', data: new Uint8Array(ihdr) },
+    { name: 'IDAT', data: new Uint8Array(idat) },
+    { name: 'IEND', data: new Uint8Array(0) },
+  ]);
+}
+
+export function pngChunkNames(png: Uint8Array): string[] {
+  return extractChunks(png).map((c) => c.name);
+}
+
+export interface ProbeResult {
+  readonly codec: string;
+  readonly width: number;
+  readonly height: number;
+  readonly pixFmt: string;
+  /** Decoded frame count (counted, not read from the header). */
+  readonly frames: number;
+  readonly tags: Record<string, string>;
+  readonly formatName: string;
+}
+
+/** ffprobe the first video stream; counts frames by decoding (-count_frames) so it is exact for every container. */
+export function probe(path: string): ProbeResult {
+  const result = spawnSync(
+    'ffprobe',
+    ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,pix_fmt,nb_read_frames:format=format_name:format_tags', '-of', 'json', path],
+    { encoding: 'utf8' },
+  );
+  if (result.status !== 0) throw new Error(`ffprobe failed on ${path}: ${result.stderr}`);
+  const json = JSON.parse(result.stdout) as {
+    streams: { codec_name: string; width: number; height: number; pix_fmt: string; nb_read_frames: string }[];
+    format: { format_name: string; tags?: Record<string, string> };
+  };
+  const stream = json.streams[0];
+  if (!stream) throw new Error(`no video stream in ${path}`);
+  const tags: Record<string, string> = {};
+  for (const [k, v] of Object.entries(json.format.tags ?? {})) tags[k.toLowerCase()] = v;
+  return {
+    codec: stream.codec_name,
+    width: stream.width,
+    height: stream.height,
+    pixFmt: stream.pix_fmt,
+    frames: Number(stream.nb_read_frames),
+    tags,
+    formatName: json.format.format_name,
+  };
+}
+
+/** Asserts-friendly: runs `fn` and returns the PaintsUndoError it rejects with (fails if it resolves). */
+export async function rejection(fn: () => Promise<unknown>): Promise<PaintsUndoError> {
+  try {
+    await fn();
+  } catch (error) {
+    return error as PaintsUndoError;
+  }
+  throw new Error('expected a rejection, but the call succeeded');
+}

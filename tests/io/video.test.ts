@@ -1,0 +1,147 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PaintsUndoError } from '../../engine/src/core/errors.js';
+import type { RgbImage } from '../../engine/src/core/image.js';
+import { findFfmpeg, locateFfmpeg, ffmpegCandidates } from '../../engine/src/io/ffmpeg.js';
+import { makeProvenance } from '../../engine/src/io/provenance.js';
+import { compositeOver, insertGifComment, readGifComments, renderCaption, videoSize, writeVideoFile, type VideoOptions } from '../../engine/src/io/video.js';
+import { probe, rejection, tempFolder, testCard } from './helpers.js';
+
+const dir = tempFolder();
+const provenance = makeProvenance({ backend: 'classic', backendVersion: '9.9.9', seed: 42, source: 'b'.repeat(64) });
+
+async function* cards(count: number, width: number, height: number, onYield?: (i: number) => void): AsyncGenerator<RgbImage> {
+  for (let i = 0; i < count; i++) {
+    onYield?.(i);
+    yield testCard(width, height, i);
+  }
+}
+
+function options(format: VideoOptions['format'], width: number, height: number, frames: number, size?: number): VideoOptions {
+  const out = videoSize(width, height, format, size);
+  return { format, width, height, outWidth: out.width, outHeight: out.height, fps: 10, totalFrames: frames, provenance };
+}
+
+test('videoSize keeps the aspect, rounds to even and caps by format', () => {
+  assert.deepEqual(videoSize(101, 51, 'mp4'), { width: 102, height: 52 });
+  assert.deepEqual(videoSize(3000, 2000, 'mp4'), { width: 1920, height: 1280 });
+  assert.deepEqual(videoSize(3000, 2000, 'gif'), { width: 640, height: 426 });
+  assert.deepEqual(videoSize(300, 200, 'webm', 150), { width: 150, height: 100 });
+  assert.deepEqual(videoSize(200, 300, 'mp4', 64), { width: 42, height: 64 });
+});
+
+test('MP4: H.264, yuv420p, even size, every frame, provenance tags, faststart', async () => {
+  const path = join(dir, 'clip.mp4');
+  const seen: number[] = [];
+  const frames = await writeVideoFile(path, cards(12, 61, 47), { ...options('mp4', 61, 47, 12), onFrame: (sent) => seen.push(sent) });
+  assert.equal(frames, 12);
+  assert.deepEqual(seen, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  const info = probe(path);
+  assert.equal(info.codec, 'h264');
+  assert.equal(info.pixFmt, 'yuv420p');
+  assert.deepEqual([info.width, info.height], [62, 48]);
+  assert.equal(info.frames, 12);
+  assert.match(info.tags['comment'] ?? '', /Generated reconstruction.*backend classic 9\.9\.9, seed 42/);
+  assert.match(info.tags['title'] ?? '', /not a recording/);
+  // +faststart: the moov atom comes before mdat, so browsers can start playing before the download ends.
+  const bytes = readFileSync(path);
+  assert.ok(bytes.indexOf('moov') < bytes.indexOf('mdat'), 'moov before mdat');
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.')), [], 'no temp file left');
+});
+
+test('WebM: VP9 with provenance tags', async () => {
+  const path = join(dir, 'clip.webm');
+  await writeVideoFile(path, cards(6, 64, 48), options('webm', 64, 48, 6));
+  const info = probe(path);
+  assert.equal(info.codec, 'vp9');
+  assert.equal(info.frames, 6);
+  assert.deepEqual([info.width, info.height], [64, 48]);
+  assert.match(info.tags['comment'] ?? '', /Generated reconstruction/);
+});
+
+test('GIF: palette encoding, looping, comment extension with provenance', async () => {
+  const path = join(dir, 'clip.gif');
+  await writeVideoFile(path, cards(5, 80, 60), options('gif', 80, 60, 5, 40));
+  const info = probe(path);
+  assert.equal(info.codec, 'gif');
+  assert.equal(info.frames, 5);
+  assert.deepEqual([info.width, info.height], [40, 30]);
+  const comments = readGifComments(readFileSync(path));
+  assert.equal(comments.length, 1);
+  assert.match(comments[0]!, /^Generated reconstruction .*backend classic 9\.9\.9, seed 42\.$/);
+  assert.ok(readFileSync(path).includes('NETSCAPE2.0'), 'loops');
+});
+
+test('insertGifComment splits long comments into 255-byte sub-blocks', () => {
+  // Smallest GIF: header, 1x1 screen with a 2-colour table, one image, trailer.
+  const gif = Buffer.from('474946383961010001008000000000ffffff2c00000000010001000002024401003b', 'hex');
+  const long = 'x'.repeat(600);
+  const out = insertGifComment(gif, long);
+  assert.deepEqual(readGifComments(out), [long]);
+  assert.equal(out.length, gif.length + 2 + 3 + 600 + 1);
+});
+
+test('cancelling mid-encode kills ffmpeg and leaves no file under the name', async () => {
+  const path = join(dir, 'cancelled.mp4');
+  const controller = new AbortController();
+  const error = await rejection(() =>
+    writeVideoFile(
+      path,
+      cards(50, 64, 48, (i) => {
+        if (i === 10) controller.abort();
+      }),
+      { ...options('mp4', 64, 48, 50), signal: controller.signal },
+    ),
+  );
+  assert.ok(error instanceof PaintsUndoError);
+  assert.equal(error.code, 'CANCELLED');
+  assert.ok(!existsSync(path));
+  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('cancelled')), []);
+});
+
+test('a frame of the wrong size fails the job and removes the temp file', async () => {
+  const path = join(dir, 'wrong.mp4');
+  async function* frames(): AsyncGenerator<RgbImage> {
+    yield testCard(64, 48);
+    yield testCard(32, 32);
+  }
+  const error = await rejection(() => writeVideoFile(path, frames(), options('mp4', 64, 48, 2)));
+  assert.ok(error instanceof PaintsUndoError);
+  assert.equal(error.code, 'INTERNAL');
+  assert.match(error.message, /Frame 1 is 32x32, expected 64x48/);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('wrong')), []);
+});
+
+test('ffmpeg is found with the encoders we need; a missing one is FFMPEG_MISSING with install hints', async () => {
+  const found = await findFfmpeg();
+  for (const encoder of ['libx264', 'libvpx-vp9', 'gif']) assert.ok(found.encoders.has(encoder), encoder);
+  assert.deepEqual(ffmpegCandidates({ PAINTS_UNDO_FFMPEG: '/opt/ff/ffmpeg' }), [{ path: '/opt/ff/ffmpeg', source: 'env' }]);
+  assert.equal(ffmpegCandidates({})[0]?.source, 'system');
+
+  const error = await rejection(() => locateFfmpeg([{ path: join(dir, 'no-ffmpeg-here'), source: 'env' }]));
+  assert.ok(error instanceof PaintsUndoError);
+  assert.equal(error.code, 'FFMPEG_MISSING');
+  assert.match(error.message, /no-ffmpeg-here \(env\): not found/);
+  assert.match(error.hint ?? '', /apt install ffmpeg.*brew install ffmpeg.*PAINTS_UNDO_FFMPEG/);
+});
+
+test('the caption is drawn at the bottom left and nowhere else', async () => {
+  const frame = testCard(320, 240);
+  const caption = await renderCaption('Generated reconstruction - not a recording', 320, 240);
+  assert.ok(caption.x >= 0 && caption.y + caption.image.height <= 240);
+  assert.ok(caption.image.width <= 320 - 2 * caption.x);
+  const out = compositeOver(frame, caption);
+  const at = (img: RgbImage, x: number, y: number): number[] => [...img.data.subarray((y * 320 + x) * 3, (y * 320 + x) * 3 + 3)];
+  assert.deepEqual(at(out, 319, 0), at(frame, 319, 0), 'top right untouched');
+  let changed = 0;
+  for (let i = 0; i < out.data.length; i++) if (out.data[i] !== frame.data[i]) changed++;
+  assert.ok(changed > 500, 'the caption is visible');
+  const cx = caption.x + Math.floor(caption.image.width / 2);
+  const cy = caption.y + 2;
+  assert.notDeepEqual(at(out, cx, cy), at(frame, cx, cy));
+  // A caption longer than the frame is squeezed to fit.
+  const long = await renderCaption('x'.repeat(200), 320, 240);
+  assert.ok(long.image.width <= 320);
+});
