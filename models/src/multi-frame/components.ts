@@ -15,6 +15,8 @@ import type { ClipVisionConfig } from './clip-vision.js';
 import { clipVisionPreprocess } from './preprocess.js';
 import { VideoVaeConfigSchema, buildVideoVaeDecoder, buildVideoVaeEncoder } from './vae.js';
 import type { VideoVaeConfig } from './vae.js';
+import { Unet3dConfigSchema, buildUnet3d } from './unet3d.js';
+import type { Unet3dConfig } from './unet3d.js';
 import type { ResamplerConfig } from './projection.js';
 
 export function dtypeFor(device: Device): ComputeDtype {
@@ -216,4 +218,72 @@ function firstAndLast(video: VideoTensor): VideoTensor {
     out.set(video.data.subarray((i * t + t - 1) * plane, (i * t + t) * plane), (i * 2 + 1) * plane);
   }
   return { data: out, dims: [b, c, 2, h, w] };
+}
+
+export interface Unet3dInputs {
+  /** [b, out_channels, frames, h, w] noisy latents. */
+  readonly x: VideoTensor;
+  readonly timesteps: readonly number[];
+  /** [b, L, context_dim]. */
+  readonly text: Float32Array;
+  readonly textTokens: number;
+  /** [b, frames, N, context_dim]. */
+  readonly image: Float32Array;
+  readonly imageTokens: number;
+  /** [b, concat channels, frames, h, w]. */
+  readonly concat: Float32Array;
+  readonly fs: readonly number[];
+}
+
+export class Unet3d {
+  private readonly sessions = new Map<number, Promise<OrtSession>>();
+
+  private constructor(
+    private readonly runtime: OrtRuntime,
+    private readonly folder: string,
+    private readonly device: Device,
+    readonly config: Unet3dConfig,
+  ) {}
+
+  /** Checks the weights against config.json now; the graph is built per frame count on first use. */
+  static async load(runtime: OrtRuntime, folder: string, device: Device): Promise<Unet3d> {
+    const config = readComponentConfig(folder, Unet3dConfigSchema);
+    const unet = new Unet3d(runtime, folder, device, config);
+    await unet.session(config.temporal_length);
+    return unet;
+  }
+
+  private session(frames: number): Promise<OrtSession> {
+    let session = this.sessions.get(frames);
+    if (session === undefined) {
+      const built = buildUnet3d(this.config, openComponentWeights(this.folder), dtypeFor(this.device), frames);
+      session = openBuilt(this.runtime, this.folder, built, 'unet3d', this.device);
+      this.sessions.set(frames, session);
+      // A failed build must not stay cached.
+      session.catch(() => this.sessions.delete(frames));
+    }
+    return session;
+  }
+
+  /** One forward pass: the v-prediction [b, out_channels, frames, h, w]. */
+  async run(inputs: Unet3dInputs): Promise<Float32Array> {
+    const [b, , frames] = inputs.x.dims;
+    const [, , , h, w] = inputs.x.dims;
+    const D = this.config.context_dim;
+    const concatCh = this.config.in_channels - this.config.out_channels;
+    const feeds: Record<string, TensorData> = {
+      x: float32Tensor(inputs.x.data, inputs.x.dims),
+      timesteps: int64Tensor(inputs.timesteps, [b]),
+      context_text: float32Tensor(inputs.text, [b, inputs.textTokens, D]),
+      context_img: float32Tensor(inputs.image, [b, frames, inputs.imageTokens, D]),
+      concat_cond: float32Tensor(inputs.concat, [b, concatCh, frames, h, w]),
+    };
+    if (this.config.fs_condition) feeds.fs = int64Tensor(inputs.fs, [b]);
+    return outputFloat32(await (await this.session(frames)).run(feeds), 'y');
+  }
+
+  async release(): Promise<void> {
+    for (const session of this.sessions.values()) await (await session).release();
+    this.sessions.clear();
+  }
 }
