@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { DEFAULT_PORT } from '../../client/protocol.js';
+
+export interface ServeFlags {
+  stdio?: boolean;
+  port?: string;
+  host?: string;
+  cacheDir?: string;
+  cacheSize?: string;
+  workers?: string;
+  allowOrigin?: string[];
+  allowHost?: string[];
+  maxUploadMb?: string;
+  maxConnections?: string;
+  maxJobsPerClient?: string;
+  maxRps?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      `run the engine for the Photoshop panel, editor extensions and other local apps: JSON-RPC over WebSocket on 127.0.0.1:${DEFAULT_PORT} (plus HTTP for uploads and downloads), or over stdio with --stdio. The protocol is documented in engine/PROTOCOL.md`,
+    )
+    .option('--stdio', 'speak newline-delimited JSON-RPC on stdin/stdout (for editor extensions that spawn the engine); closing stdin stops it')
+    .option('--port <n>', `TCP port on 127.0.0.1 (default ${DEFAULT_PORT}; 0 picks a free port, printed at start)`)
+    .option(
+      '--host <address>',
+      'address to listen on (default 127.0.0.1). Any other address exposes the engine to the network: the token is still required on every request; put TLS in front with a reverse proxy (see PROTOCOL.md)',
+    )
+    .option('--cache-dir <dir>', 'result cache folder (default: PAINTS_UNDO_CACHE_DIR, else the platform user cache folder)')
+    .option('--cache-size <MiB>', 'cache size cap in MiB; least recently used results are evicted above it (default 2048)')
+    .option('--workers <n>', 'worker threads for CPU work (default: CPU threads, at most 4)')
+    .option('--allow-origin <origin...>', 'web origins allowed to connect, exact match (e.g. http://localhost:5173); by default web pages are refused')
+    .option('--allow-host <name...>', 'extra Host header names to accept (e.g. the name of a TLS reverse proxy)')
+    .option('--max-upload-mb <n>', 'largest accepted upload in MiB (default 64)')
+    .option('--max-connections <n>', 'concurrent WebSocket connections (default 64)')
+    .option('--max-jobs-per-client <n>', 'unfinished jobs per connection (default 16)')
+    .option('--max-rps <n>', 'requests per second per connection (default 200)')
+    .option('--json', 'print the start-up line as JSON')
+    .option('--quiet', 'no log lines on stderr')
+    .action(async (flags: ServeFlags) => {
+      const { runServe } = await import('../../service/serve.js');
+      await runServe(flags);
+    });
+}

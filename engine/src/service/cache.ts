@@ -1,0 +1,392 @@
+/**
+ * The persistent, content-addressed result cache.
+ *
+ * Layout under <dir>/v1/:
+ *   entries/<k[0..2]>/<key>/meta.json + result files   one committed entry per key
+ *   staging/<random>/                                   results being written (never read)
+ *   trash/<random>/                                     entries being deleted
+ *   index.json                                          sizes and last use, a hint only
+ *
+ * Invariants that make it safe without locks, also with several engine processes on one folder:
+ * - an entry becomes visible only by renaming a complete staging folder (meta.json written last) to its
+ *   final name; rename of a folder is atomic, so readers see the whole entry or nothing. If another process
+ *   committed the same key first, the rename fails and our copy is dropped (both are equal by construction);
+ * - deletion renames the entry into trash/ first, so it vanishes atomically, then removes it;
+ * - meta.json holds the sha256 of every file; an entry whose files do not match is removed and recomputed;
+ * - the files, not index.json, are the truth: the index is rebuilt from the folders when it is missing,
+ *   stale or corrupt, and entries another process added are picked up on the next start. Last use is
+ *   shared between processes through the mtime of meta.json (touched on every hit).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { PaintsUndoError } from '../core/errors.js';
+import type { CacheStats } from '../client/protocol.js';
+
+export const CACHE_LAYOUT_VERSION = 'v1';
+export const DEFAULT_CACHE_CAP_BYTES = 2 * 1024 * 1024 * 1024;
+/** Staging folders older than this belong to a crashed process (live jobs finish or refresh long before). */
+const STALE_STAGING_MS = 6 * 60 * 60 * 1000;
+const INDEX_FLUSH_DELAY_MS = 2000;
+
+const CacheFileSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/),
+  mime: z.string(),
+  bytes: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  step: z.number().int().optional(),
+});
+export type CacheFile = z.infer<typeof CacheFileSchema>;
+
+const MetaSchema = z.object({
+  version: z.literal(1),
+  key: z.string(),
+  createdAt: z.number(),
+  bytes: z.number().int().nonnegative(),
+  files: z.array(CacheFileSchema),
+  /** Free-form description (job kind, backend...), for humans and for aliases. */
+  info: z.record(z.string(), z.unknown()).default({}),
+});
+export type CacheEntry = z.infer<typeof MetaSchema>;
+
+const IndexSchema = z.object({
+  version: z.literal(1),
+  entries: z.record(z.string(), z.object({ bytes: z.number(), lastUsed: z.number() })),
+});
+
+const KEY_RE = /^[0-9a-f]{64}$/;
+
+export interface CacheOptions {
+  readonly dir: string;
+  readonly capBytes?: number;
+  readonly log?: (message: string) => void;
+}
+
+/** A cache key: sha256 of the canonical JSON of `parts` (object keys sorted, so order never matters). */
+export function cacheKey(parts: unknown): string {
+  return createHash('sha256').update(canonicalJson(parts)).digest('hex');
+}
+
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export class ResultCache {
+  readonly root: string;
+  readonly capBytes: number;
+  private readonly log: (message: string) => void;
+  private readonly index = new Map<string, { bytes: number; lastUsed: number }>();
+  /**
+   * Entries whose checksums this process verified. Entries are immutable once committed (a key names its
+   * content), so one full check per process is enough; sizes are still checked on every hit.
+   */
+  private readonly verified = new Set<string>();
+  private totalBytes = 0;
+  private counters = { hits: 0, misses: 0, evictions: 0, corruptRemoved: 0 };
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private dirty = false;
+
+  private constructor(options: CacheOptions) {
+    this.root = join(options.dir, CACHE_LAYOUT_VERSION);
+    this.capBytes = options.capBytes ?? DEFAULT_CACHE_CAP_BYTES;
+    this.log = options.log ?? (() => undefined);
+  }
+
+  static async open(options: CacheOptions): Promise<ResultCache> {
+    const cache = new ResultCache(options);
+    await cache.init();
+    return cache;
+  }
+
+  private async init(): Promise<void> {
+    try {
+      for (const sub of ['entries', 'staging', 'trash']) await mkdir(join(this.root, sub), { recursive: true });
+    } catch (error) {
+      throw new PaintsUndoError('OUTPUT_NOT_WRITABLE', `Cannot create the cache folder ${this.root}: ${(error as Error).message}`, {
+        hint: 'Point the cache somewhere writable with --cache-dir or PAINTS_UNDO_CACHE_DIR.',
+        cause: error,
+      });
+    }
+    await this.sweep();
+    await this.rebuildIndex();
+  }
+
+  /** Removes trash and staging folders of crashed processes. */
+  private async sweep(): Promise<void> {
+    for (const name of await readdir(join(this.root, 'trash')).catch(() => [])) {
+      await rm(join(this.root, 'trash', name), { recursive: true, force: true }).catch(() => undefined);
+    }
+    const now = Date.now();
+    for (const name of await readdir(join(this.root, 'staging')).catch(() => [])) {
+      const path = join(this.root, 'staging', name);
+      const info = await stat(path).catch(() => undefined);
+      if (info && now - info.mtimeMs > STALE_STAGING_MS) await rm(path, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  private async rebuildIndex(): Promise<void> {
+    let hint: z.infer<typeof IndexSchema>['entries'] = {};
+    try {
+      const parsed = IndexSchema.safeParse(JSON.parse(await readFile(join(this.root, 'index.json'), 'utf8')));
+      if (parsed.success) hint = parsed.data.entries;
+      else this.log('cache index.json is not valid; rebuilding it from the entries');
+    } catch {
+      // Missing or unreadable index: rebuilt from the folders below.
+    }
+    this.index.clear();
+    this.totalBytes = 0;
+    const entriesDir = join(this.root, 'entries');
+    for (const shard of await readdir(entriesDir).catch(() => [])) {
+      for (const key of await readdir(join(entriesDir, shard)).catch(() => [])) {
+        if (!KEY_RE.test(key) || key.slice(0, 2) !== shard) continue;
+        const known = hint[key];
+        if (known) {
+          this.index.set(key, { ...known });
+          this.totalBytes += known.bytes;
+          continue;
+        }
+        const meta = await this.readMeta(key);
+        if (!meta) {
+          await this.remove(key, 'unreadable meta.json');
+          this.counters.corruptRemoved++;
+          continue;
+        }
+        const mtime = (await stat(this.metaPath(key)).catch(() => undefined))?.mtimeMs ?? Date.now();
+        this.index.set(key, { bytes: meta.bytes, lastUsed: mtime });
+        this.totalBytes += meta.bytes;
+      }
+    }
+    this.dirty = true;
+    await this.evictIfNeeded();
+  }
+
+  entryDir(key: string): string {
+    return join(this.root, 'entries', key.slice(0, 2), key);
+  }
+
+  private metaPath(key: string): string {
+    return join(this.entryDir(key), 'meta.json');
+  }
+
+  filePath(key: string, name: string): string {
+    return join(this.entryDir(key), name);
+  }
+
+  private async readMeta(key: string): Promise<CacheEntry | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.metaPath(key), 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      const parsed = MetaSchema.safeParse(JSON.parse(text));
+      return parsed.success && parsed.data.key === key ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * The entry for `key`, checked (sizes always, checksums once per process) and marked as used;
+   * undefined on a miss. A corrupt entry is removed and reported as a miss.
+   */
+  async get(key: string, options: { count?: boolean } = {}): Promise<CacheEntry | undefined> {
+    const count = options.count ?? true;
+    if (!KEY_RE.test(key)) return undefined;
+    const meta = await this.readMeta(key);
+    if (!meta) {
+      const exists = await stat(this.entryDir(key)).catch(() => undefined);
+      if (exists) {
+        // A committed entry always has a valid meta.json (it is written before the rename).
+        await this.remove(key, 'missing or invalid meta.json');
+        this.counters.corruptRemoved++;
+      } else if (this.index.has(key)) {
+        this.forget(key);
+      }
+      if (count) this.counters.misses++;
+      return undefined;
+    }
+    const ok = await this.check(key, meta);
+    if (!ok) {
+      await this.remove(key, 'checksum mismatch');
+      this.counters.corruptRemoved++;
+      if (count) this.counters.misses++;
+      return undefined;
+    }
+    if (count) this.counters.hits++;
+    this.touch(key, meta.bytes);
+    return meta;
+  }
+
+  private async check(key: string, meta: CacheEntry): Promise<boolean> {
+    for (const file of meta.files) {
+      const info = await stat(this.filePath(key, file.name)).catch(() => undefined);
+      if (!info || info.size !== file.bytes) return false;
+    }
+    if (this.verified.has(key)) return true;
+    for (const file of meta.files) {
+      let digest: string;
+      try {
+        digest = await sha256File(this.filePath(key, file.name));
+      } catch {
+        return false;
+      }
+      if (digest !== file.sha256) return false;
+    }
+    this.verified.add(key);
+    return true;
+  }
+
+  private touch(key: string, bytes: number): void {
+    const now = Date.now();
+    const known = this.index.get(key);
+    if (!known) {
+      this.index.set(key, { bytes, lastUsed: now });
+      this.totalBytes += bytes;
+    } else {
+      known.lastUsed = now;
+    }
+    this.markDirty();
+    const seconds = now / 1000;
+    utimes(this.metaPath(key), seconds, seconds).catch(() => undefined);
+  }
+
+  /** A fresh private folder to write a result into; commit() or discard() it. */
+  async createStaging(): Promise<string> {
+    const path = join(this.root, 'staging', `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`);
+    await mkdir(path, { recursive: true });
+    return path;
+  }
+
+  async discard(staging: string): Promise<void> {
+    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  /**
+   * Publishes the files in `staging` under `key`. `files` lists them with sizes and checksums (computed
+   * by whoever wrote them). Returns the committed entry (another process's, if it won the race).
+   */
+  async commit(key: string, staging: string, files: readonly CacheFile[], info: Record<string, unknown> = {}): Promise<CacheEntry> {
+    const bytes = files.reduce((sum, f) => sum + f.bytes, 0);
+    const meta: CacheEntry = { version: 1, key, createdAt: Date.now(), bytes, files: [...files], info };
+    await writeFile(join(staging, 'meta.json'), JSON.stringify(meta));
+    await mkdir(join(this.root, 'entries', key.slice(0, 2)), { recursive: true });
+    try {
+      await rename(staging, this.entryDir(key));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      await this.discard(staging);
+      if (code !== 'EEXIST' && code !== 'ENOTEMPTY' && code !== 'EPERM' && code !== 'EACCES') throw error;
+      const theirs = await this.get(key, { count: false });
+      if (theirs) return theirs;
+      throw new PaintsUndoError('INTERNAL', `Cache entry ${key} was committed by another engine but cannot be read.`, {
+        hint: 'Retry the request.',
+      });
+    }
+    this.verified.add(key);
+    this.index.set(key, { bytes, lastUsed: Date.now() });
+    this.totalBytes += bytes;
+    this.markDirty();
+    await this.evictIfNeeded(key);
+    return meta;
+  }
+
+  private async evictIfNeeded(keep?: string): Promise<void> {
+    if (this.totalBytes <= this.capBytes) return;
+    const order = [...this.index.entries()].sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    for (const [key] of order) {
+      if (this.totalBytes <= this.capBytes) break;
+      if (key === keep) continue;
+      await this.remove(key, 'evicted (least recently used)');
+      this.counters.evictions++;
+    }
+  }
+
+  private forget(key: string): void {
+    const known = this.index.get(key);
+    if (known) {
+      this.totalBytes -= known.bytes;
+      this.index.delete(key);
+      this.markDirty();
+    }
+    this.verified.delete(key);
+  }
+
+  /** Removes an entry atomically (rename into trash, then delete). */
+  async remove(key: string, reason: string): Promise<void> {
+    this.forget(key);
+    const trash = join(this.root, 'trash', `${key}-${randomBytes(4).toString('hex')}`);
+    try {
+      await rename(this.entryDir(key), trash);
+    } catch {
+      return; // Already gone (another process removed it).
+    }
+    this.log(`cache: removed ${key.slice(0, 12)}: ${reason}`);
+    await rm(trash, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  async clear(): Promise<{ removedEntries: number; freedBytes: number }> {
+    const keys = [...this.index.keys()];
+    const freedBytes = this.totalBytes;
+    for (const key of keys) await this.remove(key, 'cache cleared');
+    // Also entries another process added since we indexed.
+    const entriesDir = join(this.root, 'entries');
+    let removed = keys.length;
+    for (const shard of await readdir(entriesDir).catch(() => [])) {
+      for (const key of await readdir(join(entriesDir, shard)).catch(() => [])) {
+        if (KEY_RE.test(key)) {
+          await this.remove(key, 'cache cleared');
+          removed++;
+        }
+      }
+    }
+    await this.flush();
+    return { removedEntries: removed, freedBytes };
+  }
+
+  stats(): CacheStats {
+    return {
+      dir: this.root,
+      entries: this.index.size,
+      bytes: this.totalBytes,
+      capBytes: this.capBytes,
+      ...this.counters,
+    };
+  }
+
+  private markDirty(): void {
+    this.dirty = true;
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flush().catch((error: unknown) => this.log(`cache: cannot write index.json: ${String(error)}`));
+    }, INDEX_FLUSH_DELAY_MS);
+    this.flushTimer.unref();
+  }
+
+  /** Writes index.json atomically (temp file + rename). */
+  async flush(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (!this.dirty) return;
+    this.dirty = false;
+    const body = JSON.stringify({ version: 1, entries: Object.fromEntries(this.index) });
+    const tmp = join(this.root, `index.json.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    await writeFile(tmp, body);
+    await rename(tmp, join(this.root, 'index.json'));
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * Uploaded images. An image's id is the content hash of its decoded pixels (io/decode.ts imageId), so the
+ * same artwork saved twice in different files gets one id. Uploads are deduplicated twice:
+ * by the sha256 of the uploaded bytes (no decode at all) and by the pixel id (no second copy on disk).
+ *
+ * The encoded upload is kept in the result cache (entry key = cacheKey({image: id})), so images survive an
+ * engine restart and share the cache's size cap and LRU eviction; an alias entry maps the bytes' hash to the
+ * pixel id. Decoded pixels are kept in memory (shared memory, handed to workers without copies), LRU-bounded.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SourceImage } from '../core/backend.js';
+import type { PutImageResult } from '../client/protocol.js';
+import { cacheKey, type ResultCache } from './cache.js';
+import { serviceError } from './errors.js';
+import type { WorkerPool } from './pool.js';
+import type { InputLimits } from '../io/decode.js';
+
+const SOURCE_FILE = 'source.bin';
+
+export interface ImageStoreOptions {
+  readonly cache: ResultCache;
+  readonly pool: WorkerPool;
+  readonly limits: Partial<InputLimits>;
+  /** Decoded pixels kept in memory (bytes). */
+  readonly memoryBudget?: number;
+}
+
+export class ImageStore {
+  private readonly cache: ResultCache;
+  private readonly pool: WorkerPool;
+  private readonly limits: Partial<InputLimits>;
+  private readonly memoryBudget: number;
+  /** Insertion order = least recently used first. */
+  private readonly memory = new Map<string, SourceImage>();
+  private memoryBytes = 0;
+  private readonly aliases = new Map<string, string>();
+  private readonly loading = new Map<string, Promise<SourceImage | undefined>>();
+
+  constructor(options: ImageStoreOptions) {
+    this.cache = options.cache;
+    this.pool = options.pool;
+    this.limits = options.limits;
+    this.memoryBudget = options.memoryBudget ?? 1024 * 1024 * 1024;
+  }
+
+  async put(bytes: Uint8Array): Promise<PutImageResult> {
+    const bytesHash = createHash('sha256').update(bytes).digest('hex');
+    const aliased = this.aliases.get(bytesHash) ?? (await this.cache.get(aliasKey(bytesHash), { count: false }))?.info.image;
+    if (typeof aliased === 'string') {
+      const known = await this.find(aliased);
+      if (known) {
+        this.aliases.set(bytesHash, aliased);
+        return describe(known, true);
+      }
+    }
+    const { source } = await this.pool.decode(bytes, this.limits);
+    const reused = await this.has(source.id);
+    this.remember(source);
+    if (!reused) {
+      const staging = await this.cache.createStaging();
+      try {
+        await writeFile(join(staging, SOURCE_FILE), bytes);
+        const sha256 = createHash('sha256').update(bytes).digest('hex');
+        await this.cache.commit(
+          imageKey(source.id),
+          staging,
+          [{ name: SOURCE_FILE, mime: 'application/octet-stream', bytes: bytes.length, sha256 }],
+          { image: source.id, width: source.image.width, height: source.image.height },
+        );
+      } catch (error) {
+        await this.cache.discard(staging);
+        throw error;
+      }
+    }
+    this.aliases.set(bytesHash, source.id);
+    const staging = await this.cache.createStaging();
+    await this.cache.commit(aliasKey(bytesHash), staging, [], { image: source.id }).catch(() => this.cache.discard(staging));
+    return describe(source, reused);
+  }
+
+  /** The decoded image, from memory or re-decoded from the cache; NOT_FOUND when unknown or evicted. */
+  async get(id: string): Promise<SourceImage> {
+    const source = await this.find(id);
+    if (!source) {
+      throw serviceError(
+        'NOT_FOUND',
+        `No image has the id ${id}: it was never uploaded to this engine, or it was evicted from the cache.`,
+        'Upload the image again (image.put or POST /images); the id stays the same.',
+      );
+    }
+    return source;
+  }
+
+  async has(id: string): Promise<boolean> {
+    if (this.memory.has(id)) return true;
+    return (await this.cache.get(imageKey(id), { count: false })) !== undefined;
+  }
+
+  private async find(id: string): Promise<SourceImage | undefined> {
+    const inMemory = this.memory.get(id);
+    if (inMemory) {
+      this.memory.delete(id);
+      this.memory.set(id, inMemory);
+      return inMemory;
+    }
+    let pending = this.loading.get(id);
+    if (!pending) {
+      pending = this.load(id).finally(() => this.loading.delete(id));
+      this.loading.set(id, pending);
+    }
+    return pending;
+  }
+
+  private async load(id: string): Promise<SourceImage | undefined> {
+    const key = imageKey(id);
+    const entry = await this.cache.get(key, { count: false });
+    if (!entry) return undefined;
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.cache.filePath(key, SOURCE_FILE));
+    } catch {
+      return undefined;
+    }
+    const { source } = await this.pool.decode(bytes, this.limits);
+    if (source.id !== id) {
+      // Decoding changed (e.g. a libvips update): the stored bytes no longer give these pixels.
+      await this.cache.remove(key, 'stored image decodes to different pixels');
+      return undefined;
+    }
+    this.remember(source);
+    return source;
+  }
+
+  private remember(source: SourceImage): void {
+    if (this.memory.has(source.id)) return;
+    const bytes = source.image.data.byteLength + (source.alpha?.byteLength ?? 0);
+    this.memory.set(source.id, source);
+    this.memoryBytes += bytes;
+    for (const [id, s] of this.memory) {
+      if (this.memoryBytes <= this.memoryBudget || id === source.id) break;
+      this.memory.delete(id);
+      this.memoryBytes -= s.image.data.byteLength + (s.alpha?.byteLength ?? 0);
+    }
+  }
+}
+
+function imageKey(id: string): string {
+  return cacheKey({ image: id });
+}
+
+function aliasKey(bytesHash: string): string {
+  return cacheKey({ upload: bytesHash });
+}
+
+function describe(source: SourceImage, reused: boolean): PutImageResult {
+  return { image: source.id, width: source.image.width, height: source.image.height, hasAlpha: source.alpha !== undefined, reused };
+}

@@ -1,0 +1,394 @@
+/**
+ * The job queue and scheduler.
+ *
+ * - Two priorities: 'interactive' (single frames, i.e. the slider) always start before 'batch' (keyframes,
+ *   interpolation, timelapses, layers). With more than one worker, batch jobs never take the last free
+ *   worker, so a slider stays responsive while a timelapse renders.
+ * - A frame request naming a `slider` supersedes the same client's older unfinished frame of that slider.
+ * - GPU backends (capabilities.device 'gpu') run one job at a time, whatever the pool size.
+ * - Before anything runs, the cache is asked: a hit finishes the job at once without recomputation.
+ * - Identical requests in flight share one computation (50 clients asking the same frame compute it once).
+ * - A cancelled or failed job's staging folder is discarded: nothing partial reaches the cache.
+ */
+import type { SourceImage } from '../core/backend.js';
+import { PaintsUndoError, isPaintsUndoError } from '../core/errors.js';
+import type { JobInput } from '../core/job.js';
+import type { JobProgress, JobState } from '../client/protocol.js';
+import { cacheKey, type CacheEntry, type ResultCache } from './cache.js';
+import { ServiceError, serviceError } from './errors.js';
+import type { ImageStore } from './images.js';
+import type { WorkerPool } from './pool.js';
+import type { BackendDescription } from './worker-protocol.js';
+
+export interface JobOwner {
+  readonly id: string;
+}
+
+export type JobEventName = 'job.queued' | 'job.progress' | 'job.done' | 'job.failed' | 'job.cancelled';
+
+export interface JobManagerOptions {
+  readonly cache: ResultCache;
+  readonly images: ImageStore;
+  readonly pool: WorkerPool;
+  readonly describeBackend: (id: string) => Promise<BackendDescription>;
+  readonly maxUnfinishedPerOwner: number;
+  /** Finished jobs remembered for jobs.get / jobs.list. */
+  readonly keepFinished?: number;
+  /** Delivers an event about `record` to its owner (the manager never knows about transports). */
+  readonly emit: (record: JobRecord, event: JobEventName, extra?: { preview?: { width: number; height: number; data: string } }) => void;
+  readonly log?: (message: string) => void;
+}
+
+/** Internal job state; `toJob` in the engine renders it for one connection (URLs, paths). */
+export interface JobRecord {
+  readonly id: string;
+  readonly owner: string;
+  readonly input: JobInput;
+  readonly key: string;
+  readonly slider: string | undefined;
+  readonly priority: 'interactive' | 'batch';
+  readonly device: 'cpu' | 'gpu';
+  state: JobState;
+  readonly createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  progress: JobProgress;
+  result?: { entry: CacheEntry; cached: boolean };
+  error?: { code: string; message: string; hint?: string };
+  supersededBy?: string;
+  /** The computation this job waits for (its own or a shared one). */
+  computation?: Computation;
+}
+
+/** One backend run producing one cache entry; shared by every job with the same key while it is in flight. */
+interface Computation {
+  /** Pool-level id, unique per run (a cancelled run may still be winding down when the key is asked again). */
+  readonly id: string;
+  readonly key: string;
+  readonly jobs: Set<JobRecord>;
+  worker?: number;
+  started: boolean;
+  cancelled: boolean;
+}
+
+let counter = 0;
+function newJobId(): string {
+  counter++;
+  return `j${Date.now().toString(36)}${counter.toString(36)}`;
+}
+
+const FINAL: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled']);
+const PROGRESS_INTERVAL_MS = 100;
+
+export class JobManager {
+  private readonly options: JobManagerOptions;
+  private readonly jobs = new Map<string, JobRecord>();
+  /** Computations not started yet, in arrival order (interactive ones are picked first). */
+  private readonly queue: Computation[] = [];
+  private readonly inFlight = new Map<string, Computation>();
+  private gpuBusy = false;
+  private accepting = true;
+  private readonly counters = { created: 0, computed: 0, fromCache: 0, done: 0, failed: 0, cancelled: 0, superseded: 0 };
+  private readonly idle = new Set<() => void>();
+  /** Computations running on a worker (cancelled ones included, until the worker lets go). */
+  private readonly active = new Set<Computation>();
+
+  constructor(options: JobManagerOptions) {
+    this.options = options;
+  }
+
+  private log(message: string): void {
+    this.options.log?.(message);
+  }
+
+  async submit(owner: JobOwner, input: JobInput, slider?: string): Promise<JobRecord> {
+    if (!this.accepting) throw serviceError('SHUTTING_DOWN', 'The engine is shutting down and accepts no new jobs.', 'Start the engine again, then retry.');
+    const backend = await this.options.describeBackend(input.backend);
+    const capability = input.kind;
+    if (!backend.capabilities[capability]) {
+      throw new PaintsUndoError('UNSUPPORTED', `The ${backend.id} backend cannot do ${capability}.`, {
+        hint: 'Choose another backend (engine.info lists each backend\'s capabilities).',
+        details: { backend: backend.id, operation: capability },
+      });
+    }
+    const key = cacheKey({ job: input, backend: backend.id, backendVersion: backend.version, format: 1 });
+    const id = newJobId();
+    if (slider !== undefined) this.supersede(owner.id, slider, id);
+    const unfinished = [...this.jobs.values()].filter((j) => j.owner === owner.id && !FINAL.has(j.state)).length;
+    if (unfinished >= this.options.maxUnfinishedPerOwner) {
+      throw new ServiceError('TOO_MANY_JOBS', `This connection already has ${unfinished} unfinished jobs (the limit is ${this.options.maxUnfinishedPerOwner}).`, {
+        hint: 'Wait for some to finish or cancel them (jobs.cancel), then retry.',
+        details: { limit: this.options.maxUnfinishedPerOwner },
+      });
+    }
+    const record: JobRecord = {
+      id,
+      owner: owner.id,
+      input,
+      key,
+      slider,
+      priority: input.kind === 'frame' ? 'interactive' : 'batch',
+      device: backend.capabilities.device,
+      state: 'queued',
+      createdAt: Date.now(),
+      progress: { fraction: 0, stage: 'queued' },
+    };
+    this.counters.created++;
+    const hit = await this.options.cache.get(key);
+    if (hit) {
+      this.counters.fromCache++;
+      this.counters.done++;
+      record.state = 'done';
+      record.startedAt = record.finishedAt = Date.now();
+      record.progress = { fraction: 1, stage: 'done' };
+      record.result = { entry: hit, cached: true };
+      this.remember(record);
+      setImmediate(() => this.options.emit(record, 'job.done'));
+      return record;
+    }
+    for (const image of input.kind === 'interpolate' ? [input.from, input.to] : [input.image]) {
+      if (!(await this.options.images.has(image))) await this.options.images.get(image); // throws NOT_FOUND
+    }
+    this.remember(record);
+    let computation = this.inFlight.get(key);
+    if (!computation || computation.cancelled) {
+      computation = { id: `c${newJobId().slice(1)}`, key, jobs: new Set(), started: false, cancelled: false };
+      this.inFlight.set(key, computation);
+      this.queue.push(computation);
+    }
+    computation.jobs.add(record);
+    record.computation = computation;
+    if (computation.started) {
+      record.state = 'running';
+      record.startedAt = Date.now();
+    }
+    setImmediate(() => {
+      this.options.emit(record, 'job.queued');
+      this.pump();
+    });
+    return record;
+  }
+
+  private remember(record: JobRecord): void {
+    this.jobs.set(record.id, record);
+    const keep = this.options.keepFinished ?? 500;
+    if (this.jobs.size <= keep * 2) return;
+    for (const [id, job] of this.jobs) {
+      if (this.jobs.size <= keep) break;
+      if (FINAL.has(job.state)) this.jobs.delete(id);
+    }
+  }
+
+  private supersede(owner: string, slider: string, by: string): void {
+    for (const job of this.jobs.values()) {
+      if (job.owner === owner && job.slider === slider && !FINAL.has(job.state)) {
+        job.supersededBy = by;
+        this.counters.superseded++;
+        this.cancelRecord(job, 'Superseded by a newer slider request.');
+      }
+    }
+  }
+
+  get(id: string): JobRecord {
+    const job = this.jobs.get(id);
+    if (!job) {
+      throw serviceError('NOT_FOUND', `No job has the id ${id}.`, 'Use an id returned by a job method; jobs.list shows the known jobs (finished jobs are forgotten after a while).');
+    }
+    return job;
+  }
+
+  list(filter: { state?: JobState; owner?: string; limit: number }): JobRecord[] {
+    const out: JobRecord[] = [];
+    for (const job of [...this.jobs.values()].reverse()) {
+      if (filter.state && job.state !== filter.state) continue;
+      if (filter.owner && job.owner !== filter.owner) continue;
+      out.push(job);
+      if (out.length >= filter.limit) break;
+    }
+    return out;
+  }
+
+  cancel(id: string): JobRecord {
+    const job = this.get(id);
+    this.cancelRecord(job, 'Cancelled.');
+    return job;
+  }
+
+  /** Cancels every unfinished job of an owner (its connection closed). */
+  cancelOwner(owner: string): void {
+    for (const job of this.jobs.values()) if (job.owner === owner && !FINAL.has(job.state)) this.cancelRecord(job, 'Cancelled: the connection closed.');
+  }
+
+  private cancelRecord(job: JobRecord, message: string): void {
+    if (FINAL.has(job.state)) return;
+    this.finish(job, 'cancelled', { code: 'CANCELLED', message });
+    const computation = job.computation;
+    if (!computation) return;
+    computation.jobs.delete(job);
+    if (computation.jobs.size > 0) return;
+    // Nobody waits for this computation any more: stop it.
+    computation.cancelled = true;
+    this.inFlight.delete(computation.key);
+    const queued = this.queue.indexOf(computation);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    else if (computation.started) this.options.pool.cancel(computation.id);
+  }
+
+  stats(): { created: number; computed: number; fromCache: number; done: number; failed: number; cancelled: number; superseded: number; queued: number; running: number } {
+    let queued = 0;
+    let running = 0;
+    for (const job of this.jobs.values()) {
+      if (job.state === 'queued') queued++;
+      if (job.state === 'running') running++;
+    }
+    return { ...this.counters, queued, running };
+  }
+
+  /** Starts queued computations while workers are free. */
+  private pump(): void {
+    const pool = this.options.pool;
+    for (;;) {
+      const free: number[] = [];
+      for (let i = 0; i < pool.size; i++) if (pool.load(i) === 0 && !this.reserved.has(i)) free.push(i);
+      if (free.length === 0 || this.queue.length === 0) return;
+      const pick = this.pickNext(free.length, pool.size);
+      if (pick < 0) return;
+      const computation = this.queue.splice(pick, 1)[0]!;
+      const first = [...computation.jobs][0];
+      if (!first) continue;
+      // Same image on the same worker: its warm backend already holds that image's plan.
+      const affinity = parseInt(affinityOf(first.input).slice(0, 8), 16) % pool.size;
+      const worker = free.includes(affinity) ? affinity : free[0]!;
+      void this.start(computation, worker);
+    }
+  }
+
+  /** Workers claimed by a computation that is still preparing (loading sources, staging). */
+  private readonly reserved = new Set<number>();
+
+  private pickNext(freeWorkers: number, poolSize: number): number {
+    let best = -1;
+    for (let i = 0; i < this.queue.length; i++) {
+      const c = this.queue[i]!;
+      const first = [...c.jobs][0];
+      if (!first) continue;
+      if (first.device === 'gpu' && this.gpuBusy) continue;
+      const batch = first.priority === 'batch';
+      if (batch && poolSize > 1 && freeWorkers < 2) continue;
+      if (!batch) return i;
+      if (best < 0) best = i;
+    }
+    return best;
+  }
+
+  private async start(computation: Computation, worker: number): Promise<void> {
+    computation.started = true;
+    computation.worker = worker;
+    this.active.add(computation);
+    this.reserved.add(worker);
+    const first = [...computation.jobs][0]!;
+    const gpu = first.device === 'gpu';
+    if (gpu) this.gpuBusy = true;
+    const now = Date.now();
+    for (const job of computation.jobs) {
+      job.state = 'running';
+      job.startedAt = now;
+      job.progress = { fraction: 0, stage: 'starting' };
+    }
+    let staging: string | undefined;
+    let lastSent = 0;
+    let pendingProgress: ReturnType<typeof setTimeout> | undefined;
+    const input = first.input;
+    try {
+      const ids = input.kind === 'interpolate' ? [input.from, input.to] : [input.image];
+      const sources: SourceImage[] = [];
+      for (const id of ids) sources.push(await this.options.images.get(id));
+      staging = await this.options.cache.createStaging();
+      if (computation.cancelled) throw new PaintsUndoError('CANCELLED', 'Cancelled.');
+      this.reserved.delete(worker);
+      this.counters.computed++;
+      const started = Date.now();
+      const files = await this.options.pool.run(worker, computation.id, input, sources, staging, {
+        onProgress: (p) => {
+          const elapsed = (Date.now() - started) / 1000;
+          const eta = p.fraction > 0.05 && p.fraction < 1 ? (elapsed * (1 - p.fraction)) / p.fraction : undefined;
+          const progress: JobProgress = { fraction: clamp01(p.fraction), stage: p.stage, ...(p.message ? { message: p.message } : {}), ...(eta !== undefined ? { etaSeconds: Math.round(eta * 10) / 10 } : {}) };
+          for (const job of computation.jobs) job.progress = progress;
+          const send = (): void => {
+            lastSent = Date.now();
+            pendingProgress = undefined;
+            for (const job of computation.jobs) if (job.state === 'running') this.options.emit(job, 'job.progress');
+          };
+          if (Date.now() - lastSent >= PROGRESS_INTERVAL_MS) send();
+          else pendingProgress ??= setTimeout(send, PROGRESS_INTERVAL_MS);
+        },
+        onPreview: (preview) => {
+          for (const job of computation.jobs) if (job.state === 'running') this.options.emit(job, 'job.progress', { preview });
+        },
+      });
+      if (pendingProgress) clearTimeout(pendingProgress);
+      if (computation.cancelled) throw new PaintsUndoError('CANCELLED', 'Cancelled.');
+      const entry = await this.options.cache.commit(computation.key, staging, files, { kind: input.kind, backend: input.backend });
+      staging = undefined;
+      for (const job of [...computation.jobs]) {
+        job.result = { entry, cached: false };
+        job.progress = { fraction: 1, stage: 'done' };
+        this.finish(job, 'done');
+      }
+    } catch (error) {
+      if (pendingProgress) clearTimeout(pendingProgress);
+      const cancelled = computation.cancelled || (isPaintsUndoError(error) && error.code === 'CANCELLED');
+      if (!cancelled) this.log(`job ${first.id} (${input.kind}) failed: ${error instanceof Error ? error.message : String(error)}`);
+      const info = isPaintsUndoError(error) || error instanceof ServiceError
+        ? { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) }
+        : { code: 'INTERNAL', message: 'The job failed with an unexpected internal error.', hint: 'Retry; if it fails again, report it with the engine log.' };
+      for (const job of [...computation.jobs]) this.finish(job, cancelled ? 'cancelled' : 'failed', cancelled ? { code: 'CANCELLED', message: 'Cancelled.' } : info);
+    } finally {
+      if (staging) await this.options.cache.discard(staging);
+      this.reserved.delete(worker);
+      this.active.delete(computation);
+      if (this.inFlight.get(computation.key) === computation) this.inFlight.delete(computation.key);
+      if (gpu) this.gpuBusy = false;
+      this.pump();
+      this.checkIdle();
+    }
+  }
+
+  private finish(job: JobRecord, state: 'done' | 'failed' | 'cancelled', error?: { code: string; message: string; hint?: string }): void {
+    if (FINAL.has(job.state)) return;
+    job.state = state;
+    job.finishedAt = Date.now();
+    if (error) job.error = error;
+    this.counters[state === 'done' ? 'done' : state === 'failed' ? 'failed' : 'cancelled']++;
+    this.options.emit(job, state === 'done' ? 'job.done' : state === 'failed' ? 'job.failed' : 'job.cancelled');
+  }
+
+  private checkIdle(): void {
+    if (this.active.size > 0 || this.reserved.size > 0) return;
+    for (const resolve of this.idle) resolve();
+    this.idle.clear();
+  }
+
+  /** Stops accepting, cancels everything, and resolves when no computation runs any more. */
+  async shutdown(): Promise<void> {
+    this.accepting = false;
+    for (const job of this.jobs.values()) if (!FINAL.has(job.state)) this.cancelRecord(job, 'Cancelled: the engine is shutting down.');
+    if (this.active.size === 0 && this.reserved.size === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 5000);
+      this.idle.add(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.checkIdle();
+    });
+  }
+}
+
+function affinityOf(input: JobInput): string {
+  return input.kind === 'interpolate' ? input.to : input.image;
+}
+
+function clamp01(v: number): number {
+  return Math.min(1, Math.max(0, v));
+}

@@ -1,0 +1,234 @@
+/**
+ * A fixed pool of worker threads (worker.ts). The scheduler decides which job runs where; the pool only
+ * carries messages, replaces a worker that dies (failing its jobs with INTERNAL), and shuts down.
+ */
+import { Worker } from 'node:worker_threads';
+import type { SourceImage } from '../core/backend.js';
+import { PaintsUndoError, type ErrorCode } from '../core/errors.js';
+import type { JobInput } from '../core/job.js';
+import type { InputLimits } from '../io/decode.js';
+import type { BackendDescription, MainToWorker, WireError, WorkerFile, WorkerToMain } from './worker-protocol.js';
+
+export interface RunCallbacks {
+  onProgress(update: { fraction: number; stage: string; message?: string }): void;
+  onPreview(preview: { width: number; height: number; data: string }): void;
+}
+
+interface RunningJob {
+  readonly worker: number;
+  readonly flag: Int32Array;
+  readonly callbacks: RunCallbacks;
+  resolve(files: WorkerFile[]): void;
+  reject(error: PaintsUndoError): void;
+}
+
+interface Slot {
+  worker: Worker;
+  jobs: Set<string>;
+}
+
+/**
+ * From dist/ the worker is plain JS. Under tsx (tests, benchmarks) this module is .ts, and Node 20 does not
+ * run the parent's `--import tsx` in workers, so a tiny bootstrap registers tsx first.
+ */
+function createWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { stdout: true });
+  const url = new URL('./worker.ts', import.meta.url).href;
+  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url)}); });`;
+  return new Worker(bootstrap, { eval: true, stdout: true });
+}
+
+/** A worker that dies this soon after starting, this many times in a row, is not restarted again. */
+const EARLY_EXIT_MS = 3000;
+const MAX_EARLY_EXITS = 3;
+
+export function errorFromWire(error: WireError): PaintsUndoError {
+  const code = (error.code in CODES ? error.code : 'INTERNAL') as ErrorCode;
+  return new PaintsUndoError(code, error.message, {
+    ...(error.hint ? { hint: error.hint } : {}),
+    ...(error.details ? { details: error.details } : {}),
+  });
+}
+
+const CODES: Record<string, true> = Object.fromEntries(
+  [
+    'INVALID_OPTION', 'INPUT_NOT_FOUND', 'INPUT_NOT_IMAGE', 'INPUT_CORRUPT', 'INPUT_TOO_SMALL', 'INPUT_TOO_LARGE',
+    'OUTPUT_NOT_WRITABLE', 'UNKNOWN_BACKEND', 'UNSUPPORTED', 'MODEL_MISSING', 'FFMPEG_MISSING', 'CANCELLED',
+    'ENCODER_FAILED', 'INTERNAL',
+  ].map((c) => [c, true]),
+);
+
+function brokenError(): PaintsUndoError {
+  return new PaintsUndoError('INTERNAL', 'The engine cannot start its worker threads.', {
+    hint: 'Restart the engine; the log (stderr) says why the workers stopped.',
+  });
+}
+
+export class WorkerPool {
+  readonly size: number;
+  private readonly slots: Slot[] = [];
+  private readonly running = new Map<string, RunningJob>();
+  private readonly requests = new Map<number, { worker: number; resolve: (message: WorkerToMain) => void; fail: (error: PaintsUndoError) => void }>();
+  private nextReq = 1;
+  private closing = false;
+  private readonly log: (message: string) => void;
+
+  constructor(size: number, log: (message: string) => void = () => undefined) {
+    this.size = Math.max(1, size);
+    this.log = log;
+    for (let i = 0; i < this.size; i++) this.slots.push({ worker: this.spawn(i), jobs: new Set() });
+  }
+
+  private spawn(index: number): Worker {
+    const worker = createWorker();
+    const spawnedAt = Date.now();
+    // Workers never own stdout (in --stdio mode it carries the protocol): their prints go to stderr.
+    worker.stdout.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+    worker.on('message', (message: WorkerToMain) => this.receive(message));
+    worker.on('error', (error) => this.log(`worker ${index} crashed: ${error.stack ?? error.message}`));
+    worker.on('exit', (code) => {
+      if (this.closing) return;
+      const slot = this.slots[index]!;
+      const failure = new PaintsUndoError('INTERNAL', 'The worker thread running this request stopped unexpectedly.', {
+        hint: 'Retry; if it keeps failing, report it with the engine log.',
+      });
+      for (const jobId of slot.jobs) {
+        const job = this.running.get(jobId);
+        this.running.delete(jobId);
+        job?.reject(failure);
+      }
+      slot.jobs.clear();
+      for (const [reqId, pending] of this.requests) {
+        if (pending.worker !== index) continue;
+        this.requests.delete(reqId);
+        pending.fail(failure);
+      }
+      this.earlyExits = Date.now() - spawnedAt < EARLY_EXIT_MS ? this.earlyExits + 1 : 0;
+      if (this.earlyExits >= MAX_EARLY_EXITS) {
+        this.log(`worker ${index} exited with code ${code} right after starting, ${this.earlyExits} times; not restarting it`);
+        this.broken = true;
+        return;
+      }
+      this.log(`worker ${index} exited with code ${code}; starting a new one`);
+      slot.worker = this.spawn(index);
+    });
+    return worker;
+  }
+
+  private earlyExits = 0;
+  private broken = false;
+
+  private receive(message: WorkerToMain): void {
+    switch (message.type) {
+      case 'progress': {
+        const { fraction, stage } = message;
+        this.running.get(message.jobId)?.callbacks.onProgress({ fraction, stage, ...(message.message ? { message: message.message } : {}) });
+        return;
+      }
+      case 'preview':
+        this.running.get(message.jobId)?.callbacks.onPreview({ width: message.width, height: message.height, data: message.data });
+        return;
+      case 'done':
+      case 'failed': {
+        const job = this.running.get(message.jobId);
+        if (!job) return;
+        this.running.delete(message.jobId);
+        this.slots[job.worker]?.jobs.delete(message.jobId);
+        if (message.type === 'done') {
+          job.resolve(message.files);
+        } else {
+          if (message.error.internal) this.log(`job ${message.jobId} failed: ${message.error.internal}`);
+          job.reject(errorFromWire(message.error));
+        }
+        return;
+      }
+      case 'decoded':
+      case 'described': {
+        const pending = this.requests.get(message.reqId);
+        this.requests.delete(message.reqId);
+        pending?.resolve(message);
+        return;
+      }
+      case 'disposed':
+        return;
+    }
+  }
+
+  /** Jobs currently running on worker `index`. */
+  load(index: number): number {
+    return this.slots[index]?.jobs.size ?? 0;
+  }
+
+  run(index: number, jobId: string, input: JobInput, sources: SourceImage[], staging: string, callbacks: RunCallbacks): Promise<WorkerFile[]> {
+    const slot = this.slots[index];
+    if (!slot) throw new RangeError(`no worker ${index}`);
+    if (this.broken) return Promise.reject(brokenError());
+    const flagBuffer = new SharedArrayBuffer(4);
+    return new Promise<WorkerFile[]>((resolve, reject) => {
+      this.running.set(jobId, { worker: index, flag: new Int32Array(flagBuffer), callbacks, resolve, reject });
+      slot.jobs.add(jobId);
+      const message: MainToWorker = { type: 'run', jobId, input, sources, staging, cancelFlag: flagBuffer };
+      slot.worker.postMessage(message);
+    });
+  }
+
+  cancel(jobId: string): void {
+    const job = this.running.get(jobId);
+    if (!job) return;
+    Atomics.store(job.flag, 0, 1);
+    const message: MainToWorker = { type: 'cancel', jobId };
+    this.slots[job.worker]?.worker.postMessage(message);
+  }
+
+  private request(message: MainToWorker & { reqId: number }, transfer: ArrayBuffer[] = []): Promise<WorkerToMain> {
+    // Short requests go to the least loaded worker.
+    let best = 0;
+    for (let i = 1; i < this.slots.length; i++) if (this.load(i) < this.load(best)) best = i;
+    if (this.broken) return Promise.reject(brokenError());
+    return new Promise((resolve, reject) => {
+      this.requests.set(message.reqId, { worker: best, resolve, fail: reject });
+      this.slots[best]!.worker.postMessage(message, transfer);
+    });
+  }
+
+  async decode(bytes: Uint8Array, limits: Partial<InputLimits>): Promise<{ source: SourceImage; format: string; notices: string[] }> {
+    // A private copy (Buffer.slice would share memory, and the transfer detaches it).
+    const copy = new Uint8Array(bytes);
+    const reply = await this.request({ type: 'decode', reqId: this.nextReq++, bytes: copy, limits }, [copy.buffer as ArrayBuffer]);
+    if (reply.type !== 'decoded') throw new PaintsUndoError('INTERNAL', 'Unexpected worker reply.');
+    if (reply.error || !reply.source) throw errorFromWire(reply.error ?? { code: 'INTERNAL', message: 'Decoding failed.' });
+    return { source: reply.source, format: reply.format ?? 'unknown', notices: reply.notices ?? [] };
+  }
+
+  async describe(backend: string): Promise<BackendDescription> {
+    const reply = await this.request({ type: 'describe', reqId: this.nextReq++, backend });
+    if (reply.type !== 'described') throw new PaintsUndoError('INTERNAL', 'Unexpected worker reply.');
+    if (reply.error || !reply.info) throw errorFromWire(reply.error ?? { code: 'INTERNAL', message: 'Backend unavailable.' });
+    return reply.info;
+  }
+
+  /** Asks workers to dispose their backends, then terminates them. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const job of this.running.keys()) this.cancel(job);
+    await Promise.all(
+      this.slots.map(
+        (slot) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 2000);
+            const onMessage = (m: WorkerToMain): void => {
+              if (m.type !== 'disposed') return;
+              clearTimeout(timer);
+              slot.worker.off('message', onMessage);
+              resolve();
+            };
+            slot.worker.on('message', onMessage);
+            slot.worker.postMessage({ type: 'dispose' } satisfies MainToWorker);
+          }),
+      ),
+    );
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    for (const job of this.running.values()) job.reject(new PaintsUndoError('CANCELLED', 'Cancelled: the engine is shutting down.'));
+    this.running.clear();
+  }
+}

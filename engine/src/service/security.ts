@@ -1,0 +1,118 @@
+/**
+ * Request checks for the HTTP/WebSocket listener: token, Host (DNS rebinding) and Origin (cross-site).
+ *
+ * Origin policy, decided for these clients and attackers:
+ * - no Origin header: Node, curl, native app networking (UXP's WebSocket/fetch send none or a plugin
+ *   origin). Allowed; the token is still required.
+ * - `null`: refused. Any web page can send it (sandboxed iframe, data: URL, some redirects).
+ * - http(s) and browser-extension origins: refused unless listed exactly with --allow-origin. A page in the
+ *   user's browser is the attacker this defends against.
+ * - other schemes (application origins such as a UXP plugin's): allowed; the token is still required.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
+
+const WEB_SCHEMES = new Set(['http:', 'https:', 'file:', 'ws:', 'wss:', 'chrome-extension:', 'moz-extension:', 'safari-web-extension:', 'data:', 'blob:', 'ftp:']);
+
+export interface SecurityOptions {
+  readonly token: string;
+  /** The port the listener is bound to (Host must name it). */
+  readonly port: number;
+  /** The address given with --host, if any (loopback otherwise). */
+  readonly bindHost: string;
+  readonly allowOrigins: readonly string[];
+  readonly allowHosts: readonly string[];
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === '127.0.0.1' || host === 'localhost' || host === '::1' || host === '[::1]';
+}
+
+/** Splits a Host header into name and port ("[::1]:7439" -> ["::1", 7439]). */
+export function parseHostHeader(header: string): { name: string; port: number | undefined } | undefined {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(header.trim());
+  if (!m) return undefined;
+  const name = m[1]!.replace(/^\[|\]$/g, '').toLowerCase();
+  return { name, port: m[2] === undefined ? undefined : Number(m[2]) };
+}
+
+/** Why a Host header is refused, or undefined when it is fine. */
+export function checkHost(header: string | undefined, options: SecurityOptions): string | undefined {
+  if (!header) return 'the request has no Host header';
+  const parsed = parseHostHeader(header);
+  if (!parsed) return `the Host header ${JSON.stringify(header)} is not a host name`;
+  if (parsed.port !== options.port) return `the Host header ${JSON.stringify(header)} does not name port ${options.port}`;
+  const name = parsed.name;
+  if (isLoopbackHost(name)) return undefined;
+  const remote = !isLoopbackHost(options.bindHost);
+  if (remote) {
+    // IP literals cannot be rebound; names must be listed (the proxy's or the machine's name).
+    if (isIP(name) !== 0) return undefined;
+    if (name === options.bindHost.toLowerCase()) return undefined;
+  }
+  if (options.allowHosts.some((h) => h.toLowerCase() === name)) return undefined;
+  return `the Host header ${JSON.stringify(header)} is not this engine's address (possible DNS rebinding); allow it with --allow-host`;
+}
+
+/** Why an Origin header is refused, or undefined when it is fine (see the module comment). */
+export function checkOrigin(header: string | undefined, options: SecurityOptions): string | undefined {
+  if (header === undefined) return undefined;
+  const origin = header.trim();
+  if (options.allowOrigins.includes(origin)) return undefined;
+  if (origin === 'null') return 'requests from an opaque ("null") origin are refused';
+  let scheme: string;
+  try {
+    scheme = new URL(origin).protocol;
+  } catch {
+    return `the Origin ${JSON.stringify(origin)} is not a valid origin`;
+  }
+  if (WEB_SCHEMES.has(scheme)) return `web pages from ${origin} may not use the engine; allow a trusted origin with --allow-origin`;
+  return undefined;
+}
+
+export function tokensEqual(given: string | undefined, token: string): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The access signature of one URL path: lets <img>/<video> fetch a result without sending the token. */
+export function signPath(token: string, path: string): string {
+  return createHmac('sha256', token).update(path).digest('hex').slice(0, 32);
+}
+
+export function signatureValid(token: string, path: string, sig: string | null): boolean {
+  if (!sig) return false;
+  return tokensEqual(sig, signPath(token, path));
+}
+
+/** The token from `Authorization: Bearer <t>` or `X-Paints-Undo-Token: <t>`. */
+export function tokenFromHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
+  const auth = headers.authorization;
+  if (typeof auth === 'string') {
+    const m = /^Bearer\s+(\S+)$/i.exec(auth.trim());
+    if (m) return m[1];
+  }
+  const h = headers['x-paints-undo-token'];
+  return typeof h === 'string' ? h.trim() : undefined;
+}
+
+/** A token bucket: `rate` requests per second, bursts up to `rate`. */
+export class RateLimiter {
+  private tokens: number;
+  private last = Date.now();
+
+  constructor(private readonly rate: number) {
+    this.tokens = rate;
+  }
+
+  take(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}

@@ -1,0 +1,60 @@
+/** Messages between the service's main thread and its worker threads (structured clone, same process). */
+import type { SourceImage } from '../core/backend.js';
+import type { JobInput } from '../core/job.js';
+import type { InputLimits } from '../io/decode.js';
+
+export interface WireError {
+  code: string;
+  message: string;
+  hint?: string;
+  details?: Record<string, unknown>;
+  /** Stack of an unexpected error, for the engine log only. */
+  internal?: string;
+}
+
+export interface WorkerFile {
+  name: string;
+  mime: string;
+  bytes: number;
+  sha256: string;
+  step?: number;
+}
+
+export interface BackendDescription {
+  id: string;
+  displayName: string;
+  version: string;
+  capabilities: {
+    frame: boolean;
+    keyframes: boolean;
+    interpolate: boolean;
+    timelapse: boolean;
+    layers: boolean;
+    preview: boolean;
+    device: 'cpu' | 'gpu';
+  };
+}
+
+export type MainToWorker =
+  | {
+      type: 'run';
+      jobId: string;
+      input: JobInput;
+      sources: SourceImage[];
+      staging: string;
+      /** Int32Array(1) over this buffer; 1 = cancelled. */
+      cancelFlag: SharedArrayBuffer;
+    }
+  | { type: 'cancel'; jobId: string }
+  | { type: 'decode'; reqId: number; bytes: Uint8Array; limits: Partial<InputLimits> }
+  | { type: 'describe'; reqId: number; backend: string }
+  | { type: 'dispose' };
+
+export type WorkerToMain =
+  | { type: 'progress'; jobId: string; fraction: number; stage: string; message?: string }
+  | { type: 'preview'; jobId: string; width: number; height: number; data: string }
+  | { type: 'done'; jobId: string; files: WorkerFile[] }
+  | { type: 'failed'; jobId: string; error: WireError }
+  | { type: 'decoded'; reqId: number; source?: SourceImage; format?: string; notices?: string[]; error?: WireError }
+  | { type: 'described'; reqId: number; info?: BackendDescription; error?: WireError }
+  | { type: 'disposed' };

@@ -1,0 +1,233 @@
+/**
+ * Worker thread of the engine service: decodes uploads and runs jobs (backends + exporters) so the
+ * main thread's event loop only routes messages and never starves. Backends stay warm per worker, so a
+ * slider scrubbing one image reuses the backend's plan of that image.
+ *
+ * Cancellation: a backend busy in a long synchronous loop would never see the main thread's 'cancel'
+ * message (its event loop is blocked), so each job also gets a one-slot SharedArrayBuffer flag that the
+ * main thread sets. The job's AbortSignal reads that flag through an own `aborted` getter, so every
+ * `throwIfCancelled(signal)` between strokes/steps sees the cancel at once; when the message arrives the
+ * controller is aborted for real, firing 'abort' listeners (ffmpeg, file writes).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { extname, join, relative } from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import type { Backend, Progress, SourceImage } from '../core/backend.js';
+import { PaintsUndoError, isPaintsUndoError } from '../core/errors.js';
+import type { JobInput } from '../core/job.js';
+import type { RgbImage } from '../core/image.js';
+import { createBackend } from '../backends/registry.js';
+import { decodeImageBuffer } from '../io/decode.js';
+import { runJob } from '../jobs/run.js';
+import type { MainToWorker, WorkerFile, WorkerToMain, WireError } from './worker-protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('service/worker.ts must run in a worker thread');
+
+const backends = new Map<string, Promise<Backend>>();
+const controllers = new Map<string, AbortController>();
+
+function backend(id: string): Promise<Backend> {
+  let b = backends.get(id);
+  if (!b) {
+    b = createBackend(id);
+    backends.set(id, b);
+    // A failed creation (e.g. models missing) must not stick: the user may install them and retry.
+    b.catch(() => backends.delete(id));
+  }
+  return b;
+}
+
+function send(message: WorkerToMain): void {
+  port!.postMessage(message);
+}
+
+function wireError(error: unknown): WireError {
+  if (isPaintsUndoError(error)) {
+    return {
+      code: error.code,
+      message: error.message,
+      ...(error.hint ? { hint: error.hint } : {}),
+      ...(error.details ? { details: safeDetails(error.details) } : {}),
+    };
+  }
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return { code: 'INTERNAL', message: 'The job failed with an unexpected internal error.', internal: message };
+}
+
+function safeDetails(details: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  try {
+    return JSON.parse(JSON.stringify(details)) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+/** An AbortSignal that also reads the shared cancel flag (see the module comment). */
+function flaggedSignal(controller: AbortController, flag: Int32Array): AbortSignal {
+  const signal = controller.signal;
+  Object.defineProperty(signal, 'aborted', {
+    configurable: true,
+    get: () => controller.signal.reason !== undefined || Atomics.load(flag, 0) === 1,
+  });
+  return signal;
+}
+
+const MIME: Record<string, string> = {
+  '.png': 'image/png',
+  '.mp4': 'video/mp4',
+  '.webm': 'video/webm',
+  '.gif': 'image/gif',
+  '.psd': 'image/vnd.adobe.photoshop',
+};
+
+async function sha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Output path for runJob inside the staging folder: a file name for single-file results, else the folder. */
+function outputFor(input: JobInput, staging: string): string {
+  switch (input.kind) {
+    case 'frame':
+      return join(staging, 'frame.png');
+    case 'timelapse':
+      return join(staging, `timelapse.${input.format}`);
+    case 'layers':
+      return input.format === 'psd' ? join(staging, 'layers.psd') : staging;
+    default:
+      return staging;
+  }
+}
+
+async function listFiles(staging: string, input: JobInput): Promise<WorkerFile[]> {
+  const names = (await readdir(staging)).filter((n) => !n.startsWith('.')).sort();
+  const files: WorkerFile[] = [];
+  for (const name of names) {
+    const path = join(staging, name);
+    const info = await stat(path);
+    if (!info.isFile()) continue;
+    const file: WorkerFile = {
+      name: relative(staging, path),
+      mime: MIME[extname(name).toLowerCase()] ?? 'application/octet-stream',
+      bytes: info.size,
+      sha256: await sha256(path),
+    };
+    const m = /^step-(\d{4})\.png$/.exec(name);
+    if (m) file.step = Number(m[1]);
+    if (input.kind === 'frame') file.step = input.step;
+    files.push(file);
+  }
+  return files;
+}
+
+/** Progress previews at most every 250 ms per job, at most 128 px on the long side. */
+async function encodePreview(image: RgbImage): Promise<{ width: number; height: number; data: string }> {
+  const sharp = (await import('sharp')).default;
+  const scale = Math.min(1, 128 / Math.max(image.width, image.height));
+  const width = Math.max(1, Math.round(image.width * scale));
+  const height = Math.max(1, Math.round(image.height * scale));
+  const png = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .resize(width, height, { fit: 'fill' })
+    .png({ compressionLevel: 3 })
+    .toBuffer();
+  return { width, height, data: png.toString('base64') };
+}
+
+async function run(message: Extract<MainToWorker, { type: 'run' }>): Promise<void> {
+  const controller = new AbortController();
+  controllers.set(message.jobId, controller);
+  const signal = flaggedSignal(controller, new Int32Array(message.cancelFlag));
+  let lastPreview = 0;
+  let previewBusy = false;
+  const onProgress = (p: Progress): void => {
+    send({ type: 'progress', jobId: message.jobId, fraction: p.fraction, stage: p.stage, ...(p.message ? { message: p.message } : {}) });
+    const now = Date.now();
+    if (p.preview && !previewBusy && now - lastPreview > 250) {
+      lastPreview = now;
+      previewBusy = true;
+      encodePreview(p.preview)
+        .then((preview) => send({ type: 'preview', jobId: message.jobId, ...preview }))
+        .catch(() => undefined)
+        .finally(() => {
+          previewBusy = false;
+        });
+    }
+  };
+  try {
+    const sources = new Map<string, SourceImage>(message.sources.map((s) => [s.id, s]));
+    await runJob(message.input, outputFor(message.input, message.staging), {
+      resolveImage: (id) => {
+        const s = sources.get(id);
+        if (!s) throw new PaintsUndoError('INPUT_NOT_FOUND', `Image ${id} was not handed to the worker.`);
+        return s;
+      },
+      backend,
+      signal,
+      onProgress,
+    });
+    if (signal.aborted) throw new PaintsUndoError('CANCELLED', 'Cancelled.');
+    send({ type: 'done', jobId: message.jobId, files: await listFiles(message.staging, message.input) });
+  } catch (error) {
+    send({ type: 'failed', jobId: message.jobId, error: signal.aborted ? { code: 'CANCELLED', message: 'Cancelled.' } : wireError(error) });
+  } finally {
+    controllers.delete(message.jobId);
+  }
+}
+
+async function decode(message: Extract<MainToWorker, { type: 'decode' }>): Promise<void> {
+  try {
+    const decoded = await decodeImageBuffer(message.bytes, { limits: message.limits, name: 'the upload' });
+    const s = decoded.source;
+    // Shared memory: the main thread and every worker read the same pixels without copies.
+    const data = new Uint8Array(new SharedArrayBuffer(s.image.data.length));
+    data.set(s.image.data);
+    let alpha: Uint8Array | undefined;
+    if (s.alpha) {
+      alpha = new Uint8Array(new SharedArrayBuffer(s.alpha.length));
+      alpha.set(s.alpha);
+    }
+    const source: SourceImage = { id: s.id, image: { width: s.image.width, height: s.image.height, channels: 3, data }, ...(alpha ? { alpha } : {}) };
+    send({ type: 'decoded', reqId: message.reqId, source, format: decoded.format, notices: [...decoded.notices] });
+  } catch (error) {
+    send({ type: 'decoded', reqId: message.reqId, error: wireError(error) });
+  }
+}
+
+async function describe(message: Extract<MainToWorker, { type: 'describe' }>): Promise<void> {
+  try {
+    const b = await backend(message.backend);
+    send({
+      type: 'described',
+      reqId: message.reqId,
+      info: { id: b.id, displayName: b.displayName, version: b.version, capabilities: { ...b.capabilities } },
+    });
+  } catch (error) {
+    send({ type: 'described', reqId: message.reqId, error: wireError(error) });
+  }
+}
+
+port.on('message', (message: MainToWorker) => {
+  switch (message.type) {
+    case 'run':
+      void run(message);
+      break;
+    case 'cancel':
+      controllers.get(message.jobId)?.abort(new PaintsUndoError('CANCELLED', 'Cancelled.'));
+      break;
+    case 'decode':
+      void decode(message);
+      break;
+    case 'describe':
+      void describe(message);
+      break;
+    case 'dispose':
+      void Promise.all([...backends.values()].map((b) => b.then((x) => x.dispose()).catch(() => undefined))).then(() =>
+        send({ type: 'disposed' }),
+      );
+      break;
+  }
+});
