@@ -3,7 +3,15 @@
  * configs are inferred (not read from the published checkpoint), so every size is taken from the
  * snapshot's config.json and any disagreement with the weights is reported precisely.
  */
+
 import { PaintsUndoError } from '../../../engine/src/core/errors.js';
+import { readFileSync, realpathSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { z } from 'zod';
+import { readSafetensorsHeader } from '../safetensors.js';
+import { sourceFromHeader } from '../graph/weights.js';
+import type { WeightSource } from '../graph/weights.js';
+import type { WeightProblem } from '../graph/weights.js';
 
 export function configError(label: string, why: string): PaintsUndoError {
   return new PaintsUndoError('MODEL_MISSING', `${label} does not match its config.json: ${why}.`, {
@@ -11,13 +19,6 @@ export function configError(label: string, why: string): PaintsUndoError {
     details: { file: label, problem: why },
   });
 }
-
-import { readFileSync, realpathSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import type { z } from 'zod';
-import { readSafetensorsHeader } from '../safetensors.js';
-import { sourceFromHeader } from '../graph/weights.js';
-import type { WeightSource } from '../graph/weights.js';
 
 /** The multi-frame snapshot saves every component as config.json + model.safetensors (PyTorchModelHubMixin / transformers). */
 export const MF_WEIGHTS_FILE = 'model.safetensors';
@@ -34,12 +35,17 @@ export function readComponentConfig<T>(folder: string, schema: z.ZodType<T>): T 
       cause,
     });
   }
+  return parseConfig(raw, schema, path);
+}
+
+/** Validates a parsed config.json; `label` names it in the error (a path or a component). */
+export function parseConfig<T>(raw: unknown, schema: z.ZodType<T>, label: string): T {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`);
-    throw new PaintsUndoError('MODEL_MISSING', `${path} is not a config this model supports (${problems.join('; ')}).`, {
+    throw new PaintsUndoError('MODEL_MISSING', `${label} is not a config this model supports (${problems.join('; ')}).`, {
       hint: 'Check that the folder is the right component of lllyasviel/paints_undo_multi_frame.',
-      details: { path, problems },
+      details: { config: label, problems },
     });
   }
   return parsed.data;
@@ -59,8 +65,6 @@ export function openComponentWeights(folder: string): WeightSource {
   }
   return sourceFromHeader(readSafetensorsHeader(real), `${basename(folder)}/${MF_WEIGHTS_FILE}`);
 }
-
-import type { WeightProblem } from '../graph/weights.js';
 
 /**
  * Checkpoint tensors the official forward pass never reads (e.g. CLIP's post_layernorm, the VAE's

@@ -11,7 +11,6 @@ import { attention, gelu, layerNorm, linear } from '../graph/nn.js';
 import type { Ctx } from '../graph/nn.js';
 import { Weights } from '../graph/weights.js';
 import type { WeightSource } from '../graph/weights.js';
-import { configError } from './config.js';
 
 export const ResamplerConfigSchema = z
   .object({
@@ -45,12 +44,6 @@ export function buildResampler(config: ResamplerConfig, source: WeightSource, dt
   const inner = config.dim_head * heads;
   const ffInner = Math.trunc(dim * config.ff_mult);
   const latentsCount = queries * frames;
-  if (w.shapeOf('latents')?.[1] !== undefined && w.shapeOf('latents')?.[1] !== latentsCount) {
-    throw configError(
-      source.label,
-      `latents has ${w.shapeOf('latents')?.[1]} rows but num_queries ${queries} x video_length ${frames} = ${latentsCount}`,
-    );
-  }
 
   let x = g.input('image_embeds', 'float32', ['batch', T, 'tokens', E]);
   if (dtype === 'float16') x = g.op('Cast', [x], { to: 10 });

@@ -123,7 +123,8 @@ async function workerMain(): Promise<void> {
             });
             const handle = nextSession++;
             sessions.set(handle, session);
-            port.postMessage({ id: request.id, ok: true, value: handle } satisfies Response);
+            const value = { handle, inputNames: [...session.inputNames], outputNames: [...session.outputNames] };
+            port.postMessage({ id: request.id, ok: true, value } satisfies Response);
             return;
           }
           case 'run': {
@@ -228,8 +229,11 @@ export class OrtRuntime {
 
   async createSession(spec: SessionSpec): Promise<OrtSession> {
     const folder = realpathSync(spec.externalDataFolder);
-    const handle = await this.call<number>({ kind: 'create', spec: { ...spec, externalDataFolder: folder } });
-    return new OrtSession(this, handle, spec.device);
+    const created = await this.call<{ handle: number; inputNames: string[]; outputNames: string[] }>({
+      kind: 'create',
+      spec: { ...spec, externalDataFolder: folder },
+    });
+    return new OrtSession(this, created.handle, spec.device, created.inputNames, created.outputNames);
   }
 
   /** @internal */
@@ -251,14 +255,18 @@ export class OrtRuntime {
 
 export class OrtSession {
   readonly device: Device;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
   private readonly runtime: OrtRuntime;
   private readonly handle: number;
   private released = false;
 
-  constructor(runtime: OrtRuntime, handle: number, device: Device) {
+  constructor(runtime: OrtRuntime, handle: number, device: Device, inputNames: readonly string[], outputNames: readonly string[]) {
     this.runtime = runtime;
     this.handle = handle;
     this.device = device;
+    this.inputNames = inputNames;
+    this.outputNames = outputNames;
   }
 
   run(feeds: Record<string, TensorData>): Promise<Record<string, TensorData>> {

@@ -1,0 +1,79 @@
+/**
+ * The multi-frame model as data: the folders and files of lllyasviel/paints_undo_multi_frame, and the
+ * weight check of each component through the same graph builders that load it (so a verify report and
+ * a load failure always agree).
+ */
+import { ClipTextConfigSchema, buildClipText } from '../graph/clip-text.js';
+import type { WeightProblem, WeightSource } from '../graph/weights.js';
+import { sourceFromKeyList } from '../graph/weights.js';
+import { ClipVisionConfigSchema, buildClipVision } from './clip-vision.js';
+import { parseConfig } from './config.js';
+import { ResamplerConfigSchema, buildResampler } from './projection.js';
+import { Unet3dConfigSchema, buildUnet3d } from './unet3d.js';
+import { VideoVaeConfigSchema, buildVideoVaeDecoder, buildVideoVaeEncoder } from './vae.js';
+
+export type MfComponentKind = 'clip-tokenizer' | 'clip-text' | 'mf-clip-vision' | 'mf-vae' | 'mf-projection' | 'mf-unet';
+
+export interface MfComponentSpec {
+  /** Subfolder of the snapshot (Hugging Face layout). */
+  readonly folder: string;
+  readonly kind: MfComponentKind;
+  readonly files: readonly string[];
+  /** Full-size key list in ../shared/golden/keys/ describing this component ('' for the tokenizer). */
+  readonly keyList: string;
+}
+
+export const MULTI_FRAME_SNAPSHOT = {
+  repo: 'lllyasviel/paints_undo_multi_frame',
+  folder: 'paints_undo_multi_frame',
+  components: [
+    { folder: 'tokenizer', kind: 'clip-tokenizer', files: ['vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json'], keyList: '' },
+    { folder: 'text_encoder', kind: 'clip-text', files: ['config.json', 'model.safetensors'], keyList: 'clip_text_sd21' },
+    { folder: 'image_encoder', kind: 'mf-clip-vision', files: ['config.json', 'model.safetensors'], keyList: 'mf_clip_vision' },
+    { folder: 'vae', kind: 'mf-vae', files: ['config.json', 'model.safetensors'], keyList: 'mf_vae' },
+    { folder: 'image_projection', kind: 'mf-projection', files: ['config.json', 'model.safetensors'], keyList: 'mf_projection' },
+    { folder: 'unet', kind: 'mf-unet', files: ['config.json', 'model.safetensors'], keyList: 'mf_unet' },
+  ] satisfies readonly MfComponentSpec[],
+} as const;
+
+/** The command a user runs on a connected machine to fetch the snapshot (never run by the engine). */
+export function multiFrameDownloadCommand(targetDir: string): string {
+  return `huggingface-cli download ${MULTI_FRAME_SNAPSHOT.repo} --local-dir ${JSON.stringify(targetDir)}`;
+}
+
+/**
+ * Every mismatch between a component's config and its weights (missing, wrong shape, unexpected),
+ * found by running the component's graph builder against the weight source. Throws MODEL_MISSING when
+ * the config itself cannot describe a supported model.
+ */
+export function checkMultiFrameWeights(kind: Exclude<MfComponentKind, 'clip-tokenizer'>, config: unknown, source: WeightSource, label = kind): WeightProblem[] {
+  switch (kind) {
+    case 'clip-text':
+      return buildClipText(parseConfig(config, ClipTextConfigSchema, label), source, 'float32').weights.allProblems();
+    case 'mf-clip-vision':
+      return buildClipVision(parseConfig(config, ClipVisionConfigSchema, label), source, 'float32').weights.allProblems();
+    case 'mf-projection':
+      return buildResampler(parseConfig(config, ResamplerConfigSchema, label), source, 'float32').weights.allProblems();
+    case 'mf-vae': {
+      const parsed = parseConfig(config, VideoVaeConfigSchema, label);
+      // The encoder sets the decoder aside and vice versa: together they cover every tensor once.
+      const encoder = buildVideoVaeEncoder(parsed, source, 'float32').weights.allProblems();
+      const decoder = buildVideoVaeDecoder(parsed, source, 'float32', 16).weights.allProblems();
+      const seen = new Set(encoder.map((p) => `${p.kind}:${p.name}`));
+      return [...encoder, ...decoder.filter((p) => !seen.has(`${p.kind}:${p.name}`))];
+    }
+    case 'mf-unet': {
+      const parsed = parseConfig(config, Unet3dConfigSchema, label);
+      return buildUnet3d(parsed, source, 'float32', parsed.temporal_length).weights.allProblems();
+    }
+  }
+}
+
+/** Checks a full-size key list ({name: shape}), e.g. ../shared/golden/keys/*.json. */
+export function checkMultiFrameKeyList(
+  kind: Exclude<MfComponentKind, 'clip-tokenizer'>,
+  config: unknown,
+  keys: Record<string, readonly number[]>,
+): WeightProblem[] {
+  return checkMultiFrameWeights(kind, config, sourceFromKeyList(keys, kind), kind);
+}

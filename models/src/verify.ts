@@ -1,0 +1,173 @@
+/**
+ * `verify(dir)`: which model files are present, missing or wrong (names, sizes, tensor names and shapes
+ * against each component's config.json), using the same graph builders that load the models, and the
+ * download commands to run on a connected machine.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { isPaintsUndoError } from '../../engine/src/core/errors.js';
+import { readConfig } from './components.js';
+import { ClipTextConfigSchema, buildClipText } from './graph/clip-text.js';
+import { UnetConfigSchema, buildUnet } from './graph/unet.js';
+import { VaeConfigSchema, buildVaeEncoder } from './graph/vae.js';
+import { formatProblem, sourceFromHeader, sourceFromKeyList } from './graph/weights.js';
+import type { WeightProblem, WeightSource } from './graph/weights.js';
+import { SINGLE_FRAME_SNAPSHOT, WD14_TAGGER, downloadCommands, snapshotFolder, taggerFolder } from './manifest.js';
+import type { ComponentKind, ComponentSpec } from './manifest.js';
+import { readSafetensorsHeader } from './safetensors.js';
+import { parseTagCsv } from './tagger/wd14.js';
+import { ClipTokenizer } from './tokenizer/clip.js';
+
+export type FileStatus = 'present' | 'missing' | 'wrong';
+
+export interface FileReport {
+  readonly file: string;
+  readonly status: FileStatus;
+  readonly bytes?: number;
+  readonly problems: readonly string[];
+}
+
+export interface ComponentReport {
+  readonly name: string;
+  readonly folder: string;
+  readonly status: FileStatus;
+  readonly files: readonly FileReport[];
+}
+
+export interface VerifyReport {
+  readonly modelsDir: string;
+  readonly ok: boolean;
+  readonly snapshot: { readonly repo: string; readonly folder: string; readonly components: readonly ComponentReport[] };
+  readonly tagger: ComponentReport;
+  readonly downloadCommands: readonly string[];
+}
+
+/** Runs a component's graph builder against a weight source and returns every mismatch. */
+export function checkWeights(kind: Exclude<ComponentKind, 'clip-tokenizer'>, config: unknown, source: WeightSource): WeightProblem[] {
+  switch (kind) {
+    case 'clip-text':
+      return buildClipText(ClipTextConfigSchema.parse(config), source, 'float32').weights.allProblems();
+    case 'sd-vae':
+      return buildVaeEncoder(VaeConfigSchema.parse(config), source, 'float32').weights.allProblems();
+    case 'sf-unet':
+      return buildUnet(UnetConfigSchema.parse(config), source, 'float32').weights.allProblems();
+  }
+}
+
+/** Checks a full-size key list ({name: shape}) against a config, e.g. ../shared/golden/keys/*.json. */
+export function checkKeyList(kind: Exclude<ComponentKind, 'clip-tokenizer'>, config: unknown, keys: Record<string, readonly number[]>): WeightProblem[] {
+  return checkWeights(kind, config, sourceFromKeyList(keys, kind));
+}
+
+function message(error: unknown): string {
+  if (isPaintsUndoError(error) || error instanceof Error) return error.message;
+  return String(error);
+}
+
+function verifyComponent(snapshot: string, spec: ComponentSpec): ComponentReport {
+  const folder = join(snapshot, spec.folder);
+  const files: FileReport[] = spec.files.map((file) => {
+    const path = join(folder, file);
+    if (!existsSync(path)) return { file, status: 'missing', problems: [] };
+    const bytes = statSync(path).size;
+    return { file, status: bytes > 0 ? 'present' : 'wrong', bytes, problems: bytes > 0 ? [] : ['the file is empty'] };
+  });
+  const byName = new Map(files.map((f) => [f.file, f]));
+  const mark = (file: string, problems: string[]): void => {
+    const entry = byName.get(file);
+    if (entry === undefined || problems.length === 0) return;
+    byName.set(file, { ...entry, status: 'wrong', problems: [...entry.problems, ...problems] });
+  };
+  const allPresent = files.every((f) => f.status === 'present');
+  if (allPresent) {
+    if (spec.kind === 'clip-tokenizer') {
+      try {
+        ClipTokenizer.fromFolder(folder);
+      } catch (error) {
+        mark('tokenizer_config.json', [message(error)]);
+      }
+    } else {
+      const weightsFile = spec.files.find((f) => f.endsWith('.safetensors')) ?? '';
+      let config: unknown;
+      try {
+        config = readConfig(folder, z.unknown());
+      } catch (error) {
+        mark('config.json', [message(error)]);
+      }
+      let source: WeightSource | undefined;
+      try {
+        source = sourceFromHeader(readSafetensorsHeader(join(folder, weightsFile)), `${spec.folder}/${weightsFile}`);
+      } catch (error) {
+        mark(weightsFile, [message(error)]);
+      }
+      if (config !== undefined && source !== undefined) {
+        try {
+          mark(weightsFile, checkWeights(spec.kind, config, source).map(formatProblem));
+        } catch (error) {
+          mark('config.json', [message(error)]);
+        }
+      }
+    }
+  }
+  const final = spec.files.map((f) => byName.get(f) ?? { file: f, status: 'missing' as const, problems: [] });
+  const status: FileStatus = final.some((f) => f.status === 'wrong') ? 'wrong' : final.some((f) => f.status === 'missing') ? 'missing' : 'present';
+  return { name: spec.folder, folder, status, files: final };
+}
+
+function verifyTagger(modelsDir: string): ComponentReport {
+  const folder = taggerFolder(modelsDir);
+  const files: FileReport[] = [WD14_TAGGER.onnx, WD14_TAGGER.csv].map((file) => {
+    const path = join(folder, file);
+    if (!existsSync(path)) return { file, status: 'missing', problems: [] };
+    const bytes = statSync(path).size;
+    const problems: string[] = [];
+    if (bytes === 0) problems.push('the file is empty');
+    if (file.endsWith('.csv') && bytes > 0) {
+      try {
+        if (parseTagCsv(readFileSync(path, 'utf8')).length === 0) problems.push('the CSV has no tag rows');
+      } catch (error) {
+        problems.push(message(error));
+      }
+    }
+    return { file, status: problems.length > 0 ? 'wrong' : 'present', bytes, problems };
+  });
+  const status: FileStatus = files.some((f) => f.status === 'wrong') ? 'wrong' : files.some((f) => f.status === 'missing') ? 'missing' : 'present';
+  return { name: 'wd14 tagger (optional: writes the prompt)', folder, status, files };
+}
+
+export function verify(modelsDir: string): VerifyReport {
+  const snapshot = snapshotFolder(modelsDir);
+  const components = SINGLE_FRAME_SNAPSHOT.components.map((c) => verifyComponent(snapshot, c));
+  const tagger = verifyTagger(modelsDir);
+  return {
+    modelsDir,
+    ok: components.every((c) => c.status === 'present'),
+    snapshot: { repo: SINGLE_FRAME_SNAPSHOT.repo, folder: snapshot, components },
+    tagger,
+    downloadCommands: downloadCommands(modelsDir),
+  };
+}
+
+/** The report as text lines for the CLI. */
+export function formatVerifyReport(report: VerifyReport): string[] {
+  const lines = [`Models folder: ${report.modelsDir}`, `${report.snapshot.repo} (${report.snapshot.folder}):`];
+  const show = (c: ComponentReport): void => {
+    lines.push(`  ${c.name}: ${c.status}`);
+    for (const f of c.files) {
+      lines.push(`    ${f.status.padEnd(7)} ${f.file}${f.bytes === undefined ? '' : ` (${f.bytes} bytes)`}`);
+      for (const p of f.problems.slice(0, 20)) lines.push(`            ${p}`);
+      if (f.problems.length > 20) lines.push(`            ... and ${f.problems.length - 20} more`);
+    }
+  };
+  report.snapshot.components.forEach(show);
+  show(report.tagger);
+  if (report.ok) {
+    lines.push('The single-frame model is complete.');
+  } else {
+    lines.push('', 'The single-frame model is incomplete. On a machine with internet access, run:');
+    for (const command of report.downloadCommands) lines.push(`  ${command}`);
+    lines.push('then copy the folder here (or point PAINTS_UNDO_MODELS / --models at it).');
+  }
+  return lines;
+}
