@@ -123,6 +123,10 @@ test('line art hidden for one timelapse frame is flicker; a flip episode is not'
   assert.ok(blink.process.flicker.worstFrameFraction > 0.1, `worst ${blink.process.flicker.worstFrameFraction}`);
   assert.ok(blink.process.flicker.worstStep !== null);
   assert.equal(check(checkMetrics(blink), 'flicker').pass, false);
+  assert.ok(
+    blink.process.flicker.suspects.some((s) => /visibility of layer 2 \(lineart\) off/.test(s)),
+    blink.process.flicker.suspects.join('; '),
+  );
   const flip = await metricsOf('flip-episode');
   assert.equal(flip.process.flicker.worstFrameFraction, 0);
   assert.ok(flip.process.flicker.countedFrames < flip.process.flicker.frames - 2);
