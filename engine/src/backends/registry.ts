@@ -17,14 +17,6 @@ export interface BackendEntry {
 
 export const DEFAULT_BACKEND = 'classic';
 
-interface ClassicModule {
-  createClassicBackend(): Backend | Promise<Backend>;
-}
-
-// Not a literal import, so this table does not pull the classic backend into start-up or the type graph
-// of modules that only list backends.
-const CLASSIC_MODULE = './classic/index.js';
-
 const entries = new Map<string, BackendEntry>([
   [
     'classic',
@@ -32,10 +24,8 @@ const entries = new Map<string, BackendEntry>([
       id: 'classic',
       displayName: 'Classic (CPU, no model download)',
       description: 'Plans a drawing process from the image itself: sketch, line art, flats, shading, details.',
-      create: async () => {
-        const mod = (await import(CLASSIC_MODULE)) as ClassicModule;
-        return mod.createClassicBackend();
-      },
+      // Dynamic import: listing backends (and CLI start-up) does not load the planner.
+      create: async () => (await import('./classic/index.js')).createClassicBackend(),
     },
   ],
 ]);
