@@ -1,0 +1,146 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { Backend, Progress, SourceImage } from '../../engine/src/core/backend.js';
+import { createBackend } from '../../engine/src/backends/registry.js';
+import { PaintsUndoError } from '../../engine/src/core/errors.js';
+import type { RgbImage } from '../../engine/src/core/image.js';
+import { parseOrThrow, JobInputSchema, type JobInput } from '../../engine/src/core/job.js';
+import { decodeImageBuffer } from '../../engine/src/io/decode.js';
+import { readPngText, PROVENANCE_KEYWORD } from '../../engine/src/io/png.js';
+import { runJob, timelapseFrames, type JobEnvironment, type TimelapseJob } from '../../engine/src/jobs/run.js';
+import { SAMPLES, probe, rejection, tempFolder } from './helpers.js';
+
+const dir = tempFolder();
+let source: SourceImage;
+// One backend for the file, as the service keeps one: its plan cache makes repeated jobs cheap.
+let backend: Backend;
+
+before(async () => {
+  backend = await createBackend('classic');
+  // A small real illustration keeps the classic planner quick.
+  const png = await sharp(join(SAMPLES, '2.jpg')).resize({ width: 200 }).png().toBuffer();
+  source = (await decodeImageBuffer(png)).source;
+});
+after(async () => {
+  await backend.dispose();
+});
+
+function env(extra: Partial<JobEnvironment> = {}): JobEnvironment {
+  return {
+    resolveImage: (id) => {
+      if (id !== source.id) throw new PaintsUndoError('INPUT_NOT_FOUND', `unknown image ${id}`);
+      return source;
+    },
+    backend: async (id) => (id === 'classic' ? backend : createBackend(id)),
+    ...extra,
+  };
+}
+
+function job(fields: Record<string, unknown>): JobInput {
+  return parseOrThrow(JobInputSchema, { image: source.id, ...fields });
+}
+
+function hash(image: RgbImage): string {
+  return createHash('sha256').update(image.data).digest('hex').slice(0, 16);
+}
+
+async function collect(plan: { frames: AsyncIterable<RgbImage> }): Promise<RgbImage[]> {
+  const frames: RgbImage[] = [];
+  for await (const f of plan.frames) frames.push(f);
+  return frames;
+}
+
+test('timelapse frames: intro shows the finished artwork, hold repeats the last frame, same seed same frames', async () => {
+  const input = job({ kind: 'timelapse', frames: 6, fps: 4, intro: 0.5, hold: 0.5 }) as TimelapseJob;
+  const plan = await timelapseFrames(input, env());
+  assert.deepEqual([plan.introFrames, plan.processFrames, plan.holdFrames, plan.totalFrames], [2, 6, 2, 10]);
+  const frames = await collect(plan);
+  assert.equal(frames.length, 10);
+  assert.equal(hash(frames[0]!), hash(source.image), 'intro is the input itself');
+  assert.equal(hash(frames[1]!), hash(source.image));
+  assert.equal(hash(frames[8]!), hash(frames[7]!), 'hold repeats the last process frame');
+  assert.equal(hash(frames[9]!), hash(frames[7]!));
+  // The process starts from an (almost) blank canvas.
+  const blank = frames[2]!.data;
+  let white = 0;
+  for (let i = 0; i < blank.length; i++) if (blank[i]! >= 250) white++;
+  assert.ok(white / blank.length > 0.95, `first process frame should be nearly blank (${white / blank.length})`);
+
+  // A fresh backend (no plan cache) must plan the very same process.
+  const fresh = await createBackend('classic');
+  try {
+    const again = await collect(await timelapseFrames(input, env({ backend: async () => fresh })));
+    assert.deepEqual(again.map(hash), frames.map(hash), 'deterministic for a seed');
+  } finally {
+    await fresh.dispose();
+  }
+  const otherSeed = await collect(await timelapseFrames({ ...input, seed: 777 }, env()));
+  assert.notDeepEqual(otherSeed.slice(3, 7).map(hash), frames.slice(3, 7).map(hash), 'another seed, another process');
+});
+
+test('undo direction runs from the finished artwork to blank; label burns a caption', async () => {
+  const draw = await collect(await timelapseFrames(job({ kind: 'timelapse', frames: 4, hold: 0 }) as TimelapseJob, env()));
+  const undo = await collect(await timelapseFrames(job({ kind: 'timelapse', frames: 4, hold: 0, direction: 'undo' }) as TimelapseJob, env()));
+  assert.deepEqual(undo.map(hash), [...draw].reverse().map(hash));
+  const labelled = await collect(await timelapseFrames(job({ kind: 'timelapse', frames: 4, hold: 0, label: 'my caption' }) as TimelapseJob, env()));
+  assert.notEqual(hash(labelled[3]!), hash(draw[3]!));
+  // Only the bottom part of the frame changes.
+  const { width } = draw[3]!;
+  const topRow = (img: RgbImage): string => createHash('sha256').update(img.data.subarray(0, width * 3 * 20)).digest('hex');
+  assert.equal(topRow(labelled[3]!), topRow(draw[3]!));
+});
+
+test('runJob writes a frame PNG with provenance, keyframes named by step, and reports progress', async () => {
+  const progress: Progress[] = [];
+  const out = await runJob(job({ kind: 'frame', step: 600, seed: 3 }), join(dir, 'f.png'), env({ onProgress: (p) => progress.push(p) }));
+  assert.deepEqual(out.files, [join(dir, 'f.png')]);
+  const meta = JSON.parse(readPngText(readFileSync(join(dir, 'f.png'))).get(PROVENANCE_KEYWORD) ?? '{}') as Record<string, unknown>;
+  assert.equal(meta['step'], 600);
+  assert.equal(meta['seed'], 3);
+  assert.equal(meta['backend'], 'classic');
+  assert.equal(meta['source'], source.id);
+  assert.ok(progress.length > 0);
+  assert.equal(progress.at(-1)?.fraction, 1);
+  for (let i = 1; i < progress.length; i++) assert.ok(progress[i]!.fraction >= progress[i - 1]!.fraction, 'progress never goes back');
+
+  const kf = await runJob(job({ kind: 'keyframes', steps: [950, 400] }), join(dir, 'kf'), env());
+  assert.deepEqual(readdirSync(join(dir, 'kf')).sort(), ['step-0400.png', 'step-0950.png']);
+  assert.equal(kf.files.length, 2);
+});
+
+test('runJob timelapse: GIF with the expected frame count; cancel leaves nothing', async () => {
+  const out = await runJob(job({ kind: 'timelapse', format: 'gif', frames: 5, fps: 5, hold: 0.4, size: 100 }), join(dir, 't.gif'), env());
+  assert.equal(out.frames, 7);
+  const info = probe(join(dir, 't.gif'));
+  assert.equal(info.frames, 7);
+  assert.equal(Math.max(info.width, info.height), 100);
+
+  const controller = new AbortController();
+  const error = await rejection(() =>
+    runJob(job({ kind: 'timelapse', frames: 40 }), join(dir, 'c.mp4'), env({
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.stage === 'rendering' && p.fraction > 0.3) controller.abort();
+      },
+    })),
+  );
+  assert.ok(error instanceof PaintsUndoError);
+  assert.equal(error.code, 'CANCELLED');
+  assert.ok(!existsSync(join(dir, 'c.mp4')));
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.')), []);
+});
+
+test('unknown backends and unknown images are clear errors', async () => {
+  const unknown = await rejection(() => runJob(job({ kind: 'frame', step: 1, backend: 'nope' }), join(dir, 'x.png'), env()));
+  assert.equal(unknown.code, 'UNKNOWN_BACKEND');
+  assert.match(unknown.message, /Unknown backend "nope"\. Should be one of: classic/);
+  const missing = await rejection(() =>
+    runJob(parseOrThrow(JobInputSchema, { kind: 'frame', step: 1, image: 'f'.repeat(64) }), join(dir, 'y.png'), env()),
+  );
+  assert.equal(missing.code, 'INPUT_NOT_FOUND');
+  assert.ok(!existsSync(join(dir, 'x.png')) && !existsSync(join(dir, 'y.png')));
+});
