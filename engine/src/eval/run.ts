@@ -66,15 +66,10 @@ export interface EvalReport {
 /** What eval needs from a planner: the classic backend's planTimeline, or any function like it. */
 export type Planner = (source: SourceImage, seed: number, signal?: AbortSignal) => Timeline | Promise<Timeline>;
 
-interface ClassicModule {
-  planTimeline(source: SourceImage, seed: number, options?: undefined, signal?: AbortSignal): Timeline;
-}
-// Loaded lazily (the CLI starts without the backend); a variable keeps it out of this module's type graph.
-const CLASSIC_MODULE = '../backends/classic/index.js';
-
+/** The classic backend's planner, loaded on first use so `paints-undo --help` never loads it. */
 export async function classicPlanner(): Promise<Planner> {
-  const mod = (await import(CLASSIC_MODULE)) as ClassicModule;
-  return (source, seed, signal) => mod.planTimeline(source, seed, undefined, signal);
+  const { planTimeline } = await import('../backends/classic/index.js');
+  return (source, seed, signal) => planTimeline(source, seed, {}, signal);
 }
 
 /** The image files `target` names: the file itself, or the images directly inside the folder, sorted. */
