@@ -72,7 +72,8 @@ export class Engine {
   httpBase: string | undefined;
   readonly log: (message: string) => void;
   private readonly sessions = new Map<string, Session>();
-  private readonly rpc = new JSONRPCServer<Session>();
+  // The library would print every method error to the console; errors are answered, and logged when internal.
+  private readonly rpc = new JSONRPCServer<Session>({ errorListener: () => undefined });
   private readonly backendInfo = new Map<string, Promise<BackendDescription>>();
   private closing = false;
 
