@@ -123,7 +123,8 @@ export class Vae {
 
   static async load(runtime: OrtRuntime, folder: string, device: Device): Promise<Vae> {
     const config = readConfig(folder, VaeConfigSchema);
-    const dtype = dtypeFor(device);
+    // Like diffusers' force_upcast: the VAE stays float32 on CUDA unless its config allows float16.
+    const dtype = config.force_upcast ? 'float32' : dtypeFor(device);
     const encoder = await open(runtime, folder, buildVaeEncoder(config, openWeights(folder), dtype), 'vae_encoder', device);
     const decoder = await open(runtime, folder, buildVaeDecoder(config, openWeights(folder), dtype), 'vae_decoder', device);
     return new Vae(encoder, decoder, config);

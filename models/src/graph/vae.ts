@@ -26,6 +26,8 @@ export const VaeConfigSchema = z
     up_block_types: z.array(z.literal('UpDecoderBlock2D')),
     scaling_factor: z.number().positive(),
     mid_block_add_attention: z.boolean().default(true),
+    /** diffusers runs the VAE in float32 when set (the SD1.5 VAE overflows float16 in its decoder). */
+    force_upcast: z.boolean().default(true),
   })
   .loose();
 export type VaeConfig = z.infer<typeof VaeConfigSchema>;
