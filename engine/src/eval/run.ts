@@ -196,7 +196,7 @@ function totalChecks(images: readonly ImageResult[]): CheckTotal[] {
 // ----------------------------------------------------------------------------------------------
 // Text tables.
 
-function formatValue(id: string, value: number | boolean | null): string {
+export function formatValue(id: string, value: number | boolean | null): string {
   if (value === null) return '-';
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   if (id === 'step0') return String(value);
