@@ -1,0 +1,91 @@
+/**
+ * Decides how to reach the engine from the settings: connect to a running engine by URL + token, or
+ * start one over stdio. The stdio engine is found, in order, at the `engine.path` setting, in the
+ * repository this extension lives in (extension/ next to bin/paints-undo, the development layout), or
+ * as `paints-undo` on PATH (`npm install -g paints-undo`). The `.vsix` does not carry the engine: its
+ * native parts (sharp, onnxruntime) are per platform and far too big for an extension package.
+ */
+import { statSync } from 'node:fs';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
+import type { Settings } from './settings.js';
+
+export type EngineLaunch =
+  | { readonly kind: 'stdio'; readonly command: string; readonly args: readonly string[]; readonly env: NodeJS.ProcessEnv; readonly describe: string }
+  | { readonly kind: 'url'; readonly url: string; readonly token: string | undefined; readonly describe: string };
+
+export class EngineNotFoundError extends Error {
+  readonly code = 'ENGINE_NOT_FOUND';
+  readonly looked: readonly string[];
+  constructor(looked: readonly string[]) {
+    super(
+      `Cannot find the paints-undo engine. Looked at: ${looked.join(', ')}. ` +
+        'Install it (`npm install -g paints-undo`), or set "paintsUndo.engine.path" to the paints-undo executable, ' +
+        'or set "paintsUndo.engine.url" to an engine you started with `paints-undo serve`.',
+    );
+    this.name = 'EngineNotFoundError';
+    this.looked = looked;
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  const exts = process.platform === 'win32' ? ['.cmd', '.exe', ''] : [''];
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    for (const ext of exts) {
+      const candidate = join(dir, name + ext);
+      if (isFile(candidate)) return candidate;
+    }
+  }
+  return undefined;
+}
+
+/** Finds the engine's entry script or executable; throws EngineNotFoundError listing where it looked. */
+export function findEngine(settings: Settings, extensionPath: string, env: NodeJS.ProcessEnv = process.env): string {
+  const looked: string[] = [];
+  const configured = settings['engine.path'].trim();
+  if (configured) {
+    if (isAbsolute(configured) && isFile(configured)) return configured;
+    looked.push(`"paintsUndo.engine.path" = ${configured}${isAbsolute(configured) ? ' (not a file)' : ' (must be an absolute path)'}`);
+    throw new EngineNotFoundError(looked);
+  }
+  const repoBin = join(dirname(extensionPath), 'bin', 'paints-undo');
+  if (isFile(repoBin)) return repoBin;
+  looked.push(repoBin);
+  const global = onPath('paints-undo', env);
+  if (global) return global;
+  looked.push('paints-undo on PATH');
+  throw new EngineNotFoundError(looked);
+}
+
+/**
+ * The launch plan. The engine's bin is a Node script, run with `engine.nodePath` or `node` from PATH:
+ * the editor's own runtime (Electron) is not a plain Node and the engine's native modules target Node.
+ */
+export function planLaunch(settings: Settings, extensionPath: string, env: NodeJS.ProcessEnv = process.env): EngineLaunch {
+  const url = settings['engine.url'].trim();
+  if (url) {
+    const token = settings['engine.token'].trim() || undefined;
+    return { kind: 'url', url: url.replace(/^ws/, 'http').replace(/\/ws\/?$/, ''), token, describe: `engine at ${url}` };
+  }
+  const bin = findEngine(settings, extensionPath, env);
+  const childEnv: NodeJS.ProcessEnv = { ...env };
+  if (settings.modelsPath.trim()) childEnv.PAINTS_UNDO_MODELS = settings.modelsPath.trim();
+  // ELECTRON_RUN_AS_NODE leaks from the editor's environment into children and changes nothing for a
+  // real Node, but a `node` wrapper that is really Electron would then misbehave; drop it.
+  delete childEnv.ELECTRON_RUN_AS_NODE;
+  const isScript = !/\.(cmd|exe)$/i.test(bin);
+  const node = settings['engine.nodePath'].trim() || 'node';
+  if (isScript) {
+    return { kind: 'stdio', command: node, args: [bin, 'serve', '--stdio'], env: childEnv, describe: `${node} ${bin} serve --stdio` };
+  }
+  return { kind: 'stdio', command: bin, args: ['serve', '--stdio'], env: childEnv, describe: `${bin} serve --stdio` };
+}
+

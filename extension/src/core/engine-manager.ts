@@ -1,0 +1,260 @@
+/**
+ * Owns the one engine the extension talks to: starts it lazily (first editor opened), exposes its state
+ * for the status bar and the webviews, restarts it, and stops it on deactivation making sure the child
+ * process is gone (graceful close of stdin, then SIGTERM, then SIGKILL).
+ *
+ * Only the typed engine client is used to talk to the engine (stdio transport for a child engine,
+ * WebSocket for one started by the user). No vscode import: the adapter feeds settings and a logger in.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { EngineClient, EngineError, type ConnectionState, type EngineInfo } from '../../../engine/src/client/index.js';
+import { nodeWebSocketTransport, stdioTransport, tokenFromFile, type StdioTransport } from '../../../engine/src/client/node.js';
+import { planLaunch, type EngineLaunch } from './engine-launch.js';
+import type { EngineState } from './messages.js';
+import { engineSettingsKey, type Settings } from './settings.js';
+
+export interface EngineManagerOptions {
+  readonly extensionPath: string;
+  readonly settings: () => Settings;
+  /** One line of the engine's log (its stderr) or of the extension's own account of what it does. */
+  readonly log: (line: string) => void;
+  readonly clientName: string;
+  /** Per-call timeout for the client (default 30 s). */
+  readonly requestTimeoutMs?: number;
+  /** How long a child gets to exit after stdin closes, before SIGTERM (default 5 s) and SIGKILL (+2 s). */
+  readonly stopGraceMs?: number;
+}
+
+export interface EngineStatus {
+  readonly state: EngineState;
+  /** What is wrong and what to do about it, when not connected; the engine description when connected. */
+  readonly message: string | undefined;
+}
+
+type Listener = (status: EngineStatus) => void;
+
+const STATE_OF: Readonly<Record<ConnectionState, EngineState>> = {
+  disconnected: 'disconnected',
+  connecting: 'connecting',
+  connected: 'connected',
+  unauthorized: 'unauthorized',
+  'version-mismatch': 'version-mismatch',
+};
+
+const FIX_OF: Partial<Record<EngineState, string>> = {
+  unauthorized: 'The engine refused the token: copy the token `paints-undo serve` printed into "paintsUndo.engine.token".',
+  'version-mismatch': 'The engine speaks another protocol version: update the extension or the engine so they match.',
+  disconnected: 'The engine stopped or cannot be reached; retrying. See "PaintsUndo: Show Engine Log", or run "PaintsUndo: Restart Engine".',
+};
+
+export class EngineManager {
+  private readonly options: EngineManagerOptions;
+  private current: { client: EngineClient; launch: EngineLaunch; transport: StdioTransport | undefined; settingsKey: string; unsubscribe: () => void } | undefined;
+  private status: EngineStatus = { state: 'idle', message: undefined };
+  private readonly listeners = new Set<Listener>();
+  private readonly children = new Set<ChildProcess>();
+  private disposed = false;
+  /** Increases with every new engine; sessions re-upload their image when it changes. */
+  private gen = 0;
+
+  constructor(options: EngineManagerOptions) {
+    this.options = options;
+  }
+
+  get state(): EngineStatus {
+    return this.status;
+  }
+
+  get generation(): number {
+    return this.gen;
+  }
+
+  get info(): EngineInfo | undefined {
+    return this.current?.client.info;
+  }
+
+  get transportKind(): 'stdio' | 'websocket' | undefined {
+    return this.current ? (this.current.launch.kind === 'stdio' ? 'stdio' : 'websocket') : undefined;
+  }
+
+  /** Pids of engine children still alive (several only briefly, while a crashed one is replaced). */
+  get childPids(): number[] {
+    return [...this.children].flatMap((c) => (c.pid !== undefined && c.exitCode === null && c.signalCode === null ? [c.pid] : []));
+  }
+
+  onDidChangeState(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * The connected client, starting the engine if needed. Rejects with an EngineError whose message says
+   * what to do when the engine cannot be started or reached (the client keeps retrying in the background).
+   */
+  async client(): Promise<EngineClient> {
+    if (this.disposed) throw new EngineError('SHUTTING_DOWN', 'The extension is shutting down.');
+    const settingsKey = engineSettingsKey(this.options.settings());
+    if (this.current && this.current.settingsKey !== settingsKey) {
+      this.options.log('[extension] engine settings changed: restarting the engine');
+      await this.stopCurrent();
+    }
+    if (!this.current) this.start(settingsKey);
+    const current = this.current;
+    if (!current) throw new EngineError('ENGINE_UNAVAILABLE', this.status.message ?? 'The engine could not be started.');
+    if (current.client.state !== 'connected') {
+      try {
+        await current.client.connect();
+      } catch (error) {
+        const e = error instanceof EngineError ? error : new EngineError('DISCONNECTED', String(error));
+        throw new EngineError(e.code, `${e.message}${FIX_OF[STATE_OF[current.client.state]] ? ` ${FIX_OF[STATE_OF[current.client.state]]}` : ''}`, {
+          rpcCode: e.rpcCode,
+          ...(e.hint ? { hint: e.hint } : {}),
+        });
+      }
+    }
+    return current.client;
+  }
+
+  /** Stops the engine (if any) and starts a fresh one. */
+  async restart(): Promise<EngineInfo> {
+    this.options.log('[extension] restarting the engine');
+    await this.stopCurrent();
+    const client = await this.client();
+    const info = client.info;
+    if (!info) throw new EngineError('DISCONNECTED', 'The engine connected but sent no information.');
+    return info;
+  }
+
+  async clearCache(): Promise<{ removedEntries: number; freedBytes: number }> {
+    const client = await this.client();
+    return client.call('cache.clear', {});
+  }
+
+  /** Stops everything; resolves once every child engine this manager started has exited. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.stopCurrent();
+    this.listeners.clear();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private start(settingsKey: string): void {
+    let launch: EngineLaunch;
+    try {
+      launch = planLaunch(this.options.settings(), this.options.extensionPath);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.options.log(`[extension] ${message}`);
+      this.setStatus({ state: 'failed', message });
+      return;
+    }
+    this.gen++;
+    this.options.log(`[extension] starting: ${launch.describe}`);
+    let transport: StdioTransport | undefined;
+    let client: EngineClient;
+    const timeout = this.options.requestTimeoutMs ?? 30_000;
+    if (launch.kind === 'stdio') {
+      const t = stdioTransport({
+        command: launch.command,
+        args: launch.args,
+        env: launch.env,
+        onStderr: (line) => this.options.log(line),
+      });
+      // Track every child the transport spawns (it spawns a new one when reconnecting after a crash),
+      // so that dispose can wait for all of them.
+      transport = {
+        ...t,
+        kind: 'stdio',
+        get child() {
+          return t.child;
+        },
+        open: async (handlers) => {
+          const connection = await t.open(handlers);
+          const child = t.child;
+          if (child) {
+            this.children.add(child);
+            this.options.log(`[extension] engine pid ${child.pid ?? '?'} started`);
+            child.once('exit', (code, signal) => {
+              this.children.delete(child);
+              this.options.log(`[extension] engine pid ${child.pid ?? '?'} exited (${signal ?? `code ${code}`})`);
+            });
+          }
+          return connection;
+        },
+      };
+      client = new EngineClient({ transport, clientName: this.options.clientName, requestTimeoutMs: timeout, reconnect: { initialDelayMs: 500, maxDelayMs: 10_000 } });
+    } else {
+      client = new EngineClient({
+        transport: nodeWebSocketTransport(launch.url),
+        token: launch.token ?? tokenFromFile(),
+        clientName: this.options.clientName,
+        requestTimeoutMs: timeout,
+      });
+    }
+    const unsubscribe = client.onStateChange((state) => {
+      const mapped = STATE_OF[state];
+      const message =
+        state === 'connected'
+          ? `paints-undo ${client.info?.version ?? ''} (${launch.describe})`
+          : [client.lastError?.message, FIX_OF[mapped]].filter(Boolean).join(' ');
+      if (state === 'connected') this.options.log(`[extension] connected: ${message}`);
+      else if (client.lastError && state !== 'connecting') this.options.log(`[extension] ${state}: ${client.lastError.message}`);
+      this.setStatus({ state: mapped, message: message || undefined });
+    });
+    this.current = { client, launch, transport, settingsKey, unsubscribe };
+    this.setStatus({ state: 'starting', message: launch.describe });
+  }
+
+  private async stopCurrent(): Promise<void> {
+    const current = this.current;
+    this.current = undefined;
+    if (current) {
+      current.unsubscribe();
+      // Closing the client ends the child's stdin: the engine's signal to finish up and exit 0.
+      current.client.close();
+    }
+    await Promise.all([...this.children].map((child) => this.waitForExit(child)));
+    if (!this.disposed) this.setStatus({ state: 'idle', message: undefined });
+    else this.setStatus({ state: 'idle', message: 'stopped' });
+  }
+
+  private waitForExit(child: ChildProcess): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      this.children.delete(child);
+      return Promise.resolve();
+    }
+    const grace = this.options.stopGraceMs ?? 5_000;
+    return new Promise<void>((resolve) => {
+      const timers: ReturnType<typeof setTimeout>[] = [];
+      child.once('exit', () => {
+        for (const t of timers) clearTimeout(t);
+        this.children.delete(child);
+        resolve();
+      });
+      if (!child.stdin?.writableEnded) child.stdin?.end();
+      timers.push(
+        setTimeout(() => {
+          this.options.log(`[extension] engine pid ${child.pid ?? '?'} did not exit within ${grace} ms of closing stdin; sending SIGTERM`);
+          child.kill('SIGTERM');
+        }, grace),
+        setTimeout(() => {
+          this.options.log(`[extension] engine pid ${child.pid ?? '?'} ignored SIGTERM; sending SIGKILL`);
+          child.kill('SIGKILL');
+        }, grace + 2_000),
+      );
+    });
+  }
+
+  private setStatus(status: EngineStatus): void {
+    if (status.state === this.status.state && status.message === this.status.message) return;
+    this.status = status;
+    for (const l of this.listeners) {
+      try {
+        l(status);
+      } catch (error) {
+        this.options.log(`[extension] state listener failed: ${String(error)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The "PaintsUndo Timeline" custom editor: a read-only editor (the source image is never modified)
+ * whose webview talks to a TimelineSession. This adapter only wires the vscode objects to the session.
+ */
+import { basename } from 'node:path';
+import { TimelineSession, type EngineAccess, type SessionHost } from '../core/timeline-session.js';
+import { webviewHtml } from '../core/webview-html.js';
+import type { HostMessage } from '../core/messages.js';
+import type { Settings } from '../core/settings.js';
+import type { CancellationTokenLike, CustomDocumentLike, DisposableLike, ReadonlyEditorProviderLike, UriLike, VsCodeApi, WebviewPanelLike } from './api.js';
+
+export const VIEW_TYPE = 'paintsUndo.timeline';
+
+export interface TimelineEditorDeps {
+  readonly api: VsCodeApi;
+  readonly extensionUri: UriLike;
+  readonly engine: EngineAccess;
+  readonly settings: () => Settings;
+  readonly log: (line: string) => void;
+}
+
+export class TimelineEditorProvider implements ReadonlyEditorProviderLike {
+  private readonly deps: TimelineEditorDeps;
+  private editors = 0;
+  private readonly sessions = new Set<TimelineSession>();
+
+  constructor(deps: TimelineEditorDeps) {
+    this.deps = deps;
+  }
+
+  /** Open timeline editors (for tests and for the status bar). */
+  get openEditors(): number {
+    return this.sessions.size;
+  }
+
+  openCustomDocument(uri: UriLike): CustomDocumentLike {
+    // Nothing to load or keep: the webview asks the engine for pixels; the file itself is only read.
+    return { uri, dispose: () => undefined };
+  }
+
+  resolveCustomEditor(document: CustomDocumentLike, panel: WebviewPanelLike, _token: CancellationTokenLike): void {
+    const { api, extensionUri } = this.deps;
+    const media = api.Uri.joinPath(extensionUri, 'media');
+    const bundle = api.Uri.joinPath(extensionUri, 'out', 'webview');
+    const webview = panel.webview;
+    webview.options = { enableScripts: true, localResourceRoots: [media, bundle] };
+    const fileName = basename(document.uri.path);
+    webview.html = webviewHtml({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(api.Uri.joinPath(bundle, 'main.js')).toString(),
+      styleUri: webview.asWebviewUri(api.Uri.joinPath(media, 'webview.css')).toString(),
+      title: `PaintsUndo Timeline: ${fileName}`,
+    });
+
+    const host: SessionHost = {
+      post: (message: HostMessage) => {
+        webview.postMessage(message).then(undefined, (error: unknown) => this.deps.log(`[extension] postMessage failed: ${String(error)}`));
+      },
+      showSaveDialog: async (options) => {
+        const filters: Record<string, string[]> = {};
+        for (const f of options.filters) filters[f.name] = [...f.extensions];
+        const uri = await api.window.showSaveDialog({ defaultUri: api.Uri.file(options.defaultPath), filters, title: options.title, saveLabel: 'Export' });
+        return uri?.fsPath;
+      },
+      showFolderDialog: async (options) => {
+        const uris = await api.window.showOpenDialog({
+          defaultUri: api.Uri.file(options.defaultPath),
+          canSelectFiles: false,
+          canSelectFolders: true,
+          canSelectMany: false,
+          title: options.title,
+          openLabel: 'Export here',
+        });
+        return uris?.[0]?.fsPath;
+      },
+      withProgress: (title, task) =>
+        Promise.resolve(
+          api.window.withProgress({ location: api.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+            let reported = 0;
+            const listeners: DisposableLike[] = [];
+            try {
+              return await task({
+                report: (fraction, message) => {
+                  // VS Code's progress takes increments in percent, not absolute values.
+                  const percent = Math.round(fraction * 100);
+                  progress.report({ message, increment: Math.max(0, percent - reported) });
+                  reported = Math.max(reported, percent);
+                },
+                onCancel: (listener) => {
+                  if (token.isCancellationRequested) listener();
+                  else listeners.push(token.onCancellationRequested(() => listener()));
+                },
+              });
+            } finally {
+              for (const l of listeners) l.dispose();
+            }
+          }),
+        ),
+      writeFile: async (path, bytes) => {
+        await api.workspace.fs.writeFile(api.Uri.file(path), bytes);
+      },
+      readSource: async () => api.workspace.fs.readFile(document.uri),
+      showInfo: (message) => void api.window.showInformationMessage(message),
+      showError: (message) => void api.window.showErrorMessage(message),
+    };
+
+    this.editors++;
+    const session = new TimelineSession({
+      sourcePath: document.uri.scheme === 'file' ? document.uri.fsPath : undefined,
+      fileName,
+      engine: this.deps.engine,
+      host,
+      settings: this.deps.settings,
+      log: this.deps.log,
+      sliderName: `editor-${this.editors}`,
+    });
+    this.sessions.add(session);
+    const subscriptions: DisposableLike[] = [];
+    subscriptions.push(
+      webview.onDidReceiveMessage((message) => session.handle(message)),
+      panel.onDidDispose(() => {
+        session.dispose();
+        this.sessions.delete(session);
+        for (const s of subscriptions) s.dispose();
+      }),
+    );
+  }
+
+  /** Cancels every open editor's jobs (extension deactivation). */
+  dispose(): void {
+    for (const s of this.sessions) s.dispose();
+    this.sessions.clear();
+  }
+}

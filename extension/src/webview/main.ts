@@ -1,0 +1,422 @@
+/**
+ * The timeline editor's UI (runs in the webview). It renders what the host sends and asks the host for
+ * frames and exports through WebviewRpc; it never talks to the engine itself.
+ *
+ * Slider requests are debounced and only the newest answer is shown (older ones are superseded in the
+ * engine and come back CANCELLED); frames already seen are kept as blob: URLs and show at once.
+ * UI state (step, seed, backend, export options) is saved with the webview state API so that a hidden
+ * and re-shown tab comes back where it was.
+ */
+import { KEYFRAME_PRESETS, MAX_STEP, type BackendChoice, type EngineState, type ExportSpec, type HostMessage, type InitMessage, type WebviewMessage } from '../core/messages.js';
+import { RequestError, WebviewRpc } from '../core/rpc.js';
+
+interface VsCodeWebviewApi {
+  postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeWebviewApi;
+
+interface ViewState {
+  step: number;
+  seed: number;
+  backend: string;
+  format: 'mp4' | 'webm' | 'gif';
+  frames: number;
+  fps: number;
+  size: number;
+  label: boolean;
+}
+
+const DEBOUNCE_MS = 40;
+/** Steps per played frame: 999 -> 0 in 50 frames, a preview of the drawing order, not the export. */
+const PLAY_STRIDE = 20;
+const PLAY_FRAME_MS = 80;
+const CACHE_LIMIT = 160;
+
+const vscode = acquireVsCodeApi();
+
+function isViewState(value: unknown): value is ViewState {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.step === 'number' && typeof v.seed === 'number' && typeof v.backend === 'string' && typeof v.frames === 'number';
+}
+
+const saved = vscode.getState();
+let state: ViewState | undefined = isViewState(saved) ? saved : undefined;
+let init: InitMessage | undefined;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & { dataset?: Record<string, string> } = {}, children: (Node | string)[] = []): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  const { dataset, ...rest } = props;
+  Object.assign(node, rest);
+  if (dataset) for (const [k, v] of Object.entries(dataset)) node.dataset[k] = v;
+  for (const c of children) node.append(c);
+  return node;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout
+
+const app = document.getElementById('app') ?? document.body;
+const title = el('h1', { id: 'title', textContent: app.dataset.title ?? 'PaintsUndo Timeline' });
+const engineLine = el('div', { id: 'engine', className: 'engine', role: 'status' });
+const errorBox = el('div', { id: 'error', className: 'error', role: 'alert', hidden: true });
+const errorText = el('div', { className: 'error-text' });
+const errorHint = el('div', { className: 'error-hint' });
+const restartButton = el('button', { id: 'restart', textContent: 'Restart engine', className: 'secondary' });
+errorBox.append(errorText, errorHint, restartButton);
+
+const preview = el('img', { id: 'preview', alt: 'Undo frame' });
+const stage = el('div', { className: 'stage' }, [preview]);
+const busy = el('div', { id: 'busy', className: 'busy', hidden: true, textContent: 'rendering…' });
+stage.append(busy);
+
+const slider = el('input', { id: 'step', type: 'range', min: '0', max: String(MAX_STEP), step: '1', value: '0' });
+slider.setAttribute('aria-label', 'Undo step (0 = finished artwork, 999 = blank canvas)');
+const stepNumber = el('input', { id: 'step-number', type: 'number', min: '0', max: String(MAX_STEP), step: '1', value: '0' });
+stepNumber.setAttribute('aria-label', 'Undo step');
+const playButton = el('button', { id: 'play', textContent: '▶ Play', title: 'Play the drawing process (blank to finished)' });
+const sliderRow = el('div', { className: 'row slider-row' }, [playButton, el('span', { className: 'end', textContent: 'finished' }), slider, el('span', { className: 'end', textContent: 'blank' }), stepNumber]);
+
+const presets = el('div', { className: 'row presets' }, [el('span', { className: 'label', textContent: 'Steps:' })]);
+for (const s of [0, ...KEYFRAME_PRESETS]) {
+  presets.append(el('button', { className: 'preset secondary', textContent: String(s), dataset: { step: String(s) }, title: s === 0 ? 'The finished artwork' : s === MAX_STEP ? 'The blank canvas' : `Undo step ${s}` }));
+}
+
+const backendSelect = el('select', { id: 'backend' });
+backendSelect.setAttribute('aria-label', 'Backend');
+const seedInput = el('input', { id: 'seed', type: 'number', min: '0', max: String(0xffffffff), step: '1' });
+seedInput.setAttribute('aria-label', 'Seed');
+const newSeedButton = el('button', { id: 'new-seed', textContent: 'New variation', className: 'secondary', title: 'Pick another seed: a different, equally plausible drawing order' });
+const optionsRow = el('div', { className: 'row' }, [el('label', {}, ['Backend ', backendSelect]), el('label', {}, ['Seed ', seedInput]), newSeedButton]);
+
+const formatSelect = el('select', { id: 'format' }, [el('option', { value: 'mp4', textContent: 'MP4' }), el('option', { value: 'webm', textContent: 'WebM' }), el('option', { value: 'gif', textContent: 'GIF' })]);
+const framesInput = el('input', { id: 'frames', type: 'number', min: '2', max: '3000', step: '1' });
+const fpsInput = el('input', { id: 'fps', type: 'number', min: '1', max: '60', step: '1' });
+const sizeInput = el('input', { id: 'size', type: 'number', min: '0', max: '4096', step: '2', title: 'Long side in pixels; 0 = the image size' });
+const labelInput = el('input', { id: 'label', type: 'checkbox', title: 'Burn a "generated reconstruction" caption into the video' });
+const exportTimelapse = el('button', { id: 'export-timelapse', textContent: 'Export timelapse…' });
+const exportKeyframes = el('button', { id: 'export-keyframes', textContent: 'Export keyframes…', className: 'secondary', title: `PNG frames at steps ${KEYFRAME_PRESETS.join(', ')}` });
+const exportLayers = el('button', { id: 'export-layers', textContent: 'Export layers (PSD)…', className: 'secondary' });
+const exportRow = el('div', { className: 'row export' }, [
+  el('label', {}, ['Format ', formatSelect]),
+  el('label', {}, ['Frames ', framesInput]),
+  el('label', {}, ['FPS ', fpsInput]),
+  el('label', {}, ['Size ', sizeInput]),
+  el('label', {}, [labelInput, ' caption']),
+  exportTimelapse,
+  exportKeyframes,
+  exportLayers,
+]);
+const progress = el('progress', { id: 'progress', max: 1, value: 0, hidden: true });
+const statusLine = el('div', { id: 'status', className: 'status' });
+
+app.append(title, errorBox, stage, sliderRow, presets, optionsRow, exportRow, progress, statusLine, engineLine);
+
+// ---------------------------------------------------------------------------------------------
+// State
+
+const rpc = new WebviewRpc((message: WebviewMessage) => vscode.postMessage(message));
+const cache = new Map<string, string>();
+let latestFrameRequest = 0;
+let debounceTimer: ReturnType<typeof setTimeout> | undefined;
+let playing = false;
+let exporting = false;
+
+function currentState(): ViewState {
+  return (
+    state ?? {
+      step: 0,
+      seed: init?.defaults.seed ?? 12345,
+      backend: init?.defaults.backend ?? 'classic',
+      format: init?.defaults.format ?? 'mp4',
+      frames: init?.defaults.frames ?? 100,
+      fps: init?.defaults.fps ?? 25,
+      size: init?.defaults.size ?? 0,
+      label: false,
+    }
+  );
+}
+
+function update(patch: Partial<ViewState>): void {
+  state = { ...currentState(), ...patch };
+  vscode.setState(state);
+}
+
+function cacheKey(step: number, s: ViewState = currentState()): string {
+  return `${s.backend}:${s.seed}:${step}`;
+}
+
+function remember(key: string, png: Uint8Array<ArrayBuffer>): string {
+  const url = URL.createObjectURL(new Blob([png], { type: 'image/png' }));
+  cache.set(key, url);
+  if (cache.size > CACHE_LIMIT) {
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) {
+      URL.revokeObjectURL(cache.get(oldest) ?? '');
+      cache.delete(oldest);
+    }
+  }
+  return url;
+}
+
+function show(step: number, url: string): void {
+  preview.src = url;
+  preview.dataset.step = String(step);
+  busy.hidden = true;
+}
+
+function showError(error: unknown): void {
+  const e = error instanceof RequestError ? error : new RequestError({ code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) });
+  errorBox.hidden = false;
+  errorBox.dataset.code = e.code;
+  errorText.textContent = e.message;
+  errorHint.textContent = e.hint ?? '';
+}
+
+function clearError(): void {
+  errorBox.hidden = true;
+  delete errorBox.dataset.code;
+}
+
+function renderControls(): void {
+  const s = currentState();
+  slider.value = String(s.step);
+  stepNumber.value = String(s.step);
+  seedInput.value = String(s.seed);
+  formatSelect.value = s.format;
+  framesInput.value = String(s.frames);
+  fpsInput.value = String(s.fps);
+  sizeInput.value = String(s.size);
+  labelInput.checked = s.label;
+  const backend = init?.backends.find((b) => b.id === s.backend);
+  const ready = Boolean(init?.image) && !exporting;
+  for (const control of [slider, stepNumber, playButton, seedInput, newSeedButton, backendSelect]) control.disabled = !init?.image;
+  exportTimelapse.disabled = !ready || backend?.timelapse === false;
+  exportKeyframes.disabled = !ready || backend?.keyframes === false;
+  exportLayers.disabled = !ready || backend?.layers !== true;
+}
+
+function renderBackends(backends: readonly BackendChoice[]): void {
+  backendSelect.replaceChildren(...backends.map((b) => el('option', { value: b.id, textContent: b.displayName })));
+  const s = currentState();
+  if (backends.length > 0 && !backends.some((b) => b.id === s.backend)) update({ backend: backends[0]?.id ?? 'classic' });
+  backendSelect.value = currentState().backend;
+}
+
+function renderEngine(engineState: EngineState, message: string | undefined): void {
+  engineLine.dataset.state = engineState;
+  engineLine.textContent = `Engine: ${engineState}${message ? ` — ${message}` : ''}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frames
+
+async function fetchFrame(step: number): Promise<string | undefined> {
+  const key = cacheKey(step);
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const s = currentState();
+  const request = rpc.request({ type: 'frame', step, seed: s.seed, backend: s.backend });
+  latestFrameRequest = request.requestId;
+  busy.hidden = false;
+  try {
+    const frame = await request.result;
+    const url = remember(cacheKey(frame.step, s), frame.png);
+    return request.requestId === latestFrameRequest ? url : undefined;
+  } catch (error) {
+    // A superseded slider request: a newer one is on its way, nothing to show or report.
+    if (error instanceof RequestError && error.code === 'CANCELLED') return undefined;
+    if (request.requestId === latestFrameRequest) {
+      busy.hidden = true;
+      throw error;
+    }
+    return undefined;
+  }
+}
+
+async function showStep(step: number): Promise<void> {
+  try {
+    const url = await fetchFrame(step);
+    if (url && currentState().step === step) {
+      show(step, url);
+      if (errorBox.dataset.code !== 'EXPORT') clearError();
+    }
+  } catch (error) {
+    showError(error);
+  }
+}
+
+function setStep(step: number, immediate = false): void {
+  const clamped = Math.max(0, Math.min(MAX_STEP, Math.round(step)));
+  update({ step: clamped });
+  slider.value = String(clamped);
+  stepNumber.value = String(clamped);
+  const hit = cache.get(cacheKey(clamped));
+  if (hit) {
+    show(clamped, hit);
+    return;
+  }
+  if (debounceTimer) clearTimeout(debounceTimer);
+  if (immediate) void showStep(clamped);
+  else debounceTimer = setTimeout(() => void showStep(clamped), DEBOUNCE_MS);
+}
+
+async function play(): Promise<void> {
+  playing = true;
+  playButton.textContent = '❚❚ Pause';
+  let step = currentState().step === 0 ? MAX_STEP : currentState().step;
+  while (playing) {
+    const started = performance.now();
+    update({ step });
+    slider.value = String(step);
+    stepNumber.value = String(step);
+    try {
+      const url = await fetchFrame(step);
+      if (url && playing) show(step, url);
+    } catch (error) {
+      showError(error);
+      break;
+    }
+    if (step === 0) break;
+    step = Math.max(0, step - PLAY_STRIDE);
+    const wait = PLAY_FRAME_MS - (performance.now() - started);
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  playing = false;
+  playButton.textContent = '▶ Play';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exports
+
+async function runExport(spec: ExportSpec): Promise<void> {
+  const s = currentState();
+  exporting = true;
+  renderControls();
+  progress.hidden = false;
+  progress.value = 0;
+  statusLine.textContent = `Exporting ${spec.what}…`;
+  try {
+    const request = rpc.request({ type: 'export', seed: s.seed, backend: s.backend, spec }, (fraction, stageName) => {
+      progress.value = fraction;
+      statusLine.textContent = `Exporting ${spec.what}: ${stageName} ${Math.round(fraction * 100)}%`;
+    });
+    const result = await request.result;
+    statusLine.textContent = result.saved === null ? 'Export: no file chosen.' : `Saved ${result.saved.join(', ')}`;
+    statusLine.dataset.saved = result.saved?.join('\n') ?? '';
+  } catch (error) {
+    if (error instanceof RequestError && error.code === 'CANCELLED') {
+      statusLine.textContent = 'Export cancelled.';
+    } else {
+      statusLine.textContent = 'Export failed.';
+      showError(error);
+    }
+  } finally {
+    exporting = false;
+    progress.hidden = true;
+    renderControls();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+slider.addEventListener('input', () => setStep(Number(slider.value)));
+stepNumber.addEventListener('change', () => setStep(Number(stepNumber.value), true));
+slider.addEventListener('keydown', (event) => {
+  // Arrow keys move by 1 natively; PageUp/PageDown by 50 so a keyboard user can travel the range.
+  if (event.key === 'PageUp' || event.key === 'PageDown') {
+    event.preventDefault();
+    setStep(Number(slider.value) + (event.key === 'PageUp' ? 50 : -50));
+  }
+});
+presets.addEventListener('click', (event) => {
+  const target = event.target;
+  if (target instanceof HTMLButtonElement && target.dataset.step !== undefined) setStep(Number(target.dataset.step), true);
+});
+playButton.addEventListener('click', () => {
+  if (playing) playing = false;
+  else void play();
+});
+seedInput.addEventListener('change', () => {
+  const seed = Number(seedInput.value);
+  if (Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff) {
+    update({ seed });
+    setStep(currentState().step, true);
+  } else {
+    seedInput.value = String(currentState().seed);
+  }
+});
+newSeedButton.addEventListener('click', () => {
+  update({ seed: Math.floor(Math.random() * 0xffffffff) });
+  seedInput.value = String(currentState().seed);
+  setStep(currentState().step, true);
+});
+backendSelect.addEventListener('change', () => {
+  update({ backend: backendSelect.value });
+  renderControls();
+  setStep(currentState().step, true);
+});
+const numberField = (input: HTMLInputElement, key: 'frames' | 'fps' | 'size', min: number, max: number): void => {
+  input.addEventListener('change', () => {
+    const v = Number(input.value);
+    if (Number.isInteger(v) && v >= min && v <= max) update({ [key]: v });
+    else input.value = String(currentState()[key]);
+  });
+};
+numberField(framesInput, 'frames', 2, 3000);
+numberField(fpsInput, 'fps', 1, 60);
+numberField(sizeInput, 'size', 0, 4096);
+formatSelect.addEventListener('change', () => update({ format: formatSelect.value === 'webm' ? 'webm' : formatSelect.value === 'gif' ? 'gif' : 'mp4' }));
+labelInput.addEventListener('change', () => update({ label: labelInput.checked }));
+
+exportTimelapse.addEventListener('click', () => {
+  const s = currentState();
+  // 0 or anything below the engine's minimum means "the image's own size".
+  void runExport({ what: 'timelapse', format: s.format, frames: s.frames, fps: s.fps, label: s.label, ...(s.size >= 64 ? { size: s.size } : {}) });
+});
+exportKeyframes.addEventListener('click', () => void runExport({ what: 'keyframes', steps: [...KEYFRAME_PRESETS] }));
+exportLayers.addEventListener('click', () => void runExport({ what: 'layers' }));
+restartButton.addEventListener('click', () => {
+  restartButton.disabled = true;
+  statusLine.textContent = 'Restarting the engine…';
+  rpc
+    .request({ type: 'restartEngine' })
+    .result.then(() => {
+      statusLine.textContent = 'Engine restarted.';
+      clearError();
+    })
+    .catch(showError)
+    .finally(() => {
+      restartButton.disabled = false;
+    });
+});
+
+function onHostMessage(message: HostMessage): void {
+  if (message.type === 'engine') {
+    renderEngine(message.state, message.message);
+  } else if (message.type === 'init') {
+    init = message;
+    title.textContent = `PaintsUndo Timeline — ${message.fileName}${message.image ? ` (${message.image.width}×${message.image.height})` : ''}`;
+    renderEngine(message.engine.state, message.engine.message);
+    renderBackends(message.backends);
+    if (!state) update({});
+    renderControls();
+    if (message.error) {
+      showError(new RequestError(message.error));
+    } else {
+      clearError();
+      setStep(currentState().step, true);
+    }
+  }
+}
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const message = rpc.receive(event.data);
+  if (message) onHostMessage(message);
+});
+
+renderControls();
+vscode.postMessage({ type: 'ready' } satisfies WebviewMessage);
