@@ -1,0 +1,159 @@
+/**
+ * The panel controller (the logic behind every button) with the real host implementation over the fake
+ * Photoshop, against a REAL engine on 127.0.0.1: pairing, scrubbing, keyframe import, cancel, restart.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WebSocket } from 'ws';
+import { FakePhotoshop, type FakeDocument } from './fake-photoshop.js';
+import { loadSample } from './sample-doc.js';
+import { TOKEN, TestEngine, WRONG_TOKEN, until } from './engine.js';
+import { UxpPhotoshopHost } from '../../uxp-plugin/src/host/photoshop-host.js';
+import { PanelController, TOKEN_KEY } from '../../uxp-plugin/src/panel/controller.js';
+import type { WebSocketConstructor } from '../../engine/src/client/index.js';
+
+const engine = new TestEngine();
+const sample = await loadSample('3.jpg', 240); // 240x320
+
+before(async () => {
+  await engine.start();
+});
+after(async () => {
+  await engine.dispose();
+});
+
+function setup(token: string | null = TOKEN): { ps: FakePhotoshop; doc: FakeDocument; panel: PanelController } {
+  const ps = new FakePhotoshop();
+  const doc = ps.openDocument({ title: 'girl.psd', width: sample.width, height: sample.height, layers: [{ name: 'Background', rgba: sample.data.slice() }] });
+  if (token) ps.secrets.set(TOKEN_KEY, new TextEncoder().encode(token));
+  const host = new UxpPhotoshopHost(ps.modules, ps.uxp);
+  const panel = new PanelController({ host, baseUrl: engine.url, WebSocket: WebSocket as unknown as WebSocketConstructor, debounceMs: 15 });
+  return { ps, doc, panel };
+}
+
+test('unpaired, then paired: stores the token in secure storage and connects', async () => {
+  const { ps, panel } = setup(null);
+  try {
+    await panel.start();
+    assert.equal(panel.state.connection, 'unpaired');
+    assert.match(panel.state.connectionView.fix, /paints-undo serve/);
+    await panel.pair('not a token');
+    assert.match(panel.state.message?.text ?? '', /64 hexadecimal/);
+    await panel.pair(TOKEN.toUpperCase());
+    assert.equal(panel.state.connection, 'connected');
+    assert.equal(new TextDecoder().decode(ps.secrets.get(TOKEN_KEY)), TOKEN);
+    assert.ok(panel.state.backends.some((b) => b.id === 'classic'));
+  } finally {
+    panel.dispose();
+  }
+});
+
+test('wrong token: a clear state with the fix, and no reconnect storm', async () => {
+  const { panel } = setup(WRONG_TOKEN);
+  try {
+    await panel.start();
+    assert.equal(panel.state.connection, 'unauthorized');
+    assert.equal(panel.state.connectionView.label, 'Wrong token');
+    assert.match(panel.state.connectionView.fix, /Paste the token/);
+  } finally {
+    panel.dispose();
+  }
+});
+
+test('scrubbing: the preview ends on the last step asked for; cached steps come back at once', async () => {
+  const { panel, ps } = setup();
+  try {
+    await panel.start();
+    assert.equal(panel.state.connection, 'connected');
+    await until(() => panel.state.preview?.step === 500, 'the first preview');
+    for (const s of [900, 850, 800, 700, 650, 600, 320]) panel.setStep(s);
+    await until(() => panel.state.preview?.step === 320 && !panel.state.previewPending, 'the last scrubbed step');
+    assert.ok(panel.state.preview?.url.startsWith('data:image/png;base64,'));
+    assert.ok(panel.scrubStats.fetched < 8, `debounce coalesces a drag (fetched ${panel.scrubStats.fetched})`);
+    panel.setStep(500);
+    assert.equal(panel.state.preview?.step, 500, 'a cached step shows synchronously');
+    assert.equal(panel.state.preview?.cached, true);
+    assert.equal(ps.liveImageData, 0);
+  } finally {
+    panel.dispose();
+  }
+});
+
+test('import keyframes: one group named after the document, Step layers, top visible, one history state', async () => {
+  const { panel, doc } = setup();
+  try {
+    await panel.start();
+    const historyBefore = doc.historyStates.length;
+    await panel.importKeyframes();
+    assert.equal(panel.state.message?.tone, 'ok', panel.state.message?.text);
+    const rows = doc.outline();
+    assert.deepEqual(
+      rows.map((r) => [r.name, r.depth, r.visible]),
+      [
+        ['girl keyframes', 0, true],
+        ['Step 400', 1, true],
+        ['Step 600', 1, false],
+        ['Step 800', 1, false],
+        ['Step 900', 1, false],
+        ['Step 950', 1, false],
+        ['Step 999', 1, false],
+        ['Background', 0, true],
+      ],
+    );
+    assert.equal(doc.historyStates.length, historyBefore + 1);
+    const whiteFraction = (p: Uint8Array): number => {
+      let white = 0;
+      for (let i = 0; i < p.length; i += 4) if ((p[i] ?? 0) > 245 && (p[i + 1] ?? 0) > 245 && (p[i + 2] ?? 0) > 245) white++;
+      return white / (p.length / 4);
+    };
+    const step999 = rows[6]?.pixels;
+    const step400 = rows[1]?.pixels;
+    assert.ok(step999 && step400);
+    assert.ok(whiteFraction(step999) > 0.97, 'step 999 is an (almost) blank canvas');
+    assert.ok(whiteFraction(step400) < whiteFraction(step999), 'step 400 has more painted than step 999');
+  } finally {
+    panel.dispose();
+  }
+});
+
+test('cancel during the engine job: nothing imported, no history state, the panel says so', async () => {
+  const { panel, doc } = setup();
+  try {
+    await panel.start();
+    panel.setSeed(4242);
+    panel.setKeyframeSteps(Array.from({ length: 40 }, (_, i) => 10 + i * 24));
+    const historyBefore = doc.historyStates.length;
+    const running = panel.importKeyframes();
+    await until(() => (panel.state.busy?.detail ?? '') !== '', 'progress from the engine job');
+    panel.cancel();
+    await running;
+    const { jobs } = await panel.engine.call('jobs.list', { mine: true });
+    const job = jobs.find((j) => j.kind === 'keyframes');
+    assert.equal(job?.state, 'cancelled', 'the cancel reached the engine job');
+    assert.match(panel.state.message?.text ?? '', /Cancelled; nothing was imported/);
+    assert.deepEqual(
+      doc.outline().map((r) => r.name),
+      ['Background'],
+    );
+    assert.equal(doc.historyStates.length, historyBefore);
+  } finally {
+    panel.dispose();
+  }
+});
+
+test('engine restart: the panel shows "not running", then reconnects by itself', async () => {
+  const { panel } = setup();
+  try {
+    await panel.start();
+    assert.equal(panel.state.connection, 'connected');
+    await engine.stop();
+    await until(() => panel.state.connection === 'disconnected', 'the disconnect');
+    assert.match(panel.state.connectionView.fix, new RegExp(`paints-undo serve --port ${engine.port}`));
+    await engine.start();
+    await until(() => panel.state.connection === 'connected', 'the reconnect');
+    panel.setStep(123);
+    await until(() => panel.state.preview?.step === 123, 'a frame from the restarted engine');
+  } finally {
+    panel.dispose();
+  }
+});

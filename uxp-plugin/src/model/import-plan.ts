@@ -1,0 +1,106 @@
+/**
+ * Import plans: which layers an action creates, with names, pixels, exact bounds, visibility and where
+ * they go. Pure functions; the host executes a plan in one modal scope and one history state.
+ */
+import type { ImportPlan, NewLayer, Pixels, Placement, Rect, SourceKind } from '../host/types.js';
+import { rectHeight, rectWidth } from '../host/types.js';
+import { resize, toRgba } from './pixels.js';
+
+/** Where the source pixels came from; imported layers land exactly over `bounds`. */
+export interface SourceRegion {
+  readonly documentId: number;
+  readonly documentTitle: string;
+  readonly source: SourceKind;
+  readonly layerId?: number;
+  readonly layerName?: string;
+  /** Full-resolution document rectangle of the source (layer content, selection, or the canvas). */
+  readonly bounds: Rect;
+}
+
+export interface StepFrame {
+  readonly step: number;
+  readonly pixels: Pixels;
+}
+
+/** "painting.psd" → "painting". */
+export function documentBaseName(title: string): string {
+  const trimmed = title.trim();
+  const dot = trimmed.lastIndexOf('.');
+  return dot > 0 ? trimmed.slice(0, dot) : trimmed || 'Untitled';
+}
+
+export function stepLayerName(step: number): string {
+  return `Step ${step}`;
+}
+
+function placementFor(region: SourceRegion): Placement {
+  return region.source === 'layer' && region.layerId !== undefined ? { kind: 'above', layerId: region.layerId } : { kind: 'top' };
+}
+
+/**
+ * Frames are rendered at the upload resolution; they are fitted to the source bounds here. For a layer
+ * source the engine paints on white paper, so white is turned back into transparency: the imported layer
+ * then composites like the original layer did.
+ */
+function fit(region: SourceRegion, pixels: Pixels): Pixels {
+  const sized = resize(pixels, rectWidth(region.bounds), rectHeight(region.bounds));
+  return region.source === 'layer' ? whiteToAlpha(sized) : sized;
+}
+
+export function singleStepPlan(region: SourceRegion, frame: StepFrame): ImportPlan {
+  const layer: NewLayer = { name: stepLayerName(frame.step), pixels: fit(region, frame.pixels), bounds: region.bounds, visible: true };
+  return {
+    documentId: region.documentId,
+    historyName: `PaintsUndo: add step ${frame.step}`,
+    placement: placementFor(region),
+    layers: [layer],
+  };
+}
+
+/**
+ * Keyframes in a new group named after the document: one layer per step, the most finished (lowest step)
+ * on top and visible, the others hidden, so toggling visibility walks back through the process.
+ */
+export function keyframesPlan(region: SourceRegion, frames: readonly StepFrame[]): ImportPlan {
+  if (frames.length === 0) throw new RangeError('Expected at least one keyframe');
+  const ordered = [...frames].sort((a, b) => a.step - b.step);
+  const name = documentBaseName(region.documentTitle);
+  return {
+    documentId: region.documentId,
+    historyName: 'PaintsUndo: import keyframes',
+    groupName: region.source === 'layer' && region.layerName ? `${name} – ${region.layerName} keyframes` : `${name} keyframes`,
+    placement: placementFor(region),
+    layers: ordered.map((f, i) => ({ name: stepLayerName(f.step), pixels: fit(region, f.pixels), bounds: region.bounds, visible: i === 0 })),
+  };
+}
+
+/** Process layers (sketch, line art, flats, ...) as the backend names them, bottom layer last in `layers`. */
+export function processLayersPlan(region: SourceRegion, layers: readonly { name: string; pixels: Pixels }[]): ImportPlan {
+  if (layers.length === 0) throw new RangeError('Expected at least one process layer');
+  return {
+    documentId: region.documentId,
+    historyName: 'PaintsUndo: import process layers',
+    groupName: `${documentBaseName(region.documentTitle)} process layers`,
+    placement: placementFor(region),
+    layers: layers.map((l) => ({ name: l.name, pixels: resize(toRgba(l.pixels), rectWidth(region.bounds), rectHeight(region.bounds)), bounds: region.bounds, visible: true })),
+  };
+}
+
+/** "Colour to alpha" against white: white becomes transparent, colours keep their look over white. */
+export function whiteToAlpha(p: Pixels): Pixels {
+  const rgba = toRgba(p);
+  const out = new Uint8Array(rgba.data.length);
+  for (let i = 0; i < rgba.data.length; i += 4) {
+    const r = rgba.data[i] ?? 0;
+    const g = rgba.data[i + 1] ?? 0;
+    const b = rgba.data[i + 2] ?? 0;
+    const a0 = (rgba.data[i + 3] ?? 0) / 255;
+    const a = Math.max(255 - r, 255 - g, 255 - b) / 255;
+    if (a === 0) continue;
+    out[i] = Math.round(255 - (255 - r) / a);
+    out[i + 1] = Math.round(255 - (255 - g) / a);
+    out[i + 2] = Math.round(255 - (255 - b) / a);
+    out[i + 3] = Math.round(a * a0 * 255);
+  }
+  return { width: rgba.width, height: rgba.height, channels: 4, data: out };
+}
