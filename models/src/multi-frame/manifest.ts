@@ -3,6 +3,8 @@
  * weight check of each component through the same graph builders that load it (so a verify report and
  * a load failure always agree).
  */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { ClipTextConfigSchema, buildClipText } from '../graph/clip-text.js';
 import type { WeightProblem, WeightSource } from '../graph/weights.js';
 import { sourceFromKeyList } from '../graph/weights.js';
@@ -76,4 +78,22 @@ export function checkMultiFrameKeyList(
   keys: Record<string, readonly number[]>,
 ): WeightProblem[] {
   return checkMultiFrameWeights(kind, config, sourceFromKeyList(keys, kind), kind);
+}
+
+/**
+ * The multi-frame snapshot inside a models directory: `<dir>/paints_undo_multi_frame/`, `<dir>` itself,
+ * or the Hugging Face cache (`models--lllyasviel--paints_undo_multi_frame/snapshots/<newest>/`).
+ */
+export function multiFrameSnapshotFolder(modelsDir: string): string {
+  const direct = join(modelsDir, MULTI_FRAME_SNAPSHOT.folder);
+  if (existsSync(direct)) return direct;
+  if (MULTI_FRAME_SNAPSHOT.components.every((c) => existsSync(join(modelsDir, c.folder)))) return modelsDir;
+  const cache = join(modelsDir, `models--${MULTI_FRAME_SNAPSHOT.repo.replace('/', '--')}`, 'snapshots');
+  if (existsSync(cache)) {
+    const newest = readdirSync(cache)
+      .map((name) => ({ name, time: statSync(join(cache, name)).mtimeMs }))
+      .sort((a, b) => b.time - a.time)[0];
+    if (newest !== undefined) return join(cache, newest.name);
+  }
+  return direct;
 }
