@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PaintsUndoError } from '../../engine/src/core/errors.js';
-import { ensureFolder, ensureWritableFile, tempPathFor, withAtomicFile, writeFileAtomic } from '../../engine/src/io/atomic.js';
+import { checkFolderWritable, ensureFolder, ensureWritableFile, tempPathFor, withAtomicFile, writeFileAtomic } from '../../engine/src/io/atomic.js';
 import { rejection, tempFolder } from './helpers.js';
 
 const dir = tempFolder();
@@ -85,4 +85,16 @@ test('ensureFolder creates nested folders', async () => {
   const nested = join(dir, 'a', 'b', 'c');
   assert.equal(await ensureFolder(nested), nested);
   assert.ok(existsSync(nested));
+});
+
+test('checkFolderWritable accepts creatable folders without creating them', async () => {
+  const future = join(dir, 'later', 'frames');
+  assert.equal(await checkFolderWritable(future), future);
+  assert.ok(!existsSync(join(dir, 'later')), 'nothing created');
+  writeFileSync(join(dir, 'file-not-folder'), 'x');
+  const error = await rejection(() => checkFolderWritable(join(dir, 'file-not-folder')));
+  assert.equal(error.code, 'OUTPUT_NOT_WRITABLE');
+  assert.match(error.message, /it is a file, not a folder/);
+  const below = await rejection(() => checkFolderWritable(join(dir, 'file-not-folder', 'sub')));
+  assert.match(below.message, /file-not-folder\/sub: a part of the path is not a folder/);
 });

@@ -2,8 +2,16 @@
  * How the CLI shows errors: one line with the code and message, one line with what to do.
  * Never a stack trace for user errors; PAINTS_UNDO_DEBUG=1 adds stacks and causes for everything.
  */
-import { PaintsUndoError } from '../core/errors.js';
+import { PaintsUndoError, type ErrorCategory } from '../core/errors.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+
+/** Said when an error carries no hint of its own. */
+const FALLBACK_HINTS: Partial<Record<ErrorCategory, string>> = {
+  usage: 'Run the command with --help to see every option and its allowed values.',
+  input: 'Check the input file; the engine reads PNG, JPEG, WebP, GIF, TIFF, AVIF and PSD.',
+  output: 'Choose an output path in a folder you can write to.',
+  internal: 'Run again with PAINTS_UNDO_DEBUG=1 to see the stack trace, and report it with that output.',
+};
 
 export interface ErrorReport {
   readonly code: string;
@@ -14,7 +22,8 @@ export interface ErrorReport {
 
 export function describeError(error: unknown): ErrorReport {
   if (error instanceof PaintsUndoError) {
-    return { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), exitCode: exitCodeFor(error.category) };
+    const hint = error.hint ?? FALLBACK_HINTS[error.category];
+    return { code: error.code, message: error.message, ...(hint ? { hint } : {}), exitCode: exitCodeFor(error.category) };
   }
   const message = error instanceof Error ? error.message : String(error);
   return {

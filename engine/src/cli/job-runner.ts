@@ -50,9 +50,11 @@ export interface CliJobRequest {
 export async function runCliJob(request: CliJobRequest): Promise<JobOutput> {
   const { parseOrThrow, JobInputSchema } = await import('../core/job.js');
   const { getBackendEntry } = await import('../backends/registry.js');
-  // Options first: a typo fails in milliseconds, before any decoding.
+  // Options, output path and ffmpeg first: mistakes fail in milliseconds, before any decoding.
   const job = parseOrThrow(JobInputSchema, { ...request.job, image: PLACEHOLDER_ID });
   getBackendEntry(job.backend);
+  const { preflight, runJob } = await import('../jobs/run.js');
+  await preflight(job, request.output);
 
   const reporter = request.reporter;
   const interrupt = interruptSignal(reporter);
@@ -61,7 +63,6 @@ export async function runCliJob(request: CliJobRequest): Promise<JobOutput> {
     const decoded = await decodeImageFile(request.input);
     for (const notice of decoded.notices) reporter.notice(notice);
     const source = decoded.source;
-    const { runJob } = await import('../jobs/run.js');
     await reporter.start(request.label);
     const { PaintsUndoError } = await import('../core/errors.js');
     return await runJob({ ...job, image: source.id } as typeof job, request.output, {

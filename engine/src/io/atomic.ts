@@ -66,6 +66,29 @@ export async function ensureWritableFile(path: string, options: { createFolder?:
   return target;
 }
 
+/**
+ * Checks, without creating anything, that `folder` exists as a writable folder or could be created:
+ * its nearest existing ancestor is a writable folder. Used to fail fast before long jobs.
+ */
+export async function checkFolderWritable(folder: string): Promise<string> {
+  const target = resolve(folder);
+  let current = target;
+  for (;;) {
+    try {
+      const info = await stat(current);
+      if (!info.isDirectory()) throw notWritable(folder, current === target ? 'it is a file, not a folder' : `${current} is not a folder`);
+      await access(current, constants.W_OK);
+      return target;
+    } catch (error) {
+      if (error instanceof PaintsUndoError) throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw notWritable(folder, reasonOf(error), error);
+    }
+    const parent = dirname(current);
+    if (parent === current) throw notWritable(folder, 'no part of the path exists');
+    current = parent;
+  }
+}
+
 /** Creates `folder` (and parents) if needed and checks it is writable. */
 export async function ensureFolder(folder: string): Promise<string> {
   const target = resolve(folder);

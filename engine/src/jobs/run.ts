@@ -265,6 +265,31 @@ export interface JobOutput {
   readonly height?: number;
 }
 
+/** Whether a job writes one file or a folder of files under its output path. */
+export function outputKindOf(job: JobInput): 'file' | 'folder' {
+  switch (job.kind) {
+    case 'frame':
+    case 'timelapse':
+      return 'file';
+    case 'keyframes':
+    case 'interpolate':
+      return 'folder';
+    case 'layers':
+      return job.format === 'psd' ? 'file' : 'folder';
+  }
+}
+
+/**
+ * Fails fast, creating nothing: the output can be written and, for videos, ffmpeg is there.
+ * Call it before slow work (decoding, planning); runJob checks again anyway.
+ */
+export async function preflight(job: JobInput, output: string): Promise<void> {
+  const atomic = await import('../io/atomic.js');
+  if (outputKindOf(job) === 'file') await atomic.ensureWritableFile(output);
+  else await atomic.checkFolderWritable(output);
+  if (job.kind === 'timelapse') await (await import('../io/ffmpeg.js')).findFfmpeg();
+}
+
 /**
  * Runs a job and writes its result under `output`: a PNG file (frame), a folder (keyframes,
  * interpolate, layers with format "png"), a PSD file (layers) or a video file (timelapse).

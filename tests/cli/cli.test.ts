@@ -1,0 +1,179 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { ERROR_CODES } from '../../engine/src/core/errors.js';
+import { readPsd } from '../../engine/src/io/ag-psd.js';
+import { readPngText, PROVENANCE_KEYWORD } from '../../engine/src/io/png.js';
+import { SAMPLES, bombPng, probe, tempFolder } from '../io/helpers.js';
+import { BIN, ROOT, ensureBuilt } from './build.js';
+
+const dir = tempFolder('paints-undo-cli-');
+let art: string;
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Run {
+  const result = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, PAINTS_UNDO_DEBUG: '', ...env } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function assertNoStack(run: Run): void {
+  assert.doesNotMatch(run.stderr + run.stdout, /\n\s+at .+[:(]/, 'no stack trace for user errors');
+}
+
+function assertError(run: Run, exitCode: number, code: keyof typeof ERROR_CODES, message: RegExp): void {
+  assert.equal(run.code, exitCode, `exit code (stderr: ${run.stderr})`);
+  assert.match(run.stderr, new RegExp(`^paints-undo: error ${code}: `));
+  assert.match(run.stderr, message);
+  assert.match(run.stderr, /\n {2}hint: \S/);
+  assertNoStack(run);
+}
+
+before(async () => {
+  ensureBuilt();
+  art = join(dir, 'art.png');
+  await sharp(join(SAMPLES, '3.jpg')).resize({ width: 160 }).png().toFile(art);
+});
+
+test('--help works for the program and every command, with the exit codes', () => {
+  const top = cli(['--help']);
+  assert.equal(top.code, 0);
+  for (const command of ['timelapse', 'frame', 'keyframes', 'layers', 'demo', 'backends']) {
+    assert.match(top.stdout, new RegExp(`\\n  ${command} `), `${command} listed`);
+    const run = cli([command, '--help']);
+    assert.equal(run.code, 0, command);
+    assert.match(run.stdout, new RegExp(`^Usage: paints-undo ${command} `));
+    assert.match(run.stdout, /Exit codes:\n {2}0 {4}success\n {2}2 {4}usage error/);
+  }
+  assert.match(cli(['timelapse', '--help']).stdout, /--duration <seconds>[\s\S]*--intro <seconds>[\s\S]*--hold <seconds>[\s\S]*--direction[\s\S]*--label \[text\][\s\S]*--seed <n>[\s\S]*--json/);
+  const version = cli(['--version']);
+  assert.equal(version.code, 0);
+  assert.equal(version.stdout.trim(), (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+  assert.equal(cli([]).code, 2, 'no command is a usage error');
+});
+
+test('usage errors exit 2 and name the bad option', () => {
+  const unknown = cli(['paint', art]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command 'paint'/);
+  const missingStep = cli(['frame', art]);
+  assert.equal(missingStep.code, 2);
+  assert.match(missingStep.stderr, /required option '--step <n>'/);
+  assertError(cli(['frame', art, '--step', '1200']), 2, 'INVALID_OPTION', /Expected number <= 999 for step but received 1200 \(number\)/);
+  const many = cli(['timelapse', art, '--fps', 'fast', '--frames', '1', '--direction', 'up']);
+  assertError(many, 2, 'INVALID_OPTION', /for frames but received 1[\s\S]*for fps but received "fast"[\s\S]*one of "draw", "undo" for direction/);
+  assertError(cli(['frame', art, '--step', '5', '--backend', 'magic']), 2, 'UNKNOWN_BACKEND', /Unknown backend "magic"\. Should be one of: classic/);
+  assertError(cli(['timelapse', art, '-o', 'out.mov']), 2, 'INVALID_OPTION', /Should be one of: \.mp4, \.webm, \.gif/);
+  assertError(cli(['timelapse', art, '-o', 'out.mp4', '--format', 'gif']), 2, 'INVALID_OPTION', /ends in \.mp4 but --format is gif/);
+});
+
+test('bad input files exit 3 with a clear message and no stack trace', async () => {
+  assertError(cli(['frame', 'missing.png', '--step', '5']), 3, 'INPUT_NOT_FOUND', /missing\.png does not exist/);
+  writeFileSync(join(dir, 'notes.jpg'), 'not an image at all\n');
+  assertError(cli(['frame', 'notes.jpg', '--step', '5']), 3, 'INPUT_NOT_IMAGE', /notes\.jpg is not an image/);
+  writeFileSync(join(dir, 'empty.png'), '');
+  assertError(cli(['frame', 'empty.png', '--step', '5']), 3, 'INPUT_NOT_IMAGE', /empty \(0 bytes\)/);
+  const png = readFileSync(art);
+  writeFileSync(join(dir, 'cut.png'), png.subarray(0, Math.floor(png.length * 0.6)));
+  assertError(cli(['frame', 'cut.png', '--step', '5']), 3, 'INPUT_CORRUPT', /cut\.png is truncated or corrupt/);
+  writeFileSync(join(dir, 'bomb.png'), bombPng(60_000, 60_000));
+  assertError(cli(['frame', 'bomb.png', '--step', '5']), 3, 'INPUT_TOO_LARGE', /60000x60000 .*not decoded/);
+  await sharp({ create: { width: 10, height: 10, channels: 3, background: '#fff' } }).png().toFile(join(dir, 'icon.png'));
+  assertError(cli(['frame', 'icon.png', '--step', '5']), 3, 'INPUT_TOO_SMALL', /10x10; the minimum is 16 px/);
+});
+
+test('an unwritable output exits 4 before any work, and ffmpeg missing exits 5', () => {
+  assertError(cli(['frame', art, '--step', '5', '-o', join(dir, 'no', 'such', 'folder', 'f.png')]), 4, 'OUTPUT_NOT_WRITABLE', /the folder .* does not exist/);
+  mkdirSync(join(dir, 'taken.psd'), { recursive: true });
+  assertError(cli(['layers', art, '-o', join(dir, 'taken.psd')]), 4, 'OUTPUT_NOT_WRITABLE', /it is a folder/);
+  assertError(cli(['timelapse', art, '-o', 'x.mp4'], { PAINTS_UNDO_FFMPEG: join(dir, 'no-ffmpeg') }), 5, 'FFMPEG_MISSING', /No usable ffmpeg/);
+  assert.ok(!existsSync(join(dir, 'x.mp4')));
+});
+
+test('--json prints exactly one JSON object, for errors too', () => {
+  const error = cli(['frame', 'missing.png', '--step', '5', '--json']);
+  assert.equal(error.code, 3);
+  assert.equal(error.stderr, '');
+  const parsed = JSON.parse(error.stdout) as { ok: boolean; error: { code: string; exitCode: number; hint: string } };
+  assert.equal(parsed.ok, false);
+  assert.equal(parsed.error.code, 'INPUT_NOT_FOUND');
+  assert.equal(parsed.error.exitCode, 3);
+  const usage = JSON.parse(cli(['frame', art, '--json']).stdout) as { ok: boolean; error: { code: string } };
+  assert.deepEqual([usage.ok, usage.error.code], [false, 'INVALID_OPTION']);
+  const backends = JSON.parse(cli(['backends', '--json']).stdout) as { backends: { id: string; default: boolean }[] };
+  assert.deepEqual(backends.backends.map((b) => [b.id, b.default]), [['classic', true]]);
+});
+
+test('frame, keyframes and layers write real files with provenance; same seed, same pixels', async () => {
+  const a = cli(['frame', art, '--step', '500', '-o', 'a.png', '--seed', '9', '--json']);
+  assert.equal(a.code, 0, a.stderr);
+  const result = JSON.parse(a.stdout) as { ok: boolean; files: string[]; seed: number; backend: string };
+  assert.deepEqual([result.ok, result.seed, result.backend], [true, 9, 'classic']);
+  assert.deepEqual(result.files, [join(dir, 'a.png')]);
+  assert.equal(a.stderr, '', 'nothing on stderr with --json');
+  assert.equal(cli(['frame', art, '--step', '500', '-o', 'b.png', '--seed', '9']).code, 0);
+  const pixels = async (f: string): Promise<Buffer> => sharp(join(dir, f)).raw().toBuffer();
+  assert.ok((await pixels('a.png')).equals(await pixels('b.png')), 'deterministic');
+  assert.equal(JSON.parse(readPngText(readFileSync(join(dir, 'a.png'))).get(PROVENANCE_KEYWORD) ?? '{}').step, 500);
+
+  const kf = cli(['keyframes', art, '--steps', '999,400', '-o', 'kf']);
+  assert.equal(kf.code, 0, kf.stderr);
+  assert.match(kf.stdout, /Wrote 2 keyframes to kf: step-0999\.png, step-0400\.png/);
+  assert.deepEqual(readdirSync(join(dir, 'kf')).sort(), ['step-0400.png', 'step-0999.png']);
+
+  assert.equal(cli(['layers', art, '-o', 'art.psd']).code, 0);
+  const psd = readPsd(readFileSync(join(dir, 'art.psd')), { skipLayerImageData: true, skipCompositeImageData: true });
+  const names = (psd.children ?? []).map((c) => c.name ?? '');
+  assert.ok(names.length >= 3, `layers: ${names.join(', ')}`);
+  assert.match(names.at(-1) ?? '', /^Generated reconstruction by paints-undo/);
+  const folder = cli(['layers', art, '-o', 'layers']);
+  assert.equal(folder.code, 0, folder.stderr);
+  assert.ok(readdirSync(join(dir, 'layers')).includes('composite.png'));
+});
+
+test('timelapse: MP4 and GIF probed with ffprobe', () => {
+  const mp4 = cli(['timelapse', art, '-o', 'clip.mp4', '--frames', '8', '--fps', '8', '--hold', '0.25', '--intro', '0.25', '--size', '120', '--label', '--json']);
+  assert.equal(mp4.code, 0, mp4.stderr);
+  const result = JSON.parse(mp4.stdout) as { frames: number; width: number; height: number; format: string };
+  assert.equal(result.frames, 12);
+  const info = probe(join(dir, 'clip.mp4'));
+  assert.deepEqual([info.codec, info.pixFmt, info.frames], ['h264', 'yuv420p', 12]);
+  assert.equal(Math.max(info.width, info.height), 120);
+  assert.equal(info.width % 2, 0);
+  assert.equal(info.height % 2, 0);
+  assert.match(info.tags['comment'] ?? '', /Generated reconstruction.*backend classic/);
+
+  const gif = cli(['timelapse', art, '-o', 'clip.gif', '--duration', '1', '--fps', '5', '--hold', '0']);
+  assert.equal(gif.code, 0, gif.stderr);
+  assert.match(gif.stdout, /^Wrote clip\.gif \(GIF, \d+x\d+, 5 frames\)/);
+  assert.equal(probe(join(dir, 'clip.gif')).frames, 5);
+});
+
+test('Ctrl+C cancels a running timelapse: exit 130 and no file, not even a temp file', async () => {
+  const out = join(dir, 'cancel');
+  mkdirSync(out);
+  const child = spawn(process.execPath, [BIN, 'timelapse', art, '-o', join(out, 'long.mp4'), '--frames', '3000', '--fps', '60'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // Wait until ffmpeg has started writing the temp file, then interrupt.
+  while (!readdirSync(out).some((f) => f.includes('.part-'))) {
+    if (child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, stderr);
+  assert.match(stderr, /cancelling/);
+  assert.match(stderr, /error CANCELLED/);
+  assert.deepEqual(readdirSync(out), []);
+});
