@@ -218,6 +218,8 @@ export class EngineClient {
   ): Promise<JobHandle> {
     const job = (await this.call(method, params)) as Job;
     const done = this.waitForJob(job, onProgress);
+    // A caller that never awaits `done` (fire-and-forget slider requests) must not get unhandled rejections.
+    done.catch(() => undefined);
     return { job, done, cancel: () => this.cancel(job.id) };
   }
 
