@@ -1,0 +1,85 @@
+/**
+ * Timelapse of 100 frames with the classic backend, through the product's own code: the backend plans
+ * (timed by asking it for step 999, which prepares and caches the plan), then its timelapse frames are
+ * streamed into the product's MP4 encoder. ffmpeg encodes in its own process while frames render, so
+ * "encode" is the time the pipeline spends beyond rendering (waiting on ffmpeg, and its final flush).
+ */
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { quietContext } from '../engine/src/core/backend.js';
+import type { RgbImage } from '../engine/src/core/image.js';
+import { DEFAULT_SEED } from '../engine/src/core/job.js';
+import { createClassicBackend } from '../engine/src/backends/classic/index.js';
+import { makeProvenance } from '../engine/src/io/provenance.js';
+import { writeVideoFile } from '../engine/src/io/video.js';
+import { benchmarkSource } from './sample.js';
+import type { BenchmarkCase, BenchmarkSuite } from './types.js';
+
+const FRAMES = 100;
+
+function timelapseCase(width: number, height: number, totalTarget: number): BenchmarkCase {
+  return {
+    id: `${width}x${height}`,
+    label: `${width}x${height}`,
+    targets: { total: totalTarget, peakRss: 1024 },
+    async run() {
+      const source = await benchmarkSource(width, height);
+      const backend = createClassicBackend();
+      const context = quietContext();
+      const folder = await mkdtemp(join(tmpdir(), 'paints-undo-bench-'));
+      try {
+        const t0 = performance.now();
+        await backend.frame({ source, step: 999, seed: DEFAULT_SEED }, context);
+        const t1 = performance.now();
+        let rendering = 0;
+        const frames = backend.timelapse({ source, seed: DEFAULT_SEED, frames: FRAMES, direction: 'draw' }, context);
+        // Times each frame's production (rendering) separately from the time the encoder holds the pipeline.
+        async function* timed(): AsyncGenerator<RgbImage> {
+          const iterator = frames[Symbol.asyncIterator]();
+          while (true) {
+            const start = performance.now();
+            const next = await iterator.next();
+            rendering += performance.now() - start;
+            if (next.done) return;
+            yield next.value;
+          }
+        }
+        const output = join(folder, 'bench.mp4');
+        const encoded = await writeVideoFile(output, timed(), {
+          format: 'mp4',
+          width,
+          height,
+          outWidth: width,
+          outHeight: height,
+          fps: 25,
+          totalFrames: FRAMES,
+          provenance: makeProvenance({ backend: backend.id, backendVersion: backend.version, seed: DEFAULT_SEED, source: source.id }),
+        });
+        const t2 = performance.now();
+        if (encoded !== FRAMES || (await stat(output)).size === 0) throw new Error(`encoded ${encoded} frames`);
+        return {
+          plan: (t1 - t0) / 1000,
+          renderPerFrame: rendering / FRAMES,
+          encode: (t2 - t1 - rendering) / 1000,
+          total: (t2 - t0) / 1000,
+        };
+      } finally {
+        await backend.dispose();
+        await rm(folder, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+export const suite: BenchmarkSuite = {
+  id: 'timelapse',
+  title: `Timelapse, ${FRAMES} frames to MP4 (classic backend, plan + render + encode)`,
+  columns: [
+    { key: 'plan', label: 'plan', unit: 's' },
+    { key: 'renderPerFrame', label: 'render/frame', unit: 'ms' },
+    { key: 'encode', label: 'encode', unit: 's' },
+    { key: 'total', label: 'total', unit: 's' },
+  ],
+  cases: [timelapseCase(512, 640, 3), timelapseCase(1024, 1280, 10)],
+};
