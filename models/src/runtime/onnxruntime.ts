@@ -178,7 +178,9 @@ export class OrtRuntime {
       const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
       this.worker = new Worker(code, { eval: true, workerData });
     } else {
-      this.worker = new Worker(self, { workerData });
+      // Workers inherit the parent's execArgv; entry-point-only flags (--input-type) would make it fail.
+      const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+      this.worker = new Worker(self, { workerData, execArgv });
     }
     this.worker.unref();
     this.worker.on('message', (response: Response) => {
