@@ -16,6 +16,8 @@ import type { WeightProblem, WeightSource } from './graph/weights.js';
 import { SINGLE_FRAME_SNAPSHOT, WD14_TAGGER, downloadCommands, snapshotFolder, taggerFolder } from './manifest.js';
 import type { ComponentKind, ComponentSpec } from './manifest.js';
 import { readSafetensorsHeader } from './safetensors.js';
+import { verifyMultiFrame } from './multi-frame/manifest.js';
+import type { MultiFrameVerifyReport } from './multi-frame/manifest.js';
 import { parseTagCsv } from './tagger/wd14.js';
 import { ClipTokenizer } from './tokenizer/clip.js';
 
@@ -41,6 +43,8 @@ export interface VerifyReport {
   readonly snapshot: { readonly repo: string; readonly folder: string; readonly components: readonly ComponentReport[] };
   readonly tagger: ComponentReport;
   readonly downloadCommands: readonly string[];
+  /** The multi-frame model (backend "paintsundo"); optional for the single-frame backend, so not part of `ok`. */
+  readonly multiFrame?: MultiFrameVerifyReport;
 }
 
 /** Runs a component's graph builder against a weight source and returns every mismatch. */
@@ -146,6 +150,7 @@ export function verify(modelsDir: string): VerifyReport {
     snapshot: { repo: SINGLE_FRAME_SNAPSHOT.repo, folder: snapshot, components },
     tagger,
     downloadCommands: downloadCommands(modelsDir),
+    multiFrame: verifyMultiFrame(modelsDir),
   };
 }
 
@@ -162,6 +167,15 @@ export function formatVerifyReport(report: VerifyReport): string[] {
   };
   report.snapshot.components.forEach(show);
   show(report.tagger);
+  if (report.multiFrame !== undefined) {
+    lines.push(`${report.multiFrame.repo} (${report.multiFrame.folder}), needed by --backend paintsundo:`);
+    report.multiFrame.components.forEach(show);
+    lines.push(
+      report.multiFrame.ok
+        ? 'The multi-frame model is complete.'
+        : `The multi-frame model is incomplete; on a connected machine run: ${report.multiFrame.downloadCommand}`,
+    );
+  }
   if (report.ok) {
     lines.push('The single-frame model is complete.');
   } else {

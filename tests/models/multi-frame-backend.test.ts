@@ -151,3 +151,34 @@ test('missing video model: MODEL_MISSING naming the files, the verify command an
     await empty.dispose();
   }
 });
+
+test('models verify: the multi-frame snapshot is reported file by file, with its download command', async () => {
+  const { verify, formatVerifyReport } = await import('../../models/src/verify.js');
+  const complete = verify(modelsDir);
+  assert.equal(complete.multiFrame?.ok, true, formatVerifyReport(complete).join('\n'));
+  assert.deepEqual(complete.multiFrame?.components.map((c) => c.name), ['tokenizer', 'text_encoder', 'image_encoder', 'vae', 'image_projection', 'unet']);
+  assert.match(formatVerifyReport(complete).join('\n'), /The multi-frame model is complete/);
+
+  // A copy whose VAE holds the projection's weights and whose UNet folder is empty.
+  const dir = mkdtempSync(join(tmpdir(), 'pu-mf-verify-'));
+  const root = join(dir, 'paints_undo_multi_frame');
+  mkdirSync(root);
+  for (const sub of ['tokenizer', 'text_encoder', 'image_encoder', 'image_projection']) {
+    symlinkSync(join(modelsDir, 'paints_undo_multi_frame', sub), join(root, sub));
+  }
+  mkdirSync(join(root, 'vae'));
+  mkdirSync(join(root, 'unet'));
+  symlinkSync(join(GOLDEN_DIR, 'mf_vae', 'config.json'), join(root, 'vae', 'config.json'));
+  symlinkSync(join(GOLDEN_DIR, 'mf_projection', 'model.safetensors'), join(root, 'vae', 'model.safetensors'));
+  const report = verify(dir).multiFrame;
+  assert.ok(report);
+  assert.equal(report.ok, false);
+  const byName = Object.fromEntries(report.components.map((c) => [c.name, c]));
+  assert.equal(byName.unet?.status, 'missing');
+  assert.deepEqual(byName.unet?.files.map((f) => f.status), ['missing', 'missing']);
+  assert.equal(byName.vae?.status, 'wrong');
+  assert.match(byName.vae?.files[1]?.problems.join('\n') ?? '', /missing tensor encoder\.conv_in\.weight/);
+  assert.match(byName.vae?.files[1]?.problems.join('\n') ?? '', /unexpected tensor latents/);
+  assert.equal(byName.image_encoder?.status, 'present');
+  assert.match(formatVerifyReport(verify(dir)).join('\n'), /huggingface-cli download lllyasviel\/paints_undo_multi_frame --local-dir/);
+});

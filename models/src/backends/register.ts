@@ -60,3 +60,14 @@ registerBackend({
     return createSingleFrameBackend(options);
   },
 });
+
+registerBackend({
+  id: 'paintsundo',
+  displayName: 'PaintsUndo (official single-frame + multi-frame models)',
+  description:
+    'The whole official PaintsUndo pipeline: key frames from the single-frame model, the video model between them; timelapses and interpolation. Needs both model downloads and a GPU (PAINTS_UNDO_ALLOW_CPU=1 to run on the CPU anyway).',
+  create: async () => {
+    const { createPaintsUndoBackend } = await import('../multi-frame/backend.js');
+    return createPaintsUndoBackend();
+  },
+});

@@ -3,13 +3,15 @@
  * weight check of each component through the same graph builders that load it (so a verify report and
  * a load failure always agree).
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClipTextConfigSchema, buildClipText } from '../graph/clip-text.js';
 import type { WeightProblem, WeightSource } from '../graph/weights.js';
-import { sourceFromKeyList } from '../graph/weights.js';
+import { formatProblem, sourceFromKeyList } from '../graph/weights.js';
+import { ClipTokenizer } from '../tokenizer/clip.js';
+import type { ComponentReport, FileReport, FileStatus } from '../verify.js';
 import { ClipVisionConfigSchema, buildClipVision } from './clip-vision.js';
-import { parseConfig } from './config.js';
+import { MF_WEIGHTS_FILE, openComponentWeights, parseConfig } from './config.js';
 import { ResamplerConfigSchema, buildResampler } from './projection.js';
 import { Unet3dConfigSchema, buildUnet3d } from './unet3d.js';
 import { VideoVaeConfigSchema, buildVideoVaeDecoder, buildVideoVaeEncoder } from './vae.js';
@@ -48,7 +50,7 @@ export function multiFrameDownloadCommand(targetDir: string): string {
  * found by running the component's graph builder against the weight source. Throws MODEL_MISSING when
  * the config itself cannot describe a supported model.
  */
-export function checkMultiFrameWeights(kind: Exclude<MfComponentKind, 'clip-tokenizer'>, config: unknown, source: WeightSource, label = kind): WeightProblem[] {
+export function checkMultiFrameWeights(kind: Exclude<MfComponentKind, 'clip-tokenizer'>, config: unknown, source: WeightSource, label: string = kind): WeightProblem[] {
   switch (kind) {
     case 'clip-text':
       return buildClipText(parseConfig(config, ClipTextConfigSchema, label), source, 'float32').weights.allProblems();
@@ -96,4 +98,74 @@ export function multiFrameSnapshotFolder(modelsDir: string): string {
     if (newest !== undefined) return join(cache, newest.name);
   }
   return direct;
+}
+
+export interface MultiFrameVerifyReport {
+  readonly repo: string;
+  readonly folder: string;
+  /** Every component present and matching its config. */
+  readonly ok: boolean;
+  readonly components: readonly ComponentReport[];
+  readonly downloadCommand: string;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function verifyMfComponent(snapshot: string, spec: MfComponentSpec): ComponentReport {
+  const folder = join(snapshot, spec.folder);
+  const files: FileReport[] = spec.files.map((file) => {
+    const path = join(folder, file);
+    if (!existsSync(path)) return { file, status: 'missing', problems: [] };
+    const bytes = statSync(path).size;
+    return { file, status: bytes > 0 ? 'present' : 'wrong', bytes, problems: bytes > 0 ? [] : ['the file is empty'] };
+  });
+  const wrong = (file: string, problems: readonly string[]): void => {
+    const i = files.findIndex((f) => f.file === file);
+    const entry = files[i];
+    if (entry === undefined || problems.length === 0) return;
+    files[i] = { ...entry, status: 'wrong', problems: [...entry.problems, ...problems] };
+  };
+  if (files.every((f) => f.status === 'present')) {
+    if (spec.kind === 'clip-tokenizer') {
+      try {
+        ClipTokenizer.fromFolder(folder);
+      } catch (error) {
+        wrong('tokenizer_config.json', [message(error)]);
+      }
+    } else {
+      const kind = spec.kind;
+      let config: unknown;
+      try {
+        config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'));
+      } catch (error) {
+        wrong('config.json', [message(error)]);
+      }
+      if (config !== undefined) {
+        try {
+          wrong(MF_WEIGHTS_FILE, checkMultiFrameWeights(kind, config, openComponentWeights(folder), `${spec.folder}/config.json`).map(formatProblem));
+        } catch (error) {
+          // A config the builders cannot describe, or an unreadable safetensors header.
+          const file = /safetensors/.test(message(error)) ? MF_WEIGHTS_FILE : 'config.json';
+          wrong(file, [message(error)]);
+        }
+      }
+    }
+  }
+  const status: FileStatus = files.some((f) => f.status === 'wrong') ? 'wrong' : files.some((f) => f.status === 'missing') ? 'missing' : 'present';
+  return { name: spec.folder, folder, status, files };
+}
+
+/** `verify` for lllyasviel/paints_undo_multi_frame: every file present, missing or wrong, with reasons. */
+export function verifyMultiFrame(modelsDir: string): MultiFrameVerifyReport {
+  const folder = multiFrameSnapshotFolder(modelsDir);
+  const components = MULTI_FRAME_SNAPSHOT.components.map((c) => verifyMfComponent(folder, c));
+  return {
+    repo: MULTI_FRAME_SNAPSHOT.repo,
+    folder,
+    ok: components.every((c) => c.status === 'present'),
+    components,
+    downloadCommand: multiFrameDownloadCommand(join(modelsDir, MULTI_FRAME_SNAPSHOT.folder)),
+  };
 }
