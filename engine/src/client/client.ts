@@ -82,6 +82,8 @@ export interface EngineClientOptions {
   readonly requestTimeoutMs?: number;
   /** fetch for HTTP uploads/downloads; default globalThis.fetch. */
   readonly fetch?: typeof fetch;
+  /** Protocol version announced in hello; default PROTOCOL_VERSION (override only to test mismatches). */
+  readonly protocolVersion?: number;
 }
 
 type Listener<T> = (value: T) => void;
@@ -324,7 +326,7 @@ export class EngineClient {
     try {
       const token = await this.readToken();
       const info = await this.call('hello', {
-        protocol: PROTOCOL_VERSION,
+        protocol: this.options.protocolVersion ?? PROTOCOL_VERSION,
         ...(token ? { token } : {}),
         ...(this.options.clientName ? { client: this.options.clientName } : {}),
       });
