@@ -12,6 +12,10 @@ import { registerKeyframesCommand } from './commands/keyframes.js';
 import { registerLayersCommand } from './commands/layers.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerBackendsCommand } from './commands/backends.js';
+import { registerEvalCommand } from './commands/eval.js';
+import { registerServeCommand } from './commands/serve.js';
+import { registerModelsCommand } from './commands/models.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { engineVersion } from '../io/provenance.js';
 
 export function buildProgram(): Command {
@@ -29,7 +33,15 @@ export function buildProgram(): Command {
   registerKeyframesCommand(program);
   registerLayersCommand(program);
   registerDemoCommand(program);
+  registerEvalCommand(program);
+  registerServeCommand(program);
   registerBackendsCommand(program);
+  registerModelsCommand(program);
+  registerDoctorCommand(program);
+  // The official-model backends join the registry before any command runs (not for --help: it pulls in zod).
+  program.hook('preAction', async () => {
+    await import('../../../models/src/backends/register.js');
+  });
   for (const command of [program, ...program.commands]) {
     command.exitOverride();
     command.configureOutput({
