@@ -14,6 +14,12 @@ type FileSystemProvider = InstanceType<Uxp['storage']['FileSystemProvider']>;
 type SecureStorage = Uxp['secureStorage'];
 declare const require: (id: 'photoshop' | 'uxp') => unknown;
 
+/** Calls `listener` when the user opens, closes or switches documents (or selects a history state). */
+export function onDocumentChange(listener: () => void): void {
+  const photoshop = require('photoshop') as typeof Photoshop;
+  void photoshop.action.addNotificationListener(['open', 'close', 'select'], () => listener());
+}
+
 export function createUxpHost(options: PhotoshopHostOptions = {}): PhotoshopHost {
   const photoshop: PhotoshopModules = require('photoshop') as typeof Photoshop;
   const uxp = require('uxp') as Uxp;

@@ -18,6 +18,8 @@ export interface ScrubberOptions<F> {
   readonly onFrame: (step: number, frame: F, cached: boolean) => void;
   readonly onError: (step: number, error: unknown) => void;
   readonly onPending?: (pending: boolean) => void;
+  /** A frame left the cache (e.g. to revoke its object URL). */
+  readonly onEvict?: (frame: F) => void;
   readonly debounceMs?: number;
   /** Frames kept (least recently used dropped first). */
   readonly cacheSize?: number;
@@ -85,6 +87,7 @@ export class Scrubber<F> {
     this.clearTimer();
     this.inflight?.abort();
     this.inflight = undefined;
+    for (const f of this.cache.values()) this.options.onEvict?.(f);
     this.cache.clear();
     this.latest = undefined;
     this.options.onPending?.(false);
@@ -123,7 +126,9 @@ export class Scrubber<F> {
     while (this.cache.size > max) {
       const oldest = this.cache.keys().next().value;
       if (oldest === undefined) break;
+      const frame = this.cache.get(oldest);
       this.cache.delete(oldest);
+      if (frame !== undefined) this.options.onEvict?.(frame);
     }
   }
 

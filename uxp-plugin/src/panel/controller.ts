@@ -13,7 +13,6 @@ import {
   DEFAULT_PORT,
   EngineClient,
   EngineError,
-  toBase64,
   webSocketTransport,
   type EngineInfo,
   type Job,
@@ -28,7 +27,7 @@ import { DEFAULT_SEED } from '../../../engine/src/core/job.js';
 import { HostError, type DocumentInfo, type PhotoshopHost, type Pixels, type SourceKind } from '../host/types.js';
 import { describeConnection, type ConnectionView, type PanelConnectionState } from '../model/connection.js';
 import { keyframesPlan, processLayersPlan, singleStepPlan, documentBaseName, type SourceRegion, type StepFrame } from '../model/import-plan.js';
-import { decodePng, encodePng } from '../model/pixels.js';
+import { bytesToBase64, decodePng, encodePng } from '../model/pixels.js';
 import { Scrubber } from '../model/scrubber.js';
 
 export const TOKEN_KEY = 'paints-undo.engine-token';
@@ -91,6 +90,12 @@ export interface ControllerOptions {
   readonly WebSocket?: WebSocketConstructor;
   readonly fetch?: typeof fetch;
   readonly debounceMs?: number;
+  /**
+   * Turns encoded image bytes into an <img> src. Default: a data URL. UXP passes ImageBlob +
+   * URL.createObjectURL (its image elements do not take every data URL); `revokeImageUrl` frees them.
+   */
+  readonly imageUrl?: (bytes: Uint8Array, mime: string) => string;
+  readonly revokeImageUrl?: (url: string) => void;
 }
 
 interface Upload {
@@ -112,9 +117,13 @@ export class PanelController {
   private previewUpload: Upload | undefined;
   private outputUpload: Upload | undefined;
   private abort: AbortController | undefined;
+  private readonly imageUrl: (bytes: Uint8Array, mime: string) => string;
+  private readonly revokeImageUrl: ((url: string) => void) | undefined;
 
   constructor(options: ControllerOptions) {
     this.host = options.host;
+    this.imageUrl = options.imageUrl ?? ((bytes, mime) => `data:${mime};base64,${bytesToBase64(bytes)}`);
+    this.revokeImageUrl = options.revokeImageUrl;
     const baseUrl = options.baseUrl ?? `http://127.0.0.1:${DEFAULT_PORT}`;
     this.port = Number(new URL(baseUrl).port) || DEFAULT_PORT;
     this.client = new EngineClient({
@@ -149,6 +158,7 @@ export class PanelController {
       onFrame: (step, url, cached) => this.update({ preview: { step, url, cached } }),
       onError: (_step, error) => this.fail(error),
       onPending: (pending) => this.update({ previewPending: pending }),
+      onEvict: (url) => this.revokeImageUrl?.(url),
     });
     this.client.onStateChange((s) => this.onConnection(s));
   }
@@ -273,6 +283,11 @@ export class PanelController {
 
   cancel(): void {
     this.abort?.abort();
+  }
+
+  /** A passing note from the host (e.g. waiting for another plugin's modal state). */
+  notify(text: string): void {
+    this.update({ message: { tone: 'info', text } });
   }
 
   // --- actions ----------------------------------------------------------------------------------
@@ -415,7 +430,7 @@ export class PanelController {
       const file = job.result?.files[0];
       if (!file) throw new EngineError('INTERNAL', 'The engine finished without a frame file.');
       const bytes = await this.client.download(file);
-      return `data:${file.mime};base64,${toBase64(bytes)}`;
+      return this.imageUrl(bytes, file.mime);
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
