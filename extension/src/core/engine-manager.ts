@@ -9,7 +9,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { EngineClient, EngineError, type ConnectionState, type EngineInfo } from '../../../engine/src/client/index.js';
 import { nodeWebSocketTransport, stdioTransport, tokenFromFile, type StdioTransport } from '../../../engine/src/client/node.js';
-import { planLaunch, type EngineLaunch } from './engine-launch.js';
+import { EngineNotFoundError, planLaunch, type EngineLaunch } from './engine-launch.js';
 import type { EngineState } from './messages.js';
 import { engineSettingsKey, type Settings } from './settings.js';
 
@@ -33,6 +33,14 @@ export interface EngineStatus {
 
 type Listener = (status: EngineStatus) => void;
 
+interface Running {
+  readonly client: EngineClient;
+  readonly launch: EngineLaunch;
+  readonly transport: StdioTransport | undefined;
+  readonly settingsKey: string;
+  readonly unsubscribe: () => void;
+}
+
 const STATE_OF: Readonly<Record<ConnectionState, EngineState>> = {
   disconnected: 'disconnected',
   connecting: 'connecting',
@@ -49,7 +57,8 @@ const FIX_OF: Partial<Record<EngineState, string>> = {
 
 export class EngineManager {
   private readonly options: EngineManagerOptions;
-  private current: { client: EngineClient; launch: EngineLaunch; transport: StdioTransport | undefined; settingsKey: string; unsubscribe: () => void } | undefined;
+  private current: Running | undefined;
+  private queue: Promise<void> = Promise.resolve();
   private status: EngineStatus = { state: 'idle', message: undefined };
   private readonly listeners = new Set<Listener>();
   private readonly children = new Set<ChildProcess>();
@@ -93,23 +102,24 @@ export class EngineManager {
    */
   async client(): Promise<EngineClient> {
     if (this.disposed) throw new EngineError('SHUTTING_DOWN', 'The extension is shutting down.');
-    const settingsKey = engineSettingsKey(this.options.settings());
-    if (this.current && this.current.settingsKey !== settingsKey) {
-      this.options.log('[extension] engine settings changed: restarting the engine');
-      await this.stopCurrent();
-    }
-    if (!this.current) this.start(settingsKey);
-    const current = this.current;
-    if (!current) throw new EngineError('ENGINE_UNAVAILABLE', this.status.message ?? 'The engine could not be started.');
+    // Starting and stopping are serialised: a restart (command or settings change) racing with an
+    // editor asking for the engine must neither start two engines nor hand out one being stopped.
+    const current = await this.serialize(async () => {
+      const settingsKey = engineSettingsKey(this.options.settings());
+      if (this.current && this.current.settingsKey !== settingsKey) {
+        this.options.log('[extension] engine settings changed: restarting the engine');
+        await this.stopCurrent();
+      }
+      if (this.disposed) throw new EngineError('SHUTTING_DOWN', 'The extension is shutting down.');
+      return this.current ?? this.start(settingsKey);
+    });
     if (current.client.state !== 'connected') {
       try {
         await current.client.connect();
       } catch (error) {
         const e = error instanceof EngineError ? error : new EngineError('DISCONNECTED', String(error));
-        throw new EngineError(e.code, `${e.message}${FIX_OF[STATE_OF[current.client.state]] ? ` ${FIX_OF[STATE_OF[current.client.state]]}` : ''}`, {
-          rpcCode: e.rpcCode,
-          ...(e.hint ? { hint: e.hint } : {}),
-        });
+        const fix = FIX_OF[STATE_OF[current.client.state]];
+        throw new EngineError(e.code, fix ? `${e.message} ${fix}` : e.message, { rpcCode: e.rpcCode, ...(e.hint ? { hint: e.hint } : {}) });
       }
     }
     return current.client;
@@ -118,7 +128,7 @@ export class EngineManager {
   /** Stops the engine (if any) and starts a fresh one. */
   async restart(): Promise<EngineInfo> {
     this.options.log('[extension] restarting the engine');
-    await this.stopCurrent();
+    await this.serialize(() => this.stopCurrent());
     const client = await this.client();
     const info = client.info;
     if (!info) throw new EngineError('DISCONNECTED', 'The engine connected but sent no information.');
@@ -133,13 +143,23 @@ export class EngineManager {
   /** Stops everything; resolves once every child engine this manager started has exited. */
   async dispose(): Promise<void> {
     this.disposed = true;
-    await this.stopCurrent();
+    await this.serialize(() => this.stopCurrent());
     this.listeners.clear();
+  }
+
+  private serialize<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   // -------------------------------------------------------------------------------------------
 
-  private start(settingsKey: string): void {
+  /** Creates the client (the transport opens on connect); throws ENGINE_NOT_FOUND when there is no engine. */
+  private start(settingsKey: string): Running {
     let launch: EngineLaunch;
     try {
       launch = planLaunch(this.options.settings(), this.options.extensionPath);
@@ -147,7 +167,7 @@ export class EngineManager {
       const message = error instanceof Error ? error.message : String(error);
       this.options.log(`[extension] ${message}`);
       this.setStatus({ state: 'failed', message });
-      return;
+      throw new EngineError(error instanceof EngineNotFoundError ? error.code : 'INTERNAL', message);
     }
     this.gen++;
     this.options.log(`[extension] starting: ${launch.describe}`);
@@ -202,8 +222,10 @@ export class EngineManager {
       else if (client.lastError && state !== 'connecting') this.options.log(`[extension] ${state}: ${client.lastError.message}`);
       this.setStatus({ state: mapped, message: message || undefined });
     });
-    this.current = { client, launch, transport, settingsKey, unsubscribe };
+    const running: Running = { client, launch, transport, settingsKey, unsubscribe };
+    this.current = running;
     this.setStatus({ state: 'starting', message: launch.describe });
+    return running;
   }
 
   private async stopCurrent(): Promise<void> {

@@ -170,6 +170,5 @@ export const REQUEST_TIMEOUT_MS: { readonly [K in RequestType]: number } = {
 export const EXTENSION_ERROR_CODES = {
   TIMEOUT: 'The extension host did not answer in time; the engine may be busy or stopped. Try "PaintsUndo: Restart Engine".',
   BAD_MESSAGE: 'A message between the editor and the extension did not match the expected shape (a bug; please report it).',
-  NO_IMAGE: 'The image could not be loaded into the engine; see the error shown in the editor.',
-  ENGINE_UNAVAILABLE: 'The engine is not running; see "PaintsUndo: Show Engine Log".',
+  ENGINE_NOT_FOUND: 'No paints-undo engine was found; the message lists where the extension looked and the settings that fix it.',
 } as const;

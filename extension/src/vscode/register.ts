@@ -40,7 +40,11 @@ function isUri(value: unknown): value is UriLike {
 
 export function register(api: VsCodeApi, context: ExtensionContextLike): ExtensionRuntime {
   const output = api.window.createOutputChannel('PaintsUndo Engine');
-  const log = (line: string): void => output.appendLine(line);
+  // The engine's last stderr lines can arrive after its exit event, when the channel is already gone.
+  let outputOpen = true;
+  const log = (line: string): void => {
+    if (outputOpen) output.appendLine(line);
+  };
   const settings = (): Settings =>
     readSettings(
       (key) => api.workspace.getConfiguration(SETTINGS_SECTION).get(key),
@@ -108,6 +112,7 @@ export function register(api: VsCodeApi, context: ExtensionContextLike): Extensi
         editors.dispose();
         await engine.dispose();
         // The output channel goes last so that the engine's final log lines still reach it.
+        outputOpen = false;
         for (const d of disposables.reverse()) d.dispose();
       })();
       return disposed;

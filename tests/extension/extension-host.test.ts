@@ -1,0 +1,244 @@
+// The extension's host side against a contract-enforcing fake of the VS Code API (fake-vscode.ts) and
+// the real engine, spawned over stdio from this repository's bin/paints-undo exactly as in an editor:
+// activation, the custom editor lifecycle, slider frames, exports through save dialogs with cancellable
+// progress, error replies, restart, cache clearing, and no engine process left after deactivation.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import type { HostMessage, InitMessage } from '../../extension/src/core/messages.js';
+import { COMMANDS, register, type ExtensionRuntime } from '../../extension/src/vscode/register.js';
+import { FakeUri, FakeVsCode, type FakeWebviewPanel } from './fake-vscode.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const extensionPath = join(root, 'extension');
+const SAMPLE = '/work/shared/samples/3.jpg';
+const scratch = mkdtempSync(join(tmpdir(), 'pu-ext-host-'));
+
+let fake: FakeVsCode;
+let runtime: ExtensionRuntime;
+let panel: FakeWebviewPanel;
+let nextId = 1;
+
+type Reply = Extract<HostMessage, { type: 'reply' }>;
+
+function isInit(m: unknown): m is InitMessage {
+  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'init';
+}
+
+/** Sends a request from the "webview" and waits for its reply. */
+async function request(p: FakeWebviewPanel, body: Record<string, unknown>, timeoutMs = 90_000): Promise<Reply> {
+  const requestId = nextId++;
+  p.webview.send({ ...body, requestId });
+  return p.webview.waitFor((m): m is Reply => typeof m === 'object' && m !== null && (m as Reply).type === 'reply' && (m as Reply).requestId === requestId, timeoutMs);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+const sourceHash = sha256(SAMPLE);
+
+before(() => {
+  // The engine's cache and token live in this test's scratch folder, not in the user's home.
+  process.env.PAINTS_UNDO_CACHE_DIR = join(scratch, 'cache');
+  process.env.PAINTS_UNDO_CONFIG_DIR = join(scratch, 'config');
+  fake = new FakeVsCode(join(extensionPath, 'package.json'));
+  runtime = register(fake.api, fake.context(extensionPath));
+});
+
+after(async () => {
+  await runtime.dispose();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+test('activate only registers: commands, the custom editor and an idle status bar item, no engine yet', () => {
+  for (const id of Object.values(COMMANDS)) assert.ok(fake.commandHandlers.has(id), id);
+  assert.ok(fake.providers.has('paintsUndo.timeline'));
+  assert.equal(fake.statusBar.length, 1);
+  assert.match(fake.statusBar[0]?.text ?? '', /PaintsUndo: idle/);
+  assert.equal(fake.statusBar[0]?.shown, true);
+  assert.deepEqual(runtime.engine.childPids, []);
+});
+
+test('opening an image starts the engine over stdio and the webview gets init with the image and backends', async () => {
+  panel = await fake.executeCommand<FakeWebviewPanel>(COMMANDS.openTimeline, FakeUri.file(SAMPLE));
+  assert.equal(panel.viewType, 'paintsUndo.timeline');
+  // The fake already checked CSP, nonce and localResourceRoots when html was set; check the roots here.
+  assert.deepEqual(panel.webview.options.localResourceRoots?.map((u) => u.path.slice(extensionPath.length)), ['/media', '/out/webview']);
+  panel.webview.send({ type: 'ready' });
+  const init = await panel.webview.waitFor(isInit, 90_000);
+  assert.equal(init.error, undefined, JSON.stringify(init.error));
+  assert.deepEqual(init.image, { width: 576, height: 768 });
+  assert.equal(init.fileName, '3.jpg');
+  assert.ok(init.backends.some((b) => b.id === 'classic' && b.timelapse && b.layers));
+  assert.equal(init.engine.state, 'connected');
+  assert.equal(init.defaults.seed, 12345);
+  assert.equal(runtime.engine.childPids.length, 1);
+  assert.match(fake.statusBar[0]?.text ?? '', /PaintsUndo: connected/);
+  assert.ok(fake.output.some((l) => l.includes('serving JSON-RPC on stdio')), 'the engine log reaches the output channel');
+});
+
+test('slider frames: PNG bytes of the requested step; step 999 is a (nearly) blank canvas', async () => {
+  const mid = await request(panel, { type: 'frame', step: 500, seed: 7, backend: 'classic' });
+  assert.ok(mid.ok, JSON.stringify(!mid.ok && mid.error));
+  const midResult = mid.result as { step: number; png: Uint8Array; cached: boolean };
+  assert.equal(midResult.step, 500);
+  const midStats = await sharp(midResult.png).stats();
+  const meta = await sharp(midResult.png).metadata();
+  assert.deepEqual([meta.format, meta.width, meta.height], ['png', 576, 768]);
+  const blank = await request(panel, { type: 'frame', step: 999, seed: 7, backend: 'classic' });
+  assert.ok(blank.ok);
+  const blankStats = await sharp((blank.result as { png: Uint8Array }).png).stats();
+  const mean = (s: sharp.Stats): number => s.channels.slice(0, 3).reduce((a, c) => a + c.mean, 0) / 3;
+  assert.ok(mean(blankStats) > 250, `step 999 mean ${mean(blankStats)}`);
+  assert.ok(mean(midStats) < mean(blankStats) - 5, 'step 500 has paint on it');
+  // Asking again is served from the engine's cache.
+  const again = await request(panel, { type: 'frame', step: 500, seed: 7, backend: 'classic' });
+  assert.ok(again.ok && (again.result as { cached: boolean }).cached);
+});
+
+test('a burst of slider requests: every request gets exactly one reply, the newest one a frame', async () => {
+  const ids = [610, 620, 630, 640].map((step) => {
+    const requestId = nextId++;
+    panel.webview.send({ type: 'frame', requestId, step, seed: 7, backend: 'classic' });
+    return requestId;
+  });
+  const last = ids.at(-1) ?? 0;
+  const replies = await Promise.all(ids.map((id) => panel.webview.waitFor((m): m is Reply => (m as Reply).type === 'reply' && (m as Reply).requestId === id, 90_000)));
+  const lastReply = replies.at(-1);
+  assert.ok(lastReply?.ok, 'the newest slider request gets its frame');
+  for (const r of replies.slice(0, -1)) assert.ok(r.ok || r.error.code === 'CANCELLED', JSON.stringify(r));
+  assert.equal(panel.webview.posted.filter((m) => (m as Reply).type === 'reply' && ids.includes((m as Reply).requestId)).length, ids.length);
+  assert.ok(last > 0);
+});
+
+test('invalid requests get an error reply with a stable code, and the session keeps working', async () => {
+  const bad = await request(panel, { type: 'frame', step: 1200, seed: 7, backend: 'classic' });
+  assert.ok(!bad.ok && bad.error.code === 'BAD_MESSAGE' && /step/.test(bad.error.message), JSON.stringify(bad));
+  const unknown = await request(panel, { type: 'frame', step: 5, seed: 7, backend: 'no-such-backend' });
+  assert.ok(!unknown.ok && unknown.error.code === 'UNKNOWN_BACKEND', JSON.stringify(unknown));
+  const ok = await request(panel, { type: 'frame', step: 0, seed: 7, backend: 'classic' });
+  assert.ok(ok.ok);
+});
+
+test('export timelapse: save dialog defaults next to the source, progress notification, ffprobe agrees', async () => {
+  const out = join(scratch, 'exports', 'three.mp4');
+  let asked: { defaultUri?: { fsPath: string }; filters?: Record<string, string[]> } | undefined;
+  fake.saveAnswers.push((options) => {
+    asked = options as typeof asked;
+    return FakeUri.file(out);
+  });
+  const progressBefore = fake.progress.length;
+  const reply = await request(panel, { type: 'export', seed: 7, backend: 'classic', spec: { what: 'timelapse', format: 'mp4', frames: 12, fps: 12, size: 256, label: true } }, 180_000);
+  assert.ok(reply.ok, JSON.stringify(!reply.ok && reply.error));
+  assert.deepEqual(reply.result, { saved: [out] });
+  assert.equal(asked?.defaultUri?.fsPath, '/work/shared/samples/3-timelapse.mp4');
+  assert.deepEqual(Object.values(asked?.filters ?? {}), [['mp4']]);
+  const progress = fake.progress[progressBefore];
+  assert.ok(progress?.cancellable && progress.done && progress.title?.includes('3.jpg'));
+  const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,pix_fmt', '-of', 'json', out], { encoding: 'utf8' })) as {
+    streams: { codec_name: string; width: number; height: number; pix_fmt: string }[];
+  };
+  assert.deepEqual(probe.streams[0], { codec_name: 'h264', width: 192, height: 256, pix_fmt: 'yuv420p' });
+  assert.ok(fake.infos.some((m) => m.includes(out)));
+  assert.equal(sha256(SAMPLE), sourceHash, 'the source image is never modified');
+});
+
+test('export keyframes into a chosen folder, and a dismissed dialog exports nothing', async () => {
+  const folder = join(scratch, 'keys');
+  fake.openAnswers.push(() => [FakeUri.file(folder)]);
+  const reply = await request(panel, { type: 'export', seed: 7, backend: 'classic', spec: { what: 'keyframes', steps: [400, 999] } }, 120_000);
+  assert.ok(reply.ok, JSON.stringify(!reply.ok && reply.error));
+  assert.deepEqual(readdirSync(folder).sort(), ['3-step-0400.png', '3-step-0999.png']);
+  fake.saveAnswers.push(() => undefined);
+  const none = await request(panel, { type: 'export', seed: 7, backend: 'classic', spec: { what: 'layers' } });
+  assert.deepEqual(none.ok && none.result, { saved: null });
+});
+
+test('cancelling the progress notification cancels the engine job and writes nothing', async () => {
+  const out = join(scratch, 'exports', 'cancelled.mp4');
+  fake.saveAnswers.push(() => FakeUri.file(out));
+  const progressBefore = fake.progress.length;
+  const requestId = nextId++;
+  // A fresh seed and a long video, so the job is still running when Cancel is pressed.
+  panel.webview.send({ type: 'export', requestId, seed: 99, backend: 'classic', spec: { what: 'timelapse', format: 'mp4', frames: 3000, fps: 60, label: false } });
+  const started = Date.now();
+  while (fake.progress.length === progressBefore || (fake.progress[progressBefore]?.reports.length ?? 0) === 0) {
+    if (Date.now() - started > 90_000) throw new Error('no progress report arrived');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  fake.progress[progressBefore]?.cancel();
+  const reply = await panel.webview.waitFor((m): m is Reply => (m as Reply).type === 'reply' && (m as Reply).requestId === requestId, 60_000);
+  assert.ok(!reply.ok && reply.error.code === 'CANCELLED', JSON.stringify(reply));
+  assert.equal(existsSync(out), false);
+  const jobs = await (await runtime.engine.client()).call('jobs.list', { state: 'cancelled' });
+  assert.ok(jobs.jobs.some((j) => j.kind === 'timelapse' && j.params.seed === 99), 'the engine job itself was cancelled');
+});
+
+test('an unreadable image: init carries the engine error for the webview to show', async () => {
+  const broken = join(scratch, 'broken.png');
+  writeFileSync(broken, readFileSync(SAMPLE).subarray(0, 300));
+  const p = await fake.executeCommand<FakeWebviewPanel>(COMMANDS.openTimeline, FakeUri.file(broken));
+  p.webview.send({ type: 'ready' });
+  const init = await p.webview.waitFor(isInit, 60_000);
+  assert.equal(init.image, null);
+  assert.ok(init.error && ['INPUT_CORRUPT', 'INPUT_NOT_IMAGE'].includes(init.error.code), JSON.stringify(init.error));
+  p.dispose();
+  assert.equal(p.listenerCount, 0, 'closing the editor releases its listeners');
+});
+
+test('clear cache and restart commands; the old engine process is gone after a restart', async () => {
+  await fake.executeCommand(COMMANDS.clearCache);
+  assert.ok(fake.infos.some((m) => /cleared the engine cache \(\d+ results/.test(m)), fake.infos.join('\n'));
+  const [before] = runtime.engine.childPids;
+  assert.ok(before);
+  await fake.executeCommand(COMMANDS.restartEngine);
+  assert.ok(fake.infos.some((m) => /engine .* restarted \(stdio\)/.test(m)), fake.infos.join('\n') + fake.errors.join('\n'));
+  assert.equal(alive(before), false, 'the old engine exited');
+  const [now] = runtime.engine.childPids;
+  assert.ok(now && now !== before);
+  // The open editor keeps working with the new engine (its image is uploaded again).
+  const frame = await request(panel, { type: 'frame', step: 300, seed: 7, backend: 'classic' });
+  assert.ok(frame.ok, JSON.stringify(!frame.ok && frame.error));
+});
+
+test('a wrong engine path fails with a message naming the setting, and the status bar says so', async () => {
+  fake.setSetting('engine.path', '/nonexistent/paints-undo');
+  const p = await fake.executeCommand<FakeWebviewPanel>(COMMANDS.openTimeline, FakeUri.file(SAMPLE));
+  p.webview.send({ type: 'ready' });
+  const init = await p.webview.waitFor(isInit, 30_000);
+  assert.equal(init.error?.code, 'ENGINE_NOT_FOUND');
+  assert.match(init.error?.message ?? '', /paintsUndo\.engine\.path" = \/nonexistent\/paints-undo/);
+  assert.match(fake.statusBar[0]?.text ?? '', /failed/);
+  p.dispose();
+  fake.setSetting('engine.path', '');
+});
+
+test('closing the editor and deactivating: no engine process and no listener or registration left', async () => {
+  const reply = await request(panel, { type: 'frame', step: 10, seed: 7, backend: 'classic' });
+  assert.ok(reply.ok, JSON.stringify(!reply.ok && reply.error));
+  const pids = runtime.engine.childPids;
+  assert.equal(pids.length, 1);
+  panel.dispose();
+  assert.equal(panel.listenerCount, 0);
+  assert.throws(() => panel.webview.html = 'x', /Webview is disposed/);
+  await runtime.dispose();
+  for (const pid of pids) assert.equal(alive(pid), false, `engine pid ${pid} is gone`);
+  assert.deepEqual(runtime.engine.childPids, []);
+  assert.deepEqual(fake.undisposed(), []);
+});
