@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
+import sharp, { type Stats } from 'sharp';
 import type { HostMessage, InitMessage } from '../../extension/src/core/messages.js';
 import { COMMANDS, register, type ExtensionRuntime } from '../../extension/src/vscode/register.js';
 import { FakeUri, FakeVsCode, type FakeWebviewPanel } from './fake-vscode.js';
@@ -104,7 +104,7 @@ test('slider frames: PNG bytes of the requested step; step 999 is a (nearly) bla
   const blank = await request(panel, { type: 'frame', step: 999, seed: 7, backend: 'classic' });
   assert.ok(blank.ok);
   const blankStats = await sharp((blank.result as { png: Uint8Array }).png).stats();
-  const mean = (s: sharp.Stats): number => s.channels.slice(0, 3).reduce((a, c) => a + c.mean, 0) / 3;
+  const mean = (s: Stats): number => s.channels.slice(0, 3).reduce((a, c) => a + c.mean, 0) / 3;
   assert.ok(mean(blankStats) > 250, `step 999 mean ${mean(blankStats)}`);
   assert.ok(mean(midStats) < mean(blankStats) - 5, 'step 500 has paint on it');
   // Asking again is served from the engine's cache.
