@@ -67,7 +67,11 @@ registerBackend({
   description:
     'The whole official PaintsUndo pipeline: key frames from the single-frame model, the video model between them; timelapses and interpolation. Needs both model downloads and a GPU (PAINTS_UNDO_ALLOW_CPU=1 to run on the CPU anyway).',
   create: async () => {
+    // Settings: the single-frame ones above for the key frames, plus multi-frame/env.ts for the video stage.
+    const { device, ...singleFrame } = singleFrameOptionsFromEnv();
+    const { multiFrameOptionsFromEnv } = await import('../multi-frame/env.js');
+    const video = multiFrameOptionsFromEnv();
     const { createPaintsUndoBackend } = await import('../multi-frame/backend.js');
-    return createPaintsUndoBackend();
+    return createPaintsUndoBackend({ ...video, singleFrame, ...(device === undefined ? {} : { device }) });
   },
 });
