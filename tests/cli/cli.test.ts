@@ -177,3 +177,15 @@ test('Ctrl+C cancels a running timelapse: exit 130 and no file, not even a temp 
   assert.match(stderr, /error CANCELLED/);
   assert.deepEqual(readdirSync(out), []);
 });
+
+test('a progress bar is drawn on a TTY only', () => {
+  // util-linux `script` gives the child a pseudo-terminal.
+  const command = [process.execPath, BIN, 'frame', art, '--step', '300', '-o', 'tty.png'].map((a) => `'${a}'`).join(' ');
+  const tty = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(tty.status, 0, tty.stderr);
+  assert.match(tty.stdout, /frame \[[█░]+\] \d+%/);
+  assert.match(tty.stdout, /Wrote tty\.png \(step 300\)/);
+  const plain = cli(['frame', art, '--step', '300', '-o', 'plain.png']);
+  assert.equal(plain.code, 0);
+  assert.doesNotMatch(plain.stderr + plain.stdout, /\[[█░]+\]|%/);
+});
