@@ -21,14 +21,15 @@ export async function loadSuite(name: SuiteName): Promise<BenchmarkSuite> {
     case 'models': {
       // models.ts (owned by the models work) exposes plain benchmark functions; adapt them to the table.
       const { modelBenchmarks } = await import('./models.js');
+      const { multiFrameBenchmarks } = await import('./multi-frame.js');
       return {
         id: 'models',
-        title: 'Models: tiny single-frame UNet step on CPU (golden fixture weights)',
+        title: 'Models: tiny UNet steps on CPU (golden fixture weights: single-frame, 3D multi-frame)',
         columns: [
           { key: 'median', label: 'median', unit: 'ms' },
           { key: 'min', label: 'min', unit: 'ms' },
         ],
-        cases: modelBenchmarks.map((b) => ({
+        cases: [...modelBenchmarks, ...multiFrameBenchmarks].map((b) => ({
           id: b.name,
           label: b.name,
           async run() {
