@@ -301,10 +301,13 @@ export class Engine {
 
   async info(session: Session): Promise<EngineInfo> {
     const backends: BackendDescription[] = [];
+    // Backends that cannot start (model files missing, no GPU) are listed as models that are not ok.
+    const models: EngineInfo['models'] = [];
     for (const entry of listBackends()) {
       try {
         backends.push(await this.describeBackend(entry.id));
       } catch (error) {
+        models.push({ id: entry.id, ok: false });
         this.log(`backend ${entry.id} unavailable: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
@@ -315,7 +318,7 @@ export class Engine {
       protocol: PROTOCOL_VERSION,
       backends,
       devices: [{ kind: 'cpu', name: `${cpu[0]?.model.trim() ?? 'CPU'} (${cpu.length} threads, ${this.pool.size} workers)` }],
-      models: [],
+      models,
       limits: this.limits,
       ...(this.httpBase ? { httpBase: this.httpBase } : {}),
       transport: session.transport,

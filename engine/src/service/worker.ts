@@ -27,6 +27,18 @@ import type { MainToWorker, WorkerFile, WorkerToMain, WireError } from './worker
 const port = parentPort;
 if (!port) throw new Error('service/worker.ts must run in a worker thread');
 
+/**
+ * The official-model backends register themselves when their module is imported (as the CLI does in the
+ * main thread); a worker has its own module graph, so it imports them too. A broken or missing model
+ * package must not take the classic backend down with it.
+ */
+const registered: Promise<void> = import('../../../models/src/backends/register.js').then(
+  () => undefined,
+  (error: unknown) => {
+    process.stderr.write(`[paints-undo] model backends unavailable in worker: ${String(error)}\n`);
+  },
+);
+
 const backends = new Map<string, Promise<Backend>>();
 const controllers = new Map<string, AbortController>();
 
@@ -232,6 +244,14 @@ async function describe(message: Extract<MainToWorker, { type: 'describe' }>): P
 }
 
 port.on('message', (message: MainToWorker) => {
+  if (message.type === 'cancel' || message.type === 'dispose') {
+    handle(message);
+  } else {
+    void registered.then(() => handle(message));
+  }
+});
+
+function handle(message: MainToWorker): void {
   switch (message.type) {
     case 'run':
       void run(message);
@@ -251,4 +271,4 @@ port.on('message', (message: MainToWorker) => {
       );
       break;
   }
-});
+}
