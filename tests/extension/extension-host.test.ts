@@ -17,8 +17,9 @@ import { FakeUri, FakeVsCode, type FakeWebviewPanel } from './fake-vscode.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const extensionPath = join(root, 'extension');
-const SAMPLE = '/work/shared/samples/3.jpg';
 const scratch = mkdtempSync(join(tmpdir(), 'pu-ext-host-'));
+// A shared sample at 384 px on the long side (288x384): plans in about a second on this machine.
+const SAMPLE = join(scratch, 'sample.png');
 
 let fake: FakeVsCode;
 let runtime: ExtensionRuntime;
@@ -51,9 +52,11 @@ function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-const sourceHash = sha256(SAMPLE);
+let sourceHash = '';
 
-before(() => {
+before(async () => {
+  await sharp('/work/shared/samples/3.jpg').resize(384, 384, { fit: 'inside' }).png().toFile(SAMPLE);
+  sourceHash = sha256(SAMPLE);
   // The engine's cache and token live in this test's scratch folder, not in the user's home.
   process.env.PAINTS_UNDO_CACHE_DIR = join(scratch, 'cache');
   process.env.PAINTS_UNDO_CONFIG_DIR = join(scratch, 'config');
@@ -83,8 +86,8 @@ test('opening an image starts the engine over stdio and the webview gets init wi
   panel.webview.send({ type: 'ready' });
   const init = await panel.webview.waitFor(isInit, 90_000);
   assert.equal(init.error, undefined, JSON.stringify(init.error));
-  assert.deepEqual(init.image, { width: 576, height: 768 });
-  assert.equal(init.fileName, '3.jpg');
+  assert.deepEqual(init.image, { width: 288, height: 384 });
+  assert.equal(init.fileName, 'sample.png');
   assert.ok(init.backends.some((b) => b.id === 'classic' && b.timelapse && b.layers));
   assert.equal(init.engine.state, 'connected');
   assert.equal(init.defaults.seed, 12345);
@@ -100,7 +103,7 @@ test('slider frames: PNG bytes of the requested step; step 999 is a (nearly) bla
   assert.equal(midResult.step, 500);
   const midStats = await sharp(midResult.png).stats();
   const meta = await sharp(midResult.png).metadata();
-  assert.deepEqual([meta.format, meta.width, meta.height], ['png', 576, 768]);
+  assert.deepEqual([meta.format, meta.width, meta.height], ['png', 288, 384]);
   const blank = await request(panel, { type: 'frame', step: 999, seed: 7, backend: 'classic' });
   assert.ok(blank.ok);
   const blankStats = await sharp((blank.result as { png: Uint8Array }).png).stats();
@@ -147,10 +150,10 @@ test('export timelapse: save dialog defaults next to the source, progress notifi
   const reply = await request(panel, { type: 'export', seed: 7, backend: 'classic', spec: { what: 'timelapse', format: 'mp4', frames: 12, fps: 12, size: 256, label: true } }, 180_000);
   assert.ok(reply.ok, JSON.stringify(!reply.ok && reply.error));
   assert.deepEqual(reply.result, { saved: [out] });
-  assert.equal(asked?.defaultUri?.fsPath, '/work/shared/samples/3-timelapse.mp4');
+  assert.equal(asked?.defaultUri?.fsPath, join(scratch, 'sample-timelapse.mp4'));
   assert.deepEqual(Object.values(asked?.filters ?? {}), [['mp4']]);
   const progress = fake.progress[progressBefore];
-  assert.ok(progress?.cancellable && progress.done && progress.title?.includes('3.jpg'));
+  assert.ok(progress?.cancellable && progress.done && progress.title?.includes('sample.png'));
   const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,pix_fmt', '-of', 'json', out], { encoding: 'utf8' })) as {
     streams: { codec_name: string; width: number; height: number; pix_fmt: string }[];
   };
@@ -164,7 +167,7 @@ test('export keyframes into a chosen folder, and a dismissed dialog exports noth
   fake.openAnswers.push(() => [FakeUri.file(folder)]);
   const reply = await request(panel, { type: 'export', seed: 7, backend: 'classic', spec: { what: 'keyframes', steps: [400, 999] } }, 120_000);
   assert.ok(reply.ok, JSON.stringify(!reply.ok && reply.error));
-  assert.deepEqual(readdirSync(folder).sort(), ['3-step-0400.png', '3-step-0999.png']);
+  assert.deepEqual(readdirSync(folder).sort(), ['sample-step-0400.png', 'sample-step-0999.png']);
   fake.saveAnswers.push(() => undefined);
   const none = await request(panel, { type: 'export', seed: 7, backend: 'classic', spec: { what: 'layers' } });
   assert.deepEqual(none.ok && none.result, { saved: null });

@@ -29,6 +29,7 @@ interface ViewState {
 }
 
 const DEBOUNCE_MS = 40;
+const ENGINE_TROUBLE = new Set(['DISCONNECTED', 'NOT_CONNECTED', 'TIMEOUT', 'INTERNAL', 'SHUTTING_DOWN', 'ENGINE_NOT_FOUND', 'FFMPEG_MISSING', 'BAD_RESPONSE']);
 /** Steps per played frame: 999 -> 0 in 50 frames, a preview of the drawing order, not the export. */
 const PLAY_STRIDE = 20;
 const PLAY_FRAME_MS = 80;
@@ -173,6 +174,8 @@ function showError(error: unknown): void {
   errorBox.dataset.code = e.code;
   errorText.textContent = e.message;
   errorHint.textContent = e.hint ?? '';
+  // Restarting helps when the engine is the problem, not when the image or an option is.
+  restartButton.hidden = !ENGINE_TROUBLE.has(e.code);
 }
 
 function clearError(): void {
@@ -192,7 +195,7 @@ function renderControls(): void {
   labelInput.checked = s.label;
   const backend = init?.backends.find((b) => b.id === s.backend);
   const ready = Boolean(init?.image) && !exporting;
-  for (const control of [slider, stepNumber, playButton, seedInput, newSeedButton, backendSelect]) control.disabled = !init?.image;
+  for (const control of [slider, stepNumber, playButton, seedInput, newSeedButton, backendSelect, ...presets.querySelectorAll('button')]) control.disabled = !init?.image;
   exportTimelapse.disabled = !ready || backend?.timelapse === false;
   exportKeyframes.disabled = !ready || backend?.keyframes === false;
   exportLayers.disabled = !ready || backend?.layers !== true;
