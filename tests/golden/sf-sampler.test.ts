@@ -182,6 +182,19 @@ for (const [name, c] of casesOf(manifest, 'sf_sampler')) {
       // Pixels from our own latents: the chain's drift (atol above) passes through the decoder, so use the case-wide atol.
       const tol = { atol: (c.tolerance as { atol: number }).atol, rtol: (c.tolerance as { rtol: number }).rtol };
       assertClose(result.pixels, t.float32('out_pixels_float'), tol, 'pixels');
+      // The backend splits the UNet batch to bound memory: the same chain, one sample per call.
+      const split = await generateKeyframes(models, { width: iw ?? 0, height: ih ?? 0, channels: 3, data: t.uint8('in_fg_image') }, {
+        prompt: prompts.prompt,
+        negativePrompt: prompts.n_prompt,
+        operationSteps: Array.from(t.int64('in_coded_conds'), Number),
+        width,
+        height,
+        steps,
+        cfg: cfgOf(c),
+        noise: t.float32('in_noise'),
+        unetBatch: 1,
+      });
+      assertClose(split.latents, result.latents, toleranceFor(c, 'out_latents'), 'latents with unetBatch 1');
       const u8 = t.uint8('out_pixels_u8');
       result.images.forEach((img, b) => {
         const want = u8.subarray(b * img.data.length, (b + 1) * img.data.length);

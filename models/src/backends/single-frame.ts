@@ -58,6 +58,8 @@ export interface SingleFrameBackendOptions {
   readonly negativePrompt?: string;
   /** Fixed output size instead of the nearest bucket (tiny test models use small sizes). */
   readonly size?: { readonly width: number; readonly height: number };
+  /** Most samples per UNet call (default 2: one operation step's guidance pair) to bound attention memory. */
+  readonly unetBatch?: number;
   /** Release sessions after this many ms without work (default 60 s). */
   readonly idleReleaseMs?: number;
   readonly warn?: (message: string) => void;
@@ -226,6 +228,7 @@ export class SingleFrameBackend implements Backend {
           steps,
           cfg: this.options.cfg ?? SINGLE_FRAME_DEFAULTS.cfg,
           seed: request.seed,
+          unetBatch: this.options.unetBatch ?? 2,
           hooks: {
             signal: context.signal,
             onStep: ({ i, total }) =>

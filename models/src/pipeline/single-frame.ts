@@ -40,6 +40,12 @@ export interface KeyframeOptions {
   readonly seed?: number;
   /** Noise of shape [1, C, h, w] to replay instead of drawing from `seed` (golden tests). */
   readonly noise?: Float32Array;
+  /**
+   * Most samples per UNet call (default: the whole 2B batch in one call). The attention scores of the
+   * first level grow with batch x (h/8 x w/8)^2 (about 0.4 GB per sample at 512x640), so the backend
+   * splits the batch to bound memory.
+   */
+  readonly unetBatch?: number;
   readonly hooks?: SampleHooks;
 }
 
@@ -113,18 +119,26 @@ export async function generateKeyframes(models: SingleFrameModels, input: RgbIma
   for (let b = 0; b < batch; b++) for (let k = 0; k < per; k++) x0[b * per + k] = Math.fround((noise[k] ?? 0) * sigma0);
 
   const coded = [...options.operationSteps, ...options.operationSteps];
+  const chunk = Math.max(1, Math.min(options.unetBatch ?? 2 * batch, 2 * batch));
   const denoiser = cfgDenoiser(
-    (xIn, t, n) =>
-      unet.run({
-        sample: xIn,
-        dims: [n, latentChannels, lh, lw],
-        timesteps: new Array<number>(n).fill(t),
-        context,
-        contextDims: [n, textEncoder.length, textEncoder.hidden],
-        concat: concatConds,
-        concatDims: [1, latentChannels, lh, lw],
-        coded,
-      }),
+    async (xIn, t, n) => {
+      const eps = new Float32Array(n * per);
+      for (let start = 0; start < n; start += chunk) {
+        const m = Math.min(chunk, n - start);
+        const out = await unet.run({
+          sample: xIn.subarray(start * per, (start + m) * per),
+          dims: [m, latentChannels, lh, lw],
+          timesteps: new Array<number>(m).fill(t),
+          context: context.subarray(start * tokenFloats, (start + m) * tokenFloats),
+          contextDims: [m, textEncoder.length, textEncoder.hidden],
+          concat: concatConds,
+          concatDims: [1, latentChannels, lh, lw],
+          coded: coded.slice(start, start + m),
+        });
+        eps.set(out, start * per);
+      }
+      return eps;
+    },
     table,
     cfg,
     batch,
