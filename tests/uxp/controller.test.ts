@@ -116,6 +116,46 @@ test('import keyframes: one group named after the document, Step layers, top vis
   }
 });
 
+test('process layers: one layer per engine layer, named, in paint order, inside one group', async () => {
+  const { panel, doc } = setup();
+  try {
+    await panel.start();
+    await panel.importProcessLayers();
+    assert.equal(panel.state.message?.tone, 'ok', panel.state.message?.text);
+    const rows = doc.outline();
+    assert.equal(rows[0]?.name, 'girl process layers');
+    const layers = rows.filter((r) => r.depth === 1).map((r) => r.name);
+    assert.ok(layers.length >= 3, `got ${layers.join(', ')}`);
+    assert.ok(!layers.some((n) => /composite/i.test(n)));
+    assert.ok(rows.filter((r) => r.depth === 1).every((r) => r.visible));
+    assert.equal(doc.historyStates[doc.historyStates.length - 1]?.name, 'PaintsUndo: import process layers');
+  } finally {
+    panel.dispose();
+  }
+});
+
+test('export timelapse: asks where to save first, then saves the engine\'s video there', async () => {
+  const { panel, ps } = setup();
+  try {
+    await panel.start();
+    panel.setTimelapse({ format: 'mp4', frames: 12, fps: 12 });
+    ps.nextSaveName = null;
+    await panel.exportTimelapse();
+    assert.equal(panel.state.busy, undefined, 'a cancelled dialog starts nothing');
+    ps.nextSaveName = 'girl-process.mp4';
+    await panel.exportTimelapse();
+    assert.equal(panel.state.message?.tone, 'ok', panel.state.message?.text);
+    const saved = ps.calls.filter((c) => c.name === 'getFileForSaving').at(-1)?.options as { suggestedName: string; types: string[] };
+    assert.equal(saved.suggestedName, 'girl-process.mp4');
+    assert.deepEqual(saved.types, ['mp4']);
+    const bytes = ps.files.get('girl-process.mp4');
+    assert.ok(bytes && bytes.length > 1000);
+    assert.equal(new TextDecoder().decode(bytes.subarray(4, 8)), 'ftyp', 'an MP4 container');
+  } finally {
+    panel.dispose();
+  }
+});
+
 test('cancel during the engine job: nothing imported, no history state, the panel says so', async () => {
   const { panel, doc } = setup();
   try {

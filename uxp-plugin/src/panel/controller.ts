@@ -340,7 +340,8 @@ export class PanelController {
       const upload = await this.ensureUpload('output', signal);
       const job = await this.runJob('layers', { image: upload.image, backend: this.state.backend, seed: this.state.seed, format: 'png' }, signal);
       const layers: { name: string; pixels: Pixels }[] = [];
-      const files = (job.result?.files ?? []).filter((f) => f.mime === 'image/png');
+      // One PNG per layer, named "01-sketch.png"… in paint order, plus the composite (not a layer).
+      const files = (job.result?.files ?? []).filter((f) => f.mime === 'image/png' && f.name !== 'composite.png');
       for (const file of files) {
         layers.push({ name: layerNameFromFile(file.name), pixels: await this.downloadPixels(file, signal) });
       }

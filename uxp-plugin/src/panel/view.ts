@@ -346,7 +346,7 @@ export class PanelView {
     this.root.setAttribute('data-connection', s.connection);
     u.dot.className = `dot tone-${view.tone}`;
     u.connLabel.textContent = view.label;
-    u.version.textContent = s.engineVersion ? `engine ${s.engineVersion}` : '';
+    u.version.textContent = s.engineVersion && s.connection === 'connected' ? `engine ${s.engineVersion}` : '';
     u.connFix.textContent = view.fix;
     u.connFix.hidden = view.fix === '';
     u.pairRow.hidden = !(s.connection === 'unpaired' || s.connection === 'unauthorized');

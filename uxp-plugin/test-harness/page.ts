@@ -1,0 +1,60 @@
+/**
+ * Test harness, not shipped (the build bundles only src/). Browser entry of the Chromium panel tests
+ * (tests/uxp/panel-ui.test.ts): the real panel (view + controller + UxpPhotoshopHost) on a
+ * simulated Photoshop document (the fake, with the real sample pixels served by the test), talking to the
+ * real engine whose URL comes in the query string. `window.harness` exposes the fake for assertions.
+ */
+import { FakePhotoshop } from '../../tests/uxp/fake-photoshop.js';
+import { UxpPhotoshopHost } from '../src/host/photoshop-host.js';
+import { startPanel } from '../src/panel/main.js';
+import { TOKEN_KEY } from '../src/panel/controller.js';
+
+interface DocSpec {
+  title: string;
+  width: number;
+  height: number;
+  layers: { name: string; url: string }[];
+}
+
+async function boot(): Promise<void> {
+  const params = new URLSearchParams(location.search);
+  const engine = params.get('engine') ?? '';
+  const spec = (await (await fetch('/doc.json')).json()) as DocSpec;
+  const layers = [];
+  for (const l of spec.layers) layers.push({ name: l.name, rgba: new Uint8Array(await (await fetch(l.url)).arrayBuffer()) });
+  const ps = new FakePhotoshop();
+  const doc = ps.openDocument({ title: spec.title, width: spec.width, height: spec.height, layers });
+  const token = params.get('token');
+  if (token) ps.secrets.set(TOKEN_KEY, new TextEncoder().encode(token));
+  const host = new UxpPhotoshopHost(ps.modules, ps.uxp);
+  const root = document.getElementById('app');
+  if (!root) throw new Error('no #app');
+  const panel = startPanel(root, { host, baseUrl: engine, debounceMs: 40 });
+  const shown: number[] = [];
+  const requested: number[] = [];
+  panel.controller.subscribe((s) => {
+    if (s.preview && shown[shown.length - 1] !== s.preview.step) shown.push(s.preview.step);
+    if (requested[requested.length - 1] !== s.step) requested.push(s.step);
+  });
+  Object.assign(window, {
+    harness: {
+      ps,
+      doc,
+      panel,
+      shown,
+      requested,
+      outline: () => doc.outline().map((r) => ({ name: r.name, depth: r.depth, visible: r.visible, kind: r.kind })),
+      history: () => doc.historyStates.map((h) => h.name),
+      layerPixel: (name: string, x: number, y: number) => {
+        const row = doc.outline().find((r) => r.name === name);
+        if (!row?.pixels) return undefined;
+        const i = (y * doc.width + x) * 4;
+        return Array.from(row.pixels.subarray(i, i + 4));
+      },
+      liveImageData: () => ps.liveImageData,
+    },
+  });
+  document.body.setAttribute('data-ready', '1');
+}
+
+void boot();
