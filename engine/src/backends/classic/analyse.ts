@@ -34,7 +34,9 @@ export function planSize(width: number, height: number): { pw: number; ph: numbe
   const long = Math.max(width, height);
   if (long <= PLAN_LONG_SIDE) return { pw: width, ph: height, scale: 1 };
   const scale = long / PLAN_LONG_SIDE;
-  return { pw: Math.ceil(width / scale), ph: Math.ceil(height / scale), scale };
+  // Floor, so that every plan pixel receives at least one full pixel when averaging down (floor(x / scale)
+  // steps by at most 1); the few full pixels past the last plan centre sample the edge, as the renderer does.
+  return { pw: Math.max(1, Math.floor(width / scale)), ph: Math.max(1, Math.floor(height / scale)), scale };
 }
 
 export function analyse(full: RgbImage): Analysis {

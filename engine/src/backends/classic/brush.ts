@@ -60,6 +60,8 @@ export class BrushPainter {
   readonly ph: number;
   readonly error: Float32Array;
   readonly done: Uint8Array;
+  /** Highest coverage each plan pixel got from this painter, 0..1. */
+  readonly coverage: Float32Array;
   private readonly flow: Float32Array;
   private readonly rng: Rng;
   readonly layer: number;
@@ -71,7 +73,20 @@ export class BrushPainter {
   private penY: number;
   private readonly reach: number;
 
-  constructor(pw: number, ph: number, layer: number, error: Float32Array, flow: Float32Array, rng: Rng, start: readonly [number, number]) {
+  /** Coverage (0..255) at which a pixel counts as covered; 255 means "exactly full", see `absorb`. */
+  private readonly coverAt: number;
+
+  constructor(
+    pw: number,
+    ph: number,
+    layer: number,
+    error: Float32Array,
+    flow: Float32Array,
+    rng: Rng,
+    start: readonly [number, number],
+    coverAt = 255,
+  ) {
+    this.coverAt = coverAt;
     this.pw = pw;
     this.ph = ph;
     this.layer = layer;
@@ -79,6 +94,7 @@ export class BrushPainter {
     this.flow = flow;
     this.rng = rng;
     this.done = new Uint8Array(pw * ph);
+    this.coverage = new Float32Array(pw * ph);
     this.cw = Math.ceil(pw / CELL);
     this.ch = Math.ceil(ph / CELL);
     this.cellError = new Float64Array(this.cw * this.ch);
@@ -118,7 +134,9 @@ export class BrushPainter {
     for (let cy = 0; cy < this.ch; cy++) {
       for (let cx = 0; cx < this.cw; cx++) {
         const c = cy * this.cw + cx;
-        const base = seek === 'error' ? this.cellError[c]! : this.cellUndone[c]! * (1 + this.cellError[c]! / (CELL * CELL * 8));
+        // A cell whose mean error is under ~2 levels has nothing visible left to paint.
+        const err = this.cellError[c]! > CELL * CELL * 2 ? this.cellError[c]! : 0;
+        const base = seek === 'error' ? err : this.cellUndone[c]! * (1 + err / (CELL * CELL * 8));
         if (base <= 0) continue;
         const d = Math.hypot((cx + 0.5) * CELL - this.penX, (cy + 0.5) * CELL - this.penY);
         const score = (base / (1 + d / this.reach)) * (0.8 + 0.4 * this.rng.next());
@@ -205,7 +223,13 @@ export class BrushPainter {
         if (a === 0) continue;
         const i = y * pw + x;
         this.error[i]! *= 1 - a / 255;
-        if (this.done[i] || a < 255) continue;
+        if (a / 255 > this.coverage[i]!) this.coverage[i] = a / 255;
+        if (this.done[i]) continue;
+        if (this.coverAt < 255) {
+          if (a >= this.coverAt) this.done[i] = 1;
+          continue;
+        }
+        if (a < 255) continue;
         let full = true;
         for (let dy = -1; dy <= 1 && full; dy++) {
           const yy = y + dy - sy;
@@ -234,7 +258,7 @@ export class BrushPainter {
     for (let k = 0; k < opts.count; k++) {
       if (k % 16 === 0) opts.check();
       let seed = this.pickSeed(opts.seek);
-      if (!seed && opts.seek === 'cover') seed = this.pickSeed('error');
+      if (!seed) seed = this.pickSeed(opts.seek === 'cover' ? 'error' : 'cover');
       if (!seed) seed = [this.rng.int(0, this.pw - 1), this.rng.int(0, this.ph - 1)];
       const [x, y] = seed;
       // Brushes shrink a little as a pass goes on (broad first, finer later), as painters do.

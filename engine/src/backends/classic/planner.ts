@@ -219,6 +219,61 @@ function insertAt(ops: Operation[], fraction: number, ...events: Operation[]): v
   ops.splice(at, 0, ...events);
 }
 
+/** Inserts `events[0]` at a fraction of the way through and `events[1]` `length` operations later. */
+function insertEpisode(ops: Operation[], fraction: number, length: number, events: readonly [Operation, Operation]): void {
+  const at = Math.max(0, Math.min(ops.length, Math.round(ops.length * fraction)));
+  const end = Math.min(ops.length, at + Math.max(1, length));
+  ops.splice(end, 0, events[1]);
+  ops.splice(at, 0, events[0]);
+}
+
+interface Share {
+  readonly target: number;
+  readonly cap: number;
+}
+
+/**
+ * Shares `total` operations among phases: each gets its target share, at most its capacity; what capped
+ * phases leave is shared among the others by their targets. Whatever nobody can take goes to the last phase.
+ */
+function shareBudget<K extends string>(total: number, shares: Record<K, Share>): Record<K, number> {
+  const keys = Object.keys(shares) as K[];
+  const out = {} as Record<K, number>;
+  for (const k of keys) out[k] = 0;
+  let left = total;
+  let open = keys.filter((k) => shares[k].cap > 0);
+  for (let round = 0; round < 8 && left > 0 && open.length > 0; round++) {
+    const weight = open.reduce((acc, k) => acc + shares[k].target, 0);
+    let given = 0;
+    for (const k of open) {
+      const want = Math.floor((left * shares[k].target) / weight);
+      const take = Math.min(want, shares[k].cap - out[k]);
+      out[k] += take;
+      given += take;
+    }
+    left -= given;
+    open = open.filter((k) => out[k] < shares[k].cap);
+    if (given === 0) break;
+  }
+  const last = keys[keys.length - 1]!;
+  out[last] += left;
+  return out;
+}
+
+/** Largest shading amount (colour distance flats -> shaded) in a region, on a sparse grid. */
+function regionShade(seg: Segmentation, region: Region, amount: Float32Array, pw: number): number {
+  const [x0, y0, x1, y1] = region.box;
+  const step = Math.max(1, Math.round(Math.sqrt(region.area) / 20));
+  let best = 0;
+  for (let y = y0; y <= y1; y += step) {
+    for (let x = x0; x <= x1; x += step) {
+      const i = y * pw + x;
+      if (seg.labels[i] === region.label && amount[i]! > best) best = amount[i]!;
+    }
+  }
+  return best;
+}
+
 /**
  * The lasso-and-transform habit: a region of a layer is moved and scaled for a few strokes, then settled.
  * Kept short on purpose: while a transform is active every stroke on that layer recomposites the region.
@@ -264,6 +319,54 @@ function ellipseStamp(cx: number, cy: number, rx: number, ry: number): Stamp {
  * their ends the way loose sketching does.
  */
 function sketchStrokes(a: Analysis, rng: Rng, budget: number, check: () => void): { stamp: Stamp; strength: number }[] {
+  return sketchStamps(sketchPaths(a, rng, check), budget, a.scale, rng);
+}
+
+interface SketchStroke {
+  readonly path: Path;
+  readonly strength: number;
+}
+
+/**
+ * `budget` sketch operations: the longest strokes when there are too many; when there are too few, the
+ * longest shapes are gone over again with another loose line (as sketching does), right after the first.
+ */
+function sketchStamps(strokes: readonly SketchStroke[], budget: number, scale: number, rng: Rng): { stamp: Stamp; strength: number }[] {
+  let kept: SketchStroke[] = [...strokes];
+  const lengths = strokes.map((s) => pathLength(s.path));
+  const ranked = lengths.map((l, k) => [l, k] as const).sort((p, q) => q[0] - p[0]);
+  if (strokes.length > budget * 3) {
+    const keep = new Set(ranked.slice(0, budget * 3).map(([, k]) => k));
+    kept = strokes.filter((_, k) => keep.has(k));
+  } else if (strokes.length < budget) {
+    const again = new Set(ranked.slice(0, budget - strokes.length).map(([, k]) => k));
+    kept = [];
+    strokes.forEach((st, k) => {
+      kept.push(st);
+      if (again.has(k)) kept.push({ path: looseStroke(st.path, rng), strength: st.strength * 0.8 });
+    });
+  }
+  const radius = 0.55 + 0.12 * scale ** 0.5;
+  const stamps = kept.map(({ path, strength }) => {
+    let x0 = Infinity;
+    let y0 = Infinity;
+    let x1 = -Infinity;
+    let y1 = -Infinity;
+    for (let k = 0; k < path.length; k += 2) {
+      x0 = Math.min(x0, path[k]!);
+      x1 = Math.max(x1, path[k]!);
+      y0 = Math.min(y0, path[k + 1]!);
+      y1 = Math.max(y1, path[k + 1]!);
+    }
+    const sb = new StampBuilder(x0 - 3, y0 - 3, x1 + 3, y1 + 3);
+    sb.polyline(path, radius, 1.3);
+    return { stamp: sb.toStamp(), strength };
+  });
+  return mergeStamps(stamps, budget);
+}
+
+/** Every sketch stroke worth drawing, in drawing order. */
+function sketchPaths(a: Analysis, rng: Rng, check: () => void): SketchStroke[] {
   const { pw, ph, img } = a;
   const n = pw * ph;
   const sigma = Math.max(1.8, Math.max(pw, ph) / 220);
@@ -306,31 +409,7 @@ function sketchStrokes(a: Analysis, rng: Rng, budget: number, check: () => void)
     }
   }
   check();
-  // Too many strokes for the budget: keep the longest ones (the construction, not the detail).
-  let kept = strokes;
-  const cap = budget * 3;
-  if (strokes.length > cap) {
-    const lengths = strokes.map((s) => pathLength(s.path));
-    const cut = [...lengths].sort((p, q) => q - p)[cap - 1]!;
-    kept = strokes.filter((_, k) => lengths[k]! >= cut).slice(0, cap);
-  }
-  const radius = 0.55 + 0.12 * a.scale ** 0.5;
-  const stamps = kept.map(({ path, strength }) => {
-    let x0 = Infinity;
-    let y0 = Infinity;
-    let x1 = -Infinity;
-    let y1 = -Infinity;
-    for (let k = 0; k < path.length; k += 2) {
-      x0 = Math.min(x0, path[k]!);
-      x1 = Math.max(x1, path[k]!);
-      y0 = Math.min(y0, path[k + 1]!);
-      y1 = Math.max(y1, path[k + 1]!);
-    }
-    const sb = new StampBuilder(x0 - 3, y0 - 3, x1 + 3, y1 + 3);
-    sb.polyline(path, radius, 1.3);
-    return { stamp: sb.toStamp(), strength };
-  });
-  return mergeStamps(stamps, budget);
+  return strokes;
 }
 
 /** Offsets a stroke sideways by a slowly varying amount and extends both ends: a sketcher's loose line. */
@@ -375,13 +454,20 @@ export interface LineArt {
 }
 
 export function lineArt(a: Analysis, rng: Rng, budget: number, check: () => void): LineArt {
+  const layer = lineLayer(a);
+  check();
+  const paths = linePaths(a, layer.alphaPlan, rng, check);
+  return { ...layer, strokes: lineStrokes(paths, budget, rng) };
+}
+
+/** The line-art layer's pixels: full-resolution alpha of the input's own line pixels, and its plan-size average. */
+export function lineLayer(a: Analysis): { alphaFull: Uint8Array; alphaPlan: Float32Array } {
   const { pw, ph, lineMask, full, scale } = a;
   const n = pw * ph;
   const toLine = distanceTo(lineMask, pw, ph, 8);
   const gate = new Float32Array(n);
   for (let i = 0; i < n; i++) gate[i] = Math.max(0, Math.min(1, 2 - toLine[i]!));
   const alphaFull = fullLineAlpha(a, gate);
-  check();
   const alphaPlan = new Float32Array(n);
   const count = new Float32Array(n);
   for (let y = 0; y < full.height; y++) {
@@ -393,8 +479,23 @@ export function lineArt(a: Analysis, rng: Rng, budget: number, check: () => void
     }
   }
   for (let i = 0; i < n; i++) alphaPlan[i]! /= count[i] || 1;
+  return { alphaFull, alphaPlan };
+}
 
-  // Stroke paths: skeleton of the line mask, with the pen as wide as the line under it.
+export interface LinePaths {
+  readonly ordered: readonly Path[];
+  readonly totalLength: number;
+  /** Half the line width under each plan pixel (distance to the line's edge). */
+  readonly halfWidth: Float32Array;
+  /** The line layer's plan-size alpha (0..1), to skip strokes with no ink under them. */
+  readonly alphaPlan: Float32Array;
+  readonly pw: number;
+}
+
+/** Line-art centre lines in inking order (see orderPaths). */
+export function linePaths(a: Analysis, alphaPlan: Float32Array, rng: Rng, check: () => void): LinePaths {
+  const { pw, ph, lineMask } = a;
+  const n = pw * ph;
   const skel = lineMask.slice();
   thin(skel, pw, ph);
   check();
@@ -403,20 +504,28 @@ export function lineArt(a: Analysis, rng: Rng, budget: number, check: () => void
   const halfWidth = distanceTo(inside, pw, ph, 8);
   const { labels } = labelComponents(lineMask, pw, ph);
   const paths = traceSkeleton(skel, pw, ph, 2);
-  const start = subjectStart(a);
   const ordered = orderPaths(
     paths,
     (p) => labels[Math.round(p[1]!) * pw + Math.round(p[0]!)] ?? 0,
     (x, y) => sample(a.subject, pw, ph, x, y),
-    start,
+    subjectStart(a),
     Math.hypot(pw, ph) * 0.12,
     rng,
-  );
+  ).map((o) => o.path);
   check();
+  let totalLength = 0;
+  for (const path of ordered) totalLength += pathLength(path);
+  return { ordered, totalLength, halfWidth, alphaPlan, pw };
+}
+
+/** Pen strokes along the paths, as many as the budget allows (little line art is inked in shorter strokes). */
+export function lineStrokes(lp: LinePaths, budget: number, rng: Rng): { stamp: Stamp; strength: number }[] {
+  const { pw, halfWidth } = lp;
   const strokes: { stamp: Stamp; strength: number }[] = [];
-  const maxLen = Math.max(24, Math.max(pw, ph) / 10);
-  for (const { path } of ordered) {
+  const maxLen = Math.max(LINE_MIN_STROKE, Math.min(Math.max(24, pw / 8), lp.totalLength / Math.max(1, budget * 0.9)));
+  for (const path of lp.ordered) {
     for (const s of splitIntoStrokes(path, maxLen, rng)) {
+      if (!inked(s, lp)) continue;
       const radii: number[] = [];
       let x0 = Infinity;
       let y0 = Infinity;
@@ -437,8 +546,22 @@ export function lineArt(a: Analysis, rng: Rng, budget: number, check: () => void
       strokes.push({ stamp: sb.toStamp(), strength: 1 });
     }
   }
-  return { alphaFull, alphaPlan, strokes: mergeStamps(strokes, budget) };
+  return mergeStamps(strokes, budget);
 }
+
+/** Whether the line layer has ink under most of a stroke (the line mask can run where the content is faint). */
+function inked(s: Path, lp: LinePaths): boolean {
+  let hit = 0;
+  const m = s.length / 2;
+  for (let k = 0; k < s.length; k += 2) {
+    const i = Math.round(s[k + 1]!) * lp.pw + Math.round(s[k]!);
+    if ((lp.alphaPlan[i] ?? 0) > 0.12) hit++;
+  }
+  return hit >= m * 0.4;
+}
+
+/** Shortest pen stroke, in plan pixels: shorter pieces would mostly re-cover their neighbours' round caps. */
+const LINE_MIN_STROKE = 6;
 
 export function lineContent(a: Analysis, alpha: Uint8Array): RgbaImage {
   const { full } = a;
@@ -532,20 +655,34 @@ function regionChunks(seg: Segmentation, region: Region, pw: number, parts: numb
       cellOf[(y - y0) * (x1 - x0 + 1) + (x - x0)] = bk;
     }
   }
+  // One stamp per cell, grown by one pixel so neighbouring chunks overlap and the region ends fully covered.
+  const boxes = order.map(() => [Infinity, Infinity, -Infinity, -Infinity]);
+  const rw = x1 - x0 + 1;
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      const c = cellOf[(y - y0) * rw + (x - x0)]!;
+      if (c < 0) continue;
+      const b = boxes[c]!;
+      if (x < b[0]!) b[0] = x;
+      if (y < b[1]!) b[1] = y;
+      if (x > b[2]!) b[2] = x;
+      if (y > b[3]!) b[3] = y;
+    }
+  }
   const stamps: Stamp[] = [];
-  const w = x1 - x0 + 3;
-  const h = y1 - y0 + 3;
   for (let k = 0; k < order.length; k++) {
+    const [bx0, by0, bx1, by1] = boxes[k]! as [number, number, number, number];
+    if (bx0 > bx1) continue;
+    const w = bx1 - bx0 + 3;
+    const h = by1 - by0 + 3;
     const alpha = new Uint8Array(w * h);
-    for (let y = y0; y <= y1; y++) {
-      for (let x = x0; x <= x1; x++) {
-        // Each chunk also keeps the earlier chunks (a fill grows), so the region ends fully covered.
-        const c = cellOf[(y - y0) * (x1 - x0 + 1) + (x - x0)]!;
-        if (c < 0 || c > k) continue;
-        for (let dy = 0; dy <= 2; dy++) for (let dx = 0; dx <= 2; dx++) alpha[(y - y0 + dy) * w + (x - x0 + dx)] = 255;
+    for (let y = by0; y <= by1; y++) {
+      for (let x = bx0; x <= bx1; x++) {
+        if (cellOf[(y - y0) * rw + (x - x0)] !== k) continue;
+        for (let dy = 0; dy <= 2; dy++) for (let dx = 0; dx <= 2; dx++) alpha[(y - by0 + dy) * w + (x - bx0 + dx)] = 255;
       }
     }
-    stamps.push({ x: x0 - 1, y: y0 - 1, width: w, height: h, alpha });
+    stamps.push({ x: bx0 - 1, y: by0 - 1, width: w, height: h, alpha });
   }
   return stamps;
 }
@@ -629,12 +766,21 @@ interface Shading {
 }
 
 /** Shaded colours = crisp flats + a smooth difference (final - flats), blurred so it reads as soft light, never patches. */
+/**
+ * The smooth shading offset `v`, limited to the way towards the final (`target` = final - flat): soft light
+ * never overshoots the finished colour, so shading strokes always bring the canvas closer to the final.
+ */
+function towards(v: number, target: number): number {
+  return target >= 0 ? (v < 0 ? 0 : v > target ? target : v) : v > 0 ? 0 : v < target ? target : v;
+}
+
 function buildShading(a: Analysis, flats: Flats, lineAlphaPlan: Float32Array): Shading {
   const { pw, ph, img, full, scale } = a;
   const n = pw * ph;
   const weight = new Float32Array(n);
   for (let i = 0; i < n; i++) weight[i] = 1 - Math.min(1, lineAlphaPlan[i]! * 1.5);
-  const sigma = Math.max(1.2, Math.max(pw, ph) / 300);
+  // Soft enough to read as airbrushed light and shadow; crisp detail is left for the rendering pass.
+  const sigma = Math.max(1.5, Math.max(pw, ph) / 110);
   const planes: Float32Array[] = [];
   const flatPlanes = [flats.flatR, flats.flatG, flats.flatB];
   const finals = [img.r, img.g, img.b];
@@ -645,7 +791,7 @@ function buildShading(a: Analysis, flats: Flats, lineAlphaPlan: Float32Array): S
     const smooth = maskedBlur(diff, weight, pw, ph, sigma);
     deltas.push(smooth);
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = Math.max(0, Math.min(255, flatPlanes[c]![i]! + smooth[i]!));
+    for (let i = 0; i < n; i++) out[i] = flatPlanes[c]![i]! + towards(smooth[i]!, diff[i]!);
     planes.push(out);
   }
   const amount = new Float32Array(n);
@@ -653,18 +799,27 @@ function buildShading(a: Analysis, flats: Flats, lineAlphaPlan: Float32Array): S
   const content = createRgba(full.width, full.height);
   const d = content.data;
   const f = flats.content.data;
+  const src = full.data;
   for (let c = 0; c < 3; c++) {
     forEachUpsampled(deltas[c]!, pw, ph, full.width, full.height, scale, (i, v) => {
       const q = i * 4;
-      const x = f[q + c]! + v;
-      d[q + c] = x < 0 ? 0 : x > 255 ? 255 : x + 0.5;
+      const flat = f[q + c]!;
+      d[q + c] = flat + towards(v, src[i * 3 + c]! - flat) + 0.5;
     });
   }
   for (let q = 3; q < d.length; q += 4) d[q] = 255;
   return { r: planes[0]!, g: planes[1]!, b: planes[2]!, amount, content };
 }
 
-function shadingStamps(a: Analysis, seg: Segmentation, order: readonly Region[], amount: Float32Array, rng: Rng, check: () => void): Stamp[] {
+function shadingStamps(
+  a: Analysis,
+  seg: Segmentation,
+  order: readonly Region[],
+  amount: Float32Array,
+  blobBudget: number,
+  rng: Rng,
+  check: () => void,
+): Stamp[] {
   const { pw, ph } = a;
   const total = pw * ph;
   const out: Stamp[] = [];
@@ -672,7 +827,7 @@ function shadingStamps(a: Analysis, seg: Segmentation, order: readonly Region[],
   for (const region of order) {
     check();
     const [x0, y0, x1, y1] = region.box;
-    const blobs = region.area < total * 0.002 ? 0 : Math.min(4, Math.round(Math.sqrt(region.area) / 28));
+    const blobs = Math.min(8, Math.round((blobBudget * region.area) / total));
     for (let k = 0; k < blobs; k++) {
       // The strongest remaining light or shadow in the region, sampled on a sparse grid.
       let bx = -1;
@@ -725,42 +880,25 @@ function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: boolean)
   const LINES = 3;
   const RENDER = 4;
 
-  const sketchBudget = rng.int(95, 125);
-  const sketch = sketchStrokes(a, rng.fork(1), sketchBudget, check);
+  const total = pw * ph;
+  const n = total;
+  // Everything a phase could draw first; the operation budget is shared out afterwards.
+  const sketchAll = sketchPaths(a, rng.fork(1), check);
   yield { stage: 'planning', fraction: 0.25, message: 'sketch' };
-
-  const lineBudget = rng.int(230, 280);
-  const lines = lineArt(a, rng.fork(2), lineBudget, check);
+  const lineLayerPixels = lineLayer(a);
+  check();
+  const paths = linePaths(a, lineLayerPixels.alphaPlan, rng.fork(2), check);
   yield { stage: 'planning', fraction: 0.4, message: 'line art' };
 
   const seg = segment(a, { step: 9, spread: 30, minFraction: 0.0006, useLines: true }, check);
   yield { stage: 'planning', fraction: 0.5, message: `${seg.regions.length} regions` };
   const flats = buildFlats(a, seg, mono);
-  yield { stage: 'planning', fraction: 0.55, message: `${seg.regions.length} flat regions` };
-
-  const order = orderRegions(a, seg.regions, rng.fork(3));
-  const total = pw * ph;
-  const flatStamps: Stamp[] = [];
-  for (const region of order) {
-    const parts = Math.min(6, Math.max(1, Math.round(region.area / (total * 0.035))));
-    flatStamps.push(...regionChunks(seg, region, pw, parts, rng));
-  }
-  const flatBudget = Math.min(150, Math.max(40, flatStamps.length));
-  const flatOps = mergeStamps(flatStamps.map((s) => ({ stamp: s, strength: 1 })), flatBudget);
-  check();
-
-  yield { stage: 'planning', fraction: 0.6, message: 'flats' };
-  const shading = buildShading(a, flats, lines.alphaPlan);
-  const shadeOrder = orderRegions(a, seg.regions, rng.fork(4));
-  const shadeStamps = shadingStamps(a, seg, shadeOrder, shading.amount, rng.fork(5), check);
-  const shadeBudget = Math.min(170, Math.max(40, shadeStamps.length));
-  const shadeOps = mergeStamps(shadeStamps.map((s) => ({ stamp: s, strength: 1 })), shadeBudget);
-  yield { stage: 'planning', fraction: 0.7, message: 'shading' };
+  const shading = buildShading(a, flats, lineLayerPixels.alphaPlan);
+  yield { stage: 'planning', fraction: 0.6, message: 'flats and shading' };
 
   // Rendering: what is left between the shaded, inked canvas and the final.
-  const n = pw * ph;
   const error = new Float32Array(n);
-  const la = lines.alphaPlan;
+  const la = lineLayerPixels.alphaPlan;
   for (let i = 0; i < n; i++) {
     const t = la[i]!;
     const pr = shading.r[i]! * (1 - t) + a.img.r[i]! * t;
@@ -769,11 +907,48 @@ function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: boolean)
     error[i] = Math.abs(pr - a.img.r[i]!) + Math.abs(pg - a.img.g[i]!) + Math.abs(pb - a.img.b[i]!);
   }
   const smoothError = gaussianBlur(error, pw, ph, 1);
+  let errorArea = 0;
+  for (let i = 0; i < n; i++) if (smoothError[i]! > 10) errorArea++;
+  const shadedRegions = seg.regions.filter((r) => r.area > 0 && regionShade(seg, r, shading.amount, pw) > 3);
 
-  // Fixed events: transform (2), sketch opacity (2), sketch hide (1), flip (2), curve set (1),
-  // lineart visibility toggle (2), second flip (2), curve settle (4).
-  const events = 16;
-  const renderBudget = OPERATION_COUNT - events - sketch.length - lines.strokes.length - flatOps.length - shadeOps.length;
+  // Budgets: target shares of the operations, capped by what each phase can draw without idle strokes
+  // (a simple image gets more, shorter line strokes and more fill chunks instead of invisible rendering).
+  const events = 18;
+  const available = OPERATION_COUNT - events;
+  const capacity = {
+    // Loose sketching goes over the same shapes more than once.
+    sketch: sketchAll.length * 2,
+    lines: Math.floor(paths.totalLength / LINE_MIN_STROKE),
+    flats: seg.regions.reduce((acc, r) => acc + Math.min(80, Math.max(1, Math.floor(r.area / (total * 0.0005)))), 0),
+    shading: shadedRegions.reduce((acc, r) => acc + 1 + Math.min(8, Math.floor(r.area / (total * 0.003))), 0),
+    rendering: Math.max(30, Math.ceil(errorArea / 80) + 20),
+  };
+  const budgets = shareBudget(available, {
+    sketch: { target: rng.range(0.09, 0.12), cap: capacity.sketch },
+    lines: { target: rng.range(0.24, 0.28), cap: capacity.lines },
+    flats: { target: rng.range(0.2, 0.24), cap: capacity.flats },
+    shading: { target: rng.range(0.13, 0.17), cap: capacity.shading },
+    rendering: { target: 0.26, cap: capacity.rendering },
+  });
+
+  const sketch = sketchStamps(sketchAll, budgets.sketch, a.scale, rng.fork(8));
+  const lines = { ...lineLayerPixels, strokes: lineStrokes(paths, budgets.lines, rng.fork(7)) };
+  const order = orderRegions(a, seg.regions, rng.fork(3));
+  const flatStamps: Stamp[] = [];
+  // Big regions are filled in several brush-sized chunks, so colour spreads over the canvas gradually.
+  const extraParts = Math.max(0, budgets.flats - seg.regions.length);
+  for (const region of order) {
+    const parts = Math.min(80, 1 + Math.floor((extraParts * region.area) / total));
+    flatStamps.push(...regionChunks(seg, region, pw, parts, rng));
+  }
+  const flatOps = mergeStamps(flatStamps.map((s) => ({ stamp: s, strength: 1 })), budgets.flats);
+  check();
+  const shadeOrder = orderRegions(a, shadedRegions, rng.fork(4));
+  const shadeStamps = shadingStamps(a, seg, shadeOrder, shading.amount, Math.max(0, budgets.shading - shadedRegions.length), rng.fork(5), check);
+  const shadeOps = mergeStamps(shadeStamps.map((s) => ({ stamp: s, strength: 1 })), budgets.shading);
+  yield { stage: 'planning', fraction: 0.7, message: 'shading' };
+
+  const renderBudget = available - sketch.length - lines.strokes.length - flatOps.length - shadeOps.length;
   const painter = new BrushPainter(pw, ph, RENDER, smoothError, flowField(a.lum, pw, ph), rng.fork(6), subjectStart(a));
   const renderOps = renderPasses(painter, renderBudget, 'rendering', Math.max(pw, ph), check);
   yield { stage: 'planning', fraction: 0.9, message: 'rendering' };
@@ -785,11 +960,16 @@ function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: boolean)
   insertTransform(sketchOps, SKETCH, selection, pw, ph, rng);
 
   const lineOps: Operation[] = lines.strokes.map((s) => reveal(LINES, 'lineart', 'pen', s));
-  const flipAt = rng.range(0.45, 0.65);
-  const flipLen = rng.range(0.04, 0.09);
-  insertAt(lineOps, flipAt + flipLen, { kind: 'flip', phase: 'lineart', flipped: false });
-  insertAt(lineOps, flipAt, { kind: 'flip', phase: 'lineart', flipped: true });
-  insertAt(lineOps, rng.range(0.3, 0.5), { kind: 'opacity', phase: 'lineart', layer: SKETCH, opacity: 0.3 });
+  insertEpisode(lineOps, rng.range(0.45, 0.6), rng.int(12, 25), [
+    { kind: 'flip', phase: 'lineart', flipped: true },
+    { kind: 'flip', phase: 'lineart', flipped: false },
+  ]);
+  insertAt(lineOps, rng.range(0.65, 0.8), { kind: 'opacity', phase: 'lineart', layer: SKETCH, opacity: 0.3 });
+  // The inker hides the sketch for a while to judge the lines alone, then brings it back.
+  insertEpisode(lineOps, rng.range(0.25, 0.4), rng.int(40, 60), [
+    { kind: 'visibility', phase: 'lineart', layer: SKETCH, visible: false },
+    { kind: 'visibility', phase: 'lineart', layer: SKETCH, visible: true },
+  ]);
   lineOps.unshift({ kind: 'opacity', phase: 'lineart', layer: SKETCH, opacity: 0.55 });
   lineOps.push({ kind: 'visibility', phase: 'lineart', layer: SKETCH, visible: false });
 
@@ -806,17 +986,21 @@ function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: boolean)
   ];
   const shadePhase: Phase = mono ? 'values' : 'shading';
   const shadeOpsAll: Operation[] = shadeOps.map((s) => reveal(SHADING, shadePhase, 'airbrush', s));
-  const hideAt = rng.range(0.3, 0.6);
-  insertAt(shadeOpsAll, hideAt + rng.range(0.04, 0.08), { kind: 'visibility', phase: shadePhase, layer: LINES, visible: true });
-  insertAt(shadeOpsAll, hideAt, { kind: 'visibility', phase: shadePhase, layer: LINES, visible: false });
+  // Lines off for a while to check the colours alone (long enough to read as a choice, not a blink).
+  const colourOps = [...flatOpsAll, ...shadeOpsAll];
+  insertEpisode(colourOps, rng.range(0.35, 0.55), Math.min(Math.floor(colourOps.length * 0.4), rng.int(40, 60)), [
+    { kind: 'visibility', phase: flatPhase, layer: LINES, visible: false },
+    { kind: 'visibility', phase: flatPhase, layer: LINES, visible: true },
+  ]);
 
   const renderAll: Operation[] = [...renderOps];
-  const flip2 = rng.range(0.3, 0.6);
-  insertAt(renderAll, flip2 + rng.range(0.03, 0.06), { kind: 'flip', phase: 'rendering', flipped: false });
-  insertAt(renderAll, flip2, { kind: 'flip', phase: 'rendering', flipped: true });
+  insertEpisode(renderAll, rng.range(0.3, 0.6), rng.int(8, 16), [
+    { kind: 'flip', phase: 'rendering', flipped: true },
+    { kind: 'flip', phase: 'rendering', flipped: false },
+  ]);
   const finish: Operation[] = curveSettle(startCurve, 4);
 
-  const ops = [...sketchOps, ...lineOps, ...flatOpsAll, ...shadeOpsAll, ...renderAll, ...finish];
+  const ops = [...sketchOps, ...lineOps, ...colourOps, ...renderAll, ...finish];
   const layers: LayerSpec[] = [
     { id: 'sketch', name: 'Sketch', blend: 'normal', content: solidContent(W, H, SKETCH_INK), initiallyVisible: true, initialOpacity: 1, exported: true },
     { id: mono ? 'values' : 'flats', name: mono ? 'Values' : 'Flats', blend: 'normal', content: flats.content, initiallyVisible: true, initialOpacity: 1, exported: true },
@@ -848,11 +1032,16 @@ function* planPainterly(a: Analysis, rng: Rng, check: () => void): Generator<Pla
   const blk = [img.r, img.g, img.b].map((c) => gaussianBlur(c, pw, ph, blockSigma));
   const ref = [img.r, img.g, img.b].map((c) => gaussianBlur(c, pw, ph, refineSigma));
   check();
-  const errTo = (planes: Float32Array[], base: Float32Array[] | null): Float32Array => {
+  /** Colour distance between `planes` and what the canvas shows (`base` where `cover` says so, else paper). */
+  const errTo = (planes: Float32Array[], base: Float32Array[] | null, cover: Float32Array | null): Float32Array => {
     const e = new Float32Array(n);
     for (let i = 0; i < n; i++) {
+      const c = cover ? cover[i]! : base ? 1 : 0;
       let s = 0;
-      for (let c = 0; c < 3; c++) s += Math.abs(planes[c]![i]! - (base ? base[c]![i]! : 255));
+      for (let ch = 0; ch < 3; ch++) {
+        const shown = base ? base[ch]![i]! * c + 255 * (1 - c) : 255;
+        s += Math.abs(planes[ch]![i]! - shown);
+      }
       e[i] = s + 1;
     }
     return e;
@@ -860,36 +1049,49 @@ function* planPainterly(a: Analysis, rng: Rng, check: () => void): Generator<Pla
   const flow = flowField(a.lum, pw, ph);
   const start = subjectStart(a);
   const blockBudget = rng.int(220, 260);
-  const blockPainter = new BrushPainter(pw, ph, BLOCK, errTo(blk, null), flow, rng.fork(2), start);
+  // Sized so the block-in covers the canvas (with the overlap strokes have) over its whole budget (a stroke covers ~14 r^2).
+  const blockRadius = Math.sqrt((2.2 * n) / (14 * blockBudget));
+  // Block-in only needs the canvas mostly covered (the layers above complete it).
+  const blockPainter = new BrushPainter(pw, ph, BLOCK, errTo(blk, null, null), flow, rng.fork(2), start, 170);
   const blockOps = blockPainter.pass({
     count: blockBudget,
     phase: 'blockin',
     tool: 'brush',
-    radius: [long / 28, long / 16],
-    length: [long / 10, long / 5],
+    radius: [blockRadius * 0.8, blockRadius * 1.25],
+    length: [blockRadius * 3, blockRadius * 6],
     seek: 'cover',
-    feather: long / 60,
+    feather: blockRadius / 2,
     check,
   });
   yield { stage: 'planning', fraction: 0.5, message: 'block-in' };
   const refineBudget = rng.int(230, 270);
-  const refinePainter = new BrushPainter(pw, ph, REFINE, gaussianBlur(errTo(ref, blk), pw, ph, 2), flow, rng.fork(3), start);
+  const refinePainter = new BrushPainter(pw, ph, REFINE, gaussianBlur(errTo(ref, blk, blockPainter.coverage), pw, ph, 2), flow, rng.fork(3), start);
   const refineOps = refinePainter.pass({
     count: refineBudget,
     phase: 'shading',
     tool: 'brush',
-    radius: [long / 60, long / 30],
-    length: [long / 25, long / 10],
-    seek: 'cover',
-    feather: long / 120,
+    radius: [blockRadius * 0.4, blockRadius * 0.7],
+    length: [blockRadius * 2, blockRadius * 4],
+    seek: 'error',
+    feather: blockRadius / 4,
     check,
   });
   yield { stage: 'planning', fraction: 0.7, message: 'refinement' };
 
+  const shownAfterRefine = [0, 1, 2].map((ch) => {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const cb = blockPainter.coverage[i]!;
+      const cr = refinePainter.coverage[i]!;
+      const under = blk[ch]![i]! * cb + 255 * (1 - cb);
+      out[i] = ref[ch]![i]! * cr + under * (1 - cr);
+    }
+    return out;
+  });
   // transform (2), sketch opacity (1), curve set (1), flip (2), sketch hide (1), peek (2), curve settle (4).
   const events = 13;
   const renderBudget = OPERATION_COUNT - events - sketch.length - blockOps.length - refineOps.length;
-  const renderPainter = new BrushPainter(pw, ph, RENDER, gaussianBlur(errTo([img.r, img.g, img.b], ref), pw, ph, 1), flow, rng.fork(4), start);
+  const renderPainter = new BrushPainter(pw, ph, RENDER, gaussianBlur(errTo([img.r, img.g, img.b], shownAfterRefine, null), pw, ph, 1), flow, rng.fork(4), start);
   const renderOps = renderPasses(renderPainter, renderBudget, 'rendering', long, check);
   yield { stage: 'planning', fraction: 0.9, message: 'rendering' };
 
@@ -903,15 +1105,17 @@ function* planPainterly(a: Analysis, rng: Rng, check: () => void): Generator<Pla
     { kind: 'curve', phase: 'blockin', curve: startCurve },
     ...blockOps,
   ];
-  const flipAt = rng.range(0.4, 0.7);
-  insertAt(blockAll, flipAt + rng.range(0.04, 0.08), { kind: 'flip', phase: 'blockin', flipped: false });
-  insertAt(blockAll, flipAt, { kind: 'flip', phase: 'blockin', flipped: true });
+  insertEpisode(blockAll, rng.range(0.4, 0.7), rng.int(10, 20), [
+    { kind: 'flip', phase: 'blockin', flipped: true },
+    { kind: 'flip', phase: 'blockin', flipped: false },
+  ]);
   const refineAll: Operation[] = [...refineOps];
   // Painters hide the sketch once the masses carry the drawing, and peek at the block-in alone once.
   insertAt(refineAll, 0.05, { kind: 'visibility', phase: 'shading', layer: SKETCH, visible: false });
-  const peek = rng.range(0.3, 0.6);
-  insertAt(refineAll, peek + 0.04, { kind: 'visibility', phase: 'shading', layer: REFINE, visible: true });
-  insertAt(refineAll, peek, { kind: 'visibility', phase: 'shading', layer: REFINE, visible: false });
+  insertEpisode(refineAll, rng.range(0.3, 0.5), rng.int(40, 60), [
+    { kind: 'visibility', phase: 'shading', layer: REFINE, visible: false },
+    { kind: 'visibility', phase: 'shading', layer: REFINE, visible: true },
+  ]);
   const ops = [...sketchOps, ...blockAll, ...refineAll, ...renderOps, ...curveSettle(startCurve, 4)];
   const layers: LayerSpec[] = [
     { id: 'sketch', name: 'Sketch', blend: 'normal', content: solidContent(W, H, SKETCH_INK), initiallyVisible: true, initialOpacity: 1, exported: true },
@@ -928,8 +1132,8 @@ function* planPainterly(a: Analysis, rng: Rng, check: () => void): Generator<Pla
  * whatever is not fully covered; a last operation covers the remainder so step 0 is exact.
  */
 export function renderPasses(painter: BrushPainter, budget: number, phase: Phase, long: number, check: () => void): RevealOperation[] {
-  const detail = Math.round(budget * 0.62);
-  const cleanup = budget - 1 - detail;
+  const cleanup = Math.max(12, Math.round(budget * 0.2));
+  const detail = budget - 1 - cleanup;
   const ops: RevealOperation[] = [];
   ops.push(
     ...painter.pass({ count: detail, phase, tool: 'brush', radius: [long / 200, long / 90], length: [long / 40, long / 14], seek: 'error', feather: 1.5, check }),

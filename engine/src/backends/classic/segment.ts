@@ -112,9 +112,23 @@ export function segment(a: Analysis, opts: SegmentOptions, check: () => void): S
     };
     const best = new Int32Array(count + 1);
     const bestD = new Float32Array(count + 1).fill(Infinity);
+    // Slivers (anti-aliasing rings along line art, thin gaps) are merged like specks: a region whose
+    // pixels are mostly on its own border is no object an artist would fill.
+    const border = new Float64Array(count + 1);
+    for (let y = 0; y < ph; y++) {
+      for (let x = 0; x < pw; x++) {
+        const i = y * pw + x;
+        const l = labels[i]!;
+        if ((x + 1 < pw && labels[i + 1] !== l) || (x > 0 && labels[i - 1] !== l) || (y + 1 < ph && labels[i + pw] !== l) || (y > 0 && labels[i - pw] !== l)) border[l]!++;
+      }
+    }
+    const small = new Uint8Array(count + 1);
+    for (let l = 1; l <= count; l++) small[l] = stats.area[l]! < minArea || (stats.area[l]! < minArea * 20 && border[l]! > stats.area[l]! * 0.7) ? 1 : 0;
     const offer = (u: number, v: number): void => {
-      if (stats.area[u]! >= minArea) return;
-      const d = Math.abs(stats.r[u]! - stats.r[v]!) + Math.abs(stats.g[u]! - stats.g[v]!) + Math.abs(stats.b[u]! - stats.b[v]!);
+      if (!small[u]) return;
+      // Prefer a real region over another sliver, or slivers only merge among themselves.
+      const d =
+        Math.abs(stats.r[u]! - stats.r[v]!) + Math.abs(stats.g[u]! - stats.g[v]!) + Math.abs(stats.b[u]! - stats.b[v]!) + (small[v] ? 80 : 0);
       if (d < bestD[u]!) {
         bestD[u] = d;
         best[u] = v;
@@ -136,7 +150,7 @@ export function segment(a: Analysis, opts: SegmentOptions, check: () => void): S
     // Smallest first, so a speck joins its surroundings rather than the other way round.
     const order = Array.from({ length: count }, (_, k) => k + 1).sort((p, q) => stats.area[p]! - stats.area[q]!);
     for (const l of order) {
-      if (stats.area[l]! >= minArea || best[l] === 0) continue;
+      if (!small[l] || best[l] === 0) continue;
       const a1 = find(l);
       const a2 = find(best[l]!);
       if (a1 === a2) continue;
