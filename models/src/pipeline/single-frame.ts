@@ -3,6 +3,7 @@
  * resize-and-center-crop, VAE encode (x scaling_factor) as the concat condition, prompts through CLIP,
  * DPM-Solver++(2M) with CFG over a batch of operation steps sharing one noise, VAE decode, uint8.
  */
+import { throwIfCancelled } from '../../../engine/src/core/errors.js';
 import type { RgbImage } from '../../../engine/src/core/image.js';
 import type { ClipTextEncoder, Unet, Vae } from '../components.js';
 import { resizeAndCenterCrop } from '../preprocess/resize.js';
@@ -145,7 +146,13 @@ export async function generateKeyframes(models: SingleFrameModels, input: RgbIma
   );
   const latents = await sampleDpmpp2m(x0, sigmas, denoiser, options.hooks ?? {});
   const unscaled = latents.map((v) => Math.fround(v / scaling));
-  const pixels = await vae.decode(unscaled, [batch, latentChannels, lh, lw]);
+  // One frame per decode: full-resolution decoder activations are ~0.2 GB per 128-channel tensor per frame.
+  const plane = 3 * options.width * options.height;
+  const pixels = new Float32Array(batch * plane);
+  for (let b = 0; b < batch; b++) {
+    throwIfCancelled(options.hooks?.signal);
+    pixels.set(await vae.decode(unscaled.subarray(b * per, (b + 1) * per), [1, latentChannels, lh, lw]), b * plane);
+  }
   const images = Array.from({ length: batch }, (_, i) => tensorToImage(pixels, i, options.width, options.height));
   return { fg, concatConds, conds, unconds, latents, pixels, images };
 }
