@@ -74,6 +74,17 @@ test('GIF: palette encoding, looping, comment extension with provenance', async 
   assert.ok(readFileSync(path).includes('NETSCAPE2.0'), 'loops');
 });
 
+test('GIF with a palette from the finished artwork: streamed without buffering, no palette file left', async () => {
+  const path = join(dir, 'palette.gif');
+  const finished = testCard(80, 60, 4);
+  const frames = await writeVideoFile(path, cards(5, 80, 60), { ...options('gif', 80, 60, 5, 40), paletteFrom: finished });
+  assert.equal(frames, 5);
+  const info = probe(path);
+  assert.deepEqual([info.codec, info.frames, info.width, info.height], ['gif', 5, 40, 30]);
+  assert.equal(readGifComments(readFileSync(path)).length, 1);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('palette') && f !== 'palette.gif'), []);
+});
+
 test('insertGifComment splits long comments into 255-byte sub-blocks', () => {
   // Smallest GIF: header, 1x1 screen with a 2-colour table, one image, trailer.
   const gif = Buffer.from('474946383961010001008000000000ffffff2c00000000010001000002024401003b', 'hex');

@@ -6,7 +6,7 @@
  * extension for GIF (ffmpeg's GIF muxer writes none, so it is spliced in after encoding).
  */
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { PaintsUndoError, cancelledError, throwIfCancelled } from '../core/errors.js';
 import type { RgbImage, RgbaImage } from '../core/image.js';
@@ -35,6 +35,11 @@ export interface VideoOptions {
   readonly signal?: AbortSignal;
   /** Called after each frame is handed to ffmpeg: (frames sent, expected total). */
   readonly onFrame?: (sent: number, total: number) => void;
+  /**
+   * GIF only: the image whose colours make the palette, normally the finished artwork (every process
+   * frame converges to it). Without it ffmpeg must buffer every frame until the end to build a palette.
+   */
+  readonly paletteFrom?: RgbImage;
 }
 
 /**
@@ -49,7 +54,7 @@ export function videoSize(width: number, height: number, format: VideoFormat, si
   return { width: even(width), height: even(height) };
 }
 
-function ffmpegArgs(options: VideoOptions, output: string): string[] {
+function ffmpegArgs(options: VideoOptions, output: string, palette?: string): string[] {
   const p = options.provenance;
   const summary = provenanceSummary(p);
   const input = [
@@ -78,11 +83,17 @@ function ffmpegArgs(options: VideoOptions, output: string): string[] {
         ...tags, '-f', 'webm', output,
       ];
     case 'gif':
-      return [
-        ...input,
-        '-filter_complex', `[0:v]${scale},split[a][b];[a]palettegen=max_colors=256[p];[b][p]paletteuse=dither=sierra2_4a`,
-        '-loop', '0', '-f', 'gif', output,
-      ];
+      return palette !== undefined
+        ? [
+            ...input, '-i', palette,
+            '-filter_complex', `[0:v]${scale}[s];[s][1:v]paletteuse=dither=sierra2_4a`,
+            '-loop', '0', '-f', 'gif', output,
+          ]
+        : [
+            ...input,
+            '-filter_complex', `[0:v]${scale},split[a][b];[a]palettegen=max_colors=256[p];[b][p]paletteuse=dither=sierra2_4a`,
+            '-loop', '0', '-f', 'gif', output,
+          ];
   }
 }
 
@@ -92,20 +103,40 @@ export async function writeVideoFile(path: string, frames: AsyncIterable<RgbImag
   return withAtomicFile(
     path,
     async (temp) => {
-      const count = await encode(ffmpeg.path, temp, frames, options);
-      if (options.format === 'gif') {
+      if (options.format !== 'gif') return encode(ffmpeg.path, ffmpegArgs(options, temp), frames, options);
+      let palette: string | undefined;
+      try {
+        if (options.paletteFrom) {
+          palette = `${temp}.palette.png`;
+          const image = options.paletteFrom;
+          const paletteArgs = [
+            '-hide_banner', '-loglevel', 'error', '-y',
+            '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${image.width}x${image.height}`, '-i', 'pipe:0',
+            '-vf', `scale=${options.outWidth}:${options.outHeight}:flags=lanczos,palettegen=max_colors=256:reserve_transparent=0`,
+            '-frames:v', '1', '-f', 'image2', palette,
+          ];
+          await encode(ffmpeg.path, paletteArgs, single(image), { ...options, width: image.width, height: image.height, totalFrames: 1, onFrame: undefined });
+        }
+        const count = await encode(ffmpeg.path, ffmpegArgs(options, temp, palette), frames, options);
         await writeFile(temp, insertGifComment(await readFile(temp), provenanceSummary(options.provenance)));
+        return count;
+      } finally {
+        if (palette !== undefined) await rm(palette, { force: true });
       }
-      return count;
     },
     options.signal ? { signal: options.signal } : {},
   );
 }
 
-async function encode(ffmpegPath: string, output: string, frames: AsyncIterable<RgbImage>, options: VideoOptions): Promise<number> {
+async function* single(image: RgbImage): AsyncGenerator<RgbImage> {
+  yield image;
+}
+
+/** Runs ffmpeg with `args`, streaming `frames` (options.width x options.height RGB) to its stdin. */
+async function encode(ffmpegPath: string, args: string[], frames: AsyncIterable<RgbImage>, options: VideoOptions): Promise<number> {
   const signal = options.signal;
   throwIfCancelled(signal);
-  const child = spawn(ffmpegPath, ffmpegArgs(options, output), { stdio: ['pipe', 'ignore', 'pipe'], windowsHide: true });
+  const child = spawn(ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'], windowsHide: true });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk: string) => {

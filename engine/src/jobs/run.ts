@@ -153,6 +153,8 @@ export interface TimelapsePlan {
   /** intro + process + hold. */
   readonly totalFrames: number;
   readonly provenance: Provenance;
+  /** The finished artwork (the decoded input), e.g. for a GIF palette. */
+  readonly finished: RgbImage;
   /**
    * The whole video's frames, in order: the finished artwork for `intro` seconds, the process
    * (`direction` draw: blank to finished; undo: the reverse), then its last frame for `hold` seconds;
@@ -248,6 +250,7 @@ export async function timelapseFrames(job: TimelapseJob, env: JobEnvironment): P
     holdFrames,
     totalFrames,
     provenance: provenanceFor(backend, job.seed, source.id),
+    finished: source.image,
     frames: generate(),
   };
 }
@@ -353,6 +356,7 @@ export async function runJob(job: JobInput, output: string, env: JobEnvironment)
         fps: plan.fps,
         totalFrames: plan.totalFrames,
         provenance: plan.provenance,
+        paletteFrom: plan.finished,
         ...optionalSignal(signal),
       });
       return { ...summary(job, [target], plan.provenance), frames, width: size.width, height: size.height };
