@@ -3,7 +3,7 @@
  * whether its CUDA provider is installed and actually opens a session, and the model files.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphBuilder } from './graph/builder.js';
@@ -20,6 +20,8 @@ export interface DoctorReport {
   readonly onnxruntime: ProviderReport | { readonly error: string };
   /** Result of opening a one-node session on CUDA (only tried when the provider library is installed). */
   readonly cudaSession: 'ok' | 'not-installed' | { readonly error: string };
+  /** CUDA runtime / cuBLAS / cuDNN libraries the dynamic loader can see (ldconfig and LD_LIBRARY_PATH), e.g. libcudart.so.12. */
+  readonly cudaLibraries: readonly string[];
   readonly models: ModelsDirChoice & { readonly report: VerifyReport };
   readonly advice: readonly string[];
 }
@@ -35,6 +37,26 @@ function nvidiaSmi(): Promise<{ found: boolean; description: string }> {
       resolvePromise({ found: stdout.trim().length > 0, description: stdout.trim() || 'no GPU listed' });
     });
   });
+}
+
+const CUDA_LIBRARY = /^lib(cudart|cublas|cublasLt|cudnn|cufft|curand)\.so\.\d+$/;
+
+/** Versioned CUDA libraries visible to the loader: `ldconfig -p` plus the LD_LIBRARY_PATH folders. */
+async function cudaLibraries(): Promise<string[]> {
+  const found = new Set<string>();
+  const fromLdconfig = await new Promise<string>((res) => execFile('ldconfig', ['-p'], { timeout: 10_000 }, (error, stdout) => res(error ? '' : stdout)));
+  for (const line of fromLdconfig.split('\n')) {
+    const name = line.trim().split(' ')[0] ?? '';
+    if (CUDA_LIBRARY.test(name)) found.add(name);
+  }
+  for (const dir of (process.env.LD_LIBRARY_PATH ?? '').split(':').filter((d) => d !== '')) {
+    try {
+      for (const name of readdirSync(dir)) if (CUDA_LIBRARY.test(name)) found.add(name);
+    } catch {
+      // A folder in LD_LIBRARY_PATH that does not exist is not our concern here.
+    }
+  }
+  return [...found].sort();
 }
 
 async function tryCuda(runtime: OrtRuntime): Promise<'ok' | { error: string }> {
@@ -67,6 +89,7 @@ export async function runDoctor(modelsFlag?: string): Promise<DoctorReport> {
   } finally {
     await runtime.dispose();
   }
+  const libraries = await cudaLibraries();
   const choice = resolveModelsDir(modelsFlag);
   const report = verify(choice.dir);
   const advice: string[] = [];
@@ -82,7 +105,7 @@ export async function runDoctor(modelsFlag?: string): Promise<DoctorReport> {
   if (!gpu.found) advice.push('No NVIDIA GPU: the model backends run on the CPU (minutes per keyframe batch); the classic backend needs no GPU.');
   if (!report.ok) advice.push(`The single-frame model is incomplete in ${choice.dir}; on a connected machine run: ${report.downloadCommands.slice(1).join(' && ')}`);
   if (report.tagger.status !== 'present') advice.push('Optional: the WD14 tagger writes prompts automatically; without it the prompt is empty.');
-  return { node: process.version, gpu, onnxruntime, cudaSession, models: { ...choice, report }, advice };
+  return { node: process.version, gpu, onnxruntime, cudaSession, cudaLibraries: libraries, models: { ...choice, report }, advice };
 }
 
 export function formatDoctor(report: DoctorReport): string[] {
@@ -93,6 +116,7 @@ export function formatDoctor(report: DoctorReport): string[] {
     lines.push(`onnxruntime-node ${report.onnxruntime.ortVersion}: backends ${report.onnxruntime.backends.join(', ')}`);
     lines.push(`CUDA provider library: ${report.onnxruntime.cudaLibraryInstalled ? 'installed' : 'not installed'} (${report.onnxruntime.bindingFolder})`);
   }
+  lines.push(`CUDA libraries visible: ${report.cudaLibraries.length > 0 ? report.cudaLibraries.join(', ') : 'none'}`);
   lines.push(`CUDA session: ${typeof report.cudaSession === 'string' ? report.cudaSession : `failed: ${report.cudaSession.error.split('\n')[0] ?? ''}`}`);
   const components = report.models.report.snapshot.components.map((c) => `${c.name} ${c.status}`).join(', ');
   lines.push(`Models (${report.models.source}): ${report.models.dir}: ${components}; tagger ${report.models.report.tagger.status}`);
