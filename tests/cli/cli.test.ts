@@ -72,6 +72,7 @@ test('usage errors exit 2 and name the bad option', () => {
   assertError(cli(['frame', art, '--step', '5', '--backend', 'magic']), 2, 'UNKNOWN_BACKEND', /Unknown backend "magic"\. Should be one of: classic/);
   assertError(cli(['timelapse', art, '-o', 'out.mov']), 2, 'INVALID_OPTION', /Should be one of: \.mp4, \.webm, \.gif/);
   assertError(cli(['timelapse', art, '-o', 'out.mp4', '--format', 'gif']), 2, 'INVALID_OPTION', /ends in \.mp4 but --format is gif/);
+  assertError(cli(['frame', art, '--step', '5', '-o', art]), 2, 'INVALID_OPTION', /is the input image; it would be overwritten/);
 });
 
 test('bad input files exit 3 with a clear message and no stack trace', async () => {

@@ -53,6 +53,12 @@ export async function runCliJob(request: CliJobRequest): Promise<JobOutput> {
   // Options, output path and ffmpeg first: mistakes fail in milliseconds, before any decoding.
   const job = parseOrThrow(JobInputSchema, { ...request.job, image: PLACEHOLDER_ID });
   getBackendEntry(job.backend);
+  if (resolve(request.output) === resolve(request.input)) {
+    const { PaintsUndoError } = await import('../core/errors.js');
+    throw new PaintsUndoError('INVALID_OPTION', `The output ${request.output} is the input image; it would be overwritten.`, {
+      hint: 'Give a different output name with -o.',
+    });
+  }
   const { preflight, runJob } = await import('../jobs/run.js');
   await preflight(job, request.output);
 
