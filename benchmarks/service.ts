@@ -1,0 +1,105 @@
+/**
+ * Slider latency through the engine service over loopback, as the Photoshop panel sees it: a `frame`
+ * request on a WebSocket, the job.done event, then the PNG downloaded over HTTP. Uncached = the image's
+ * plan is warm but the step was never rendered; cached = the same step asked again (served from the
+ * result cache, no backend work). Targets from issue 3: uncached p95 < 300 ms, cached p95 < 30 ms.
+ *
+ * Suite module for benchmarks/run.ts (export `suite`); also runnable alone:
+ *   node --import tsx benchmarks/service.ts
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { EngineClient } from '../engine/src/client/client.js';
+import { nodeWebSocketTransport } from '../engine/src/client/node.js';
+import { Engine } from '../engine/src/service/engine.js';
+import { listen } from '../engine/src/service/http.js';
+import { benchmarkSource } from './sample.js';
+import type { BenchmarkCase, BenchmarkSuite } from './types.js';
+
+const TOKEN = 'b'.repeat(64);
+
+/** 40 distinct steps in scrubbing order (a drag across the range, then jumps), none of them 999. */
+function scrubSteps(): number[] {
+  const steps: number[] = [];
+  for (let s = 0; s < 999 && steps.length < 20; s += 50) steps.push(s);
+  let x = 11;
+  while (steps.length < 40) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    const s = x % 999;
+    if (!steps.includes(s)) steps.push(s);
+  }
+  return steps;
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+function sliderCase(width: number, height: number): BenchmarkCase {
+  return {
+    id: `loopback-${width}x${height}`,
+    label: `${width}x${height} over WebSocket + HTTP`,
+    targets: { uncachedP95: 300, cachedP95: 30 },
+    async run() {
+      const cacheDir = await mkdtemp(join(tmpdir(), 'pu-bench-service-'));
+      const engine = await Engine.start({ cacheDir, token: TOKEN, workers: 2 });
+      const listener = await listen(engine, { port: 0, host: '127.0.0.1' });
+      const client = new EngineClient({ transport: nodeWebSocketTransport(listener.url), token: TOKEN, reconnect: false });
+      try {
+        await client.connect();
+        const source = await benchmarkSource(width, height);
+        const png = await sharp(source.image.data, { raw: { width, height, channels: 3 } }).png().toBuffer();
+        const image = (await client.putImage(png)).image;
+        const planStart = performance.now();
+        await client.run('frame', { image, step: 999 });
+        const plan = (performance.now() - planStart) / 1000;
+        const once = async (step: number): Promise<number> => {
+          const start = performance.now();
+          const job = await client.run('frame', { image, step, slider: 'bench' });
+          await client.download(job.result!.files[0]!);
+          return performance.now() - start;
+        };
+        const uncached: number[] = [];
+        for (const step of scrubSteps()) uncached.push(await once(step));
+        const cached: number[] = [];
+        for (const step of scrubSteps()) cached.push(await once(step));
+        return {
+          plan,
+          uncachedP50: percentile(uncached, 50),
+          uncachedP95: percentile(uncached, 95),
+          cachedP50: percentile(cached, 50),
+          cachedP95: percentile(cached, 95),
+        };
+      } finally {
+        client.close();
+        await listener.close();
+        await engine.shutdown();
+        await rm(cacheDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+export const suite: BenchmarkSuite = {
+  id: 'service',
+  title: 'Engine service: slider frame latency over loopback (request -> job.done -> PNG downloaded), classic backend, plan warm',
+  columns: [
+    { key: 'plan', label: 'first frame (plan)', unit: 's' },
+    { key: 'uncachedP50', label: 'uncached p50', unit: 'ms' },
+    { key: 'uncachedP95', label: 'uncached p95', unit: 'ms' },
+    { key: 'cachedP50', label: 'cached p50', unit: 'ms' },
+    { key: 'cachedP95', label: 'cached p95', unit: 'ms' },
+  ],
+  cases: [sliderCase(1024, 1280)],
+};
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  for (const c of suite.cases) {
+    const result = await c.run();
+    process.stdout.write(`${c.label}: ${JSON.stringify(Object.fromEntries(Object.entries(result).map(([k, v]) => [k, Math.round(v * 10) / 10])))} targets ${JSON.stringify(c.targets)}\n`);
+  }
+}

@@ -1,0 +1,47 @@
+/** Bounded load: 50 WebSocket clients ask for frames at once on loopback; nothing may be lost. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { EngineClient } from '../../engine/src/client/index.js';
+import { percentile, smallSample, startEngine, removeDir } from './helpers.js';
+
+const CLIENTS = 50;
+
+test(`${CLIENTS} clients asking for frames at once all get their frame (p50/p95 reported)`, async (t) => {
+  const running = await startEngine({ workers: 2 });
+  try {
+    const uploader = running.client();
+    await uploader.connect();
+    const image = (await uploader.putImage(await smallSample(128))).image;
+    // Plan once so the measurement is about serving, not planning.
+    await uploader.run('frame', { image, step: 0 });
+    const clients: EngineClient[] = [];
+    for (let i = 0; i < CLIENTS; i++) clients.push(running.client());
+    await Promise.all(clients.map((c) => c.connect()));
+
+    const round = async (label: string): Promise<number[]> => {
+      const latencies = await Promise.all(
+        clients.map(async (c, i) => {
+          const start = performance.now();
+          const job = await c.run('frame', { image, step: 10 + i * 19 });
+          const bytes = await c.download(job.result!.files[0]!);
+          assert.equal(job.result!.files[0]!.step, 10 + i * 19, 'each client got its own frame');
+          assert.equal(bytes.length, job.result!.files[0]!.bytes);
+          return performance.now() - start;
+        }),
+      );
+      assert.equal(latencies.length, CLIENTS);
+      t.diagnostic(`${label}: p50 ${percentile(latencies, 50).toFixed(0)} ms, p95 ${percentile(latencies, 95).toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms over ${CLIENTS} clients`);
+      return latencies;
+    };
+    await round('uncached frames (128 px, 2 workers)');
+    await round('cached frames');
+    const stats = (await uploader.call('jobs.list')).stats;
+    assert.equal(stats.failed, 0);
+    assert.equal(stats.cancelled, 0);
+    assert.equal(stats.done, 2 * CLIENTS + 1);
+    assert.equal(stats.fromCache, CLIENTS);
+  } finally {
+    await running.stop();
+    await removeDir(running.cacheDir);
+  }
+});
