@@ -89,5 +89,10 @@ test('operations the model does not offer are UNSUPPORTED with a hint', async ()
     (e: unknown) => e instanceof PaintsUndoError && e.code === 'UNSUPPORTED' && e.hint !== undefined,
   );
   assert.equal(backend.capabilities.keyframes, true);
+  // Settings that change pictures change the cache version.
+  const other = createSingleFrameBackend({ modelsDir, device: 'cpu', steps: 4, size: { width: 64, height: 48 }, prompt: '1girl, solo' });
+  assert.notEqual(other.version, backend.version);
+  assert.equal(createSingleFrameBackend({ modelsDir, device: 'cpu', steps: 3, size: { width: 64, height: 48 }, prompt: '1girl, solo' }).version, backend.version);
+  await other.dispose();
   assert.equal(backend.capabilities.timelapse, false);
 });

@@ -4,6 +4,7 @@
  * between steps. Sessions are loaded on first use and released after an idle period, so the engine
  * holds GPU memory only while it works. Without the CUDA provider it runs on CPU, with a warning.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
@@ -78,7 +79,8 @@ const CAPABILITIES: BackendCapabilities = {
 export class SingleFrameBackend implements Backend {
   readonly id = SINGLE_FRAME_BACKEND_ID;
   readonly displayName = 'PaintsUndo single-frame model (official weights)';
-  readonly version = 'paintsundo-single-1';
+  /** Part of every cache key: the settings that change pictures, the device (float16 vs 32) and the models folder. */
+  readonly version: string;
   readonly capabilities: BackendCapabilities;
 
   private readonly options: SingleFrameBackendOptions;
@@ -96,6 +98,8 @@ export class SingleFrameBackend implements Backend {
     this.modelsDir = resolveModelsDir(options.modelsDir).dir;
     this.device = options.device === undefined || options.device === 'auto' ? defaultDevice() : options.device;
     this.capabilities = { ...CAPABILITIES, device: this.device === 'cuda' ? 'gpu' : 'cpu' };
+    const settings = JSON.stringify([options.steps, options.cfg, options.prompt, options.negativePrompt, options.size, this.device, this.modelsDir]);
+    this.version = `paintsundo-single-1+${createHash('sha256').update(settings).digest('hex').slice(0, 12)}`;
   }
 
   private warn(message: string): void {
