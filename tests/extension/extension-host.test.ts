@@ -61,7 +61,7 @@ before(async () => {
   process.env.PAINTS_UNDO_CACHE_DIR = join(scratch, 'cache');
   process.env.PAINTS_UNDO_CONFIG_DIR = join(scratch, 'config');
   fake = new FakeVsCode(join(extensionPath, 'package.json'));
-  runtime = register(fake.api, fake.context(extensionPath));
+  runtime = register(fake.api, fake.context(extensionPath), { idleStopMs: 200 });
 });
 
 after(async () => {
@@ -232,16 +232,30 @@ test('a wrong engine path fails with a message naming the setting, and the statu
   fake.setSetting('engine.path', '');
 });
 
-test('closing the editor and deactivating: no engine process and no listener or registration left', async () => {
+test('closing the last timeline editor stops the engine; deactivating stops a running one and leaves nothing', async () => {
   const reply = await request(panel, { type: 'frame', step: 10, seed: 7, backend: 'classic' });
   assert.ok(reply.ok, JSON.stringify(!reply.ok && reply.error));
-  const pids = runtime.engine.childPids;
-  assert.equal(pids.length, 1);
+  const first = runtime.engine.childPids;
+  assert.equal(first.length, 1);
   panel.dispose();
   assert.equal(panel.listenerCount, 0);
-  assert.throws(() => panel.webview.html = 'x', /Webview is disposed/);
+  assert.throws(() => (panel.webview.html = 'x'), /Webview is disposed/);
+  const closedAt = Date.now();
+  while (runtime.engine.childPids.length > 0 || first.some(alive)) {
+    assert.ok(Date.now() - closedAt < 30_000, 'the engine stops once no timeline editor is open');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.match(fake.statusBar[0]?.text ?? '', /idle/);
+
+  // Open again (the engine starts again), then deactivate with the editor still open.
+  const again = await fake.executeCommand<FakeWebviewPanel>(COMMANDS.openTimeline, FakeUri.file(SAMPLE));
+  again.webview.send({ type: 'ready' });
+  const init = await again.webview.waitFor(isInit, 90_000);
+  assert.equal(init.error, undefined, JSON.stringify(init.error));
+  const second = runtime.engine.childPids;
+  assert.equal(second.length, 1);
   await runtime.dispose();
-  for (const pid of pids) assert.equal(alive(pid), false, `engine pid ${pid} is gone`);
+  for (const pid of [...first, ...second]) assert.equal(alive(pid), false, `engine pid ${pid} is gone`);
   assert.deepEqual(runtime.engine.childPids, []);
   assert.deepEqual(fake.undisposed(), []);
 });

@@ -468,6 +468,7 @@ export class FakeVsCode {
           return Promise.resolve(undefined);
         },
         activeTextEditor: undefined,
+        tabGroups: { activeTabGroup: { activeTab: undefined } },
       },
       commands: {
         registerCommand: (command, callback) => {

@@ -135,6 +135,11 @@ export class EngineManager {
     return info;
   }
 
+  /** Stops the engine (it starts again when asked for); resolves once its process has exited. */
+  async stop(): Promise<void> {
+    await this.serialize(() => this.stopCurrent());
+  }
+
   async clearCache(): Promise<{ removedEntries: number; freedBytes: number }> {
     const client = await this.client();
     return client.call('cache.clear', {});

@@ -101,6 +101,8 @@ export interface VsCodeApi {
     showErrorMessage(message: string, ...items: string[]): Thenable<string | undefined>;
     showInformationMessage(message: string, ...items: string[]): Thenable<string | undefined>;
     readonly activeTextEditor: { readonly document: { readonly uri: UriLike } } | undefined;
+    /** The active tab, for images shown in the built-in preview (no text editor then). */
+    readonly tabGroups: { readonly activeTabGroup: { readonly activeTab: { readonly input: unknown } | undefined } };
   };
   readonly commands: {
     registerCommand(command: string, callback: (...args: unknown[]) => unknown): DisposableLike;

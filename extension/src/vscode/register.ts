@@ -38,7 +38,12 @@ function isUri(value: unknown): value is UriLike {
   return typeof value === 'object' && value !== null && typeof (value as UriLike).fsPath === 'string' && typeof (value as UriLike).scheme === 'string';
 }
 
-export function register(api: VsCodeApi, context: ExtensionContextLike): ExtensionRuntime {
+export interface RegisterOptions {
+  /** How long the engine stays up after the last timeline editor closed (default 5 s: a quick reopen reuses it). */
+  readonly idleStopMs?: number;
+}
+
+export function register(api: VsCodeApi, context: ExtensionContextLike, options: RegisterOptions = {}): ExtensionRuntime {
   const output = api.window.createOutputChannel('PaintsUndo Engine');
   // The engine's last stderr lines can arrive after its exit event, when the channel is already gone.
   let outputOpen = true;
@@ -52,7 +57,19 @@ export function register(api: VsCodeApi, context: ExtensionContextLike): Extensi
     );
   const version = context.extension?.packageJSON.version ?? '0';
   const engine = new EngineManager({ extensionPath: context.extensionPath, settings, log, clientName: `vscode-extension/${version}` });
-  const editors = new TimelineEditorProvider({ api, extensionUri: context.extensionUri, engine, settings, log });
+  // The engine only runs while timeline editors are open: it holds memory (decoded images, timelines).
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  const onEditorsChanged = (open: number): void => {
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = undefined;
+    if (open > 0 || engine.state.state === 'idle') return;
+    idleTimer = setTimeout(() => {
+      idleTimer = undefined;
+      log('[extension] no timeline editor is open: stopping the engine');
+      engine.stop().catch((error: unknown) => log(`[extension] stopping the engine failed: ${String(error)}`));
+    }, options.idleStopMs ?? 5_000);
+  };
+  const editors = new TimelineEditorProvider({ api, extensionUri: context.extensionUri, engine, settings, log, onEditorsChanged });
 
   const status = api.window.createStatusBarItem('paintsUndo.engine', api.StatusBarAlignment.Left, 10);
   status.name = 'PaintsUndo Engine';
@@ -71,7 +88,9 @@ export function register(api: VsCodeApi, context: ExtensionContextLike): Extensi
     { dispose: stopListening },
     api.window.registerCustomEditorProvider(VIEW_TYPE, editors, { supportsMultipleEditorsPerDocument: true }),
     api.commands.registerCommand(COMMANDS.openTimeline, (arg: unknown) => {
-      const uri = isUri(arg) ? arg : api.window.activeTextEditor?.document.uri;
+      const input = api.window.tabGroups.activeTabGroup.activeTab?.input;
+      const tabUri = typeof input === 'object' && input !== null ? (input as { uri?: unknown }).uri : undefined;
+      const uri = isUri(arg) ? arg : isUri(tabUri) ? tabUri : api.window.activeTextEditor?.document.uri;
       if (!uri) {
         void api.window.showErrorMessage('PaintsUndo: select an image (PNG, JPEG, WebP or PSD) in the explorer, then run "Open in PaintsUndo Timeline".');
         return undefined;
@@ -109,6 +128,7 @@ export function register(api: VsCodeApi, context: ExtensionContextLike): Extensi
     editors,
     dispose() {
       disposed ??= (async () => {
+        if (idleTimer) clearTimeout(idleTimer);
         editors.dispose();
         await engine.dispose();
         // The output channel goes last so that the engine's final log lines still reach it.

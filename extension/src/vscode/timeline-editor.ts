@@ -17,12 +17,15 @@ export interface TimelineEditorDeps {
   readonly engine: EngineAccess;
   readonly settings: () => Settings;
   readonly log: (line: string) => void;
+  /** Called with the number of open timeline editors whenever one opens or closes. */
+  readonly onEditorsChanged?: (open: number) => void;
 }
 
 export class TimelineEditorProvider implements ReadonlyEditorProviderLike {
   private readonly deps: TimelineEditorDeps;
   private editors = 0;
-  private readonly sessions = new Set<TimelineSession>();
+  /** Open sessions and the listeners they hold on their panel. */
+  private readonly sessions = new Map<TimelineSession, DisposableLike[]>();
 
   constructor(deps: TimelineEditorDeps) {
     this.deps = deps;
@@ -114,21 +117,26 @@ export class TimelineEditorProvider implements ReadonlyEditorProviderLike {
       log: this.deps.log,
       sliderName: `editor-${this.editors}`,
     });
-    this.sessions.add(session);
     const subscriptions: DisposableLike[] = [];
+    this.sessions.set(session, subscriptions);
+    this.deps.onEditorsChanged?.(this.sessions.size);
     subscriptions.push(
       webview.onDidReceiveMessage((message) => session.handle(message)),
       panel.onDidDispose(() => {
         session.dispose();
         this.sessions.delete(session);
         for (const s of subscriptions) s.dispose();
+        this.deps.onEditorsChanged?.(this.sessions.size);
       }),
     );
   }
 
   /** Cancels every open editor's jobs (extension deactivation). */
   dispose(): void {
-    for (const s of this.sessions) s.dispose();
+    for (const [session, subscriptions] of this.sessions) {
+      session.dispose();
+      for (const s of subscriptions) s.dispose();
+    }
     this.sessions.clear();
   }
 }
