@@ -182,3 +182,17 @@ test('models verify: the multi-frame snapshot is reported file by file, with its
   assert.equal(byName.image_encoder?.status, 'present');
   assert.match(formatVerifyReport(verify(dir)).join('\n'), /huggingface-cli download lllyasviel\/paints_undo_multi_frame --local-dir/);
 });
+
+test('the version (part of every cache key) changes with the picture-changing settings', async () => {
+  const other = createPaintsUndoBackend({ ...TINY, steps: 3 });
+  const sfOther = createPaintsUndoBackend({ ...TINY, singleFrame: { ...TINY.singleFrame, steps: 3 } });
+  const same = createPaintsUndoBackend(TINY);
+  try {
+    assert.notEqual(other.version, backend.version);
+    assert.notEqual(sfOther.version, backend.version);
+    assert.equal(same.version, backend.version);
+    assert.match(backend.version, /^paintsundo-1\+[0-9a-f]{12}$/);
+  } finally {
+    await Promise.all([other.dispose(), sfOther.dispose(), same.dispose()]);
+  }
+});

@@ -9,6 +9,7 @@
  * (the official app does the same with its memory manager). On CPU it refuses with a time estimate unless
  * allowed explicitly (option `allowCpu` or PAINTS_UNDO_ALLOW_CPU=1).
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
@@ -87,7 +88,8 @@ export function resampleIndex(j: number, n: number, m: number): number {
 export class PaintsUndoBackend implements Backend {
   readonly id = PAINTSUNDO_BACKEND_ID;
   readonly displayName = 'PaintsUndo (official single-frame + multi-frame models)';
-  readonly version = 'paintsundo-1';
+  /** Part of every cache key: the video settings that change pictures, plus the key-frame stage's version. */
+  readonly version: string;
   readonly capabilities: BackendCapabilities;
 
   private readonly options: PaintsUndoBackendOptions;
@@ -111,6 +113,8 @@ export class PaintsUndoBackend implements Backend {
       ...(options.warn !== undefined ? { warn: options.warn } : {}),
       ...(options.idleReleaseMs !== undefined ? { idleReleaseMs: options.idleReleaseMs } : {}),
     });
+    const settings = JSON.stringify([options.steps, options.cfg, options.fs, options.prompt, options.keyframeSteps, options.bucket, this.singleFrame.version]);
+    this.version = `paintsundo-1+${createHash('sha256').update(settings).digest('hex').slice(0, 12)}`;
   }
 
   private snapshot(): string {
