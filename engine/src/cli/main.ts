@@ -42,7 +42,7 @@ export function buildProgram(): Command {
   program.hook('preAction', async () => {
     await import('../../../models/src/backends/register.js');
   });
-  for (const command of [program, ...program.commands]) {
+  for (const command of allCommands(program)) {
     command.exitOverride();
     command.configureOutput({
       writeOut: (text) => process.stdout.write(text),
@@ -52,6 +52,11 @@ export function buildProgram(): Command {
     if (command !== program) command.addHelpText('after', `\n${EXIT_CODES_HELP}`);
   }
   return program;
+}
+
+/** The program and every command below it (subcommands such as `models verify` included). */
+function allCommands(command: Command): Command[] {
+  return [command, ...command.commands.flatMap((c) => allCommands(c))];
 }
 
 /** Whether the user asked for JSON output; read from argv so even option errors come out as JSON. */
@@ -65,7 +70,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   if (json) {
     // Commander's own usage errors become the JSON error object below.
-    for (const command of [program, ...program.commands]) command.configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+    for (const command of allCommands(program)) command.configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   }
   try {
     if (argv.length === 0) {
