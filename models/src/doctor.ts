@@ -105,6 +105,9 @@ export async function runDoctor(modelsFlag?: string): Promise<DoctorReport> {
   if (!gpu.found) advice.push('No NVIDIA GPU: the model backends run on the CPU (minutes per keyframe batch); the classic backend needs no GPU.');
   if (!report.ok) advice.push(`The single-frame model is incomplete in ${choice.dir}; on a connected machine run: ${report.downloadCommands.slice(1).join(' && ')}`);
   if (report.tagger.status !== 'present') advice.push('Optional: the WD14 tagger writes prompts automatically; without it the prompt is empty.');
+  if (report.multiFrame !== undefined && !report.multiFrame.ok) {
+    advice.push(`Optional: the multi-frame model (--backend paintsundo: process videos) is incomplete; on a connected machine run: ${report.multiFrame.downloadCommand}`);
+  }
   return { node: process.version, gpu, onnxruntime, cudaSession, cudaLibraries: libraries, models: { ...choice, report }, advice };
 }
 
@@ -120,6 +123,8 @@ export function formatDoctor(report: DoctorReport): string[] {
   lines.push(`CUDA session: ${typeof report.cudaSession === 'string' ? report.cudaSession : `failed: ${report.cudaSession.error.split('\n')[0] ?? ''}`}`);
   const components = report.models.report.snapshot.components.map((c) => `${c.name} ${c.status}`).join(', ');
   lines.push(`Models (${report.models.source}): ${report.models.dir}: ${components}; tagger ${report.models.report.tagger.status}`);
+  const multiFrame = report.models.report.multiFrame;
+  if (multiFrame !== undefined) lines.push(`Multi-frame model (--backend paintsundo): ${multiFrame.components.map((c) => `${c.name} ${c.status}`).join(', ')}`);
   if (report.advice.length === 0) lines.push('Everything the model backends need is in place.');
   for (const a of report.advice) lines.push(`- ${a}`);
   return lines;
