@@ -3,8 +3,8 @@
  *   POST /images                      upload an image (raw bytes) -> image.put result
  *   GET|HEAD /results/<id>/<file>     download a result (Range supported), token or ?sig= required
  * Every request passes the Host check (DNS rebinding), the Origin check (cross-site pages) and the token
- * check before anything else happens. No CORS headers are ever sent, so a foreign page cannot read a
- * response even where a request gets through the browser.
+ * check before anything else happens. CORS headers are sent only to allowed origins, so a foreign page
+ * cannot read a response even where a request gets through the browser.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -142,6 +142,24 @@ async function handleHttp(engine: Engine, security: SecurityOptions, req: Incomi
   res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
   const denied = checkHost(req.headers.host, security) ?? checkOrigin(req.headers.origin, security);
   if (denied) throw new ServiceError('FORBIDDEN', `Refused: ${denied}.`);
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    // Only origins that passed the check get here (listed with --allow-origin, or application schemes):
+    // they may read responses and send the token header, which needs CORS in browsers.
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Vary', 'Origin');
+    res.setHeader('Access-Control-Expose-Headers', 'Content-Range, Content-Length, Accept-Ranges');
+    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'Access-Control-Allow-Methods': 'GET, HEAD, POST',
+        'Access-Control-Allow-Headers': 'authorization, content-type, range, x-paints-undo-token',
+        'Access-Control-Max-Age': '600',
+      });
+      res.end();
+      return;
+    }
+  }
   const url = new URL(req.url ?? '/', 'http://x');
   const results = /^\/results\/([0-9a-f]{64})\/([A-Za-z0-9._-]{1,100})$/.exec(url.pathname);
   const headerToken = tokenFromHeaders(req.headers);
