@@ -5,6 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
+import sharp from 'sharp';
+import { gifComments } from '../../uxp-plugin/src/model/gif.js';
 import { FakePhotoshop, type FakeDocument } from './fake-photoshop.js';
 import { loadSample } from './sample-doc.js';
 import { TOKEN, TestEngine, WRONG_TOKEN, until } from './engine.js';
@@ -151,6 +153,43 @@ test('export timelapse: asks where to save first, then saves the engine\'s video
     const bytes = ps.files.get('girl-process.mp4');
     assert.ok(bytes && bytes.length > 1000);
     assert.equal(new TextDecoder().decode(bytes.subarray(4, 8)), 'ftyp', 'an MP4 container');
+  } finally {
+    panel.dispose();
+  }
+});
+
+test('timelapse from history: recorded states (plus a generated lead-in) as a labelled GIF; history untouched', async () => {
+  const { panel, ps, doc } = setup();
+  try {
+    await panel.start();
+    // Three visible edits and one that changes nothing visible (it must be skipped).
+    for (const [name, rows] of [['Brush Tool', 80], ['Brush Tool', 160], ['Select', 0], ['Fill', 320]] as const) {
+      doc.userEdit(name, (layers) => {
+        const bg = layers[0];
+        if (!bg?.pixels) return;
+        const next = bg.pixels.slice();
+        for (let i = 0; i < doc.width * Math.min(rows, doc.height) * 4; i += 4) next[i] = 255 - (next[i] ?? 0);
+        bg.pixels = next;
+      });
+    }
+    const activeBefore = doc.activeHistoryState.id;
+    const statesBefore = doc.historyStates.length;
+    ps.nextSaveName = 'girl-history.gif';
+    panel.setTimelapse({ fps: 10 });
+    await panel.exportHistoryTimelapse();
+    assert.equal(panel.state.message?.tone, 'ok', panel.state.message?.text);
+    assert.match(panel.state.message?.text ?? '', /4 recorded frames after 10 generated ones \(1 history state without visible change skipped\)/);
+    const gif = ps.files.get('girl-history.gif');
+    assert.ok(gif);
+    const meta = await sharp(gif, { animated: true }).metadata();
+    assert.equal(meta.format, 'gif');
+    assert.equal(meta.pages, 14);
+    assert.equal(meta.delay?.[0], 100);
+    const [comment] = gifComments(gif);
+    assert.match(comment ?? '', /recorded from 4 Photoshop history states of "girl.psd" \(a real process, not generated\); the first 10 frames are a generated reconstruction/);
+    assert.equal(doc.activeHistoryState.id, activeBefore, 'the active history state is put back');
+    assert.equal(doc.historyStates.length, statesBefore, 'reading history adds no state');
+    assert.equal(ps.liveImageData, 0);
   } finally {
     panel.dispose();
   }

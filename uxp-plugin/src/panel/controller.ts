@@ -27,7 +27,9 @@ import { DEFAULT_SEED } from '../../../engine/src/core/job.js';
 import { HostError, type DocumentInfo, type PhotoshopHost, type Pixels, type SourceKind } from '../host/types.js';
 import { describeConnection, type ConnectionView, type PanelConnectionState } from '../model/connection.js';
 import { keyframesPlan, processLayersPlan, singleStepPlan, documentBaseName, type SourceRegion, type StepFrame } from '../model/import-plan.js';
-import { bytesToBase64, decodePng, encodePng } from '../model/pixels.js';
+import { bytesToBase64, decodePng, encodePng, resize } from '../model/pixels.js';
+import { encodeGif } from '../model/gif.js';
+import { pickHistoryStates, recordedSequence } from '../model/history.js';
 import { Scrubber } from '../model/scrubber.js';
 
 export const TOKEN_KEY = 'paints-undo.engine-token';
@@ -35,6 +37,12 @@ export const PANEL_VERSION = '0.1.0';
 /** Long side of the image the slider works on: big enough to judge, small enough to stay instant. */
 export const PREVIEW_SIZE = 768;
 export const OUTPUT_SIZES = [1024, 2048, 4096] as const;
+/** History timelapses: how many states at most, their default long side, and a GIF-friendly fps cap. */
+export const HISTORY_MAX_FRAMES = 300;
+export const HISTORY_SIZE = 720;
+export const HISTORY_MAX_FPS = 30;
+/** Generated lead-in: blank canvas to the first recorded state. */
+export const HISTORY_LEAD_STEPS = [999, 900, 800, 700, 600, 500, 400, 300, 200, 100] as const;
 
 export interface BackendChoice {
   readonly id: string;
@@ -81,6 +89,8 @@ export interface PanelState {
   message: PanelMessage | undefined;
   timelapse: TimelapseSettings;
   keyframeSteps: number[];
+  /** Timelapse from History: start with generated frames (blank canvas → first recorded state). */
+  historyLead: boolean;
 }
 
 export interface ControllerOptions {
@@ -150,6 +160,7 @@ export class PanelController {
       message: undefined,
       timelapse: { format: 'mp4', frames: 100, fps: 25, size: undefined, label: true },
       keyframeSteps: [...DEFAULT_KEYFRAME_STEPS],
+      historyLead: true,
     };
     this.scrubber = new Scrubber<string>({
       debounceMs: options.debounceMs ?? 60,
@@ -262,6 +273,10 @@ export class PanelController {
 
   setTimelapse(settings: Partial<TimelapseSettings>): void {
     this.update({ timelapse: { ...this.state.timelapse, ...settings } });
+  }
+
+  setHistoryLead(on: boolean): void {
+    this.update({ historyLead: on });
   }
 
   setKeyframeSteps(steps: number[]): void {
@@ -380,6 +395,54 @@ export class PanelController {
       const bytes = await this.client.download(file);
       await target.write(bytes);
       return `Saved ${target.name} (${Math.round(bytes.length / 1024)} KB), labelled as a generated reconstruction.`;
+    });
+  }
+
+  /**
+   * Timelapse from History: the document's own history states (a real, recorded process) as an animated
+   * GIF, optionally led in by generated frames from a blank canvas to the first recorded state. The GIF
+   * says in a comment which frames are recorded and which are generated.
+   */
+  async exportHistoryTimelapse(): Promise<void> {
+    const doc = await this.host.activeDocument();
+    if (!doc) {
+      this.fail(new HostError('NO_DOCUMENT', 'No document is open; open an image in Photoshop first.'));
+      return;
+    }
+    const ids = pickHistoryStates(doc.history, doc.activeHistoryId, HISTORY_MAX_FRAMES);
+    if (ids.length < 2) {
+      this.update({ message: { tone: 'error', text: 'This document has fewer than two history states to play. Paint a little (or raise Preferences > Performance > History States) and try again.' } });
+      return;
+    }
+    const t = this.state.timelapse;
+    const target = await this.host.chooseSaveFile(`${documentBaseName(doc.title)}-history.gif`, ['gif']);
+    if (!target) return;
+    const lead = this.state.historyLead;
+    await this.action('Timelapse from History', async (signal) => {
+      this.progress('Reading history states', 0);
+      const states = await this.host.readHistory(doc.id, ids, t.size ?? HISTORY_SIZE, signal, (p) => this.progress('Reading history states', p.fraction));
+      const recorded = recordedSequence(states);
+      const firstRecorded = recorded.frames[0];
+      if (!firstRecorded) throw new HostError('EMPTY_SOURCE', 'The history states have no pixels to play.');
+      let generated: Pixels[] = [];
+      if (lead) {
+        this.progress('Generating the lead-in', undefined);
+        const put = await this.client.putImage(encodePng(firstRecorded));
+        const job = await this.runJob('keyframes', { image: put.image, steps: [...HISTORY_LEAD_STEPS], backend: this.state.backend, seed: this.state.seed }, signal);
+        const files = [...(job.result?.files ?? [])].sort((a, b) => (b.step ?? 0) - (a.step ?? 0));
+        for (const f of files) generated.push(resize(await this.downloadPixels(f, signal), firstRecorded.width, firstRecorded.height));
+      } else {
+        generated = [];
+      }
+      if (signal.aborted) throw new HostError('CANCELLED', 'Cancelled; nothing was saved.');
+      const comment =
+        `PaintsUndo panel ${PANEL_VERSION}: recorded from ${recorded.frames.length} Photoshop history states of "${doc.title}" (a real process, not generated)` +
+        (generated.length > 0 ? `; the first ${generated.length} frames are a generated reconstruction (${this.state.backend} backend, seed ${this.state.seed}).` : '.');
+      this.progress('Encoding the GIF', undefined);
+      const bytes = encodeGif([...generated, ...recorded.frames], { fps: Math.min(t.fps, HISTORY_MAX_FPS), holdSeconds: 1.5, comment });
+      await target.write(bytes);
+      const dropped = recorded.dropped > 0 ? ` (${recorded.dropped} history state${recorded.dropped === 1 ? '' : 's'} without visible change skipped)` : '';
+      return `Saved ${target.name}: ${recorded.frames.length} recorded frames${generated.length ? ` after ${generated.length} generated ones` : ''}${dropped}.`;
     });
   }
 

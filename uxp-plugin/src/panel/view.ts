@@ -274,7 +274,14 @@ export class PanelView {
     );
     tlRow.append(format, labelled(w, 'Frames', frames), labelled(w, 'FPS', fps), size);
     const exportBtn = w.button('Export timelapse…', 'primary', 'export');
-    tl.append(tlRow, exportBtn);
+    const historyBtn = w.button('Timelapse from History (GIF)…', 'secondary', 'export-history');
+    historyBtn.title = 'Plays the history states Photoshop still has: your real process, labelled as recorded.';
+    const leadLabel = w.el('label', 'inline check');
+    const lead = w.el('input');
+    lead.type = 'checkbox';
+    lead.setAttribute('data-testid', 'history-lead');
+    leadLabel.append(lead, w.el('span', 'muted', 'Start from a blank canvas (generated lead-in)'));
+    tl.append(tlRow, exportBtn, historyBtn, leadLabel);
 
     // Progress and messages
     const busy = w.el('section', 'busy');
@@ -308,6 +315,8 @@ export class PanelView {
     keyframes.addEventListener('click', () => void this.c.importKeyframes());
     processLayers.addEventListener('click', () => void this.c.importProcessLayers());
     exportBtn.addEventListener('click', () => void this.c.exportTimelapse());
+    historyBtn.addEventListener('click', () => void this.c.exportHistoryTimelapse());
+    lead.addEventListener('change', () => this.c.setHistoryLead(lead.checked));
     cancel.addEventListener('click', () => this.c.cancel());
     const tlChange = (): void => {
       const patch: Partial<TimelapseSettings> = {
@@ -322,7 +331,7 @@ export class PanelView {
 
     return {
       dot, connLabel, version, connFix, pairRow, tokenField, srcButtons, docLine, modeNote, img, badge, spinner, frame,
-      slider, stepField, backend, seed, outSize, addStep, keyframes, processLayers, exportBtn, format, frames, fps, size,
+      slider, stepField, backend, seed, outSize, addStep, keyframes, processLayers, exportBtn, historyBtn, lead, format, frames, fps, size,
       busy, busyLabel, bar, message,
     };
   }
@@ -390,6 +399,9 @@ export class PanelView {
     setDisabled(u.keyframes, !ready);
     setDisabled(u.processLayers, !ready || backend?.layers === false);
     setDisabled(u.exportBtn, !ready || backend?.timelapse === false);
+    // Not disabled on the history count: Photoshop sends no event per brush stroke, the action checks.
+    setDisabled(u.historyBtn, !ready);
+    u.lead.checked = s.historyLead;
 
     u.busy.hidden = s.busy === undefined;
     if (s.busy) {
