@@ -33,7 +33,7 @@ export interface Thresholds {
   readonly divergentOps: number;
   /** Largest fraction of all operations that change nothing visible. */
   readonly idleOps: number;
-  /** Largest fraction of reveal operations that change more than `wideArea` of the canvas. */
+  /** Largest fraction of reveal operations that change more than WIDE_AREA of the canvas. */
   readonly wideOps: number;
   /** Largest fraction of reveal operations whose visible change is scattered dust. */
   readonly dustOps: number;
@@ -261,7 +261,7 @@ function finalLayerShown(timeline: Timeline): boolean[] {
 const luma = (d: Uint8Array, p: number): number => 0.299 * d[p]! + 0.587 * d[p + 1]! + 0.114 * d[p + 2]!;
 const chroma = (d: Uint8Array, p: number): number => Math.max(d[p]!, d[p + 1]!, d[p + 2]!) - Math.min(d[p]!, d[p + 1]!, d[p + 2]!);
 
-/** Line radius (pixels) of the local background a line pixel is compared with. */
+/** Radius (pixels) of the neighbourhood a line pixel is compared with: 7x7, about twice a line's width at plan size. */
 const LINE_BACKGROUND_RADIUS = 3;
 /** A final-image pixel is a line pixel when it is this much darker than its surroundings and dark itself. */
 const LINE_CONTRAST = 40;
@@ -299,8 +299,8 @@ class LineTracker {
     private readonly height: number,
   ) {
     const n = width * height;
-    const finalMeans = boxMeans(lumaPlane(final, n), width, height);
     const finalLuma = lumaPlane(final, n);
+    const finalMeans = boxMeans(finalLuma, width, height);
     this.need = new Float32Array(n).fill(-1);
     let count = 0;
     for (let i = 0; i < n; i++) {
