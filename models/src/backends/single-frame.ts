@@ -164,7 +164,7 @@ export class SingleFrameBackend implements Backend {
   }
 
   /** The prompt: the option, else the WD14 tags of the image, else "" (the official app needs the tagger too). */
-  private async prompt(image: RgbImage): Promise<string> {
+  async prompt(image: RgbImage): Promise<string> {
     if (this.options.prompt !== undefined) return this.options.prompt;
     const tagger = await this.loadTagger();
     if (tagger === undefined) return '';
