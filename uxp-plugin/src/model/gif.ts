@@ -1,3 +1,5 @@
+// The ambient typings of the untyped gifenc package must reach every tsconfig that compiles this file.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="../types/gifenc.d.ts" />
 /**
  * Animated GIF encoding inside the panel, for "Timelapse from History": the frames are the user's own
