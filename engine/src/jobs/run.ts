@@ -59,7 +59,14 @@ async function prepare(env: JobEnvironment, backendId: string, capability: keyof
     last = Math.max(last, Math.min(1, Math.max(0, progress.fraction)));
     env.onProgress?.({ ...progress, fraction: last });
   };
-  return { backend, signal, report, release: owned ? () => backend.dispose() : async () => undefined };
+  let released = false;
+  const release = async (): Promise<void> => {
+    // Idempotent: a timelapse releases from its generator and from its caller, whichever comes first.
+    if (released || !owned) return;
+    released = true;
+    await backend.dispose();
+  };
+  return { backend, signal, report, release };
 }
 
 function provenanceFor(backend: Backend, seed: number, source: string, extra: { step?: number } = {}): Provenance {
@@ -162,6 +169,8 @@ export interface TimelapsePlan {
    * iteration ends (completed, broken off or failed).
    */
   readonly frames: AsyncIterable<RgbImage>;
+  /** Releases the backend if `frames` was never iterated to its end (safe to call more than once). */
+  readonly release: () => Promise<void>;
 }
 
 /** Caption text of `label`: true -> the standard notice, a string -> that text, false -> none. */
@@ -252,6 +261,7 @@ export async function timelapseFrames(job: TimelapseJob, env: JobEnvironment): P
     provenance: provenanceFor(backend, job.seed, source.id),
     finished: source.image,
     frames: generate(),
+    release: run.release,
   };
 }
 
@@ -347,18 +357,23 @@ export async function runJob(job: JobInput, output: string, env: JobEnvironment)
       await (await import('../io/ffmpeg.js')).findFfmpeg();
       const plan = await timelapseFrames(job, env);
       const size = video.videoSize(plan.width, plan.height, job.format, job.size);
-      const frames = await video.writeVideoFile(target, plan.frames, {
-        format: job.format,
-        width: plan.width,
-        height: plan.height,
-        outWidth: size.width,
-        outHeight: size.height,
-        fps: plan.fps,
-        totalFrames: plan.totalFrames,
-        provenance: plan.provenance,
-        paletteFrom: plan.finished,
-        ...optionalSignal(signal),
-      });
+      let frames: number;
+      try {
+        frames = await video.writeVideoFile(target, plan.frames, {
+          format: job.format,
+          width: plan.width,
+          height: plan.height,
+          outWidth: size.width,
+          outHeight: size.height,
+          fps: plan.fps,
+          totalFrames: plan.totalFrames,
+          provenance: plan.provenance,
+          paletteFrom: plan.finished,
+          ...optionalSignal(signal),
+        });
+      } finally {
+        await plan.release();
+      }
       return { ...summary(job, [target], plan.provenance), frames, width: size.width, height: size.height };
     }
   }
