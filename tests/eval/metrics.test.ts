@@ -49,6 +49,9 @@ test('a good process passes every check and ends exactly on the input', async ()
   // 250 line strokes come first: half the lines are in by step ~874, half the colour much later.
   assert.ok(p.lineColour.lineStep50 > 850, `lineStep50 ${p.lineColour.lineStep50}`);
   assert.ok(p.lineColour.colourStep50 < 500, `colourStep50 ${p.lineColour.colourStep50}`);
+  // Lines are 16% of the pixels but far from white: after them (step ~749) most of the way is still to go.
+  assert.ok(p.remaining[750] > 0.3 && p.remaining[750] < 0.9, `remaining at 750: ${p.remaining[750]}`);
+  assert.ok(p.remaining[250] < p.remaining[500] && p.remaining[500] < p.remaining[750]);
   // A fill of ~14 px of a 128x96 canvas.
   assert.ok(p.locality.medianArea < 0.01, `median area ${p.locality.medianArea}`);
   assert.ok(p.locality.meanShapes < 2, `mean shapes ${p.locality.meanShapes}`);

@@ -104,6 +104,11 @@ export interface ProcessMetrics {
   /** Population: reveal operations outside flip episodes on layers visible in the final image. */
   readonly divergent: OpList & { readonly counted: number };
   readonly lineColour: LineColourOrder;
+  /**
+   * Share of the blank canvas's distance to the final image still to go at steps 750, 500 and 250
+   * (informative, no threshold): a process whose second half changes nothing shows as a static video.
+   */
+  readonly remaining: { readonly 750: number; readonly 500: number; readonly 250: number };
   readonly locality: {
     /** Reveal operations that change something visibly (>= VISIBLE_CHANGE): the population of the area figures. */
     readonly measured: number;
@@ -494,6 +499,8 @@ export function measureProcess(timeline: Timeline, options: { frames?: number; s
   const meanChroma = finalChroma / pixels;
   const lines = new LineTracker(final, prev, width, height);
   const linePixels = lines.count;
+  const startDistance = distance;
+  const remaining = { 750: 0, 500: 0, 250: 0 };
   let lineStep50: number | null = linePixels > 0 && lines.present * 2 >= linePixels ? MAX_STEP : null;
   let colourStep50: number | null = finalChroma > 0 && colourPresent * 2 >= finalChroma ? MAX_STEP : null;
 
@@ -594,6 +601,7 @@ export function measureProcess(timeline: Timeline, options: { frames?: number; s
     }
     lines.commit();
     const step = MAX_STEP - applied;
+    if (step === 750 || step === 500 || step === 250) remaining[step] = startDistance > 0 ? distance / startDistance : 0;
     if (lineStep50 === null && linePixels > 0 && lines.present * 2 >= linePixels) lineStep50 = step;
     if (colourStep50 === null && finalChroma > 0 && colourPresent * 2 >= finalChroma) colourStep50 = step;
 
@@ -648,6 +656,7 @@ export function measureProcess(timeline: Timeline, options: { frames?: number; s
     height,
     idle: idle.result(OPERATION_COUNT),
     divergent: { ...divergent.result(counted), counted },
+    remaining,
     lineColour: {
       lineCoverage,
       meanChroma,

@@ -248,6 +248,11 @@ export function formatReport(report: EvalReport): string {
         const phases = Object.entries(list.byPhase).map(([p, n]) => `${p} ${n}`).join(', ');
         lines.push(`  ${label}: ${list.count} (${phases}); e.g. steps ${list.examples.join(', ')}`);
       };
+      const left = m.process.remaining;
+      lines.push(
+        `  progress: ${Math.round(left[750] * 100)}% of the way still to go at step 750, ${Math.round(left[500] * 100)}% at 500, ` +
+          `${Math.round(left[250] * 100)}% at 250`,
+      );
       if (m.process.flicker.suspects.length > 0) lines.push(`  around the worst flicker: ${m.process.flicker.suspects.join('; ')}`);
       where('idle ops', m.process.idle);
       where('ops moving away from final', m.process.divergent);
