@@ -169,8 +169,9 @@ export class BrushPainter {
   }
 
   /** A stroke path through (x, y) following the flow field, curving gently. */
-  traceStroke(x: number, y: number, length: number): Path {
-    const step = 1.5;
+  traceStroke(x: number, y: number, length: number, radius = 2): Path {
+    // Points closer than ~half a radius add nothing to the capsule chain but cost a segment each.
+    const step = Math.max(1.5, radius * 0.6);
     const half = Math.max(1, Math.round(length / 2 / step));
     const forward: number[] = [];
     const backward: number[] = [];
@@ -265,7 +266,7 @@ export class BrushPainter {
       const progress = k / Math.max(1, opts.count - 1);
       const r = this.rng.range(opts.radius[0], opts.radius[1]) * (1.15 - 0.3 * progress);
       const len = this.rng.range(opts.length[0], opts.length[1]);
-      const path = this.traceStroke(x, y, len);
+      const path = this.traceStroke(x, y, len, r);
       const m = path.length / 2;
       const radii: number[] = [];
       for (let t = 0; t < m; t++) {

@@ -166,47 +166,51 @@ export function subjectStart(a: Analysis): [number, number] {
   return [sx / sw, minY + (maxY - minY) * 0.2];
 }
 
-/** Merges consecutive stamps into `budget` operations (max of alphas), keeping the order. */
+/**
+ * Merges consecutive stamps into `budget` operations (max of alphas), keeping the order. The pairs merged
+ * are the ones closest together (smallest united box), so one operation stays one local shape, not two
+ * far-apart marks.
+ */
 function mergeStamps(stamps: readonly { stamp: Stamp; strength: number }[], budget: number): { stamp: Stamp; strength: number }[] {
   if (stamps.length <= budget) return [...stamps];
-  const out: { stamp: Stamp; strength: number }[] = [];
-  for (let k = 0; k < budget; k++) {
-    const from = Math.floor((k * stamps.length) / budget);
-    const to = Math.floor(((k + 1) * stamps.length) / budget);
-    const group = stamps.slice(from, to);
-    if (group.length === 1) {
-      out.push(group[0]!);
-      continue;
-    }
-    let x0 = Infinity;
-    let y0 = Infinity;
-    let x1 = -Infinity;
-    let y1 = -Infinity;
-    let strength = 0;
-    for (const { stamp: s, strength: st } of group) {
-      x0 = Math.min(x0, s.x);
-      y0 = Math.min(y0, s.y);
-      x1 = Math.max(x1, s.x + s.width);
-      y1 = Math.max(y1, s.y + s.height);
-      strength = Math.max(strength, st);
-    }
-    const w = x1 - x0;
-    const h = y1 - y0;
+  // Groups of consecutive stamps, with their boxes; merge the cheapest neighbouring pair until few enough.
+  const groups = stamps.map((s) => ({ items: [s], x0: s.stamp.x, y0: s.stamp.y, x1: s.stamp.x + s.stamp.width, y1: s.stamp.y + s.stamp.height }));
+  type G = (typeof groups)[number];
+  const unionCost = (a: G, b: G): number => {
+    const area = (Math.max(a.x1, b.x1) - Math.min(a.x0, b.x0)) * (Math.max(a.y1, b.y1) - Math.min(a.y0, b.y0));
+    return area - (a.x1 - a.x0) * (a.y1 - a.y0) - (b.x1 - b.x0) * (b.y1 - b.y0);
+  };
+  const cost = groups.slice(0, -1).map((g, k) => unionCost(g, groups[k + 1]!));
+  while (groups.length > budget) {
+    let best = 0;
+    for (let k = 1; k < cost.length; k++) if (cost[k]! < cost[best]!) best = k;
+    const a = groups[best]!;
+    const b = groups[best + 1]!;
+    const merged: G = { items: [...a.items, ...b.items], x0: Math.min(a.x0, b.x0), y0: Math.min(a.y0, b.y0), x1: Math.max(a.x1, b.x1), y1: Math.max(a.y1, b.y1) };
+    groups.splice(best, 2, merged);
+    cost.splice(best, 1);
+    if (best > 0) cost[best - 1] = unionCost(groups[best - 1]!, merged);
+    if (best < groups.length - 1) cost[best] = unionCost(merged, groups[best + 1]!);
+  }
+  return groups.map((g) => {
+    if (g.items.length === 1) return g.items[0]!;
+    const strength = Math.max(...g.items.map((s) => s.strength));
+    const w = g.x1 - g.x0;
+    const h = g.y1 - g.y0;
     const alpha = new Uint8Array(w * h);
-    for (const { stamp: s, strength: st } of group) {
+    for (const { stamp: s, strength: st } of g.items) {
       // Strengths differ slightly between sketch strokes: fold them into the alpha.
       const f = st / strength;
       for (let y = 0; y < s.height; y++) {
-        const row = (y + s.y - y0) * w + (s.x - x0);
+        const row = (y + s.y - g.y0) * w + (s.x - g.x0);
         for (let x = 0; x < s.width; x++) {
           const v = Math.round(s.alpha[y * s.width + x]! * f);
           if (v > alpha[row + x]!) alpha[row + x] = v;
         }
       }
     }
-    out.push({ stamp: { x: x0, y: y0, width: w, height: h, alpha }, strength });
-  }
-  return out;
+    return { stamp: { x: g.x0, y: g.y0, width: w, height: h, alpha }, strength };
+  });
 }
 
 function reveal(layer: number, phase: Phase, tool: RevealOperation['tool'], s: { stamp: Stamp; strength: number }): RevealOperation {
@@ -522,6 +526,8 @@ export function linePaths(a: Analysis, alphaPlan: Float32Array, rng: Rng, check:
 export function lineStrokes(lp: LinePaths, budget: number, rng: Rng): { stamp: Stamp; strength: number }[] {
   const { pw, halfWidth } = lp;
   const strokes: { stamp: Stamp; strength: number }[] = [];
+  const ph = lp.alphaPlan.length / pw;
+  const covered = new Float32Array(lp.alphaPlan.length);
   const maxLen = Math.max(LINE_MIN_STROKE, Math.min(Math.max(24, pw / 8), lp.totalLength / Math.max(1, budget * 0.9)));
   for (const path of lp.ordered) {
     for (const s of splitIntoStrokes(path, maxLen, rng)) {
@@ -543,10 +549,34 @@ export function lineStrokes(lp: LinePaths, budget: number, rng: Rng): { stamp: S
       const pad = Math.max(...radii) + 3;
       const sb = new StampBuilder(x0 - pad, y0 - pad, x1 + pad, y1 + pad);
       sb.polyline(s, radii, 1);
+      // Close parallel lines (hair strands) get revealed by their neighbour's pen: skip a stroke that would
+      // add almost no ink, it would be an idle step.
+      if (newInk(sb, covered, lp.alphaPlan, pw, ph) < 1.5) continue;
       strokes.push({ stamp: sb.toStamp(), strength: 1 });
     }
   }
   return mergeStamps(strokes, budget);
+}
+
+/** Ink (plan pixels x alpha) a stroke would reveal that is not revealed yet; records the stroke's coverage. */
+function newInk(sb: StampBuilder, covered: Float32Array, ink: Float32Array, pw: number, ph: number): number {
+  let gain = 0;
+  for (let y = 0; y < sb.height; y++) {
+    const py = y + sb.y0;
+    if (py < 0 || py >= ph) continue;
+    for (let x = 0; x < sb.width; x++) {
+      const px = x + sb.x0;
+      if (px < 0 || px >= pw) continue;
+      const a = sb.alpha[y * sb.width + x]!;
+      const i = py * pw + px;
+      const c = covered[i]!;
+      if (a > c) {
+        gain += (a - c) * ink[i]!;
+        covered[i] = a;
+      }
+    }
+  }
+  return gain;
 }
 
 /** Whether the line layer has ink under most of a stroke (the line mask can run where the content is faint). */
@@ -906,7 +936,8 @@ function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: boolean)
     const pb = shading.b[i]! * (1 - t) + a.img.b[i]! * t;
     error[i] = Math.abs(pr - a.img.r[i]!) + Math.abs(pg - a.img.g[i]!) + Math.abs(pb - a.img.b[i]!);
   }
-  const smoothError = gaussianBlur(error, pw, ph, 1);
+  // Seeds follow coherent error (a missing highlight, a strand), not single noisy pixels that would read as dust.
+  const smoothError = gaussianBlur(error, pw, ph, 2);
   let errorArea = 0;
   for (let i = 0; i < n; i++) if (smoothError[i]! > 10) errorArea++;
   const shadedRegions = seg.regions.filter((r) => r.area > 0 && regionShade(seg, r, shading.amount, pw) > 3);
@@ -981,7 +1012,6 @@ function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: boolean)
     warmth: mono ? 0 : rng.range(-0.15, 0.15),
   };
   const flatOpsAll: Operation[] = [
-    { kind: 'curve', phase: flatPhase, curve: startCurve },
     ...flatOps.map((s) => reveal(FLATS, flatPhase, 'bucket', s)),
   ];
   const shadePhase: Phase = mono ? 'values' : 'shading';
@@ -993,7 +1023,9 @@ function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: boolean)
     { kind: 'visibility', phase: flatPhase, layer: LINES, visible: true },
   ]);
 
-  const renderAll: Operation[] = [...renderOps];
+  // The colours are slightly off (flat, dull) through the rendering until the final levels tweak settles
+  // them. Set only here: a non-identity curve costs every frame a full-canvas pass in the renderer.
+  const renderAll: Operation[] = [{ kind: 'curve', phase: 'rendering', curve: startCurve }, ...renderOps];
   insertEpisode(renderAll, rng.range(0.3, 0.6), rng.int(8, 16), [
     { kind: 'flip', phase: 'rendering', flipped: true },
     { kind: 'flip', phase: 'rendering', flipped: false },
@@ -1102,7 +1134,6 @@ function* planPainterly(a: Analysis, rng: Rng, check: () => void): Generator<Pla
   const startCurve: Curve = { contrast: rng.range(0.86, 0.94), saturation: rng.range(0.8, 0.9), lift: rng.range(0.03, 0.1), warmth: rng.range(-0.15, 0.15) };
   const blockAll: Operation[] = [
     { kind: 'opacity', phase: 'blockin', layer: SKETCH, opacity: 0.5 },
-    { kind: 'curve', phase: 'blockin', curve: startCurve },
     ...blockOps,
   ];
   insertEpisode(blockAll, rng.range(0.4, 0.7), rng.int(10, 20), [
@@ -1116,7 +1147,7 @@ function* planPainterly(a: Analysis, rng: Rng, check: () => void): Generator<Pla
     { kind: 'visibility', phase: 'shading', layer: REFINE, visible: false },
     { kind: 'visibility', phase: 'shading', layer: REFINE, visible: true },
   ]);
-  const ops = [...sketchOps, ...blockAll, ...refineAll, ...renderOps, ...curveSettle(startCurve, 4)];
+  const ops = [...sketchOps, ...blockAll, ...refineAll, { kind: 'curve', phase: 'rendering', curve: startCurve } as Operation, ...renderOps, ...curveSettle(startCurve, 4)];
   const layers: LayerSpec[] = [
     { id: 'sketch', name: 'Sketch', blend: 'normal', content: solidContent(W, H, SKETCH_INK), initiallyVisible: true, initialOpacity: 1, exported: true },
     { id: 'blockin', name: 'Block-in', blend: 'normal', content: upsampledContent(a, blk[0]!, blk[1]!, blk[2]!), initiallyVisible: true, initialOpacity: 1, exported: true },

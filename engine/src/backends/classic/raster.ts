@@ -81,25 +81,31 @@ export function gaussianBlur(src: Float32Array, width: number, height: number, s
   const radius = (k.length - 1) / 2;
   const tmp = new Float32Array(src.length);
   const out = new Float32Array(src.length);
+  // Rows: clamped taps only near the ends, a plain dot product in between.
   for (let y = 0; y < height; y++) {
     const row = y * width;
     for (let x = 0; x < width; x++) {
       let acc = 0;
-      for (let t = -radius; t <= radius; t++) {
-        const xx = x + t < 0 ? 0 : x + t >= width ? width - 1 : x + t;
-        acc += src[row + xx]! * k[t + radius]!;
+      if (x >= radius && x + radius < width) {
+        const base = row + x - radius;
+        for (let t = 0; t < k.length; t++) acc += src[base + t]! * k[t]!;
+      } else {
+        for (let t = -radius; t <= radius; t++) {
+          const xx = x + t < 0 ? 0 : x + t >= width ? width - 1 : x + t;
+          acc += src[row + xx]! * k[t + radius]!;
+        }
       }
       tmp[row + x] = acc;
     }
   }
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let acc = 0;
-      for (let t = -radius; t <= radius; t++) {
-        const yy = y + t < 0 ? 0 : y + t >= height ? height - 1 : y + t;
-        acc += tmp[yy * width + x]! * k[t + radius]!;
-      }
-      out[y * width + x] = acc;
+  // Columns: accumulate whole rows at a time (cache-friendly), clamping the row index.
+  for (let t = -radius; t <= radius; t++) {
+    const w = k[t + radius]!;
+    for (let y = 0; y < height; y++) {
+      const yy = y + t < 0 ? 0 : y + t >= height ? height - 1 : y + t;
+      const srcRow = yy * width;
+      const dstRow = y * width;
+      for (let x = 0; x < width; x++) out[dstRow + x]! += tmp[srcRow + x]! * w;
     }
   }
   return out;
@@ -351,19 +357,33 @@ export class StampBuilder {
     const vy = by - ay;
     const len2 = vx * vx + vy * vy;
     const half = feather / 2;
+    const outer = Math.max(ra, rb) + half;
+    const outer2 = outer * outer;
+    const inner = Math.min(ra, rb) - half;
+    const inner2 = inner > 0 ? inner * inner : -1;
+    const alpha = this.alpha;
     for (let y = minY; y <= maxY; y++) {
+      const row = (y - this.y0) * this.width - this.x0;
       for (let x = minX; x <= maxX; x++) {
         let t = len2 > 0 ? ((x - ax) * vx + (y - ay) * vy) / len2 : 0;
         t = t < 0 ? 0 : t > 1 ? 1 : t;
         const dx = x - (ax + vx * t);
         const dy = y - (ay + vy * t);
-        const d = Math.sqrt(dx * dx + dy * dy);
-        const r = ra + (rb - ra) * t;
-        const v = feather > 0 ? (r + half - d) / feather : d <= r ? 1 : 0;
-        if (v <= 0) continue;
-        const a = (v >= 1 ? 1 : v) * strength;
-        const i = (y - this.y0) * this.width + (x - this.x0);
-        if (a > this.alpha[i]!) this.alpha[i] = a;
+        const d2 = dx * dx + dy * dy;
+        // Squared-distance tests first: most pixels are clearly outside or clearly inside.
+        if (d2 >= outer2) continue;
+        let a: number;
+        if (d2 <= inner2 && feather > 0) {
+          a = strength;
+        } else {
+          const d = Math.sqrt(d2);
+          const r = ra + (rb - ra) * t;
+          const v = feather > 0 ? (r + half - d) / feather : d <= r ? 1 : 0;
+          if (v <= 0) continue;
+          a = (v >= 1 ? 1 : v) * strength;
+        }
+        const i = row + x;
+        if (a > alpha[i]!) alpha[i] = a;
       }
     }
   }
