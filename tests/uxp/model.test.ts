@@ -1,0 +1,193 @@
+/**
+ * The panel's plain-TypeScript model: scrubbing rules, import plans, history selection, pixels, GIF
+ * provenance, connection texts and error wording.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import sharp from 'sharp';
+import { Scrubber, type ScrubberTimers } from '../../uxp-plugin/src/model/scrubber.js';
+import { documentBaseName, keyframesPlan, singleStepPlan, whiteToAlpha, type SourceRegion } from '../../uxp-plugin/src/model/import-plan.js';
+import { pickHistoryStates, recordedSequence } from '../../uxp-plugin/src/model/history.js';
+import { bytesToBase64, decodePng, encodePng, fitSize, resize } from '../../uxp-plugin/src/model/pixels.js';
+import { encodeGif, gifComments } from '../../uxp-plugin/src/model/gif.js';
+import { describeConnection } from '../../uxp-plugin/src/model/connection.js';
+import { explain, layerNameFromFile } from '../../uxp-plugin/src/panel/controller.js';
+import { HostError, type Pixels } from '../../uxp-plugin/src/host/types.js';
+import { EngineError } from '../../engine/src/client/index.js';
+
+/** Manual timers: the test decides when the debounce fires (no timing in assertions). */
+class ManualTimers implements ScrubberTimers {
+  private next = 1;
+  readonly pending = new Map<number, () => void>();
+  set(fn: () => void): number {
+    const id = this.next++;
+    this.pending.set(id, fn);
+    return id;
+  }
+  clear(handle: unknown): void {
+    this.pending.delete(handle as number);
+  }
+  fire(): void {
+    const fns = [...this.pending.values()];
+    this.pending.clear();
+    for (const f of fns) f();
+  }
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve(v: T): void } {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+test('scrubber: a drag becomes one request; a stale answer is cached but never shown', async () => {
+  const timers = new ManualTimers();
+  const answers = new Map<number, ReturnType<typeof deferred<string>>>();
+  const shown: [number, string, boolean][] = [];
+  const aborted: number[] = [];
+  const s = new Scrubber<string>({
+    timers,
+    fetchFrame: (step, signal) => {
+      signal.addEventListener('abort', () => aborted.push(step));
+      const d = deferred<string>();
+      answers.set(step, d);
+      return d.promise;
+    },
+    onFrame: (step, frame, cached) => shown.push([step, frame, cached]),
+    onError: (step, e) => assert.fail(`unexpected error for ${step}: ${String(e)}`),
+  });
+  for (const step of [10, 20, 30]) s.request(step);
+  assert.equal(timers.pending.size, 1, 'each new step restarts the debounce');
+  timers.fire();
+  assert.deepEqual([...answers.keys()], [30]);
+  s.request(40);
+  timers.fire();
+  assert.deepEqual(aborted, [30], 'the older request in flight is aborted');
+  answers.get(40)?.resolve('f40');
+  await flush();
+  answers.get(30)?.resolve('f30');
+  await flush();
+  assert.deepEqual(shown, [[40, 'f40', false]], 'the late answer for 30 is not shown');
+  assert.equal(s.stats.staleIgnored, 1);
+  assert.ok(s.has(30), 'but it is cached');
+  s.request(30);
+  assert.deepEqual(shown.at(-1), [30, 'f30', true], 'a cached step shows synchronously');
+  assert.equal(timers.pending.size, 0);
+});
+
+test('scrubber: evicts least recently used frames and reports them (object URLs get revoked)', async () => {
+  const evicted: string[] = [];
+  const timers = new ManualTimers();
+  const s = new Scrubber<string>({ timers, cacheSize: 2, fetchFrame: async (st) => `f${st}`, onFrame: () => undefined, onError: () => undefined, onEvict: (f) => evicted.push(f) });
+  for (const step of [1, 2]) {
+    s.request(step);
+    timers.fire();
+    await flush();
+  }
+  s.request(1); // cached: now the most recently used
+  s.request(3);
+  timers.fire();
+  await flush();
+  assert.deepEqual(evicted, ['f2']);
+  s.reset();
+  assert.deepEqual(evicted.sort(), ['f1', 'f2', 'f3']);
+  assert.equal(s.has(1), false);
+});
+
+const region: SourceRegion = { documentId: 1, documentTitle: 'my.piece.psd', source: 'document', bounds: { left: 0, top: 0, right: 4, bottom: 2 } };
+
+function solid(w: number, h: number, rgb: [number, number, number]): Pixels {
+  const data = new Uint8Array(w * h * 3);
+  for (let i = 0; i < data.length; i += 3) data.set(rgb, i);
+  return { width: w, height: h, channels: 3, data };
+}
+
+test('keyframes plan: group after the document, ascending steps, only the top visible, fitted to the bounds', () => {
+  const plan = keyframesPlan(region, [
+    { step: 999, pixels: solid(2, 1, [255, 255, 255]) },
+    { step: 400, pixels: solid(2, 1, [10, 20, 30]) },
+    { step: 600, pixels: solid(2, 1, [40, 50, 60]) },
+  ]);
+  assert.equal(plan.groupName, 'my.piece keyframes');
+  assert.deepEqual(
+    plan.layers.map((l) => [l.name, l.visible, l.pixels.width, l.pixels.height]),
+    [
+      ['Step 400', true, 4, 2],
+      ['Step 600', false, 4, 2],
+      ['Step 999', false, 4, 2],
+    ],
+  );
+  assert.deepEqual(plan.placement, { kind: 'top' });
+  assert.throws(() => keyframesPlan(region, []), /at least one/);
+  assert.equal(documentBaseName('Untitled-1'), 'Untitled-1');
+});
+
+test('layer source: frames go above the layer and white paper becomes transparency', () => {
+  const layerRegion: SourceRegion = { ...region, source: 'layer', layerId: 7, layerName: 'Ink' };
+  const plan = singleStepPlan(layerRegion, { step: 500, pixels: solid(4, 2, [255, 255, 255]) });
+  assert.deepEqual(plan.placement, { kind: 'above', layerId: 7 });
+  assert.equal(plan.layers[0]?.pixels.data[3], 0);
+  const ink = whiteToAlpha(solid(1, 1, [0, 0, 0]));
+  assert.deepEqual(Array.from(ink.data), [0, 0, 0, 255]);
+  const grey = whiteToAlpha(solid(1, 1, [128, 128, 128]));
+  // Grey over white: black at ~50 % alpha composites back to the same grey.
+  assert.equal(grey.data[0], 0);
+  assert.ok(Math.abs((grey.data[3] ?? 0) - 127) <= 1);
+});
+
+test('history: states up to the active one, no snapshots, evenly thinned keeping first and last', () => {
+  const states = Array.from({ length: 10 }, (_, i) => ({ id: i + 1, name: `s${i + 1}`, snapshot: i === 0 }));
+  assert.deepEqual(pickHistoryStates(states, 6, 100), [2, 3, 4, 5, 6], 'redo states after the active one are not part of the process');
+  assert.deepEqual(pickHistoryStates(states, undefined, 3), [2, 6, 10]);
+  const frames = [
+    { stateId: 1, name: 'a', pixels: solid(2, 2, [0, 0, 0]) },
+    { stateId: 2, name: 'b', pixels: solid(2, 2, [0, 0, 0]) },
+    { stateId: 3, name: 'c', pixels: solid(4, 4, [200, 0, 0]) },
+  ];
+  const seq = recordedSequence(frames);
+  assert.deepEqual(seq.names, ['a', 'c']);
+  assert.equal(seq.dropped, 1);
+  assert.equal(seq.frames[1]?.width, 2, 'frames are brought to the first frame size');
+});
+
+test('pixels: PNG round trip, fitting, resizing, base64 without btoa', async () => {
+  const img = solid(5, 3, [1, 2, 3]);
+  const back = decodePng(encodePng(img));
+  assert.deepEqual(back, img);
+  const fromSharp = decodePng(new Uint8Array(await sharp({ create: { width: 3, height: 2, channels: 4, background: { r: 9, g: 8, b: 7, alpha: 0.5 } } }).png().toBuffer()));
+  assert.equal(fromSharp.channels, 4);
+  assert.deepEqual(Array.from(fromSharp.data.subarray(0, 4)), [9, 8, 7, 128]);
+  const grey16 = decodePng(new Uint8Array(await sharp({ create: { width: 2, height: 2, channels: 3, background: '#808080' } }).toColourspace('grey16').png().toBuffer()));
+  assert.equal(grey16.channels, 3);
+  assert.ok(Math.abs((grey16.data[0] ?? 0) - 128) <= 1);
+  assert.deepEqual(fitSize(4000, 2000, 1000), { width: 1000, height: 500 });
+  assert.deepEqual(fitSize(400, 200, 1000), { width: 400, height: 200 });
+  assert.deepEqual(resize(solid(4, 4, [50, 60, 70]), 2, 2).data.subarray(0, 3), new Uint8Array([50, 60, 70]));
+  assert.equal(resize(solid(1, 1, [50, 60, 70]), 3, 3).data.length, 27);
+  assert.throws(() => encodePng({ width: 2, height: 2, channels: 3, data: new Uint8Array(5) }), /Expected 2x2x3 = 12 bytes but received 5/);
+  for (const n of [0, 1, 2, 3, 4, 100, 70000]) {
+    const bytes = new Uint8Array(n).map((_, i) => (i * 37) % 256);
+    assert.equal(bytesToBase64(bytes), Buffer.from(bytes).toString('base64'));
+  }
+});
+
+test('GIF: frames, timing and the provenance comment', async () => {
+  const gif = encodeGif([solid(8, 6, [255, 255, 255]), solid(8, 6, [200, 20, 20])], { fps: 5, holdSeconds: 2, comment: 'PaintsUndo panel: recorded from 2 Photoshop history states' });
+  const meta = await sharp(gif, { animated: true }).metadata();
+  assert.equal(meta.pages, 2);
+  assert.deepEqual(meta.delay, [200, 2000]);
+  assert.deepEqual(gifComments(gif), ['PaintsUndo panel: recorded from 2 Photoshop history states']);
+  assert.throws(() => encodeGif([solid(2, 2, [0, 0, 0]), solid(3, 2, [0, 0, 0])], { fps: 5, holdSeconds: 0, comment: 'PaintsUndo' }), /every frame must be 2x2/);
+});
+
+test('connection texts give the fix for each state; errors are explained in plain words', () => {
+  assert.match(describeConnection('disconnected', 7439).fix, /paints-undo serve --port 7439/);
+  assert.match(describeConnection('version-mismatch', 7439, 'engine speaks protocol 2').fix, /protocol 2.*Update the engine/);
+  assert.equal(describeConnection('connected', 7439).tone, 'ok');
+  assert.equal(explain(new HostError('NO_SELECTION', 'Nothing is selected; make a selection.')), 'Nothing is selected; make a selection.');
+  assert.equal(explain(new EngineError('INPUT_TOO_LARGE', 'The image is too large.', { hint: 'Pick a smaller output size.' })), 'The image is too large. Pick a smaller output size.');
+  assert.equal(layerNameFromFile('02-line-art.png'), 'Line art');
+  assert.equal(layerNameFromFile('05-flats.png'), 'Flats');
+});
