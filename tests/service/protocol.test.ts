@@ -20,7 +20,7 @@ before(async () => {
   running = await startEngine();
   client = running.client();
   await client.connect();
-  png = await smallSample();
+  png = await smallSample(128);
   imageId = (await client.putImage(png)).image;
   scratch = await tempDir('proto');
 });
@@ -110,8 +110,16 @@ test('keyframes, interpolate, layers (psd and png) and jobs.get', async () => {
   assert.equal(got.result?.id, psd.result?.id);
 });
 
-test('timelapse: an MP4 with the requested frame count, codec and size', async () => {
-  const job = await client.run('timelapse', { image: imageId, frames: 12, fps: 12, hold: 0, size: 128 });
+test('timelapse: an MP4 with the requested frame count, codec and size; progress with ETA and previews', async () => {
+  const progress: { eta?: number; preview?: { width: number; height: number; data: string } }[] = [];
+  const job = await client.run('timelapse', { image: imageId, frames: 12, fps: 12, hold: 0, size: 128, seed: 4242 }, (p, preview) =>
+    progress.push({ ...(p.etaSeconds !== undefined ? { eta: p.etaSeconds } : {}), ...(preview ? { preview } : {}) }),
+  );
+  assert.ok(progress.some((p) => p.eta !== undefined), 'some progress events estimate the time left');
+  const preview = progress.find((p) => p.preview)?.preview;
+  assert.ok(preview, 'the classic backend sends low-resolution previews');
+  assert.ok(Math.max(preview.width, preview.height) <= 128);
+  assert.equal((await sharp(Buffer.from(preview.data, 'base64')).metadata()).format, 'png');
   const file = job.result!.files[0]!;
   assert.equal(file.name, 'timelapse.mp4');
   assert.equal(file.mime, 'video/mp4');
@@ -124,6 +132,20 @@ test('timelapse: an MP4 with the requested frame count, codec and size', async (
   assert.equal(stream.codec_name, 'h264');
   assert.equal(Math.max(stream.width, stream.height), 128);
   assert.equal(Number(stream.nb_read_frames), 12);
+});
+
+test('a job that fails in the backend sends job.failed with the error code and message, and caches nothing', async () => {
+  const other = (await client.putImage(await smallSample(96))).image;
+  const entries = (await client.call('cache.stats')).entries;
+  const failed: string[] = [];
+  const off = client.on('job.failed', (e) => failed.push(e.job.error?.code ?? '?'));
+  await assert.rejects(
+    client.run('interpolate', { from: other, to: imageId, frames: 2 }),
+    (e: unknown) => e instanceof EngineError && e.code === 'INVALID_OPTION' && /same size/.test(e.message),
+  );
+  off();
+  assert.deepEqual(failed, ['INVALID_OPTION']);
+  assert.equal((await client.call('cache.stats')).entries, entries);
 });
 
 test('a repeated request is answered from the cache without recomputation', async () => {

@@ -2,6 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import sharp from 'sharp';
 import { EngineClient, EngineError } from '../../engine/src/client/index.js';
 import { nodeWebSocketTransport } from '../../engine/src/client/node.js';
 import { WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX } from '../../engine/src/client/protocol.js';
@@ -13,7 +14,7 @@ let port: number;
 let png: Buffer;
 
 before(async () => {
-  running = await startEngine({ workers: 1, limits: { maxUploadBytes: 200_000, maxConnections: 4, maxRequestsPerSecond: 20 } });
+  running = await startEngine({ workers: 1, limits: { maxUploadBytes: 200_000, maxPixels: 40_000, maxConnections: 4, maxRequestsPerSecond: 20 } });
   port = running.listener.port;
   png = await smallSample(128);
 });
@@ -100,10 +101,14 @@ test('result URLs need their signature; a signature opens that one file only', a
   client.close();
 });
 
-test('uploads over the byte limit get 413 BODY_TOO_LARGE; non-images get INPUT_NOT_IMAGE', async () => {
+test('uploads over the byte or pixel limit get 413; non-images get INPUT_NOT_IMAGE', async () => {
   const big = await raw('/images', { method: 'POST', body: Buffer.alloc(300_000, 1), headers: auth });
   assert.equal(big.status, 413);
   assert.match(JSON.parse(big.body).error.message, /200000-byte limit/);
+  // 400x400 = 160000 pixels over the 40000-pixel limit, refused from the header before decoding.
+  const tooManyPixels = await raw('/images', { method: 'POST', body: await sharp({ create: { width: 400, height: 400, channels: 3, background: '#fff' } }).png().toBuffer(), headers: auth });
+  assert.equal(tooManyPixels.status, 413);
+  assert.equal(JSON.parse(tooManyPixels.body).error.data.code, 'INPUT_TOO_LARGE');
   const text = await raw('/images', { method: 'POST', body: Buffer.from('hello, not an image'), headers: auth });
   assert.equal(text.status, 400);
   assert.equal(JSON.parse(text.body).error.data.code, 'INPUT_NOT_IMAGE');

@@ -5,12 +5,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EngineClient, EngineError } from '../../engine/src/client/index.js';
-import { packageBin, stdioTransport } from '../../engine/src/client/node.js';
+import { localClient, packageBin, stdioTransport } from '../../engine/src/client/node.js';
 import { smallSample, tempDir, removeDir } from './helpers.js';
 
 const BIN = packageBin();
@@ -183,4 +183,26 @@ test('bounded fuzz: thousands of random and mutated messages never crash the eng
   }
   engine.child.stdin.end();
   assert.equal((await engine.exit).code, 0);
+});
+
+test('serve on a port prints the pairing line; a Node client pairs through the token file; SIGINT exits 0', async () => {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--workers', '1'], { env, stdio: 'pipe' });
+  const lines: string[] = [];
+  createInterface({ input: child.stdout }).on('line', (l) => lines.push(l));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    for (let i = 0; i < 300 && lines.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(lines[0] ?? '')?.[1];
+    assert.ok(url, lines.join('\n'));
+    const tokenFile = join(home, 'config', 'token');
+    assert.match(lines[1]!, new RegExp(`Pairing token: [0-9a-f]{64} .*${tokenFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
+    const client = localClient({ baseUrl: url, configDir: join(home, 'config'), reconnect: false });
+    const info = await client.connect();
+    assert.equal(info.httpBase, url);
+    client.close();
+  } finally {
+    child.kill('SIGINT');
+  }
+  assert.equal(await exit, 0);
 });
