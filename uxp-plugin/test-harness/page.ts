@@ -30,9 +30,21 @@ async function boot(): Promise<void> {
   const root = document.getElementById('app');
   if (!root) throw new Error('no #app');
   const panel = startPanel(root, { host, baseUrl: engine, debounceMs: 40 });
+  // A stand-in for Photoshop's Layers and History panels, so screenshots show what an import did.
+  const layersBox = document.createElement('pre');
+  layersBox.setAttribute('data-testid', 'sim-layers');
+  layersBox.style.cssText = 'margin:10px;padding:6px 8px;border:1px dashed var(--border);font:11px monospace;white-space:pre-wrap';
+  document.body.append(layersBox);
+  const showLayers = (): void => {
+    const rows = doc.outline().map((r) => `${r.visible ? '[v]' : '[ ]'} ${'   '.repeat(r.depth)}${r.kind === 'group' ? '▾ ' : ''}${r.name}`);
+    const history = doc.historyStates.map((h) => `  ${h.id === doc.activeHistoryState.id ? '▸' : ' '} ${h.name}`);
+    layersBox.textContent = `Simulated Photoshop — Layers\n${rows.join('\n')}\nHistory\n${history.join('\n')}`;
+  };
+  showLayers();
   const shown: number[] = [];
   const requested: number[] = [];
   panel.controller.subscribe((s) => {
+    showLayers();
     if (s.preview && shown[shown.length - 1] !== s.preview.step) shown.push(s.preview.step);
     if (requested[requested.length - 1] !== s.step) requested.push(s.step);
   });
