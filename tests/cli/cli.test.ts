@@ -109,7 +109,8 @@ test('--json prints exactly one JSON object, for errors too', () => {
   const usage = JSON.parse(cli(['frame', art, '--json']).stdout) as { ok: boolean; error: { code: string } };
   assert.deepEqual([usage.ok, usage.error.code], [false, 'INVALID_OPTION']);
   const backends = JSON.parse(cli(['backends', '--json']).stdout) as { backends: { id: string; default: boolean }[] };
-  assert.deepEqual(backends.backends.map((b) => [b.id, b.default]), [['classic', true]]);
+  assert.deepEqual(backends.backends.filter((b) => b.default).map((b) => b.id), ['classic']);
+  assert.ok(backends.backends.length >= 1);
 });
 
 test('frame, keyframes and layers write real files with provenance; same seed, same pixels', async () => {
