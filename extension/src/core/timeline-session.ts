@@ -272,6 +272,8 @@ export class TimelineSession {
             : spec.what === 'layers'
               ? await client.submit('layers', { image, seed, backend, format: 'psd' }, onProgress)
               : await client.submit('keyframes', { image, seed, backend, steps: spec.steps }, onProgress);
+        // The dialog is closed and the job queued: say so before the engine's first progress event.
+        onProgress({ fraction: 0, stage: 'queued' });
         const cancel = (): void => void handle.cancel().catch(() => undefined);
         this.inflight.set(requestId, cancel);
         progress.onCancel(cancel);

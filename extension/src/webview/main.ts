@@ -300,7 +300,7 @@ async function runExport(spec: ExportSpec): Promise<void> {
   renderControls();
   progress.hidden = false;
   progress.value = 0;
-  statusLine.textContent = `Exporting ${spec.what}…`;
+  statusLine.textContent = `Export ${spec.what}: choose where to save…`;
   try {
     const request = rpc.request({ type: 'export', seed: s.seed, backend: s.backend, spec }, (fraction, stageName) => {
       progress.value = fraction;
