@@ -110,6 +110,18 @@ test('CMYK JPEGs are converted to sRGB', async () => {
   assert.ok(notices.some((n) => /CMYK/.test(n)));
 });
 
+test('ICC-tagged (Display P3) images are converted to sRGB', async () => {
+  const p3 = await sharp({ create: { width: 20, height: 20, channels: 3, background: { r: 255, g: 0, b: 0 } } })
+    .withIccProfile('p3')
+    .png()
+    .toBuffer();
+  const stored = await sharp(p3, { ignoreIcc: true }).raw().toBuffer();
+  assert.ok(stored[1]! > 30, `the file stores P3 values (${[...stored.subarray(0, 3)]})`);
+  const { source } = await decodeImageBuffer(p3);
+  const [r, g, b] = source.image.data;
+  assert.ok(r! >= 253 && g! <= 2 && b! <= 2, `sRGB red expected, got ${r},${g},${b}`);
+});
+
 test('EXIF orientation is honoured', async () => {
   // Stored 40x20: left half red, right half blue. Orientation 6 = display rotated 90 degrees clockwise.
   const raw = Buffer.alloc(40 * 20 * 3);
