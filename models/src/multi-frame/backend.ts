@@ -5,8 +5,9 @@
  * 2. The multi-frame model between each consecutive pair (seed + i for pair i), 16 frames each.
  * 3. Segments joined without duplicated frames (each segment's last frame is the next one's first),
  *    reversed into drawing order, resampled to the requested frame count and streamed as produced.
- * The single-frame sessions are released before the video model loads, so only one model is resident
- * (the official app does the same with its memory manager). On CPU it refuses with a time estimate unless
+ * Residency (the official app does the same with its memory manager): the single-frame sessions are
+ * released after the key frames; the text and image encoders then compute every segment's conditions and
+ * are released; only the VAE and the 3D UNet stay loaded while sampling and decoding. On CPU it refuses with a time estimate unless
  * allowed explicitly (option `allowCpu` or PAINTS_UNDO_ALLOW_CPU=1).
  */
 import { createHash } from 'node:crypto';
@@ -36,8 +37,17 @@ import { OrtRuntime, defaultDevice } from '../runtime/onnxruntime.js';
 import type { Device } from '../runtime/onnxruntime.js';
 import { ASSUMED_CPU_FLOPS, unet3dFlops } from './flops.js';
 import { MULTI_FRAME_SNAPSHOT, multiFrameDownloadCommand, multiFrameSnapshotFolder } from './manifest.js';
-import { MULTI_FRAME_DEFAULTS, interpolateKeyframes, loadMultiFrameModels, releaseMultiFrameModels } from './pipeline.js';
-import type { MultiFrameModels } from './pipeline.js';
+import {
+  MULTI_FRAME_DEFAULTS,
+  encodePairConditions,
+  encodeTextConditions,
+  loadMultiFrameEncoders,
+  loadMultiFrameVideoModels,
+  releaseMultiFrameEncoders,
+  releaseMultiFrameVideoModels,
+  sampleVideo,
+} from './pipeline.js';
+import type { MultiFrameEncoders, MultiFrameVideoModels, PairConditions, TextConditions } from './pipeline.js';
 import { MF_BUCKETS, findBestBucket } from './preprocess.js';
 import { readComponentConfig } from './config.js';
 import { Unet3dConfigSchema } from './unet3d.js';
@@ -97,7 +107,7 @@ export class PaintsUndoBackend implements Backend {
   private readonly device: Device;
   private readonly singleFrame: SingleFrameBackend;
   private runtime: OrtRuntime | undefined;
-  private models: Promise<MultiFrameModels> | undefined;
+  private video: Promise<MultiFrameVideoModels> | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -156,24 +166,50 @@ export class PaintsUndoBackend implements Backend {
     });
   }
 
-  private loadModels(): Promise<MultiFrameModels> {
-    if (this.models !== undefined) return this.models;
-    const folder = this.snapshot();
+  private getRuntime(): OrtRuntime {
     this.runtime ??= OrtRuntime.start();
-    const loading = loadMultiFrameModels(this.runtime, (sub) => join(folder, sub), this.device);
-    this.models = loading;
+    return this.runtime;
+  }
+
+  /** VAE + 3D UNet, kept between jobs until idle. */
+  private loadVideoModels(): Promise<MultiFrameVideoModels> {
+    if (this.video !== undefined) return this.video;
+    const folder = this.snapshot();
+    const loading = loadMultiFrameVideoModels(this.getRuntime(), (sub) => join(folder, sub), this.device);
+    this.video = loading;
     loading.catch(() => {
-      if (this.models === loading) this.models = undefined;
+      if (this.video === loading) this.video = undefined;
     });
     return loading;
   }
 
+  /**
+   * Text conditions once and image conditions of every pair, with the encoders loaded only for this and
+   * released before sampling: the text and image encoders (about 2 GB in float16 for ViT-H and the SD2.1
+   * text model) are never resident together with the 3D UNet.
+   */
+  private async conditions(pairs: readonly (readonly [RgbImage, RgbImage])[], signal: AbortSignal): Promise<{ text: TextConditions; pairs: PairConditions[] }> {
+    const folder = this.snapshot();
+    const encoders: MultiFrameEncoders = await loadMultiFrameEncoders(this.getRuntime(), (sub) => join(folder, sub), this.device);
+    try {
+      const text = await encodeTextConditions(encoders, this.options.prompt ?? MULTI_FRAME_DEFAULTS.prompt, MULTI_FRAME_DEFAULTS.negativePrompt);
+      const out: PairConditions[] = [];
+      for (const [first, second] of pairs) {
+        throwIfCancelled(signal);
+        out.push(await encodePairConditions(encoders, first, second, this.options.bucket));
+      }
+      return { text, pairs: out };
+    } finally {
+      await releaseMultiFrameEncoders(encoders);
+    }
+  }
+
   /** Releases the video model's sessions (GPU memory); the next job loads them again. */
   async releaseSessions(): Promise<void> {
-    const models = this.models;
-    this.models = undefined;
-    const loaded = await models?.catch(() => undefined);
-    if (loaded !== undefined) await releaseMultiFrameModels(loaded);
+    const video = this.video;
+    this.video = undefined;
+    const loaded = await video?.catch(() => undefined);
+    if (loaded !== undefined) await releaseMultiFrameVideoModels(loaded);
   }
 
   private scheduleRelease(): void {
@@ -208,12 +244,16 @@ export class PaintsUndoBackend implements Backend {
     const unlock = await this.lock();
     try {
       this.checkDevice(request.to.image);
-      context.onProgress({ fraction: 0, stage: 'loading', message: 'loading the PaintsUndo multi-frame model' });
-      const models = await this.loadModels();
-      throwIfCancelled(context.signal);
-      const steps = this.options.steps ?? MULTI_FRAME_DEFAULTS.steps;
+      context.onProgress({ fraction: 0, stage: 'conditioning', message: 'encoding the prompt and the two images' });
       // The model runs from the more finished state to the less finished one (the official key-frame order).
-      const result = await interpolateKeyframes(models, request.to.image, request.from.image, {
+      const conditions = await this.conditions([[request.to.image, request.from.image]], context.signal);
+      throwIfCancelled(context.signal);
+      context.onProgress({ fraction: 0.05, stage: 'loading', message: 'loading the PaintsUndo video model' });
+      const video = await this.loadVideoModels();
+      const steps = this.options.steps ?? MULTI_FRAME_DEFAULTS.steps;
+      const pair = conditions.pairs[0];
+      if (pair === undefined) throw new PaintsUndoError('INTERNAL', 'No image conditions were computed.');
+      const result = await sampleVideo(video, conditions.text, pair, {
         ...this.videoOptions(request.seed),
         hooks: {
           signal: context.signal,
@@ -236,14 +276,12 @@ export class PaintsUndoBackend implements Backend {
     }
   }
 
-  private videoOptions(seed: number): { steps: number; cfg: number; fs: number; prompt: string; seed: number; bucket?: readonly [number, number] } {
+  private videoOptions(seed: number): { steps: number; cfg: number; fs: number; seed: number } {
     return {
       steps: this.options.steps ?? MULTI_FRAME_DEFAULTS.steps,
       cfg: this.options.cfg ?? MULTI_FRAME_DEFAULTS.cfg,
       fs: this.options.fs ?? MULTI_FRAME_DEFAULTS.fs,
-      prompt: this.options.prompt ?? MULTI_FRAME_DEFAULTS.prompt,
       seed,
-      ...(this.options.bucket !== undefined ? { bucket: this.options.bucket } : {}),
     };
   }
 
@@ -276,9 +314,13 @@ export class PaintsUndoBackend implements Backend {
         createRgb(first.width, first.height, 255),
       ];
 
-      context.onProgress({ fraction: keyShare, stage: 'loading', message: 'loading the PaintsUndo multi-frame model' });
-      const models = await this.loadModels();
-      const videoLength = models.projection.config.video_length;
+      context.onProgress({ fraction: keyShare, stage: 'conditioning', message: 'encoding the prompt and the key frames' });
+      const pairs = Array.from({ length: segments }, (_, i) => [sequence[i]!, sequence[i + 1]!] as const);
+      const conditions = await this.conditions(pairs, signal);
+      throwIfCancelled(signal);
+      context.onProgress({ fraction: keyShare, stage: 'loading', message: 'loading the PaintsUndo video model' });
+      const video = await this.loadVideoModels();
+      const videoLength = conditions.pairs[0]?.frames ?? 16;
       const stride = segmentStride(videoLength);
       const total = segments * stride + 1;
       const steps = this.options.steps ?? MULTI_FRAME_DEFAULTS.steps;
@@ -290,7 +332,9 @@ export class PaintsUndoBackend implements Backend {
       let producedOffset = 0;
       for (const [k, i] of order.entries()) {
         throwIfCancelled(signal);
-        const result = await interpolateKeyframes(models, sequence[i]!, sequence[i + 1]!, {
+        const pair = conditions.pairs[i];
+        if (pair === undefined) throw new PaintsUndoError('INTERNAL', `No image conditions for segment ${i}.`);
+        const result = await sampleVideo(video, conditions.text, pair, {
           ...this.videoOptions(request.seed + i),
           hooks: {
             signal,

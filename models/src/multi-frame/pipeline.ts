@@ -127,56 +127,93 @@ export async function guidedVelocity(unet: Unet3d, c: VideoConditions, x: Float3
   return guidedModelOutput(v.subarray(0, x.length), v.subarray(x.length), 1, c.cfg);
 }
 
-export async function interpolateKeyframes(
-  models: MultiFrameModels,
+/** The text and image encoders: needed only before sampling, so the backend can release them first. */
+export type MultiFrameEncoders = Pick<MultiFrameModels, 'tokenizer' | 'textEncoder' | 'imageEncoder' | 'projection'>;
+/** The components that sample and decode. */
+export type MultiFrameVideoModels = Pick<MultiFrameModels, 'vae' | 'unet'>;
+
+export interface TextConditions {
+  readonly positive: Float32Array;
+  readonly negative: Float32Array;
+  readonly tokens: number;
+}
+
+/** encode_cropped_prompt_77tokens(prompt) and of the negative prompt, in one batch. */
+export async function encodeTextConditions(encoders: MultiFrameEncoders, prompt: string, negativePrompt: string): Promise<TextConditions> {
+  const texts = await encoders.textEncoder.encode([encoders.tokenizer.encode(prompt), encoders.tokenizer.encode(negativePrompt)]);
+  const size = texts.length / 2;
+  return { positive: texts.slice(0, size), negative: texts.slice(size), tokens: size / encoders.textEncoder.hidden };
+}
+
+/** A key-frame pair at the video bucket with its image conditions. */
+export interface PairConditions {
+  readonly image1: RgbImage;
+  readonly image2: RgbImage;
+  readonly positive: Float32Array;
+  readonly negative: Float32Array;
+  readonly tokens: number;
+  /** video_length of the resampler: the frames of the clip. */
+  readonly frames: number;
+}
+
+/**
+ * Resize-and-center-crop both frames to the bucket (default: the official one nearest the first frame),
+ * then image_projection(encode_clip_vision(frames)) and the same of all-zero frames (the negative).
+ */
+export async function encodePairConditions(
+  encoders: MultiFrameEncoders,
   first: RgbImage,
   second: RgbImage,
-  options: InterpolationOptions = {},
-): Promise<InterpolationResult> {
-  const hooks = options.hooks ?? {};
-  const signal = hooks.signal;
-  const frames = models.projection.config.video_length;
-  const [height, width] = options.bucket ?? findBestBucket(first.height, first.width, MF_BUCKETS);
+  bucket?: readonly [number, number],
+): Promise<PairConditions> {
+  const [height, width] = bucket ?? findBestBucket(first.height, first.width, MF_BUCKETS);
   const image1 = resizeAndCenterCrop(first, width, height);
   const image2 = resizeAndCenterCrop(second, width, height);
-  hooks.onStage?.('conditioning');
-
-  const texts = await models.textEncoder.encode([
-    models.tokenizer.encode(options.prompt ?? MULTI_FRAME_DEFAULTS.prompt),
-    models.tokenizer.encode(options.negativePrompt ?? MULTI_FRAME_DEFAULTS.negativePrompt),
-  ]);
-  const textSize = texts.length / 2;
-  const positiveText = texts.slice(0, textSize);
-  const negativeText = texts.slice(textSize);
-  throwIfCancelled(signal);
-
-  // [3, 2, h, w] (c t h w) for the VAE; [2, 3, h, w] frames for CLIP vision.
   const video = framesToVideoTensor([image1, image2]);
   const plane = width * height;
+  // [3, 2, h, w] (c t h w) -> [2, 3, h, w] frames for CLIP vision.
   const frameBatch = new Float32Array(video.length);
   for (let c = 0; c < 3; c++) {
     for (let t = 0; t < 2; t++) frameBatch.set(video.subarray((c * 2 + t) * plane, (c * 2 + t + 1) * plane), (t * 3 + c) * plane);
   }
   // The negative image condition is the encoder + projection of all-zero frames (mid-grey).
-  const clip = await models.imageEncoder.encode(concat(frameBatch, new Float32Array(frameBatch.length)), 4, height, width);
-  const hidden = models.imageEncoder.config.hidden_size;
-  const images = await models.projection.run(clip.data, [2, 2, clip.tokens, hidden]);
-  const positiveImage = images.slice(0, images.length / 2);
-  const negativeImage = images.slice(images.length / 2);
-  throwIfCancelled(signal);
+  const clip = await encoders.imageEncoder.encode(concat(frameBatch, new Float32Array(frameBatch.length)), 4, height, width);
+  const hidden = encoders.imageEncoder.config.hidden_size;
+  const images = await encoders.projection.run(clip.data, [2, 2, clip.tokens, hidden]);
+  return {
+    image1,
+    image2,
+    positive: images.slice(0, images.length / 2),
+    negative: images.slice(images.length / 2),
+    tokens: encoders.projection.config.num_queries,
+    frames: encoders.projection.config.video_length,
+  };
+}
 
-  const encoded = await models.vae.encode({ data: video, dims: [1, 3, 2, height, width] });
+export type SampleOptions = Pick<InterpolationOptions, 'steps' | 'cfg' | 'fs' | 'seed' | 'noise' | 'hooks'>;
+
+/** The rest of process_video_inner once the conditions exist: VAE latents, sampling, temporal decode. */
+export async function sampleVideo(
+  models: MultiFrameVideoModels,
+  text: TextConditions,
+  pair: PairConditions,
+  options: SampleOptions = {},
+): Promise<Omit<InterpolationResult, 'positiveText' | 'negativeText' | 'positiveImage' | 'negativeImage'>> {
+  const hooks = options.hooks ?? {};
+  const signal = hooks.signal;
+  const { image1, image2, frames } = pair;
+  const encoded = await models.vae.encode({ data: framesToVideoTensor([image1, image2]), dims: [1, 3, 2, image1.height, image1.width] });
   const concatCond = concatCondition(encoded.latents, frames);
   throwIfCancelled(signal);
 
   hooks.onStage?.('sampling');
   const conditions: VideoConditions = {
-    positiveText,
-    negativeText,
-    textTokens: textSize / models.textEncoder.hidden,
-    positiveImage,
-    negativeImage,
-    imageTokens: models.projection.config.num_queries,
+    positiveText: text.positive,
+    negativeText: text.negative,
+    textTokens: text.tokens,
+    positiveImage: pair.positive,
+    negativeImage: pair.negative,
+    imageTokens: pair.tokens,
     concatCond,
     fs: options.fs ?? MULTI_FRAME_DEFAULTS.fs,
     cfg: options.cfg ?? MULTI_FRAME_DEFAULTS.cfg,
@@ -200,58 +237,86 @@ export async function interpolateKeyframes(
   const [, , T, H, W] = decoded.dims;
   const images8: RgbImage[] = [];
   for (let t = 0; t < T; t++) images8.push(videoTensorFrame(decoded.data, T, H, W, t));
-  return {
-    image1,
-    image2,
-    positiveText,
-    negativeText,
-    positiveImage,
-    negativeImage,
-    inputLatents: encoded.latents,
-    concatCond,
-    conditions,
-    latents: latentVideo,
-    video: decoded,
-    frames: images8,
-  };
+  return { image1, image2, inputLatents: encoded.latents, concatCond, conditions, latents: latentVideo, video: decoded, frames: images8 };
+}
+
+/** process_video_inner with every component loaded (the golden test's path). */
+export async function interpolateKeyframes(
+  models: MultiFrameModels,
+  first: RgbImage,
+  second: RgbImage,
+  options: InterpolationOptions = {},
+): Promise<InterpolationResult> {
+  options.hooks?.onStage?.('conditioning');
+  const text = await encodeTextConditions(models, options.prompt ?? MULTI_FRAME_DEFAULTS.prompt, options.negativePrompt ?? MULTI_FRAME_DEFAULTS.negativePrompt);
+  throwIfCancelled(options.hooks?.signal);
+  const pair = await encodePairConditions(models, first, second, options.bucket);
+  throwIfCancelled(options.hooks?.signal);
+  const result = await sampleVideo(models, text, pair, options);
+  return { ...result, positiveText: text.positive, negativeText: text.negative, positiveImage: pair.positive, negativeImage: pair.negative };
 }
 
 /** Snapshot subfolders (Hugging Face layout of lllyasviel/paints_undo_multi_frame). */
 export type MultiFrameFolder = 'tokenizer' | 'text_encoder' | 'image_encoder' | 'vae' | 'image_projection' | 'unet';
 
-/**
- * Loads every component; `folderOf` maps a snapshot subfolder to a directory (the real snapshot, or the
- * golden fixtures' component folders). On failure the components already loaded are released.
- */
-export async function loadMultiFrameModels(
-  runtime: OrtRuntime,
-  folderOf: (folder: MultiFrameFolder) => string,
-  device: Device,
-): Promise<MultiFrameModels> {
-  const loaded: { release: () => Promise<void> }[] = [];
-  const track = async <T extends { release: () => Promise<void> }>(p: Promise<T>): Promise<T> => {
+type Releasable = { release: () => Promise<void> };
+
+/** Runs `load`, handing it a tracker; on failure everything tracked so far is released. */
+async function loading<T>(load: (track: <C extends Releasable>(p: Promise<C>) => Promise<C>) => Promise<T>): Promise<T> {
+  const loaded: Releasable[] = [];
+  const track = async <C extends Releasable>(p: Promise<C>): Promise<C> => {
     const value = await p;
     loaded.push(value);
     return value;
   };
   try {
-    const tokenizer = ClipTokenizer.fromFolder(folderOf('tokenizer'));
-    const textEncoder = await track(ClipTextEncoder.load(runtime, folderOf('text_encoder'), device));
-    const imageEncoder = await track(ClipVisionEncoder.load(runtime, folderOf('image_encoder'), device));
-    const projection = await track(ImageProjection.load(runtime, folderOf('image_projection'), device));
-    const vae = await track(VideoVae.load(runtime, folderOf('vae'), device));
-    const unet = await track(Unet3d.load(runtime, folderOf('unet'), device));
-    return { tokenizer, textEncoder, imageEncoder, projection, vae, unet };
+    return await load(track);
   } catch (error) {
     for (const component of loaded) await component.release().catch(() => undefined);
     throw error;
   }
 }
 
-export async function releaseMultiFrameModels(models: MultiFrameModels): Promise<void> {
-  await models.textEncoder.release();
-  await models.imageEncoder.release();
-  await models.projection.release();
+/** The tokenizer, text encoder, image encoder and projection; `folderOf` maps a snapshot subfolder to a directory. */
+export function loadMultiFrameEncoders(runtime: OrtRuntime, folderOf: (folder: MultiFrameFolder) => string, device: Device): Promise<MultiFrameEncoders> {
+  return loading(async (track) => ({
+    tokenizer: ClipTokenizer.fromFolder(folderOf('tokenizer')),
+    textEncoder: await track(ClipTextEncoder.load(runtime, folderOf('text_encoder'), device)),
+    imageEncoder: await track(ClipVisionEncoder.load(runtime, folderOf('image_encoder'), device)),
+    projection: await track(ImageProjection.load(runtime, folderOf('image_projection'), device)),
+  }));
+}
+
+export function loadMultiFrameVideoModels(runtime: OrtRuntime, folderOf: (folder: MultiFrameFolder) => string, device: Device): Promise<MultiFrameVideoModels> {
+  return loading(async (track) => ({
+    vae: await track(VideoVae.load(runtime, folderOf('vae'), device)),
+    unet: await track(Unet3d.load(runtime, folderOf('unet'), device)),
+  }));
+}
+
+export async function releaseMultiFrameEncoders(encoders: MultiFrameEncoders): Promise<void> {
+  await encoders.textEncoder.release();
+  await encoders.imageEncoder.release();
+  await encoders.projection.release();
+}
+
+export async function releaseMultiFrameVideoModels(models: MultiFrameVideoModels): Promise<void> {
   await models.vae.release();
   await models.unet.release();
+}
+
+/** Every component at once (golden tests); on failure the components already loaded are released. */
+export async function loadMultiFrameModels(runtime: OrtRuntime, folderOf: (folder: MultiFrameFolder) => string, device: Device): Promise<MultiFrameModels> {
+  const encoders = await loadMultiFrameEncoders(runtime, folderOf, device);
+  try {
+    return { ...encoders, ...(await loadMultiFrameVideoModels(runtime, folderOf, device)) };
+  } catch (error) {
+    await releaseMultiFrameEncoders(encoders).catch(() => undefined);
+    throw error;
+  }
+}
+
+export async function releaseMultiFrameModels(models: MultiFrameModels): Promise<void> {
+  await releaseMultiFrameEncoders(models);
+  await releaseMultiFrameVideoModels(models);
 }
