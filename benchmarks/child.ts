@@ -11,6 +11,8 @@ async function runCase(suiteName: string, caseId: string): Promise<CaseResult> {
   const suite = await loadSuite(suiteName);
   const found = suite.cases.find((c) => c.id === caseId);
   if (!found) return { suite: suiteName, case: caseId, measurements: {}, error: `no case ${caseId} in ${suiteName}` };
+  const skipped = found.unavailable?.();
+  if (skipped !== undefined) return { suite: suiteName, case: caseId, measurements: {}, skipped };
   try {
     const cpuBefore = process.cpuUsage();
     const measurements = await found.run();

@@ -3,7 +3,15 @@
  * UNet step), write the module and list it here; `npm run bench <name>` runs only the suites whose
  * name contains the filter.
  */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { BenchmarkSuite } from './types.js';
+
+/** Where the model benchmarks look for the tiny golden models (models.ts reads GOLDEN_DIR the same way). */
+function goldenDir(): string {
+  return resolve(process.env['GOLDEN_DIR'] ?? join(fileURLToPath(new URL('..', import.meta.url)), '..', 'shared', 'golden'));
+}
 
 export const SUITES = ['timelapse', 'slider', 'models'] as const;
 export type SuiteName = (typeof SUITES)[number];
@@ -32,6 +40,8 @@ export async function loadSuite(name: SuiteName): Promise<BenchmarkSuite> {
         cases: [...modelBenchmarks, ...multiFrameBenchmarks].map((b) => ({
           id: b.name,
           label: b.name,
+          // A fresh clone has no ../shared: that is "not run here", not a failure.
+          unavailable: () => (existsSync(goldenDir()) ? undefined : `no golden fixtures at ${goldenDir()} (set GOLDEN_DIR)`),
           async run() {
             const r = await b.run();
             return { median: r.median, min: r.min };

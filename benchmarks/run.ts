@@ -65,6 +65,10 @@ function printTable(suite: BenchmarkSuite, results: readonly CaseResult[]): void
       rows.push([result.case, `FAILED: ${result.error}`]);
       continue;
     }
+    if (result.skipped !== undefined) {
+      rows.push([result.case, `not run: ${result.skipped}`]);
+      continue;
+    }
     rows.push([spec?.label ?? result.case, ...columns.map((c) => cell(result, c, spec?.targets?.[c.key]))]);
   }
   const widths: number[] = [];

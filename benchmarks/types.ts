@@ -17,6 +17,8 @@ export interface BenchmarkCase {
   readonly label: string;
   /** Upper bounds ("at most") per measurement key, shown next to the value; `peakRss` is in MB. */
   readonly targets?: Readonly<Record<string, number>>;
+  /** Why the case cannot run here (e.g. fixtures absent on a fresh clone), or undefined when it can. */
+  unavailable?(): string | undefined;
   /** Runs the case once and returns its measurements (seconds for 's', milliseconds for 'ms'). */
   run(): Promise<Record<string, number>>;
 }
@@ -35,4 +37,6 @@ export interface CaseResult {
   readonly case: string;
   readonly measurements: Record<string, number>;
   readonly error?: string;
+  /** Set when the case could not run in this environment; not a failure. */
+  readonly skipped?: string;
 }
