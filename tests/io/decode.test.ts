@@ -173,13 +173,16 @@ test('images above 4096 px are downscaled with a notice; tiny ones are refused',
   assert.ok((await decodeImageBuffer(small)).notices.some((n) => /look best from 256 px/.test(n)));
 });
 
-test('decompression bombs are refused from the header, before decoding', async () => {
+test('decompression bombs and zero-size headers are refused before decoding', async () => {
   const path = join(dir, 'bomb.png');
   writeFileSync(path, bombPng(100_000, 100_000));
   assert.ok(readFileSync(path).length < 100, 'the bomb is a tiny file');
   await expectCode(() => decodeImageFile(path), 'INPUT_TOO_LARGE', /100000x100000 .*It was not decoded/);
   // Long side alone over the limit, pixels under it.
   await expectCode(() => decodeImageBuffer(bombPng(20_000, 100)), 'INPUT_TOO_LARGE', /16384 px/);
+  // Zero width or height: a PNG signature with an impossible header is corrupt, not "not an image".
+  await expectCode(() => decodeImageBuffer(bombPng(0, 100), { name: 'zero.png' }), 'INPUT_CORRUPT', /zero\.png looks like a PNG file, but its header is corrupt/);
+  await expectCode(() => decodeImageBuffer(bombPng(100, 0)), 'INPUT_CORRUPT');
   // File size limit, checked before reading.
   await expectCode(() => decodeImageFile(join(SAMPLES, '1.jpg'), { limits: { maxFileBytes: 1000 } }), 'INPUT_TOO_LARGE', /limit/);
 });

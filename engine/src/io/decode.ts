@@ -129,6 +129,17 @@ export async function decodeImageBuffer(
   return decodeRaster(buffer, name, limits);
 }
 
+/** The format a file claims by its magic bytes, for telling "corrupt image" from "not an image". */
+function sniffFormat(b: Uint8Array): string | undefined {
+  const starts = (...bytes: number[]): boolean => bytes.every((v, i) => b[i] === v);
+  if (starts(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return 'PNG';
+  if (starts(0xff, 0xd8, 0xff)) return 'JPEG';
+  if (starts(0x47, 0x49, 0x46, 0x38)) return 'GIF';
+  if (starts(0x52, 0x49, 0x46, 0x46) && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50) return 'WebP';
+  if (starts(0x49, 0x49, 0x2a, 0x00) || starts(0x4d, 0x4d, 0x00, 0x2a)) return 'TIFF';
+  return undefined;
+}
+
 function isPsd(buffer: Uint8Array): boolean {
   return buffer.length >= 4 && buffer[0] === 0x38 && buffer[1] === 0x42 && buffer[2] === 0x50 && buffer[3] === 0x53;
 }
@@ -140,6 +151,14 @@ async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimit
   try {
     meta = await sharp(buffer, { limitInputPixels: false }).metadata();
   } catch (error) {
+    const sniffed = sniffFormat(buffer);
+    if (sniffed !== undefined) {
+      throw new PaintsUndoError('INPUT_CORRUPT', `The input ${name} looks like a ${sniffed} file, but its header is corrupt (for example a zero width or height).`, {
+        hint: 'Re-export the artwork from your painting application.',
+        details: { name, format: sniffed, reason: errorText(error) },
+        cause: error,
+      });
+    }
     throw new PaintsUndoError('INPUT_NOT_IMAGE', `The input ${name} is not an image this tool can read.`, {
       hint: `Use a ${FORMAT_LIST} file.`,
       details: { name, reason: errorText(error) },
