@@ -13,7 +13,7 @@ function goldenDir(): string {
   return resolve(process.env['GOLDEN_DIR'] ?? join(fileURLToPath(new URL('..', import.meta.url)), '..', 'shared', 'golden'));
 }
 
-export const SUITES = ['timelapse', 'slider', 'models'] as const;
+export const SUITES = ['timelapse', 'slider', 'service', 'models'] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export function isSuiteName(name: string): name is SuiteName {
@@ -26,6 +26,8 @@ export async function loadSuite(name: SuiteName): Promise<BenchmarkSuite> {
       return (await import('./timelapse.js')).suite;
     case 'slider':
       return (await import('./slider.js')).suite;
+    case 'service':
+      return (await import('./service.js')).suite;
     case 'models': {
       // models.ts (owned by the models work) exposes plain benchmark functions; adapt them to the table.
       const { modelBenchmarks } = await import('./models.js');
