@@ -206,3 +206,13 @@ test('serve on a port prints the pairing line; a Node client pairs through the t
   }
   assert.equal(await exit, 0);
 });
+
+test('when the parent goes away (both pipes closed, replies pending) the engine still exits 0', async () => {
+  const engine = startChild();
+  engine.write('{"jsonrpc":"2.0","id":1,"method":"engine.info"}\n');
+  await engine.until(() => engine.lines.length > 0);
+  engine.child.stdout.destroy();
+  for (let i = 0; i < 20; i++) engine.write(`{"jsonrpc":"2.0","id":${i + 2},"method":"cache.stats"}\n`);
+  engine.child.stdin.end();
+  assert.equal((await engine.exit).code, 0);
+});

@@ -44,6 +44,10 @@ export async function runServe(flags: ServeFlags): Promise<void> {
       console[name] = (...args: unknown[]) => process.stderr.write(`${format(...args)}\n`);
     }
   }
+  // One bad request must not take down an engine that other clients use: errors that escape a request
+  // handler are logged, not fatal (every handler already answers its own errors).
+  process.on('unhandledRejection', (reason) => log(`unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`));
+  process.on('uncaughtException', (error) => log(`uncaught exception: ${error.stack ?? error.message}`));
   const { token, created, path: tokenFile } = ensureToken();
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const engine = await Engine.start({
@@ -126,6 +130,8 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
     if (options.stdio) {
+      // A parent that died leaves a broken pipe: writing to it fails with EPIPE instead of crashing us.
+      process.stdout.on('error', () => stop('stdout closed'));
       void serveStdio(engine, { input: process.stdin, output: process.stdout }).then(() => stop('stdin closed'));
     }
   });
