@@ -78,6 +78,18 @@ export function dtypeFor(device: Device): ComputeDtype {
   return device === 'cuda' ? 'float16' : 'float32';
 }
 
+export interface LoadOptions {
+  /**
+   * Attention as com.microsoft.MultiHeadAttention. Default: on CUDA (flash / memory-efficient kernels),
+   * off on CPU, where the plain graph is the reference the golden tests hold to their tightest tolerance.
+   */
+  readonly fusedAttention?: boolean;
+}
+
+function fused(device: Device, options: LoadOptions): boolean {
+  return options.fusedAttention ?? device === 'cuda';
+}
+
 async function open(runtime: OrtRuntime, folder: string, built: BuiltGraph, name: string, device: Device): Promise<OrtSession> {
   built.weights.assertComplete();
   return runtime.createSession({ model: built.builder.toBytes(name), externalDataFolder: weightsFolder(folder), device });
@@ -121,12 +133,13 @@ export class Vae {
     return 2 ** (this.config.block_out_channels.length - 1);
   }
 
-  static async load(runtime: OrtRuntime, folder: string, device: Device): Promise<Vae> {
+  static async load(runtime: OrtRuntime, folder: string, device: Device, options: LoadOptions = {}): Promise<Vae> {
     const config = readConfig(folder, VaeConfigSchema);
+    const graph = { fusedAttention: fused(device, options) };
     // Like diffusers' force_upcast: the VAE stays float32 on CUDA unless its config allows float16.
     const dtype = config.force_upcast ? 'float32' : dtypeFor(device);
-    const encoder = await open(runtime, folder, buildVaeEncoder(config, openWeights(folder), dtype), 'vae_encoder', device);
-    const decoder = await open(runtime, folder, buildVaeDecoder(config, openWeights(folder), dtype), 'vae_decoder', device);
+    const encoder = await open(runtime, folder, buildVaeEncoder(config, openWeights(folder), dtype, graph), 'vae_encoder', device);
+    const decoder = await open(runtime, folder, buildVaeDecoder(config, openWeights(folder), dtype, graph), 'vae_decoder', device);
     return new Vae(encoder, decoder, config);
   }
 
@@ -167,9 +180,10 @@ export class Unet {
     readonly config: UnetConfig,
   ) {}
 
-  static async load(runtime: OrtRuntime, folder: string, device: Device): Promise<Unet> {
+  static async load(runtime: OrtRuntime, folder: string, device: Device, options: LoadOptions = {}): Promise<Unet> {
     const config = readConfig(folder, UnetConfigSchema);
-    const session = await open(runtime, folder, buildUnet(config, openWeights(folder), dtypeFor(device)), 'unet', device);
+    const built = buildUnet(config, openWeights(folder), dtypeFor(device), { fusedAttention: fused(device, options) });
+    const session = await open(runtime, folder, built, 'unet', device);
     return new Unet(session, config);
   }
 

@@ -48,12 +48,15 @@ for (const [name, c] of casesOf(manifest, 'clip_text_sd15')) {
   });
 }
 
-for (const [name, c] of casesOf(manifest, 'sd_vae')) {
-  test(`${name}: encode mode / scaled and decode, batch ${shapeOf(c, 'in_x')[0]} and 1`, async () => {
+// Both attention forms: the plain graph (CPU default) and com.microsoft.MultiHeadAttention (CUDA default).
+const ATTENTION = [false, true] as const;
+
+for (const [name, c] of casesOf(manifest, 'sd_vae')) for (const fusedAttention of ATTENTION) {
+  test(`${name}: encode mode / scaled and decode, batch ${shapeOf(c, 'in_x')[0]} and 1${fusedAttention ? ', fused attention' : ''}`, async () => {
     const component = c.components[0];
     assert.ok(component);
     const t = openCase(c);
-    const vae = await Vae.load(runtime, componentFolder(manifest, component), 'cpu');
+    const vae = await Vae.load(runtime, componentFolder(manifest, component), 'cpu', { fusedAttention });
     try {
       const xShape = dims4(shapeOf(c, 'in_x'));
       const zShape = dims4(shapeOf(c, 'in_z'));
@@ -72,12 +75,12 @@ for (const [name, c] of casesOf(manifest, 'sd_vae')) {
   });
 }
 
-for (const [name, c] of casesOf(manifest, 'sf_unet')) {
-  test(`${name}: eps with concat and coded conds, batch ${shapeOf(c, 'in_sample')[0]} and 1`, async () => {
+for (const [name, c] of casesOf(manifest, 'sf_unet')) for (const fusedAttention of ATTENTION) {
+  test(`${name}: eps with concat and coded conds, batch ${shapeOf(c, 'in_sample')[0]} and 1${fusedAttention ? ', fused attention' : ''}`, async () => {
     const component = c.components[0];
     assert.ok(component);
     const t = openCase(c);
-    const unet = await Unet.load(runtime, componentFolder(manifest, component), 'cpu');
+    const unet = await Unet.load(runtime, componentFolder(manifest, component), 'cpu', { fusedAttention });
     try {
       const dims = dims4(shapeOf(c, 'in_sample'));
       const ctxShape = shapeOf(c, 'in_encoder_hidden_states') as [number, number, number];

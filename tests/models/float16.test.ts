@@ -40,10 +40,10 @@ function assertNear(got: Float32Array, want: Float32Array, label: string): void 
 }
 
 for (const [name, c] of casesOf(manifest, 'sf_unet')) {
-  test(`float16 UNet graph (${name})`, async () => {
+  test(`float16 UNet graph with fused attention, as CUDA runs it (${name})`, async () => {
     const folder = componentFolder(manifest, c.components[0] ?? '');
     const t = openCase(c);
-    const built = buildUnet(readConfig(folder, UnetConfigSchema), openWeights(folder), 'float16');
+    const built = buildUnet(readConfig(folder, UnetConfigSchema), openWeights(folder), 'float16', { fusedAttention: true });
     const eps = await run(built, folder, {
       sample: float32Tensor(t.float32('in_sample'), shapeOf(c, 'in_sample')),
       timestep: int64Tensor(t.int64('in_timestep'), shapeOf(c, 'in_timestep')),

@@ -17,6 +17,8 @@ const warnings: string[] = [];
 const backend = createSingleFrameBackend({
   modelsDir,
   device: 'cpu',
+  // The CUDA configuration (fused attention, whole batch per UNet call) on the CPU kernels.
+  fusedAttention: true,
   steps: 3,
   size: { width: 64, height: 48 },
   prompt: '1girl, solo',
@@ -92,7 +94,7 @@ test('operations the model does not offer are UNSUPPORTED with a hint', async ()
   // Settings that change pictures change the cache version.
   const other = createSingleFrameBackend({ modelsDir, device: 'cpu', steps: 4, size: { width: 64, height: 48 }, prompt: '1girl, solo' });
   assert.notEqual(other.version, backend.version);
-  assert.equal(createSingleFrameBackend({ modelsDir, device: 'cpu', steps: 3, size: { width: 64, height: 48 }, prompt: '1girl, solo' }).version, backend.version);
+  assert.equal(createSingleFrameBackend({ modelsDir, device: 'cpu', fusedAttention: true, steps: 3, size: { width: 64, height: 48 }, prompt: '1girl, solo' }).version, backend.version);
   await other.dispose();
   assert.equal(backend.capabilities.timelapse, false);
 });

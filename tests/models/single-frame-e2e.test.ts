@@ -36,7 +36,11 @@ test('paints-undo keyframes --backend paintsundo-single writes one PNG per step'
 });
 
 test('bad environment settings name the variable and what it expects', () => {
-  assert.deepEqual(singleFrameOptionsFromEnv({ PAINTS_UNDO_SF_SIZE: '128x64', PAINTS_UNDO_SF_STEPS: '4' }), { size: { width: 128, height: 64 }, steps: 4 });
+  assert.deepEqual(singleFrameOptionsFromEnv({ PAINTS_UNDO_SF_SIZE: '128x64', PAINTS_UNDO_SF_STEPS: '4', PAINTS_UNDO_FUSED_ATTENTION: '0' }), {
+    size: { width: 128, height: 64 },
+    steps: 4,
+    fusedAttention: false,
+  });
   assert.throws(
     () => singleFrameOptionsFromEnv({ PAINTS_UNDO_SF_SIZE: '100x7' }),
     (e: unknown) => e instanceof PaintsUndoError && e.code === 'INVALID_OPTION' && /PAINTS_UNDO_SF_SIZE/.test(e.message) && /multiples of 8/.test(e.message),

@@ -7,6 +7,7 @@
  *   PAINTS_UNDO_SF_STEPS  sampler steps, 1..100 (default 50, as the official app)
  *   PAINTS_UNDO_SF_SIZE   WIDTHxHEIGHT, multiples of 8 (default: the bucket nearest the image, around 512x640)
  *   PAINTS_UNDO_PROMPT    the prompt (default: written by the WD14 tagger when installed, else empty)
+ *   PAINTS_UNDO_FUSED_ATTENTION  1 | 0: com.microsoft.MultiHeadAttention in the UNet/VAE (default: 1 on CUDA, 0 on CPU)
  */
 import { z } from 'zod';
 import { registerBackend } from '../../../engine/src/backends/registry.js';
@@ -24,6 +25,7 @@ const EnvSchema = z.object({
   PAINTS_UNDO_SF_STEPS: z.coerce.number().int().min(1).max(100).optional(),
   PAINTS_UNDO_SF_SIZE: SizeSchema.optional(),
   PAINTS_UNDO_PROMPT: z.string().max(2000).optional(),
+  PAINTS_UNDO_FUSED_ATTENTION: z.enum(['0', '1']).optional(),
 });
 
 const EXPECTED: Record<string, string> = {
@@ -31,6 +33,7 @@ const EXPECTED: Record<string, string> = {
   PAINTS_UNDO_SF_STEPS: 'an integer 1..100',
   PAINTS_UNDO_SF_SIZE: 'WIDTHxHEIGHT in multiples of 8, e.g. 512x640',
   PAINTS_UNDO_PROMPT: 'a prompt of at most 2000 characters',
+  PAINTS_UNDO_FUSED_ATTENTION: '0 or 1',
 };
 
 /** The backend options the environment asks for; throws INVALID_OPTION naming the variable. */
@@ -46,6 +49,7 @@ export function singleFrameOptionsFromEnv(env: NodeJS.ProcessEnv = process.env):
     ...(e.PAINTS_UNDO_SF_STEPS === undefined ? {} : { steps: e.PAINTS_UNDO_SF_STEPS }),
     ...(e.PAINTS_UNDO_SF_SIZE === undefined ? {} : { size: { width: e.PAINTS_UNDO_SF_SIZE[0], height: e.PAINTS_UNDO_SF_SIZE[1] } }),
     ...(e.PAINTS_UNDO_PROMPT === undefined ? {} : { prompt: e.PAINTS_UNDO_PROMPT }),
+    ...(e.PAINTS_UNDO_FUSED_ATTENTION === undefined ? {} : { fusedAttention: e.PAINTS_UNDO_FUSED_ATTENTION === '1' }),
   };
 }
 

@@ -59,8 +59,13 @@ export interface SingleFrameBackendOptions {
   readonly negativePrompt?: string;
   /** Fixed output size instead of the nearest bucket (tiny test models use small sizes). */
   readonly size?: { readonly width: number; readonly height: number };
-  /** Most samples per UNet call (default 2: one operation step's guidance pair) to bound attention memory. */
+  /**
+   * Most samples per UNet call. Default: the whole batch with fused attention (CUDA), else 2 (one operation
+   * step's guidance pair), since plain attention holds batch x heads x L x L scores.
+   */
   readonly unetBatch?: number;
+  /** com.microsoft.MultiHeadAttention in the UNet and VAE (default: on CUDA). */
+  readonly fusedAttention?: boolean;
   /** Release sessions after this many ms without work (default 60 s). */
   readonly idleReleaseMs?: number;
   readonly warn?: (message: string) => void;
@@ -86,6 +91,7 @@ export class SingleFrameBackend implements Backend {
   private readonly options: SingleFrameBackendOptions;
   private readonly modelsDir: string;
   private readonly device: Device;
+  private readonly fusedAttention: boolean;
   private runtime: OrtRuntime | undefined;
   private models: Promise<SingleFrameModels> | undefined;
   private tagger: Promise<{ session: OrtSession; csv: ReturnType<typeof parseTagCsv> } | undefined> | undefined;
@@ -98,7 +104,8 @@ export class SingleFrameBackend implements Backend {
     this.modelsDir = resolveModelsDir(options.modelsDir).dir;
     this.device = options.device === undefined || options.device === 'auto' ? defaultDevice() : options.device;
     this.capabilities = { ...CAPABILITIES, device: this.device === 'cuda' ? 'gpu' : 'cpu' };
-    const settings = JSON.stringify([options.steps, options.cfg, options.prompt, options.negativePrompt, options.size, this.device, this.modelsDir]);
+    this.fusedAttention = options.fusedAttention ?? this.device === 'cuda';
+    const settings = JSON.stringify([options.steps, options.cfg, options.prompt, options.negativePrompt, options.size, this.device, this.modelsDir, this.fusedAttention]);
     this.version = `paintsundo-single-1+${createHash('sha256').update(settings).digest('hex').slice(0, 12)}`;
   }
 
@@ -133,11 +140,12 @@ export class SingleFrameBackend implements Backend {
       );
     }
     const runtime = this.getRuntime();
+    const load = { fusedAttention: this.fusedAttention };
     const loading = (async (): Promise<SingleFrameModels> => ({
       tokenizer: ClipTokenizer.fromFolder(join(folder, 'tokenizer')),
       textEncoder: await ClipTextEncoder.load(runtime, join(folder, 'text_encoder'), this.device),
-      vae: await Vae.load(runtime, join(folder, 'vae'), this.device),
-      unet: await Unet.load(runtime, join(folder, 'unet'), this.device),
+      vae: await Vae.load(runtime, join(folder, 'vae'), this.device, load),
+      unet: await Unet.load(runtime, join(folder, 'unet'), this.device, load),
     }))();
     this.models = loading;
     loading.catch(() => {
@@ -232,7 +240,7 @@ export class SingleFrameBackend implements Backend {
           steps,
           cfg: this.options.cfg ?? SINGLE_FRAME_DEFAULTS.cfg,
           seed: request.seed,
-          unetBatch: this.options.unetBatch ?? 2,
+          unetBatch: this.options.unetBatch ?? (this.fusedAttention ? Number.MAX_SAFE_INTEGER : 2),
           hooks: {
             signal: context.signal,
             onStep: ({ i, total }) =>

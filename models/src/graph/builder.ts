@@ -56,6 +56,8 @@ export class GraphBuilder {
   private readonly inputs: onnxProto.onnx.IValueInfoProto[] = [];
   private readonly outputs: onnxProto.onnx.IValueInfoProto[] = [];
   private readonly constCache = new Map<string, string>();
+  /** Operator domains besides the default one (e.g. com.microsoft contrib ops), with their opset. */
+  private readonly domains = new Map<string, number>();
   private counter = 0;
 
   constructor(dtype: ComputeDtype) {
@@ -135,6 +137,21 @@ export class GraphBuilder {
     return out;
   }
 
+  /** A node from another operator domain, e.g. onnxruntime's `com.microsoft` contrib ops (opset 1). */
+  opInDomain(domain: string, version: number, type: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}): string {
+    this.domains.set(domain, version);
+    const out = this.fresh(type);
+    this.nodes.push({
+      opType: type,
+      domain,
+      name: this.fresh(`n_${type}`),
+      input: [...inputs],
+      output: [out],
+      attribute: Object.entries(attrs).map(([name, value]) => attribute(name, value)),
+    });
+    return out;
+  }
+
   opMulti(type: string, inputs: readonly string[], outputs: number, attrs: Record<string, AttrValue> = {}): string[] {
     const outs = Array.from({ length: outputs }, () => this.fresh(type));
     this.nodes.push({
@@ -156,7 +173,7 @@ export class GraphBuilder {
     const model = onnx.ModelProto.create({
       irVersion: IR_VERSION,
       producerName: 'paints-undo',
-      opsetImport: [{ domain: '', version: OPSET }],
+      opsetImport: [{ domain: '', version: OPSET }, ...[...this.domains].map(([domain, version]) => ({ domain, version }))],
       graph: {
         name: graphName,
         node: this.nodes,

@@ -9,6 +9,12 @@ import type { Weights } from './weights.js';
 export interface Ctx {
   readonly g: GraphBuilder;
   readonly w: Weights;
+  /**
+   * Unmasked attention as onnxruntime's com.microsoft.MultiHeadAttention: flash / memory-efficient kernels
+   * on CUDA (no batch x heads x L x L score tensor in memory); it also has a CPU kernel, so the fused
+   * graphs are tested on CPU against the golden outputs.
+   */
+  readonly fusedAttention?: boolean;
 }
 
 const FLOAT = 1;
@@ -104,6 +110,9 @@ export function quickGelu(ctx: Ctx, x: string): string {
  */
 export function attention(ctx: Ctx, q: string, k: string, v: string, heads: number, headDim: number, mask?: string): string {
   const { g } = ctx;
+  if (ctx.fusedAttention === true && mask === undefined) {
+    return g.opInDomain('com.microsoft', 1, 'MultiHeadAttention', [q, k, v], { num_heads: heads, scale: { float: 1 / Math.sqrt(headDim) } });
+  }
   const split = (t: string): string => g.op('Transpose', [g.op('Reshape', [t, g.ints([0, 0, heads, headDim])])], { perm: [0, 2, 1, 3] });
   const qh = split(q);
   const kt = g.op('Transpose', [g.op('Reshape', [k, g.ints([0, 0, heads, headDim])])], { perm: [0, 2, 3, 1] });

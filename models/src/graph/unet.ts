@@ -18,6 +18,11 @@ import type { BuiltGraph } from './clip-text.js';
 import { Weights } from './weights.js';
 import type { WeightSource } from './weights.js';
 
+export interface GraphOptions {
+  /** Use com.microsoft.MultiHeadAttention (see nn.ts Ctx.fusedAttention). */
+  readonly fusedAttention?: boolean;
+}
+
 const perBlock = z.union([z.number().int().positive(), z.array(z.number().int().positive())]);
 
 export const UnetConfigSchema = z
@@ -71,10 +76,10 @@ function configError(message: string): PaintsUndoError {
  * Inputs: sample [B, in_channels, h, w], timestep int64 [B], encoder_hidden_states [B, L, cross_dim],
  * concat_conds [B, extra, h, w], coded_conds int64 [B]. Output eps float32 [B, out_channels, h, w].
  */
-export function buildUnet(config: UnetConfig, source: WeightSource, dtype: ComputeDtype): BuiltGraph {
+export function buildUnet(config: UnetConfig, source: WeightSource, dtype: ComputeDtype, options: GraphOptions = {}): BuiltGraph {
   const g = new GraphBuilder(dtype);
   const w = new Weights(g, source);
-  const ctx: Ctx = { g, w };
+  const ctx: Ctx = { g, w, fusedAttention: options.fusedAttention === true };
   const ch = config.block_out_channels;
   const n = ch.length;
   if (config.down_block_types.length !== n || config.up_block_types.length !== n) {

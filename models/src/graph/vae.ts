@@ -10,6 +10,7 @@ import { downsample, resnet, spatialSelfAttention, upsample } from './blocks.js'
 import { conv2d, groupNorm, silu } from './nn.js';
 import type { Ctx } from './nn.js';
 import type { BuiltGraph } from './clip-text.js';
+import type { GraphOptions } from './unet.js';
 import { Weights } from './weights.js';
 import type { WeightSource } from './weights.js';
 
@@ -43,10 +44,10 @@ function midBlock(ctx: Ctx, x: string, prefix: string, channels: number, config:
 }
 
 /** Input pixels float32 [B, in_channels, H, W] in [-1, 1]; output latent_mode float32 [B, latent, H/f, W/f]. */
-export function buildVaeEncoder(config: VaeConfig, source: WeightSource, dtype: ComputeDtype): BuiltGraph {
+export function buildVaeEncoder(config: VaeConfig, source: WeightSource, dtype: ComputeDtype, options: GraphOptions = {}): BuiltGraph {
   const g = new GraphBuilder(dtype);
   const w = new Weights(g, source);
-  encoderBody({ g, w }, config, true);
+  encoderBody({ g, w, fusedAttention: options.fusedAttention === true }, config, true);
   // The decoder's tensors live in the same file: walk it without emitting so they count as expected, not unused.
   const scratch = new GraphBuilder('float32');
   decoderBody({ g: scratch, w: w.checkingOnly(scratch) }, config, false);
@@ -54,10 +55,10 @@ export function buildVaeEncoder(config: VaeConfig, source: WeightSource, dtype: 
 }
 
 /** Input latents float32 [B, latent, h, w] (unscaled); output sample float32 [B, out_channels, h*f, w*f]. */
-export function buildVaeDecoder(config: VaeConfig, source: WeightSource, dtype: ComputeDtype): BuiltGraph {
+export function buildVaeDecoder(config: VaeConfig, source: WeightSource, dtype: ComputeDtype, options: GraphOptions = {}): BuiltGraph {
   const g = new GraphBuilder(dtype);
   const w = new Weights(g, source);
-  decoderBody({ g, w }, config, true);
+  decoderBody({ g, w, fusedAttention: options.fusedAttention === true }, config, true);
   const scratch = new GraphBuilder('float32');
   encoderBody({ g: scratch, w: w.checkingOnly(scratch) }, config, false);
   return { builder: g, weights: w, inputs: ['latents'], outputs: ['sample'] };
