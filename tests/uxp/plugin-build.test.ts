@@ -2,10 +2,11 @@
  * The built plugin folder is complete and loadable, its manifest is a valid v5 manifest that asks for
  * exactly the permissions the panel needs, and the .ccx holds the same files.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
@@ -13,9 +14,11 @@ import { z } from 'zod';
 import { DEFAULT_PORT } from '../../engine/src/client/protocol.js';
 
 const root = fileURLToPath(new URL('../../uxp-plugin/', import.meta.url));
-const out = join(root, 'build');
+const target = mkdtempSync(join(tmpdir(), 'pu-uxp-build-'));
+const out = join(target, 'build');
 
-const run = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { encoding: 'utf8' });
+const run = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs'), '--out', target], { encoding: 'utf8' });
+after(() => rmSync(target, { recursive: true, force: true }));
 
 const Icon = z.object({
   width: z.number().int().positive(),
@@ -123,7 +126,7 @@ test('the bundle is self-contained for UXP: photoshop/uxp external, no Node buil
 
 test('the .ccx is a zip of exactly the plugin folder, manifest at its root', () => {
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { id: string };
-  const ccx = join(root, 'dist', `${manifest.id}_PS.ccx`);
+  const ccx = join(target, 'dist', `${manifest.id}_PS.ccx`);
   const entries = unzipSync(new Uint8Array(readFileSync(ccx)));
   const files = listFiles(out).sort();
   assert.deepEqual(Object.keys(entries).sort(), files);

@@ -8,8 +8,11 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const out = join(root, 'build');
-const dist = join(root, 'dist');
+// `--out DIR` builds elsewhere (the build test uses a temp folder, so it never races a concurrent build).
+const outArg = process.argv.indexOf('--out');
+const base = outArg > 0 && process.argv[outArg + 1] ? process.argv[outArg + 1] : root;
+const out = join(base, 'build');
+const dist = join(base, 'dist');
 
 const manifest = JSON.parse(await readFile(join(root, 'manifest.json'), 'utf8'));
 
