@@ -20,6 +20,7 @@ import {
   type JobMethod,
   type Limits,
   type MethodName,
+  type PutImageResult,
 } from '../client/protocol.js';
 import { ResultCache, DEFAULT_CACHE_CAP_BYTES } from './cache.js';
 import { ServiceError, serviceError, toRpcError, type RpcErrorObject } from './errors.js';
@@ -282,7 +283,7 @@ export class Engine {
     add('cache.clear', () => this.cache.clear());
   }
 
-  async putImage(bytes: Uint8Array): Promise<ReturnType<ImageStore['put']> extends Promise<infer R> ? R : never> {
+  async putImage(bytes: Uint8Array): Promise<PutImageResult> {
     if (bytes.length > this.limits.maxUploadBytes) {
       throw serviceError('BODY_TOO_LARGE', `The upload is ${bytes.length} bytes; the limit is ${this.limits.maxUploadBytes}.`, 'Export the artwork at a smaller size (4096 px on the long side is plenty).');
     }

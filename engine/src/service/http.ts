@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX, type ProtocolErrorCode } from '../client/protocol.js';
+import { WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX, type ProtocolErrorCode, type ServiceErrorCode } from '../client/protocol.js';
 import type { Engine, Session } from './engine.js';
 import { ServiceError, httpStatusOf, serviceError, toRpcError } from './errors.js';
 import { checkHost, checkOrigin, isLoopbackHost, signatureValid, tokenFromHeaders, tokensEqual, type SecurityOptions } from './security.js';
@@ -63,8 +63,8 @@ export async function listen(engine: Engine, options: ListenOptions): Promise<Li
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
-    const refuse = (status: number, code: ProtocolErrorCode, message: string): void => {
-      const body = JSON.stringify({ error: { ...toRpcError(new ServiceError(code as never, message)) } });
+    const refuse = (status: number, code: ServiceErrorCode, message: string): void => {
+      const body = JSON.stringify({ error: toRpcError(new ServiceError(code, message)) });
       socket.end(`HTTP/1.1 ${status} ${statusText(status)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     };
     const url = new URL(req.url ?? '/', 'http://x');
