@@ -260,7 +260,7 @@ test('code-server: open an image in the timeline editor, scrub, export, cancel, 
   });
   await page.locator('.tab', { hasText: 'sample.png' }).first().waitFor({ state: 'visible', timeout: 30_000 });
   await runCommand('PaintsUndo: Open in PaintsUndo Timeline');
-  const frame = await timelineFrame();
+  let frame = await timelineFrame();
   await frameStep(frame, 0);
   assert.equal(enginePids().length, 1, 'the extension started one engine');
   await page.screenshot({ path: join(shots, '1-opened.png') });
@@ -271,6 +271,18 @@ test('code-server: open an image in the timeline editor, scrub, export, cancel, 
   await frame.locator('#step').fill('850');
   await frameStep(frame, 850);
   await page.screenshot({ path: join(shots, '2-scrubbed.png') });
+
+  // Hide the tab (show the built-in preview) and show it again: the webview is re-created and restores its state.
+  const tabs = page.locator('.tabs-container .tab');
+  await tabs.nth(0).click();
+  await until('the timeline webview to be hidden', 30_000, async () => {
+    for (const f of page.frames()) if (await f.locator('#step').isVisible().catch(() => false)) return false;
+    return true;
+  });
+  await tabs.nth(1).click();
+  frame = await timelineFrame();
+  await frameStep(frame, 850);
+  assert.equal(await frame.locator('#step').inputValue(), '850', 'the slider position survives hiding the tab');
 
   // Export a short MP4 through the editor's save dialog (defaults next to the source).
   await frame.locator('#frames').fill('12');
