@@ -76,3 +76,12 @@ test('folders without images and bad options are refused with what to do', async
     (e: unknown) => e instanceof PaintsUndoError && e.code === 'INVALID_OPTION' && /seed/.test(e.message) && /size/.test(e.message),
   );
 });
+
+test('an unwritable sheet folder stops the run before any image, as an output error', async () => {
+  const blocker = join(folder, 'a-file');
+  await writeFile(blocker, 'in the way');
+  await assert.rejects(
+    evaluateFolder(folder, { sheetDir: join(blocker, 'sheets') }, { planner: plannerOf('good') }),
+    (e: unknown) => e instanceof PaintsUndoError && e.code === 'OUTPUT_NOT_WRITABLE',
+  );
+});

@@ -66,10 +66,20 @@ export interface EvalReport {
 /** What eval needs from a planner: the classic backend's planTimeline, or any function like it. */
 export type Planner = (source: SourceImage, seed: number, signal?: AbortSignal) => Timeline | Promise<Timeline>;
 
-/** The classic backend's planner, loaded on first use so `paints-undo --help` never loads it. */
+/**
+ * The classic backend's planner, loaded on first use so `paints-undo --help` never loads it. It runs
+ * the planner's stages with an event-loop turn between them, so Ctrl+C is seen while it plans.
+ */
 export async function classicPlanner(): Promise<Planner> {
-  const { planTimeline } = await import('../backends/classic/index.js');
-  return (source, seed, signal) => planTimeline(source, seed, {}, signal);
+  const { planSteps } = await import('../backends/classic/index.js');
+  return async (source, seed, signal) => {
+    const steps = planSteps(source, seed, {}, signal);
+    while (true) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const next = steps.next();
+      if (next.done) return next.value;
+    }
+  };
 }
 
 /** The image files `target` names: the file itself, or the images directly inside the folder, sorted. */
@@ -159,6 +169,11 @@ export async function evaluateFolder(
 ): Promise<EvalReport> {
   const options = parseOrThrow(EvalOptionsSchema, rawOptions, 'eval options');
   const files = await listImages(target);
+  if (options.sheetDir !== undefined) {
+    // An unwritable sheet folder is the user's to fix before anything runs (exit 4), not a row per image.
+    const { ensureFolder } = await import('../io/atomic.js');
+    await ensureFolder(options.sheetDir);
+  }
   const planner = hooks.planner ?? (await classicPlanner());
   const images: ImageResult[] = [];
   for (const [index, file] of files.entries()) {
@@ -167,7 +182,10 @@ export async function evaluateFolder(
     try {
       images.push(await evaluateImage(file, options, planner, hooks.signal));
     } catch (error) {
-      if (isPaintsUndoError(error) && error.code === 'CANCELLED') throw error;
+      // Cancellation, unwritable outputs and a missing environment stop the run; they are not about this image.
+      if (isPaintsUndoError(error) && (error.category === 'cancelled' || error.category === 'output' || error.category === 'environment')) {
+        throw error;
+      }
       // Input problems are the image's result; anything else is a bug worth a loud failure in the table.
       const code = isPaintsUndoError(error) ? error.code : 'INTERNAL';
       const message = error instanceof Error ? error.message : String(error);
