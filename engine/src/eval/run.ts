@@ -271,7 +271,8 @@ export function formatReport(report: EvalReport): string {
         `  progress: ${Math.round(left[750] * 100)}% of the way still to go at step 750, ${Math.round(left[500] * 100)}% at 500, ` +
           `${Math.round(left[250] * 100)}% at 250`,
       );
-      if (m.process.flicker.suspects.length > 0) lines.push(`  around the worst flicker: ${m.process.flicker.suspects.join('; ')}`);
+      const flickerFailed = image.checks.some((c) => c.id === 'flicker' && !c.pass);
+      if (flickerFailed && m.process.flicker.suspects.length > 0) lines.push(`  around the worst flicker: ${m.process.flicker.suspects.join('; ')}`);
       where('idle ops', m.process.idle);
       where('ops moving away from final', m.process.divergent);
       where('wide ops', l.wide);
