@@ -35,6 +35,11 @@ export interface SessionSpec {
   readonly device: Device;
   /** Intra-op threads on CPU (0 = ORT default). */
   readonly threads?: number;
+  /**
+   * Graph optimisation level (default 'all'). 'extended' skips the CPU-only layout transforms (NCHWc),
+   * whose kernels round differently enough to matter for deep float32 graphs (see multi-frame/components.ts).
+   */
+  readonly optimization?: 'all' | 'extended';
 }
 
 export interface ProviderReport {
@@ -111,7 +116,7 @@ async function workerMain(): Promise<void> {
             const { spec } = request;
             const session = await ort.InferenceSession.create(spec.model, {
               executionProviders: spec.device === 'cuda' ? [{ name: 'cuda', deviceId: 0 }, 'cpu'] : ['cpu'],
-              graphOptimizationLevel: 'all',
+              graphOptimizationLevel: spec.optimization ?? 'all',
               intraOpNumThreads: spec.threads ?? 0,
               extra: {
                 session: {
