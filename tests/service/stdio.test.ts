@@ -216,3 +216,26 @@ test('when the parent goes away (both pipes closed, replies pending) the engine 
   engine.child.stdin.end();
   assert.equal((await engine.exit).code, 0);
 });
+
+test('two engine processes on one cache folder compute the same frame at once; both answer, one entry remains', async () => {
+  const transports = [0, 1].map(() => stdioTransport({ env, extraArgs: ['--workers', '1'] }));
+  const clients = transports.map((transport) => new EngineClient({ transport, reconnect: false }));
+  try {
+    await Promise.all(clients.map((c) => c.connect()));
+    const puts = await Promise.all(clients.map((c) => c.call('image.put', { path: samplePath })));
+    assert.equal(puts[0]!.image, puts[1]!.image);
+    const jobs = await Promise.all(clients.map((c) => c.run('frame', { image: puts[0]!.image, step: 812, seed: 9 })));
+    assert.equal(jobs[0]!.result?.id, jobs[1]!.result?.id);
+    const paths = jobs.map((j) => j.result!.files[0]!.path!);
+    assert.equal(paths[0], paths[1]);
+    assert.deepEqual(readFileSync(paths[0]!), readFileSync(paths[1]!));
+    const key = jobs[0]!.result!.id;
+    const { readdirSync } = await import('node:fs');
+    assert.deepEqual(readdirSync(join(home, 'cache', 'v1', 'entries', key.slice(0, 2))).filter((n) => n === key), [key]);
+    assert.deepEqual(readdirSync(join(home, 'cache', 'v1', 'staging')), []);
+  } finally {
+    const exits = transports.map((t) => new Promise((resolve) => (t.child && t.child.exitCode === null ? t.child.once('exit', resolve) : resolve(null))));
+    for (const c of clients) c.close();
+    await Promise.all(exits);
+  }
+});
