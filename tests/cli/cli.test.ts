@@ -161,9 +161,12 @@ test('timelapse: MP4 and GIF probed with ffprobe', () => {
 test('Ctrl+C cancels a running timelapse: exit 130 and no file, not even a temp file', async () => {
   const out = join(dir, 'cancel');
   mkdirSync(out);
+  // Its own process group, so the signal can go to the whole group, as a terminal's Ctrl+C does
+  // (ffmpeg included, if it were in the group).
   const child = spawn(process.execPath, [BIN, 'timelapse', art, '-o', join(out, 'long.mp4'), '--frames', '3000', '--fps', '60'], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -173,7 +176,7 @@ test('Ctrl+C cancels a running timelapse: exit 130 and no file, not even a temp 
     if (child.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  child.kill('SIGINT');
+  process.kill(-child.pid!, 'SIGINT');
   assert.equal(await exited, 130, stderr);
   assert.match(stderr, /cancelling/);
   assert.match(stderr, /error CANCELLED/);

@@ -136,7 +136,9 @@ async function* single(image: RgbImage): AsyncGenerator<RgbImage> {
 async function encode(ffmpegPath: string, args: string[], frames: AsyncIterable<RgbImage>, options: VideoOptions): Promise<number> {
   const signal = options.signal;
   throwIfCancelled(signal);
-  const child = spawn(ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'], windowsHide: true });
+  // Own process group on POSIX: a terminal Ctrl+C goes to the whole foreground group, and ffmpeg would
+  // race our cancellation by finalising a file (exit 255). We alone stop it, through the AbortSignal.
+  const child = spawn(ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'], windowsHide: true, detached: process.platform !== 'win32' });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk: string) => {
