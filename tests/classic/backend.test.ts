@@ -80,13 +80,18 @@ describe('classic backend', () => {
     }
     assert.ok(transparent > lines.length / 4 / 2, 'line art should be mostly transparent');
     assert.ok(opaque > 200 && darkOpaque / opaque > 0.8, `line art should be dark lines (${darkOpaque}/${opaque})`);
-    // Flats: opaque, a handful of flat colours.
+    // Flats: clean regions of a handful of flat colours; the paper-white background is left unpainted.
     const flats = byId.get('flats')!.image.data;
     const colours = new Set<number>();
+    let painted = 0;
     for (let p = 0; p < flats.length; p += 4) {
-      assert.equal(flats[p + 3], 255);
+      if (flats[p + 3] === 0) continue;
+      assert.equal(flats[p + 3], 255, 'a flat region is either painted or not');
+      painted++;
       colours.add((flats[p]! << 16) | (flats[p + 1]! << 8) | flats[p + 2]!);
     }
+    assert.ok(painted > flats.length / 4 / 3, 'the flats should cover the figure');
+    assert.ok(painted < flats.length / 4, 'the paper-white background should stay unpainted');
     assert.ok(colours.size >= 3 && colours.size <= 12, `flats should be a few flat colours, got ${colours.size}`);
     await backend.dispose();
   });

@@ -25,7 +25,7 @@ import {
 } from '../../core/timeline.js';
 import { analyse, fullLineAlpha, type Analysis } from './analyse.js';
 import { BrushPainter, flowField } from './brush.js';
-import { labelComponents, maskedBlur, gaussianBlur, distanceTo, thin, forEachUpsampled, sample, StampBuilder, stampFromLabel } from './raster.js';
+import { labelComponents, maskedBlurPlanes, gaussianBlur, distanceTo, thin, forEachUpsampled, sample, StampBuilder, stampFromLabel } from './raster.js';
 import { orderPaths, pathLength, simplify, smoothPath, splitIntoStrokes, traceSkeleton, type Path } from './lines.js';
 import { Rng } from './rng.js';
 import { segment, type Region, type Segmentation } from './segment.js';
@@ -528,7 +528,9 @@ export function lineStrokes(lp: LinePaths, budget: number, rng: Rng): { stamp: S
   const strokes: { stamp: Stamp; strength: number }[] = [];
   const ph = lp.alphaPlan.length / pw;
   const covered = new Float32Array(lp.alphaPlan.length);
-  const maxLen = Math.max(LINE_MIN_STROKE, Math.min(Math.max(24, pw / 8), lp.totalLength / Math.max(1, budget * 0.9)));
+  // Above the line art's capacity (a simple drawing with a large budget) strokes get shorter still.
+  const floor = budget * LINE_MIN_STROKE > lp.totalLength ? 3 : LINE_MIN_STROKE;
+  const maxLen = Math.max(floor, Math.min(Math.max(24, pw / 8), lp.totalLength / Math.max(1, budget * 0.9)));
   for (const path of lp.ordered) {
     for (const s of splitIntoStrokes(path, maxLen, rng)) {
       if (!inked(s, lp)) continue;
@@ -653,6 +655,7 @@ function regionChunks(seg: Segmentation, region: Region, pw: number, parts: numb
     const y = rng.int(y0, y1);
     if (seg.labels[y * pw + x] === region.label) pts.push([x, y]);
   }
+  if (pts.length === 0) return [stampFromLabel(seg.labels, region.label, pw, region.box, 1)];
   // Visit cells in a chain from the first point, nearest next, like filling with a big brush.
   const order: [number, number][] = [pts[0]!];
   const rest = pts.slice(1);
@@ -669,25 +672,38 @@ function regionChunks(seg: Segmentation, region: Region, pw: number, parts: numb
     });
     order.push(rest.splice(bi, 1)[0]!);
   }
-  const cellOf = new Int32Array((x1 - x0 + 1) * (y1 - y0 + 1)).fill(-1);
-  for (let y = y0; y <= y1; y++) {
-    for (let x = x0; x <= x1; x++) {
-      if (seg.labels[y * pw + x] !== region.label) continue;
-      let bk = 0;
-      let bd = Infinity;
-      for (let k = 0; k < order.length; k++) {
-        const d = (order[k]![0] - x) ** 2 + (order[k]![1] - y) ** 2;
-        if (d < bd) {
-          bd = d;
-          bk = k;
-        }
-      }
-      cellOf[(y - y0) * (x1 - x0 + 1) + (x - x0)] = bk;
+  // Cells grow from their seeds through the region (a breadth-first, geodesic Voronoi): O(area), and
+  // each chunk follows the region's shape the way a brush fill would.
+  const rw = x1 - x0 + 1;
+  const rh = y1 - y0 + 1;
+  const cellOf = new Int32Array(rw * rh).fill(-1);
+  const queue = new Int32Array(rw * rh);
+  let head = 0;
+  let tail = 0;
+  order.forEach(([x, y], k) => {
+    const j = (y - y0) * rw + (x - x0);
+    if (cellOf[j] === -1) {
+      cellOf[j] = k;
+      queue[tail++] = j;
+    }
+  });
+  while (head < tail) {
+    const j = queue[head++]!;
+    const lx = j % rw;
+    const ly = (j - lx) / rw;
+    const k = cellOf[j]!;
+    for (let d = 0; d < 4; d++) {
+      const nx = d === 0 ? lx + 1 : d === 1 ? lx - 1 : lx;
+      const ny = d === 2 ? ly + 1 : d === 3 ? ly - 1 : ly;
+      if (nx < 0 || ny < 0 || nx >= rw || ny >= rh) continue;
+      const nj = ny * rw + nx;
+      if (cellOf[nj] !== -1 || seg.labels[(ny + y0) * pw + nx + x0] !== region.label) continue;
+      cellOf[nj] = k;
+      queue[tail++] = nj;
     }
   }
   // One stamp per cell, grown by one pixel so neighbouring chunks overlap and the region ends fully covered.
   const boxes = order.map(() => [Infinity, Infinity, -Infinity, -Infinity]);
-  const rw = x1 - x0 + 1;
   for (let y = y0; y <= y1; y++) {
     for (let x = x0; x <= x1; x++) {
       const c = cellOf[(y - y0) * rw + (x - x0)]!;
@@ -814,12 +830,15 @@ function buildShading(a: Analysis, flats: Flats, lineAlphaPlan: Float32Array): S
   const planes: Float32Array[] = [];
   const flatPlanes = [flats.flatR, flats.flatG, flats.flatB];
   const finals = [img.r, img.g, img.b];
-  const deltas: Float32Array[] = [];
-  for (let c = 0; c < 3; c++) {
+  const diffs = [0, 1, 2].map((c) => {
     const diff = new Float32Array(n);
     for (let i = 0; i < n; i++) diff[i] = finals[c]![i]! - flatPlanes[c]![i]!;
-    const smooth = maskedBlur(diff, weight, pw, ph, sigma);
-    deltas.push(smooth);
+    return diff;
+  });
+  const deltas = maskedBlurPlanes(diffs, weight, pw, ph, sigma);
+  for (let c = 0; c < 3; c++) {
+    const diff = diffs[c]!;
+    const smooth = deltas[c]!;
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = flatPlanes[c]![i]! + towards(smooth[i]!, diff[i]!);
     planes.push(out);
@@ -944,13 +963,16 @@ function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: boolean)
 
   // Budgets: target shares of the operations, capped by what each phase can draw without idle strokes
   // (a simple image gets more, shorter line strokes and more fill chunks instead of invisible rendering).
-  const events = 18;
+  // transform (2), sketch opacity (2), sketch toggle (2), sketch hide (1), flip (2), curve set (1),
+  // line-art toggle (2, not for ink and monochrome work: without its lines the drawing would vanish),
+  // second flip (2), curve settle (4).
+  const events = mono ? 16 : 18;
   const available = OPERATION_COUNT - events;
   const capacity = {
     // Loose sketching goes over the same shapes more than once.
     sketch: sketchAll.length * 2,
     lines: Math.floor(paths.totalLength / LINE_MIN_STROKE),
-    flats: seg.regions.reduce((acc, r) => acc + Math.min(80, Math.max(1, Math.floor(r.area / (total * 0.0005)))), 0),
+    flats: seg.regions.reduce((acc, r) => acc + (Math.min(r.flat[0], r.flat[1], r.flat[2]) < 250 ? Math.min(80, Math.max(1, Math.floor(r.area / (total * 0.0005)))) : 0), 0),
     shading: shadedRegions.reduce((acc, r) => acc + 1 + Math.min(8, Math.floor(r.area / (total * 0.003))), 0),
     rendering: Math.max(30, Math.ceil(errorArea / 80) + 20),
   };
@@ -961,15 +983,26 @@ function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: boolean)
     shading: { target: rng.range(0.13, 0.17), cap: capacity.shading },
     rendering: { target: 0.26, cap: capacity.rendering },
   });
+  // A simple image cannot use its rendering share: rather than invisible rendering strokes, ink with
+  // shorter strokes, fill in smaller chunks and go over the sketch once more.
+  const surplus = budgets.rendering - capacity.rendering;
+  if (surplus > 0) {
+    budgets.lines += Math.floor(surplus * 0.45);
+    budgets.flats += Math.floor(surplus * 0.4);
+    budgets.sketch += Math.floor(surplus * 0.15);
+  }
 
   const sketch = sketchStamps(sketchAll, budgets.sketch, a.scale, rng.fork(8));
   const lines = { ...lineLayerPixels, strokes: lineStrokes(paths, budgets.lines, rng.fork(7)) };
-  const order = orderRegions(a, seg.regions, rng.fork(3));
+  // Paper-white regions are left unpainted, as an artist leaves the background paper.
+  const painted = seg.regions.filter((r) => Math.min(r.flat[0], r.flat[1], r.flat[2]) < 250);
+  const order = orderRegions(a, painted, rng.fork(3));
   const flatStamps: Stamp[] = [];
   // Big regions are filled in several brush-sized chunks, so colour spreads over the canvas gradually.
-  const extraParts = Math.max(0, budgets.flats - seg.regions.length);
+  const paintedArea = painted.reduce((acc, r) => acc + r.area, 0) || 1;
+  const extraParts = Math.max(0, budgets.flats - painted.length);
   for (const region of order) {
-    const parts = Math.min(80, 1 + Math.floor((extraParts * region.area) / total));
+    const parts = Math.min(200, 1 + Math.floor((extraParts * region.area) / paintedArea));
     flatStamps.push(...regionChunks(seg, region, pw, parts, rng));
   }
   const flatOps = mergeStamps(flatStamps.map((s) => ({ stamp: s, strength: 1 })), budgets.flats);
@@ -1018,7 +1051,7 @@ function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: boolean)
   const shadeOpsAll: Operation[] = shadeOps.map((s) => reveal(SHADING, shadePhase, 'airbrush', s));
   // Lines off for a while to check the colours alone (long enough to read as a choice, not a blink).
   const colourOps = [...flatOpsAll, ...shadeOpsAll];
-  insertEpisode(colourOps, rng.range(0.35, 0.55), Math.min(Math.floor(colourOps.length * 0.4), rng.int(40, 60)), [
+  if (!mono) insertEpisode(colourOps, rng.range(0.35, 0.55), Math.min(Math.floor(colourOps.length * 0.4), rng.int(40, 60)), [
     { kind: 'visibility', phase: flatPhase, layer: LINES, visible: false },
     { kind: 'visibility', phase: flatPhase, layer: LINES, visible: true },
   ]);
@@ -1141,11 +1174,13 @@ function* planPainterly(a: Analysis, rng: Rng, check: () => void): Generator<Pla
     { kind: 'flip', phase: 'blockin', flipped: false },
   ]);
   const refineAll: Operation[] = [...refineOps];
-  // Painters hide the sketch once the masses carry the drawing, and peek at the block-in alone once.
+  // Painters switch the sketch off for a while early in the block-in to judge the masses, bring it back,
+  // and hide it for good once the masses carry the drawing. (Hiding the layer being painted would make
+  // its strokes invisible: idle steps.)
   insertAt(refineAll, 0.05, { kind: 'visibility', phase: 'shading', layer: SKETCH, visible: false });
-  insertEpisode(refineAll, rng.range(0.3, 0.5), rng.int(40, 60), [
-    { kind: 'visibility', phase: 'shading', layer: REFINE, visible: false },
-    { kind: 'visibility', phase: 'shading', layer: REFINE, visible: true },
+  insertEpisode(blockAll, rng.range(0.15, 0.3), rng.int(40, 60), [
+    { kind: 'visibility', phase: 'blockin', layer: SKETCH, visible: false },
+    { kind: 'visibility', phase: 'blockin', layer: SKETCH, visible: true },
   ]);
   const ops = [...sketchOps, ...blockAll, ...refineAll, { kind: 'curve', phase: 'rendering', curve: startCurve } as Operation, ...renderOps, ...curveSettle(startCurve, 4)];
   const layers: LayerSpec[] = [

@@ -123,6 +123,19 @@ export function maskedBlur(src: Float32Array, weight: Float32Array, width: numbe
   return out;
 }
 
+/** maskedBlur of several planes sharing one weight (the weight is blurred once). */
+export function maskedBlurPlanes(planes: readonly Float32Array[], weight: Float32Array, width: number, height: number, sigma: number): Float32Array[] {
+  const w = gaussianBlur(weight, width, height, sigma);
+  return planes.map((src) => {
+    const n = src.length;
+    const sw = new Float32Array(n);
+    for (let i = 0; i < n; i++) sw[i] = src[i]! * weight[i]!;
+    const a = gaussianBlur(sw, width, height, sigma);
+    for (let i = 0; i < n; i++) a[i] = w[i]! > 1e-4 ? a[i]! / w[i]! : src[i]!;
+    return a;
+  });
+}
+
 /** Box blur of radius r (window 2r+1) with clamped edges, O(1) per pixel; two passes approximate a Gaussian. */
 export function boxBlur(src: Float32Array, width: number, height: number, r: number): Float32Array {
   const tmp = new Float32Array(src.length);

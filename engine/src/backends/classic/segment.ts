@@ -5,7 +5,7 @@
  * they resemble (flats are painted under the line art, with no gaps).
  */
 import type { Analysis } from './analyse.js';
-import { maskedBlur } from './raster.js';
+import { maskedBlurPlanes } from './raster.js';
 
 export interface Region {
   readonly label: number;
@@ -43,9 +43,7 @@ export function segment(a: Analysis, opts: SegmentOptions, check: () => void): S
   const n = pw * ph;
   const weight = new Float32Array(n);
   for (let i = 0; i < n; i++) weight[i] = opts.useLines && lineMask[i] ? 0 : 1;
-  const r = maskedBlur(img.r, weight, pw, ph, 1.2);
-  const g = maskedBlur(img.g, weight, pw, ph, 1.2);
-  const b = maskedBlur(img.b, weight, pw, ph, 1.2);
+  const [r, g, b] = maskedBlurPlanes([img.r, img.g, img.b], weight, pw, ph, 1) as [Float32Array, Float32Array, Float32Array];
   check();
 
   let labels = new Int32Array(n);
