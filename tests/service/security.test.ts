@@ -163,6 +163,11 @@ test('request rate and connection count are limited with clear errors; the conne
     assert.ok(limited.length < 40, 'the burst allowance was served');
     await new Promise((r) => setTimeout(r, 1100));
     assert.equal((await socket.call('after', 'cache.stats')).error, undefined);
+    // HTTP has its own bucket per client address.
+    const statuses = await Promise.all(Array.from({ length: 40 }, () => raw('/nothing', { headers: auth }).then((r) => r.status)));
+    assert.ok(statuses.includes(429), statuses.join(','));
+    assert.ok(statuses.includes(404));
+    await new Promise((r) => setTimeout(r, 1100));
     const extra: RawSocket[] = [];
     try {
       // maxConnections is 4; this socket is one of them.

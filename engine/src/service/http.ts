@@ -15,7 +15,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX, type ProtocolErrorCode, type ServiceErrorCode } from '../client/protocol.js';
 import type { Engine, Session } from './engine.js';
 import { ServiceError, httpStatusOf, serviceError, toRpcError } from './errors.js';
-import { checkHost, checkOrigin, isLoopbackHost, signatureValid, tokenFromHeaders, tokensEqual, type SecurityOptions } from './security.js';
+import { RateLimiter, checkHost, checkOrigin, isLoopbackHost, signatureValid, tokenFromHeaders, tokensEqual, type SecurityOptions } from './security.js';
 
 export interface ListenOptions {
   readonly port: number;
@@ -57,7 +57,21 @@ export async function listen(engine: Engine, options: ListenOptions): Promise<Li
     socket.on('close', () => sockets.delete(socket));
   });
 
+  // HTTP requests are rate limited per client address (WebSocket messages per connection, in the engine).
+  const limiters = new Map<string, RateLimiter>();
   server.on('request', (req, res) => {
+    const address = req.socket.remoteAddress ?? '?';
+    let limiter = limiters.get(address);
+    if (!limiter) {
+      if (limiters.size > 1000) limiters.clear();
+      limiter = new RateLimiter(engine.limits.maxRequestsPerSecond);
+      limiters.set(address, limiter);
+    }
+    if (!limiter.take()) {
+      req.resume();
+      sendError(res, new ServiceError('RATE_LIMITED', `More than ${engine.limits.maxRequestsPerSecond} HTTP requests per second.`, { hint: 'Slow down and retry.' }), engine.log);
+      return;
+    }
     handleHttp(engine, security, req, res).catch((error: unknown) => sendError(res, error, engine.log));
   });
 
