@@ -5,7 +5,7 @@
  *   interpolation, timelapses, layers). With more than one worker, batch jobs never take the last free
  *   worker, so a slider stays responsive while a timelapse renders.
  * - A frame request naming a `slider` supersedes the same client's older unfinished frame of that slider.
- * - GPU backends (capabilities.device 'gpu') run one job at a time, whatever the pool size.
+ * - GPU backends (capabilities.device 'gpu') run one job at a time, always on worker 0, whatever the pool size.
  * - Before anything runs, the cache is asked: a hit finishes the job at once without recomputation.
  * - Identical requests in flight share one computation (50 clients asking the same frame compute it once).
  * - A cancelled or failed job's staging folder is discarded: nothing partial reaches the cache.
@@ -251,13 +251,14 @@ export class JobManager {
       const free: number[] = [];
       for (let i = 0; i < pool.size; i++) if (pool.load(i) === 0 && !this.reserved.has(i)) free.push(i);
       if (free.length === 0 || this.queue.length === 0) return;
-      const pick = this.pickNext(free.length, pool.size);
+      const pick = this.pickNext(free, pool.size);
       if (pick < 0) return;
       const computation = this.queue.splice(pick, 1)[0]!;
       const first = [...computation.jobs][0];
       if (!first) continue;
-      // Same image on the same worker: its warm backend already holds that image's plan.
-      const affinity = parseInt(affinityOf(first.input).slice(0, 8), 16) % pool.size;
+      // Same image on the same worker: its warm backend already holds that image's plan. GPU jobs always
+      // use worker 0, so only one copy of a model's sessions ever occupies GPU memory.
+      const affinity = first.device === 'gpu' ? 0 : parseInt(affinityOf(first.input).slice(0, 8), 16) % pool.size;
       const worker = free.includes(affinity) ? affinity : free[0]!;
       void this.start(computation, worker);
     }
@@ -266,13 +267,14 @@ export class JobManager {
   /** Workers claimed by a computation that is still preparing (loading sources, staging). */
   private readonly reserved = new Set<number>();
 
-  private pickNext(freeWorkers: number, poolSize: number): number {
+  private pickNext(free: readonly number[], poolSize: number): number {
+    const freeWorkers = free.length;
     let best = -1;
     for (let i = 0; i < this.queue.length; i++) {
       const c = this.queue[i]!;
       const first = [...c.jobs][0];
       if (!first) continue;
-      if (first.device === 'gpu' && this.gpuBusy) continue;
+      if (first.device === 'gpu' && (this.gpuBusy || !free.includes(0))) continue;
       const batch = first.priority === 'batch';
       if (batch && poolSize > 1 && freeWorkers < 2) continue;
       if (!batch) return i;
