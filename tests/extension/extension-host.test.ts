@@ -162,7 +162,7 @@ test('export timelapse: save dialog defaults next to the source, progress notifi
   assert.equal(sha256(SAMPLE), sourceHash, 'the source image is never modified');
 });
 
-test('export keyframes into a chosen folder, and a dismissed dialog exports nothing', async () => {
+test('export keyframes into a chosen folder and layers as PSD; a dismissed dialog exports nothing', async () => {
   const folder = join(scratch, 'keys');
   fake.openAnswers.push(() => [FakeUri.file(folder)]);
   const reply = await request(panel, { type: 'export', seed: 7, backend: 'classic', spec: { what: 'keyframes', steps: [400, 999] } }, 120_000);
@@ -171,6 +171,11 @@ test('export keyframes into a chosen folder, and a dismissed dialog exports noth
   fake.saveAnswers.push(() => undefined);
   const none = await request(panel, { type: 'export', seed: 7, backend: 'classic', spec: { what: 'layers' } });
   assert.deepEqual(none.ok && none.result, { saved: null });
+  const psd = join(scratch, 'exports', 'layers.psd');
+  fake.saveAnswers.push(() => FakeUri.file(psd));
+  const layers = await request(panel, { type: 'export', seed: 7, backend: 'classic', spec: { what: 'layers' } }, 120_000);
+  assert.ok(layers.ok, JSON.stringify(!layers.ok && layers.error));
+  assert.equal(readFileSync(psd).subarray(0, 4).toString('latin1'), '8BPS', 'a Photoshop document');
 });
 
 test('cancelling the progress notification cancels the engine job and writes nothing', async () => {
