@@ -98,3 +98,23 @@ test('operations the model does not offer are UNSUPPORTED with a hint', async ()
   await other.dispose();
   assert.equal(backend.capabilities.timelapse, false);
 });
+
+test("device 'auto': when CUDA does not start the backend falls back to the CPU with a warning", async () => {
+  const notes: string[] = [];
+  // CUDA is tried first; on a machine without its provider library (or driver) the session fails to open.
+  const auto = createSingleFrameBackend({ modelsDir, autoDevice: () => 'cuda', steps: 1, size: { width: 64, height: 48 }, prompt: '', warn: (m) => notes.push(m) });
+  try {
+    const versionBefore = auto.version;
+    const frame = await auto.frame({ source: source(), step: 999, seed: 3 }, { signal: new AbortController().signal, onProgress: () => undefined });
+    assert.equal(frame.width, 64);
+    if (notes.some((n) => /CUDA did not start/.test(n))) {
+      assert.equal(auto.capabilities.device, 'cpu');
+      assert.notEqual(auto.version, versionBefore, 'the cache version follows the device actually used');
+      assert.ok(notes.some((n) => /on the CPU/.test(n)));
+    } else {
+      assert.equal(auto.capabilities.device, 'gpu');
+    }
+  } finally {
+    await auto.dispose();
+  }
+});

@@ -19,7 +19,7 @@ import type {
   LayersRequest,
   TimelapseRequest,
 } from '../../../engine/src/core/backend.js';
-import { PaintsUndoError, throwIfCancelled } from '../../../engine/src/core/errors.js';
+import { PaintsUndoError, isPaintsUndoError, throwIfCancelled } from '../../../engine/src/core/errors.js';
 import type { RgbImage } from '../../../engine/src/core/image.js';
 import { ClipTextEncoder, Unet, Vae } from '../components.js';
 import { SINGLE_FRAME_SNAPSHOT, WD14_TAGGER, downloadCommands, resolveModelsDir, snapshotFolder, taggerFolder } from '../manifest.js';
@@ -50,7 +50,10 @@ export const SINGLE_FRAME_BUCKETS: readonly (readonly [number, number])[] = [
 export interface SingleFrameBackendOptions {
   /** Models folder (default: PAINTS_UNDO_MODELS, then the per-user data folder). */
   readonly modelsDir?: string;
+  /** 'auto' (default): CUDA when it starts, else CPU with a warning. An explicit device never falls back. */
   readonly device?: Device | 'auto';
+  /** How 'auto' picks the first device to try (default: CUDA when its provider library is installed). */
+  readonly autoDevice?: () => Device;
   /** Sampler steps (official default 50). */
   readonly steps?: number;
   readonly cfg?: number;
@@ -84,14 +87,12 @@ const CAPABILITIES: BackendCapabilities = {
 export class SingleFrameBackend implements Backend {
   readonly id = SINGLE_FRAME_BACKEND_ID;
   readonly displayName = 'PaintsUndo single-frame model (official weights)';
-  /** Part of every cache key: the settings that change pictures, the device (float16 vs 32) and the models folder. */
-  readonly version: string;
-  readonly capabilities: BackendCapabilities;
 
   private readonly options: SingleFrameBackendOptions;
   private readonly modelsDir: string;
-  private readonly device: Device;
-  private readonly fusedAttention: boolean;
+  private device: Device;
+  private readonly autoDevice: boolean;
+  private fusedAttention: boolean;
   private runtime: OrtRuntime | undefined;
   private models: Promise<SingleFrameModels> | undefined;
   private tagger: Promise<{ session: OrtSession; csv: ReturnType<typeof parseTagCsv> } | undefined> | undefined;
@@ -102,11 +103,21 @@ export class SingleFrameBackend implements Backend {
   constructor(options: SingleFrameBackendOptions = {}) {
     this.options = options;
     this.modelsDir = resolveModelsDir(options.modelsDir).dir;
-    this.device = options.device === undefined || options.device === 'auto' ? defaultDevice() : options.device;
-    this.capabilities = { ...CAPABILITIES, device: this.device === 'cuda' ? 'gpu' : 'cpu' };
+    const chosen = options.device ?? 'auto';
+    this.autoDevice = chosen === 'auto';
+    this.device = chosen === 'auto' ? (options.autoDevice ?? defaultDevice)() : chosen;
     this.fusedAttention = options.fusedAttention ?? this.device === 'cuda';
-    const settings = JSON.stringify([options.steps, options.cfg, options.prompt, options.negativePrompt, options.size, this.device, this.modelsDir, this.fusedAttention]);
-    this.version = `paintsundo-single-1+${createHash('sha256').update(settings).digest('hex').slice(0, 12)}`;
+  }
+
+  get capabilities(): BackendCapabilities {
+    return { ...CAPABILITIES, device: this.device === 'cuda' ? 'gpu' : 'cpu' };
+  }
+
+  /** Part of every cache key: the settings that change pictures, the device (float16 vs 32) and the models folder. */
+  get version(): string {
+    const o = this.options;
+    const settings = JSON.stringify([o.steps, o.cfg, o.prompt, o.negativePrompt, o.size, this.device, this.modelsDir, this.fusedAttention]);
+    return `paintsundo-single-1+${createHash('sha256').update(settings).digest('hex').slice(0, 12)}`;
   }
 
   private warn(message: string): void {
@@ -133,6 +144,22 @@ export class SingleFrameBackend implements Backend {
   private loadModels(): Promise<SingleFrameModels> {
     if (this.models !== undefined) return this.models;
     const folder = this.snapshot();
+    const loading = this.loadOn(folder).catch(async (error: unknown) => {
+      // 'auto' chose CUDA but it does not start (missing CUDA/cuDNN libraries, no driver): use the CPU.
+      if (!this.autoDevice || this.device !== 'cuda' || (isPaintsUndoError(error) && error.code === 'MODEL_MISSING')) throw error;
+      this.warn(`CUDA did not start (${(error instanceof Error ? error.message : String(error)).split('\n')[0] ?? ''}); falling back to the CPU. Run \`paints-undo doctor\`.`);
+      this.device = 'cpu';
+      this.fusedAttention = this.options.fusedAttention ?? false;
+      return this.loadOn(folder);
+    });
+    this.models = loading;
+    loading.catch(() => {
+      if (this.models === loading) this.models = undefined;
+    });
+    return loading;
+  }
+
+  private async loadOn(folder: string): Promise<SingleFrameModels> {
     if (this.device === 'cpu' && !this.warned) {
       this.warned = true;
       this.warn(
@@ -141,17 +168,19 @@ export class SingleFrameBackend implements Backend {
     }
     const runtime = this.getRuntime();
     const load = { fusedAttention: this.fusedAttention };
-    const loading = (async (): Promise<SingleFrameModels> => ({
-      tokenizer: ClipTokenizer.fromFolder(join(folder, 'tokenizer')),
-      textEncoder: await ClipTextEncoder.load(runtime, join(folder, 'text_encoder'), this.device),
-      vae: await Vae.load(runtime, join(folder, 'vae'), this.device, load),
-      unet: await Unet.load(runtime, join(folder, 'unet'), this.device, load),
-    }))();
-    this.models = loading;
-    loading.catch(() => {
-      if (this.models === loading) this.models = undefined;
-    });
-    return loading;
+    const loaded: { textEncoder?: ClipTextEncoder; vae?: Vae; unet?: Unet } = {};
+    try {
+      loaded.textEncoder = await ClipTextEncoder.load(runtime, join(folder, 'text_encoder'), this.device);
+      loaded.vae = await Vae.load(runtime, join(folder, 'vae'), this.device, load);
+      loaded.unet = await Unet.load(runtime, join(folder, 'unet'), this.device, load);
+      return { tokenizer: ClipTokenizer.fromFolder(join(folder, 'tokenizer')), textEncoder: loaded.textEncoder, vae: loaded.vae, unet: loaded.unet };
+    } catch (error) {
+      // Do not leak the sessions that did open.
+      await loaded.textEncoder?.release();
+      await loaded.vae?.release();
+      await loaded.unet?.release();
+      throw error;
+    }
   }
 
   private loadTagger(): Promise<{ session: OrtSession; csv: ReturnType<typeof parseTagCsv> } | undefined> {
