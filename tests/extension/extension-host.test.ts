@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { writePsdBuffer } from 'ag-psd';
 import sharp, { type Stats } from 'sharp';
 import type { HostMessage, InitMessage } from '../../extension/src/core/messages.js';
 import { COMMANDS, register, type ExtensionRuntime } from '../../extension/src/vscode/register.js';
@@ -208,6 +209,19 @@ test('an unreadable image: init carries the engine error for the webview to show
   assert.ok(init.error && ['INPUT_CORRUPT', 'INPUT_NOT_IMAGE'].includes(init.error.code), JSON.stringify(init.error));
   p.dispose();
   assert.equal(p.listenerCount, 0, 'closing the editor releases its listeners');
+});
+
+test('a PSD opens in the timeline editor (the engine reads its composite)', async () => {
+  const { data, info } = await sharp(SAMPLE).resize(200, 200, { fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  const imageData = { width: info.width, height: info.height, data: new Uint8ClampedArray(data) };
+  const psdPath = join(scratch, 'painting.psd');
+  writeFileSync(psdPath, writePsdBuffer({ width: info.width, height: info.height, imageData, children: [{ name: 'paint', top: 0, left: 0, imageData }] }));
+  const p = await fake.executeCommand<FakeWebviewPanel>(COMMANDS.openTimeline, FakeUri.file(psdPath));
+  p.webview.send({ type: 'ready' });
+  const init = await p.webview.waitFor(isInit, 60_000);
+  assert.equal(init.error, undefined, JSON.stringify(init.error));
+  assert.deepEqual(init.image, { width: 150, height: 200 });
+  p.dispose();
 });
 
 test('clear cache and restart commands; the old engine process is gone after a restart', async () => {
