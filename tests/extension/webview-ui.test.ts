@@ -1,7 +1,7 @@
 // The timeline webview in real headless Chromium, talking to a real TimelineSession and the real engine
 // over stdio. The page is the extension's own HTML (same CSP and nonce); a small shim stands in for
 // VS Code's acquireVsCodeApi and message passing, carrying typed arrays the way VS Code does.
-// Covers: init and first frame, slider scrubbing (debounced, newest frame shown), presets, export flow,
+// Covers: init and first frame, slider scrubbing (debounced, newest frame shown), presets, play/pause, export flow,
 // error display, theme variables, and state restored when the webview is re-created (tab hidden/shown).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -295,6 +295,17 @@ test('webview: first frame, theme variables, scrubbing, presets, export flow and
   await waitForStep(p, 500);
   assert.equal(await p.locator('#step').inputValue(), '500');
   assert.equal(await p.locator('#frames').inputValue(), '10');
+
+  // Play walks from the current step towards the finished artwork (decreasing steps); Pause stops it.
+  const playedFrom = h.sent.length;
+  await p.locator('#play').click();
+  await waitUntil(p, `Number(document.getElementById('preview').dataset.step) <= 460`, 90_000);
+  assert.match((await p.locator('#play').textContent()) ?? '', /Pause/);
+  await p.locator('#play').click();
+  await waitUntil(p, `document.getElementById('play').textContent.includes('Play')`, 90_000);
+  const played = h.sent.slice(playedFrom).flatMap((m) => (m.type === 'frame' ? [m.step] : []));
+  assert.ok(played.length >= 2, `played ${played.join(',')}`);
+  assert.deepEqual(played, [...played].sort((a, b) => b - a), 'frames are requested in drawing order');
   h.session.dispose();
   await p.close();
 });
