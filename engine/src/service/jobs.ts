@@ -252,35 +252,50 @@ export class JobManager {
       for (let i = 0; i < pool.size; i++) if (pool.load(i) === 0 && !this.reserved.has(i)) free.push(i);
       if (free.length === 0 || this.queue.length === 0) return;
       const pick = this.pickNext(free, pool.size);
-      if (pick < 0) return;
-      const computation = this.queue.splice(pick, 1)[0]!;
-      const first = [...computation.jobs][0];
-      if (!first) continue;
-      // Same image on the same worker: its warm backend already holds that image's plan. GPU jobs always
-      // use worker 0, so only one copy of a model's sessions ever occupies GPU memory.
-      const affinity = first.device === 'gpu' ? 0 : parseInt(affinityOf(first.input).slice(0, 8), 16) % pool.size;
-      const worker = free.includes(affinity) ? affinity : free[0]!;
-      void this.start(computation, worker);
+      if (!pick) return;
+      const computation = this.queue.splice(pick.index, 1)[0]!;
+      void this.start(computation, pick.worker);
     }
   }
 
   /** Workers claimed by a computation that is still preparing (loading sources, staging). */
   private readonly reserved = new Set<number>();
 
-  private pickNext(free: readonly number[], poolSize: number): number {
-    const freeWorkers = free.length;
-    let best = -1;
+  /**
+   * The next computation to start and its worker. Interactive before batch, FIFO within each.
+   * - Same image, same worker: that worker's backend already holds the image's plan (seconds to redo).
+   *   An interactive frame whose worker is busy with another interactive frame waits for it (a frame
+   *   takes milliseconds) rather than re-planning elsewhere; behind a batch job it moves to a free worker.
+   * - GPU jobs always use worker 0, so only one copy of a model's sessions occupies GPU memory.
+   * - With more than one worker, batch jobs never take the last free one.
+   */
+  private pickNext(free: readonly number[], poolSize: number): { index: number; worker: number } | undefined {
+    let batchPick: { index: number; worker: number } | undefined;
     for (let i = 0; i < this.queue.length; i++) {
       const c = this.queue[i]!;
       const first = [...c.jobs][0];
       if (!first) continue;
-      if (first.device === 'gpu' && (this.gpuBusy || !free.includes(0))) continue;
-      const batch = first.priority === 'batch';
-      if (batch && poolSize > 1 && freeWorkers < 2) continue;
-      if (!batch) return i;
-      if (best < 0) best = i;
+      const affinity = first.device === 'gpu' ? 0 : parseInt(affinityOf(first.input).slice(0, 8), 16) % poolSize;
+      if (first.device === 'gpu') {
+        if (this.gpuBusy || !free.includes(0)) continue;
+      }
+      const worker = free.includes(affinity) ? affinity : first.device === 'gpu' ? undefined : free[0];
+      if (worker === undefined) continue;
+      if (first.priority === 'interactive') {
+        if (worker !== affinity && this.busyWithInteractive(affinity)) continue;
+        return { index: i, worker };
+      }
+      if (poolSize > 1 && free.length < 2) continue;
+      batchPick ??= { index: i, worker };
     }
-    return best;
+    return batchPick;
+  }
+
+  private busyWithInteractive(worker: number): boolean {
+    for (const c of this.active) {
+      if (c.worker === worker && !c.cancelled && [...c.jobs].some((j) => j.priority === 'interactive')) return true;
+    }
+    return false;
   }
 
   private async start(computation: Computation, worker: number): Promise<void> {
