@@ -136,3 +136,46 @@ test('too many unfinished jobs for one client is refused with TOO_MANY_JOBS', as
     await removeDir(limited.cacheDir);
   }
 });
+
+test('GPU-bound backends run one job at a time, always in worker 0', async () => {
+  // The real scheduler, pool, cache and classic backend, with the backend described as GPU-bound.
+  const { ResultCache } = await import('../../engine/src/service/cache.js');
+  const { WorkerPool } = await import('../../engine/src/service/pool.js');
+  const { ImageStore } = await import('../../engine/src/service/images.js');
+  const { JobManager } = await import('../../engine/src/service/jobs.js');
+  const { tempDir } = await import('./helpers.js');
+  const dir = await tempDir('gpu');
+  const cache = await ResultCache.open({ dir });
+  const pool = new WorkerPool(2);
+  try {
+    const images = new ImageStore({ cache, pool, limits: {} });
+    const finished: string[] = [];
+    const manager = new JobManager({
+      cache,
+      images,
+      pool,
+      maxUnfinishedPerOwner: 10,
+      describeBackend: async (id) => {
+        const real = await pool.describe(id);
+        return { ...real, capabilities: { ...real.capabilities, device: 'gpu' } };
+      },
+      emit: (record, event) => {
+        if (event === 'job.done' || event === 'job.failed') finished.push(record.id);
+      },
+    });
+    const ids = [];
+    for (let i = 0; i < 3; i++) {
+      const png = await sharp(base).modulate({ hue: 40 * (i + 1) }).png().toBuffer();
+      ids.push((await images.put(png)).image);
+    }
+    const records = await Promise.all(ids.map((image, i) => manager.submit({ id: 'o' }, { kind: 'frame', image, step: 100 + i, seed: 1, backend: 'classic' })));
+    await waitFor(() => finished.length === 3, 'all three jobs');
+    assert.ok(records.every((r) => r.state === 'done'), records.map((r) => `${r.state} ${r.error?.message ?? ''}`).join('; '));
+    assert.ok(records.every((r) => r.computation?.worker === 0));
+    const spans = records.map((r) => [r.startedAt!, r.finishedAt!] as const).sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) assert.ok(spans[i]![0] >= spans[i - 1]![1], `jobs overlapped: ${JSON.stringify(spans)}`);
+  } finally {
+    await pool.close();
+    await removeDir(dir);
+  }
+});
