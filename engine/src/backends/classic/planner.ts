@@ -911,7 +911,9 @@ function shadingStamps(
       }
       out.push(sb.toStamp());
     }
-    out.push(stampFromLabel(seg.labels, region.label, pw, region.box, 1));
+    // Then the whole region, in pieces for big ones: one operation never spans a huge area (slow to
+    // scrub, and a single step that shades half the canvas reads as a fade, not a stroke).
+    out.push(...regionChunks(seg, region, pw, Math.max(1, Math.ceil(region.area / (total * 0.03))), rng));
   }
   return out;
 }
