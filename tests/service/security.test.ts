@@ -123,6 +123,11 @@ test('WebSocket: foreign origins and rebinding hosts are refused at the handshak
   const pre = await RawSocket.open(running.url, {}, [WS_SUBPROTOCOL, `${WS_TOKEN_SUBPROTOCOL_PREFIX}${TOKEN}`]);
   assert.equal((await pre.call(1, 'cache.stats')).error, undefined);
   pre.close();
+  // Download URLs name the host the client reached (here through a TLS proxy that keeps the Host).
+  const proxied = await RawSocket.open(running.url, { host: `localhost:${port}`, 'x-forwarded-proto': 'https' });
+  const hello = await proxied.call(1, 'hello', { protocol: 1, token: TOKEN });
+  assert.equal((hello.result as { httpBase: string }).httpBase, `https://localhost:${port}`);
+  proxied.close();
 });
 
 test('WebSocket: nothing but hello works before authenticating; a wrong token gets UNAUTHORIZED', async () => {
@@ -134,6 +139,7 @@ test('WebSocket: nothing but hello works before authenticating; a wrong token ge
     assert.equal(errorOf(await socket.call(4, 'hello', { protocol: 99, token: TOKEN })).data.code, 'VERSION_MISMATCH');
     const ok = await socket.call(5, 'hello', { protocol: 1, token: TOKEN });
     assert.equal((ok.result as { protocol: number }).protocol, 1);
+    assert.equal((ok.result as { httpBase: string }).httpBase, running.url);
     assert.equal((await socket.call(6, 'engine.info')).error, undefined);
   } finally {
     socket.close();

@@ -55,6 +55,11 @@ export interface Session {
   readonly transport: 'stdio' | 'websocket';
   authenticated: boolean;
   clientName?: string;
+  /**
+   * Base URL for this client's downloads, from the Host it connected to (a remote client or a TLS proxy
+   * must get URLs it can reach, not 127.0.0.1); defaults to the listener's own URL.
+   */
+  httpBase?: string;
   /** Sends one JSON-RPC message; `droppable` messages (progress) may be skipped under backpressure. */
   send(text: string, droppable: boolean): void;
   readonly limiter?: RateLimiter;
@@ -321,13 +326,18 @@ export class Engine {
       devices: [{ kind: 'cpu', name: `${cpu[0]?.model.trim() ?? 'CPU'} (${cpu.length} threads, ${this.pool.size} workers)` }],
       models,
       limits: this.limits,
-      ...(this.httpBase ? { httpBase: this.httpBase } : {}),
+      ...(this.baseFor(session) ? { httpBase: this.baseFor(session) } : {}),
       transport: session.transport,
     };
   }
 
+  private baseFor(session: Session): string | undefined {
+    return this.httpBase === undefined ? undefined : (session.httpBase ?? this.httpBase);
+  }
+
   /** A job as one session sees it: download URLs when there is HTTP, file paths for stdio. */
   toJob(record: JobRecord, session: Session): Job {
+    const base = this.baseFor(session);
     const { kind, ...params } = record.input;
     const job: Job = {
       id: record.id,
@@ -355,7 +365,7 @@ export class Engine {
             mime: f.mime,
             bytes: f.bytes,
             ...(f.step !== undefined ? { step: f.step } : {}),
-            ...(this.httpBase ? { url: `${this.httpBase}${path}?sig=${signPath(this.token, path)}` } : {}),
+            ...(base ? { url: `${base}${path}?sig=${signPath(this.token, path)}` } : {}),
             ...(session.transport === 'stdio' ? { path: this.cache.filePath(key, f.name) } : {}),
           };
         }),

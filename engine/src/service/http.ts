@@ -94,7 +94,10 @@ export async function listen(engine: Engine, options: ListenOptions): Promise<Li
     const fromProtocol = offered.find((p) => p.startsWith(WS_TOKEN_SUBPROTOCOL_PREFIX))?.slice(WS_TOKEN_SUBPROTOCOL_PREFIX.length);
     const given = tokenFromHeaders(req.headers) ?? fromProtocol;
     if (given !== undefined && !tokensEqual(given, engine.token)) return refuse(401, 'UNAUTHORIZED', 'The token is wrong.');
-    wss.handleUpgrade(req, socket, head, (ws) => attach(engine, ws, given !== undefined, options.authTimeoutMs ?? 10_000));
+    // The Host passed checkHost: it is this engine as the client reached it (directly or through a proxy).
+    const proto = req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
+    const base = req.headers.host ? `${proto}://${req.headers.host}` : undefined;
+    wss.handleUpgrade(req, socket, head, (ws) => attach(engine, ws, given !== undefined, options.authTimeoutMs ?? 10_000, base));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -116,7 +119,7 @@ export async function listen(engine: Engine, options: ListenOptions): Promise<Li
   };
 }
 
-function attach(engine: Engine, ws: WebSocket, authenticated: boolean, authTimeoutMs: number): void {
+function attach(engine: Engine, ws: WebSocket, authenticated: boolean, authTimeoutMs: number, base: string | undefined): void {
   const session: Session = engine.openSession(
     'websocket',
     (text, droppable) => {
@@ -126,6 +129,7 @@ function attach(engine: Engine, ws: WebSocket, authenticated: boolean, authTimeo
     },
     authenticated,
   );
+  if (base) session.httpBase = base;
   const timer = setTimeout(() => {
     if (!session.authenticated) ws.close(4401, 'no hello with a valid token within the time limit');
   }, authTimeoutMs);
