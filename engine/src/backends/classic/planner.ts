@@ -223,6 +223,10 @@ function insertAt(ops: Operation[], fraction: number, ...events: Operation[]): v
   ops.splice(at, 0, ...events);
 }
 
+function luma(c: readonly [number, number, number]): number {
+  return 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
+}
+
 /** Inserts `events[0]` at a fraction of the way through and `events[1]` `length` operations later. */
 function insertEpisode(ops: Operation[], fraction: number, length: number, events: readonly [Operation, Operation]): void {
   const at = Math.max(0, Math.min(ops.length, Math.round(ops.length * fraction)));
@@ -342,12 +346,14 @@ function sketchStamps(strokes: readonly SketchStroke[], budget: number, scale: n
   if (strokes.length > budget * 3) {
     const keep = new Set(ranked.slice(0, budget * 3).map(([, k]) => k));
     kept = strokes.filter((_, k) => keep.has(k));
-  } else if (strokes.length < budget) {
-    const again = new Set(ranked.slice(0, budget - strokes.length).map(([, k]) => k));
+  } else if (strokes.length < budget && strokes.length > 0) {
+    // Each stroke is gone over `times[k]` times in all, the longest first.
+    const times = new Array<number>(strokes.length).fill(1);
+    for (let extra = 0; extra < budget - strokes.length; extra++) times[ranked[extra % ranked.length]![1]]! += 1;
     kept = [];
     strokes.forEach((st, k) => {
       kept.push(st);
-      if (again.has(k)) kept.push({ path: looseStroke(st.path, rng), strength: st.strength * 0.8 });
+      for (let t = 1; t < times[k]!; t++) kept.push({ path: looseStroke(st.path, rng), strength: st.strength * 0.8 });
     });
   }
   const radius = 0.55 + 0.12 * scale ** 0.5;
@@ -974,7 +980,11 @@ function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: boolean)
     // Loose sketching goes over the same shapes more than once.
     sketch: sketchAll.length * 2,
     lines: Math.floor(paths.totalLength / LINE_MIN_STROKE),
-    flats: seg.regions.reduce((acc, r) => acc + (Math.min(r.flat[0], r.flat[1], r.flat[2]) < 250 ? Math.min(80, Math.max(1, Math.floor(r.area / (total * 0.0005)))) : 0), 0),
+    flats: seg.regions.reduce(
+      (acc, r) =>
+        acc + (Math.min(r.flat[0], r.flat[1], r.flat[2]) < 250 && !(mono && luma(r.flat) < 60) ? Math.min(80, Math.max(1, Math.floor(r.area / (total * 0.0005)))) : 0),
+      0,
+    ),
     shading: shadedRegions.reduce((acc, r) => acc + 1 + Math.min(8, Math.floor(r.area / (total * 0.003))), 0),
     rendering: Math.max(30, Math.ceil(errorArea / 80) + 20),
   };
@@ -994,10 +1004,11 @@ function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: boolean)
     budgets.sketch += Math.floor(surplus * 0.15);
   }
 
-  const sketch = sketchStamps(sketchAll, budgets.sketch, a.scale, rng.fork(8));
+  let sketch = sketchStamps(sketchAll, budgets.sketch, a.scale, rng.fork(8));
   const lines = { ...lineLayerPixels, strokes: lineStrokes(paths, budgets.lines, rng.fork(7)) };
   // Paper-white regions are left unpainted, as an artist leaves the background paper.
-  const painted = seg.regions.filter((r) => Math.min(r.flat[0], r.flat[1], r.flat[2]) < 250);
+  // In ink work, solid blacks are spotted with the ink, not painted as a value study.
+  const painted = seg.regions.filter((r) => Math.min(r.flat[0], r.flat[1], r.flat[2]) < 250 && !(mono && luma(r.flat) < 60));
   const order = orderRegions(a, painted, rng.fork(3));
   const flatStamps: Stamp[] = [];
   // Big regions are filled in several brush-sized chunks, so colour spreads over the canvas gradually.
@@ -1014,6 +1025,10 @@ function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: boolean)
   const shadeOps = mergeStamps(shadeStamps.map((s) => ({ stamp: s, strength: 1 })), budgets.shading);
   yield { stage: 'planning', fraction: 0.7, message: 'shading' };
 
+  // Steps the drawing phases could not use would become invisible rendering strokes: the sketch takes
+  // them instead (more passes over its shapes, as loose sketching does).
+  const spare = available - sketch.length - lines.strokes.length - flatOps.length - shadeOps.length - capacity.rendering;
+  if (spare > 0 && sketchAll.length > 0) sketch = sketchStamps(sketchAll, sketch.length + spare, a.scale, rng.fork(9));
   const renderBudget = available - sketch.length - lines.strokes.length - flatOps.length - shadeOps.length;
   const painter = new BrushPainter(pw, ph, RENDER, smoothError, flowField(a.lum, pw, ph), rng.fork(6), subjectStart(a));
   const renderOps = renderPasses(painter, renderBudget, 'rendering', Math.max(pw, ph), check);
