@@ -223,6 +223,22 @@ function insertAt(ops: Operation[], fraction: number, ...events: Operation[]): v
   ops.splice(at, 0, ...events);
 }
 
+/** Largest value of a plan map under a stamp's non-zero pixels. */
+function maxUnder(stamp: Stamp, map: Float32Array, pw: number, ph: number): number {
+  let best = 0;
+  for (let y = 0; y < stamp.height; y++) {
+    const py = y + stamp.y;
+    if (py < 0 || py >= ph) continue;
+    for (let x = 0; x < stamp.width; x++) {
+      const px = x + stamp.x;
+      if (px < 0 || px >= pw || stamp.alpha[y * stamp.width + x] === 0) continue;
+      const v = map[py * pw + px]!;
+      if (v > best) best = v;
+    }
+  }
+  return best;
+}
+
 function luma(c: readonly [number, number, number]): number {
   return 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
 }
@@ -919,7 +935,10 @@ function shadingStamps(
     }
     // Then the whole region, in pieces for big ones: one operation never spans a huge area (slow to
     // scrub, and a single step that shades half the canvas reads as a fade, not a stroke).
-    out.push(...regionChunks(seg, region, pw, Math.max(1, Math.ceil(region.area / (total * 0.03))), rng));
+    // Pieces with no visible shading under them would be idle steps: the flats already show them.
+    for (const chunk of regionChunks(seg, region, pw, Math.max(1, Math.ceil(region.area / (total * 0.03))), rng)) {
+      if (maxUnder(chunk, amount, pw, ph) >= 6) out.push(chunk);
+    }
   }
   return out;
 }
@@ -967,7 +986,7 @@ function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: boolean)
   const smoothError = gaussianBlur(error, pw, ph, 2);
   let errorArea = 0;
   for (let i = 0; i < n; i++) if (smoothError[i]! > 10) errorArea++;
-  const shadedRegions = seg.regions.filter((r) => r.area > 0 && regionShade(seg, r, shading.amount, pw) > 3);
+  const shadedRegions = seg.regions.filter((r) => r.area > 0 && regionShade(seg, r, shading.amount, pw) > 10);
 
   // Budgets: target shares of the operations, capped by what each phase can draw without idle strokes
   // (a simple image gets more, shorter line strokes and more fill chunks instead of invisible rendering).
@@ -986,7 +1005,7 @@ function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: boolean)
       0,
     ),
     shading: shadedRegions.reduce((acc, r) => acc + 1 + Math.min(8, Math.floor(r.area / (total * 0.003))), 0),
-    rendering: Math.max(30, Math.ceil(errorArea / 80) + 20),
+    rendering: Math.max(20, Math.ceil(errorArea / 80) + 15),
   };
   const budgets = shareBudget(available, {
     sketch: { target: rng.range(0.09, 0.12), cap: capacity.sketch },
@@ -1215,7 +1234,7 @@ function* planPainterly(a: Analysis, rng: Rng, check: () => void): Generator<Pla
  * whatever is not fully covered; a last operation covers the remainder so step 0 is exact.
  */
 export function renderPasses(painter: BrushPainter, budget: number, phase: Phase, long: number, check: () => void): RevealOperation[] {
-  const cleanup = Math.max(12, Math.round(budget * 0.2));
+  const cleanup = Math.max(8, Math.round(budget * 0.2));
   const detail = budget - 1 - cleanup;
   const ops: RevealOperation[] = [];
   ops.push(
