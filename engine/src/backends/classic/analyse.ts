@@ -9,6 +9,8 @@ export type Style = 'lineart' | 'painterly' | 'monochrome';
 
 /** Long side of the plan resolution; planning cost grows with its square. */
 export const PLAN_LONG_SIDE = 512;
+/** Images up to this long side are planned at full resolution. */
+export const MIN_PLAN_LONG_SIDE = 384;
 
 export interface Analysis {
   readonly full: RgbImage;
@@ -32,8 +34,11 @@ export interface Analysis {
 
 export function planSize(width: number, height: number): { pw: number; ph: number; scale: number } {
   const long = Math.max(width, height);
-  if (long <= PLAN_LONG_SIDE) return { pw: width, ph: height, scale: 1 };
-  const scale = long / PLAN_LONG_SIDE;
+  // Inputs just above the plan size plan at ~0.7x: planning costs the same at any input size, and at
+  // these sizes it would dominate a timelapse, while lines stay crisp from the full-resolution content.
+  const target = Math.min(PLAN_LONG_SIDE, Math.max(MIN_PLAN_LONG_SIDE, Math.round(long * 0.7)));
+  if (long <= target) return { pw: width, ph: height, scale: 1 };
+  const scale = long / target;
   // Floor, so that every plan pixel receives at least one full pixel when averaging down (floor(x / scale)
   // steps by at most 1); the few full pixels past the last plan centre sample the edge, as the renderer does.
   return { pw: Math.max(1, Math.floor(width / scale)), ph: Math.max(1, Math.floor(height / scale)), scale };
