@@ -88,7 +88,7 @@ if (!json) {
   const load = (await import('node:os')).loadavg()[0] ?? 0;
   process.stdout.write(`paints-undo benchmarks on ${cores} CPU core(s), Node ${process.version}; input: ${sampleDescription()}\n`);
   // Wall times are only meaningful on an otherwise idle machine; say so when it is not.
-  if (load > cores * 0.5) process.stdout.write(`Note: load average ${load.toFixed(1)} on ${cores} cores: wall times are inflated; compare "engine CPU".\n`);
+  if (load > cores) process.stdout.write(`Note: load average ${load.toFixed(1)} on ${cores} cores: wall times are inflated; compare "engine CPU".\n`);
 }
 for (const name of selected) {
   const suite = await loadSuite(name);
