@@ -61,7 +61,7 @@ test('timelapse job with backend paintsundo: progress through key frames, sample
   assert.ok(file !== undefined && file.mime === 'image/gif' && file.bytes > 0, JSON.stringify(job.result));
   const messages = events.map((e) => e.message ?? '');
   // The job runner forwards the backend's own progress until the first frame, then counts frames.
-  assert.ok(messages.includes('segment 1 of 2, step 2 of 2'), messages.join(' | '));
+  assert.ok(messages.some((m) => /^segment \d of 2, step \d of 2$/.test(m)), messages.join(' | '));
   assert.ok(messages.includes('frame 8 of 8'), messages.join(' | '));
   const fractions = events.map((e) => e.fraction);
   assert.deepEqual(fractions, [...fractions].sort((a, b) => a - b));
@@ -71,7 +71,8 @@ test('cancelling a paintsundo timelapse between sampler steps', async () => {
   const { image } = await client.putImage(await smallSample(80));
   let sampling = false;
   const handle = await client.submit('timelapse', { image, backend: 'paintsundo', frames: 8, hold: 0, format: 'gif', size: 80, seed: 77 }, (p) => {
-    if (/segment 1 of 2, step 1/.test(p.message ?? '')) sampling = true;
+    // Progress events are rate-limited, so any sampler-step message of the video model counts.
+    if (/segment \d of 2, step \d/.test(p.message ?? '')) sampling = true;
   });
   for (let i = 0; i < 2400 && !sampling; i++) await new Promise((r) => setTimeout(r, 25));
   assert.ok(sampling, 'the video model started sampling');

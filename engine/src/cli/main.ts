@@ -78,7 +78,8 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     await program.parseAsync(argv, { from: 'user' });
-    return EXIT.ok;
+    // A command that completed but has a verdict to report (eval: a threshold failed) sets process.exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here with exit code 0.

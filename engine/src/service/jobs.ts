@@ -315,6 +315,12 @@ export class JobManager {
     let staging: string | undefined;
     let lastSent = 0;
     let pendingProgress: ReturnType<typeof setTimeout> | undefined;
+    // Progress events are rate-limited to one per PROGRESS_INTERVAL_MS; the latest one is never lost.
+    const sendProgress = (): void => {
+      lastSent = Date.now();
+      pendingProgress = undefined;
+      for (const job of computation.jobs) if (job.state === 'running') this.options.emit(job, 'job.progress');
+    };
     const input = first.input;
     try {
       const ids = input.kind === 'interpolate' ? [input.from, input.to] : [input.image];
@@ -331,19 +337,18 @@ export class JobManager {
           const eta = p.fraction > 0.05 && p.fraction < 1 ? (elapsed * (1 - p.fraction)) / p.fraction : undefined;
           const progress: JobProgress = { fraction: clamp01(p.fraction), stage: p.stage, ...(p.message ? { message: p.message } : {}), ...(eta !== undefined ? { etaSeconds: Math.round(eta * 10) / 10 } : {}) };
           for (const job of computation.jobs) job.progress = progress;
-          const send = (): void => {
-            lastSent = Date.now();
-            pendingProgress = undefined;
-            for (const job of computation.jobs) if (job.state === 'running') this.options.emit(job, 'job.progress');
-          };
-          if (Date.now() - lastSent >= PROGRESS_INTERVAL_MS) send();
-          else pendingProgress ??= setTimeout(send, PROGRESS_INTERVAL_MS);
+          if (Date.now() - lastSent >= PROGRESS_INTERVAL_MS) sendProgress();
+          else pendingProgress ??= setTimeout(sendProgress, PROGRESS_INTERVAL_MS);
         },
         onPreview: (preview) => {
           for (const job of computation.jobs) if (job.state === 'running') this.options.emit(job, 'job.progress', { preview });
         },
       });
-      if (pendingProgress) clearTimeout(pendingProgress);
+      if (pendingProgress) {
+        // Flush the latest progress (e.g. "frame 100 of 100") so clients see the end before job.done.
+        clearTimeout(pendingProgress);
+        sendProgress();
+      }
       if (computation.cancelled) throw new PaintsUndoError('CANCELLED', 'Cancelled.');
       const entry = await this.options.cache.commit(computation.key, staging, files, { kind: input.kind, backend: input.backend });
       staging = undefined;

@@ -170,18 +170,18 @@ async function run(message: Extract<MainToWorker, { type: 'run' }>): Promise<voi
   controllers.set(message.jobId, controller);
   const signal = flaggedSignal(controller, new Int32Array(message.cancelFlag));
   let lastPreview = 0;
-  let previewBusy = false;
+  // The preview being encoded, if any: awaited before 'done' so that a preview never arrives after its job ended.
+  let previewInFlight: Promise<void> | undefined;
   const onProgress = (p: Progress): void => {
     send({ type: 'progress', jobId: message.jobId, fraction: p.fraction, stage: p.stage, ...(p.message ? { message: p.message } : {}) });
     const now = Date.now();
-    if (p.preview && !previewBusy && now - lastPreview > 250) {
+    if (p.preview && !previewInFlight && now - lastPreview > 250) {
       lastPreview = now;
-      previewBusy = true;
-      encodePreview(p.preview)
+      previewInFlight = encodePreview(p.preview)
         .then((preview) => send({ type: 'preview', jobId: message.jobId, ...preview }))
         .catch(() => undefined)
         .finally(() => {
-          previewBusy = false;
+          previewInFlight = undefined;
         });
     }
   };
@@ -202,6 +202,7 @@ async function run(message: Extract<MainToWorker, { type: 'run' }>): Promise<voi
     } else {
       await runJob(message.input, outputFor(message.input, message.staging), env);
     }
+    await previewInFlight;
     if (signal.aborted) throw new PaintsUndoError('CANCELLED', 'Cancelled.');
     send({ type: 'done', jobId: message.jobId, files: await listFiles(message.staging, message.input) });
   } catch (error) {
