@@ -1,7 +1,7 @@
 /**
  * Every error a user can meet, with a stable code. The CLI maps the category to an exit code,
- * the protocol maps the code to a JSON-RPC error; `docs` (README "Errors" and PROTOCOL.md) list them all,
- * and tests/errors.test.ts checks that each code is documented.
+ * the protocol maps the code to a JSON-RPC error; README.md ("Errors") and engine/CLI.md list them all,
+ * and tests/core/errors.test.ts checks that each code is documented.
  */
 export const ERROR_CODES = {
   // Bad input or options: the user can fix it.
