@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import {
+  EncodeJobSchema,
   FrameJobSchema,
   ImageIdSchema,
   InterpolateJobSchema,
@@ -121,7 +122,7 @@ export function isProtocolErrorCode(code: string): code is ProtocolErrorCode {
 export const JobIdSchema = z.string().regex(/^j[0-9a-z]{1,32}$/, 'a job id such as "j1k2x9"');
 export const JobStateSchema = z.enum(['queued', 'running', 'done', 'failed', 'cancelled']);
 export type JobState = z.infer<typeof JobStateSchema>;
-export const JobKindSchema = z.enum(['frame', 'keyframes', 'interpolate', 'timelapse', 'layers']);
+export const JobKindSchema = z.enum(['frame', 'keyframes', 'interpolate', 'timelapse', 'layers', 'encode']);
 /** 'interactive' (slider frames) always runs before 'batch' (everything else). */
 export const PrioritySchema = z.enum(['interactive', 'batch']);
 
@@ -216,6 +217,11 @@ export const EngineInfoSchema = z.object({
   httpBase: z.string().optional(),
   /** 'stdio' or 'websocket': how this client is connected. */
   transport: z.enum(['stdio', 'websocket']),
+  /**
+   * The methods this engine answers. Optional because engines before `video.encode` did not send it:
+   * a client that finds no list (or no method in it) falls back to what it did before.
+   */
+  methods: z.array(z.string()).optional(),
 });
 export type EngineInfo = z.infer<typeof EngineInfoSchema>;
 
@@ -230,6 +236,8 @@ export const KeyframesParamsSchema = KeyframesJobSchema.omit({ kind: true }).str
 export const InterpolateParamsSchema = InterpolateJobSchema.omit({ kind: true }).strict();
 export const TimelapseParamsSchema = TimelapseJobSchema.omit({ kind: true }).strict();
 export const LayersParamsSchema = LayersJobSchema.omit({ kind: true }).strict();
+/** `video.encode`: frames the client recorded (uploaded with image.put, in order) as a video job of kind "encode". */
+export const VideoEncodeParamsSchema = EncodeJobSchema.omit({ kind: true }).strict();
 
 export const PutImageParamsSchema = z.union([
   /** Encoded image bytes (PNG, JPEG, WebP, ...) in base64. Large images: prefer HTTP POST /images. */
@@ -302,6 +310,7 @@ export const METHODS = {
   interpolate: { params: InterpolateParamsSchema, result: JobSchema },
   timelapse: { params: TimelapseParamsSchema, result: JobSchema },
   layers: { params: LayersParamsSchema, result: JobSchema },
+  'video.encode': { params: VideoEncodeParamsSchema, result: JobSchema },
   'jobs.list': { params: JobsListParamsSchema, result: z.object({ jobs: z.array(JobSchema), stats: JobStatsSchema }) },
   'jobs.get': { params: JobRefSchema, result: JobSchema },
   'jobs.cancel': { params: JobRefSchema, result: JobSchema },
@@ -312,7 +321,8 @@ export type MethodName = keyof typeof METHODS;
 export type MethodParams<M extends MethodName> = z.input<(typeof METHODS)[M]['params']>;
 export type MethodResult<M extends MethodName> = z.output<(typeof METHODS)[M]['result']>;
 export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
-export const JOB_METHODS = ['frame', 'keyframes', 'interpolate', 'timelapse', 'layers'] as const;
+/** Methods that start a job (their result is a Job; events follow). */
+export const JOB_METHODS = ['frame', 'keyframes', 'interpolate', 'timelapse', 'layers', 'video.encode'] as const;
 export type JobMethod = (typeof JOB_METHODS)[number];
 
 // ---------------------------------------------------------------------------------------------

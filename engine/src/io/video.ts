@@ -31,7 +31,13 @@ export interface VideoOptions {
   readonly fps: number;
   /** Expected number of frames, for progress only. */
   readonly totalFrames: number;
-  readonly provenance: Provenance;
+  /** Where the video's title and comment come from, unless `metadata` is given (one of them is required). */
+  readonly provenance?: Provenance;
+  /**
+   * Replaces the title and comment derived from `provenance`, for videos that are not (only) a
+   * generated reconstruction: a recording of history states says "Recorded from ..." here.
+   */
+  readonly metadata?: { readonly title: string; readonly comment: string };
   readonly signal?: AbortSignal;
   /** Called after each frame is handed to ffmpeg: (frames sent, expected total). */
   readonly onFrame?: (sent: number, total: number) => void;
@@ -55,8 +61,7 @@ export function videoSize(width: number, height: number, format: VideoFormat, si
 }
 
 function ffmpegArgs(options: VideoOptions, output: string, palette?: string): string[] {
-  const p = options.provenance;
-  const summary = provenanceSummary(p);
+  const summary = commentOf(options);
   const input = [
     '-hide_banner', '-loglevel', 'error', '-y',
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${options.width}x${options.height}`, '-framerate', String(options.fps),
@@ -64,7 +69,7 @@ function ffmpegArgs(options: VideoOptions, output: string, palette?: string): st
   ];
   const scale = `scale=${options.outWidth}:${options.outHeight}:flags=lanczos`;
   const tags = [
-    '-metadata', `title=${PROVENANCE_NOTICE}`,
+    '-metadata', `title=${options.metadata?.title ?? PROVENANCE_NOTICE}`,
     '-metadata', `comment=${summary}`,
     '-metadata', `description=${summary}`,
   ];
@@ -97,6 +102,12 @@ function ffmpegArgs(options: VideoOptions, output: string, palette?: string): st
   }
 }
 
+function commentOf(options: VideoOptions): string {
+  if (options.metadata) return options.metadata.comment;
+  if (!options.provenance) throw new PaintsUndoError('INTERNAL', 'A video needs provenance or metadata; neither was given.');
+  return provenanceSummary(options.provenance);
+}
+
 /** Encodes `frames` into `path` atomically; returns the number of frames encoded. */
 export async function writeVideoFile(path: string, frames: AsyncIterable<RgbImage>, options: VideoOptions): Promise<number> {
   const ffmpeg = await findFfmpeg();
@@ -118,7 +129,7 @@ export async function writeVideoFile(path: string, frames: AsyncIterable<RgbImag
           await encode(ffmpeg.path, paletteArgs, single(image), { ...options, width: image.width, height: image.height, totalFrames: 1, onFrame: undefined });
         }
         const count = await encode(ffmpeg.path, ffmpegArgs(options, temp, palette), frames, options);
-        await writeFile(temp, insertGifComment(await readFile(temp), provenanceSummary(options.provenance)));
+        await writeFile(temp, insertGifComment(await readFile(temp), commentOf(options)));
         return count;
       } finally {
         if (palette !== undefined) await rm(palette, { force: true });

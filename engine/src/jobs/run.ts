@@ -12,7 +12,7 @@ import { PaintsUndoError, throwIfCancelled } from '../core/errors.js';
 import type { RgbImage } from '../core/image.js';
 import { processFrameCount, type JobInput } from '../core/job.js';
 import { createBackend } from '../backends/registry.js';
-import { makeProvenance, type Provenance } from '../io/provenance.js';
+import { PROVENANCE_NOTICE, engineVersion, makeProvenance, type Provenance } from '../io/provenance.js';
 import type { Caption, compositeOver as CompositeOver } from '../io/video.js';
 
 export type FrameJob = Extract<JobInput, { kind: 'frame' }>;
@@ -20,6 +20,7 @@ export type KeyframesJob = Extract<JobInput, { kind: 'keyframes' }>;
 export type InterpolateJob = Extract<JobInput, { kind: 'interpolate' }>;
 export type TimelapseJob = Extract<JobInput, { kind: 'timelapse' }>;
 export type LayersJob = Extract<JobInput, { kind: 'layers' }>;
+export type EncodeJob = Extract<JobInput, { kind: 'encode' }>;
 
 export interface JobEnvironment {
   /** Returns the decoded image of an id; throw INPUT_NOT_FOUND for unknown ids. */
@@ -265,6 +266,158 @@ export async function timelapseFrames(job: TimelapseJob, env: JobEnvironment): P
   };
 }
 
+/** What the metadata and caption of a recorded video say; the generated lead-in is named as such. */
+export interface RecordedMetadata {
+  readonly title: string;
+  readonly comment: string;
+}
+
+export function recordedMetadata(job: Pick<EncodeJob, 'from' | 'leadIn' | 'seed'>, recordedFrames: number, leadInProvenance?: Provenance): RecordedMetadata {
+  const title = `Recorded from ${job.from}` + (job.leadIn > 0 ? ` (first ${job.leadIn} frames generated, not recorded)` : '');
+  let comment = `Recorded from ${job.from}: ${recordedFrames} recorded frames, encoded with paints-undo ${engineVersion()}.`;
+  if (job.leadIn > 0) {
+    const backend = leadInProvenance ? `backend ${leadInProvenance.backend} ${leadInProvenance.backendVersion}, seed ${leadInProvenance.seed}` : `seed ${job.seed}`;
+    comment += ` The first ${job.leadIn} frames are generated, not recorded: ${PROVENANCE_NOTICE} (${backend}).`;
+  }
+  return { title, comment };
+}
+
+export interface EncodePlan {
+  /** Size of the streamed frames: the first recorded frame's size. */
+  readonly width: number;
+  readonly height: number;
+  readonly totalFrames: number;
+  readonly recordedFrames: number;
+  readonly metadata: RecordedMetadata;
+  /** The last recorded frame (fitted), e.g. for a GIF palette. */
+  readonly finished: RgbImage;
+  /** Intro (last recorded frame), generated lead-in, recorded frames, hold; captions burnt in when `label`. */
+  readonly frames: AsyncIterable<RgbImage>;
+  /** Releases the lead-in backend if `frames` was never iterated to its end (safe to call more than once). */
+  readonly release: () => Promise<void>;
+}
+
+/**
+ * Plans a video of recorded frames (`video.encode`). Frames of another size than the first are fitted
+ * into the first's size (aspect kept, white bars): a history can contain canvas resizes, and refusing
+ * the whole export for that would lose the recording.
+ */
+export async function encodeFrames(job: EncodeJob, env: JobEnvironment): Promise<EncodePlan> {
+  const signal = env.signal ?? new AbortController().signal;
+  throwIfCancelled(signal);
+  const distinct = new Map<string, SourceImage>();
+  for (const id of job.images) if (!distinct.has(id)) distinct.set(id, await env.resolveImage(id));
+  const first = distinct.get(job.images[0]!)!;
+  const { width, height } = first.image;
+  const fitted = new Map<string, RgbImage>();
+  const fit = async (id: string): Promise<RgbImage> => {
+    const known = fitted.get(id);
+    if (known) return known;
+    const source = distinct.get(id)!.image;
+    const image = source.width === width && source.height === height ? source : await fitInto(source, width, height);
+    fitted.set(id, image);
+    return image;
+  };
+  const last = await fit(job.images[job.images.length - 1]!);
+  const introFrames = Math.round(job.intro * job.fps);
+  const holdFrames = Math.round(job.hold * job.fps);
+  const recordedFrames = job.images.length;
+  const totalFrames = introFrames + job.leadIn + recordedFrames + holdFrames;
+  const run = job.leadIn > 0 ? await prepare(env, job.backend, 'timelapse', 'generate lead-in frames') : undefined;
+  const report = run?.report ?? ((p: Progress): void => env.onProgress?.(p));
+  const leadInProvenance = run ? provenanceFor(run.backend, job.seed, first.id) : undefined;
+  const release = async (): Promise<void> => {
+    await run?.release();
+  };
+  let recordedCaption: Caption | undefined;
+  let generatedCaption: Caption | undefined;
+  let compositeOver: typeof CompositeOver | undefined;
+  try {
+    const text = job.label === false ? undefined : job.label === true ? `Recorded from ${job.from}` : job.label;
+    if (text !== undefined) {
+      const video = await import('../io/video.js');
+      recordedCaption = await video.renderCaption(text, width, height);
+      // Lead-in frames always say they are generated, whatever the recorded part's caption says.
+      if (job.leadIn > 0) generatedCaption = await video.renderCaption(DEFAULT_CAPTION_TEXT, width, height);
+      compositeOver = video.compositeOver;
+    }
+  } catch (error) {
+    await release();
+    throw error;
+  }
+  const label = (frame: RgbImage, caption: Caption | undefined): RgbImage => (caption && compositeOver ? compositeOver(frame, caption) : frame);
+
+  async function* generate(): AsyncGenerator<RgbImage> {
+    try {
+      let emitted = 0;
+      const tick = (stage: string): void => {
+        emitted++;
+        report({ fraction: emitted / totalFrames, stage, message: `frame ${emitted} of ${totalFrames}` });
+      };
+      if (introFrames > 0) {
+        const intro = label(last, recordedCaption);
+        for (let i = 0; i < introFrames; i++) {
+          throwIfCancelled(signal);
+          yield intro;
+          tick('intro');
+        }
+      }
+      if (run) {
+        // leadIn + 1 frames from blank to the first recorded frame; its last equals that frame, so it is dropped.
+        let produced = 0;
+        const process = run.backend.timelapse({ source: first, seed: job.seed, frames: job.leadIn + 1, direction: 'draw' }, { signal, onProgress: () => undefined });
+        for await (const frame of process) {
+          throwIfCancelled(signal);
+          produced++;
+          if (produced > job.leadIn) continue;
+          yield label(frame, generatedCaption);
+          tick('lead-in');
+        }
+        await run.release();
+      }
+      let final: RgbImage | undefined;
+      for (const id of job.images) {
+        throwIfCancelled(signal);
+        final = label(await fit(id), recordedCaption);
+        yield final;
+        tick('recorded');
+      }
+      for (let i = 0; i < holdFrames && final; i++) {
+        throwIfCancelled(signal);
+        yield final;
+        tick('hold');
+      }
+    } finally {
+      await release();
+    }
+  }
+
+  return {
+    width,
+    height,
+    totalFrames,
+    recordedFrames,
+    metadata: recordedMetadata(job, recordedFrames, leadInProvenance),
+    finished: last,
+    frames: generate(),
+    release,
+  };
+}
+
+/** `image` scaled to fit `width` x `height`, aspect kept, centred on white. */
+async function fitInto(image: RgbImage, width: number, height: number): Promise<RgbImage> {
+  const { default: sharp } = await import('sharp');
+  const { data, info } = await sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), { raw: { width: image.width, height: image.height, channels: 3 } })
+    .resize(width, height, { fit: 'contain', background: { r: 255, g: 255, b: 255 }, kernel: 'lanczos3' })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.width !== width || info.height !== height || info.channels !== 3) {
+    throw new PaintsUndoError('INTERNAL', `Fitting a ${image.width}x${image.height} frame gave ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x3.`);
+  }
+  return { width, height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
 export interface JobOutput {
   readonly kind: JobInput['kind'];
   /** Absolute paths of the files written, in a stable order. */
@@ -283,6 +436,7 @@ export function outputKindOf(job: JobInput): 'file' | 'folder' {
   switch (job.kind) {
     case 'frame':
     case 'timelapse':
+    case 'encode':
       return 'file';
     case 'keyframes':
     case 'interpolate':
@@ -300,7 +454,7 @@ export async function preflight(job: JobInput, output: string): Promise<void> {
   const atomic = await import('../io/atomic.js');
   if (outputKindOf(job) === 'file') await atomic.ensureWritableFile(output);
   else await atomic.checkFolderWritable(output);
-  if (job.kind === 'timelapse') await (await import('../io/ffmpeg.js')).findFfmpeg();
+  if (job.kind === 'timelapse' || job.kind === 'encode') await (await import('../io/ffmpeg.js')).findFfmpeg();
 }
 
 /**
@@ -375,6 +529,31 @@ export async function runJob(job: JobInput, output: string, env: JobEnvironment)
         await plan.release();
       }
       return { ...summary(job, [target], plan.provenance), frames, width: size.width, height: size.height };
+    }
+    case 'encode': {
+      const video = await import('../io/video.js');
+      const target = await atomic.ensureWritableFile(output);
+      await (await import('../io/ffmpeg.js')).findFfmpeg();
+      const plan = await encodeFrames(job, env);
+      const size = video.videoSize(plan.width, plan.height, job.format, job.size);
+      let frames: number;
+      try {
+        frames = await video.writeVideoFile(target, plan.frames, {
+          format: job.format,
+          width: plan.width,
+          height: plan.height,
+          outWidth: size.width,
+          outHeight: size.height,
+          fps: job.fps,
+          totalFrames: plan.totalFrames,
+          metadata: plan.metadata,
+          paletteFrom: plan.finished,
+          ...optionalSignal(signal),
+        });
+      } finally {
+        await plan.release();
+      }
+      return { kind: job.kind, files: [target], backend: job.leadIn > 0 ? job.backend : 'none', backendVersion: '', seed: job.seed, frames, width: size.width, height: size.height };
     }
   }
 }

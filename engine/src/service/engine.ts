@@ -263,7 +263,7 @@ export class Engine {
       }
       return this.putImage(bytes);
     });
-    const jobMethod = <M extends JobMethod>(name: M): void => {
+    const jobMethod = <M extends Exclude<JobMethod, 'video.encode'>>(name: M): void => {
       add(name, async (params, session) => {
         const { slider, ...rest } = params as typeof params & { slider?: string };
         // Already validated by the method schema; the core schema gives the discriminated type.
@@ -277,6 +277,11 @@ export class Engine {
     jobMethod('interpolate');
     jobMethod('timelapse');
     jobMethod('layers');
+    add('video.encode', async (params, session) => {
+      const input: JobInput = parseOrThrow(JobInputSchema, { kind: 'encode', ...params }, 'params');
+      const record = await this.jobs.submit({ id: session.id }, input);
+      return this.toJob(record, session);
+    });
     add('jobs.list', (params, session) => {
       const p = params ?? { mine: false, limit: 100 };
       const records = this.jobs.list({ ...(p.state ? { state: p.state } : {}), ...(p.mine ? { owner: session.id } : {}), limit: p.limit });
@@ -328,6 +333,7 @@ export class Engine {
       limits: this.limits,
       ...(this.baseFor(session) ? { httpBase: this.baseFor(session) } : {}),
       transport: session.transport,
+      methods: [...METHOD_NAMES],
     };
   }
 

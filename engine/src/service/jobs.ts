@@ -104,8 +104,9 @@ export class JobManager {
   async submit(owner: JobOwner, input: JobInput, slider?: string): Promise<JobRecord> {
     if (!this.accepting) throw serviceError('SHUTTING_DOWN', 'The engine is shutting down and accepts no new jobs.', 'Start the engine again, then retry.');
     const backend = await this.options.describeBackend(input.backend);
-    const capability = input.kind;
-    if (!backend.capabilities[capability]) {
+    // An encode job needs the backend only for generated lead-in frames, which its timelapse makes.
+    const capability = input.kind === 'encode' ? (input.leadIn > 0 ? 'timelapse' : undefined) : input.kind;
+    if (capability !== undefined && !backend.capabilities[capability]) {
       throw new PaintsUndoError('UNSUPPORTED', `The ${backend.id} backend cannot do ${capability}.`, {
         hint: 'Choose another backend (engine.info lists each backend\'s capabilities).',
         details: { backend: backend.id, operation: capability },
@@ -146,7 +147,7 @@ export class JobManager {
       setImmediate(() => this.options.emit(record, 'job.done'));
       return record;
     }
-    for (const image of input.kind === 'interpolate' ? [input.from, input.to] : [input.image]) {
+    for (const image of imageIdsOf(input)) {
       if (!(await this.options.images.has(image))) await this.options.images.get(image); // throws NOT_FOUND
     }
     this.remember(record);
@@ -323,7 +324,7 @@ export class JobManager {
     };
     const input = first.input;
     try {
-      const ids = input.kind === 'interpolate' ? [input.from, input.to] : [input.image];
+      const ids = imageIdsOf(input);
       const sources: SourceImage[] = [];
       for (const id of ids) sources.push(await this.options.images.get(id));
       staging = await this.options.cache.createStaging();
@@ -408,7 +409,19 @@ export class JobManager {
 }
 
 function affinityOf(input: JobInput): string {
-  return input.kind === 'interpolate' ? input.to : input.image;
+  return input.kind === 'interpolate' ? input.to : input.kind === 'encode' ? input.images[0]! : input.image;
+}
+
+/** The distinct images a job reads (an encode job may show one state more than once). */
+function imageIdsOf(input: JobInput): string[] {
+  switch (input.kind) {
+    case 'interpolate':
+      return [input.from, input.to];
+    case 'encode':
+      return [...new Set(input.images)];
+    default:
+      return [input.image];
+  }
 }
 
 function clamp01(v: number): number {

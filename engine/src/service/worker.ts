@@ -109,6 +109,8 @@ function outputFor(input: JobInput, staging: string): string {
       return join(staging, 'frame.png');
     case 'timelapse':
       return join(staging, `timelapse.${input.format}`);
+    case 'encode':
+      return join(staging, `recorded.${input.format}`);
     case 'layers':
       return input.format === 'psd' ? join(staging, 'layers.psd') : staging;
     default:
