@@ -50,13 +50,11 @@ test('eval reports every image as JSON, a bad image as its own failed row', () =
   assert.match(broken.error?.code ?? '', /^INPUT_/);
   assert.equal(report.pass, false);
   assert.equal(report.totals.length, 8);
+  assert.equal(r.status, 1, r.stderr);
 });
 
-// main.ts must return the exit code the eval action sets (process.exitCode); H2 owns main.ts and has the
-// one-line patch (see the eval command's EVAL_FAILED_EXIT). Until then this runs as a TODO.
-const EXIT_TODO = 'engine/src/cli/main.ts returns EXIT.ok after parseAsync instead of process.exitCode';
-
-test('eval exits 1 when an image misses a threshold or cannot be read', { todo: EXIT_TODO }, () => {
+// The eval action sets process.exitCode (EVAL_FAILED_EXIT); main.ts returns it.
+test('eval exits 1 when an image misses a threshold or cannot be read', () => {
   const r = run('eval', join(folder, 'b-broken.png'), '--json');
   assert.equal((JSON.parse(r.stdout) as { pass: boolean }).pass, false);
   assert.equal(r.status, 1, r.stderr);
@@ -67,6 +65,7 @@ test('eval prints tables and a verdict without --json', () => {
   assert.match(r.stdout, /a-shapes\.png {2}102x128/);
   assert.match(r.stdout, /max error at step 0 \(levels\)\s+0\s+<= 1\s+pass/);
   assert.match(r.stdout, /^(PASS: 1 image|FAIL: 1 of 1 image)/m);
+  assert.equal(r.status, /^PASS/m.test(r.stdout) ? 0 : 1);
 });
 
 test('eval refuses a missing folder and bad options with the usual codes, no stack trace', () => {
