@@ -7,7 +7,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import sharp from 'sharp';
-import { gifComments } from '../../uxp-plugin/src/model/gif.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readGifComments } from '../../engine/src/io/video.js';
 import { FakePhotoshop, type FakeDocument } from './fake-photoshop.js';
 import { loadSample } from './sample-doc.js';
 import { TOKEN, TestEngine, WRONG_TOKEN, until } from './engine.js';
@@ -140,38 +144,90 @@ test('export timelapse: asks where to save first, then saves the engine\'s video
   }
 });
 
-test('timelapse from history: recorded states (plus a generated lead-in) as a labelled GIF; history untouched', async () => {
+/** Three visible edits and one that changes nothing visible (the panel must skip it). */
+function paintHistory(doc: FakeDocument): void {
+  for (const [name, rows] of [['Brush Tool', 80], ['Brush Tool', 160], ['Select', 0], ['Fill', 320]] as const) {
+    doc.userEdit(name, (layers) => {
+      const bg = layers[0];
+      if (!bg?.pixels) return;
+      const next = bg.pixels.slice();
+      for (let i = 0; i < doc.width * Math.min(rows, doc.height) * 4; i += 4) next[i] = 255 - (next[i] ?? 0);
+      bg.pixels = next;
+    });
+  }
+}
+
+interface Probe {
+  streams: { codec_name: string; width: number; height: number; nb_read_frames: string }[];
+  format: { tags?: Record<string, string> };
+}
+
+async function probeBytes(bytes: Uint8Array, name: string): Promise<Probe> {
+  const dir = await mkdtemp(join(tmpdir(), 'pu-uxp-probe-'));
+  try {
+    const path = join(dir, name);
+    await writeFile(path, bytes);
+    return JSON.parse(
+      execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,nb_read_frames:format_tags', '-of', 'json', path], { encoding: 'utf8' }),
+    ) as Probe;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('timelapse from history: the engine encodes the recorded states (plus a generated lead-in) as an MP4 labelled recorded; history untouched', async () => {
   const { panel, ps, doc } = setup();
   try {
     await panel.start();
-    // Three visible edits and one that changes nothing visible (it must be skipped).
-    for (const [name, rows] of [['Brush Tool', 80], ['Brush Tool', 160], ['Select', 0], ['Fill', 320]] as const) {
-      doc.userEdit(name, (layers) => {
-        const bg = layers[0];
-        if (!bg?.pixels) return;
-        const next = bg.pixels.slice();
-        for (let i = 0; i < doc.width * Math.min(rows, doc.height) * 4; i += 4) next[i] = 255 - (next[i] ?? 0);
-        bg.pixels = next;
-      });
-    }
+    paintHistory(doc);
     const activeBefore = doc.activeHistoryState.id;
     const statesBefore = doc.historyStates.length;
-    ps.nextSaveName = 'girl-history.gif';
-    panel.setTimelapse({ fps: 10 });
+    ps.nextSaveName = 'girl-history.mp4';
+    panel.setTimelapse({ format: 'mp4', fps: 10 });
     await panel.exportHistoryTimelapse();
     assert.equal(panel.state.message?.tone, 'ok', panel.state.message?.text);
-    assert.match(panel.state.message?.text ?? '', /4 recorded frames after 10 generated ones \(1 history state without visible change skipped\)/);
+    assert.match(panel.state.message?.text ?? '', /4 recorded frames after 10 generated ones \(1 history state without visible change skipped\), labelled as recorded/);
+    const saved = ps.calls.filter((c) => c.name === 'getFileForSaving').at(-1)?.options as { suggestedName: string; types: string[] };
+    assert.deepEqual([saved.suggestedName, saved.types], ['girl-history.mp4', ['mp4']]);
+    const mp4 = ps.files.get('girl-history.mp4');
+    assert.ok(mp4);
+    const probe = await probeBytes(mp4, 'history.mp4');
+    const stream = probe.streams[0]!;
+    assert.equal(stream.codec_name, 'h264');
+    // 10 generated + 4 recorded + 1.5 s hold at 10 fps.
+    assert.equal(Number(stream.nb_read_frames), 10 + 4 + 15);
+    assert.equal(stream.width / stream.height, sample.width / sample.height);
+    const tags = probe.format.tags ?? {};
+    assert.equal(tags.title, 'Recorded from Photoshop history states (first 10 frames generated, not recorded)');
+    assert.match(tags.comment ?? '', /^Recorded from Photoshop history states: 4 recorded frames.* The first 10 frames are generated, not recorded/);
+    assert.equal(doc.activeHistoryState.id, activeBefore, 'the active history state is put back');
+    assert.equal(doc.historyStates.length, statesBefore, 'reading history adds no state');
+    assert.equal(ps.liveImageData, 0);
+  } finally {
+    panel.dispose();
+  }
+});
+
+test('timelapse from history without lead-in as a GIF: only recorded frames, and the GIF says so', async () => {
+  const { panel, ps, doc } = setup();
+  try {
+    await panel.start();
+    paintHistory(doc);
+    ps.nextSaveName = 'girl-history.gif';
+    panel.setTimelapse({ format: 'gif', fps: 10 });
+    panel.setHistoryLead(false);
+    await panel.exportHistoryTimelapse();
+    assert.equal(panel.state.message?.tone, 'ok', panel.state.message?.text);
     const gif = ps.files.get('girl-history.gif');
     assert.ok(gif);
     const meta = await sharp(gif, { animated: true }).metadata();
     assert.equal(meta.format, 'gif');
-    assert.equal(meta.pages, 14);
+    // 4 recorded states + 1.5 s hold at 10 fps, 100 ms each.
+    assert.equal(meta.pages, 4 + 15);
     assert.equal(meta.delay?.[0], 100);
-    const [comment] = gifComments(gif);
-    assert.match(comment ?? '', /recorded from 4 Photoshop history states of "girl.psd" \(a real process, not generated\); the first 10 frames are a generated reconstruction/);
-    assert.equal(doc.activeHistoryState.id, activeBefore, 'the active history state is put back');
-    assert.equal(doc.historyStates.length, statesBefore, 'reading history adds no state');
-    assert.equal(ps.liveImageData, 0);
+    const comments = readGifComments(gif);
+    assert.ok(comments.some((c) => c.startsWith('Recorded from Photoshop history states: 4 recorded frames')), comments.join(' | '));
+    assert.ok(!comments.some((c) => /generated/i.test(c)), comments.join(' | '));
   } finally {
     panel.dispose();
   }

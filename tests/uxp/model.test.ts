@@ -9,7 +9,6 @@ import { Scrubber, type ScrubberTimers } from '../../uxp-plugin/src/model/scrubb
 import { documentBaseName, keyframesPlan, singleStepPlan, whiteToAlpha, type SourceRegion } from '../../uxp-plugin/src/model/import-plan.js';
 import { pickHistoryStates, recordedSequence } from '../../uxp-plugin/src/model/history.js';
 import { bytesToBase64, decodePng, encodePng, fitSize, resize } from '../../uxp-plugin/src/model/pixels.js';
-import { encodeGif, gifComments } from '../../uxp-plugin/src/model/gif.js';
 import { describeConnection } from '../../uxp-plugin/src/model/connection.js';
 import { explain, layerNameFromFile } from '../../uxp-plugin/src/panel/controller.js';
 import { HostError, type Pixels } from '../../uxp-plugin/src/host/types.js';
@@ -171,15 +170,6 @@ test('pixels: PNG round trip, fitting, resizing, base64 without btoa', async () 
     const bytes = new Uint8Array(n).map((_, i) => (i * 37) % 256);
     assert.equal(bytesToBase64(bytes), Buffer.from(bytes).toString('base64'));
   }
-});
-
-test('GIF: frames, timing and the provenance comment', async () => {
-  const gif = encodeGif([solid(8, 6, [255, 255, 255]), solid(8, 6, [200, 20, 20])], { fps: 5, holdSeconds: 2, comment: 'PaintsUndo panel: recorded from 2 Photoshop history states' });
-  const meta = await sharp(gif, { animated: true }).metadata();
-  assert.equal(meta.pages, 2);
-  assert.deepEqual(meta.delay, [200, 2000]);
-  assert.deepEqual(gifComments(gif), ['PaintsUndo panel: recorded from 2 Photoshop history states']);
-  assert.throws(() => encodeGif([solid(2, 2, [0, 0, 0]), solid(3, 2, [0, 0, 0])], { fps: 5, holdSeconds: 0, comment: 'PaintsUndo' }), /every frame must be 2x2/);
 });
 
 test('connection texts give the fix for each state; errors are explained in plain words', () => {

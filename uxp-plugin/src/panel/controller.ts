@@ -27,8 +27,7 @@ import { DEFAULT_SEED } from '../../../engine/src/core/job.js';
 import { HostError, type DocumentInfo, type PhotoshopHost, type Pixels, type SourceKind } from '../host/types.js';
 import { describeConnection, type ConnectionView, type PanelConnectionState } from '../model/connection.js';
 import { keyframesPlan, processLayersPlan, singleStepPlan, documentBaseName, type SourceRegion, type StepFrame } from '../model/import-plan.js';
-import { bytesToBase64, decodePng, encodePng, resize } from '../model/pixels.js';
-import { encodeGif } from '../model/gif.js';
+import { bytesToBase64, decodePng, encodePng } from '../model/pixels.js';
 import { pickHistoryStates, recordedSequence } from '../model/history.js';
 import { Scrubber } from '../model/scrubber.js';
 
@@ -37,12 +36,12 @@ export const PANEL_VERSION = '0.1.0';
 /** Long side of the image the slider works on: big enough to judge, small enough to stay instant. */
 export const PREVIEW_SIZE = 768;
 export const OUTPUT_SIZES = [1024, 2048, 4096] as const;
-/** History timelapses: how many states at most, their default long side, and a GIF-friendly fps cap. */
+/** History timelapses: how many states at most (the engine takes 600), their default long side, and an fps cap. */
 export const HISTORY_MAX_FRAMES = 300;
 export const HISTORY_SIZE = 720;
 export const HISTORY_MAX_FPS = 30;
-/** Generated lead-in: blank canvas to the first recorded state. */
-export const HISTORY_LEAD_STEPS = [999, 900, 800, 700, 600, 500, 400, 300, 200, 100] as const;
+/** Generated lead-in frames: blank canvas to the first recorded state. */
+export const HISTORY_LEAD_FRAMES = 10;
 
 export interface BackendChoice {
   readonly id: string;
@@ -399,14 +398,21 @@ export class PanelController {
   }
 
   /**
-   * Timelapse from History: the document's own history states (a real, recorded process) as an animated
-   * GIF, optionally led in by generated frames from a blank canvas to the first recorded state. The GIF
-   * says in a comment which frames are recorded and which are generated.
+   * Timelapse from History: the document's own history states (a real, recorded process) encoded by the
+   * engine (`video.encode`) as MP4, WebM or GIF with the timelapse settings, optionally led in by frames
+   * generated from a blank canvas to the first recorded state. The engine writes into the file which
+   * frames are recorded and which are generated.
    */
   async exportHistoryTimelapse(): Promise<void> {
     const doc = await this.host.activeDocument();
     if (!doc) {
       this.fail(new HostError('NO_DOCUMENT', 'No document is open; open an image in Photoshop first.'));
+      return;
+    }
+    const info = this.client.info;
+    if (this.state.connection === 'connected' && !info?.methods?.includes('video.encode')) {
+      // Engines before video.encode send no method list; the panel no longer encodes videos itself.
+      this.update({ message: { tone: 'error', text: `This engine (${info?.version ?? 'unknown version'}) cannot encode history timelapses. Update the engine to the panel's release (git pull && npm ci), restart it, and try again.` } });
       return;
     }
     const ids = pickHistoryStates(doc.history, doc.activeHistoryId, HISTORY_MAX_FRAMES);
@@ -415,34 +421,47 @@ export class PanelController {
       return;
     }
     const t = this.state.timelapse;
-    const target = await this.host.chooseSaveFile(`${documentBaseName(doc.title)}-history.gif`, ['gif']);
+    const target = await this.host.chooseSaveFile(`${documentBaseName(doc.title)}-history.${t.format}`, [t.format]);
     if (!target) return;
     const lead = this.state.historyLead;
-    await this.action('Timelapse from History', async (signal) => {
+    await this.action(`Timelapse from History (${t.format.toUpperCase()})`, async (signal) => {
       this.progress('Reading history states', 0);
       const states = await this.host.readHistory(doc.id, ids, t.size ?? HISTORY_SIZE, signal, (p) => this.progress('Reading history states', p.fraction));
       const recorded = recordedSequence(states);
-      const firstRecorded = recorded.frames[0];
-      if (!firstRecorded) throw new HostError('EMPTY_SOURCE', 'The history states have no pixels to play.');
-      let generated: Pixels[] = [];
-      if (lead) {
-        this.progress('Generating the lead-in', undefined);
-        const put = await this.client.putImage(encodePng(firstRecorded));
-        const job = await this.runJob('keyframes', { image: put.image, steps: [...HISTORY_LEAD_STEPS], backend: this.state.backend, seed: this.state.seed }, signal);
-        const files = [...(job.result?.files ?? [])].sort((a, b) => (b.step ?? 0) - (a.step ?? 0));
-        for (const f of files) generated.push(resize(await this.downloadPixels(f, signal), firstRecorded.width, firstRecorded.height));
-      } else {
-        generated = [];
+      if (recorded.frames.length === 0) throw new HostError('EMPTY_SOURCE', 'The history states have no pixels to play.');
+      // Repeated uploads of an unchanged state are free: the engine answers `reused` by content id.
+      const images: string[] = [];
+      for (const [i, frame] of recorded.frames.entries()) {
+        if (signal.aborted) throw new HostError('CANCELLED', 'Cancelled; nothing was saved.');
+        this.progress(`Uploading history state ${i + 1} of ${recorded.frames.length}`, (i + 1) / recorded.frames.length);
+        images.push((await this.client.putImage(encodePng(frame))).image);
       }
-      if (signal.aborted) throw new HostError('CANCELLED', 'Cancelled; nothing was saved.');
-      const comment =
-        `PaintsUndo panel ${PANEL_VERSION}: recorded from ${recorded.frames.length} Photoshop history states of "${doc.title}" (a real process, not generated)` +
-        (generated.length > 0 ? `; the first ${generated.length} frames are a generated reconstruction (${this.state.backend} backend, seed ${this.state.seed}).` : '.');
-      this.progress('Encoding the GIF', undefined);
-      const bytes = encodeGif([...generated, ...recorded.frames], { fps: Math.min(t.fps, HISTORY_MAX_FPS), holdSeconds: 1.5, comment });
+      const leadIn = lead ? HISTORY_LEAD_FRAMES : 0;
+      const job = await this.runJob(
+        'video.encode',
+        {
+          images,
+          provenance: 'recorded',
+          from: 'Photoshop history states',
+          leadIn,
+          backend: this.state.backend,
+          seed: this.state.seed,
+          format: t.format,
+          // History states are coarse steps: more than HISTORY_MAX_FPS of them a second is a blur.
+          fps: Math.min(t.fps, HISTORY_MAX_FPS),
+          ...(t.size ? { size: t.size } : {}),
+          hold: 1.5,
+          label: t.label,
+        },
+        signal,
+      );
+      const file = job.result?.files[0];
+      if (!file) throw new EngineError('INTERNAL', 'The engine finished without a video file; retry.');
+      this.progress('Saving', undefined);
+      const bytes = await this.client.download(file);
       await target.write(bytes);
       const dropped = recorded.dropped > 0 ? ` (${recorded.dropped} history state${recorded.dropped === 1 ? '' : 's'} without visible change skipped)` : '';
-      return `Saved ${target.name}: ${recorded.frames.length} recorded frames${generated.length ? ` after ${generated.length} generated ones` : ''}${dropped}.`;
+      return `Saved ${target.name}: ${recorded.frames.length} recorded frames${leadIn ? ` after ${leadIn} generated ones` : ''}${dropped}, labelled as recorded.`;
     });
   }
 

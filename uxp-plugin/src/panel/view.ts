@@ -274,8 +274,8 @@ export class PanelView {
     );
     tlRow.append(format, labelled(w, 'Frames', frames), labelled(w, 'FPS', fps), size);
     const exportBtn = w.button('Export timelapse…', 'primary', 'export');
-    const historyBtn = w.button('Timelapse from History (GIF)…', 'secondary', 'export-history');
-    historyBtn.title = 'Plays the history states Photoshop still has: your real process, labelled as recorded.';
+    const historyBtn = w.button('Timelapse from History…', 'secondary', 'export-history');
+    historyBtn.title = 'Encodes the history states Photoshop still has (your real process) in the format chosen above, labelled as recorded.';
     const leadLabel = w.el('label', 'inline check');
     const lead = w.el('input');
     lead.type = 'checkbox';
