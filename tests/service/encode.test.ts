@@ -99,6 +99,12 @@ test('generated lead-in frames come first and the metadata says how many are gen
   const tags = Object.fromEntries(Object.entries(p.format.tags ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   assert.equal(tags.title, 'Recorded from history states (first 3 frames generated, not recorded)');
   assert.match(tags.comment ?? '', /The first 3 frames are generated, not recorded: Generated reconstruction .*backend classic/);
+  // The lead-in starts from the blank canvas: the first frame is paper white (but for the small caption).
+  const first = execFileSync('ffmpeg', ['-v', 'error', '-i', join(scratch, 'lead-in.webm'), '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', 'pipe:1']);
+  const stats = await sharp(first).stats();
+  assert.ok(stats.channels.every((c) => c.mean > 225), stats.channels.map((c) => c.mean).join(','));
+  const last = await sharp(await state(1)).stats();
+  assert.ok(last.channels.some((c) => c.mean < 225), 'the recorded artwork is not white, so the check above can fail');
 });
 
 test('a GIF carries the recorded provenance in its comment extension', async () => {
@@ -124,11 +130,36 @@ test('cancelling a running encode sends job.cancelled and the waiter rejects wit
   const handle = await client.submit('video.encode', { images, format: 'webm', fps: 60, hold: 30, size: 160, seed: 7 });
   while (!progressed.has(handle.job.id)) await new Promise<void>((resolve) => (wake = resolve));
   offProgress();
+  const entries = (await client.call('cache.stats')).entries;
   const after = await handle.cancel();
   assert.equal(after.state, 'cancelled');
   await assert.rejects(handle.done, (e: unknown) => e instanceof EngineError && e.code === 'CANCELLED');
   off();
   assert.deepEqual(cancelled, [handle.job.id]);
+  assert.equal((await client.call('cache.stats')).entries, entries, 'nothing partial reaches the cache');
+});
+
+test('the total pixels of the frames are capped (engine.info tells the cap): INPUT_TOO_LARGE says what to do', async () => {
+  const small = await startEngine({ limits: { maxEncodePixels: 50_000 } });
+  try {
+    const c = small.client();
+    const info = await c.connect();
+    assert.equal(info.limits.maxEncodePixels, 50_000);
+    const ids: string[] = [];
+    for (const f of [0.5, 0.75, 1]) ids.push((await c.putImage(await state(f))).image);
+    const { width, height } = await sharp(await state(1)).metadata();
+    assert.ok(3 * width! * height! > 50_000 && 2 * width! * height! <= 50_000, 'the frames straddle the cap');
+    await assert.rejects(
+      c.call('video.encode', { images: ids }),
+      (e: unknown) => e instanceof EngineError && e.code === 'INPUT_TOO_LARGE' && e.rpcCode === -32014 && /limit is 50000/.test(e.message) && /smaller/.test(e.hint ?? ''),
+    );
+    // Repeating a frame costs nothing: the cap counts distinct frames.
+    const job = await c.run('video.encode', { images: [ids[0]!, ids[1]!, ids[0]!, ids[1]!], fps: 4, hold: 0 });
+    assert.equal(job.state, 'done');
+  } finally {
+    await small.stop();
+    await removeDir(small.cacheDir);
+  }
 });
 
 test('an empty list, malformed ids and unknown ids are stable JSON-RPC errors', async () => {

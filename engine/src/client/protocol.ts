@@ -202,6 +202,8 @@ export const LimitsSchema = z.object({
   maxConnections: z.number(),
   maxQueuedJobsPerClient: z.number(),
   maxRequestsPerSecond: z.number(),
+  /** video.encode: total pixels of the distinct frames of one job (absent from engines before video.encode). */
+  maxEncodePixels: z.number().optional(),
 });
 export type Limits = z.infer<typeof LimitsSchema>;
 

@@ -25,7 +25,7 @@ import {
 import { ResultCache, DEFAULT_CACHE_CAP_BYTES } from './cache.js';
 import { ServiceError, serviceError, toRpcError, type RpcErrorObject } from './errors.js';
 import { ImageStore } from './images.js';
-import { JobManager, type JobRecord, type JobEventName } from './jobs.js';
+import { JobManager, MAX_ENCODE_PIXELS, type JobRecord, type JobEventName } from './jobs.js';
 import { WorkerPool } from './pool.js';
 import { RateLimiter, signPath, tokensEqual } from './security.js';
 import type { BackendDescription } from './worker-protocol.js';
@@ -38,6 +38,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxConnections: 64,
   maxQueuedJobsPerClient: 16,
   maxRequestsPerSecond: 200,
+  maxEncodePixels: MAX_ENCODE_PIXELS,
 };
 
 export interface EngineOptions {
@@ -100,6 +101,7 @@ export class Engine {
       pool: this.pool,
       describeBackend: (id) => this.describeBackend(id),
       maxUnfinishedPerOwner: this.limits.maxQueuedJobsPerClient,
+      ...(this.limits.maxEncodePixels !== undefined ? { maxEncodePixels: this.limits.maxEncodePixels } : {}),
       emit: (record, event, extra) => this.emitJobEvent(record, event, extra),
       log: this.log,
     });

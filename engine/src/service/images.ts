@@ -93,6 +93,14 @@ export class ImageStore {
     return source;
   }
 
+  /** Width and height of a stored image without decoding it; undefined when unknown or evicted. */
+  async size(id: string): Promise<{ width: number; height: number } | undefined> {
+    const inMemory = this.memory.get(id);
+    if (inMemory) return { width: inMemory.image.width, height: inMemory.image.height };
+    const info = (await this.cache.get(imageKey(id), { count: false }))?.info;
+    return typeof info?.width === 'number' && typeof info.height === 'number' ? { width: info.width, height: info.height } : undefined;
+  }
+
   async has(id: string): Promise<boolean> {
     if (this.memory.has(id)) return true;
     return (await this.cache.get(imageKey(id), { count: false })) !== undefined;

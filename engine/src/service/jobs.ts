@@ -32,6 +32,8 @@ export interface JobManagerOptions {
   readonly pool: WorkerPool;
   readonly describeBackend: (id: string) => Promise<BackendDescription>;
   readonly maxUnfinishedPerOwner: number;
+  /** video.encode: cap on the total pixels of a job's distinct frames (default MAX_ENCODE_PIXELS). */
+  readonly maxEncodePixels?: number;
   /** Finished jobs remembered for jobs.get / jobs.list. */
   readonly keepFinished?: number;
   /** Delivers an event about `record` to its owner (the manager never knows about transports). */
@@ -76,6 +78,9 @@ function newJobId(): string {
   counter++;
   return `j${Date.now().toString(36)}${counter.toString(36)}`;
 }
+
+/** Total decoded pixels of an encode job's distinct frames: 256 Mpx is 768 MB of RGB. */
+export const MAX_ENCODE_PIXELS = 256_000_000;
 
 const FINAL: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled']);
 const PROGRESS_INTERVAL_MS = 100;
@@ -150,6 +155,7 @@ export class JobManager {
     for (const image of imageIdsOf(input)) {
       if (!(await this.options.images.has(image))) await this.options.images.get(image); // throws NOT_FOUND
     }
+    if (input.kind === 'encode') await this.checkEncodePixels(imageIdsOf(input));
     this.remember(record);
     let computation = this.inFlight.get(key);
     if (!computation || computation.cancelled) {
@@ -168,6 +174,25 @@ export class JobManager {
       this.pump();
     });
     return record;
+  }
+
+  /**
+   * Every frame of an encode job is held decoded (RGB) in the engine and copied to its worker, so their
+   * total is capped, not only their count: 600 frames of 4096 px would need tens of GB.
+   */
+  private async checkEncodePixels(ids: readonly string[]): Promise<void> {
+    let total = 0;
+    for (const id of ids) {
+      const size = await this.options.images.size(id);
+      total += size ? size.width * size.height : 0;
+    }
+    const limit = this.options.maxEncodePixels ?? MAX_ENCODE_PIXELS;
+    if (total > limit) {
+      throw new PaintsUndoError('INPUT_TOO_LARGE', `The ${ids.length} distinct frames have ${total} pixels together; the limit is ${limit}.`, {
+        hint: 'Upload the frames smaller (e.g. 1024 px on the long side) or fewer of them; the video size option can still scale the result.',
+        details: { pixels: total, limit },
+      });
+    }
   }
 
   private remember(record: JobRecord): void {

@@ -426,7 +426,12 @@ export class PanelController {
     const lead = this.state.historyLead;
     await this.action(`Timelapse from History (${t.format.toUpperCase()})`, async (signal) => {
       this.progress('Reading history states', 0);
-      const states = await this.host.readHistory(doc.id, ids, t.size ?? HISTORY_SIZE, signal, (p) => this.progress('Reading history states', p.fraction));
+      // The engine caps the total pixels of one encode; reading at most sqrt(cap / states) px on the long
+      // side keeps any aspect ratio under it. The video's `size` still scales the result.
+      const cap = info?.limits.maxEncodePixels;
+      const wanted = t.size ?? HISTORY_SIZE;
+      const readSize = cap ? Math.max(16, Math.min(wanted, Math.floor(Math.sqrt(cap / ids.length)))) : wanted;
+      const states = await this.host.readHistory(doc.id, ids, readSize, signal, (p) => this.progress('Reading history states', p.fraction));
       const recorded = recordedSequence(states);
       if (recorded.frames.length === 0) throw new HostError('EMPTY_SOURCE', 'The history states have no pixels to play.');
       // Repeated uploads of an unchanged state are free: the engine answers `reused` by content id.
