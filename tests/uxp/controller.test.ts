@@ -17,7 +17,7 @@ import { loadSample } from './sample-doc.js';
 import { TOKEN, TestEngine, WRONG_TOKEN, until } from './engine.js';
 import { UxpPhotoshopHost } from '../../uxp-plugin/src/host/photoshop-host.js';
 import { PanelController, TOKEN_KEY } from '../../uxp-plugin/src/panel/controller.js';
-import type { WebSocketConstructor } from '../../engine/src/client/index.js';
+import type { WebSocketConstructor, WebSocketLike } from '../../engine/src/client/index.js';
 
 const engine = new TestEngine();
 const sample = await loadSample('3.jpg', 240); // 240x320
@@ -228,6 +228,56 @@ test('timelapse from history without lead-in as a GIF: only recorded frames, and
     const comments = readGifComments(gif);
     assert.ok(comments.some((c) => c.startsWith('Recorded from Photoshop history states: 4 recorded frames')), comments.join(' | '));
     assert.ok(!comments.some((c) => /generated/i.test(c)), comments.join(' | '));
+  } finally {
+    panel.dispose();
+  }
+});
+
+type SocketEvent = { data?: unknown; reason?: string; code?: number; message?: string };
+
+/** A real ws WebSocket, except that engine.info/hello answers lose `methods`, as from an engine before video.encode. */
+class OlderEngineWebSocket implements WebSocketLike {
+  private readonly ws: WebSocket;
+  constructor(url: string, protocols?: string | string[]) {
+    this.ws = new WebSocket(url, protocols);
+  }
+  get readyState(): number {
+    return this.ws.readyState;
+  }
+  send(data: string): void {
+    this.ws.send(data);
+  }
+  close(code?: number, reason?: string): void {
+    this.ws.close(code, reason);
+  }
+  addEventListener(type: 'open' | 'close' | 'error' | 'message', listener: (event: SocketEvent) => void): void {
+    if (type !== 'message') {
+      (this.ws as unknown as { addEventListener(t: string, l: (e: SocketEvent) => void): void }).addEventListener(type, listener);
+      return;
+    }
+    this.ws.addEventListener('message', (event) => {
+      const message = JSON.parse(String(event.data)) as { result?: { name?: string; methods?: unknown } };
+      if (message.result?.name === 'paints-undo') delete message.result.methods;
+      listener({ data: JSON.stringify(message) });
+    });
+  }
+}
+
+test('timelapse from history on an engine without video.encode: a message to update the engine, nothing read or saved', async () => {
+  const ps = new FakePhotoshop();
+  const doc = ps.openDocument({ title: 'girl.psd', width: sample.width, height: sample.height, layers: [{ name: 'Background', rgba: sample.data.slice() }] });
+  ps.secrets.set(TOKEN_KEY, new TextEncoder().encode(TOKEN));
+  const panel = new PanelController({ host: new UxpPhotoshopHost(ps.modules, ps.uxp), baseUrl: engine.url, WebSocket: OlderEngineWebSocket, debounceMs: 15 });
+  try {
+    await panel.start();
+    await until(() => panel.state.connection === 'connected', 'the panel to connect');
+    paintHistory(doc);
+    ps.nextSaveName = 'girl-history.mp4';
+    await panel.exportHistoryTimelapse();
+    assert.equal(panel.state.message?.tone, 'error');
+    assert.match(panel.state.message?.text ?? '', /cannot encode history timelapses\. Update the engine/);
+    assert.equal(ps.calls.filter((c) => c.name === 'getFileForSaving').length, 0, 'no save dialog');
+    assert.equal(ps.files.size, 0);
   } finally {
     panel.dispose();
   }
