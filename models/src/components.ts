@@ -32,11 +32,17 @@ export function readConfig<T>(folder: string, schema: z.ZodType<T>): T {
       cause,
     });
   }
+  return parseConfig(raw, schema, path);
+}
+
+/** Validates a parsed config.json; `label` names it in the error (a path or a component). */
+export function parseConfig<T>(raw: unknown, schema: z.ZodType<T>, label: string): T {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new PaintsUndoError('MODEL_MISSING', `${path} is not a config this model supports: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}.`, {
-      details: { path },
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`);
+    throw new PaintsUndoError('MODEL_MISSING', `${label} is not a config this model supports (${problems.join('; ')}).`, {
+      hint: 'Check that the folder is the right component of the model snapshot; `paints-undo models verify <dir>` reports what is wrong.',
+      details: { config: label, problems },
     });
   }
   return parsed.data;

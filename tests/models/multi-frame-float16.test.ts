@@ -8,7 +8,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BuiltGraph } from '../../models/src/graph/clip-text.js';
 import { ClipVisionConfigSchema, buildClipVision, positionIds } from '../../models/src/multi-frame/clip-vision.js';
-import { openComponentWeights, readComponentConfig } from '../../models/src/multi-frame/config.js';
+import { readConfig } from '../../models/src/components.js';
+import { openComponentWeights } from '../../models/src/multi-frame/config.js';
 import { clipVisionPreprocess } from '../../models/src/multi-frame/preprocess.js';
 import { ResamplerConfigSchema, buildResampler } from '../../models/src/multi-frame/projection.js';
 import { Unet3dConfigSchema, buildUnet3d } from '../../models/src/multi-frame/unet3d.js';
@@ -50,7 +51,7 @@ for (const [name, c] of casesOf(manifest, 'mf_projection')) {
   test(`float16 resampler graph (${name})`, async () => {
     const folder = folderOf(c.components[0]);
     const t = openCase(c);
-    const built = buildResampler(readComponentConfig(folder, ResamplerConfigSchema), openComponentWeights(folder), 'float16');
+    const built = buildResampler(readConfig(folder, ResamplerConfigSchema), openComponentWeights(folder), 'float16');
     const got = await run(built, folder, { image_embeds: float32Tensor(t.float32('in_x'), shapeOf(c, 'in_x')) }, 'image_context');
     assertNear(got, t.float32('out_y'), name);
   });
@@ -60,7 +61,7 @@ for (const [name, c] of casesOf(manifest, 'mf_clip_vision')) {
   test(`float16 CLIP-vision graph (${name}, all-zero frames)`, async () => {
     const folder = folderOf(c.components[0]);
     const t = openCase(c);
-    const config = readComponentConfig(folder, ClipVisionConfigSchema);
+    const config = readConfig(folder, ClipVisionConfigSchema);
     const output = Object.keys(c.outputs).find((o) => o.startsWith('out_embeds_zeros_'));
     assert.ok(output);
     const [n, h, w] = shapeOf(c, `in_frames_u8_${output.replace('out_embeds_zeros_', '')}`) as [number, number, number];
@@ -79,7 +80,7 @@ for (const [name, c] of casesOf(manifest, 'mf_vae')) {
     const folder = folderOf(c.components[0]);
     const t = openCase(c);
     const dims = shapeOf(c, 'in_latents');
-    const built = buildVideoVaeDecoder(readComponentConfig(folder, VideoVaeConfigSchema), openComponentWeights(folder), 'float16', dims[2] ?? 16);
+    const built = buildVideoVaeDecoder(readConfig(folder, VideoVaeConfigSchema), openComponentWeights(folder), 'float16', dims[2] ?? 16);
     const feeds: Record<string, TensorData> = { latents: float32Tensor(t.float32('in_latents'), dims) };
     for (const o of Object.keys(c.outputs).filter((x) => x.startsWith('out_hidden_'))) {
       feeds[`context_${o.replace('out_hidden_', '')}`] = float32Tensor(t.float32(o), shapeOf(c, o));
@@ -99,7 +100,7 @@ for (const [name, c] of casesOf(manifest, 'mf_unet')) {
     };
     const one = (tensor: string): number[] => [1, ...shapeOf(c, tensor).slice(1)];
     const dims = one('in_x');
-    const built = buildUnet3d(readComponentConfig(folder, Unet3dConfigSchema), openComponentWeights(folder), 'float16', dims[2] ?? 16);
+    const built = buildUnet3d(readConfig(folder, Unet3dConfigSchema), openComponentWeights(folder), 'float16', dims[2] ?? 16);
     const got = await run(built, folder, {
       x: float32Tensor(first('in_x'), dims),
       timesteps: int64Tensor(t.int64('in_timesteps').subarray(0, 1), [1]),

@@ -49,7 +49,7 @@ import {
 } from './pipeline.js';
 import type { MultiFrameEncoders, MultiFrameVideoModels, PairConditions, TextConditions } from './pipeline.js';
 import { MF_BUCKETS, findBestBucket } from './preprocess.js';
-import { readComponentConfig } from './config.js';
+import { readConfig } from '../components.js';
 import { Unet3dConfigSchema } from './unet3d.js';
 
 export const PAINTSUNDO_BACKEND_ID = 'paintsundo';
@@ -142,7 +142,7 @@ export class PaintsUndoBackend implements Backend {
 
   /** Rough CPU duration of a whole timelapse: sampler steps x segments x one guided UNet forward. */
   estimateCpuSeconds(width: number, height: number): number {
-    const unet = readComponentConfig(join(this.snapshot(), 'unet'), Unet3dConfigSchema);
+    const unet = readConfig(join(this.snapshot(), 'unet'), Unet3dConfigSchema);
     const [bh, bw] = this.options.bucket ?? findBestBucket(height, width, MF_BUCKETS);
     const flops = unet3dFlops(unet, {
       batch: 2,

@@ -9,7 +9,8 @@ import type { ComputeDtype } from '../graph/builder.js';
 import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ResamplerConfigSchema, buildResampler } from './projection.js';
-import { openComponentWeights, readComponentConfig } from './config.js';
+import { readConfig } from '../components.js';
+import { openComponentWeights } from './config.js';
 import { ClipVisionConfigSchema, buildClipVision, positionIds } from './clip-vision.js';
 import type { ClipVisionConfig } from './clip-vision.js';
 import { clipVisionPreprocess } from './preprocess.js';
@@ -59,7 +60,7 @@ export class ImageProjection {
   ) {}
 
   static async load(runtime: OrtRuntime, folder: string, device: Device): Promise<ImageProjection> {
-    const config = readComponentConfig(folder, ResamplerConfigSchema);
+    const config = readConfig(folder, ResamplerConfigSchema);
     const built = buildResampler(config, openComponentWeights(folder), dtypeFor(device));
     return new ImageProjection(await openBuilt(runtime, folder, built, 'image_projection', device), config);
   }
@@ -85,7 +86,7 @@ export class ClipVisionEncoder {
   ) {}
 
   static async load(runtime: OrtRuntime, folder: string, device: Device): Promise<ClipVisionEncoder> {
-    const config = readComponentConfig(folder, ClipVisionConfigSchema);
+    const config = readConfig(folder, ClipVisionConfigSchema);
     const built = buildClipVision(config, openComponentWeights(folder), dtypeFor(device));
     return new ClipVisionEncoder(await openBuilt(runtime, folder, built, 'image_encoder', device), config);
   }
@@ -160,7 +161,7 @@ export class VideoVae {
   ) {}
 
   static async load(runtime: OrtRuntime, folder: string, device: Device): Promise<VideoVae> {
-    const config = readComponentConfig(folder, VideoVaeConfigSchema);
+    const config = readConfig(folder, VideoVaeConfigSchema);
     const built = buildVideoVaeEncoder(config, openComponentWeights(folder), dtypeFor(device));
     // The decoder is built per frame count on first use; check its weights now so errors come early.
     buildVideoVaeDecoder(config, openComponentWeights(folder), dtypeFor(device), 16).weights.assertComplete();
@@ -259,7 +260,7 @@ export class Unet3d {
 
   /** Checks the weights against config.json now; the graph is built per frame count on first use. */
   static async load(runtime: OrtRuntime, folder: string, device: Device): Promise<Unet3d> {
-    const config = readComponentConfig(folder, Unet3dConfigSchema);
+    const config = readConfig(folder, Unet3dConfigSchema);
     const unet = new Unet3d(runtime, folder, device, config);
     await unet.session(config.temporal_length);
     return unet;

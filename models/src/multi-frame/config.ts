@@ -5,9 +5,8 @@
  */
 
 import { PaintsUndoError } from '../../../engine/src/core/errors.js';
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { z } from 'zod';
 import { readSafetensorsHeader } from '../safetensors.js';
 import { sourceFromHeader } from '../graph/weights.js';
 import type { WeightSource } from '../graph/weights.js';
@@ -22,34 +21,6 @@ export function configError(label: string, why: string): PaintsUndoError {
 
 /** The multi-frame snapshot saves every component as config.json + model.safetensors (PyTorchModelHubMixin / transformers). */
 export const MF_WEIGHTS_FILE = 'model.safetensors';
-
-export function readComponentConfig<T>(folder: string, schema: z.ZodType<T>): T {
-  const path = join(folder, 'config.json');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (cause) {
-    throw new PaintsUndoError('MODEL_MISSING', `Cannot read ${path}.`, {
-      hint: 'Run `paints-undo models verify <dir>` to see which files are missing and how to download them.',
-      details: { path },
-      cause,
-    });
-  }
-  return parseConfig(raw, schema, path);
-}
-
-/** Validates a parsed config.json; `label` names it in the error (a path or a component). */
-export function parseConfig<T>(raw: unknown, schema: z.ZodType<T>, label: string): T {
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`);
-    throw new PaintsUndoError('MODEL_MISSING', `${label} is not a config this model supports (${problems.join('; ')}).`, {
-      hint: 'Check that the folder is the right component of lllyasviel/paints_undo_multi_frame.',
-      details: { config: label, problems },
-    });
-  }
-  return parsed.data;
-}
 
 export function openComponentWeights(folder: string): WeightSource {
   const path = join(folder, MF_WEIGHTS_FILE);
