@@ -5,39 +5,18 @@
  * test. Bound: 2% of the largest output magnitude (float16 keeps 11 significant bits, about 5e-4
  * relative per rounding, compounded over the tiny models' dozens of layers; measured 0.1-0.6%).
  */
-import { after, before, test } from 'node:test';
-import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { openWeights, readConfig } from '../../models/src/components.js';
-import type { BuiltGraph } from '../../models/src/graph/clip-text.js';
 import { ClipTextConfigSchema, buildClipText } from '../../models/src/graph/clip-text.js';
 import { UnetConfigSchema, buildUnet } from '../../models/src/graph/unet.js';
 import { VaeConfigSchema, buildVaeDecoder, buildVaeEncoder } from '../../models/src/graph/vae.js';
-import { OrtRuntime, float32Tensor, int64Tensor, outputFloat32 } from '../../models/src/runtime/onnxruntime.js';
-import type { TensorData } from '../../models/src/runtime/onnxruntime.js';
+import { float32Tensor, int64Tensor } from '../../models/src/runtime/onnxruntime.js';
+import { assertFloat16Near, float16Runner } from './float16-helpers.js';
 import { casesOf, componentFolder, loadManifest, openCase, shapeOf } from '../golden/golden.js';
 
 const manifest = loadManifest();
-let runtime: OrtRuntime;
-before(() => {
-  runtime = OrtRuntime.start();
-});
-after(() => runtime.dispose());
-
-async function run(built: BuiltGraph, folder: string, feeds: Record<string, TensorData>, output: string): Promise<Float32Array> {
-  built.weights.assertComplete();
-  const session = await runtime.createSession({ model: built.builder.toBytes('f16'), externalDataFolder: folder, device: 'cpu' });
-  try {
-    return outputFloat32(await session.run(feeds), output);
-  } finally {
-    await session.release();
-  }
-}
-
-function assertNear(got: Float32Array, want: Float32Array, label: string): void {
-  const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  const worst = want.reduce((m, v, i) => Math.max(m, Math.abs(v - (got[i] ?? NaN))), 0);
-  assert.ok(worst <= 0.02 * scale, `${label}: float16 differs by ${worst} (scale ${scale})`);
-}
+const run = float16Runner();
+const assertNear = assertFloat16Near;
 
 for (const [name, c] of casesOf(manifest, 'sf_unet')) {
   test(`float16 UNet graph with fused attention, as CUDA runs it (${name})`, async () => {

@@ -4,9 +4,8 @@
  * to the float32 golden outputs. Not a CUDA precision test. Bound as for the single-frame graphs: 2% of
  * the largest output magnitude.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BuiltGraph } from '../../models/src/graph/clip-text.js';
 import { ClipVisionConfigSchema, buildClipVision, positionIds } from '../../models/src/multi-frame/clip-vision.js';
 import { readConfig } from '../../models/src/components.js';
 import { openComponentWeights } from '../../models/src/multi-frame/config.js';
@@ -14,33 +13,14 @@ import { clipVisionPreprocess } from '../../models/src/multi-frame/preprocess.js
 import { ResamplerConfigSchema, buildResampler } from '../../models/src/multi-frame/projection.js';
 import { Unet3dConfigSchema, buildUnet3d } from '../../models/src/multi-frame/unet3d.js';
 import { VideoVaeConfigSchema, buildVideoVaeDecoder } from '../../models/src/multi-frame/vae.js';
-import { OrtRuntime, float32Tensor, int64Tensor, outputFloat32 } from '../../models/src/runtime/onnxruntime.js';
+import { float32Tensor, int64Tensor } from '../../models/src/runtime/onnxruntime.js';
 import type { TensorData } from '../../models/src/runtime/onnxruntime.js';
+import { assertFloat16Near, float16Runner } from './float16-helpers.js';
 import { casesOf, componentFolder, loadManifest, openCase, shapeOf } from '../golden/golden.js';
 
 const manifest = loadManifest();
-let runtime: OrtRuntime;
-before(() => {
-  runtime = OrtRuntime.start();
-});
-after(() => runtime.dispose());
-
-async function run(built: BuiltGraph, folder: string, feeds: Record<string, TensorData>, output: string): Promise<Float32Array> {
-  built.weights.assertComplete();
-  const session = await runtime.createSession({ model: built.builder.toBytes('f16'), externalDataFolder: folder, device: 'cpu' });
-  try {
-    return outputFloat32(await session.run(feeds), output);
-  } finally {
-    await session.release();
-  }
-}
-
-function assertNear(got: Float32Array, want: Float32Array, label: string): void {
-  assert.equal(got.length, want.length, label);
-  const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  const worst = want.reduce((m, v, i) => Math.max(m, Math.abs(v - (got[i] ?? NaN))), 0);
-  assert.ok(worst <= 0.02 * scale, `${label}: float16 differs by ${worst} (scale ${scale})`);
-}
+const run = float16Runner();
+const assertNear = assertFloat16Near;
 
 function folderOf(component: string | undefined): string {
   assert.ok(component);
