@@ -60,9 +60,11 @@ test('timelapse job with backend paintsundo: progress through key frames, sample
   const file = job.result?.files[0];
   assert.ok(file !== undefined && file.mime === 'image/gif' && file.bytes > 0, JSON.stringify(job.result));
   const messages = events.map((e) => e.message ?? '');
-  // The job runner forwards the backend's own progress until the first frame, then counts frames.
+  // The job runner forwards the backend's own progress (segments, sampler steps) and counts frames.
   assert.ok(messages.some((m) => /^segment \d of 2, step \d of 2$/.test(m)), messages.join(' | '));
-  assert.ok(messages.includes('frame 8 of 8'), messages.join(' | '));
+  // Progress events are rate-limited: which frame messages survive varies, but the job ends at 100%.
+  assert.ok(messages.some((m) => /^frame \d of 8$/.test(m)), messages.join(' | '));
+  assert.equal(events.at(-1)?.fraction, 1);
   const fractions = events.map((e) => e.fraction);
   assert.deepEqual(fractions, [...fractions].sort((a, b) => a - b));
 });

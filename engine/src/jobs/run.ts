@@ -211,7 +211,7 @@ export async function timelapseFrames(job: TimelapseJob, env: JobEnvironment): P
       let emitted = 0;
       const tick = (stage: string): void => {
         emitted++;
-        run.report({ fraction: 0.1 + 0.9 * (emitted / totalFrames), stage, message: `frame ${emitted} of ${totalFrames}` });
+        run.report({ fraction: emitted / totalFrames, stage, message: `frame ${emitted} of ${totalFrames}` });
       };
       if (introFrames > 0) {
         const intro = label(source.image);
@@ -223,9 +223,10 @@ export async function timelapseFrames(job: TimelapseJob, env: JobEnvironment): P
       }
       let last: RgbImage | undefined;
       let produced = 0;
+      // The backend's own fraction covers the process part (planning, sampling, frames) and keeps its
+      // messages (e.g. "segment 3 of 6, step 12 of 50") coming even when it yields frames only at the end.
       const onProgress = (p: Progress): void => {
-        // Before the first frame the backend is planning: that is the first 10% of the job.
-        if (produced === 0) run.report({ ...p, fraction: 0.1 * p.fraction });
+        run.report({ ...p, fraction: (introFrames + p.fraction * processFrames) / totalFrames });
       };
       const process = backend.timelapse(
         { source, seed: job.seed, frames: processFrames, direction: job.direction },
