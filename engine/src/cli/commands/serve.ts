@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEFAULT_PORT } from '../../client/protocol.js';
+import { DEFAULT_PORT } from '../../client/constants.js';
 
 export interface ServeFlags {
   stdio?: boolean;
