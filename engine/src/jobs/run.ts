@@ -13,7 +13,7 @@ import type { RgbImage } from '../core/image.js';
 import { processFrameCount, type JobInput } from '../core/job.js';
 import { createBackend } from '../backends/registry.js';
 import { PROVENANCE_NOTICE, engineVersion, makeProvenance, type Provenance } from '../io/provenance.js';
-import type { Caption, compositeOver as CompositeOver } from '../io/video.js';
+import type { Caption, compositeOver as CompositeOver, VideoOptions } from '../io/video.js';
 
 export type FrameJob = Extract<JobInput, { kind: 'frame' }>;
 export type KeyframesJob = Extract<JobInput, { kind: 'keyframes' }>;
@@ -150,28 +150,32 @@ export async function renderInterpolation(job: InterpolateJob, env: JobEnvironme
   }
 }
 
-export interface TimelapsePlan {
-  /** Size of the streamed frames (the input's size). */
+/** What a video job hands to the encoder: frames of one size, streamed once. */
+export interface VideoFramePlan {
+  /** Size of the streamed frames. */
   readonly width: number;
   readonly height: number;
+  /** Every frame of the video, intro and hold included. */
+  readonly totalFrames: number;
+  /** The frame the video settles on (e.g. for a GIF palette). */
+  readonly finished: RgbImage;
+  /** Iterate once; the backend is released when the iteration ends (completed, broken off or failed). */
+  readonly frames: AsyncIterable<RgbImage>;
+  /** Releases the backend if `frames` was never iterated to its end (safe to call more than once). */
+  readonly release: () => Promise<void>;
+}
+
+/**
+ * A timelapse at the input's size: the finished artwork for `intro` seconds, the process (`direction`
+ * draw: blank to finished; undo: the reverse), then its last frame for `hold` seconds; the caption (if
+ * `label`) burnt into every frame. `finished` is the decoded input.
+ */
+export interface TimelapsePlan extends VideoFramePlan {
   readonly fps: number;
   readonly introFrames: number;
   readonly processFrames: number;
   readonly holdFrames: number;
-  /** intro + process + hold. */
-  readonly totalFrames: number;
   readonly provenance: Provenance;
-  /** The finished artwork (the decoded input), e.g. for a GIF palette. */
-  readonly finished: RgbImage;
-  /**
-   * The whole video's frames, in order: the finished artwork for `intro` seconds, the process
-   * (`direction` draw: blank to finished; undo: the reverse), then its last frame for `hold` seconds;
-   * the caption (if `label`) burnt into every frame. Iterate once; the backend is released when the
-   * iteration ends (completed, broken off or failed).
-   */
-  readonly frames: AsyncIterable<RgbImage>;
-  /** Releases the backend if `frames` was never iterated to its end (safe to call more than once). */
-  readonly release: () => Promise<void>;
 }
 
 /** Caption text of `label`: true -> the standard notice, a string -> that text, false -> none. */
@@ -283,19 +287,13 @@ export function recordedMetadata(job: Pick<EncodeJob, 'from' | 'leadIn' | 'seed'
   return { title, comment };
 }
 
-export interface EncodePlan {
-  /** Size of the streamed frames: the first recorded frame's size. */
-  readonly width: number;
-  readonly height: number;
-  readonly totalFrames: number;
+/**
+ * Recorded frames at the first one's size: intro (last recorded frame), generated lead-in, recorded
+ * frames, hold; captions burnt in when `label`. `finished` is the last recorded frame (fitted).
+ */
+export interface EncodePlan extends VideoFramePlan {
   readonly recordedFrames: number;
   readonly metadata: RecordedMetadata;
-  /** The last recorded frame (fitted), e.g. for a GIF palette. */
-  readonly finished: RgbImage;
-  /** Intro (last recorded frame), generated lead-in, recorded frames, hold; captions burnt in when `label`. */
-  readonly frames: AsyncIterable<RgbImage>;
-  /** Releases the lead-in backend if `frames` was never iterated to its end (safe to call more than once). */
-  readonly release: () => Promise<void>;
 }
 
 /**
@@ -506,56 +504,48 @@ export async function runJob(job: JobInput, output: string, env: JobEnvironment)
       return summary(job, files, result.provenance, result.composite);
     }
     case 'timelapse': {
-      const video = await import('../io/video.js');
       const target = await atomic.ensureWritableFile(output);
-      // Find ffmpeg before planning, so a missing encoder fails in milliseconds, not after the plan.
-      await (await import('../io/ffmpeg.js')).findFfmpeg();
-      const plan = await timelapseFrames(job, env);
-      const size = video.videoSize(plan.width, plan.height, job.format, job.size);
-      let frames: number;
-      try {
-        frames = await video.writeVideoFile(target, plan.frames, {
-          format: job.format,
-          width: plan.width,
-          height: plan.height,
-          outWidth: size.width,
-          outHeight: size.height,
-          fps: plan.fps,
-          totalFrames: plan.totalFrames,
-          provenance: plan.provenance,
-          paletteFrom: plan.finished,
-          ...optionalSignal(signal),
-        });
-      } finally {
-        await plan.release();
-      }
-      return { ...summary(job, [target], plan.provenance), frames, width: size.width, height: size.height };
+      const written = await writeVideo(target, job, () => timelapseFrames(job, env), (plan) => ({ fps: plan.fps, provenance: plan.provenance }), signal);
+      return { ...summary(job, [target], written.plan.provenance), ...written.video };
     }
     case 'encode': {
-      const video = await import('../io/video.js');
       const target = await atomic.ensureWritableFile(output);
-      await (await import('../io/ffmpeg.js')).findFfmpeg();
-      const plan = await encodeFrames(job, env);
-      const size = video.videoSize(plan.width, plan.height, job.format, job.size);
-      let frames: number;
-      try {
-        frames = await video.writeVideoFile(target, plan.frames, {
-          format: job.format,
-          width: plan.width,
-          height: plan.height,
-          outWidth: size.width,
-          outHeight: size.height,
-          fps: job.fps,
-          totalFrames: plan.totalFrames,
-          metadata: plan.metadata,
-          paletteFrom: plan.finished,
-          ...optionalSignal(signal),
-        });
-      } finally {
-        await plan.release();
-      }
-      return { kind: job.kind, files: [target], backend: job.leadIn > 0 ? job.backend : 'none', backendVersion: '', seed: job.seed, frames, width: size.width, height: size.height };
+      const written = await writeVideo(target, job, () => encodeFrames(job, env), (plan) => ({ fps: job.fps, metadata: plan.metadata }), signal);
+      return { kind: job.kind, files: [target], backend: job.leadIn > 0 ? job.backend : 'none', backendVersion: '', seed: job.seed, ...written.video };
     }
+  }
+}
+
+/**
+ * Plans a video job and streams its frames to ffmpeg into `target`. ffmpeg is found before planning, so
+ * a missing encoder fails in milliseconds, not after the plan; the plan's backend is always released.
+ */
+async function writeVideo<P extends VideoFramePlan>(
+  target: string,
+  job: Pick<TimelapseJob, 'format' | 'size'>,
+  makePlan: () => Promise<P>,
+  tags: (plan: P) => { fps: number } & Pick<VideoOptions, 'provenance' | 'metadata'>,
+  signal: AbortSignal | undefined,
+): Promise<{ plan: P; video: { frames: number; width: number; height: number } }> {
+  const video = await import('../io/video.js');
+  await (await import('../io/ffmpeg.js')).findFfmpeg();
+  const plan = await makePlan();
+  const size = video.videoSize(plan.width, plan.height, job.format, job.size);
+  try {
+    const frames = await video.writeVideoFile(target, plan.frames, {
+      format: job.format,
+      width: plan.width,
+      height: plan.height,
+      outWidth: size.width,
+      outHeight: size.height,
+      totalFrames: plan.totalFrames,
+      paletteFrom: plan.finished,
+      ...tags(plan),
+      ...optionalSignal(signal),
+    });
+    return { plan, video: { frames, width: size.width, height: size.height } };
+  } finally {
+    await plan.release();
   }
 }
 
