@@ -15,27 +15,10 @@ import { createPaintsUndoBackend, resampleIndex } from '../../models/src/multi-f
 import type { PaintsUndoBackendOptions } from '../../models/src/multi-frame/backend.js';
 import { unet3dFlops } from '../../models/src/multi-frame/flops.js';
 import { Unet3dConfigSchema } from '../../models/src/multi-frame/unet3d.js';
-import { GOLDEN_DIR, loadManifest } from '../golden/golden.js';
+import { GOLDEN_DIR } from '../golden/golden.js';
+import { tinyFullModelsDir } from './tiny-models.js';
 
-/** Both snapshots laid out like the real download, as symlinks to the tiny golden components. */
-function tinyModelsDir(): string {
-  const manifest = loadManifest();
-  const dir = mkdtempSync(join(tmpdir(), 'pu-mf-models-'));
-  for (const [repo, folder] of [
-    ['lllyasviel/paints_undo_single_frame', 'paints_undo_single_frame'],
-    ['lllyasviel/paints_undo_multi_frame', 'paints_undo_multi_frame'],
-  ] as const) {
-    const snapshot = manifest.snapshots[repo];
-    assert.ok(snapshot, `no ${repo} in the golden manifest`);
-    mkdirSync(join(dir, folder));
-    for (const [sub, component] of Object.entries(snapshot)) {
-      symlinkSync(join(GOLDEN_DIR, manifest.components[component]?.folder ?? component), join(dir, folder, sub));
-    }
-  }
-  return dir;
-}
-
-const modelsDir = tinyModelsDir();
+const modelsDir = tinyFullModelsDir();
 const TINY: PaintsUndoBackendOptions = {
   modelsDir,
   device: 'cpu',

@@ -5,31 +5,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PaintsUndoError } from '../../engine/src/core/errors.js';
 import { multiFrameOptionsFromEnv } from '../../models/src/multi-frame/env.js';
-import { GOLDEN_DIR, loadManifest } from '../golden/golden.js';
+import { tinyFullModelsDir } from './tiny-models.js';
 
 const driver = fileURLToPath(new URL('./fixtures/engine-cli-driver.ts', import.meta.url));
 const sample = join(fileURLToPath(new URL('../../..', import.meta.url)), 'shared', 'samples', '1.jpg');
-
-function tinyModelsDir(): string {
-  const manifest = loadManifest();
-  const dir = mkdtempSync(join(tmpdir(), 'pu-mf-e2e-'));
-  for (const [repo, folder] of [
-    ['lllyasviel/paints_undo_single_frame', 'paints_undo_single_frame'],
-    ['lllyasviel/paints_undo_multi_frame', 'paints_undo_multi_frame'],
-  ] as const) {
-    mkdirSync(join(dir, folder));
-    for (const [sub, component] of Object.entries(manifest.snapshots[repo] ?? {})) {
-      symlinkSync(join(GOLDEN_DIR, manifest.components[component]?.folder ?? component), join(dir, folder, sub));
-    }
-  }
-  return dir;
-}
 
 const TINY_ENV = {
   PAINTS_UNDO_DEVICE: 'cpu',
@@ -53,7 +38,7 @@ test('paints-undo timelapse --backend paintsundo writes the video (key frames + 
   const r = spawnSync(
     process.execPath,
     ['--import', 'tsx', driver, 'timelapse', sample, '--backend', 'paintsundo', '-o', out, '--frames', '12', '--fps', '6', '--hold', '0.5', '--size', '160', '--json'],
-    { encoding: 'utf8', env: { ...process.env, ...TINY_ENV, PAINTS_UNDO_MODELS: tinyModelsDir(), PAINTS_UNDO_ALLOW_CPU: '1' } },
+    { encoding: 'utf8', env: { ...process.env, ...TINY_ENV, PAINTS_UNDO_MODELS: tinyFullModelsDir(), PAINTS_UNDO_ALLOW_CPU: '1' } },
   );
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   const result = JSON.parse(r.stdout) as { ok: boolean; files: string[] };
@@ -69,7 +54,7 @@ test('on the CPU without PAINTS_UNDO_ALLOW_CPU the CLI refuses with the estimate
   const out = join(mkdtempSync(join(tmpdir(), 'pu-mf-out-')), 'process.mp4');
   const r = spawnSync(process.execPath, ['--import', 'tsx', driver, 'timelapse', sample, '--backend', 'paintsundo', '-o', out, '--frames', '12', '--json'], {
     encoding: 'utf8',
-    env: { ...process.env, ...TINY_ENV, PAINTS_UNDO_MODELS: tinyModelsDir(), PAINTS_UNDO_ALLOW_CPU: '0' },
+    env: { ...process.env, ...TINY_ENV, PAINTS_UNDO_MODELS: tinyFullModelsDir(), PAINTS_UNDO_ALLOW_CPU: '0' },
   });
   assert.notEqual(r.status, 0);
   const text = `${r.stdout}\n${r.stderr}`;

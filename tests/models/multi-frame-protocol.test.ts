@@ -4,36 +4,18 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { EngineClient } from '../../engine/src/client/index.js';
 import { EngineError } from '../../engine/src/client/index.js';
 import type { JobProgress } from '../../engine/src/client/protocol.js';
-import { GOLDEN_DIR, loadManifest } from '../golden/golden.js';
 import { removeDir, smallSample, startEngine, type Running } from '../service/helpers.js';
-
-function tinyModelsDir(): string {
-  const manifest = loadManifest();
-  const dir = mkdtempSync(join(tmpdir(), 'pu-mf-rpc-'));
-  for (const [repo, folder] of [
-    ['lllyasviel/paints_undo_single_frame', 'paints_undo_single_frame'],
-    ['lllyasviel/paints_undo_multi_frame', 'paints_undo_multi_frame'],
-  ] as const) {
-    mkdirSync(join(dir, folder));
-    for (const [sub, component] of Object.entries(manifest.snapshots[repo] ?? {})) {
-      symlinkSync(join(GOLDEN_DIR, manifest.components[component]?.folder ?? component), join(dir, folder, sub));
-    }
-  }
-  return dir;
-}
+import { tinyFullModelsDir } from './tiny-models.js';
 
 let engine: Running;
 let client: EngineClient;
 before(async () => {
   // Worker threads take their environment from the process at start-up.
   Object.assign(process.env, {
-    PAINTS_UNDO_MODELS: tinyModelsDir(),
+    PAINTS_UNDO_MODELS: tinyFullModelsDir(),
     PAINTS_UNDO_DEVICE: 'cpu',
     PAINTS_UNDO_ALLOW_CPU: '1',
     PAINTS_UNDO_SF_STEPS: '2',
