@@ -8,13 +8,36 @@ import { z } from 'zod';
 import { PaintsUndoError } from '../core/errors.js';
 import { parseOrThrow } from '../core/job.js';
 import { DEFAULT_PORT, PROTOCOL_VERSION } from '../client/protocol.js';
-import type { ServeFlags } from '../cli/commands/serve.js';
 import { engineVersion } from '../io/provenance.js';
 import { Engine, DEFAULT_LIMITS } from './engine.js';
 import { listen, type Listener } from './http.js';
 import { defaultCacheDir, ensureToken } from './paths.js';
 import { isLoopbackHost } from './security.js';
 import { serveStdio } from './stdio.js';
+
+/** A number, or its text as typed on a command line (checked here, so one message names every bad value). */
+type Numeric = number | string;
+
+/**
+ * What `serve` can be asked for. The service owns these options; the CLI maps its flags onto them.
+ * Sizes are in MiB; every field has its default in ServeOptionsSchema.
+ */
+export interface ServeOptions {
+  readonly stdio?: boolean;
+  readonly port?: Numeric;
+  readonly host?: string;
+  readonly cacheDir?: string;
+  readonly cacheSize?: Numeric;
+  readonly workers?: Numeric;
+  readonly allowOrigin?: readonly string[];
+  readonly allowHost?: readonly string[];
+  readonly maxUploadMb?: Numeric;
+  readonly maxConnections?: Numeric;
+  readonly maxJobsPerClient?: Numeric;
+  readonly maxRps?: Numeric;
+  readonly json?: boolean;
+  readonly quiet?: boolean;
+}
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -35,8 +58,8 @@ const ServeOptionsSchema = z.object({
   quiet: z.boolean().default(false),
 });
 
-export async function runServe(flags: ServeFlags): Promise<void> {
-  const options = parseOrThrow(ServeOptionsSchema, flags, 'options');
+export async function runServe(requested: ServeOptions): Promise<void> {
+  const options = parseOrThrow(ServeOptionsSchema, requested, 'options');
   const log = options.quiet ? () => undefined : (message: string) => process.stderr.write(`[paints-undo] ${message}\n`);
   if (options.stdio) {
     // stdout carries the protocol: anything printed by a library must go to stderr instead.

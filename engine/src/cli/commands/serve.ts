@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import { DEFAULT_PORT } from '../../client/constants.js';
+import type { ServeOptions } from '../../service/serve.js';
+import { defined } from '../options.js';
 
-export interface ServeFlags {
+/** What commander collects for `serve`: text as typed (numbers are checked by the service's schema). */
+interface ServeFlags {
   stdio?: boolean;
   port?: string;
   host?: string;
@@ -43,6 +46,28 @@ export function registerServeCommand(program: Command): void {
     .option('--quiet', 'no log lines on stderr')
     .action(async (flags: ServeFlags) => {
       const { runServe } = await import('../../service/serve.js');
-      await runServe(flags);
+      await runServe(serveOptionsOf(flags));
     });
+}
+
+/** The flags mapped onto the service's options (one flag per option, same names). */
+function serveOptionsOf(flags: ServeFlags): ServeOptions {
+  return {
+    ...defined({
+      stdio: flags.stdio,
+      port: flags.port,
+      host: flags.host,
+      cacheDir: flags.cacheDir,
+      cacheSize: flags.cacheSize,
+      workers: flags.workers,
+      maxUploadMb: flags.maxUploadMb,
+      maxConnections: flags.maxConnections,
+      maxJobsPerClient: flags.maxJobsPerClient,
+      maxRps: flags.maxRps,
+      json: flags.json,
+      quiet: flags.quiet,
+    }),
+    ...(flags.allowOrigin ? { allowOrigin: flags.allowOrigin } : {}),
+    ...(flags.allowHost ? { allowHost: flags.allowHost } : {}),
+  };
 }
