@@ -13,7 +13,8 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX, type ProtocolErrorCode, type ServiceErrorCode } from '../client/protocol.js';
-import type { Engine, Session } from './engine.js';
+import type { Engine } from './engine.js';
+import type { Session } from './session.js';
 import { ServiceError, httpStatusOf, serviceError, toRpcError } from './errors.js';
 import { RateLimiter, checkHost, checkOrigin, isLoopbackHost, signatureValid, tokenFromHeaders, tokensEqual, type SecurityOptions } from './security.js';
 

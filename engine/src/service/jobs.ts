@@ -18,6 +18,7 @@ import { cacheKey, type CacheEntry, type ResultCache } from './cache.js';
 import { ServiceError, serviceError } from './errors.js';
 import type { ImageStore } from './images.js';
 import type { WorkerPool } from './pool.js';
+import { pickNext } from './scheduling.js';
 import type { BackendDescription } from './worker-protocol.js';
 
 export interface JobOwner {
@@ -277,7 +278,10 @@ export class JobManager {
       const free: number[] = [];
       for (let i = 0; i < pool.size; i++) if (pool.load(i) === 0 && !this.reserved.has(i)) free.push(i);
       if (free.length === 0 || this.queue.length === 0) return;
-      const pick = this.pickNext(free, pool.size);
+      const pick = pickNext(this.queue, free, pool.size, {
+        gpuBusy: this.gpuBusy,
+        busyWithInteractive: (worker) => [...this.active].some((c) => c.worker === worker && !c.cancelled && [...c.jobs].some((j) => j.priority === 'interactive')),
+      });
       if (!pick) return;
       const computation = this.queue.splice(pick.index, 1)[0]!;
       void this.start(computation, pick.worker);
@@ -286,43 +290,6 @@ export class JobManager {
 
   /** Workers claimed by a computation that is still preparing (loading sources, staging). */
   private readonly reserved = new Set<number>();
-
-  /**
-   * The next computation to start and its worker. Interactive before batch, FIFO within each.
-   * - Same image, same worker: that worker's backend already holds the image's plan (seconds to redo).
-   *   An interactive frame whose worker is busy with another interactive frame waits for it (a frame
-   *   takes milliseconds) rather than re-planning elsewhere; behind a batch job it moves to a free worker.
-   * - GPU jobs always use worker 0, so only one copy of a model's sessions occupies GPU memory.
-   * - With more than one worker, batch jobs never take the last free one.
-   */
-  private pickNext(free: readonly number[], poolSize: number): { index: number; worker: number } | undefined {
-    let batchPick: { index: number; worker: number } | undefined;
-    for (let i = 0; i < this.queue.length; i++) {
-      const c = this.queue[i]!;
-      const first = [...c.jobs][0];
-      if (!first) continue;
-      const affinity = first.device === 'gpu' ? 0 : parseInt(affinityOf(first.input).slice(0, 8), 16) % poolSize;
-      if (first.device === 'gpu') {
-        if (this.gpuBusy || !free.includes(0)) continue;
-      }
-      const worker = free.includes(affinity) ? affinity : first.device === 'gpu' ? undefined : free[0];
-      if (worker === undefined) continue;
-      if (first.priority === 'interactive') {
-        if (worker !== affinity && this.busyWithInteractive(affinity)) continue;
-        return { index: i, worker };
-      }
-      if (poolSize > 1 && free.length < 2) continue;
-      batchPick ??= { index: i, worker };
-    }
-    return batchPick;
-  }
-
-  private busyWithInteractive(worker: number): boolean {
-    for (const c of this.active) {
-      if (c.worker === worker && !c.cancelled && [...c.jobs].some((j) => j.priority === 'interactive')) return true;
-    }
-    return false;
-  }
 
   private async start(computation: Computation, worker: number): Promise<void> {
     computation.started = true;
@@ -431,10 +398,6 @@ export class JobManager {
       this.checkIdle();
     });
   }
-}
-
-function affinityOf(input: JobInput): string {
-  return input.kind === 'interpolate' ? input.to : input.kind === 'encode' ? input.images[0]! : input.image;
 }
 
 /** The distinct images a job reads (an encode job may show one state more than once). */

@@ -1,0 +1,59 @@
+/**
+ * The scheduling policy of the job manager: which queued computation starts next, and on which worker.
+ * Pure: it reads the queue and the workers' state and decides; jobs.ts owns the state and acts.
+ */
+import type { JobInput } from '../core/job.js';
+
+/** What the policy needs to know of a job waiting in a computation. */
+export interface SchedulableJob {
+  readonly priority: 'interactive' | 'batch';
+  readonly device: 'cpu' | 'gpu';
+  readonly input: JobInput;
+}
+
+export interface WorkerState {
+  /** A GPU computation is running (GPU backends run one at a time). */
+  readonly gpuBusy: boolean;
+  /** The worker is rendering an interactive frame right now. */
+  busyWithInteractive(worker: number): boolean;
+}
+
+/**
+ * The next computation to start (its index in `queue`) and its worker. Interactive before batch, FIFO
+ * within each.
+ * - Same image, same worker: that worker's backend already holds the image's plan (seconds to redo).
+ *   An interactive frame whose worker is busy with another interactive frame waits for it (a frame
+ *   takes milliseconds) rather than re-planning elsewhere; behind a batch job it moves to a free worker.
+ * - GPU jobs always use worker 0, so only one copy of a model's sessions occupies GPU memory.
+ * - With more than one worker, batch jobs never take the last free one.
+ */
+export function pickNext(
+  queue: readonly { readonly jobs: Iterable<SchedulableJob> }[],
+  free: readonly number[],
+  poolSize: number,
+  workers: WorkerState,
+): { index: number; worker: number } | undefined {
+  let batchPick: { index: number; worker: number } | undefined;
+  for (let i = 0; i < queue.length; i++) {
+    const [first] = queue[i]!.jobs;
+    if (!first) continue;
+    const affinity = first.device === 'gpu' ? 0 : parseInt(affinityOf(first.input).slice(0, 8), 16) % poolSize;
+    if (first.device === 'gpu') {
+      if (workers.gpuBusy || !free.includes(0)) continue;
+    }
+    const worker = free.includes(affinity) ? affinity : first.device === 'gpu' ? undefined : free[0];
+    if (worker === undefined) continue;
+    if (first.priority === 'interactive') {
+      if (worker !== affinity && workers.busyWithInteractive(affinity)) continue;
+      return { index: i, worker };
+    }
+    if (poolSize > 1 && free.length < 2) continue;
+    batchPick ??= { index: i, worker };
+  }
+  return batchPick;
+}
+
+/** The image whose plan a job needs most: jobs on one image prefer one worker. */
+function affinityOf(input: JobInput): string {
+  return input.kind === 'interpolate' ? input.to : input.kind === 'encode' ? input.images[0]! : input.image;
+}
