@@ -144,7 +144,7 @@ export class TimelineRenderer {
   /**
    * The paint in the current state: every layer over white paper, before the global curve and the
    * canvas flip (RGB, row-major). A live view of the renderer's own buffer, for read-only consumers
-   * that must not pay for a full-canvas copy per operation (eval/metrics.ts); it changes on every seek.
+   * that must not pay for a full-canvas copy per operation (eval/metrics/replay.ts); it changes on every seek.
    */
   get compositeView(): Uint8Array {
     return this.composite;
