@@ -11,7 +11,8 @@ import type { RgbImage } from '../../engine/src/core/image.js';
 import { parseOrThrow, JobInputSchema, type JobInput } from '../../engine/src/core/job.js';
 import { decodeImageBuffer } from '../../engine/src/io/decode.js';
 import { readPngText, PROVENANCE_KEYWORD } from '../../engine/src/io/png.js';
-import { runJob, timelapseFrames, type JobEnvironment, type TimelapseJob } from '../../engine/src/jobs/run.js';
+import { timelapseFrames, type TimelapseJob } from '../../engine/src/jobs/kinds/timelapse.js';
+import { runJob, type JobEnvironment } from '../../engine/src/jobs/run.js';
 import { SAMPLES, probe, rejection, tempFolder } from './helpers.js';
 
 const dir = tempFolder();

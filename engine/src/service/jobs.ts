@@ -13,6 +13,7 @@
 import type { SourceImage } from '../core/backend.js';
 import { PaintsUndoError, isPaintsUndoError } from '../core/errors.js';
 import type { JobInput } from '../core/job.js';
+import { jobKindOf } from '../jobs/kinds.js';
 import type { JobProgress, JobState } from '../client/protocol.js';
 import { cacheKey, type CacheEntry, type ResultCache } from './cache.js';
 import { ServiceError, serviceError } from './errors.js';
@@ -110,8 +111,7 @@ export class JobManager {
   async submit(owner: JobOwner, input: JobInput, slider?: string): Promise<JobRecord> {
     if (!this.accepting) throw serviceError('SHUTTING_DOWN', 'The engine is shutting down and accepts no new jobs.', 'Start the engine again, then retry.');
     const backend = await this.options.describeBackend(input.backend);
-    // An encode job needs the backend only for generated lead-in frames, which its timelapse makes.
-    const capability = input.kind === 'encode' ? (input.leadIn > 0 ? 'timelapse' : undefined) : input.kind;
+    const capability = jobKindOf(input).capability(input);
     if (capability !== undefined && !backend.capabilities[capability]) {
       throw new PaintsUndoError('UNSUPPORTED', `The ${backend.id} backend cannot do ${capability}.`, {
         hint: 'Choose another backend (engine.info lists each backend\'s capabilities).',
@@ -402,14 +402,7 @@ export class JobManager {
 
 /** The distinct images a job reads (an encode job may show one state more than once). */
 function imageIdsOf(input: JobInput): string[] {
-  switch (input.kind) {
-    case 'interpolate':
-      return [input.from, input.to];
-    case 'encode':
-      return [...new Set(input.images)];
-    default:
-      return [input.image];
-  }
+  return jobKindOf(input).images(input);
 }
 
 function clamp01(v: number): number {

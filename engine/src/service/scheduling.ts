@@ -3,6 +3,7 @@
  * Pure: it reads the queue and the workers' state and decides; jobs.ts owns the state and acts.
  */
 import type { JobInput } from '../core/job.js';
+import { jobKindOf } from '../jobs/kinds.js';
 
 /** What the policy needs to know of a job waiting in a computation. */
 export interface SchedulableJob {
@@ -55,5 +56,5 @@ export function pickNext(
 
 /** The image whose plan a job needs most: jobs on one image prefer one worker. */
 function affinityOf(input: JobInput): string {
-  return input.kind === 'interpolate' ? input.to : input.kind === 'encode' ? input.images[0]! : input.image;
+  return jobKindOf(input).subject(input);
 }

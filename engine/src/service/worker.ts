@@ -20,7 +20,9 @@ import type { JobInput } from '../core/job.js';
 import type { RgbImage } from '../core/image.js';
 import { createBackend } from '../backends/registry.js';
 import { decodeImageBuffer } from '../io/decode.js';
-import { renderFrame, runJob, type JobEnvironment } from '../jobs/run.js';
+import { renderFrame } from '../jobs/kinds/frame.js';
+import { jobKindOf } from '../jobs/kinds.js';
+import { runJob, type JobEnvironment } from '../jobs/run.js';
 import { addPngText, provenanceChunks } from '../io/png.js';
 import type { MainToWorker, WorkerFile, WorkerToMain, WireError } from './worker-protocol.js';
 
@@ -102,20 +104,10 @@ async function sha256(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Output path for runJob inside the staging folder: a file name for single-file results, else the folder. */
+/** Output path for runJob inside the staging folder: the kind's file name for single-file results, else the folder. */
 function outputFor(input: JobInput, staging: string): string {
-  switch (input.kind) {
-    case 'frame':
-      return join(staging, 'frame.png');
-    case 'timelapse':
-      return join(staging, `timelapse.${input.format}`);
-    case 'encode':
-      return join(staging, `recorded.${input.format}`);
-    case 'layers':
-      return input.format === 'psd' ? join(staging, 'layers.psd') : staging;
-    default:
-      return staging;
-  }
+  const name = jobKindOf(input).fileName(input);
+  return name === undefined ? staging : join(staging, name);
 }
 
 async function listFiles(staging: string, input: JobInput): Promise<WorkerFile[]> {
