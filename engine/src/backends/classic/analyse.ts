@@ -118,6 +118,27 @@ export function analyse(full: RgbImage): Analysis {
   return { full, pw, ph, scale, img, lum, lineResponse, lineMask, subject, style, lineDensity, monochrome };
 }
 
+/** Where a person would start: the top of the main subject (usually the head). */
+export function subjectStart(a: Analysis): [number, number] {
+  const { pw, ph, subject } = a;
+  let sx = 0;
+  let sw = 0;
+  let minY = ph;
+  let maxY = 0;
+  for (let y = 0; y < ph; y++) {
+    for (let x = 0; x < pw; x++) {
+      const w = subject[y * pw + x]!;
+      if (w < 0.6) continue;
+      sx += x * w;
+      sw += w;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+    }
+  }
+  if (sw === 0) return [pw / 2, ph * 0.3];
+  return [sx / sw, minY + (maxY - minY) * 0.2];
+}
+
 /**
  * Full-resolution line-art alpha (0..255): the input's own dark line pixels, so line weight and darkness
  * match the final exactly. Darkness relative to a local mean gives crisp alpha at full resolution; the

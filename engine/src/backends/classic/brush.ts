@@ -5,7 +5,8 @@
  * 255 on its whole 3x3 neighbourhood, which is exactly what bilinear upsampling needs for the renderer
  * to reach coverage 255 at every full-resolution pixel mapped to it.
  */
-import type { RevealOperation, Phase, Stamp } from '../../core/timeline.js';
+import type { Stamp } from '../../core/timeline.js';
+import type { Mark } from './phases/phase.js';
 import { gaussianBlur, StampBuilder } from './raster.js';
 import type { Rng } from './rng.js';
 import type { Path } from './lines.js';
@@ -41,8 +42,6 @@ export function flowField(lum: Float32Array, pw: number, ph: number): Float32Arr
 
 export interface PassOptions {
   readonly count: number;
-  readonly phase: Phase;
-  readonly tool: RevealOperation['tool'];
   /** Radius range in plan pixels. */
   readonly radius: readonly [number, number];
   /** Length range in plan pixels. */
@@ -64,7 +63,6 @@ export class BrushPainter {
   readonly coverage: Float32Array;
   private readonly flow: Float32Array;
   private readonly rng: Rng;
-  readonly layer: number;
   private readonly cw: number;
   private readonly ch: number;
   private readonly cellError: Float64Array;
@@ -79,7 +77,6 @@ export class BrushPainter {
   constructor(
     pw: number,
     ph: number,
-    layer: number,
     error: Float32Array,
     flow: Float32Array,
     rng: Rng,
@@ -89,7 +86,6 @@ export class BrushPainter {
     this.coverAt = coverAt;
     this.pw = pw;
     this.ph = ph;
-    this.layer = layer;
     this.error = error;
     this.flow = flow;
     this.rng = rng;
@@ -253,8 +249,8 @@ export class BrushPainter {
   }
 
   /** `count` strokes, exactly (falls back to random places once nothing is left to seek). */
-  pass(opts: PassOptions): RevealOperation[] {
-    const ops: RevealOperation[] = [];
+  pass(opts: PassOptions): Mark[] {
+    const ops: Mark[] = [];
     const feather = opts.feather ?? 2;
     for (let k = 0; k < opts.count; k++) {
       if (k % 16 === 0) opts.check();
@@ -288,7 +284,7 @@ export class BrushPainter {
       sb.polyline(path, radii, feather);
       const stamp = sb.toStamp();
       this.absorb(stamp);
-      ops.push({ kind: 'reveal', phase: opts.phase, layer: this.layer, stamp, strength: 1, tool: opts.tool });
+      ops.push({ stamp, strength: 1 });
       this.penX = path[path.length - 2]!;
       this.penY = path[path.length - 1]!;
     }

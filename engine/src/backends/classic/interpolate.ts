@@ -9,9 +9,13 @@ import { createRgba } from '../../core/image.js';
 import { cancelledError, PaintsUndoError } from '../../core/errors.js';
 import { OPERATION_COUNT } from '../../core/steps.js';
 import type { LayerSpec, Operation, Timeline } from '../../core/timeline.js';
-import { analyse } from './analyse.js';
+import { analyse, subjectStart } from './analyse.js';
 import { BrushPainter, flowField } from './brush.js';
-import { CLASSIC_VERSION, inputContent, lineArt, lineContent, renderPasses, subjectStart } from './planner.js';
+import { inputContent } from './content.js';
+import { prepareLineArt } from './phases/lineart.js';
+import { renderPasses } from './phases/rendering.js';
+import { CLASSIC_VERSION } from './planner.js';
+import { reveals } from './recipes/plan.js';
 import { downscaleRgb, gaussianBlur } from './raster.js';
 import { Rng } from './rng.js';
 
@@ -48,7 +52,9 @@ export function planInterpolation(from: SourceImage, to: SourceImage, seed: numb
   // Ink only the lines that are new (or moved): line pixels of `to` where `from` differs.
   const newLines = new Uint8Array(n);
   for (let i = 0; i < n; i++) newLines[i] = a.lineMask[i] && diff[i]! > 40 ? 1 : 0;
-  const lines = lineArt({ ...a, lineMask: newLines }, rng.fork(1), 300, check);
+  const lineRng = rng.fork(1);
+  const lines = prepareLineArt({ ...a, lineMask: newLines }, lineRng, check);
+  const lineMarks = lines.propose(300, lineRng);
   check();
   const BASE = 0;
   const LINES = 1;
@@ -61,9 +67,9 @@ export function planInterpolation(from: SourceImage, to: SourceImage, seed: numb
     strength: 1,
     tool: 'bucket',
   };
-  const lineOps: Operation[] = lines.strokes.map((s) => ({ kind: 'reveal', phase: 'lineart', layer: LINES, stamp: s.stamp, strength: 1, tool: 'pen' }));
-  const painter = new BrushPainter(pw, ph, TOP, gaussianBlur(diff, pw, ph, 1), flowField(a.lum, pw, ph), rng.fork(2), subjectStart(a));
-  const renderOps = renderPasses(painter, OPERATION_COUNT - 1 - lineOps.length, 'rendering', Math.max(pw, ph), check);
+  const lineOps: Operation[] = reveals(LINES, 'lineart', 'pen', lineMarks);
+  const painter = new BrushPainter(pw, ph, gaussianBlur(diff, pw, ph, 1), flowField(a.lum, pw, ph), rng.fork(2), subjectStart(a));
+  const renderOps = reveals(TOP, 'rendering', 'brush', renderPasses(painter, OPERATION_COUNT - 1 - lineOps.length, Math.max(pw, ph), check));
   const { width: W, height: H } = to.image;
   const fromContent = createRgba(W, H);
   const src = from.image.data;
@@ -75,7 +81,7 @@ export function planInterpolation(from: SourceImage, to: SourceImage, seed: numb
   }
   const layers: LayerSpec[] = [
     { id: 'from', name: 'Earlier state', blend: 'normal', content: fromContent, initiallyVisible: true, initialOpacity: 1, exported: true },
-    { id: 'lineart', name: 'New line art', blend: 'normal', content: lineContent(a, lines.alphaFull), initiallyVisible: true, initialOpacity: 1, exported: true },
+    { id: 'lineart', name: 'New line art', blend: 'normal', content: lines.content(), initiallyVisible: true, initialOpacity: 1, exported: true },
     { id: 'rendering', name: 'Painting', blend: 'normal', content: inputContent(a), initiallyVisible: true, initialOpacity: 1, exported: true },
   ];
   return {

@@ -1,0 +1,52 @@
+/**
+ * Block-in (painterly): big colour masses from a heavy blur of the image, laid with large brush strokes
+ * that follow the flow until the canvas is mostly covered (the layers above complete it).
+ */
+import type { RgbaImage } from '../../../core/image.js';
+import type { Analysis } from '../analyse.js';
+import { BrushPainter } from '../brush.js';
+import { upsampledContent } from '../content.js';
+import { gaussianBlur } from '../raster.js';
+import type { Rng } from '../rng.js';
+import { errorTo, type Laid } from './canvas.js';
+import type { Mark, PhaseWork } from './phase.js';
+
+export class BlockIn implements PhaseWork, Laid {
+  readonly capacity = Infinity;
+  readonly planes: readonly Float32Array[];
+  /** Coverage laid by the last proposal, 0..1 per plan pixel. */
+  coverage: Float32Array;
+  /** Brush radius of the last proposal, in plan pixels (the phases above size their brushes from it). */
+  radius = 0;
+  private readonly a: Analysis;
+  private readonly flow: Float32Array;
+  private readonly start: readonly [number, number];
+  private readonly check: () => void;
+
+  /** Needs the plan image (blurred into masses), the flow field and where the artist starts. */
+  constructor(a: Analysis, flow: Float32Array, start: readonly [number, number], check: () => void) {
+    const { pw, ph, img } = a;
+    this.a = a;
+    this.flow = flow;
+    this.start = start;
+    this.check = check;
+    this.planes = [img.r, img.g, img.b].map((c) => gaussianBlur(c, pw, ph, Math.max(pw, ph) / 60));
+    this.coverage = new Float32Array(pw * ph);
+  }
+
+  content(): RgbaImage {
+    return upsampledContent(this.a, this.planes[0]!, this.planes[1]!, this.planes[2]!);
+  }
+
+  propose(budget: number, rng: Rng): Mark[] {
+    const { pw, ph } = this.a;
+    // Sized so the block-in covers the canvas (with the overlap strokes have) over its whole budget (a stroke covers ~14 r^2).
+    const r = Math.sqrt((2.2 * pw * ph) / (14 * budget));
+    this.radius = r;
+    // Block-in only needs the canvas mostly covered (coverage 170 of 255 counts as done).
+    const painter = new BrushPainter(pw, ph, errorTo(this.planes, null, null), this.flow, rng, this.start, 170);
+    const marks = painter.pass({ count: budget, radius: [r * 0.8, r * 1.25], length: [r * 3, r * 6], seek: 'cover', feather: r / 2, check: this.check });
+    this.coverage = painter.coverage;
+    return marks;
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * Each phase of the classic planner alone, on small synthetic images: what it reveals, where its marks
+ * go and how it honours a budget. The whole-process promises are in plan.test.ts and tests/quality/.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { analyse, type Analysis } from '../../engine/src/backends/classic/analyse.js';
+import { flowField } from '../../engine/src/backends/classic/brush.js';
+import { mergeStamps, shareBudget } from '../../engine/src/backends/classic/budget.js';
+import { curveSettle, flipEpisode, hideEpisode, liftAndMove } from '../../engine/src/backends/classic/habits.js';
+import { BlockIn } from '../../engine/src/backends/classic/phases/block-in.js';
+import { prepareFlats } from '../../engine/src/backends/classic/phases/flats.js';
+import { prepareLineArt } from '../../engine/src/backends/classic/phases/lineart.js';
+import type { Mark } from '../../engine/src/backends/classic/phases/phase.js';
+import { Refinement } from '../../engine/src/backends/classic/phases/refinement.js';
+import { prepareRendering } from '../../engine/src/backends/classic/phases/rendering.js';
+import { prepareShading } from '../../engine/src/backends/classic/phases/shading.js';
+import { prepareSketch, SKETCH_INK } from '../../engine/src/backends/classic/phases/sketch.js';
+import { Rng } from '../../engine/src/backends/classic/rng.js';
+import { segment } from '../../engine/src/backends/classic/segment.js';
+import { IDENTITY_CURVE, type Operation } from '../../engine/src/core/timeline.js';
+import { PAINTERLY_SVG, fromSvg } from './helpers.js';
+
+const noCheck = (): void => {};
+
+/** Two outlined shapes on a tinted background: line art, flats and a little shading. */
+const OUTLINED = `<svg xmlns="http://www.w3.org/2000/svg" width="128" height="112">
+<defs><linearGradient id="g" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#f2c9a0"/><stop offset="1" stop-color="#c98a5a"/></linearGradient></defs>
+<rect width="128" height="112" fill="#dfe8f0"/>
+<circle cx="48" cy="52" r="30" fill="url(#g)" stroke="#1a1a1a" stroke-width="3"/>
+<rect x="78" y="30" width="36" height="60" fill="#3f7fbf" stroke="#1a1a1a" stroke-width="3"/></svg>`;
+
+/** The union (max) of marks' alpha at plan resolution. */
+function coverage(marks: readonly Mark[], pw: number, ph: number): Uint8Array {
+  const out = new Uint8Array(pw * ph);
+  for (const { stamp: s, strength } of marks) {
+    for (let y = 0; y < s.height; y++) {
+      for (let x = 0; x < s.width; x++) {
+        const px = x + s.x;
+        const py = y + s.y;
+        if (px < 0 || py < 0 || px >= pw || py >= ph) continue;
+        const v = Math.round(s.alpha[y * s.width + x]! * strength);
+        if (v > out[py * pw + px]!) out[py * pw + px] = v;
+      }
+    }
+  }
+  return out;
+}
+
+const lumaAt = (a: Analysis, i: number): number => 0.299 * a.img.r[i]! + 0.587 * a.img.g[i]! + 0.114 * a.img.b[i]!;
+
+describe('classic phases, each alone', () => {
+  let outlined: Analysis;
+  let painterly: Analysis;
+  before(async () => {
+    outlined = analyse((await fromSvg(OUTLINED)).image);
+    painterly = analyse((await fromSvg(PAINTERLY_SVG)).image);
+  });
+
+  it('budget: shares are capped by capacity, the rest goes to the others, nothing is lost', () => {
+    const b = shareBudget(100, { a: { target: 0.5, cap: 10 }, b: { target: 0.25, cap: 1000 }, c: { target: 0.25, cap: 1000 } });
+    assert.equal(b.a, 10);
+    assert.equal(b.a + b.b + b.c, 100);
+    assert.ok(Math.abs(b.b - b.c) <= 1, `uncapped phases share by target: ${b.b} vs ${b.c}`);
+    // Nobody can take the rest: the last phase gets it.
+    const full = shareBudget(50, { a: { target: 1, cap: 5 }, z: { target: 1, cap: 5 } });
+    assert.equal(full.a + full.z, 50);
+  });
+
+  it('budget: merging marks keeps their union and merges neighbours, not far-apart marks', () => {
+    const dot = (x: number, y: number): Mark => ({ stamp: { x, y, width: 2, height: 2, alpha: new Uint8Array([255, 255, 255, 255]) }, strength: 1 });
+    const marks = [dot(0, 0), dot(2, 0), dot(40, 40), dot(42, 40)];
+    const merged = mergeStamps(marks, 2);
+    assert.equal(merged.length, 2);
+    assert.deepEqual(coverage(merged, 48, 48), coverage(marks, 48, 48));
+    assert.ok(merged.every((m) => m.stamp.width <= 4 && m.stamp.height <= 2), 'far-apart marks were merged into one operation');
+    assert.equal(mergeStamps(marks, 10).length, 4);
+  });
+
+  it('sketch: pencil strokes along the big edges, as many as the budget asks', () => {
+    const rng = new Rng(1);
+    const sketch = prepareSketch(outlined, rng, noCheck);
+    assert.ok(sketch.capacity > 0);
+    const marks = sketch.propose(30, rng);
+    assert.equal(marks.length, 30);
+    assert.ok(marks.every((m) => m.strength > 0 && m.strength <= 1));
+    // Strokes lie along edges: most of their ink is within a few pixels of a strong colour change.
+    const { pw, ph } = outlined;
+    const cov = coverage(marks, pw, ph);
+    let near = 0;
+    let inked = 0;
+    for (let y = 0; y < ph; y++) {
+      for (let x = 0; x < pw; x++) {
+        if (cov[y * pw + x]! < 128) continue;
+        inked++;
+        let edge = false;
+        for (let dy = -5; dy <= 5 && !edge; dy++) {
+          for (let dx = -5; dx <= 5 && !edge; dx++) {
+            const xx = Math.min(pw - 2, Math.max(0, x + dx));
+            const yy = Math.min(ph - 2, Math.max(0, y + dy));
+            const i = yy * pw + xx;
+            edge = Math.abs(lumaAt(outlined, i) - lumaAt(outlined, i + 1)) > 25 || Math.abs(lumaAt(outlined, i) - lumaAt(outlined, i + pw)) > 25;
+          }
+        }
+        if (edge) near++;
+      }
+    }
+    assert.ok(inked > 50 && near / inked > 0.8, `${near} of ${inked} sketch pixels near an edge`);
+    const content = sketch.content();
+    assert.deepEqual([...content.data.subarray(0, 4)], [...SKETCH_INK, 255]);
+  });
+
+  it("line art: the layer holds the input's own line pixels; pen strokes reveal them within the budget", () => {
+    const rng = new Rng(2);
+    const lines = prepareLineArt(outlined, rng, noCheck);
+    const content = lines.content();
+    const src = outlined.full.data;
+    let solid = 0;
+    let dark = 0;
+    for (let i = 0; i < lines.alphaFull.length; i++) {
+      if (lines.alphaFull[i]! < 200) continue;
+      solid++;
+      // Ink is where the input is dark (anti-aliased line borders aside), in the input's own colour.
+      if (0.299 * src[i * 3]! + 0.587 * src[i * 3 + 1]! + 0.114 * src[i * 3 + 2]! < 110) dark++;
+      assert.deepEqual([...content.data.subarray(i * 4, i * 4 + 3)], [...src.subarray(i * 3, i * 3 + 3)]);
+    }
+    assert.ok(dark / solid > 0.9, `${dark} of ${solid} solid line pixels are dark in the input`);
+    assert.ok(solid > 300, `only ${solid} solid line pixels`);
+    const budget = Math.min(lines.capacity, 40);
+    const marks = lines.propose(budget, rng);
+    assert.ok(marks.length > 0 && marks.length <= budget);
+    const cov = coverage(marks, outlined.pw, outlined.ph);
+    let ink = 0;
+    let revealed = 0;
+    for (let i = 0; i < cov.length; i++) {
+      ink += lines.alphaPlan[i]!;
+      revealed += (lines.alphaPlan[i]! * cov[i]!) / 255;
+    }
+    assert.ok(revealed / ink > 0.9, `pen strokes reveal ${((100 * revealed) / ink).toFixed(1)}% of the ink`);
+  });
+
+  it('flats: one flat colour per region, every painted region filled, each fill inside its region', () => {
+    const seg = segment(outlined, { step: 9, spread: 30, minFraction: 0.0006, useLines: true }, noCheck);
+    const flats = prepareFlats(outlined, seg, false);
+    // At its capacity every chunk is its own operation (nothing merged): each fill stays in its region.
+    const marks = flats.propose(flats.capacity, new Rng(3));
+    assert.ok(marks.length > 0 && marks.length <= flats.capacity);
+    const { pw, ph } = outlined;
+    const cov = coverage(marks, pw, ph);
+    for (let i = 0; i < pw * ph; i++) {
+      const region = seg.regions[seg.labels[i]! - 1]!;
+      if (Math.min(...region.flat) < 250) assert.equal(cov[i], 255, `pixel ${i} of a painted region is left unfilled`);
+    }
+    for (const { stamp: s } of marks) {
+      const count = new Map<number, number>();
+      let all = 0;
+      for (let y = 0; y < s.height; y++) {
+        for (let x = 0; x < s.width; x++) {
+          const px = x + s.x;
+          const py = y + s.y;
+          // Chunks are grown by one pixel to overlap their neighbours: judge the chunk itself (eroded back).
+          const inner = x > 0 && y > 0 && x < s.width - 1 && y < s.height - 1 && [-1, 1, -s.width, s.width].every((d) => s.alpha[y * s.width + x + d] === 255);
+          if (s.alpha[y * s.width + x] !== 255 || !inner || px < 0 || py < 0 || px >= pw || py >= ph) continue;
+          const l = seg.labels[py * pw + px]!;
+          count.set(l, (count.get(l) ?? 0) + 1);
+          all++;
+        }
+      }
+      const top = Math.max(...count.values());
+      assert.ok(top >= all * 0.85, `a fill has only ${top} of ${all} pixels in its main region`);
+    }
+    // Fewer operations than chunks: neighbouring chunks are merged, the whole is still filled.
+    const fewer = flats.propose(Math.max(1, Math.floor(flats.capacity / 3)), new Rng(3));
+    assert.ok(fewer.length <= Math.max(1, Math.floor(flats.capacity / 3)));
+    assert.deepEqual(coverage(fewer, pw, ph), cov);
+    const content = flats.content().data;
+    const colours = new Set<string>();
+    for (let q = 0; q < content.length; q += 4) colours.add(`${content[q]},${content[q + 1]},${content[q + 2]}`);
+    assert.ok(colours.size <= seg.regions.length, `${colours.size} colours for ${seg.regions.length} regions`);
+  });
+
+  it('shading: between the flats and the final, never past it', () => {
+    const rng = new Rng(4);
+    const lines = prepareLineArt(outlined, rng, noCheck);
+    const seg = segment(outlined, { step: 9, spread: 30, minFraction: 0.0006, useLines: true }, noCheck);
+    const flats = prepareFlats(outlined, seg, false);
+    const shading = prepareShading(outlined, seg, flats.flats, lines.alphaPlan, noCheck);
+    const flat = flats.content().data;
+    const shaded = shading.content().data;
+    const src = outlined.full.data;
+    for (let i = 0; i < src.length / 3; i++) {
+      for (let c = 0; c < 3; c++) {
+        const lo = Math.min(flat[i * 4 + c]!, src[i * 3 + c]!);
+        const hi = Math.max(flat[i * 4 + c]!, src[i * 3 + c]!);
+        const v = shaded[i * 4 + c]!;
+        assert.ok(v >= lo - 1 && v <= hi + 1, `shading ${v} outside [${lo}, ${hi}] at pixel ${i}`);
+      }
+    }
+    // The gradient-filled circle is shaded.
+    assert.ok(shading.capacity > 0);
+    const marks = shading.propose(Math.min(20, shading.capacity), rng);
+    assert.ok(marks.length > 0 && marks.length <= 20);
+  });
+
+  it('rendering: exactly the budget, and every plan pixel fully covered at the end', () => {
+    const { pw, ph } = outlined;
+    const error = new Float32Array(pw * ph).fill(30);
+    const rendering = prepareRendering(outlined, error, flowField(outlined.lum, pw, ph), noCheck);
+    for (const budget of [12, 80]) {
+      const marks = rendering.propose(budget, new Rng(5));
+      assert.equal(marks.length, budget);
+      const cov = coverage(marks, pw, ph);
+      assert.ok(cov.every((v) => v === 255), `budget ${budget}: some plan pixels are not fully covered`);
+    }
+  });
+
+  it('block-in and refinement: big masses that cover the canvas, then smaller strokes', () => {
+    const { pw, ph } = painterly;
+    const flow = flowField(painterly.lum, pw, ph);
+    const start: [number, number] = [pw / 2, ph / 3];
+    const block = new BlockIn(painterly, flow, start, noCheck);
+    const blockMarks = block.propose(240, new Rng(6));
+    assert.equal(blockMarks.length, 240);
+    let covered = 0;
+    for (const c of block.coverage) if (c >= 0.66) covered++;
+    assert.ok(covered / (pw * ph) > 0.9, `block-in covers ${((100 * covered) / (pw * ph)).toFixed(1)}% of the canvas`);
+    const refine = new Refinement(painterly, block, flow, start, noCheck);
+    const refineMarks = refine.propose(120, new Rng(7));
+    assert.equal(refineMarks.length, 120);
+    const area = (ms: readonly Mark[]): number => ms.reduce((acc, m) => acc + m.stamp.alpha.filter((v) => v > 128).length, 0) / ms.length;
+    assert.ok(area(refineMarks) < area(blockMarks) * 0.6, `refinement strokes (${area(refineMarks)} px) are not smaller than block-in ones (${area(blockMarks)} px)`);
+  });
+
+  it('habits: episodes come in pairs, the transform settles, the curve ends at identity', () => {
+    const rng = new Rng(8);
+    const ops = (): Operation[] => Array.from({ length: 200 }, () => ({ kind: 'reveal', phase: 'sketch', layer: 0, stamp: { x: 0, y: 0, width: 1, height: 1, alpha: new Uint8Array([255]) }, strength: 1, tool: 'pencil' }) as const);
+    const flips = ops();
+    flipEpisode(flips, 'rendering', rng, [0.4, 0.5], [10, 12]);
+    const on = flips.findIndex((o) => o.kind === 'flip' && o.flipped);
+    const off = flips.findIndex((o) => o.kind === 'flip' && !o.flipped);
+    assert.ok(on >= 80 && off - on >= 11 && off - on <= 13, `flip from ${on} to ${off}`);
+    const hides = ops();
+    hideEpisode(hides, 'flats', 3, rng, [0.2, 0.3], [40, 60], 20);
+    const hidden = hides.findIndex((o) => o.kind === 'visibility' && !o.visible);
+    const shown = hides.findIndex((o) => o.kind === 'visibility' && o.visible);
+    assert.ok(shown - hidden === 21, `hidden for ${shown - hidden - 1} operations, capped at 20`);
+    const moves = ops();
+    liftAndMove(moves, 0, outlined, rng);
+    const moved = moves.findIndex((o) => o.kind === 'transform' && o.region !== null);
+    const settled = moves.findIndex((o) => o.kind === 'transform' && o.region === null);
+    assert.ok(moved >= 0 && settled > moved && settled - moved <= 5);
+    const settle = curveSettle({ contrast: 0.9, saturation: 0.8, lift: 0.05, warmth: 0.1 }, 4);
+    assert.equal(settle.length, 4);
+    const last = settle[3]!;
+    assert.ok(last.kind === 'curve' && last.curve === IDENTITY_CURVE);
+  });
+});
