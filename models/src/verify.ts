@@ -3,10 +3,9 @@
  * against each component's config.json), using the same graph builders that load the models, and the
  * download commands to run on a connected machine.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { isPaintsUndoError } from '../../engine/src/core/errors.js';
 import { readConfig } from './components.js';
 import { ClipTextConfigSchema, buildClipText } from './graph/clip-text.js';
 import { UnetConfigSchema, buildUnet } from './graph/unet.js';
@@ -20,22 +19,7 @@ import { verifyMultiFrame } from './multi-frame/manifest.js';
 import type { MultiFrameVerifyReport } from './multi-frame/manifest.js';
 import { parseTagCsv } from './tagger/wd14.js';
 import { ClipTokenizer } from './tokenizer/clip.js';
-
-export type FileStatus = 'present' | 'missing' | 'wrong';
-
-export interface FileReport {
-  readonly file: string;
-  readonly status: FileStatus;
-  readonly bytes?: number;
-  readonly problems: readonly string[];
-}
-
-export interface ComponentReport {
-  readonly name: string;
-  readonly folder: string;
-  readonly status: FileStatus;
-  readonly files: readonly FileReport[];
-}
+import { componentReport, errorMessage, fileReport, worstStatus, type ComponentReport, type FileReport } from './verify-report.js';
 
 export interface VerifyReport {
   readonly modelsDir: string;
@@ -64,80 +48,55 @@ export function checkKeyList(kind: Exclude<ComponentKind, 'clip-tokenizer'>, con
   return checkWeights(kind, config, sourceFromKeyList(keys, kind));
 }
 
-function message(error: unknown): string {
-  if (isPaintsUndoError(error) || error instanceof Error) return error.message;
-  return String(error);
-}
-
 function verifyComponent(snapshot: string, spec: ComponentSpec): ComponentReport {
   const folder = join(snapshot, spec.folder);
-  const files: FileReport[] = spec.files.map((file) => {
-    const path = join(folder, file);
-    if (!existsSync(path)) return { file, status: 'missing', problems: [] };
-    const bytes = statSync(path).size;
-    return { file, status: bytes > 0 ? 'present' : 'wrong', bytes, problems: bytes > 0 ? [] : ['the file is empty'] };
-  });
-  const byName = new Map(files.map((f) => [f.file, f]));
-  const mark = (file: string, problems: string[]): void => {
-    const entry = byName.get(file);
-    if (entry === undefined || problems.length === 0) return;
-    byName.set(file, { ...entry, status: 'wrong', problems: [...entry.problems, ...problems] });
-  };
-  const allPresent = files.every((f) => f.status === 'present');
-  if (allPresent) {
+  return componentReport(spec.folder, folder, spec.files, (wrong) => {
     if (spec.kind === 'clip-tokenizer') {
       try {
         ClipTokenizer.fromFolder(folder);
       } catch (error) {
-        mark('tokenizer_config.json', [message(error)]);
+        wrong('tokenizer_config.json', [errorMessage(error)]);
       }
-    } else {
-      const weightsFile = spec.files.find((f) => f.endsWith('.safetensors')) ?? '';
-      let config: unknown;
+      return;
+    }
+    const weightsFile = spec.files.find((f) => f.endsWith('.safetensors')) ?? '';
+    let config: unknown;
+    try {
+      config = readConfig(folder, z.unknown());
+    } catch (error) {
+      wrong('config.json', [errorMessage(error)]);
+    }
+    let source: WeightSource | undefined;
+    try {
+      source = sourceFromHeader(readSafetensorsHeader(join(folder, weightsFile)), `${spec.folder}/${weightsFile}`);
+    } catch (error) {
+      wrong(weightsFile, [errorMessage(error)]);
+    }
+    if (config !== undefined && source !== undefined) {
       try {
-        config = readConfig(folder, z.unknown());
+        wrong(weightsFile, checkWeights(spec.kind, config, source).map(formatProblem));
       } catch (error) {
-        mark('config.json', [message(error)]);
-      }
-      let source: WeightSource | undefined;
-      try {
-        source = sourceFromHeader(readSafetensorsHeader(join(folder, weightsFile)), `${spec.folder}/${weightsFile}`);
-      } catch (error) {
-        mark(weightsFile, [message(error)]);
-      }
-      if (config !== undefined && source !== undefined) {
-        try {
-          mark(weightsFile, checkWeights(spec.kind, config, source).map(formatProblem));
-        } catch (error) {
-          mark('config.json', [message(error)]);
-        }
+        wrong('config.json', [errorMessage(error)]);
       }
     }
-  }
-  const final = spec.files.map((f) => byName.get(f) ?? { file: f, status: 'missing' as const, problems: [] });
-  const status: FileStatus = final.some((f) => f.status === 'wrong') ? 'wrong' : final.some((f) => f.status === 'missing') ? 'missing' : 'present';
-  return { name: spec.folder, folder, status, files: final };
+  });
 }
 
 function verifyTagger(modelsDir: string): ComponentReport {
   const folder = taggerFolder(modelsDir);
-  const files: FileReport[] = [WD14_TAGGER.onnx, WD14_TAGGER.csv].map((file) => {
-    const path = join(folder, file);
-    if (!existsSync(path)) return { file, status: 'missing', problems: [] };
-    const bytes = statSync(path).size;
-    const problems: string[] = [];
-    if (bytes === 0) problems.push('the file is empty');
-    if (file.endsWith('.csv') && bytes > 0) {
-      try {
-        if (parseTagCsv(readFileSync(path, 'utf8')).length === 0) problems.push('the CSV has no tag rows');
-      } catch (error) {
-        problems.push(message(error));
-      }
+  // The tag list is checked even when the model file is missing: each file is useful to fix on its own.
+  const files = [WD14_TAGGER.onnx, WD14_TAGGER.csv].map((file): FileReport => {
+    const report = fileReport(folder, file);
+    if (!file.endsWith('.csv') || report.status !== 'present') return report;
+    let problem: string | undefined;
+    try {
+      if (parseTagCsv(readFileSync(join(folder, file), 'utf8')).length === 0) problem = 'the CSV has no tag rows';
+    } catch (error) {
+      problem = errorMessage(error);
     }
-    return { file, status: problems.length > 0 ? 'wrong' : 'present', bytes, problems };
+    return problem === undefined ? report : { ...report, status: 'wrong', problems: [problem] };
   });
-  const status: FileStatus = files.some((f) => f.status === 'wrong') ? 'wrong' : files.some((f) => f.status === 'missing') ? 'missing' : 'present';
-  return { name: 'wd14 tagger (optional: writes the prompt)', folder, status, files };
+  return { name: 'wd14 tagger (optional: writes the prompt)', folder, status: worstStatus(files), files };
 }
 
 export function verify(modelsDir: string): VerifyReport {

@@ -9,7 +9,7 @@ import { ClipTextConfigSchema, buildClipText } from '../graph/clip-text.js';
 import type { WeightProblem, WeightSource } from '../graph/weights.js';
 import { formatProblem, sourceFromKeyList } from '../graph/weights.js';
 import { ClipTokenizer } from '../tokenizer/clip.js';
-import type { ComponentReport, FileReport, FileStatus } from '../verify.js';
+import { componentReport, errorMessage, type ComponentReport } from '../verify-report.js';
 import { ClipVisionConfigSchema, buildClipVision } from './clip-vision.js';
 import { parseConfig } from '../components.js';
 import { MF_WEIGHTS_FILE, openComponentWeights } from './config.js';
@@ -110,52 +110,32 @@ export interface MultiFrameVerifyReport {
   readonly downloadCommand: string;
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function verifyMfComponent(snapshot: string, spec: MfComponentSpec): ComponentReport {
   const folder = join(snapshot, spec.folder);
-  const files: FileReport[] = spec.files.map((file) => {
-    const path = join(folder, file);
-    if (!existsSync(path)) return { file, status: 'missing', problems: [] };
-    const bytes = statSync(path).size;
-    return { file, status: bytes > 0 ? 'present' : 'wrong', bytes, problems: bytes > 0 ? [] : ['the file is empty'] };
-  });
-  const wrong = (file: string, problems: readonly string[]): void => {
-    const i = files.findIndex((f) => f.file === file);
-    const entry = files[i];
-    if (entry === undefined || problems.length === 0) return;
-    files[i] = { ...entry, status: 'wrong', problems: [...entry.problems, ...problems] };
-  };
-  if (files.every((f) => f.status === 'present')) {
+  return componentReport(spec.folder, folder, spec.files, (wrong) => {
     if (spec.kind === 'clip-tokenizer') {
       try {
         ClipTokenizer.fromFolder(folder);
       } catch (error) {
-        wrong('tokenizer_config.json', [message(error)]);
+        wrong('tokenizer_config.json', [errorMessage(error)]);
       }
-    } else {
-      const kind = spec.kind;
-      let config: unknown;
-      try {
-        config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'));
-      } catch (error) {
-        wrong('config.json', [message(error)]);
-      }
-      if (config !== undefined) {
-        try {
-          wrong(MF_WEIGHTS_FILE, checkMultiFrameWeights(kind, config, openComponentWeights(folder), `${spec.folder}/config.json`).map(formatProblem));
-        } catch (error) {
-          // A config the builders cannot describe, or an unreadable safetensors header.
-          const file = /safetensors/.test(message(error)) ? MF_WEIGHTS_FILE : 'config.json';
-          wrong(file, [message(error)]);
-        }
-      }
+      return;
     }
-  }
-  const status: FileStatus = files.some((f) => f.status === 'wrong') ? 'wrong' : files.some((f) => f.status === 'missing') ? 'missing' : 'present';
-  return { name: spec.folder, folder, status, files };
+    let config: unknown;
+    try {
+      config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'));
+    } catch (error) {
+      wrong('config.json', [errorMessage(error)]);
+    }
+    if (config === undefined) return;
+    try {
+      wrong(MF_WEIGHTS_FILE, checkMultiFrameWeights(spec.kind, config, openComponentWeights(folder), `${spec.folder}/config.json`).map(formatProblem));
+    } catch (error) {
+      // A config the builders cannot describe, or an unreadable safetensors header.
+      const file = /safetensors/.test(errorMessage(error)) ? MF_WEIGHTS_FILE : 'config.json';
+      wrong(file, [errorMessage(error)]);
+    }
+  });
 }
 
 /** `verify` for lllyasviel/paints_undo_multi_frame: every file present, missing or wrong, with reasons. */
