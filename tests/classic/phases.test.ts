@@ -18,10 +18,17 @@ import { prepareShading } from '../../engine/src/backends/classic/phases/shading
 import { prepareSketch, SKETCH_INK } from '../../engine/src/backends/classic/phases/sketch.js';
 import { Rng } from '../../engine/src/backends/classic/rng.js';
 import { segment } from '../../engine/src/backends/classic/segment.js';
+import { renderContent, type LayerContent } from '../../engine/src/core/content.js';
+import type { RgbaImage } from '../../engine/src/core/image.js';
 import { IDENTITY_CURVE, type Operation } from '../../engine/src/core/timeline.js';
 import { PAINTERLY_SVG, fromSvg } from './helpers.js';
 
 const noCheck = (): void => {};
+
+/** A phase's layer content rendered at the input's own size. */
+function atFullSize(a: Analysis, content: LayerContent): RgbaImage {
+  return renderContent(content, { art: a.full, scale: a.scale });
+}
 
 /** Two outlined shapes on a tinted background: line art, flats and a little shading. */
 const OUTLINED = `<svg xmlns="http://www.w3.org/2000/svg" width="128" height="112">
@@ -106,14 +113,14 @@ describe('classic phases, each alone', () => {
       }
     }
     assert.ok(inked > 50 && near / inked > 0.8, `${near} of ${inked} sketch pixels near an edge`);
-    const content = sketch.content();
+    const content = atFullSize(outlined, sketch.content());
     assert.deepEqual([...content.data.subarray(0, 4)], [...SKETCH_INK, 255]);
   });
 
   it("line art: the layer holds the input's own line pixels; pen strokes reveal them within the budget", () => {
     const rng = new Rng(2);
     const lines = prepareLineArt(outlined, rng, noCheck);
-    const content = lines.content();
+    const content = atFullSize(outlined, lines.content());
     const src = outlined.full.data;
     let solid = 0;
     let dark = 0;
@@ -173,7 +180,7 @@ describe('classic phases, each alone', () => {
     const fewer = flats.propose(Math.max(1, Math.floor(flats.capacity / 3)), new Rng(3));
     assert.ok(fewer.length <= Math.max(1, Math.floor(flats.capacity / 3)));
     assert.deepEqual(coverage(fewer, pw, ph), cov);
-    const content = flats.content().data;
+    const content = atFullSize(outlined, flats.content()).data;
     const colours = new Set<string>();
     for (let q = 0; q < content.length; q += 4) colours.add(`${content[q]},${content[q + 1]},${content[q + 2]}`);
     assert.ok(colours.size <= seg.regions.length, `${colours.size} colours for ${seg.regions.length} regions`);
@@ -185,8 +192,8 @@ describe('classic phases, each alone', () => {
     const seg = segment(outlined, { step: 9, spread: 30, minFraction: 0.0006, useLines: true }, noCheck);
     const flats = prepareFlats(outlined, seg, false);
     const shading = prepareShading(outlined, seg, flats.flats, lines.alphaPlan, noCheck);
-    const flat = flats.content().data;
-    const shaded = shading.content().data;
+    const flat = atFullSize(outlined, flats.content()).data;
+    const shaded = atFullSize(outlined, shading.content()).data;
     const src = outlined.full.data;
     for (let i = 0; i < src.length / 3; i++) {
       for (let c = 0; c < 3; c++) {

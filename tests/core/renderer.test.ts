@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { imageContent } from '../../engine/src/core/content.js';
+import { referenceFrame } from './reference-renderer.js';
 import { TimelineRenderer, curveTables, validateTimeline } from '../../engine/src/core/renderer.js';
 import { OPERATION_COUNT, MAX_STEP, timelapseSteps, operationsAppliedAt } from '../../engine/src/core/steps.js';
 import { createRgba, maxAbsDifference, flattenOnWhite, type RgbaImage, type RgbImage } from '../../engine/src/core/image.js';
@@ -9,16 +11,17 @@ import { IDENTITY_CURVE, type LayerSpec, type Operation, type Stamp, type Timeli
 const W = 40;
 const H = 30;
 
-function solid(r: number, g: number, b: number, a = 255): RgbaImage {
-  const img = createRgba(W, H);
-  for (let i = 0; i < W * H; i++) img.data.set([r, g, b, a], i * 4);
+function solid(r: number, g: number, b: number, a = 255, width = W, height = H): RgbaImage {
+  const img = createRgba(width, height);
+  for (let i = 0; i < width * height; i++) img.data.set([r, g, b, a], i * 4);
   return img;
 }
 
-function gradient(): RgbaImage {
-  const img = createRgba(W, H);
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) img.data.set([x * 6, y * 8, (x * y) % 256, 255], (y * W + x) * 4);
+/** `translucent`: every seventh column half transparent, to exercise content alpha. */
+function gradient(width = W, height = H, translucent = false): RgbaImage {
+  const img = createRgba(width, height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) img.data.set([(x * 6) % 256, (y * 8) % 256, (x * y) % 256, translucent && x % 7 === 0 ? 128 : 255], (y * width + x) * 4);
   }
   return img;
 }
@@ -32,15 +35,16 @@ function box(x: number, y: number, w: number, h: number, value = 255): Stamp {
 }
 
 function layer(id: string, content: RgbaImage, blend: 'normal' | 'multiply' = 'normal'): LayerSpec {
-  return { id, name: id, blend, content, initiallyVisible: true, initialOpacity: 1, exported: true };
+  return { id, name: id, blend, content: imageContent({ image: content }), initiallyVisible: true, initialOpacity: 1, exported: true };
 }
 
 /** A timeline whose last operation reveals a full-coverage top layer holding `finalImage`. */
 function makeTimeline(finalImage: RgbaImage, planScale = 2): Timeline {
+  const { width: W, height: H } = finalImage;
   const pw = Math.ceil(W / planScale);
   const ph = Math.ceil(H / planScale);
   const ops: Operation[] = [];
-  ops.push({ kind: 'reveal', phase: 'flats', layer: 0, stamp: box(0, 0, pw / 2, ph), strength: 1, tool: 'bucket' });
+  ops.push({ kind: 'reveal', phase: 'flats', layer: 0, stamp: box(0, 0, Math.floor(pw / 2), ph), strength: 1, tool: 'bucket' });
   ops.push({ kind: 'flip', phase: 'flats', flipped: true });
   ops.push({ kind: 'transform', phase: 'flats', layer: 0, region: box(0, 0, 4, 4), dx: 3, dy: 1, scale: 1.2 });
   ops.push({ kind: 'curve', phase: 'finish', curve: { contrast: 0.8, saturation: 0.7, lift: 0.2, warmth: 0.3 } });
@@ -59,7 +63,8 @@ function makeTimeline(finalImage: RgbaImage, planScale = 2): Timeline {
     width: W,
     height: H,
     planScale,
-    layers: [layer('flats', solid(200, 40, 40)), layer('render', finalImage)],
+    finished: flattenOnWhite(finalImage),
+    layers: [layer('flats', solid(200, 40, 40, 255, W, H)), layer('render', finalImage)],
     operations: ops,
     info: { backend: 'test', backendVersion: '1', seed: 1, style: 'test' },
   };
@@ -85,6 +90,22 @@ test('random-access rendering equals sequential rendering at every step', () => 
     const random = new TimelineRenderer(t, { snapshotBudgetBytes: budget });
     const order = [...expected.keys()].sort((a, b) => ((a * 7919) % 101) - ((b * 7919) % 101));
     for (const step of order) assert.equal(hash(random.renderStep(step)), expected.get(step), `step ${step}`);
+  }
+});
+
+test('the fast renderer equals the reference renderer at every step, in any order, at full and reduced sizes', () => {
+  // Big enough for many tiles; the plan scale is not an integer, the transform is active for most steps.
+  const t = makeTimeline(gradient(230, 170, true), 2.6);
+  // Forward, then jumps back and forth; 992..996 cross the transform, flip, curve and visibility changes.
+  const steps = [999, 996, 994, 992, 700, 300, 0, 995, 500, 2, 993, 1, 850];
+  for (const longSide of [undefined, 150]) {
+    const r = new TimelineRenderer(t, { snapshotBudgetBytes: 32 * 1024, ...(longSide ? { longSide } : {}) });
+    for (const step of steps) {
+      const fast = r.renderStep(step);
+      const reference = referenceFrame(t, step, longSide);
+      assert.equal(fast.width, reference.width);
+      assert.ok(maxAbsDifference(fast, reference) <= 1, `step ${step} at ${longSide ?? 'full'} size differs by ${maxAbsDifference(fast, reference)}`);
+    }
   }
 });
 

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { renderContent } from '../../engine/src/core/content.js';
 import { TimelineRenderer } from '../../engine/src/core/renderer.js';
 import { MAX_STEP } from '../../engine/src/core/steps.js';
 import {
@@ -146,7 +147,7 @@ test('the reduced timeline shares the operations and maps the plan onto the smal
   assert.equal(small.height, Math.round((H * 64) / W));
   assert.equal(small.operations, t.operations);
   assert.equal(small.planScale, 0.5);
-  for (const layer of small.layers) assert.equal(layer.content.data.length, small.width * small.height * 4);
+  for (const layer of small.layers) assert.equal(renderContent(layer.content, { art: small.finished, scale: small.planScale }).data.length, small.width * small.height * 4);
   const p = measureProcess(small);
   assert.equal(p.width, 64);
   // Flats are 4x4-pixel-ish blobs at plan size: still compact, none wide, at a quarter of the area.

@@ -2,6 +2,7 @@
  * Hand-built timelines for the metric tests: a small illustration (two flat colours under a grid of
  * black lines) and processes that draw it well or in one specific bad way.
  */
+import { imageContent } from '../../engine/src/core/content.js';
 import { createRgba, flattenOnWhite, type RgbImage, type RgbaImage } from '../../engine/src/core/image.js';
 import { OPERATION_COUNT } from '../../engine/src/core/steps.js';
 import type { LayerSpec, Operation, Phase, Stamp, Timeline } from '../../engine/src/core/timeline.js';
@@ -109,7 +110,7 @@ function strokes(layer: number, pixels: readonly number[], count: number, phase:
 const fullStamp = (): Stamp => ({ x: 0, y: 0, width: W, height: H, alpha: new Uint8Array(W * H).fill(255) });
 
 function layer(id: string, content: RgbaImage): LayerSpec {
-  return { id, name: id, blend: 'normal', content, initiallyVisible: true, initialOpacity: 1, exported: true };
+  return { id, name: id, blend: 'normal', content: imageContent({ image: content }), initiallyVisible: true, initialOpacity: 1, exported: true };
 }
 
 /** Layer indices of every synthetic timeline. */
@@ -123,6 +124,7 @@ function timeline(operations: Operation[], style = 'lineart'): Timeline {
     width: W,
     height: H,
     planScale: 1,
+    finished: finalImage(),
     // The "sketch" layer (an early idea in green) sits below the flats, so flats cover it at the end.
     layers: [layer('sketch', greenContent()), layer('flats', flatsContent()), layer('lineart', linesContent())],
     operations,

@@ -64,3 +64,103 @@ export function maxAbsDifference(a: RgbImage, b: RgbImage): number {
   }
   return max;
 }
+
+/**
+ * Source taps of an area (box) resampling from `from` to `to` samples: output sample i averages the
+ * source interval [i * from / to, (i + 1) * from / to), each source sample weighted by its overlap.
+ */
+function areaTaps(from: number, to: number): { start: Int32Array; count: Int32Array; weights: Float64Array; stride: number } {
+  const ratio = from / to;
+  const stride = Math.ceil(ratio) + 1;
+  const start = new Int32Array(to);
+  const count = new Int32Array(to);
+  const weights = new Float64Array(to * stride);
+  for (let i = 0; i < to; i++) {
+    const a = i * ratio;
+    const b = Math.min(from, (i + 1) * ratio);
+    const first = Math.floor(a);
+    let n = 0;
+    for (let s = first; s < b && n < stride; s++, n++) weights[i * stride + n] = (Math.min(b, s + 1) - Math.max(a, s)) / ratio;
+    start[i] = first;
+    count[i] = n;
+  }
+  return { start, count, weights, stride };
+}
+
+/**
+ * Area-average resize of interleaved 8-bit pixels (RGB, or RGBA with straight alpha averaged
+ * premultiplied): every output pixel is the mean of the input area it covers, so thin lines keep their
+ * weight on average instead of flickering in and out as point sampling would.
+ */
+function resizeArea(data: Uint8Array, width: number, height: number, channels: 3 | 4, outWidth: number, outHeight: number): Uint8Array {
+  const tx = areaTaps(width, outWidth);
+  const ty = areaTaps(height, outHeight);
+  const alpha = channels === 4;
+  // Horizontal pass into floats (colour premultiplied by alpha), then the vertical pass to bytes.
+  const mid = new Float64Array(outWidth * height * channels);
+  for (let y = 0; y < height; y++) {
+    const row = y * width * channels;
+    const out = y * outWidth * channels;
+    for (let x = 0; x < outWidth; x++) {
+      const n = tx.count[x]!;
+      const s0 = tx.start[x]!;
+      const o = out + x * channels;
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      let a = 0;
+      for (let k = 0; k < n; k++) {
+        const p = row + (s0 + k) * channels;
+        const w = tx.weights[x * tx.stride + k]!;
+        const wa = alpha ? (w * data[p + 3]!) / 255 : w;
+        r += data[p]! * wa;
+        g += data[p + 1]! * wa;
+        b += data[p + 2]! * wa;
+        a += wa;
+      }
+      mid[o] = r;
+      mid[o + 1] = g;
+      mid[o + 2] = b;
+      if (alpha) mid[o + 3] = a;
+    }
+  }
+  const result = new Uint8Array(outWidth * outHeight * channels);
+  for (let y = 0; y < outHeight; y++) {
+    const n = ty.count[y]!;
+    const s0 = ty.start[y]!;
+    for (let x = 0; x < outWidth; x++) {
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      let a = 0;
+      for (let k = 0; k < n; k++) {
+        const m = ((s0 + k) * outWidth + x) * channels;
+        const w = ty.weights[y * ty.stride + k]!;
+        r += mid[m]! * w;
+        g += mid[m + 1]! * w;
+        b += mid[m + 2]! * w;
+        if (alpha) a += mid[m + 3]! * w;
+      }
+      const o = (y * outWidth + x) * channels;
+      // Without alpha the weights sum to 1; with it, colour is un-premultiplied by the covered alpha.
+      const k = alpha ? (a > 0 ? 1 / a : 0) : 1;
+      result[o] = Math.min(255, r * k + 0.5);
+      result[o + 1] = Math.min(255, g * k + 0.5);
+      result[o + 2] = Math.min(255, b * k + 0.5);
+      if (alpha) result[o + 3] = Math.min(255, a * 255 + 0.5);
+    }
+  }
+  return result;
+}
+
+/** `image` area-averaged to `width` x `height` (a copy when the size is unchanged). */
+export function resizeRgbArea(image: RgbImage, width: number, height: number): RgbImage {
+  if (width === image.width && height === image.height) return cloneRgb(image);
+  return { width, height, channels: 3, data: resizeArea(image.data, image.width, image.height, 3, width, height) };
+}
+
+/** `image` area-averaged to `width` x `height`, alpha premultiplied while averaging so clear pixels do not bleed. */
+export function resizeRgbaArea(image: RgbaImage, width: number, height: number): RgbaImage {
+  if (width === image.width && height === image.height) return { width, height, channels: 4, data: image.data.slice() };
+  return { width, height, channels: 4, data: resizeArea(image.data, image.width, image.height, 4, width, height) };
+}

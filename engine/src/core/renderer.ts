@@ -1,120 +1,182 @@
 /**
- * Renders any step of a timeline at full resolution, fast and in any order.
+ * Renders any step of a timeline at one output size, fast and in any order.
  *
- * The renderer replays operations forward, keeping the composite (all layers over white paper,
- * before the global curve and the canvas flip) up to date for the pixels each operation touches.
- * It snapshots its state every `snapshotInterval` operations, so seeking to any step replays at most
- * that many operations from the nearest snapshot: scrubbing a slider back and forth stays cheap.
+ * The state is replayed at plan resolution (replay.ts); only output pixels are computed at the output
+ * size. The renderer keeps the composite (all layers over white paper, before the global curve and the
+ * canvas flip) of the step it last showed, cut into tiles. Seeking from step a to step b restores the
+ * plan state at b and recomposites only the tiles that the operations between a and b touched, so a
+ * timelapse played forward pays for each operation's few tiles, and a slider jump pays at most for one
+ * full composite at the requested size, never for a replay at full resolution.
+ *
+ * A pixel's value is a pure function of the plan state (see `compositePixel` in the reference test
+ * renderer, tests/core/reference-renderer.ts): each layer's coverage is the bilinear sample of its
+ * plan-resolution mask at the pixel centre, its colour is its content at the output size.
  */
-import { createRgba, type RgbImage, type RgbaImage } from './image.js';
+import { renderContent } from './content.js';
+import { resizeRgbArea, type RgbImage, type RgbaImage } from './image.js';
+import { PlanState, preparePlan, type ActiveTransform, type PreparedPlan } from './replay.js';
 import { MAX_STEP, OPERATION_COUNT, isStep, operationsAppliedAt } from './steps.js';
-import {
-  IDENTITY_CURVE,
-  type Curve,
-  type LayerSpec,
-  type Operation,
-  type Stamp,
-  type Timeline,
-} from './timeline.js';
+import type { Curve, LayerSpec, Stamp, Timeline } from './timeline.js';
 
 export interface RendererOptions {
-  /** Memory the snapshots may use; more memory means faster random access. Default 192 MiB. */
+  /** Memory the plan snapshots may use when the renderer prepares the plan itself (see PrepareOptions). */
   readonly snapshotBudgetBytes?: number;
-}
-
-interface ActiveTransform {
-  readonly region: Stamp;
-  readonly dx: number;
-  readonly dy: number;
-  readonly scale: number;
-  /** Full-resolution box of every pixel the transform can affect: [x0, y0, x1, y1), clamped. */
-  readonly box: Box;
-}
-
-/** [x0, y0, x1, y1) in full-resolution pixels. */
-type Box = [number, number, number, number];
-
-interface Snapshot {
-  readonly applied: number;
-  readonly reveal: Uint8Array[];
-  readonly composite: Uint8Array;
-  readonly visible: boolean[];
-  readonly opacity: number[];
-  readonly flipped: boolean;
-  readonly curve: Curve;
-  readonly transforms: (ActiveTransform | null)[];
-  readonly bounds: (Box | null)[];
+  /**
+   * Long side of the output in pixels; default and maximum: the full size. Below the plan resolution
+   * coverage is point-sampled, so render at least at plan size and downscale for smaller pictures.
+   */
+  readonly longSide?: number;
+  /** The finished artwork at the output size (default: area-averaged from timeline.finished). */
+  readonly art?: RgbImage;
 }
 
 export interface LayerImage {
   readonly spec: LayerSpec;
-  /** Content with alpha = content alpha x coverage x layer opacity. */
+  /** Content with alpha = content alpha x coverage x layer opacity, at the output size. */
   readonly image: RgbaImage;
   readonly visible: boolean;
 }
 
-const DEFAULT_SNAPSHOT_BUDGET = 192 * 1024 * 1024;
+/** Output size for a long side: the full size when `longSide` is absent or not smaller. */
+export function outputSize(width: number, height: number, longSide?: number): { width: number; height: number } {
+  const long = Math.max(width, height);
+  if (longSide === undefined || longSide >= long) return { width, height };
+  const k = longSide / long;
+  return { width: Math.max(1, Math.round(width * k)), height: Math.max(1, Math.round(height * k)) };
+}
+
+/** Sampling positions of output pixels along one axis: which two plan pixels, and the weight of the second. */
+interface AxisTable {
+  readonly first: Int32Array;
+  readonly second: Int32Array;
+  readonly weight: Float64Array;
+  /** For plan pixel c (0..plan), the first output pixel whose second sample is >= c. */
+  readonly reachingFrom: Int32Array;
+  /** For plan pixel c (0..plan), the first output pixel whose first sample is >= c. */
+  readonly pastFrom: Int32Array;
+}
+
+function axisTable(out: number, plan: number, planExtent: number, outPerPlan: number): AxisTable {
+  const first = new Int32Array(out);
+  const second = new Int32Array(out);
+  const weight = new Float64Array(out);
+  // Output pixels beyond the outermost plan pixel centres take the edge value, so coverage that reaches
+  // the plan canvas border covers the output border too.
+  const max = Math.max(0, planExtent - 1);
+  for (let i = 0; i < out; i++) {
+    const u = Math.min(max, Math.max(0, (i + 0.5) / outPerPlan - 0.5));
+    const f = Math.floor(u);
+    first[i] = Math.min(plan - 1, f);
+    second[i] = Math.min(plan - 1, f + 1);
+    weight[i] = u - f;
+  }
+  const reachingFrom = new Int32Array(plan + 1);
+  const pastFrom = new Int32Array(plan + 1);
+  let a = 0;
+  let b = 0;
+  for (let c = 0; c <= plan; c++) {
+    while (a < out && second[a]! < c) a++;
+    while (b < out && first[b]! < c) b++;
+    reachingFrom[c] = a;
+    pastFrom[c] = b;
+  }
+  return { first, second, weight, reachingFrom, pastFrom };
+}
+
+const TILE = 32;
+/** Extra output pixels around every dirty box, for the bilinear reach of moved (transformed) pixels. */
+const DIRTY_MARGIN = 2;
+
+/** Per-layer facts that stay fixed while one rectangle is composited. */
+interface ActiveLayer {
+  readonly index: number;
+  readonly mask: Uint8Array;
+  readonly content: Uint8Array;
+  readonly opacity: number;
+  readonly multiply: boolean;
+  /** Output box where the coverage can be non-zero: [x0, y0, x1, y1). */
+  readonly x0: number;
+  readonly y0: number;
+  readonly x1: number;
+  readonly y1: number;
+  readonly transform: ActiveTransform | null;
+  /** Output box of the transform: [x0, y0, x1, y1). */
+  readonly tx0: number;
+  readonly ty0: number;
+  readonly tx1: number;
+  readonly ty1: number;
+}
 
 export class TimelineRenderer {
   readonly timeline: Timeline;
+  readonly plan: PreparedPlan;
+  /** Output size. */
   readonly width: number;
   readonly height: number;
-  /** Operations between two snapshots. */
-  readonly snapshotInterval: number;
+  /** Output pixels per plan pixel. */
+  readonly outPerPlan: number;
 
-  private readonly layers: readonly LayerSpec[];
-  private readonly reveal: Uint8Array[];
+  private readonly state: PlanState;
+  private readonly art: RgbImage;
+  private readonly contents: (RgbaImage | undefined)[];
+  private readonly columns: AxisTable;
+  private readonly rows: AxisTable;
   private readonly composite: Uint8Array;
-  private visible: boolean[];
-  private opacity: number[];
-  private flipped = false;
-  private curve: Curve = IDENTITY_CURVE;
-  private transforms: (ActiveTransform | null)[];
-  /** Box of each layer's non-zero coverage, for visibility and opacity changes. */
-  private bounds: (Box | null)[];
-  private applied = 0;
-  private readonly snapshots = new Map<number, Snapshot>();
+  /** Operations applied in the state the composite shows. */
+  private shown = 0;
+  private readonly tilesX: number;
+  private readonly tilesY: number;
+  private readonly dirtyTiles: Uint8Array;
+  private readonly sample = new Float64Array(4);
 
-  constructor(timeline: Timeline, options: RendererOptions = {}) {
-    validateTimeline(timeline);
+  constructor(source: Timeline | PreparedPlan, options: RendererOptions = {}) {
+    const plan = 'operations' in source ? preparePlan(validated(source), options.snapshotBudgetBytes === undefined ? {} : { snapshotBudgetBytes: options.snapshotBudgetBytes }) : source;
+    const timeline = plan.timeline;
     this.timeline = timeline;
-    this.width = timeline.width;
-    this.height = timeline.height;
-    this.layers = timeline.layers;
-    const pixels = this.width * this.height;
-    this.reveal = this.layers.map(() => new Uint8Array(pixels));
-    this.composite = new Uint8Array(pixels * 3).fill(255);
-    this.visible = this.layers.map((l) => l.initiallyVisible);
-    this.opacity = this.layers.map((l) => l.initialOpacity);
-    this.transforms = this.layers.map(() => null);
-    this.bounds = this.layers.map(() => null);
-    const snapshotBytes = pixels * (this.layers.length + 3);
-    const budget = options.snapshotBudgetBytes ?? DEFAULT_SNAPSHOT_BUDGET;
-    const count = Math.max(1, Math.floor(budget / snapshotBytes));
-    this.snapshotInterval = Math.max(1, Math.ceil(OPERATION_COUNT / count));
-    this.snapshots.set(0, this.takeSnapshot());
+    this.plan = plan;
+    const size = outputSize(timeline.width, timeline.height, options.longSide);
+    this.width = size.width;
+    this.height = size.height;
+    const k = Math.max(size.width, size.height) / Math.max(timeline.width, timeline.height);
+    this.outPerPlan = timeline.planScale * k;
+    if (options.art && (options.art.width !== size.width || options.art.height !== size.height)) {
+      throw new RangeError(`the artwork is ${options.art.width}x${options.art.height}, the output ${size.width}x${size.height}`);
+    }
+    this.art = options.art ?? (k === 1 ? timeline.finished : resizeRgbArea(timeline.finished, size.width, size.height));
+    this.state = new PlanState(plan);
+    this.contents = timeline.layers.map(() => undefined);
+    this.columns = axisTable(size.width, plan.planWidth, timeline.width / timeline.planScale, this.outPerPlan);
+    this.rows = axisTable(size.height, plan.planHeight, timeline.height / timeline.planScale, this.outPerPlan);
+    this.composite = new Uint8Array(size.width * size.height * 3).fill(255);
+    this.tilesX = Math.ceil(size.width / TILE);
+    this.tilesY = Math.ceil(size.height / TILE);
+    this.dirtyTiles = new Uint8Array(this.tilesX * this.tilesY);
   }
 
   /** Number of operations applied in the current state. */
   get appliedCount(): number {
-    return this.applied;
+    return this.shown;
   }
 
-  /** Brings the state to `count` applied operations (0..OPERATION_COUNT). */
+  /** Brings the state and the composite to `count` applied operations (0..OPERATION_COUNT). */
   seek(count: number): void {
     if (!Number.isInteger(count) || count < 0 || count > OPERATION_COUNT) {
       throw new RangeError(`operation count must be an integer in 0..${OPERATION_COUNT}, got ${count}`);
     }
-    const snapshotAt = Math.floor(count / this.snapshotInterval) * this.snapshotInterval;
-    const nearest = this.nearestSnapshot(snapshotAt);
-    if (count < this.applied || nearest.applied > this.applied) this.restore(nearest);
-    while (this.applied < count) {
-      this.apply(this.timeline.operations[this.applied]!);
-      this.applied++;
-      if (this.applied % this.snapshotInterval === 0 && !this.snapshots.has(this.applied)) {
-        this.snapshots.set(this.applied, this.takeSnapshot());
-      }
+    if (count === this.shown && this.state.applied === count) return;
+    const from = Math.min(count, this.shown);
+    const to = Math.max(count, this.shown);
+    let any = false;
+    const dirty = this.plan.dirty;
+    for (let i = from; i < to; i++) {
+      const o = i * 4;
+      if (dirty[o + 2]! <= dirty[o]! || dirty[o + 3]! <= dirty[o + 1]!) continue;
+      this.markPlanBox(dirty[o]!, dirty[o + 1]!, dirty[o + 2]!, dirty[o + 3]!);
+      any = true;
     }
+    this.state.seek(count);
+    this.shown = count;
+    if (any) this.recompositeDirtyTiles();
   }
 
   seekToStep(step: number): void {
@@ -131,20 +193,17 @@ export class TimelineRenderer {
   /** The canvas in the current state, with the global curve and the canvas flip applied. */
   currentCanvas(): RgbImage {
     const out = new Uint8Array(this.composite.length);
-    const curve = this.curve;
-    if (isIdentityCurve(curve)) {
-      out.set(this.composite);
-    } else {
-      applyCurve(this.composite, out, curve);
-    }
-    if (this.flipped) flipRowsInPlace(out, this.width, this.height);
+    const curve = this.state.curve;
+    if (isIdentityCurve(curve)) out.set(this.composite);
+    else applyCurve(this.composite, out, curve);
+    if (this.state.flipped) flipRowsInPlace(out, this.width, this.height);
     return { width: this.width, height: this.height, channels: 3, data: out };
   }
 
   /**
    * The paint in the current state: every layer over white paper, before the global curve and the
-   * canvas flip (RGB, row-major). A live view of the renderer's own buffer, for read-only consumers
-   * that must not pay for a full-canvas copy per operation (eval/metrics/replay.ts); it changes on every seek.
+   * canvas flip (RGB, row-major, output size). A live view of the renderer's own buffer, for read-only
+   * consumers that must not pay for a full-canvas copy per operation (eval/metrics/replay.ts); it changes on every seek.
    */
   get compositeView(): Uint8Array {
     return this.composite;
@@ -152,304 +211,227 @@ export class TimelineRenderer {
 
   /** Whether the canvas is flipped in the current state. */
   get isFlipped(): boolean {
-    return this.flipped;
+    return this.state.flipped;
   }
 
-  /** Every layer as it stands at `step`, for layer exports. */
+  /** Every layer as it stands at `step`, at the output size, for layer exports. */
   layerImages(step: number): LayerImage[] {
     this.seekToStep(step);
-    return this.layers.map((spec, index) => {
-      const image = createRgba(this.width, this.height);
-      const src = spec.content.data;
-      const cover = this.reveal[index]!;
-      const dst = image.data;
-      const opacity = this.opacity[index]!;
-      for (let i = 0, p = 0; i < cover.length; i++, p += 4) {
-        const a = cover[i]!;
-        if (a === 0) continue;
-        dst[p] = src[p]!;
-        dst[p + 1] = src[p + 1]!;
-        dst[p + 2] = src[p + 2]!;
-        dst[p + 3] = Math.round((src[p + 3]! * a * opacity) / 255);
+    const { width, height } = this;
+    const cols = this.columns;
+    const rows = this.rows;
+    const pw = this.plan.planWidth;
+    return this.timeline.layers.map((spec, index) => {
+      const src = this.content(index).data;
+      const mask = this.state.reveal[index]!;
+      const opacity = this.state.opacity[index]!;
+      const data = new Uint8Array(width * height * 4);
+      for (let y = 0; y < height; y++) {
+        const ra = rows.first[y]! * pw;
+        const rb = rows.second[y]! * pw;
+        const fy = rows.weight[y]!;
+        for (let x = 0; x < width; x++) {
+          const cover = bilinear(mask, ra, rb, cols.first[x]!, cols.second[x]!, cols.weight[x]!, fy);
+          if (cover === 0) continue;
+          const p = (y * width + x) * 4;
+          data[p] = src[p]!;
+          data[p + 1] = src[p + 1]!;
+          data[p + 2] = src[p + 2]!;
+          data[p + 3] = Math.round((src[p + 3]! * cover * opacity) / 255);
+        }
       }
-      return { spec, image, visible: this.visible[index]! };
+      return { spec, image: { width, height, channels: 4, data }, visible: this.state.visible[index]! };
     });
   }
 
-  private nearestSnapshot(atMost: number): Snapshot {
-    for (let at = atMost; at >= 0; at -= this.snapshotInterval) {
-      const snapshot = this.snapshots.get(at);
-      if (snapshot) return snapshot;
+  /** The layer's pixels at the output size, produced on first use. */
+  private content(index: number): RgbaImage {
+    let image = this.contents[index];
+    if (!image) {
+      image = renderContent(this.timeline.layers[index]!.content, { art: this.art, scale: this.outPerPlan });
+      this.contents[index] = image;
     }
-    return this.snapshots.get(0)!;
+    return image;
   }
 
-  private takeSnapshot(): Snapshot {
-    return {
-      applied: this.applied,
-      reveal: this.reveal.map((r) => r.slice()),
-      composite: this.composite.slice(),
-      visible: [...this.visible],
-      opacity: [...this.opacity],
-      flipped: this.flipped,
-      curve: this.curve,
-      transforms: [...this.transforms],
-      bounds: this.bounds.map((b) => (b ? ([...b] as Box) : null)),
-    };
+  /** Marks the tiles whose pixels read plan pixels in [x0, x1) x [y0, y1). */
+  private markPlanBox(x0: number, y0: number, x1: number, y1: number): void {
+    const { planWidth, planHeight } = this.plan;
+    const ox0 = this.columns.reachingFrom[clamp(x0, 0, planWidth)]! - DIRTY_MARGIN;
+    const ox1 = this.columns.pastFrom[clamp(x1, 0, planWidth)]! + DIRTY_MARGIN;
+    const oy0 = this.rows.reachingFrom[clamp(y0, 0, planHeight)]! - DIRTY_MARGIN;
+    const oy1 = this.rows.pastFrom[clamp(y1, 0, planHeight)]! + DIRTY_MARGIN;
+    const tx0 = Math.max(0, Math.floor(ox0 / TILE));
+    const ty0 = Math.max(0, Math.floor(oy0 / TILE));
+    const tx1 = Math.min(this.tilesX, Math.ceil(ox1 / TILE));
+    const ty1 = Math.min(this.tilesY, Math.ceil(oy1 / TILE));
+    for (let ty = ty0; ty < ty1; ty++) this.dirtyTiles.fill(1, ty * this.tilesX + tx0, ty * this.tilesX + Math.max(tx0, tx1));
   }
 
-  private restore(snapshot: Snapshot): void {
-    snapshot.reveal.forEach((r, i) => this.reveal[i]!.set(r));
-    this.composite.set(snapshot.composite);
-    this.visible = [...snapshot.visible];
-    this.opacity = [...snapshot.opacity];
-    this.flipped = snapshot.flipped;
-    this.curve = snapshot.curve;
-    this.transforms = [...snapshot.transforms];
-    this.bounds = snapshot.bounds.map((b) => (b ? ([...b] as Box) : null));
-    this.applied = snapshot.applied;
-  }
-
-  private apply(op: Operation): void {
-    switch (op.kind) {
-      case 'reveal':
-        this.applyReveal(op.layer, op.stamp, op.strength);
-        return;
-      case 'visibility':
-        if (this.visible[op.layer] !== op.visible) {
-          this.visible[op.layer] = op.visible;
-          this.recompositeLayerArea(op.layer);
+  private recompositeDirtyTiles(): void {
+    const layers = this.activeLayers();
+    for (let ty = 0; ty < this.tilesY; ty++) {
+      const row = ty * this.tilesX;
+      let tx = 0;
+      while (tx < this.tilesX) {
+        if (this.dirtyTiles[row + tx] === 0) {
+          tx++;
+          continue;
         }
-        return;
-      case 'opacity':
-        if (this.opacity[op.layer] !== op.opacity) {
-          this.opacity[op.layer] = op.opacity;
-          this.recompositeLayerArea(op.layer);
-        }
-        return;
-      case 'flip':
-        this.flipped = op.flipped;
-        return;
-      case 'curve':
-        this.curve = op.curve;
-        return;
-      case 'transform': {
-        const before = this.transforms[op.layer] ?? null;
-        const after = op.region ? this.activeTransform(op.region, op.dx, op.dy, op.scale) : null;
-        this.transforms[op.layer] = after;
-        if (before) this.recompositeBox(before.box);
-        if (after) this.recompositeBox(after.box);
-        return;
+        const start = tx;
+        while (tx < this.tilesX && this.dirtyTiles[row + tx] === 1) tx++;
+        this.dirtyTiles.fill(0, row + start, row + tx);
+        this.compositeRect(layers, start * TILE, ty * TILE, Math.min(this.width, tx * TILE), Math.min(this.height, (ty + 1) * TILE));
       }
     }
   }
 
-  private activeTransform(region: Stamp, dx: number, dy: number, scale: number): ActiveTransform {
-    const s = this.timeline.planScale;
-    const cx = region.x + region.width / 2;
-    const cy = region.y + region.height / 2;
-    // The moved region's box in plan pixels, united with its original box.
-    const mx0 = cx + (region.x - cx) * scale + dx;
-    const my0 = cy + (region.y - cy) * scale + dy;
-    const mx1 = cx + (region.x + region.width - cx) * scale + dx;
-    const my1 = cy + (region.y + region.height - cy) * scale + dy;
-    const box = this.clampBox([
-      Math.floor(Math.min(region.x, mx0) * s) - 1,
-      Math.floor(Math.min(region.y, my0) * s) - 1,
-      Math.ceil(Math.max(region.x + region.width, mx1) * s) + 1,
-      Math.ceil(Math.max(region.y + region.height, my1) * s) + 1,
-    ]);
-    return { region, dx, dy, scale, box };
-  }
-
-  private clampBox(box: Box): Box {
-    return [
-      Math.max(0, Math.min(this.width, box[0])),
-      Math.max(0, Math.min(this.height, box[1])),
-      Math.max(0, Math.min(this.width, box[2])),
-      Math.max(0, Math.min(this.height, box[3])),
-    ];
-  }
-
-  private stampBox(stamp: Stamp): Box {
-    const s = this.timeline.planScale;
-    return this.clampBox([
-      Math.floor(stamp.x * s),
-      Math.floor(stamp.y * s),
-      Math.ceil((stamp.x + stamp.width) * s),
-      Math.ceil((stamp.y + stamp.height) * s),
-    ]);
-  }
-
-  private applyReveal(layer: number, stamp: Stamp, strength: number): void {
-    const box = this.stampBox(stamp);
-    const [x0, y0, x1, y1] = box;
-    if (x1 <= x0 || y1 <= y0) return;
-    const s = this.timeline.planScale;
-    const cover = this.reveal[layer]!;
-    const { width: sw, height: sh, alpha } = stamp;
-    // Bilinear sampling positions of each column, in stamp pixels.
-    const cols = x1 - x0;
-    const u0 = new Int32Array(cols);
-    const fu = new Float32Array(cols);
-    // Full-resolution pixels beyond the outermost plan pixel centres take the edge value, so a stamp
-    // that touches the plan canvas border covers the full-resolution border too.
-    const uMin = -stamp.x;
-    const uMax = this.width / s - 1 - stamp.x;
-    const vMin = -stamp.y;
-    const vMax = this.height / s - 1 - stamp.y;
-    for (let i = 0; i < cols; i++) {
-      const u = Math.min(uMax, Math.max(uMin, (x0 + i + 0.5) / s - 0.5 - stamp.x));
-      const f = Math.floor(u);
-      u0[i] = f;
-      fu[i] = u - f;
+  /** The layers that show paint in the current state, bottom to top, with their output boxes. */
+  private activeLayers(): ActiveLayer[] {
+    const out: ActiveLayer[] = [];
+    const s = this.state;
+    const k = this.outPerPlan;
+    for (let l = 0; l < this.timeline.layers.length; l++) {
+      if (!s.visible[l] || !(s.opacity[l]! > 0)) continue;
+      const b = s.bounds.subarray(l * 4, l * 4 + 4);
+      const t = s.transforms[l] ?? null;
+      if (b[2]! <= b[0]! && !t) continue;
+      const empty = b[2]! <= b[0]!;
+      const { planWidth, planHeight } = this.plan;
+      out.push({
+        index: l,
+        mask: s.reveal[l]!,
+        content: this.content(l).data,
+        opacity: s.opacity[l]!,
+        multiply: this.timeline.layers[l]!.blend === 'multiply',
+        x0: empty ? 0 : this.columns.reachingFrom[clamp(b[0]!, 0, planWidth)]!,
+        y0: empty ? 0 : this.rows.reachingFrom[clamp(b[1]!, 0, planHeight)]!,
+        x1: empty ? 0 : this.columns.pastFrom[clamp(b[2]!, 0, planWidth)]!,
+        y1: empty ? 0 : this.rows.pastFrom[clamp(b[3]!, 0, planHeight)]!,
+        transform: t,
+        tx0: t ? clamp(Math.floor(t.reach[0] * k) - 1, 0, this.width) : 0,
+        ty0: t ? clamp(Math.floor(t.reach[1] * k) - 1, 0, this.height) : 0,
+        tx1: t ? clamp(Math.ceil(t.reach[2] * k) + 1, 0, this.width) : 0,
+        ty1: t ? clamp(Math.ceil(t.reach[3] * k) + 1, 0, this.height) : 0,
+      });
     }
-    const transformed = this.transforms[layer] !== null;
-    const scale = strength;
-    let changedAny = false;
-    for (let y = y0; y < y1; y++) {
-      const v = Math.min(vMax, Math.max(vMin, (y + 0.5) / s - 0.5 - stamp.y));
-      const v0 = Math.floor(v);
-      const fv = v - v0;
-      const rowA = v0 >= 0 && v0 < sh ? v0 * sw : -1;
-      const rowB = v0 + 1 >= 0 && v0 + 1 < sh ? (v0 + 1) * sw : -1;
-      if (rowA < 0 && rowB < 0) continue;
-      const line = y * this.width;
-      for (let i = 0; i < cols; i++) {
-        const ua = u0[i]!;
-        const ub = ua + 1;
-        const a00 = rowA >= 0 && ua >= 0 && ua < sw ? alpha[rowA + ua]! : 0;
-        const a01 = rowA >= 0 && ub >= 0 && ub < sw ? alpha[rowA + ub]! : 0;
-        const a10 = rowB >= 0 && ua >= 0 && ua < sw ? alpha[rowB + ua]! : 0;
-        const a11 = rowB >= 0 && ub >= 0 && ub < sw ? alpha[rowB + ub]! : 0;
-        if ((a00 | a01 | a10 | a11) === 0) continue;
-        const f = fu[i]!;
-        const top = a00 + (a01 - a00) * f;
-        const bottom = a10 + (a11 - a10) * f;
-        const value = Math.round((top + (bottom - top) * fv) * scale);
-        const index = line + x0 + i;
-        if (value > cover[index]!) {
-          cover[index] = value;
-          changedAny = true;
-          if (!transformed) this.compositePixel(x0 + i, y);
-        }
-      }
-    }
-    if (!changedAny) return;
-    this.growBounds(layer, box);
-    if (transformed) {
-      // Moved pixels depend on coverage elsewhere: recomposite the whole affected area.
-      this.recompositeBox(box);
-      this.recompositeBox(this.transforms[layer]!.box);
-    }
-  }
-
-  private growBounds(layer: number, box: Box): void {
-    const b = this.bounds[layer];
-    if (!b) {
-      this.bounds[layer] = [...box];
-      return;
-    }
-    b[0] = Math.min(b[0], box[0]);
-    b[1] = Math.min(b[1], box[1]);
-    b[2] = Math.max(b[2], box[2]);
-    b[3] = Math.max(b[3], box[3]);
-  }
-
-  private recompositeLayerArea(layer: number): void {
-    const box = this.bounds[layer];
-    if (box) this.recompositeBox(box);
-    const t = this.transforms[layer];
-    if (t) this.recompositeBox(t.box);
-  }
-
-  private recompositeBox(box: Box): void {
-    for (let y = box[1]; y < box[3]; y++) {
-      for (let x = box[0]; x < box[2]; x++) this.compositePixel(x, y);
-    }
-  }
-
-  /** Recomputes one composite pixel from paper and every visible layer. */
-  private compositePixel(x: number, y: number): void {
-    const index = y * this.width + x;
-    let r = 255;
-    let g = 255;
-    let b = 255;
-    const layers = this.layers;
-    for (let l = 0; l < layers.length; l++) {
-      if (!this.visible[l]) continue;
-      const opacity = this.opacity[l]!;
-      if (opacity <= 0) continue;
-      const spec = layers[l]!;
-      const t = this.transforms[l];
-      let sr: number;
-      let sg: number;
-      let sb: number;
-      let a: number;
-      if (t && x >= t.box[0] && x < t.box[2] && y >= t.box[1] && y < t.box[3]) {
-        const sample = this.transformedSample(l, t, x, y);
-        if (sample === null) continue;
-        [sr, sg, sb, a] = sample;
-        a *= opacity;
-      } else {
-        const cover = this.reveal[l]![index]!;
-        if (cover === 0) continue;
-        const p = index * 4;
-        const data = spec.content.data;
-        const ca = data[p + 3]!;
-        if (ca === 0) continue;
-        sr = data[p]!;
-        sg = data[p + 1]!;
-        sb = data[p + 2]!;
-        // Exactly 1 when content, coverage and opacity are all full: the top layer reproduces its content.
-        a = cover === 255 && ca === 255 ? opacity : ((cover * ca) / 65025) * opacity;
-      }
-      if (spec.blend === 'normal') {
-        r += (sr - r) * a;
-        g += (sg - g) * a;
-        b += (sb - b) * a;
-      } else {
-        r *= 1 - a + (a * sr) / 255;
-        g *= 1 - a + (a * sg) / 255;
-        b *= 1 - a + (a * sb) / 255;
-      }
-    }
-    const o = index * 3;
-    this.composite[o] = r + 0.5;
-    this.composite[o + 1] = g + 0.5;
-    this.composite[o + 2] = b + 0.5;
+    return out;
   }
 
   /**
-   * Layer `l` at (x, y) while a transform moves its region: moved pixels come from the inverse-mapped
-   * position, the vacated part of the region is empty. Returns [r, g, b, alpha 0..1] or null.
+   * Recomputes the composite in [x0, x1) x [y0, y1) from paper and every showing layer. Per pixel, the
+   * topmost layer that covers it completely and opaquely (normal blend, full opacity) hides everything
+   * below, so compositing starts there: at late steps most pixels cost one layer, not all of them.
    */
-  private transformedSample(l: number, t: ActiveTransform, x: number, y: number): [number, number, number, number] | null {
-    const s = this.timeline.planScale;
+  private compositeRect(layers: readonly ActiveLayer[], x0: number, y0: number, x1: number, y1: number): void {
+    const W = this.width;
+    const pw = this.plan.planWidth;
+    const cols = this.columns;
+    const rows = this.rows;
+    const out = this.composite;
+    const n = layers.length;
+    for (let y = y0; y < y1; y++) {
+      const ra = rows.first[y]! * pw;
+      const rb = rows.second[y]! * pw;
+      const fy = rows.weight[y]!;
+      for (let x = x0; x < x1; x++) {
+        const ua = cols.first[x]!;
+        const ub = cols.second[x]!;
+        const fx = cols.weight[x]!;
+        const index = y * W + x;
+        const p = index * 4;
+        let start = 0;
+        let r = 255;
+        let g = 255;
+        let b = 255;
+        for (let k = n - 1; k >= 0; k--) {
+          const L = layers[k]!;
+          if (L.opacity !== 1 || L.multiply || L.content[p + 3] !== 255) continue;
+          if (x < L.x0 || x >= L.x1 || y < L.y0 || y >= L.y1) continue;
+          if (L.transform && x >= L.tx0 && x < L.tx1 && y >= L.ty0 && y < L.ty1) continue;
+          const m = L.mask;
+          if (m[ra + ua] === 255 && m[ra + ub] === 255 && m[rb + ua] === 255 && m[rb + ub] === 255) {
+            r = L.content[p]!;
+            g = L.content[p + 1]!;
+            b = L.content[p + 2]!;
+            start = k + 1;
+            break;
+          }
+        }
+        for (let k = start; k < n; k++) {
+          const L = layers[k]!;
+          let sr: number;
+          let sg: number;
+          let sb: number;
+          let a: number;
+          if (L.transform && x >= L.tx0 && x < L.tx1 && y >= L.ty0 && y < L.ty1) {
+            if (!this.transformedSample(L, L.transform, x, y)) continue;
+            const s = this.sample;
+            sr = s[0]!;
+            sg = s[1]!;
+            sb = s[2]!;
+            a = s[3]! * L.opacity;
+          } else {
+            if (x < L.x0 || x >= L.x1 || y < L.y0 || y >= L.y1) continue;
+            const cover = bilinear(L.mask, ra, rb, ua, ub, fx, fy);
+            if (cover === 0) continue;
+            const ca = L.content[p + 3]!;
+            if (ca === 0) continue;
+            sr = L.content[p]!;
+            sg = L.content[p + 1]!;
+            sb = L.content[p + 2]!;
+            // Exactly the opacity when content and coverage are full: the top layer reproduces its content.
+            a = cover === 255 && ca === 255 ? L.opacity : ((cover * ca) / 65025) * L.opacity;
+          }
+          if (L.multiply) {
+            r *= 1 - a + (a * sr) / 255;
+            g *= 1 - a + (a * sg) / 255;
+            b *= 1 - a + (a * sb) / 255;
+          } else {
+            r += (sr - r) * a;
+            g += (sg - g) * a;
+            b += (sb - b) * a;
+          }
+        }
+        const o = index * 3;
+        out[o] = r + 0.5;
+        out[o + 1] = g + 0.5;
+        out[o + 2] = b + 0.5;
+      }
+    }
+  }
+
+  /**
+   * Layer L at output pixel (x, y) while a transform moves its region: moved pixels come from the
+   * inverse-mapped position, the vacated part of the region is empty. Writes [r, g, b, alpha 0..1] to
+   * `this.sample`; false when nothing is there.
+   */
+  private transformedSample(L: ActiveLayer, t: ActiveTransform, x: number, y: number): boolean {
+    const k = this.outPerPlan;
     const region = t.region;
     const cx = region.x + region.width / 2;
     const cy = region.y + region.height / 2;
-    // Plan coordinates of this pixel's centre, and where it came from.
-    const px = (x + 0.5) / s;
-    const py = (y + 0.5) / s;
+    const px = (x + 0.5) / k;
+    const py = (y + 0.5) / k;
     const qx = cx + (px - t.dx - cx) / t.scale;
     const qy = cy + (py - t.dy - cy) / t.scale;
-    if (stampAt(region, qx, qy) >= 128) {
-      return this.layerSampleBilinear(l, qx * s - 0.5, qy * s - 0.5);
-    }
-    if (stampAt(region, px, py) >= 128) return null;
-    return this.layerSampleBilinear(l, x, y);
+    if (stampAt(region, qx, qy) >= 128) return this.layerSampleBilinear(L, qx * k - 0.5, qy * k - 0.5);
+    if (stampAt(region, px, py) >= 128) return false;
+    return this.layerSampleBilinear(L, x, y);
   }
 
-  private layerSampleBilinear(l: number, fx: number, fy: number): [number, number, number, number] | null {
+  /** Bilinear sample of layer L's painted pixels (content x coverage) at fractional output position (fx, fy). */
+  private layerSampleBilinear(L: ActiveLayer, fx: number, fy: number): boolean {
     const w = this.width;
     const h = this.height;
+    const pw = this.plan.planWidth;
+    const cols = this.columns;
+    const rows = this.rows;
     const x0 = Math.floor(fx);
     const y0 = Math.floor(fy);
     const ax = fx - x0;
     const ay = fy - y0;
-    const data = this.layers[l]!.content.data;
-    const cover = this.reveal[l]!;
+    const data = L.content;
     let r = 0;
     let g = 0;
     let b = 0;
@@ -457,37 +439,67 @@ export class TimelineRenderer {
     for (let dy = 0; dy <= 1; dy++) {
       const yy = Math.min(h - 1, Math.max(0, y0 + dy));
       const wy = dy === 0 ? 1 - ay : ay;
+      const ra = rows.first[yy]! * pw;
+      const rb = rows.second[yy]! * pw;
+      const vy = rows.weight[yy]!;
       for (let dx = 0; dx <= 1; dx++) {
         const xx = Math.min(w - 1, Math.max(0, x0 + dx));
         const weight = wy * (dx === 0 ? 1 - ax : ax);
         if (weight === 0) continue;
-        const i = yy * w + xx;
-        const alpha = (cover[i]! * data[i * 4 + 3]!) / 65025;
-        const wa = weight * alpha;
-        r += data[i * 4]! * wa;
-        g += data[i * 4 + 1]! * wa;
-        b += data[i * 4 + 2]! * wa;
+        const cover = bilinear(L.mask, ra, rb, cols.first[xx]!, cols.second[xx]!, cols.weight[xx]!, vy);
+        const i = (yy * w + xx) * 4;
+        const wa = (weight * cover * data[i + 3]!) / 65025;
+        r += data[i]! * wa;
+        g += data[i + 1]! * wa;
+        b += data[i + 2]! * wa;
         a += wa;
       }
     }
-    if (a <= 0) return null;
-    return [r / a, g / a, b / a, a];
+    if (a <= 0) return false;
+    const s = this.sample;
+    s[0] = r / a;
+    s[1] = g / a;
+    s[2] = b / a;
+    s[3] = a;
+    return true;
   }
 }
 
+function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/** Bilinear coverage (0..255, fractional) of a plan mask between rows ra/rb (offsets) and columns ua/ub. */
+export function bilinear(mask: Uint8Array, ra: number, rb: number, ua: number, ub: number, fx: number, fy: number): number {
+  const a00 = mask[ra + ua]!;
+  const a01 = mask[ra + ub]!;
+  const a10 = mask[rb + ua]!;
+  const a11 = mask[rb + ub]!;
+  if ((a00 | a01 | a10 | a11) === 0) return 0;
+  const top = a00 + (a01 - a00) * fx;
+  const bottom = a10 + (a11 - a10) * fx;
+  return top + (bottom - top) * fy;
+}
+
 /** Stamp alpha (0..255, bilinear) at plan coordinates. */
-function stampAt(stamp: Stamp, px: number, py: number): number {
+export function stampAt(stamp: Stamp, px: number, py: number): number {
   const u = px - 0.5 - stamp.x;
   const v = py - 0.5 - stamp.y;
   const u0 = Math.floor(u);
   const v0 = Math.floor(v);
   const fu = u - u0;
   const fv = v - v0;
-  const at = (uu: number, vv: number): number =>
-    uu >= 0 && vv >= 0 && uu < stamp.width && vv < stamp.height ? stamp.alpha[vv * stamp.width + uu]! : 0;
-  const top = at(u0, v0) + (at(u0 + 1, v0) - at(u0, v0)) * fu;
-  const bottom = at(u0, v0 + 1) + (at(u0 + 1, v0 + 1) - at(u0, v0 + 1)) * fu;
+  const a00 = stampValue(stamp, u0, v0);
+  const a01 = stampValue(stamp, u0 + 1, v0);
+  const a10 = stampValue(stamp, u0, v0 + 1);
+  const a11 = stampValue(stamp, u0 + 1, v0 + 1);
+  const top = a00 + (a01 - a00) * fu;
+  const bottom = a10 + (a11 - a10) * fu;
   return top + (bottom - top) * fv;
+}
+
+function stampValue(stamp: Stamp, u: number, v: number): number {
+  return u >= 0 && v >= 0 && u < stamp.width && v < stamp.height ? stamp.alpha[v * stamp.width + u]! : 0;
 }
 
 export function isIdentityCurve(c: Curve): boolean {
@@ -510,7 +522,8 @@ export function curveTables(c: Curve): [Uint8Array, Uint8Array, Uint8Array] {
   return tables;
 }
 
-function applyCurve(src: Uint8Array, dst: Uint8Array, c: Curve): void {
+/** The global curve on a composite (RGB), as the artist sees it. */
+export function applyCurve(src: Uint8Array, dst: Uint8Array, c: Curve): void {
   const [tr, tg, tb] = curveTables(c);
   const sat = c.saturation;
   for (let i = 0; i < src.length; i += 3) {
@@ -530,7 +543,8 @@ function applyCurve(src: Uint8Array, dst: Uint8Array, c: Curve): void {
   }
 }
 
-function flipRowsInPlace(data: Uint8Array, width: number, height: number): void {
+/** Mirrors RGB rows in place (the canvas flip). */
+export function flipRowsInPlace(data: Uint8Array, width: number, height: number): void {
   for (let y = 0; y < height; y++) {
     const row = y * width * 3;
     for (let l = 0, r = width - 1; l < r; l++, r--) {
@@ -545,18 +559,21 @@ function flipRowsInPlace(data: Uint8Array, width: number, height: number): void 
   }
 }
 
+function validated(t: Timeline): Timeline {
+  validateTimeline(t);
+  return t;
+}
+
 /** Checks the structural invariants every renderer relies on; throws with a precise message. */
 export function validateTimeline(t: Timeline): void {
   if (t.operations.length !== OPERATION_COUNT) {
     throw new RangeError(`a timeline has exactly ${OPERATION_COUNT} operations, this one has ${t.operations.length}`);
   }
   if (!(t.planScale > 0)) throw new RangeError(`planScale must be > 0, got ${t.planScale}`);
-  t.layers.forEach((layer, i) => {
-    const c = layer.content;
-    if (c.width !== t.width || c.height !== t.height || c.data.length !== t.width * t.height * 4) {
-      throw new RangeError(`layer ${i} (${layer.id}) content must be ${t.width}x${t.height} RGBA`);
-    }
-  });
+  const f = t.finished;
+  if (f.width !== t.width || f.height !== t.height || f.data.length !== t.width * t.height * 3) {
+    throw new RangeError(`the finished artwork must be ${t.width}x${t.height} RGB, it is ${f.width}x${f.height} with ${f.data.length} bytes`);
+  }
   t.operations.forEach((op, i) => {
     if ('layer' in op && (op.layer < 0 || op.layer >= t.layers.length || !Number.isInteger(op.layer))) {
       throw new RangeError(`operation ${i} names layer ${op.layer}, but there are ${t.layers.length} layers`);
@@ -564,6 +581,9 @@ export function validateTimeline(t: Timeline): void {
     const stamp = op.kind === 'reveal' ? op.stamp : op.kind === 'transform' ? op.region : null;
     if (stamp && stamp.alpha.length !== stamp.width * stamp.height) {
       throw new RangeError(`operation ${i} has a ${stamp.width}x${stamp.height} stamp with ${stamp.alpha.length} values`);
+    }
+    if (stamp && (!Number.isInteger(stamp.x) || !Number.isInteger(stamp.y))) {
+      throw new RangeError(`operation ${i} has a stamp at (${stamp.x}, ${stamp.y}); stamps sit on whole plan pixels`);
     }
   });
 }

@@ -2,15 +2,19 @@
  * The operation timeline: how a drawing process is represented, independent of who planned it.
  *
  * A timeline is a small stack of layers over white paper plus exactly OPERATION_COUNT operations.
- * Every layer has fixed full-resolution `content` (what the layer shows once painted) and a coverage
- * ("reveal") mask that starts empty; stroke-like operations raise the mask with a stamp, so painting
- * a stroke reveals that layer's content under the stroke. Other operations change layer visibility
- * or opacity, flip the canvas, move a region for a while, or set a global colour curve.
+ * Every layer has `content` (what the layer shows once painted, produced at whatever size a frame is
+ * rendered: see content.ts) and a coverage ("reveal") mask that starts empty; stroke-like operations
+ * raise the mask with a stamp, so painting a stroke reveals that layer's content under the stroke.
+ * Other operations change layer visibility or opacity, flip the canvas, move a region for a while, or
+ * set a global colour curve.
  *
- * Planning happens at a smaller "plan" resolution: stamps live in plan pixels and are upsampled
- * when rendered at full resolution (timeline.planScale = full / plan).
+ * Planning happens at a smaller "plan" resolution (timeline.planScale = full / plan), and so does the
+ * replay: coverage masks are plan-resolution images that stamps raise pixel by pixel, and a frame of
+ * any size samples them bilinearly (see replay.ts and renderer.ts). Only the output pixels are
+ * computed at the output size, which is what keeps a 4096 px canvas interactive.
  */
-import type { RgbaImage } from './image.js';
+import type { LayerContent } from './content.js';
+import type { RgbImage } from './image.js';
 
 export type BlendMode = 'normal' | 'multiply';
 
@@ -31,15 +35,15 @@ export interface LayerSpec {
   /** Human name, used for PSD layers and layer PNGs, e.g. "Line art". */
   readonly name: string;
   readonly blend: BlendMode;
-  /** Full-resolution pixels shown where the layer is revealed; alpha is the painted shape. */
-  readonly content: RgbaImage;
+  /** What the layer shows where it is revealed, at any output size; alpha is the painted shape. */
+  readonly content: LayerContent;
   readonly initiallyVisible: boolean;
   readonly initialOpacity: number;
   /** Whether the layer belongs in a layer decomposition (PSD/PNG export). */
   readonly exported: boolean;
 }
 
-/** A coverage mask at plan resolution, placed at (x, y) in plan pixels. */
+/** A coverage mask at plan resolution, placed at integer plan pixel (x, y) (it may reach past the canvas). */
 export interface Stamp {
   readonly x: number;
   readonly y: number;
@@ -67,7 +71,7 @@ interface OperationBase {
   readonly phase: Phase;
 }
 
-/** A brush stroke, pen line, bucket fill...: raises the layer's reveal mask to at least stamp * strength. */
+/** A brush stroke, pen line, bucket fill...: raises the layer's plan-resolution reveal mask to at least round(stamp * strength). */
 export interface RevealOperation extends OperationBase {
   readonly kind: 'reveal';
   readonly layer: number;
@@ -142,6 +146,8 @@ export interface Timeline {
   readonly height: number;
   /** Full-resolution pixels per plan pixel (>= 1 unless the image is smaller than the plan size). */
   readonly planScale: number;
+  /** The finished artwork at full resolution: what step 0 shows, and what layer contents are made from. */
+  readonly finished: RgbImage;
   readonly layers: readonly LayerSpec[];
   /** Exactly OPERATION_COUNT operations, first to last. */
   readonly operations: readonly Operation[];

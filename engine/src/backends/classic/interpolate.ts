@@ -5,13 +5,12 @@
  * largest differences near the pen first, until `to` is reached exactly.
  */
 import type { SourceImage } from '../../core/backend.js';
-import { createRgba } from '../../core/image.js';
+import { artworkContent, imageContent, opaque } from '../../core/content.js';
 import { cancelledError, PaintsUndoError } from '../../core/errors.js';
 import { OPERATION_COUNT } from '../../core/steps.js';
 import type { LayerSpec, Operation, Timeline } from '../../core/timeline.js';
 import { analyse, subjectStart } from './analyse.js';
 import { BrushPainter, flowField } from './brush.js';
-import { inputContent } from './content.js';
 import { prepareLineArt } from './phases/lineart.js';
 import { renderPasses } from './phases/rendering.js';
 import { CLASSIC_VERSION } from './planner.js';
@@ -71,23 +70,16 @@ export function planInterpolation(from: SourceImage, to: SourceImage, seed: numb
   const painter = new BrushPainter(pw, ph, gaussianBlur(diff, pw, ph, 1), flowField(a.lum, pw, ph), rng.fork(2), subjectStart(a));
   const renderOps = reveals(TOP, 'rendering', 'brush', renderPasses(painter, OPERATION_COUNT - 1 - lineOps.length, Math.max(pw, ph), check));
   const { width: W, height: H } = to.image;
-  const fromContent = createRgba(W, H);
-  const src = from.image.data;
-  for (let i = 0, p = 0; i < src.length; i += 3, p += 4) {
-    fromContent.data[p] = src[i]!;
-    fromContent.data[p + 1] = src[i + 1]!;
-    fromContent.data[p + 2] = src[i + 2]!;
-    fromContent.data[p + 3] = 255;
-  }
   const layers: LayerSpec[] = [
-    { id: 'from', name: 'Earlier state', blend: 'normal', content: fromContent, initiallyVisible: true, initialOpacity: 1, exported: true },
+    { id: 'from', name: 'Earlier state', blend: 'normal', content: imageContent({ image: opaque(from.image) }), initiallyVisible: true, initialOpacity: 1, exported: true },
     { id: 'lineart', name: 'New line art', blend: 'normal', content: lines.content(), initiallyVisible: true, initialOpacity: 1, exported: true },
-    { id: 'rendering', name: 'Painting', blend: 'normal', content: inputContent(a), initiallyVisible: true, initialOpacity: 1, exported: true },
+    { id: 'rendering', name: 'Painting', blend: 'normal', content: artworkContent({}), initiallyVisible: true, initialOpacity: 1, exported: true },
   ];
   return {
     width: W,
     height: H,
     planScale: scale,
+    finished: to.image,
     layers,
     operations: [base, ...lineOps, ...renderOps],
     info: { backend: 'classic', backendVersion: CLASSIC_VERSION, seed, style: 'interpolation' },

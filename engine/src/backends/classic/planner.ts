@@ -72,6 +72,7 @@ export function* planSteps(
     width: source.image.width,
     height: source.image.height,
     planScale: a.scale,
+    finished: source.image,
     layers: plan.layers,
     operations: ops,
     info: { backend: 'classic', backendVersion: CLASSIC_VERSION, seed, style },

@@ -4,8 +4,9 @@
  * by how much, and how far the canvas still is from the final image. Timelapse frames are handed out
  * as they pass. One replay serves every metric, so adding a metric adds no pass over the process.
  */
-import sharp from 'sharp';
+import { imageContent, renderContent } from '../../core/content.js';
 import { throwIfCancelled } from '../../core/errors.js';
+import { resizeRgbArea } from '../../core/image.js';
 import { TimelineRenderer } from '../../core/renderer.js';
 import { MAX_STEP, OPERATION_COUNT, timelapseSteps } from '../../core/steps.js';
 import type { LayerSpec, Operation, Timeline } from '../../core/timeline.js';
@@ -33,18 +34,11 @@ export async function reduceTimeline(timeline: Timeline, longSide: number): Prom
   const k = longSide / long;
   const width = Math.max(1, Math.round(timeline.width * k));
   const height = Math.max(1, Math.round(timeline.height * k));
-  const layers = await Promise.all(
-    timeline.layers.map(async (layer): Promise<LayerSpec> => {
-      const c = layer.content;
-      // sharp premultiplies alpha while resampling, so transparent pixels do not bleed their colour.
-      const data = await sharp(c.data, { raw: { width: c.width, height: c.height, channels: 4 } })
-        .resize(width, height, { fit: 'fill', kernel: 'linear' })
-        .raw()
-        .toBuffer();
-      return { ...layer, content: { width, height, channels: 4, data: new Uint8Array(data.buffer, data.byteOffset, data.length) } };
-    }),
-  );
-  return { ...timeline, width, height, planScale: timeline.planScale * (width / timeline.width), layers };
+  const art = resizeRgbArea(timeline.finished, width, height);
+  const planScale = timeline.planScale * (width / timeline.width);
+  // Each layer's content is produced at the reduced size once and kept as fixed pixels.
+  const layers = timeline.layers.map((layer): LayerSpec => ({ ...layer, content: imageContent({ image: renderContent(layer.content, { art, scale: planScale }) }) }));
+  return { ...timeline, width, height, planScale, finished: art, layers };
 }
 
 /** What every observer can read, for the whole replay; observers must not write to its buffers. */

@@ -2,7 +2,7 @@
  * Block-in (painterly): big colour masses from a heavy blur of the image, laid with large brush strokes
  * that follow the flow until the canvas is mostly covered (the layers above complete it).
  */
-import type { RgbaImage } from '../../../core/image.js';
+import { imageContent, type LayerContent } from '../../../core/content.js';
 import type { Analysis } from '../analyse.js';
 import { BrushPainter } from '../brush.js';
 import { upsampledContent } from '../content.js';
@@ -34,8 +34,8 @@ export class BlockIn implements PhaseWork, Laid {
     this.coverage = new Float32Array(pw * ph);
   }
 
-  content(): RgbaImage {
-    return upsampledContent(this.a, this.planes[0]!, this.planes[1]!, this.planes[2]!);
+  content(): LayerContent {
+    return imageContent({ image: upsampledContent(this.a, this.planes[0]!, this.planes[1]!, this.planes[2]!) });
   }
 
   propose(budget: number, rng: Rng): Mark[] {

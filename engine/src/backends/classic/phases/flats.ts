@@ -4,6 +4,7 @@
  * spreads over the canvas gradually. Paper-white regions are left unpainted, as an artist leaves the
  * paper; in ink work, solid blacks are spotted with the ink, not painted as a value study.
  */
+import { imageContent } from '../../../core/content.js';
 import { createRgba, type RgbaImage } from '../../../core/image.js';
 import type { Stamp } from '../../../core/timeline.js';
 import { subjectStart, type Analysis } from '../analyse.js';
@@ -30,7 +31,7 @@ export function prepareFlats(a: Analysis, seg: Segmentation, grey: boolean): Fla
   return {
     flats,
     capacity: painted.reduce((acc, r) => acc + Math.min(80, Math.max(1, Math.floor(r.area / (total * 0.0005)))), 0),
-    content: () => flats.content,
+    content: () => imageContent({ image: flats.content }),
     propose(budget, rng) {
       const order = orderRegions(a, painted, rng.fork(3));
       const stamps: Stamp[] = [];

@@ -3,6 +3,7 @@
  * final exactly); pen strokes along the traced centre lines reveal it, in inking order (subject first,
  * big contours first, the pen staying local).
  */
+import { imageContent } from '../../../core/content.js';
 import { createRgba, type RgbaImage } from '../../../core/image.js';
 import { fullLineAlpha, subjectStart, type Analysis } from '../analyse.js';
 import { mergeStamps } from '../budget.js';
@@ -31,7 +32,7 @@ export function prepareLineArt(a: Analysis, rng: Rng, check: () => void): LineAr
     ...layer,
     paths,
     capacity: Math.floor(paths.totalLength / LINE_MIN_STROKE),
-    content: () => lineContent(a, layer.alphaFull),
+    content: () => imageContent({ image: lineContent(a, layer.alphaFull) }),
     propose: (budget, r) => lineStrokes(paths, budget, r),
   };
 }

@@ -5,7 +5,7 @@
  * gives it. Recipes (recipes/) choose the phases of a style, share the budget and assemble the
  * operations; habits (habits.ts) are interleaved afterwards.
  */
-import type { RgbaImage } from '../../../core/image.js';
+import type { LayerContent } from '../../../core/content.js';
 import type { Stamp } from '../../../core/timeline.js';
 import type { Rng } from '../rng.js';
 
@@ -22,8 +22,8 @@ export interface PhaseWork {
    * steps). Brush phases that can always refine further report Infinity.
    */
   readonly capacity: number;
-  /** The phase layer's full-resolution content: what its marks reveal. */
-  content(): RgbaImage;
+  /** The phase layer's content (a recipe rendered at any output size): what its marks reveal. */
+  content(): LayerContent;
   /**
    * The phase's marks for `budget` operations, in drawing order: never more than `budget`, fewer
    * only when the phase has nothing more to draw. Random choices come from `rng`, in a fixed order, so

@@ -2,7 +2,7 @@
  * Refinement (painterly): medium-sized forms from a lighter blur of the image, painted with smaller
  * strokes where they differ most from the block-in under them.
  */
-import type { RgbaImage } from '../../../core/image.js';
+import { imageContent, type LayerContent } from '../../../core/content.js';
 import type { Analysis } from '../analyse.js';
 import { BrushPainter } from '../brush.js';
 import { upsampledContent } from '../content.js';
@@ -36,8 +36,8 @@ export class Refinement implements PhaseWork, Laid {
     this.coverage = new Float32Array(pw * ph);
   }
 
-  content(): RgbaImage {
-    return upsampledContent(this.a, this.planes[0]!, this.planes[1]!, this.planes[2]!);
+  content(): LayerContent {
+    return imageContent({ image: upsampledContent(this.a, this.planes[0]!, this.planes[1]!, this.planes[2]!) });
   }
 
   propose(budget: number, rng: Rng): Mark[] {

@@ -3,10 +3,9 @@
  * reveal it where the remaining error is largest near the pen, then a clean-up covers whatever is not
  * fully covered, so that step 0 is exactly the input.
  */
-import type { RgbaImage } from '../../../core/image.js';
+import { artworkContent } from '../../../core/content.js';
 import { subjectStart, type Analysis } from '../analyse.js';
 import { BrushPainter } from '../brush.js';
-import { inputContent } from '../content.js';
 import type { Mark, PhaseWork } from './phase.js';
 
 /**
@@ -19,7 +18,7 @@ export function prepareRendering(a: Analysis, error: Float32Array, flow: Float32
   for (let i = 0; i < error.length; i++) if (error[i]! > 10) errorArea++;
   return {
     capacity: Math.max(20, Math.ceil(errorArea / 80) + 15),
-    content: (): RgbaImage => inputContent(a),
+    content: () => artworkContent({}),
     propose: (budget, rng) => renderPasses(new BrushPainter(pw, ph, error, flow, rng, subjectStart(a)), budget, Math.max(pw, ph), check),
   };
 }

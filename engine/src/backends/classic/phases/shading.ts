@@ -3,6 +3,7 @@
  * airbrush blobs clipped to each region (the strongest light or shadow first), then the whole region.
  * Regions with no visible shading are skipped: the flats already show them.
  */
+import { imageContent } from '../../../core/content.js';
 import { createRgba, type RgbaImage } from '../../../core/image.js';
 import type { Stamp } from '../../../core/timeline.js';
 import type { Analysis } from '../analyse.js';
@@ -26,7 +27,7 @@ export function prepareShading(a: Analysis, seg: Segmentation, flats: Flats, lin
   return {
     shading,
     capacity: shaded.reduce((acc, r) => acc + 1 + Math.min(8, Math.floor(r.area / (total * 0.003))), 0),
-    content: () => shading.content,
+    content: () => imageContent({ image: shading.content }),
     propose(budget, rng) {
       const order = orderRegions(a, shaded, rng.fork(4));
       const stamps = shadingStamps(a, seg, order, shading.amount, Math.max(0, budget - shaded.length), rng.fork(5), check);

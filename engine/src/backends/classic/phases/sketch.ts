@@ -3,10 +3,9 @@
  * and traced, simplified into a few straight-ish pencil strokes each, slightly off the final lines and
  * overshooting their ends the way loose sketching does.
  */
-import type { RgbaImage } from '../../../core/image.js';
+import { solidContent } from '../../../core/content.js';
 import { subjectStart, type Analysis } from '../analyse.js';
 import { mergeStamps } from '../budget.js';
-import { solidContent } from '../content.js';
 import { orderPaths, pathLength, simplify, smoothPath, splitIntoStrokes, traceSkeleton, type Path } from '../lines.js';
 import { gaussianBlur, sample, StampBuilder, thin } from '../raster.js';
 import type { Rng } from '../rng.js';
@@ -27,7 +26,7 @@ export function prepareSketch(a: Analysis, rng: Rng, check: () => void): SketchP
     strokes,
     // Loose sketching goes over the same shapes more than once.
     capacity: strokes.length * 2,
-    content: (): RgbaImage => solidContent(a.full.width, a.full.height, SKETCH_INK),
+    content: () => solidContent({ rgb: SKETCH_INK }),
     propose: (budget, r) => sketchStamps(strokes, budget, a.scale, r),
   };
 }
