@@ -124,8 +124,8 @@ describe('classic phases, each alone', () => {
     const src = outlined.full.data;
     let solid = 0;
     let dark = 0;
-    for (let i = 0; i < lines.alphaFull.length; i++) {
-      if (lines.alphaFull[i]! < 200) continue;
+    for (let i = 0; i < src.length / 3; i++) {
+      if (content.data[i * 4 + 3]! < 200) continue;
       solid++;
       // Ink is where the input is dark (anti-aliased line borders aside), in the input's own colour.
       if (0.299 * src[i * 3]! + 0.587 * src[i * 3 + 1]! + 0.114 * src[i * 3 + 2]! < 110) dark++;

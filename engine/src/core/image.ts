@@ -96,58 +96,48 @@ function resizeArea(data: Uint8Array, width: number, height: number, channels: 3
   const tx = areaTaps(width, outWidth);
   const ty = areaTaps(height, outHeight);
   const alpha = channels === 4;
-  // Horizontal pass into floats (colour premultiplied by alpha), then the vertical pass to bytes.
-  const mid = new Float64Array(outWidth * height * channels);
-  for (let y = 0; y < height; y++) {
-    const row = y * width * channels;
+  const row = new Float64Array(outWidth * channels);
+  const acc = new Float64Array(outWidth * channels);
+  const result = new Uint8Array(outWidth * outHeight * channels);
+  // One output row at a time: each source row it covers is resampled horizontally (colour premultiplied
+  // by alpha) and added with its vertical weight, so memory stays at two rows whatever the size.
+  for (let y = 0; y < outHeight; y++) {
+    acc.fill(0);
+    for (let k = 0; k < ty.count[y]!; k++) {
+      const src = (ty.start[y]! + k) * width * channels;
+      const wy = ty.weights[y * ty.stride + k]!;
+      for (let x = 0; x < outWidth; x++) {
+        const s0 = tx.start[x]!;
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        let a = 0;
+        for (let t = 0; t < tx.count[x]!; t++) {
+          const p = src + (s0 + t) * channels;
+          const w = tx.weights[x * tx.stride + t]!;
+          const wa = alpha ? (w * data[p + 3]!) / 255 : w;
+          r += data[p]! * wa;
+          g += data[p + 1]! * wa;
+          b += data[p + 2]! * wa;
+          a += wa;
+        }
+        const o = x * channels;
+        row[o] = r;
+        row[o + 1] = g;
+        row[o + 2] = b;
+        if (alpha) row[o + 3] = a;
+      }
+      for (let i = 0; i < row.length; i++) acc[i]! += row[i]! * wy;
+    }
     const out = y * outWidth * channels;
     for (let x = 0; x < outWidth; x++) {
-      const n = tx.count[x]!;
-      const s0 = tx.start[x]!;
-      const o = out + x * channels;
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      let a = 0;
-      for (let k = 0; k < n; k++) {
-        const p = row + (s0 + k) * channels;
-        const w = tx.weights[x * tx.stride + k]!;
-        const wa = alpha ? (w * data[p + 3]!) / 255 : w;
-        r += data[p]! * wa;
-        g += data[p + 1]! * wa;
-        b += data[p + 2]! * wa;
-        a += wa;
-      }
-      mid[o] = r;
-      mid[o + 1] = g;
-      mid[o + 2] = b;
-      if (alpha) mid[o + 3] = a;
-    }
-  }
-  const result = new Uint8Array(outWidth * outHeight * channels);
-  for (let y = 0; y < outHeight; y++) {
-    const n = ty.count[y]!;
-    const s0 = ty.start[y]!;
-    for (let x = 0; x < outWidth; x++) {
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      let a = 0;
-      for (let k = 0; k < n; k++) {
-        const m = ((s0 + k) * outWidth + x) * channels;
-        const w = ty.weights[y * ty.stride + k]!;
-        r += mid[m]! * w;
-        g += mid[m + 1]! * w;
-        b += mid[m + 2]! * w;
-        if (alpha) a += mid[m + 3]! * w;
-      }
-      const o = (y * outWidth + x) * channels;
+      const o = x * channels;
       // Without alpha the weights sum to 1; with it, colour is un-premultiplied by the covered alpha.
-      const k = alpha ? (a > 0 ? 1 / a : 0) : 1;
-      result[o] = Math.min(255, r * k + 0.5);
-      result[o + 1] = Math.min(255, g * k + 0.5);
-      result[o + 2] = Math.min(255, b * k + 0.5);
-      if (alpha) result[o + 3] = Math.min(255, a * 255 + 0.5);
+      const k = alpha ? (acc[o + 3]! > 0 ? 1 / acc[o + 3]! : 0) : 1;
+      result[out + o] = Math.min(255, acc[o]! * k + 0.5);
+      result[out + o + 1] = Math.min(255, acc[o + 1]! * k + 0.5);
+      result[out + o + 2] = Math.min(255, acc[o + 2]! * k + 0.5);
+      if (alpha) result[out + o + 3] = Math.min(255, acc[o + 3]! * 255 + 0.5);
     }
   }
   return result;

@@ -1,9 +1,8 @@
 /**
- * Image analysis at plan resolution: style, line map (XDoG at two scales), the subject, and the
- * full-resolution line alpha used as the line-art layer's content.
+ * Image analysis at plan resolution: style, line map (XDoG at two scales) and the subject.
  */
 import type { RgbImage } from '../../core/image.js';
-import { boxBlur, downscaleRgb, forEachUpsampled, gaussianBlur, labelComponents, luminance, type PlanRgb } from './raster.js';
+import { downscaleRgb, gaussianBlur, labelComponents, luminance, type PlanRgb } from './raster.js';
 
 export type Style = 'lineart' | 'painterly' | 'monochrome';
 
@@ -137,32 +136,4 @@ export function subjectStart(a: Analysis): [number, number] {
   }
   if (sw === 0) return [pw / 2, ph * 0.3];
   return [sx / sw, minY + (maxY - minY) * 0.2];
-}
-
-/**
- * Full-resolution line-art alpha (0..255): the input's own dark line pixels, so line weight and darkness
- * match the final exactly. Darkness relative to a local mean gives crisp alpha at full resolution; the
- * plan line mask (dilated) gates it so that texture away from the line art is not mistaken for ink.
- */
-export function fullLineAlpha(a: Analysis, gate: Float32Array): Uint8Array {
-  const { full, pw, ph, scale } = a;
-  const w = full.width;
-  const h = full.height;
-  const n = w * h;
-  const L = new Float32Array(n);
-  const src = full.data;
-  for (let i = 0, p = 0; i < n; i++, p += 3) L[i] = 0.299 * src[p]! + 0.587 * src[p + 1]! + 0.114 * src[p + 2]!;
-  const r = Math.max(2, Math.round(2.5 * scale));
-  const mean = boxBlur(boxBlur(L, w, h, r), w, h, r);
-  const out = new Uint8Array(n);
-  forEachUpsampled(gate, pw, ph, w, h, scale, (i, g) => {
-    if (g <= 0.02) return;
-    const d = mean[i]! - L[i]!;
-    // 6..30 luminance units below the local mean ramps from transparent to solid ink.
-    // Very dark pixels inside the gate are ink even in the middle of a thick line, where the local mean is dark too.
-    const v = Math.max((d - 6) / 24, (100 - L[i]!) / 45);
-    if (v <= 0) return;
-    out[i] = Math.round(255 * Math.min(1, v) * Math.min(1, g));
-  });
-  return out;
 }

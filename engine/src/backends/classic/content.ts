@@ -1,18 +1,173 @@
-/** Full-resolution layer contents shared by several phases. */
-import { createRgba, type RgbaImage } from '../../core/image.js';
-import type { Analysis } from './analyse.js';
-import { forEachUpsampled } from './raster.js';
+/**
+ * What each classic layer shows, as recipes rendered at any output size (core/content.ts).
+ *
+ * Planning keeps to plan resolution; a layer's pixels are made only when a frame of some size needs
+ * them, from plan-resolution data and the finished artwork at that size (`art`; `scale` is output
+ * pixels per plan pixel). At full size they are exactly the pixels the planner used to build up front,
+ * so lines and flats stay as crisp as the input's own edges; a slider preview of a 4096 px canvas
+ * makes them at panel size in milliseconds instead of seconds at full resolution.
+ */
+import { defineContent, type ContentTarget } from '../../core/content.js';
+import { createRgba, type RgbImage, type RgbaImage } from '../../core/image.js';
+import { boxBlur, forEachUpsampled } from './raster.js';
 
-/** Full-resolution content from three plan planes (bilinear), opaque. */
-export function upsampledContent(a: Analysis, r: Float32Array, g: Float32Array, b: Float32Array): RgbaImage {
-  const { full, pw, ph, scale } = a;
-  const img = createRgba(full.width, full.height);
-  const d = img.data;
-  forEachUpsampled(r, pw, ph, full.width, full.height, scale, (i, v) => {
-    d[i * 4] = v;
-    d[i * 4 + 3] = 255;
-  });
-  forEachUpsampled(g, pw, ph, full.width, full.height, scale, (i, v) => (d[i * 4 + 1] = v));
-  forEachUpsampled(b, pw, ph, full.width, full.height, scale, (i, v) => (d[i * 4 + 2] = v));
-  return img;
+/** A plan-resolution map and its size. */
+interface PlanGrid {
+  readonly pw: number;
+  readonly ph: number;
 }
+
+/** Opaque colour from three plan planes, upsampled bilinearly (block-in, refinement). */
+export const planesContent = defineContent<PlanGrid & { readonly r: Float32Array; readonly g: Float32Array; readonly b: Float32Array }>(
+  'classic.planes',
+  ({ pw, ph, r, g, b }, { art, scale }) => {
+    const img = createRgba(art.width, art.height);
+    const d = img.data;
+    forEachUpsampled(r, pw, ph, art.width, art.height, scale, (i, v) => {
+      d[i * 4] = v;
+      d[i * 4 + 3] = 255;
+    });
+    forEachUpsampled(g, pw, ph, art.width, art.height, scale, (i, v) => (d[i * 4 + 1] = v));
+    forEachUpsampled(b, pw, ph, art.width, art.height, scale, (i, v) => (d[i * 4 + 2] = v));
+    return img;
+  },
+);
+
+/** The flats: a region label per plan pixel, each region's flat colour and its mean colour in the input. */
+export interface FlatsRecipe extends PlanGrid {
+  readonly labels: Int32Array;
+  /** 3 per region (label - 1): the colour it is filled with. */
+  readonly colours: Float64Array;
+  /** 3 per region: its mean colour in the input, to settle borders between regions. */
+  readonly means: Float64Array;
+}
+
+/**
+ * Flat colours at the output size: each pixel takes, among the labels of its nearest plan pixels, the
+ * region whose mean colour is closest to the artwork's own pixel, so region borders are as crisp as the
+ * input's own edges.
+ */
+function flatPixels(f: FlatsRecipe, { art, scale }: ContentTarget): RgbaImage {
+  const { pw, ph, labels, colours, means } = f;
+  const W = art.width;
+  const H = art.height;
+  const content = createRgba(W, H);
+  const d = content.data;
+  const src = art.data;
+  const u0s = new Int32Array(W);
+  const u1s = new Int32Array(W);
+  for (let x = 0; x < W; x++) {
+    const u = Math.min(pw - 1, Math.max(0, (x + 0.5) / scale - 0.5));
+    u0s[x] = Math.floor(u);
+    u1s[x] = Math.min(pw - 1, u0s[x]! + 1);
+  }
+  for (let y = 0; y < H; y++) {
+    const v = Math.min(ph - 1, Math.max(0, (y + 0.5) / scale - 0.5));
+    const v0 = Math.floor(v);
+    const ra = v0 * pw;
+    const rb = Math.min(ph - 1, v0 + 1) * pw;
+    for (let x = 0; x < W; x++) {
+      const c0 = labels[ra + u0s[x]!]!;
+      const c1 = labels[ra + u1s[x]!]!;
+      const c2 = labels[rb + u0s[x]!]!;
+      const c3 = labels[rb + u1s[x]!]!;
+      let label = c0;
+      if (c1 !== label || c2 !== label || c3 !== label) {
+        const p = (y * W + x) * 3;
+        const r = src[p]!;
+        const g = src[p + 1]!;
+        const b = src[p + 2]!;
+        let best = Infinity;
+        for (let k = 0; k < 4; k++) {
+          const l = k === 0 ? c0 : k === 1 ? c1 : k === 2 ? c2 : c3;
+          const m = (l - 1) * 3;
+          const dd = Math.abs(means[m]! - r) + Math.abs(means[m + 1]! - g) + Math.abs(means[m + 2]! - b);
+          if (dd < best) {
+            best = dd;
+            label = l;
+          }
+        }
+      }
+      const c = (label - 1) * 3;
+      const q = (y * W + x) * 4;
+      d[q] = colours[c]!;
+      d[q + 1] = colours[c + 1]!;
+      d[q + 2] = colours[c + 2]!;
+      d[q + 3] = 255;
+    }
+  }
+  return content;
+}
+
+export const flatsContent = defineContent<FlatsRecipe>('classic.flats', flatPixels);
+
+/**
+ * The smooth shading offset `v`, limited to the way towards the final (`target` = final - flat): soft light
+ * never overshoots the finished colour, so shading strokes always bring the canvas closer to the final.
+ */
+export function towards(v: number, target: number): number {
+  return target >= 0 ? (v < 0 ? 0 : v > target ? target : v) : v > 0 ? 0 : v < target ? target : v;
+}
+
+/** Shaded colours: the flats plus the smooth plan-resolution offsets towards the final, never past the artwork's own pixel. */
+export const shadingContent = defineContent<{ readonly flats: FlatsRecipe; readonly deltas: readonly [Float32Array, Float32Array, Float32Array] }>(
+  'classic.shading',
+  ({ flats, deltas }, target) => {
+    const { art, scale } = target;
+    const content = flatPixels(flats, target);
+    const d = content.data;
+    const src = art.data;
+    for (let c = 0; c < 3; c++) {
+      forEachUpsampled(deltas[c]!, flats.pw, flats.ph, art.width, art.height, scale, (i, v) => {
+        const q = i * 4;
+        const flat = d[q + c]!;
+        d[q + c] = flat + towards(v, src[i * 3 + c]! - flat) + 0.5;
+      });
+    }
+    return content;
+  },
+);
+
+/**
+ * Line-art alpha (0..255) of `art`: its own dark line pixels, so line weight and darkness match the final
+ * exactly. Darkness relative to a local mean (over ~2.5 plan pixels) gives crisp alpha at any size; the
+ * plan-resolution `gate` (the line mask, dilated) keeps texture away from the line art from being taken for ink.
+ */
+export function lineAlpha(art: RgbImage, gate: Float32Array, pw: number, ph: number, scale: number): Uint8Array {
+  const w = art.width;
+  const h = art.height;
+  const n = w * h;
+  const L = new Float32Array(n);
+  const src = art.data;
+  for (let i = 0, p = 0; i < n; i++, p += 3) L[i] = 0.299 * src[p]! + 0.587 * src[p + 1]! + 0.114 * src[p + 2]!;
+  const r = Math.max(2, Math.round(2.5 * scale));
+  const mean = boxBlur(boxBlur(L, w, h, r), w, h, r);
+  const out = new Uint8Array(n);
+  forEachUpsampled(gate, pw, ph, w, h, scale, (i, g) => {
+    if (g <= 0.02) return;
+    const dark = mean[i]! - L[i]!;
+    // 6..30 luminance units below the local mean ramps from transparent to solid ink.
+    // Very dark pixels inside the gate are ink even in the middle of a thick line, where the local mean is dark too.
+    const v = Math.max((dark - 6) / 24, (100 - L[i]!) / 45);
+    if (v <= 0) return;
+    out[i] = Math.round(255 * Math.min(1, v) * Math.min(1, g));
+  });
+  return out;
+}
+
+/** The artwork's own line pixels in their own colour, alpha from `lineAlpha`. */
+export const lineArtContent = defineContent<PlanGrid & { readonly gate: Float32Array }>('classic.lineart', ({ pw, ph, gate }, { art, scale }) => {
+  const alpha = lineAlpha(art, gate, pw, ph, scale);
+  const img = createRgba(art.width, art.height);
+  const s = art.data;
+  const d = img.data;
+  for (let i = 0, p = 0, q = 0; i < alpha.length; i++, p += 3, q += 4) {
+    const v = alpha[i]!;
+    if (v === 0) continue;
+    d[q] = s[p]!;
+    d[q + 1] = s[p + 1]!;
+    d[q + 2] = s[p + 2]!;
+    d[q + 3] = v;
+  }
+  return img;
+});

@@ -2,10 +2,10 @@
  * Block-in (painterly): big colour masses from a heavy blur of the image, laid with large brush strokes
  * that follow the flow until the canvas is mostly covered (the layers above complete it).
  */
-import { imageContent, type LayerContent } from '../../../core/content.js';
+import type { LayerContent } from '../../../core/content.js';
 import type { Analysis } from '../analyse.js';
 import { BrushPainter } from '../brush.js';
-import { upsampledContent } from '../content.js';
+import { planesContent } from '../content.js';
 import { gaussianBlur } from '../raster.js';
 import type { Rng } from '../rng.js';
 import { errorTo, type Laid } from './canvas.js';
@@ -35,7 +35,7 @@ export class BlockIn implements PhaseWork, Laid {
   }
 
   content(): LayerContent {
-    return imageContent({ image: upsampledContent(this.a, this.planes[0]!, this.planes[1]!, this.planes[2]!) });
+    return planesContent({ pw: this.a.pw, ph: this.a.ph, r: this.planes[0]!, g: this.planes[1]!, b: this.planes[2]! });
   }
 
   propose(budget: number, rng: Rng): Mark[] {

@@ -4,11 +4,10 @@
  * spreads over the canvas gradually. Paper-white regions are left unpainted, as an artist leaves the
  * paper; in ink work, solid blacks are spotted with the ink, not painted as a value study.
  */
-import { imageContent } from '../../../core/content.js';
-import { createRgba, type RgbaImage } from '../../../core/image.js';
 import type { Stamp } from '../../../core/timeline.js';
 import { subjectStart, type Analysis } from '../analyse.js';
 import { mergeStamps } from '../budget.js';
+import { flatsContent, type FlatsRecipe } from '../content.js';
 import { stampFromLabel } from '../raster.js';
 import type { Rng } from '../rng.js';
 import type { Region, Segmentation } from '../segment.js';
@@ -31,7 +30,7 @@ export function prepareFlats(a: Analysis, seg: Segmentation, grey: boolean): Fla
   return {
     flats,
     capacity: painted.reduce((acc, r) => acc + Math.min(80, Math.max(1, Math.floor(r.area / (total * 0.0005)))), 0),
-    content: () => imageContent({ image: flats.content }),
+    content: () => flatsContent(flats.recipe),
     propose(budget, rng) {
       const order = orderRegions(a, painted, rng.fork(3));
       const stamps: Stamp[] = [];
@@ -170,11 +169,12 @@ export interface Flats {
   readonly flatR: Float32Array;
   readonly flatG: Float32Array;
   readonly flatB: Float32Array;
-  readonly content: RgbaImage;
+  /** The layer's content at any size. */
+  readonly recipe: FlatsRecipe;
 }
 
 export function buildFlats(a: Analysis, seg: Segmentation, grey: boolean): Flats {
-  const { pw, ph, full, scale } = a;
+  const { pw, ph } = a;
   const n = pw * ph;
   const colour = seg.regions.map((r) => {
     if (!grey) return r.flat;
@@ -190,45 +190,12 @@ export function buildFlats(a: Analysis, seg: Segmentation, grey: boolean): Flats
     flatG[i] = c[1];
     flatB[i] = c[2];
   }
-  // Full resolution: each pixel takes, among the labels of its nearest plan pixels, the region whose mean
-  // colour is closest to its own, so region borders are as crisp as the input's own edges.
-  const content = createRgba(full.width, full.height);
-  const d = content.data;
-  const src = full.data;
-  const W = full.width;
-  const cand = [0, 0, 0, 0];
-  for (let y = 0; y < full.height; y++) {
-    const v = Math.min(ph - 1, Math.max(0, (y + 0.5) / scale - 0.5));
-    const v0 = Math.floor(v);
-    const v1 = Math.min(ph - 1, v0 + 1);
-    for (let x = 0; x < W; x++) {
-      const u = Math.min(pw - 1, Math.max(0, (x + 0.5) / scale - 0.5));
-      const u0 = Math.floor(u);
-      const u1 = Math.min(pw - 1, u0 + 1);
-      cand[0] = seg.labels[v0 * pw + u0]!;
-      cand[1] = seg.labels[v0 * pw + u1]!;
-      cand[2] = seg.labels[v1 * pw + u0]!;
-      cand[3] = seg.labels[v1 * pw + u1]!;
-      let label = cand[0]!;
-      if (cand[1] !== label || cand[2] !== label || cand[3] !== label) {
-        const p = (y * W + x) * 3;
-        let bd = Infinity;
-        for (const l of cand) {
-          const m = seg.regions[l - 1]!.mean;
-          const dd = Math.abs(m[0] - src[p]!) + Math.abs(m[1] - src[p + 1]!) + Math.abs(m[2] - src[p + 2]!);
-          if (dd < bd) {
-            bd = dd;
-            label = l;
-          }
-        }
-      }
-      const c = colour[label - 1]!;
-      const q = (y * W + x) * 4;
-      d[q] = c[0];
-      d[q + 1] = c[1];
-      d[q + 2] = c[2];
-      d[q + 3] = 255;
-    }
-  }
-  return { seg, flatR, flatG, flatB, content };
+  const recipe: FlatsRecipe = {
+    pw,
+    ph,
+    labels: Int32Array.from(seg.labels),
+    colours: Float64Array.from(colour.flat()),
+    means: Float64Array.from(seg.regions.flatMap((r) => [r.mean[0], r.mean[1], r.mean[2]])),
+  };
+  return { seg, flatR, flatG, flatB, recipe };
 }

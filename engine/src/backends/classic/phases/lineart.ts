@@ -3,10 +3,10 @@
  * final exactly); pen strokes along the traced centre lines reveal it, in inking order (subject first,
  * big contours first, the pen staying local).
  */
-import { imageContent } from '../../../core/content.js';
-import { createRgba, type RgbaImage } from '../../../core/image.js';
-import { fullLineAlpha, subjectStart, type Analysis } from '../analyse.js';
+import { resizeRgbArea } from '../../../core/image.js';
+import { subjectStart, type Analysis } from '../analyse.js';
 import { mergeStamps } from '../budget.js';
+import { lineAlpha, lineArtContent } from '../content.js';
 import { orderPaths, pathLength, splitIntoStrokes, traceSkeleton, type Path } from '../lines.js';
 import { distanceTo, labelComponents, sample, StampBuilder, thin } from '../raster.js';
 import type { Rng } from '../rng.js';
@@ -16,9 +16,9 @@ import type { Mark, PhaseWork } from './phase.js';
 const LINE_MIN_STROKE = 6;
 
 export interface LineArtPhase extends PhaseWork {
-  /** Full-resolution alpha of the input's own line pixels. */
-  readonly alphaFull: Uint8Array;
-  /** The same, averaged down to plan resolution, 0..1. */
+  /** Where line alpha may be non-zero (the line mask, dilated), plan resolution, 0..1. */
+  readonly gate: Float32Array;
+  /** The line layer's alpha averaged down to plan resolution, 0..1. */
   readonly alphaPlan: Float32Array;
   readonly paths: LinePaths;
 }
@@ -32,31 +32,45 @@ export function prepareLineArt(a: Analysis, rng: Rng, check: () => void): LineAr
     ...layer,
     paths,
     capacity: Math.floor(paths.totalLength / LINE_MIN_STROKE),
-    content: () => imageContent({ image: lineContent(a, layer.alphaFull) }),
+    content: () => lineArtContent({ pw: a.pw, ph: a.ph, gate: layer.gate }),
     propose: (budget, r) => lineStrokes(paths, budget, r),
   };
 }
 
-/** The line-art layer's pixels: full-resolution alpha of the input's own line pixels, and its plan-size average. */
-export function lineLayer(a: Analysis): { alphaFull: Uint8Array; alphaPlan: Float32Array } {
-  const { pw, ph, lineMask, full, scale } = a;
+/**
+ * Line alpha is measured at most at this many full pixels per plan pixel: its plan-size average (what
+ * the strokes are planned on) then costs the same for a 4096 px canvas as for a 1024 px one. Inputs up
+ * to twice the plan size are measured at their own size.
+ */
+const LINE_MEASURE_SCALE = 2;
+
+/** The line-art layer: where its ink can be (the gate) and its alpha averaged to plan resolution. */
+export function lineLayer(a: Analysis): { gate: Float32Array; alphaPlan: Float32Array } {
+  const { pw, ph, lineMask, full } = a;
   const n = pw * ph;
   const toLine = distanceTo(lineMask, pw, ph, 8);
   const gate = new Float32Array(n);
   for (let i = 0; i < n; i++) gate[i] = Math.max(0, Math.min(1, 2 - toLine[i]!));
-  const alphaFull = fullLineAlpha(a, gate);
+  let art = full;
+  let scale = a.scale;
+  if (scale > LINE_MEASURE_SCALE) {
+    const k = LINE_MEASURE_SCALE / scale;
+    art = resizeRgbArea(full, Math.max(1, Math.round(full.width * k)), Math.max(1, Math.round(full.height * k)));
+    scale = LINE_MEASURE_SCALE;
+  }
+  const alpha = lineAlpha(art, gate, pw, ph, scale);
   const alphaPlan = new Float32Array(n);
   const count = new Float32Array(n);
-  for (let y = 0; y < full.height; y++) {
+  for (let y = 0; y < art.height; y++) {
     const row = Math.min(ph - 1, Math.floor(y / scale)) * pw;
-    for (let x = 0; x < full.width; x++) {
+    for (let x = 0; x < art.width; x++) {
       const i = row + Math.min(pw - 1, Math.floor(x / scale));
-      alphaPlan[i]! += alphaFull[y * full.width + x]! / 255;
+      alphaPlan[i]! += alpha[y * art.width + x]! / 255;
       count[i]!++;
     }
   }
   for (let i = 0; i < n; i++) alphaPlan[i]! /= count[i] || 1;
-  return { alphaFull, alphaPlan };
+  return { gate, alphaPlan };
 }
 
 export interface LinePaths {
@@ -163,20 +177,4 @@ function inked(s: Path, lp: LinePaths): boolean {
     if ((lp.alphaPlan[i] ?? 0) > 0.12) hit++;
   }
   return hit >= m * 0.4;
-}
-
-export function lineContent(a: Analysis, alpha: Uint8Array): RgbaImage {
-  const { full } = a;
-  const img = createRgba(full.width, full.height);
-  const s = full.data;
-  const d = img.data;
-  for (let i = 0, p = 0, q = 0; i < alpha.length; i++, p += 3, q += 4) {
-    const v = alpha[i]!;
-    if (v === 0) continue;
-    d[q] = s[p]!;
-    d[q + 1] = s[p + 1]!;
-    d[q + 2] = s[p + 2]!;
-    d[q + 3] = v;
-  }
-  return img;
 }

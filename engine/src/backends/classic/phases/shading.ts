@@ -3,12 +3,11 @@
  * airbrush blobs clipped to each region (the strongest light or shadow first), then the whole region.
  * Regions with no visible shading are skipped: the flats already show them.
  */
-import { imageContent } from '../../../core/content.js';
-import { createRgba, type RgbaImage } from '../../../core/image.js';
 import type { Stamp } from '../../../core/timeline.js';
 import type { Analysis } from '../analyse.js';
 import { mergeStamps } from '../budget.js';
-import { forEachUpsampled, maskedBlurPlanes, StampBuilder } from '../raster.js';
+import { shadingContent, towards } from '../content.js';
+import { maskedBlurPlanes, StampBuilder } from '../raster.js';
 import type { Rng } from '../rng.js';
 import type { Region, Segmentation } from '../segment.js';
 import { orderRegions, regionChunks, type Flats } from './flats.js';
@@ -27,7 +26,7 @@ export function prepareShading(a: Analysis, seg: Segmentation, flats: Flats, lin
   return {
     shading,
     capacity: shaded.reduce((acc, r) => acc + 1 + Math.min(8, Math.floor(r.area / (total * 0.003))), 0),
-    content: () => imageContent({ image: shading.content }),
+    content: () => shadingContent({ flats: flats.recipe, deltas: shading.deltas }),
     propose(budget, rng) {
       const order = orderRegions(a, shaded, rng.fork(4));
       const stamps = shadingStamps(a, seg, order, shading.amount, Math.max(0, budget - shaded.length), rng.fork(5), check);
@@ -73,20 +72,13 @@ export interface Shading {
   readonly b: Float32Array;
   /** How much shading each pixel gets (colour distance flats -> shaded), for ordering. */
   readonly amount: Float32Array;
-  readonly content: RgbaImage;
-}
-
-/**
- * The smooth shading offset `v`, limited to the way towards the final (`target` = final - flat): soft light
- * never overshoots the finished colour, so shading strokes always bring the canvas closer to the final.
- */
-function towards(v: number, target: number): number {
-  return target >= 0 ? (v < 0 ? 0 : v > target ? target : v) : v > 0 ? 0 : v < target ? target : v;
+  /** The smooth offsets (final - flats, blurred) per channel, at plan resolution. */
+  readonly deltas: [Float32Array, Float32Array, Float32Array];
 }
 
 /** Shaded colours = crisp flats + a smooth difference (final - flats), blurred so it reads as soft light, never patches. */
 export function buildShading(a: Analysis, flats: Flats, lineAlphaPlan: Float32Array): Shading {
-  const { pw, ph, img, full, scale } = a;
+  const { pw, ph, img } = a;
   const n = pw * ph;
   const weight = new Float32Array(n);
   for (let i = 0; i < n; i++) weight[i] = 1 - Math.min(1, lineAlphaPlan[i]! * 1.5);
@@ -110,19 +102,7 @@ export function buildShading(a: Analysis, flats: Flats, lineAlphaPlan: Float32Ar
   }
   const amount = new Float32Array(n);
   for (let i = 0; i < n; i++) amount[i] = Math.abs(deltas[0]![i]!) + Math.abs(deltas[1]![i]!) + Math.abs(deltas[2]![i]!);
-  const content = createRgba(full.width, full.height);
-  const d = content.data;
-  const f = flats.content.data;
-  const src = full.data;
-  for (let c = 0; c < 3; c++) {
-    forEachUpsampled(deltas[c]!, pw, ph, full.width, full.height, scale, (i, v) => {
-      const q = i * 4;
-      const flat = f[q + c]!;
-      d[q + c] = flat + towards(v, src[i * 3 + c]! - flat) + 0.5;
-    });
-  }
-  for (let q = 3; q < d.length; q += 4) d[q] = 255;
-  return { r: planes[0]!, g: planes[1]!, b: planes[2]!, amount, content };
+  return { r: planes[0]!, g: planes[1]!, b: planes[2]!, amount, deltas: [deltas[0]!, deltas[1]!, deltas[2]!] };
 }
 
 function shadingStamps(
