@@ -118,6 +118,18 @@ const SKETCH = 0;
 const FLATS = 1;
 const LINES = 2;
 
+/**
+ * The flat fills of a well-paced process: the last LATE_OPS operations lay the last LATE_SHARE of the
+ * flats in patches about twice as large, so the picture keeps changing visibly until the end (the
+ * last tenth of the process still carries more than a tenth of the way to the final image).
+ */
+const LATE_OPS = 100;
+const LATE_SHARE = 0.2;
+function pacedFlats(flats: readonly number[], count: number): Operation[] {
+  const split = Math.round(flats.length * (1 - LATE_SHARE));
+  return [...strokes(FLATS, flats.slice(0, split), count - LATE_OPS, 'flats', 'bucket'), ...strokes(FLATS, flats.slice(split), LATE_OPS, 'flats', 'bucket')];
+}
+
 function timeline(operations: Operation[], style = 'lineart'): Timeline {
   if (operations.length !== OPERATION_COUNT) throw new Error(`built ${operations.length} operations`);
   return {
@@ -141,21 +153,24 @@ export type Variant =
   | 'early-idea'
   | 'hidden-sketch'
   | 'blink'
-  | 'flip-episode';
+  | 'flip-episode'
+  | 'rushed';
 
 /**
- * good: 250 line strokes, then 749 compact flat fills, each changing a small connected patch.
+ * good: 250 line strokes, then 749 compact flat fills, each changing a small connected patch, the last
+ * 100 of them larger (pacedFlats).
  * The others change one thing: fade (flats arrive as 40 whole-canvas washes), dust (fills scattered
  * across the canvas), idle (60 repeated strokes), colour-first (flats before lines), early-idea
  * (100 green strokes later painted over), hidden-sketch (the same strokes, on a layer hidden at the end),
- * blink (line art hidden for 12 operations), flip-episode (canvas flipped for 60 operations).
+ * blink (line art hidden for 12 operations), flip-episode (canvas flipped for 60 operations), rushed
+ * (done at 60% of the process; the last 400 operations add one pixel each).
  */
 export function syntheticTimeline(variant: Variant): Timeline {
   const lines = linePixels();
   const flats = flatPixels();
   switch (variant) {
     case 'good':
-      return timeline([...strokes(LINES, lines, 250, 'lineart', 'pen'), ...strokes(FLATS, flats, 749, 'flats', 'bucket')]);
+      return timeline([...strokes(LINES, lines, 250, 'lineart', 'pen'), ...pacedFlats(flats, 749)]);
     case 'fade': {
       const washes: Operation[] = [];
       for (let i = 1; i <= 40; i++) washes.push({ kind: 'reveal', phase: 'flats', layer: FLATS, stamp: fullStamp(), strength: i / 40, tool: 'airbrush' });
@@ -187,10 +202,16 @@ export function syntheticTimeline(variant: Variant): Timeline {
       return timeline(ops);
     }
     case 'flip-episode': {
-      const ops = [...strokes(LINES, lines, 250, 'lineart', 'pen'), ...strokes(FLATS, flats, 747, 'flats', 'bucket')];
+      const ops = [...strokes(LINES, lines, 250, 'lineart', 'pen'), ...pacedFlats(flats, 747)];
       ops.splice(500, 0, { kind: 'flip', phase: 'flats', flipped: true });
       ops.splice(560, 0, { kind: 'flip', phase: 'flats', flipped: false });
       return timeline(ops);
+    }
+    case 'rushed': {
+      const tail = 400;
+      const early = flats.slice(0, flats.length - tail);
+      const dabs = flats.slice(flats.length - tail);
+      return timeline([...strokes(LINES, lines, 250, 'lineart', 'pen'), ...strokes(FLATS, early, 349, 'flats', 'bucket'), ...strokes(FLATS, dabs, tail, 'rendering', 'brush')]);
     }
   }
 }

@@ -23,7 +23,7 @@ before(async () => {
 });
 
 /** Every check, in table order (metrics.ts checkMetrics). */
-const CHECKS = ['step0', 'blank', 'divergent', 'lineColour', 'wide', 'dust', 'idle', 'flicker'] as const;
+const CHECKS = ['step0', 'blank', 'divergent', 'lineColour', 'wide', 'dust', 'idle', 'flicker', 'settle', 'invisible'] as const;
 
 /**
  * Thresholds the classic backend does not meet yet, as "<image label>: <check>" ("*" for every image).
@@ -34,6 +34,18 @@ const CHECKS = ['step0', 'blank', 'divergent', 'lineColour', 'wide', 'dust', 'id
 const KNOWN_MISSES: Readonly<Record<string, string>> = {
   'own image transparent: idle': 'classic planner: flats/shading/rendering ops that change nothing (2.6% at 384 px)',
   'own image ink: idle': 'classic planner: value-study and rendering ops that change nothing (2.4% at 384 px)',
+  // Pacing (issue 11 item 4): the process looks finished long before the end; measured at 384 px.
+  'sample 1.jpg: settle': 'classic planner: looks finished from step 404 (40.4% of the process left, limit 10%)',
+  'sample 1.jpg: invisible': 'classic planner: 17 of 99 frame changes invisible (17.2%, limit 10%), all from step 394 on (the last 40% of the process)',
+  'sample 2.jpg: settle': 'classic planner: looks finished from step 414 (41.4% of the process left, limit 10%)',
+  'sample 2.jpg: invisible': 'classic planner: 18 of 99 frame changes invisible (18.2%, limit 10%), all from step 394 on (the last 40% of the process)',
+  'sample 3.jpg: settle': 'classic planner: looks finished from step 424 (42.4% of the process left, limit 10%)',
+  'sample 3.jpg: invisible': 'classic planner: 21 of 99 frame changes invisible (21.2%, limit 10%), all from step 414 on (the last 42% of the process)',
+  'own image transparent: settle': 'classic planner: looks finished from step 222 (22.2% of the process left, limit 10%)',
+  'own image transparent: invisible': 'classic planner: 18 of 99 frame changes invisible (18.2%, limit 10%)',
+  'own image panorama: settle': 'classic planner: looks finished from step 242 (24.2% of the process left, limit 10%)',
+  'own image ink: settle': 'classic planner: looks finished from step 111 (11.1% of the process left, limit 10%)',
+  'own image ink: invisible': 'classic planner: 30 of 99 frame changes invisible (30.3%, limit 10%): faint sketch marks and late rendering',
 };
 
 function knownMiss(label: string, id: string): string | undefined {

@@ -25,10 +25,12 @@ import { DivergentObserver, divergent, type DivergentResult } from './metrics/di
 import { DustObserver, dust } from './metrics/dust.js';
 import { FlickerObserver, flicker, type FlickerResult } from './metrics/flicker.js';
 import { IdleObserver, idle } from './metrics/idle.js';
+import { InvisibleChangeObserver, invisible, type InvisibleResult } from './metrics/invisible.js';
 import { LineColourObserver, lineColour, type LineColourOrder } from './metrics/line-colour.js';
 import type { Check, Informative, Metric, OpList } from './metrics/metric.js';
 import { ProgressObserver, progress, type RemainingResult } from './metrics/progress.js';
 import { Replay, defaultMetricSize, reduceTimeline } from './metrics/replay.js';
+import { SettleObserver, settle, type SettleResult } from './metrics/settle.js';
 import { measureStep0, step0 } from './metrics/step0.js';
 import { WideObserver, wide } from './metrics/wide.js';
 
@@ -52,6 +54,10 @@ export interface Thresholds {
   readonly dustOps: number;
   /** Largest fraction of the canvas that may blink in any one timelapse frame. */
   readonly flickerWorstFrame: number;
+  /** Largest share of the process that may remain once the timelapse looks finished. */
+  readonly settledTail: number;
+  /** Largest share of frame-to-frame changes of the timelapse that may be invisible. */
+  readonly invisibleFrames: number;
 }
 
 export const DEFAULT_THRESHOLDS: Thresholds = {
@@ -62,6 +68,8 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   wideOps: wide.threshold,
   dustOps: dust.threshold,
   flickerWorstFrame: flicker.threshold,
+  settledTail: settle.threshold,
+  invisibleFrames: invisible.threshold,
 };
 
 export interface EndpointMetrics {
@@ -100,6 +108,8 @@ export interface ProcessMetrics {
     readonly dust: OpList;
   };
   readonly flicker: FlickerResult;
+  /** Whether the timelapse keeps changing visibly to the end. */
+  readonly pacing: SettleResult & InvisibleResult;
 }
 
 export interface TimelineMetrics extends EndpointMetrics {
@@ -148,6 +158,8 @@ export const METRICS: readonly ListedMetric[] = [
   listed(dust, (m) => m.process.locality),
   listed(idle, (m) => m.process.idle),
   listed(flicker, (m) => m.process.flicker),
+  listed(settle, (m) => m.process.pacing),
+  listed(invisible, (m) => m.process.pacing),
 ];
 
 /** Measurements reported for information only (no threshold, no check row). */
@@ -183,7 +195,9 @@ export function measureProcess(timeline: Timeline, options: { frames?: number; s
   const areas = new WideObserver(replay);
   const shapes = new DustObserver(replay);
   const frames = new FlickerObserver(replay);
-  replay.run([idleOps, divergentOps, lines, remaining, areas, shapes, frames], options);
+  const settling = new SettleObserver(replay);
+  const changes = new InvisibleChangeObserver(replay);
+  replay.run([idleOps, divergentOps, lines, remaining, areas, shapes, frames, settling, changes], options);
 
   const a = areas.result();
   const s = shapes.result();
@@ -196,6 +210,7 @@ export function measureProcess(timeline: Timeline, options: { frames?: number; s
     lineColour: lines.result(),
     locality: { measured: a.measured, shaped: s.shaped, medianArea: a.medianArea, p95Area: a.p95Area, maxArea: a.maxArea, meanShapes: s.meanShapes, wide: a.wide, dust: s.dust },
     flicker: frames.result(),
+    pacing: { ...settling.result(), ...changes.result() },
   };
 }
 
