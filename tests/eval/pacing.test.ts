@@ -1,7 +1,8 @@
 /** The pacing metrics: a timelapse that keeps changing visibly to the end, measured on real replays. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRgba } from '../../engine/src/core/image.js';
+import { imageContent } from '../../engine/src/core/content.js';
+import { createRgba, flattenOnWhite } from '../../engine/src/core/image.js';
 import { checkMetrics, measureProcess, measureTimeline, type Check } from '../../engine/src/eval/metrics.js';
 import { CLEAR_CHANGE, JND, LARGE_AREA, SMALL_AREA, isVisible, srgbToLab } from '../../engine/src/eval/metrics/invisible.js';
 import { H, W, finalImage, syntheticTimeline } from './synthetic.js';
@@ -66,7 +67,8 @@ test('a process done at 60% is flagged: it looks finished early and its last fra
 
 test('pacing does not apply when the final image is blank paper', () => {
   const t = syntheticTimeline('good');
-  const blank = { ...t, layers: t.layers.map((l) => ({ ...l, content: createRgba(W, H) })) };
+  const empty = createRgba(W, H);
+  const blank = { ...t, finished: flattenOnWhite(empty), layers: t.layers.map((l) => ({ ...l, content: imageContent({ image: empty }) })) };
   const p = measureProcess(blank);
   assert.equal(p.pacing.settleFraction, null);
   assert.equal(p.pacing.applicable, false);
