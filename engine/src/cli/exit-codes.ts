@@ -6,6 +6,8 @@ import type { ErrorCategory } from '../core/errors.js';
 
 export const EXIT = {
   ok: 0,
+  /** The command ran but not everything passed: a batch input failed (each is reported). */
+  someFailed: 1,
   usage: 2,
   input: 3,
   output: 4,
@@ -20,6 +22,7 @@ export function exitCodeFor(category: ErrorCategory): number {
 
 export const EXIT_CODES_HELP = `Exit codes:
   0    success
+  1    a batch ran, but some inputs failed (each is reported; the others were written or skipped)
   2    usage error: unknown command or option, bad option value, unknown backend
   3    bad input file: missing, not an image, corrupt, too small or too large
   4    the output path cannot be written

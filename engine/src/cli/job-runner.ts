@@ -4,6 +4,8 @@
  * Heavy modules (sharp, ag-psd, backends) load here, inside the action, never at start-up.
  */
 import { relative, resolve } from 'node:path';
+import type { Progress } from '../core/backend.js';
+import type { JobInput } from '../core/job.js';
 import type { JobOutput } from '../jobs/run.js';
 import type { Reporter } from './reporter.js';
 
@@ -14,7 +16,7 @@ const PLACEHOLDER_ID = '0'.repeat(64);
  * Creates an AbortSignal that fires on the first Ctrl+C (or SIGTERM); a second Ctrl+C exits at once
  * with 130. Call the returned `dispose` when the job ends.
  */
-export function interruptSignal(reporter: Reporter): { signal: AbortSignal; dispose: () => void } {
+export function interruptSignal(reporter: Pick<Reporter, 'json' | 'stopBar'>): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   let count = 0;
   const onSignal = (): void => {
@@ -47,42 +49,76 @@ export interface CliJobRequest {
   readonly label: string;
 }
 
-export async function runCliJob(request: CliJobRequest): Promise<JobOutput> {
+/**
+ * Validates the job fields from the flags (with a placeholder image id) and checks the backend exists:
+ * option mistakes fail in milliseconds, before any file is read. Shared by single jobs and batches.
+ */
+export async function validateCliJob(fields: Record<string, unknown> & { kind: string }): Promise<JobInput> {
   const { parseOrThrow, JobInputSchema } = await import('../core/job.js');
   const { getBackendEntry } = await import('../backends/registry.js');
-  // Options, output path and ffmpeg first: mistakes fail in milliseconds, before any decoding.
-  const job = parseOrThrow(JobInputSchema, { ...request.job, image: PLACEHOLDER_ID });
+  const job = parseOrThrow(JobInputSchema, { ...fields, image: PLACEHOLDER_ID });
   getBackendEntry(job.backend);
+  return job;
+}
+
+export async function runCliJob(request: CliJobRequest): Promise<JobOutput> {
+  // Options, output path and ffmpeg first: mistakes fail in milliseconds, before any decoding.
+  const job = await validateCliJob(request.job);
   if (resolve(request.output) === resolve(request.input)) {
     const { PaintsUndoError } = await import('../core/errors.js');
     throw new PaintsUndoError('INVALID_OPTION', `The output ${request.output} is the input image; it would be overwritten.`, {
       hint: 'Give a different output name with -o.',
     });
   }
-  const { preflight, runJob } = await import('../jobs/run.js');
+  const { preflight } = await import('../jobs/run.js');
   await preflight(job, request.output);
 
   const reporter = request.reporter;
   const interrupt = interruptSignal(reporter);
   try {
-    const { decodeImageFile } = await import('../io/decode.js');
-    const decoded = await decodeImageFile(request.input);
-    for (const notice of decoded.notices) reporter.notice(notice);
-    const source = decoded.source;
-    await reporter.start(request.label);
-    const { PaintsUndoError } = await import('../core/errors.js');
-    return await runJob({ ...job, image: source.id } as typeof job, request.output, {
-      resolveImage: (id) => {
-        if (id === source.id) return source;
-        throw new PaintsUndoError('INPUT_NOT_FOUND', `Unknown image id ${id}.`);
-      },
+    return await executeCliJob(job, request.input, request.output, {
       signal: interrupt.signal,
+      onNotice: (text) => reporter.notice(text),
+      onStart: () => reporter.start(request.label),
       onProgress: (p) => reporter.progress(p),
     });
   } finally {
     reporter.stopBar();
     interrupt.dispose();
   }
+}
+
+export interface CliJobHooks {
+  readonly signal: AbortSignal;
+  readonly onProgress: (progress: Progress) => void;
+  /** A note about the input (downscaled, converted), one sentence. */
+  readonly onNotice: (text: string) => void;
+  /** Called once the input is decoded, before the backend starts. */
+  readonly onStart?: () => Promise<void>;
+}
+
+/**
+ * Decodes `input` and runs the validated `job` on it, writing under `output`: the one path of a single
+ * job and of each input of a batch (batch/worker.ts).
+ */
+export async function executeCliJob(job: JobInput, input: string, output: string, hooks: CliJobHooks): Promise<JobOutput> {
+  const { decodeImageFile } = await import('../io/decode.js');
+  const { PaintsUndoError, throwIfCancelled } = await import('../core/errors.js');
+  const { runJob } = await import('../jobs/run.js');
+  throwIfCancelled(hooks.signal);
+  const decoded = await decodeImageFile(input);
+  for (const notice of decoded.notices) hooks.onNotice(notice);
+  const source = decoded.source;
+  await hooks.onStart?.();
+  // Single-image jobs only (the commands that reach here); the schema checked the rest of the fields.
+  return runJob({ ...job, image: source.id } as JobInput, output, {
+    resolveImage: (id) => {
+      if (id === source.id) return source;
+      throw new PaintsUndoError('INPUT_NOT_FOUND', `Unknown image id ${id}.`);
+    },
+    signal: hooks.signal,
+    onProgress: hooks.onProgress,
+  });
 }
 
 /** A path as the user would like to read it: relative to the current folder when that is shorter. */

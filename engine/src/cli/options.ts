@@ -26,6 +26,13 @@ export interface TimelapseFlags extends CommonFlags {
   readonly label?: string | boolean;
 }
 
+/** The flags of a batch (several inputs, a folder or a pattern); see cli/batch/. */
+export interface BatchFlags {
+  readonly jobs?: string;
+  readonly force?: boolean;
+  readonly recursive?: boolean;
+}
+
 export const DEFAULT_SEED_TEXT = '12345';
 
 export function addCommonOptions(command: Command): Command {
@@ -46,6 +53,13 @@ export function addTimelapseOptions(command: Command): Command {
     .option('--hold <seconds>', 'hold the last frame this long at the end (default 1.5)')
     .option('--direction <direction>', 'draw: blank canvas to finished (default); undo: finished to blank')
     .option('--label [text]', 'burn a small caption into the video ("Generated reconstruction - not a recording", or your text)');
+}
+
+export function addBatchOptions(command: Command): Command {
+  return command
+    .option('--jobs <n>', 'batch: inputs processed at once, 1..64 (default: one per CPU core, fewer when memory is short)')
+    .option('--force', 'batch: redo inputs whose output already exists (default: skip them, so a stopped batch resumes)')
+    .option('--recursive', 'batch: also take images in sub-folders of a folder input, mirroring them in the output folder');
 }
 
 /** "12" -> 12, "1.5" -> 1.5; anything else (including "") is returned unchanged for the schema to report. */

@@ -5,10 +5,33 @@
  */
 import type { Progress } from '../core/backend.js';
 
-interface Bar {
+export interface Bar {
   start(total: number, value: number, payload?: object): void;
   update(value: number, payload?: object): void;
   stop(): void;
+}
+
+/** Whether a progress bar may be drawn: not with --json, and only when stderr is a terminal. */
+export function barWanted(json: boolean): boolean {
+  return !json && process.stderr.isTTY === true;
+}
+
+/**
+ * A started progress bar on stderr (cli-progress) with `format`, or undefined when cli-progress cannot be
+ * loaded (the job runs on without a bar). `{bar}` and `{percentage}` are cli-progress's own tokens.
+ */
+export async function openBar(format: string, total: number, payload: object): Promise<Bar | undefined> {
+  try {
+    const { default: cliProgress } = await import('cli-progress');
+    const bar = new cliProgress.SingleBar(
+      { format, stream: process.stderr, hideCursor: true, clearOnComplete: true, barsize: 30 },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(total, 0, payload);
+    return bar;
+  } catch {
+    return undefined;
+  }
 }
 
 export class Reporter {
@@ -22,28 +45,13 @@ export class Reporter {
   }
 
   get interactive(): boolean {
-    return !this.json && process.stderr.isTTY === true;
+    return barWanted(this.json);
   }
 
   async start(label: string): Promise<void> {
     if (!this.interactive || this.bar || this.barFailed) return;
-    try {
-      const { default: cliProgress } = await import('cli-progress');
-      const bar = new cliProgress.SingleBar(
-        {
-          format: `${label} [{bar}] {percentage}% {stage} {message}`,
-          stream: process.stderr,
-          hideCursor: true,
-          clearOnComplete: true,
-          barsize: 30,
-        },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(100, 0, { stage: 'starting', message: '' });
-      this.bar = bar;
-    } catch {
-      this.barFailed = true;
-    }
+    this.bar = await openBar(`${label} [{bar}] {percentage}% {stage} {message}`, 100, { stage: 'starting', message: '' });
+    this.barFailed = this.bar === undefined;
   }
 
   progress(progress: Progress): void {

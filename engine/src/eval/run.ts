@@ -12,6 +12,7 @@ import { TimelineRenderer } from '../core/renderer.js';
 import type { Timeline } from '../core/timeline.js';
 import { DEFAULT_THRESHOLDS, checkMetrics, measureTimeline, type Check, type Thresholds, type TimelineMetrics } from './metrics.js';
 import { DEFAULT_SHEET_FRAMES, contactSheetPng, renderSheetFrames, sheetSteps } from './sheet.js';
+import { IMAGE_EXTENSIONS, isImageFileName } from '../io/image-files.js';
 
 export const EvalOptionsSchema = z.object({
   seed: SeedSchema.default(DEFAULT_SEED),
@@ -26,7 +27,7 @@ export const EvalOptionsSchema = z.object({
 export type EvalOptions = z.input<typeof EvalOptionsSchema>;
 
 /** Extensions `eval` picks up in a folder (what decode.ts reads). */
-export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.avif', '.psd']);
+export { IMAGE_EXTENSIONS };
 
 export interface ImageResult {
   readonly file: string;
@@ -95,7 +96,7 @@ export async function listImages(target: string): Promise<string[]> {
     });
   }
   if (info.isFile()) return [target];
-  const names = (await readdir(target)).filter((n) => IMAGE_EXTENSIONS.has(extname(n).toLowerCase())).sort();
+  const names = (await readdir(target)).filter(isImageFileName).sort();
   if (names.length === 0) {
     throw new PaintsUndoError('INPUT_NOT_FOUND', `The folder ${target} holds no images.`, {
       hint: `Put images with one of these extensions there: ${[...IMAGE_EXTENSIONS].join(', ')}.`,

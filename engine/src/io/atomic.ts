@@ -161,7 +161,7 @@ async function fsyncFile(path: string): Promise<void> {
 }
 
 /** Makes the rename itself durable; not every platform can open a folder, so failures are ignored. */
-async function fsyncFolder(folder: string): Promise<void> {
+export async function fsyncFolder(folder: string): Promise<void> {
   try {
     const handle = await open(folder, 'r');
     try {

@@ -1,30 +1,46 @@
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { Reporter } from '../reporter.js';
-import { addCommonOptions, commonJobFields, inputStem, type CommonFlags } from '../options.js';
-import { displayPath, runCliJob } from '../job-runner.js';
+import { commonJobFields, inputStem } from '../options.js';
+import { displayPath } from '../job-runner.js';
+import { defineJobCommand, firstFile, type JobCommandFlags } from '../job-command.js';
 
-interface LayersFlags extends CommonFlags {
-  readonly output?: string;
+interface LayersFlags extends JobCommandFlags {
+  readonly format?: string;
+}
+
+/**
+ * psd or png: from --format, else from the output name (a .psd file, or a folder for PNGs), else psd.
+ * A --format that contradicts the output name is a usage error.
+ */
+export async function resolveLayersFormat(output: string | undefined, format: string | undefined): Promise<string> {
+  const psdName = output !== undefined && extname(output).toLowerCase() === '.psd';
+  if (format === undefined) return output === undefined || psdName ? 'psd' : 'png';
+  const wanted = format.toLowerCase();
+  if (output !== undefined && (wanted === 'psd' || wanted === 'png') && (wanted === 'psd') !== psdName) {
+    const { PaintsUndoError } = await import('../../core/errors.js');
+    throw new PaintsUndoError('INVALID_OPTION', `The output ${output} ${psdName ? 'ends in .psd' : 'is a folder name'} but --format is ${format}.`, {
+      hint: wanted === 'psd' ? 'Use an output name ending in .psd, or leave out --format.' : 'Give a folder name (no .psd) for the layer PNGs, or leave out --format.',
+    });
+  }
+  return wanted;
 }
 
 export function registerLayersCommand(program: Command): void {
   const command = program
     .command('layers')
     .description('export the layer decomposition (sketch, line art, flats, shading, details) as a layered PSD or PNGs')
-    .argument('<image>', 'the finished artwork (PNG, JPEG, WebP, GIF, TIFF, AVIF or PSD)')
-    .option('-o, --output <path>', 'a .psd file, or a folder for one PNG per layer (default: <image name>-layers.psd here)');
-  addCommonOptions(command);
-  command.addHelpText('after', '\nExamples:\n  paints-undo layers art.png -o art-layers.psd\n  paints-undo layers art.png -o art-layers/   (one PNG per layer)');
-  command.action(async (image: string, flags: LayersFlags) => {
-    const reporter = new Reporter({ json: flags.json === true });
-    const output = flags.output ?? `${inputStem(image)}-layers.psd`;
-    const format = extname(output).toLowerCase() === '.psd' ? 'psd' : 'png';
-    const result = await runCliJob({ job: { kind: 'layers', ...commonJobFields(flags), format }, input: image, output, reporter, label: 'layers' });
-    reporter.done({ command: 'layers', format, ...result }, [
-      format === 'psd'
-        ? `Wrote ${displayPath(result.files[0] ?? output)} (layered PSD).`
-        : `Wrote ${result.files.length} layer PNGs to ${displayPath(output)}.`,
-    ]);
+    .option('-o, --output <path>', 'a .psd file, or a folder for one PNG per layer (default: <image name>-layers.psd, or <image name>-layers/ with --format png, here); for a batch, the output folder')
+    .option('--format <format>', 'psd (one layered file) or png (a folder of layer PNGs); default: from the output name, else psd');
+  defineJobCommand<LayersFlags>(command, {
+    name: 'layers',
+    jobFields: async (flags, output) => ({ kind: 'layers', ...commonJobFields(flags), format: await resolveLayersFormat(output, flags.format) }),
+    defaultOutput: (input, fields) => (fields['format'] === 'png' ? `${inputStem(input)}-layers` : `${inputStem(input)}-layers.psd`),
+    resultFields: (fields) => ({ format: fields['format'] }),
+    describe: (result, output, fields) =>
+      fields['format'] === 'psd' ? `Wrote ${firstFile(result, output)} (layered PSD).` : `Wrote ${result.files.length} layer PNGs to ${displayPath(output)}.`,
   });
+  command.addHelpText(
+    'after',
+    '\nExamples:\n  paints-undo layers art.png -o art-layers.psd\n  paints-undo layers art.png -o art-layers/   (one PNG per layer)\n  paints-undo layers finished/ -o layers/ --format png   (layers/<image name>/*.png)',
+  );
 }

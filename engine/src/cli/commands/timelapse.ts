@@ -1,8 +1,7 @@
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { Reporter } from '../reporter.js';
-import { addCommonOptions, addTimelapseOptions, commonJobFields, defined, inputStem, toNumber, type TimelapseFlags } from '../options.js';
-import { displayPath, runCliJob } from '../job-runner.js';
+import { addTimelapseOptions, commonJobFields, defined, inputStem, toNumber, type TimelapseFlags } from '../options.js';
+import { defineJobCommand, firstFile, type JobCommandFlags } from '../job-command.js';
 
 const FORMATS = ['mp4', 'webm', 'gif'] as const;
 
@@ -32,17 +31,13 @@ export function registerTimelapseCommand(program: Command): void {
   const command = program
     .command('timelapse')
     .description('make a drawing-process timelapse video (MP4, WebM or GIF) of a finished artwork')
-    .argument('<image>', 'the finished artwork (PNG, JPEG, WebP, GIF, TIFF, AVIF or PSD)')
-    .option('-o, --output <file>', 'output video; the extension picks the format (default: <image name>-timelapse.mp4 here)');
+    .option('-o, --output <path>', 'output video; the extension picks the format (default: <image name>-timelapse.mp4 here); for a batch, the output folder');
   addTimelapseOptions(command);
-  addCommonOptions(command);
-  command.addHelpText('after', '\nExamples:\n  paints-undo timelapse art.png -o art.mp4\n  paints-undo timelapse art.png -o art.gif --duration 15 --size 480 --hold 3 --label');
-  command.action(async (image: string, flags: TimelapseFlags) => {
-    const reporter = new Reporter({ json: flags.json === true });
-    const format = await resolveVideoFormat(flags.output, flags.format);
-    const output = flags.output ?? `${inputStem(image)}-timelapse.${format}`;
-    const result = await runCliJob({
-      job: {
+  defineJobCommand<TimelapseFlags & JobCommandFlags>(command, {
+    name: 'timelapse',
+    async jobFields(flags, output) {
+      const format = await resolveVideoFormat(output, flags.format);
+      return {
         kind: 'timelapse',
         ...commonJobFields(flags),
         ...defined({
@@ -56,14 +51,16 @@ export function registerTimelapseCommand(program: Command): void {
           direction: flags.direction,
           label: flags.label,
         }),
-      },
-      input: image,
-      output,
-      reporter,
-      label: 'timelapse',
-    });
-    reporter.done({ command: 'timelapse', format, ...result }, [
-      `Wrote ${displayPath(result.files[0] ?? output)} (${format.toUpperCase()}, ${result.width}x${result.height}, ${result.frames} frames). It is a generated reconstruction, and says so in its metadata.`,
-    ]);
+      };
+    },
+    defaultOutput: (input, fields) => `${inputStem(input)}-timelapse.${String(fields['format'])}`,
+    resultFields: (fields) => ({ format: fields['format'] }),
+    describe: (result, output, fields) =>
+      `Wrote ${firstFile(result, output)} (${String(fields['format']).toUpperCase()}, ${result.width}x${result.height}, ${result.frames} frames).`,
+    singleNote: 'It is a generated reconstruction, and says so in its metadata.',
   });
+  command.addHelpText(
+    'after',
+    '\nExamples:\n  paints-undo timelapse art.png -o art.mp4\n  paints-undo timelapse art.png -o art.gif --duration 15 --size 480 --hold 3 --label\n  paints-undo timelapse finished/ -o timelapses/ --format webm   (one video per image; reruns skip what is done)',
+  );
 }

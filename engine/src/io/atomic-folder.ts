@@ -1,0 +1,66 @@
+/**
+ * A folder of outputs that appears complete or not at all, for a job that owns the whole folder (each
+ * input's sub-folder in a CLI batch): the files are written into a hidden temp folder next to it
+ * (`.name.part-XXXXXXXX`, each file itself atomic, io/atomic.ts), which is then renamed to its name.
+ * So an interrupted batch never leaves a half-filled folder that a rerun would take for done.
+ *
+ * A single `keyframes -o folder` does not use this: the user's folder may hold other files, which a
+ * folder swap would remove; there each file is atomic and a failed job removes the files it wrote.
+ */
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { PaintsUndoError, throwIfCancelled } from '../core/errors.js';
+import { ensureFolder, fsyncFolder, notWritable, tempPathFor } from './atomic.js';
+
+function errnoOf(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * Runs `write(tempFolder)` and, when it resolves, renames the temp folder to `path`. An existing folder
+ * at `path` is replaced as a whole (moved aside, then removed once the new one is in place); a file
+ * there is refused. On error or abort the temp folder is removed and the error rethrown.
+ */
+export async function withAtomicFolder<T>(path: string, write: (tempFolder: string) => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
+  const target = resolve(path);
+  await ensureFolder(dirname(target));
+  const existing = await stat(target).catch(() => undefined);
+  if (existing && !existing.isDirectory()) throw notWritable(path, 'it is a file, not a folder; remove it or choose another output folder');
+  const temp = tempPathFor(target);
+  try {
+    await mkdir(temp);
+    const result = await write(temp);
+    throwIfCancelled(options.signal);
+    await replaceFolder(temp, target);
+    await fsyncFolder(dirname(target));
+    return result;
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true }).catch(() => undefined);
+    if (error instanceof PaintsUndoError) throw error;
+    const code = errnoOf(error);
+    if (code !== undefined && /^E[A-Z]+$/.test(code)) throw notWritable(path, code, error);
+    throw error;
+  }
+}
+
+/** Puts `temp` at `target`; a non-empty folder there is moved aside first and removed after. */
+async function replaceFolder(temp: string, target: string): Promise<void> {
+  try {
+    // Also replaces an empty folder at `target` (POSIX rename).
+    await rename(temp, target);
+    return;
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM') throw error;
+  }
+  const old = tempPathFor(target);
+  await rename(target, old);
+  try {
+    await rename(temp, target);
+  } catch (error) {
+    await rename(old, target).catch(() => undefined);
+    throw error;
+  }
+  await rm(old, { recursive: true, force: true });
+}
