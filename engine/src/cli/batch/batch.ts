@@ -1,6 +1,6 @@
 /**
  * A batch: one command (timelapse, keyframes, layers) over many images, one output per image in the -o
- * folder. Shared by the three commands through their JobCommandSpec (job-command.ts): the options are
+ * folder. Shared by the three commands through their JobCommandSpec (command-spec.ts): the options are
  * parsed and validated once, exactly as for a single image, then
  *   inputs.ts  expands the arguments (files, folders, patterns),
  *   plan.ts    names every output and refuses clashes, and marks inputs whose output is already there,
@@ -18,7 +18,7 @@ import { parseOrThrow } from '../../core/job.js';
 import { jobKindOf } from '../../jobs/kinds.js';
 import { describeError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
-import type { JobCommandFlags, JobCommandSpec } from '../job-command.js';
+import type { JobCommandFlags, JobCommandSpec } from '../command-spec.js';
 import { interruptSignal, validateCliJob } from '../job-runner.js';
 import { toNumber } from '../options.js';
 import { expandInputs } from './inputs.js';
