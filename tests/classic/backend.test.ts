@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { quietContext, type Progress } from '../../engine/src/core/backend.js';
+import { collectKeyframes, quietContext, type Progress } from '../../engine/src/core/backend.js';
 import { isPaintsUndoError } from '../../engine/src/core/errors.js';
 import { maxAbsDifference, type RgbImage } from '../../engine/src/core/image.js';
 import { createClassicBackend } from '../../engine/src/backends/classic/index.js';
@@ -36,8 +36,10 @@ describe('classic backend', () => {
 
     // The second call reuses the plan: no planning progress at all.
     events.length = 0;
-    const keyframes = await backend.keyframes({ source, steps: [999, 400, 950, 0], seed: 5 }, context);
-    assert.deepEqual(keyframes.map((k) => k.step), [999, 400, 950, 0]);
+    const streamed = await collectKeyframes(backend.keyframes({ source, steps: [999, 400, 950, 0], seed: 5 }, context));
+    // Rendered from blank towards finished, each step once.
+    assert.deepEqual(streamed.map((k) => k.step), [999, 950, 400, 0]);
+    const keyframes = [999, 400, 950, 0].map((step) => streamed.find((k) => k.step === step)!);
     assert.ok(!events.some((e) => e.stage === 'planning' || e.stage === 'analysing'), 'the plan was not reused');
     assert.ok(nonWhiteFraction(keyframes[0]!.image) <= 0.01);
     assert.equal(hashImage(keyframes[3]!.image), hashImage(last));

@@ -7,9 +7,9 @@
  * the global curve and the flip.
  */
 import { renderContent } from '../../engine/src/core/content.js';
-import { resizeRgbArea, type RgbImage, type RgbaImage } from '../../engine/src/core/image.js';
+import { outputSize, resizeRgbArea, type RgbImage, type RgbaImage } from '../../engine/src/core/image.js';
 import { planSizeOf } from '../../engine/src/core/replay.js';
-import { applyCurve, flipRowsInPlace, isIdentityCurve, outputSize, stampAt } from '../../engine/src/core/renderer.js';
+import { applyCurve, flipRowsInPlace, isIdentityCurve, stampAt } from '../../engine/src/core/renderer.js';
 import { operationsAppliedAt } from '../../engine/src/core/steps.js';
 import { IDENTITY_CURVE, type Curve, type Stamp, type Timeline } from '../../engine/src/core/timeline.js';
 

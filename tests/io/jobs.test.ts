@@ -113,6 +113,46 @@ test('runJob writes a frame PNG with provenance, keyframes named by step, and re
   assert.equal(kf.files.length, 2);
 });
 
+test('frames and keyframes at a chosen size: the long side is honoured, never enlarged', async () => {
+  const out = await runJob(job({ kind: 'frame', step: 300, size: 64 }), join(dir, 'small.png'), env());
+  const meta = await sharp(out.files[0]!).metadata();
+  assert.equal(Math.max(meta.width, meta.height), 64);
+  assert.equal(out.width, meta.width);
+  const big = await runJob(job({ kind: 'frame', step: 300, size: 5000 }), join(dir, 'big.png'), env());
+  assert.deepEqual([big.width, big.height], [source.image.width, source.image.height]);
+});
+
+test('keyframes: all 1000 steps in one call, written as they render, at a chosen size; cancel leaves none', async () => {
+  const steps = Array.from({ length: 1000 }, (_, s) => s);
+  const progress: Progress[] = [];
+  const out = await runJob(job({ kind: 'keyframes', steps, size: 40 }), join(dir, 'all'), env({ onProgress: (p) => progress.push(p) }));
+  const names = readdirSync(join(dir, 'all')).sort();
+  assert.equal(names.length, 1000);
+  assert.equal(names[0], 'step-0000.png');
+  assert.equal(names[999], 'step-0999.png');
+  assert.equal(out.files.length, 1000);
+  assert.equal(out.files[0], join(dir, 'all', 'step-0000.png'), 'files in the order of the steps asked');
+  const meta = await sharp(join(dir, 'all', 'step-0500.png')).metadata();
+  assert.equal(Math.max(meta.width, meta.height), 40);
+  assert.ok(progress.filter((p) => p.stage === 'rendering').length >= 20, 'progress all along');
+  assert.equal(progress.at(-1)?.fraction, 1);
+  // Step 0 is the finished artwork, at the chosen size.
+  const finished = await sharp(join(dir, 'all', 'step-0000.png')).raw().toBuffer();
+  assert.ok(finished.some((v) => v < 200));
+
+  const controller = new AbortController();
+  const error = await rejection(() =>
+    runJob(job({ kind: 'keyframes', steps, size: 40 }), join(dir, 'stopped'), env({
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.stage === 'rendering' && p.fraction > 0.7) controller.abort();
+      },
+    })),
+  );
+  assert.equal(error.code, 'CANCELLED');
+  assert.deepEqual(readdirSync(join(dir, 'stopped')), [], 'frames written before the cancel are removed');
+});
+
 test('runJob timelapse: GIF with the expected frame count; cancel leaves nothing', async () => {
   const out = await runJob(job({ kind: 'timelapse', format: 'gif', frames: 5, fps: 5, hold: 0.4, size: 100 }), join(dir, 't.gif'), env());
   assert.equal(out.frames, 7);

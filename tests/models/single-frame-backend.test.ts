@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSingleFrameBackend } from '../../models/src/backends/single-frame.js';
-import type { Progress, SourceImage } from '../../engine/src/core/backend.js';
+import { collectKeyframes, type Progress, type SourceImage } from '../../engine/src/core/backend.js';
 import { PaintsUndoError } from '../../engine/src/core/errors.js';
 import { tinyModelsDir } from './tiny-models.js';
 
@@ -40,7 +40,7 @@ function source(): SourceImage {
 
 test('keyframes: one image per step at the model size, progress per sampler step, CPU warning', async () => {
   const events: Progress[] = [];
-  const frames = await backend.keyframes({ source: source(), steps: [400, 999], seed: 7 }, { signal: new AbortController().signal, onProgress: (p) => events.push(p) });
+  const frames = await collectKeyframes(backend.keyframes({ source: source(), steps: [400, 999], seed: 7 }, { signal: new AbortController().signal, onProgress: (p) => events.push(p) }));
   assert.deepEqual(frames.map((f) => f.step), [400, 999]);
   for (const f of frames) assert.deepEqual([f.image.width, f.image.height, f.image.data.length], [64, 48, 64 * 48 * 3]);
   assert.deepEqual(events.filter((e) => e.stage === 'sampling').map((e) => e.message), ['step 0 of 3', 'step 1 of 3', 'step 2 of 3', 'step 3 of 3']);
@@ -59,13 +59,13 @@ test('cancellation between sampler steps throws CANCELLED and the backend stays 
   const controller = new AbortController();
   const seen: string[] = [];
   await assert.rejects(
-    backend.keyframes({ source: source(), steps: [600], seed: 1 }, {
+    collectKeyframes(backend.keyframes({ source: source(), steps: [600], seed: 1 }, {
       signal: controller.signal,
       onProgress: (p) => {
         if (p.message !== undefined) seen.push(p.message);
         if (p.message === 'step 1 of 3') controller.abort();
       },
-    }),
+    })),
     (e: unknown) => e instanceof PaintsUndoError && e.code === 'CANCELLED',
   );
   assert.ok(!seen.includes('step 2 of 3'), 'sampling went on after the cancel');

@@ -48,12 +48,20 @@ export interface FrameRequest {
   readonly source: SourceImage;
   readonly step: number;
   readonly seed: number;
+  /**
+   * Long side in pixels the frame is shown at (a slider preview at panel size); absent or not smaller
+   * than the input: full size. Backends that produce another size are resized by the job runner.
+   */
+  readonly size?: number | undefined;
 }
 
 export interface KeyframesRequest {
   readonly source: SourceImage;
+  /** Distinct steps; the backend yields each exactly once, in the order it renders them best. */
   readonly steps: readonly number[];
   readonly seed: number;
+  /** Long side of the frames, as in FrameRequest. */
+  readonly size?: number | undefined;
 }
 
 export interface Keyframe {
@@ -76,6 +84,8 @@ export interface TimelapseRequest {
   readonly frames: number;
   /** 'draw': blank canvas to finished artwork (default); 'undo': the reverse. */
   readonly direction: 'draw' | 'undo';
+  /** Long side of the frames, as in FrameRequest (a 1080p video of a 4096 px canvas renders at 1080p). */
+  readonly size?: number | undefined;
 }
 
 export interface LayersRequest {
@@ -107,13 +117,38 @@ export interface Backend {
   readonly capabilities: BackendCapabilities;
 
   frame(request: FrameRequest, context: JobContext): Promise<RgbImage>;
-  keyframes(request: KeyframesRequest, context: JobContext): Promise<Keyframe[]>;
+  /** Streams the keyframes as they are made, so a thousand of them never sit in memory at once. */
+  keyframes(request: KeyframesRequest, context: JobContext): AsyncIterable<Keyframe>;
   interpolate(request: InterpolateRequest, context: JobContext): Promise<RgbImage[]>;
   /** Yields `frames` frames in the requested direction; frames are produced lazily so they can be streamed. */
   timelapse(request: TimelapseRequest, context: JobContext): AsyncIterable<RgbImage>;
   layers(request: LayersRequest, context: JobContext): Promise<LayerStack>;
+  /**
+   * Plan sharing between worker threads of one process (optional): `exportPlan` returns what this
+   * backend prepared for (image id, seed), structured-cloneable and mostly in shared memory, or undefined
+   * when it holds none; `importPlan` takes such a value from another instance of the same backend, so
+   * frames of one image render on several workers without planning again.
+   */
+  exportPlan?(imageId: string, seed: number): SharedPlan | undefined;
+  importPlan?(plan: SharedPlan): void;
   /** Releases sessions, caches and workers. */
   dispose(): Promise<void>;
+}
+
+/** A prepared plan handed between worker threads; only the backend that made it reads `data`. */
+export interface SharedPlan {
+  readonly backend: string;
+  readonly backendVersion: string;
+  readonly imageId: string;
+  readonly seed: number;
+  readonly data: unknown;
+}
+
+/** Every keyframe of a keyframes call, in the order they came, for callers that want them all at once. */
+export async function collectKeyframes(frames: AsyncIterable<Keyframe>): Promise<Keyframe[]> {
+  const out: Keyframe[] = [];
+  for await (const frame of frames) out.push(frame);
+  return out;
 }
 
 /** A context that ignores progress and never cancels, for library callers and tests. */

@@ -50,6 +50,20 @@ export function flattenOnWhite(image: RgbaImage): RgbImage {
   return { width, height, channels: 3, data: out };
 }
 
+/** Output size for a long side: the full size when `longSide` is absent or not smaller. */
+export function outputSize(width: number, height: number, longSide?: number): { width: number; height: number } {
+  const long = Math.max(width, height);
+  if (longSide === undefined || longSide >= long) return { width, height };
+  const k = longSide / long;
+  return { width: Math.max(1, Math.round(width * k)), height: Math.max(1, Math.round(height * k)) };
+}
+
+/** `image` area-averaged down to `longSide` on its long side; the image itself when it is not larger. */
+export function fitLongSide(image: RgbImage, longSide: number | undefined): RgbImage {
+  const size = outputSize(image.width, image.height, longSide);
+  return size.width === image.width && size.height === image.height ? image : resizeRgbArea(image, size.width, size.height);
+}
+
 /** Largest absolute per-channel difference between two images of the same size (0..255). */
 export function maxAbsDifference(a: RgbImage, b: RgbImage): number {
   if (a.width !== b.width || a.height !== b.height) {

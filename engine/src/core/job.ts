@@ -43,11 +43,21 @@ const common = {
   seed: SeedSchema.default(DEFAULT_SEED),
 };
 
-export const FrameJobSchema = z.object({ kind: z.literal('frame'), ...common, step: StepSchema });
+/**
+ * Long side of rendered frames in pixels (a slider preview asks for its panel size); absent, or not
+ * smaller than the input: the input's own size. Frames are never enlarged.
+ */
+export const FrameSizeSchema = z.number().int().min(16).max(16384);
+
+/** Every step at most once more than the 1000 there are: a keyframes job can export the whole process. */
+export const MAX_KEYFRAME_STEPS = MAX_STEP + 1;
+
+export const FrameJobSchema = z.object({ kind: z.literal('frame'), ...common, step: StepSchema, size: FrameSizeSchema.optional() });
 export const KeyframesJobSchema = z.object({
   kind: z.literal('keyframes'),
   ...common,
-  steps: z.array(StepSchema).min(1).max(100),
+  steps: z.array(StepSchema).min(1).max(MAX_KEYFRAME_STEPS),
+  size: FrameSizeSchema.optional(),
 });
 export const InterpolateJobSchema = z.object({
   kind: z.literal('interpolate'),

@@ -13,7 +13,7 @@
  * plan-resolution mask at the pixel centre, its colour is its content at the output size.
  */
 import { renderContent } from './content.js';
-import { resizeRgbArea, type RgbImage, type RgbaImage } from './image.js';
+import { outputSize, resizeRgbArea, type RgbImage, type RgbaImage } from './image.js';
 import { PlanState, preparePlan, type ActiveTransform, type PreparedPlan } from './replay.js';
 import { MAX_STEP, OPERATION_COUNT, isStep, operationsAppliedAt } from './steps.js';
 import type { Curve, LayerSpec, Stamp, Timeline } from './timeline.js';
@@ -35,14 +35,6 @@ export interface LayerImage {
   /** Content with alpha = content alpha x coverage x layer opacity, at the output size. */
   readonly image: RgbaImage;
   readonly visible: boolean;
-}
-
-/** Output size for a long side: the full size when `longSide` is absent or not smaller. */
-export function outputSize(width: number, height: number, longSide?: number): { width: number; height: number } {
-  const long = Math.max(width, height);
-  if (longSide === undefined || longSide >= long) return { width, height };
-  const k = longSide / long;
-  return { width: Math.max(1, Math.round(width * k)), height: Math.max(1, Math.round(height * k)) };
 }
 
 /** Sampling positions of output pixels along one axis: which two plan pixels, and the weight of the second. */

@@ -246,7 +246,18 @@ export class SingleFrameBackend implements Backend {
     return run;
   }
 
-  async keyframes(request: KeyframesRequest, context: JobContext): Promise<Keyframe[]> {
+  keyframes(request: KeyframesRequest, context: JobContext): AsyncIterable<Keyframe> {
+    const generate = (): Promise<Keyframe[]> => this.generateKeyframes(request, context);
+    return {
+      async *[Symbol.asyncIterator](): AsyncGenerator<Keyframe> {
+        // The model samples every keyframe in one batch; they are handed out once it is done.
+        yield* await generate();
+      },
+    };
+  }
+
+  /** Every keyframe of `request`, sampled in one batch (in request order). */
+  async generateKeyframes(request: KeyframesRequest, context: JobContext): Promise<Keyframe[]> {
     return this.exclusive(async () => {
       if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
       try {
@@ -286,7 +297,7 @@ export class SingleFrameBackend implements Backend {
   }
 
   async frame(request: FrameRequest, context: JobContext): Promise<RgbImage> {
-    const [first] = await this.keyframes({ source: request.source, steps: [request.step], seed: request.seed }, context);
+    const [first] = await this.generateKeyframes({ source: request.source, steps: [request.step], seed: request.seed }, context);
     if (first === undefined) throw new PaintsUndoError('INTERNAL', 'The model returned no frame.');
     return first.image;
   }

@@ -231,7 +231,7 @@ export class PaintsUndoBackend implements Backend {
     return release;
   }
 
-  keyframes(request: KeyframesRequest, context: JobContext): Promise<Keyframe[]> {
+  keyframes(request: KeyframesRequest, context: JobContext): AsyncIterable<Keyframe> {
     return this.singleFrame.keyframes(request, context);
   }
 
@@ -299,7 +299,7 @@ export class PaintsUndoBackend implements Backend {
       const keyframeSteps = this.options.keyframeSteps ?? DEFAULT_KEYFRAME_STEPS;
       const segments = keyframeSteps.length + 1;
       const keyShare = 0.15;
-      const keyframes = await this.singleFrame.keyframes(
+      const keyframes = await this.singleFrame.generateKeyframes(
         { source: request.source, steps: keyframeSteps, seed: request.seed },
         { signal, onProgress: (p) => context.onProgress({ ...p, fraction: keyShare * p.fraction, stage: `keyframes: ${p.stage}` }) },
       );

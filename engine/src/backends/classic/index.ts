@@ -1,7 +1,9 @@
 /**
  * The classic backend: plans a drawing process on the CPU from the image itself (no model download)
- * and renders any step of it. Prepared plans and their renderers are kept in a small LRU keyed by
- * (image id, seed), so frame, keyframes, timelapse and layers on the same image plan only once.
+ * and renders any step of it at any size. Prepared plans are kept in a small LRU keyed by (image id,
+ * seed), so frame, keyframes, timelapse and layers on the same image plan only once; their renderers
+ * per output size live in a memory-budgeted cache (views.ts). A prepared plan can be handed to the
+ * backend of another worker thread (exportPlan / importPlan), which then renders without planning.
  */
 import type {
   Backend,
@@ -13,31 +15,31 @@ import type {
   KeyframesRequest,
   LayersRequest,
   LayerStack,
+  SharedPlan,
   SourceImage,
   TimelapseRequest,
 } from '../../core/backend.js';
 import { cancelledError, isPaintsUndoError, throwIfCancelled } from '../../core/errors.js';
 import type { RgbImage } from '../../core/image.js';
 import { TimelineRenderer } from '../../core/renderer.js';
+import { preparePlan, type PreparedPlan } from '../../core/replay.js';
 import { timelapseSteps } from '../../core/steps.js';
 import type { Timeline } from '../../core/timeline.js';
 import { interpolationCounts, planInterpolation } from './interpolate.js';
 import { CLASSIC_VERSION, planSteps, type PlanOptions } from './planner.js';
+import { frameAt, RendererCache } from './views.js';
 
 export { planTimeline, planSteps, CLASSIC_VERSION, type PlanOptions, type PlanProgress } from './planner.js';
 export { planInterpolation } from './interpolate.js';
 
 export interface ClassicBackendOptions {
-  /** Prepared plans kept in memory (each holds full-resolution layers and snapshots). Default 2. */
+  /** Prepared plans kept in memory (each holds plan-resolution snapshots, ~30 MB). Default 4. */
   readonly cacheSize?: number;
-  /** Snapshot memory per renderer (see RendererOptions). */
+  /** Snapshot memory per plan (see PrepareOptions). */
   readonly snapshotBudgetBytes?: number;
+  /** Memory the renderers of all plans may hold (layer contents and composites at their sizes). Default 1 GiB. */
+  readonly rendererBudgetBytes?: number;
   readonly plan?: PlanOptions;
-}
-
-interface Prepared {
-  readonly timeline: Timeline;
-  readonly renderer: TimelineRenderer;
 }
 
 /** Share of a call's progress that planning takes when the plan is not cached yet. */
@@ -80,13 +82,17 @@ class ClassicBackend implements Backend {
     device: 'cpu',
   };
 
-  private readonly cache = new Map<string, Promise<Prepared>>();
+  private readonly cache = new Map<string, Promise<PreparedPlan>>();
+  /** Plans whose preparation finished, for exportPlan (which must not wait). */
+  private readonly settled = new Map<string, PreparedPlan>();
+  private readonly renderers: RendererCache;
   private readonly cacheSize: number;
   private readonly options: ClassicBackendOptions;
 
   constructor(options: ClassicBackendOptions = {}) {
     this.options = options;
-    this.cacheSize = Math.max(1, options.cacheSize ?? 2);
+    this.cacheSize = Math.max(1, options.cacheSize ?? 4);
+    this.renderers = new RendererCache(options.rendererBudgetBytes ?? 1024 * 1024 * 1024);
   }
 
   /** The timeline for (source, seed), planned once and kept in the LRU. */
@@ -94,9 +100,9 @@ class ClassicBackend implements Backend {
     return (await this.prepare(source, seed, context)).timeline;
   }
 
-  private async prepare(source: SourceImage, seed: number, context: JobContext): Promise<Prepared> {
+  private async prepare(source: SourceImage, seed: number, context: JobContext): Promise<PreparedPlan> {
     throwIfCancelled(context.signal);
-    const key = `${source.id}:${seed}`;
+    const key = planKey(source.id, seed);
     const cached = this.cache.get(key);
     if (cached) {
       this.cache.delete(key);
@@ -108,20 +114,34 @@ class ClassicBackend implements Backend {
         if (!(isPaintsUndoError(error) && error.code === 'CANCELLED') || context.signal.aborted) throw error;
       }
     }
-    const promise = this.plan(source, seed, context);
+    return this.remember(key, this.plan(source, seed, context));
+  }
+
+  private remember(key: string, promise: Promise<PreparedPlan>): Promise<PreparedPlan> {
     this.cache.set(key, promise);
     while (this.cache.size > this.cacheSize) {
       const oldest = this.cache.keys().next().value;
       if (oldest === undefined) break;
-      this.cache.delete(oldest);
+      this.forget(oldest);
     }
-    promise.catch(() => {
-      if (this.cache.get(key) === promise) this.cache.delete(key);
-    });
+    promise.then(
+      (plan) => {
+        if (this.cache.get(key) === promise) this.settled.set(key, plan);
+      },
+      () => {
+        if (this.cache.get(key) === promise) this.forget(key);
+      },
+    );
     return promise;
   }
 
-  private async plan(source: SourceImage, seed: number, context: JobContext): Promise<Prepared> {
+  private forget(key: string): void {
+    this.cache.delete(key);
+    this.settled.delete(key);
+    this.renderers.dropPlan(key);
+  }
+
+  private async plan(source: SourceImage, seed: number, context: JobContext): Promise<PreparedPlan> {
     const steps = planSteps(source, seed, this.options.plan ?? {}, context.signal);
     let result: Timeline;
     while (true) {
@@ -133,37 +153,57 @@ class ClassicBackend implements Backend {
       }
       context.onProgress({ fraction: r.value.fraction * PLAN_SHARE, stage: r.value.stage, message: r.value.message });
     }
-    const rendererOptions = this.options.snapshotBudgetBytes === undefined ? {} : { snapshotBudgetBytes: this.options.snapshotBudgetBytes };
-    return { timeline: result, renderer: new TimelineRenderer(result, rendererOptions) };
+    return preparePlan(result, this.options.snapshotBudgetBytes === undefined ? {} : { snapshotBudgetBytes: this.options.snapshotBudgetBytes });
+  }
+
+  exportPlan(imageId: string, seed: number): SharedPlan | undefined {
+    const plan = this.settled.get(planKey(imageId, seed));
+    return plan ? { backend: this.id, backendVersion: this.version, imageId, seed, data: plan } : undefined;
+  }
+
+  importPlan(shared: SharedPlan): void {
+    if (shared.backend !== this.id || shared.backendVersion !== this.version) return;
+    const key = planKey(shared.imageId, shared.seed);
+    if (this.cache.has(key)) return;
+    this.remember(key, Promise.resolve(shared.data as PreparedPlan));
+  }
+
+  private renderer(imageId: string, seed: number, plan: PreparedPlan, size: number | undefined): TimelineRenderer {
+    return this.renderers.renderer(planKey(imageId, seed), plan, size);
   }
 
   async frame(request: FrameRequest, context: JobContext): Promise<RgbImage> {
-    const { renderer } = await this.prepare(request.source, request.seed, context);
+    const plan = await this.prepare(request.source, request.seed, context);
     throwIfCancelled(context.signal);
-    const image = renderer.renderStep(request.step);
+    const image = frameAt(this.renderer(request.source.id, request.seed, plan, request.size), request.step, request.size);
     context.onProgress({ fraction: 1, stage: 'rendering', preview: previewOf(image) });
     return image;
   }
 
-  async keyframes(request: KeyframesRequest, context: JobContext): Promise<Keyframe[]> {
-    const { renderer } = await this.prepare(request.source, request.seed, context);
-    // Render from blank towards finished (replay forward), return in the requested order.
+  keyframes(request: KeyframesRequest, context: JobContext): AsyncIterable<Keyframe> {
+    const prepare = (): Promise<PreparedPlan> => this.prepare(request.source, request.seed, context);
+    const renderer = (plan: PreparedPlan): TimelineRenderer => this.renderer(request.source.id, request.seed, plan, request.size);
+    // From blank towards finished: each frame replays only the operations since the one before.
     const order = [...new Set(request.steps)].sort((p, q) => q - p);
-    const images = new Map<number, RgbImage>();
-    for (let k = 0; k < order.length; k++) {
-      throwIfCancelled(context.signal);
-      const step = order[k]!;
-      const image = renderer.renderStep(step);
-      images.set(step, image);
-      context.onProgress({
-        fraction: PLAN_SHARE + ((1 - PLAN_SHARE) * (k + 1)) / order.length,
-        stage: 'rendering',
-        message: `step ${step}`,
-        preview: previewOf(image),
-      });
-      await yieldToLoop();
-    }
-    return request.steps.map((step) => ({ step, image: images.get(step)! }));
+    return {
+      async *[Symbol.asyncIterator](): AsyncGenerator<Keyframe> {
+        const plan = await prepare();
+        const previewEvery = Math.max(1, Math.round(order.length / 20));
+        for (let k = 0; k < order.length; k++) {
+          if (context.signal.aborted) throw cancelledError();
+          const step = order[k]!;
+          const image = frameAt(renderer(plan), step, request.size);
+          context.onProgress({
+            fraction: PLAN_SHARE + ((1 - PLAN_SHARE) * (k + 1)) / order.length,
+            stage: 'rendering',
+            message: `step ${step}, ${k + 1} of ${order.length}`,
+            ...(k % previewEvery === 0 ? { preview: previewOf(image) } : {}),
+          });
+          yield { step, image };
+          await yieldToLoop();
+        }
+      },
+    };
   }
 
   async interpolate(request: InterpolateRequest, context: JobContext): Promise<RgbImage[]> {
@@ -186,15 +226,16 @@ class ClassicBackend implements Backend {
   }
 
   timelapse(request: TimelapseRequest, context: JobContext): AsyncIterable<RgbImage> {
-    const prepare = (): Promise<Prepared> => this.prepare(request.source, request.seed, context);
+    const prepare = (): Promise<PreparedPlan> => this.prepare(request.source, request.seed, context);
+    const renderer = (plan: PreparedPlan): TimelineRenderer => this.renderer(request.source.id, request.seed, plan, request.size);
     const steps = timelapseSteps(request.frames, request.direction);
     return {
       async *[Symbol.asyncIterator](): AsyncGenerator<RgbImage> {
-        const { renderer } = await prepare();
+        const plan = await prepare();
         const previewEvery = Math.max(1, Math.round(steps.length / 20));
         for (let k = 0; k < steps.length; k++) {
           if (context.signal.aborted) throw cancelledError();
-          const image = renderer.renderStep(steps[k]!);
+          const image = frameAt(renderer(plan), steps[k]!, request.size);
           context.onProgress({
             fraction: PLAN_SHARE + ((1 - PLAN_SHARE) * (k + 1)) / steps.length,
             stage: 'rendering',
@@ -208,13 +249,13 @@ class ClassicBackend implements Backend {
   }
 
   async layers(request: LayersRequest, context: JobContext): Promise<LayerStack> {
-    const { timeline, renderer } = await this.prepare(request.source, request.seed, context);
+    const plan = await this.prepare(request.source, request.seed, context);
     throwIfCancelled(context.signal);
-    const images = renderer.layerImages(0);
+    const images = this.renderer(request.source.id, request.seed, plan, undefined).layerImages(0);
     context.onProgress({ fraction: 1, stage: 'rendering' });
     return {
-      width: timeline.width,
-      height: timeline.height,
+      width: plan.timeline.width,
+      height: plan.timeline.height,
       layers: images
         .filter((l) => l.spec.exported)
         .map((l) => ({ id: l.spec.id, name: l.spec.name, blend: l.spec.blend, visible: l.visible, image: l.image })),
@@ -223,7 +264,13 @@ class ClassicBackend implements Backend {
 
   async dispose(): Promise<void> {
     this.cache.clear();
+    this.settled.clear();
+    this.renderers.clear();
   }
+}
+
+function planKey(imageId: string, seed: number): string {
+  return `${imageId}:${seed}`;
 }
 
 export function createClassicBackend(options: ClassicBackendOptions = {}): Backend {

@@ -1,5 +1,5 @@
-/** The frame job: the artwork `step` operation steps before it was finished, as one PNG. */
-import type { RgbImage } from '../../core/image.js';
+/** The frame job: the artwork `step` operation steps before it was finished, as one PNG (at `size` on the long side, if given). */
+import { fitLongSide, type RgbImage } from '../../core/image.js';
 import type { Provenance } from '../../io/provenance.js';
 import { provenanceFor, withBackend, type JobEnvironment } from '../environment.js';
 import type { JobKindModule, JobOf } from '../kind.js';
@@ -15,7 +15,7 @@ export interface FrameResult {
 export async function renderFrame(job: FrameJob, env: JobEnvironment): Promise<FrameResult> {
   const source = await env.resolveImage(job.image);
   return withBackend(env, job.backend, 'frame', 'render single frames', async ({ backend, signal, report }) => {
-    const image = await backend.frame({ source, step: job.step, seed: job.seed }, { signal, onProgress: report });
+    const image = fitLongSide(await backend.frame({ source, step: job.step, seed: job.seed, size: job.size }, { signal, onProgress: report }), job.size);
     return { image, provenance: provenanceFor(backend, job.seed, source.id, { step: job.step }) };
   });
 }

@@ -1,9 +1,10 @@
 /**
- * The timelapse job: a video of the generated drawing process at the input's size — the finished artwork
- * for `intro` seconds, the process (`direction` draw: blank to finished; undo: the reverse), then its last
- * frame for `hold` seconds; the caption (if `label`) burnt into every frame.
+ * The timelapse job: a video of the generated drawing process — the finished artwork for `intro`
+ * seconds, the process (`direction` draw: blank to finished; undo: the reverse), then its last frame for
+ * `hold` seconds; the caption (if `label`) burnt into every frame. Frames are rendered at the video's
+ * size (a 1080p video of a 4096 px canvas renders 1080p frames), never above the input's own size.
  */
-import type { RgbImage } from '../../core/image.js';
+import { outputSize, resizeRgbArea, type RgbImage } from '../../core/image.js';
 import { PaintsUndoError, throwIfCancelled } from '../../core/errors.js';
 import { processFrameCount } from '../../core/job.js';
 import type { Provenance } from '../../io/provenance.js';
@@ -15,7 +16,7 @@ import { captionText, captioner, writeVideo, type VideoFramePlan } from '../vide
 
 export type TimelapseJob = JobOf<'timelapse'>;
 
-/** A timelapse ready to stream; `finished` is the decoded input. */
+/** A timelapse ready to stream at its render size; `finished` is the decoded input at that size. */
 export interface TimelapsePlan extends VideoFramePlan {
   readonly fps: number;
   readonly introFrames: number;
@@ -27,7 +28,14 @@ export interface TimelapsePlan extends VideoFramePlan {
 export async function timelapseFrames(job: TimelapseJob, env: JobEnvironment): Promise<TimelapsePlan> {
   const source = await env.resolveImage(job.image);
   const run = await prepareBackend(env, job.backend, 'timelapse', 'make timelapses');
-  const { width, height } = source.image;
+  const { videoSize } = await import('../../io/video.js');
+  const video = videoSize(source.image.width, source.image.height, job.format, job.size);
+  // Rendered at the video's long side, or at the input's own size when the video enlarges it.
+  const renderLong = Math.min(Math.max(video.width, video.height), Math.max(source.image.width, source.image.height));
+  const { width, height } = outputSize(source.image.width, source.image.height, renderLong);
+  /** Any backend's frame at the render size (the classic backend renders at it already). */
+  const sized = (frame: RgbImage): RgbImage => (frame.width === width && frame.height === height ? frame : resizeRgbArea(frame, width, height));
+  const finished = sized(source.image);
   const processFrames = processFrameCount(job);
   const introFrames = Math.round(job.intro * job.fps);
   const holdFrames = Math.round(job.hold * job.fps);
@@ -45,7 +53,7 @@ export async function timelapseFrames(job: TimelapseJob, env: JobEnvironment): P
     try {
       const tick = frameCounter(run.report, totalFrames);
       if (introFrames > 0) {
-        const intro = label(source.image);
+        const intro = label(finished);
         for (let i = 0; i < introFrames; i++) {
           throwIfCancelled(run.signal);
           yield intro;
@@ -57,13 +65,13 @@ export async function timelapseFrames(job: TimelapseJob, env: JobEnvironment): P
       // The backend's own fraction covers the process part (planning, sampling, frames) and keeps its
       // messages (e.g. "segment 3 of 6, step 12 of 50") coming even when it yields frames only at the end.
       const process = backend.timelapse(
-        { source, seed: job.seed, frames: processFrames, direction: job.direction },
+        { source, seed: job.seed, frames: processFrames, direction: job.direction, size: renderLong },
         { signal: run.signal, onProgress: partProgress(run.report, introFrames, processFrames, totalFrames) },
       );
       for await (const frame of process) {
         throwIfCancelled(run.signal);
         produced++;
-        last = label(frame);
+        last = label(sized(frame));
         yield last;
         tick('rendering');
       }
@@ -89,7 +97,7 @@ export async function timelapseFrames(job: TimelapseJob, env: JobEnvironment): P
     holdFrames,
     totalFrames,
     provenance: provenanceFor(backend, job.seed, source.id),
-    finished: source.image,
+    finished,
     frames: generate(),
     release: run.release,
   };
