@@ -181,29 +181,33 @@ class ClassicBackend implements Backend {
   }
 
   keyframes(request: KeyframesRequest, context: JobContext): AsyncIterable<Keyframe> {
-    const prepare = (): Promise<PreparedPlan> => this.prepare(request.source, request.seed, context);
-    const renderer = (plan: PreparedPlan): TimelineRenderer => this.renderer(request.source.id, request.seed, plan, request.size);
     // From blank towards finished: each frame replays only the operations since the one before.
     const order = [...new Set(request.steps)].sort((p, q) => q - p);
-    return {
-      async *[Symbol.asyncIterator](): AsyncGenerator<Keyframe> {
-        const plan = await prepare();
-        const previewEvery = Math.max(1, Math.round(order.length / 20));
-        for (let k = 0; k < order.length; k++) {
-          if (context.signal.aborted) throw cancelledError();
-          const step = order[k]!;
-          const image = frameAt(renderer(plan), step, request.size);
-          context.onProgress({
-            fraction: PLAN_SHARE + ((1 - PLAN_SHARE) * (k + 1)) / order.length,
-            stage: 'rendering',
-            message: `step ${step}, ${k + 1} of ${order.length}`,
-            ...(k % previewEvery === 0 ? { preview: previewOf(image) } : {}),
-          });
-          yield { step, image };
-          await yieldToLoop();
-        }
-      },
-    };
+    return this.sequence(request, order, context, (k, step) => `step ${step}, ${k + 1} of ${order.length}`);
+  }
+
+  /** Renders `steps` in order at the request's size, one plan for all, with progress and a preview now and then. */
+  private async *sequence(
+    request: { readonly source: SourceImage; readonly seed: number; readonly size?: number | undefined },
+    steps: readonly number[],
+    context: JobContext,
+    message: (k: number, step: number) => string,
+  ): AsyncGenerator<Keyframe> {
+    const plan = await this.prepare(request.source, request.seed, context);
+    const previewEvery = Math.max(1, Math.round(steps.length / 20));
+    for (let k = 0; k < steps.length; k++) {
+      if (context.signal.aborted) throw cancelledError();
+      const step = steps[k]!;
+      const image = frameAt(this.renderer(request.source.id, request.seed, plan, request.size), step, request.size);
+      context.onProgress({
+        fraction: PLAN_SHARE + ((1 - PLAN_SHARE) * (k + 1)) / steps.length,
+        stage: 'rendering',
+        message: message(k, step),
+        ...(k % previewEvery === 0 ? { preview: previewOf(image) } : {}),
+      });
+      yield { step, image };
+      await yieldToLoop();
+    }
   }
 
   async interpolate(request: InterpolateRequest, context: JobContext): Promise<RgbImage[]> {
@@ -226,24 +230,11 @@ class ClassicBackend implements Backend {
   }
 
   timelapse(request: TimelapseRequest, context: JobContext): AsyncIterable<RgbImage> {
-    const prepare = (): Promise<PreparedPlan> => this.prepare(request.source, request.seed, context);
-    const renderer = (plan: PreparedPlan): TimelineRenderer => this.renderer(request.source.id, request.seed, plan, request.size);
     const steps = timelapseSteps(request.frames, request.direction);
+    const frames = this.sequence(request, steps, context, (k) => `frame ${k + 1} of ${steps.length}`);
     return {
       async *[Symbol.asyncIterator](): AsyncGenerator<RgbImage> {
-        const plan = await prepare();
-        const previewEvery = Math.max(1, Math.round(steps.length / 20));
-        for (let k = 0; k < steps.length; k++) {
-          if (context.signal.aborted) throw cancelledError();
-          const image = frameAt(renderer(plan), steps[k]!, request.size);
-          context.onProgress({
-            fraction: PLAN_SHARE + ((1 - PLAN_SHARE) * (k + 1)) / steps.length,
-            stage: 'rendering',
-            message: `frame ${k + 1} of ${steps.length}`,
-            ...(k % previewEvery === 0 ? { preview: previewOf(image) } : {}),
-          });
-          yield image;
-        }
+        for await (const frame of frames) yield frame.image;
       },
     };
   }
