@@ -41,8 +41,11 @@ export function checkHost(header: string | undefined, options: SecurityOptions):
   if (!header) return 'the request has no Host header';
   const parsed = parseHostHeader(header);
   if (!parsed) return `the Host header ${JSON.stringify(header)} is not a host name`;
-  if (parsed.port !== options.port) return `the Host header ${JSON.stringify(header)} does not name port ${options.port}`;
   const name = parsed.name;
+  // A name listed with --allow-host is the engine as a reverse proxy publishes it, on the proxy's port
+  // (443, so often none in the header), not the engine's: any port. The name alone defeats rebinding.
+  if (options.allowHosts.some((h) => h.toLowerCase() === name)) return undefined;
+  if (parsed.port !== options.port) return `the Host header ${JSON.stringify(header)} does not name port ${options.port}`;
   if (isLoopbackHost(name)) return undefined;
   const remote = !isLoopbackHost(options.bindHost);
   if (remote) {
@@ -50,7 +53,6 @@ export function checkHost(header: string | undefined, options: SecurityOptions):
     if (isIP(name) !== 0) return undefined;
     if (name === options.bindHost.toLowerCase()) return undefined;
   }
-  if (options.allowHosts.some((h) => h.toLowerCase() === name)) return undefined;
   return `the Host header ${JSON.stringify(header)} is not this engine's address (possible DNS rebinding); allow it with --allow-host`;
 }
 

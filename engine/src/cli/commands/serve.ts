@@ -37,7 +37,7 @@ export function registerServeCommand(program: Command): void {
     .option('--cache-size <MiB>', 'cache size cap in MiB; least recently used results are evicted above it (default 2048)')
     .option('--workers <n>', 'worker threads for CPU work (default: CPU threads, at most 4)')
     .option('--allow-origin <origin...>', 'web origins allowed to connect, exact match (e.g. http://localhost:5173); by default web pages are refused')
-    .option('--allow-host <name...>', 'extra Host header names to accept (e.g. the name of a TLS reverse proxy)')
+    .option('--allow-host <name...>', 'extra Host header names to accept, on any port (e.g. the public name of a TLS reverse proxy in front of the engine)')
     .option('--max-upload-mb <n>', 'largest accepted upload in MiB (default 64)')
     .option('--max-connections <n>', 'concurrent WebSocket connections (default 64)')
     .option('--max-jobs-per-client <n>', 'unfinished jobs per connection (default 16)')
