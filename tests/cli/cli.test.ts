@@ -130,6 +130,17 @@ test('frame, keyframes and layers write real files with provenance; same seed, s
   assert.match(kf.stdout, /Wrote 2 keyframes to kf: step-0999\.png, step-0400\.png/);
   assert.deepEqual(readdirSync(join(dir, 'kf')).sort(), ['step-0400.png', 'step-0999.png']);
 
+  // --size (long side) on frame and keyframes; --steps takes ranges.
+  assert.equal(cli(['frame', art, '--step', '500', '--size', '64', '-o', 'small.png']).code, 0);
+  const small = await sharp(join(dir, 'small.png')).metadata();
+  assert.equal(Math.max(small.width, small.height), 64);
+  const range = cli(['keyframes', art, '--steps', '990-999,500', '--size', '48', '-o', 'range', '--json']);
+  assert.equal(range.code, 0, range.stderr);
+  assert.equal((JSON.parse(range.stdout) as { files: string[] }).files.length, 11);
+  const ranged = await sharp(join(dir, 'range', 'step-0500.png')).metadata();
+  assert.equal(Math.max(ranged.width, ranged.height), 48);
+  assert.equal(cli(['keyframes', art, '--steps', 'all,5000', '-o', 'bad', '--json']).code, 2, 'more than 1000 steps is a usage error');
+
   assert.equal(cli(['layers', art, '-o', 'art.psd']).code, 0);
   const psd = readPsd(readFileSync(join(dir, 'art.psd')), { skipLayerImageData: true, skipCompositeImageData: true });
   const names = (psd.children ?? []).map((c) => c.name ?? '');

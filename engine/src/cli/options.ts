@@ -70,9 +70,29 @@ export function toNumber(raw: string | undefined): number | string | undefined {
   return raw;
 }
 
-/** "400,600, 800" -> [400, 600, 800]; non-numbers stay strings so the schema can name them. */
-export function toNumberList(raw: string): (number | string)[] {
-  return raw.split(',').filter((s) => s.trim() !== '').map((s) => toNumber(s.trim()) ?? s);
+/** --size of frame and keyframes: the long side of the PNGs (the job schema checks the range). */
+export function addFrameSizeOption(command: Command): Command {
+  return command.option('--size <px>', 'long side of the PNGs in pixels, 16..16384 (default: the input size; never enlarged)');
+}
+
+/**
+ * Undo steps from --steps: "400,600,800", ranges "0-999" (inclusive, either direction) and "all" (0-999),
+ * mixed freely. Whatever is not a number or a range stays a string so the job schema names it.
+ */
+export function toStepList(raw: string): (number | string)[] {
+  const out: (number | string)[] = [];
+  for (const part of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const range = part.toLowerCase() === 'all' ? ['0', '999'] : /^(\d+)\s*-\s*(\d+)$/.exec(part)?.slice(1);
+    if (range) {
+      const [from, to] = range.map(Number) as [number, number];
+      const step = from <= to ? 1 : -1;
+      // A huge range stops after 2001 values: the schema refuses more than 1000 steps and names the first bad one.
+      for (let s = from; step > 0 ? s <= Math.min(to, from + 2000) : s >= Math.max(to, from - 2000); s += step) out.push(s);
+      continue;
+    }
+    out.push(toNumber(part) ?? part);
+  }
+  return out;
 }
 
 /** Drops undefined values so schema defaults apply. */

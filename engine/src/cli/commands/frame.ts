@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { Reporter } from '../reporter.js';
-import { addCommonOptions, commonJobFields, inputStem, toNumber, type CommonFlags } from '../options.js';
+import { addCommonOptions, addFrameSizeOption, commonJobFields, defined, inputStem, toNumber, type CommonFlags } from '../options.js';
 import { displayPath, runCliJob } from '../job-runner.js';
 
 interface FrameFlags extends CommonFlags {
   readonly step?: string;
   readonly output?: string;
+  readonly size?: string;
 }
 
 export function registerFrameCommand(program: Command): void {
@@ -15,13 +16,14 @@ export function registerFrameCommand(program: Command): void {
     .argument('<image>', 'the finished artwork (PNG, JPEG, WebP, GIF, TIFF, AVIF or PSD)')
     .requiredOption('--step <n>', 'undo step, 0..999: how many times undo was pressed')
     .option('-o, --output <file>', 'output PNG (default: <image name>-step-NNNN.png here)');
+  addFrameSizeOption(command);
   addCommonOptions(command);
-  command.addHelpText('after', '\nExample:\n  paints-undo frame art.png --step 600 -o art-600.png');
+  command.addHelpText('after', '\nExamples:\n  paints-undo frame art.png --step 600 -o art-600.png\n  paints-undo frame art.png --step 600 --size 800 -o art-600-small.png');
   command.action(async (image: string, flags: FrameFlags) => {
     const reporter = new Reporter({ json: flags.json === true });
     const step = toNumber(flags.step);
     const output = flags.output ?? `${inputStem(image)}-step-${String(flags.step).padStart(4, '0')}.png`;
-    const result = await runCliJob({ job: { kind: 'frame', ...commonJobFields(flags), step }, input: image, output, reporter, label: 'frame' });
+    const result = await runCliJob({ job: { kind: 'frame', ...commonJobFields(flags), step, ...defined({ size: toNumber(flags.size) }) }, input: image, output, reporter, label: 'frame' });
     reporter.done({ command: 'frame', step, ...result }, [`Wrote ${displayPath(result.files[0] ?? output)} (step ${String(step)}).`]);
   });
 }
