@@ -81,7 +81,7 @@ export async function runBatch<F extends JobCommandFlags>(spec: JobCommandSpec<F
 
   const json = flags.json === true;
   const reporter = new BatchReporter({ json, command: spec.name, entries: expanded.unmatched.length + plan.planned.length });
-  for (const left of plan.leftOut) reporter.notice(left.display, 'left out: it is inside an output folder of this batch (an earlier result).');
+  for (const left of plan.leftOut) reporter.leftOut(left.display);
   for (const u of expanded.unmatched) reporter.failed(undefined, u.argument, undefined, describeError(u.error));
   for (const p of plan.planned) if (!force && p.done) reporter.skipped(p.display, p.output, p.outputDisplay);
 

@@ -33,6 +33,7 @@ export class BatchReporter {
   private finished = 0;
   private failedCount = 0;
   private readonly running = new Map<number, { name: string; fraction: number }>();
+  private readonly leftOutPaths: string[] = [];
 
   constructor(options: { json: boolean; command: string; entries: number }) {
     this.json = options.json;
@@ -60,6 +61,12 @@ export class BatchReporter {
 
   notice(input: string, text: string): void {
     if (!this.json) this.printAboveBar(process.stderr, `paints-undo: ${input}: ${text}`);
+  }
+
+  /** A file found by expansion that lies inside one of this batch's output folders (an earlier result). */
+  leftOut(input: string): void {
+    this.leftOutPaths.push(input);
+    if (!this.json) this.printAboveBar(process.stderr, `paints-undo: ${input}: left out: it is inside an output folder of this batch (an earlier result).`);
   }
 
   written(id: number, input: string, output: string, result: JobOutput, extra: Record<string, unknown>, sentence: string, notices: readonly string[]): void {
@@ -93,7 +100,7 @@ export class BatchReporter {
   summary(counts: BatchCounts, cancelled: boolean, exitCode: number): void {
     this.closeBar();
     if (this.json) {
-      this.jsonLine({ type: 'summary', ok: exitCode === 0, command: this.command, ...counts, cancelled, exitCode });
+      this.jsonLine({ type: 'summary', ok: exitCode === 0, command: this.command, ...counts, cancelled, exitCode, ...(this.leftOutPaths.length > 0 ? { leftOut: this.leftOutPaths } : {}) });
       return;
     }
     const parts = `${counts.written} written, ${counts.skipped} skipped (already there), ${counts.failed} failed`;
