@@ -45,7 +45,7 @@ before(async () => {
 test('--help works for the program and every command, with the exit codes', () => {
   const top = cli(['--help']);
   assert.equal(top.code, 0);
-  for (const command of ['timelapse', 'frame', 'keyframes', 'layers', 'demo', 'eval', 'serve', 'backends', 'models', 'doctor']) {
+  for (const command of ['timelapse', 'frame', 'keyframes', 'layers', 'demo', 'eval', 'serve', 'token', 'backends', 'models', 'doctor']) {
     assert.match(top.stdout, new RegExp(`\\n  ${command} `), `${command} listed`);
     const run = cli([command, '--help']);
     assert.equal(run.code, 0, command);

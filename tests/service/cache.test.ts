@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ResultCache, cacheKey, canonicalJson, type CacheFile } from '../../engine/src/service/cache.js';
 import { defaultCacheDir, defaultConfigDir, ensureToken, readToken } from '../../engine/src/service/paths.js';
-import { statSync } from 'node:fs';
+import { chownSync, statSync } from 'node:fs';
+import { PaintsUndoError } from '../../engine/src/core/errors.js';
+import { Engine } from '../../engine/src/service/engine.js';
 import { removeDir, tempDir } from './helpers.js';
 
 async function put(cache: ResultCache, key: string, content: string | Buffer): Promise<CacheFile> {
@@ -130,6 +132,54 @@ test('two cache instances on one folder: concurrent commits of one key both succ
   }
 });
 
+test('two cache instances on one folder: what one clears or adds counts for the other\'s size cap', async () => {
+  const dir = await tempDir('c5b');
+  try {
+    const [a, b] = await Promise.all([ResultCache.open({ dir, capBytes: 250 }), ResultCache.open({ dir, capBytes: 250 })]);
+    const keys = [1, 2, 3, 4, 5].map((i) => cacheKey({ cap: i }));
+    await put(a, keys[0]!, Buffer.alloc(100, 1));
+    await put(a, keys[1]!, Buffer.alloc(100, 2));
+    await b.clear();
+    // 200 bytes are on disk, under the cap: nothing of a's is evicted for the entries b already removed.
+    await put(a, keys[2]!, Buffer.alloc(100, 3));
+    await put(a, keys[3]!, Buffer.alloc(100, 4));
+    assert.equal(a.stats().evictions, 0);
+    assert.ok(await a.get(keys[2]!), 'not evicted for bytes that were already gone');
+    // b adds 100 bytes a never saw: one cap for the folder, so a's next commit evicts the least recently used.
+    await put(b, keys[4]!, Buffer.alloc(100, 5));
+    await put(a, cacheKey({ cap: 6 }), Buffer.alloc(100, 6));
+    let onDisk = 0;
+    for (const shard of await readdir(join(a.root, 'entries'))) onDisk += (await readdir(join(a.root, 'entries', shard))).length;
+    assert.equal(onDisk, 2, 'the folder holds what the cap allows, whoever wrote it');
+    assert.equal(a.stats().bytes, 200);
+  } finally {
+    await removeDir(dir);
+  }
+});
+
+test('two engines on one cache folder: cache.stats follows what the other one cleared or added', async () => {
+  const dir = await tempDir('c5c');
+  const engines = await Promise.all([0, 1].map(() => Engine.start({ cacheDir: dir, workers: 1, token: '5e'.repeat(32) })));
+  try {
+    const call = async (engine: Engine, method: string): Promise<Record<string, number>> => {
+      const session = engine.openSession('stdio', () => undefined, true);
+      const reply = JSON.parse((await engine.handleText(session, JSON.stringify({ jsonrpc: '2.0', id: 1, method })))!) as { result: Record<string, number> };
+      engine.closeSession(session);
+      return reply.result;
+    };
+    const [a, b] = engines as [Engine, Engine];
+    await put(a.cache, cacheKey({ stats: 1 }), 'one');
+    await put(a.cache, cacheKey({ stats: 2 }), 'two');
+    assert.equal((await call(b, 'cache.stats')).entries, 2, 'b counts what a added');
+    assert.equal((await call(b, 'cache.clear')).removedEntries, 2);
+    const stats = await call(a, 'cache.stats');
+    assert.deepEqual([stats.entries, stats.bytes], [0, 0], 'a no longer counts what b cleared');
+  } finally {
+    await Promise.all(engines.map((e) => e.shutdown()));
+    await removeDir(dir);
+  }
+});
+
 test('discarded staging folders never become entries', async () => {
   const dir = await tempDir('c6');
   try {
@@ -167,6 +217,28 @@ test('the token is created once, 64 hex digits, readable by the user only', asyn
     assert.equal(readToken(dir), first.token);
     await writeFile(first.path, 'garbage');
     assert.throws(() => readToken(dir), /does not hold a token/);
+  } finally {
+    await removeDir(dir);
+  }
+});
+
+test('a token file that is a symbolic link, not a regular file or not owned by the user is refused, never chmodded', async (t) => {
+  const dir = await tempDir('tok-link');
+  try {
+    const target = join(dir, 'elsewhere');
+    await writeFile(target, `${'ab'.repeat(32)}\n`, { mode: 0o644 });
+    await symlink(target, join(dir, 'token'));
+    assert.throws(() => ensureToken(dir), (e: unknown) => e instanceof PaintsUndoError && /symbolic link/.test(e.message) && /Delete/.test(e.hint ?? ''));
+    assert.throws(() => readToken(dir), /symbolic link/);
+    assert.equal(statSync(target).mode & 0o777, 0o644, 'the link target was not chmodded');
+    await rm(join(dir, 'token'));
+    await mkdir(join(dir, 'token'));
+    assert.throws(() => readToken(dir), /not a regular file/);
+    await rm(join(dir, 'token'), { recursive: true });
+    const own = ensureToken(dir);
+    if (process.getuid?.() !== 0) return t.skip('changing a file owner needs root; the symlink and type checks ran');
+    chownSync(own.path, 65534, 65534);
+    assert.throws(() => readToken(dir), /belongs to user 65534, not to you/);
   } finally {
     await removeDir(dir);
   }

@@ -76,6 +76,8 @@ export class RawSocket {
       this.inbox.push(JSON.parse(String(data)));
       for (const w of this.waiters.splice(0)) w();
     });
+    // A socket the engine drops mid-send (a refused oversized message) reports EPIPE/ECONNRESET: expected.
+    ws.on('error', () => undefined);
     ws.on('close', (code, reason) => {
       this.closed = { code, reason: String(reason) };
       for (const w of this.waiters.splice(0)) w();
@@ -122,6 +124,27 @@ export class RawSocket {
   async call(id: number | string, method: string, params?: unknown): Promise<Record<string, unknown>> {
     this.send({ jsonrpc: '2.0', id, method, ...(params !== undefined ? { params } : {}) });
     return this.next((m) => m.id === id && ('result' in m || 'error' in m));
+  }
+
+  /** Messages received and not taken by next() yet (taken now). */
+  drain(): unknown[] {
+    return this.inbox.splice(0);
+  }
+
+  /** Resolves with the close code and reason once the engine or the client closed the socket. */
+  async whenClosed(timeoutMs = 10_000): Promise<{ code: number; reason: string }> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for the socket to close');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return this.closed;
   }
 
   close(): void {

@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { EngineClient, EngineError } from '../../engine/src/client/index.js';
 import { nodeWebSocketTransport } from '../../engine/src/client/node.js';
 import { WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX } from '../../engine/src/client/protocol.js';
-import { checkHost, checkOrigin, signPath, signatureValid } from '../../engine/src/service/security.js';
+import { SIGNED_URL_TTL_SECONDS, checkHost, checkOrigin, checkSignature, signPath, signedQuery } from '../../engine/src/service/security.js';
 import { RawSocket, TOKEN, errorOf, smallSample, startEngine, removeDir, type Running } from './helpers.js';
 
 let running: Running;
@@ -59,10 +59,20 @@ test('Host and Origin policy (unit): loopback only, no null or web origins unles
   assert.match(checkOrigin('chrome-extension://abc', options)!, /may not use the engine/);
   assert.equal(checkOrigin('http://localhost:5173', options), undefined);
   assert.equal(checkOrigin('uxp://com.example.plugin', options), undefined);
-  const sig = signPath(TOKEN, '/results/a/b.png');
-  assert.ok(signatureValid(TOKEN, '/results/a/b.png', sig));
-  assert.ok(!signatureValid(TOKEN, '/results/a/c.png', sig));
-  assert.ok(!signatureValid('0'.repeat(64), '/results/a/b.png', sig));
+  const now = Date.UTC(2025, 0, 1, 10, 20);
+  const query = new URLSearchParams(signedQuery(TOKEN, '/results/a/b.png', now));
+  assert.equal(checkSignature(TOKEN, '/results/a/b.png', query, now), undefined);
+  assert.equal(checkSignature(TOKEN, '/results/a/c.png', query, now), 'invalid');
+  assert.equal(checkSignature('0'.repeat(64), '/results/a/b.png', query, now), 'invalid');
+  assert.equal(checkSignature(TOKEN, '/results/a/b.png', new URLSearchParams(), now), 'missing');
+  // Valid for the TTL (rounded up to the hour), then expired; a later exp is a different signature.
+  const exp = Number(query.get('exp'));
+  assert.ok(exp * 1000 >= now + SIGNED_URL_TTL_SECONDS * 1000 && exp * 1000 < now + SIGNED_URL_TTL_SECONDS * 1000 + 3600_000);
+  assert.equal(checkSignature(TOKEN, '/results/a/b.png', query, exp * 1000 + 1000), 'expired');
+  const extended = new URLSearchParams({ exp: String(exp + 3600), sig: query.get('sig')! });
+  assert.equal(checkSignature(TOKEN, '/results/a/b.png', extended, now), 'invalid');
+  assert.equal(new URLSearchParams(signedQuery(TOKEN, '/results/a/b.png', now + 60_000)).get('sig'), query.get('sig'), 'same URL within the hour');
+  assert.notEqual(signPath(TOKEN, '/results/a/b.png', exp), signPath(TOKEN, '/results/a/b.png', exp + 1));
 });
 
 test('HTTP requires the token, the loopback Host and an allowed Origin', async () => {
@@ -84,7 +94,7 @@ test('HTTP requires the token, the loopback Host and an allowed Origin', async (
   assert.equal(unknown.status, 404);
 });
 
-test('result URLs need their signature; a signature opens that one file only', async () => {
+test('result URLs need their signature; a signature opens that one file only, until it expires', async () => {
   const client = running.client();
   await client.connect();
   const image = (await client.putImage(png)).image;
@@ -93,6 +103,20 @@ test('result URLs need their signature; a signature opens that one file only', a
   assert.equal((await raw(`${url.pathname}${url.search}`)).status, 200);
   assert.equal((await raw(url.pathname)).status, 401);
   assert.equal((await raw(`${url.pathname}?sig=${'0'.repeat(32)}`)).status, 401);
+  // The URL carries a signed expiry, hours ahead: moving it (to the past, or further out) breaks the signature.
+  const exp = Number(url.searchParams.get('exp'));
+  assert.ok(exp * 1000 > Date.now() + 3600_000, `exp=${url.searchParams.get('exp')} is hours ahead`);
+  for (const moved of ['1', String(exp + 3600)]) {
+    const forged = new URLSearchParams(url.search);
+    forged.set('exp', moved);
+    const refused = await raw(`${url.pathname}?${forged}`);
+    assert.equal(refused.status, 401, `exp=${moved}`);
+    assert.match(JSON.parse(refused.body).error.message, /signature/);
+  }
+  const expired = `exp=1700000000&sig=${signPath(TOKEN, url.pathname, 1700000000)}`;
+  const late = await raw(`${url.pathname}?${expired}`);
+  assert.equal(late.status, 401);
+  assert.match(JSON.parse(late.body).error.message, /expired/);
   const other = url.pathname.replace('frame.png', 'meta.json');
   assert.equal((await raw(`${other}${url.search}`)).status, 401, 'the signature is bound to its path');
   assert.equal((await raw(`${url.pathname}${url.search}`, { headers: { origin: 'http://evil.example' } })).status, 403);
@@ -176,13 +200,32 @@ test('request rate and connection count are limited with clear errors; the conne
     await new Promise((r) => setTimeout(r, 1100));
     const extra: RawSocket[] = [];
     try {
-      // maxConnections is 4; this socket is one of them.
-      for (let i = 0; i < 3; i++) extra.push(await RawSocket.open(running.url));
-      await assert.rejects(RawSocket.open(running.url), /HTTP 503/);
+      // maxConnections is 4 paired connections; this socket is one of them. Tokenless sockets do not count.
+      for (let i = 0; i < 3; i++) extra.push(await RawSocket.open(running.url, auth));
+      await assert.rejects(RawSocket.open(running.url, auth), /HTTP 503/);
     } finally {
       for (const s of extra) s.close();
+      await Promise.all(extra.map((s) => s.whenClosed()));
     }
   } finally {
     socket.close();
+    await socket.whenClosed();
   }
+});
+
+test('refused HTTP requests (401, 403) have their own budget: signed downloads keep working through a flood of them', async () => {
+  const client = running.client();
+  await client.connect();
+  const image = (await client.putImage(png)).image;
+  const job = await client.run('frame', { image, step: 700 });
+  client.close();
+  const url = new URL(job.result!.files[0]!.url!);
+  await new Promise((r) => setTimeout(r, 1100));
+  const refused = { origin: 'https://evil.example' };
+  const wrongToken = { authorization: `Bearer ${'0'.repeat(64)}` };
+  const flood = await Promise.all(Array.from({ length: 100 }, (_, i) => raw('/nothing', { headers: i % 2 ? refused : wrongToken }).then((r) => r.status)));
+  assert.ok(flood.every((s) => s === 401 || s === 403 || s === 429), flood.join(','));
+  assert.ok(flood.includes(429), 'the refused requests ran out of their own budget');
+  const downloads = await Promise.all(Array.from({ length: 10 }, () => raw(`${url.pathname}${url.search}`).then((r) => r.status)));
+  assert.deepEqual(downloads, Array.from({ length: 10 }, () => 200));
 });

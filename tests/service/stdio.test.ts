@@ -185,7 +185,7 @@ test('bounded fuzz: thousands of random and mutated messages never crash the eng
   assert.equal((await engine.exit).code, 0);
 });
 
-test('serve on a port prints the pairing line; a Node client pairs through the token file; SIGINT exits 0', async () => {
+test('serve on a port prints where the token is (not the token); a Node client pairs through the token file; SIGINT exits 0', async () => {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--workers', '1'], { env, stdio: 'pipe' });
   const lines: string[] = [];
   createInterface({ input: child.stdout }).on('line', (l) => lines.push(l));
@@ -195,7 +195,8 @@ test('serve on a port prints the pairing line; a Node client pairs through the t
     const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(lines[0] ?? '')?.[1];
     assert.ok(url, lines.join('\n'));
     const tokenFile = join(home, 'config', 'token');
-    assert.match(lines[1]!, new RegExp(`Pairing token: [0-9a-f]{64} .*${tokenFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.match(lines[1]!, new RegExp(`Pairing token: (created|stored) in ${tokenFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} .*paints-undo token`));
+    assert.doesNotMatch(lines.join('\n'), /[0-9a-f]{64}/, 'the token itself is not printed');
     assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
     const client = localClient({ baseUrl: url, configDir: join(home, 'config'), reconnect: false });
     const info = await client.connect();

@@ -14,6 +14,7 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerBackendsCommand } from './commands/backends.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerTokenCommand } from './commands/token.js';
 import { registerModelsCommand } from './commands/models.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { engineVersion } from '../io/provenance.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerEvalCommand(program);
   registerServeCommand(program);
+  registerTokenCommand(program);
   registerBackendsCommand(program);
   registerModelsCommand(program);
   registerDoctorCommand(program);

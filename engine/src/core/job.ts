@@ -119,9 +119,39 @@ export function processFrameCount(options: Pick<TimelapseOptions, 'frames' | 'du
 
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
-  const shown = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
-  const clipped = shown.length > 60 ? `${shown.slice(0, 57)}...` : shown;
-  return `${clipped} (${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value})`;
+  return `${preview(value, 60)} (${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value})`;
+}
+
+/**
+ * At most `max` characters of `value` as JSON, "..." when cut. The value is untrusted input, possibly
+ * huge or nested thousands of levels deep (JSON.stringify would overflow the stack there): the walk stops
+ * as soon as the text is long enough, so it visits O(max) nodes and recurses at most `max` levels.
+ */
+function preview(value: unknown, max: number): string {
+  let out = '';
+  const emit = (text: string): boolean => {
+    out += text;
+    return out.length <= max;
+  };
+  const walk = (v: unknown): boolean => {
+    if (Array.isArray(v)) {
+      if (!emit('[')) return false;
+      for (let i = 0; i < v.length; i++) if ((i > 0 && !emit(',')) || !walk(v[i])) return false;
+      return emit(']');
+    }
+    if (v !== null && typeof v === 'object') {
+      if (!emit('{')) return false;
+      let first = true;
+      for (const [key, item] of Object.entries(v)) {
+        if ((!first && !emit(',')) || !emit(`${JSON.stringify(key.slice(0, max + 1))}:`) || !walk(item)) return false;
+        first = false;
+      }
+      return emit('}');
+    }
+    return emit(typeof v === 'string' ? JSON.stringify(v.slice(0, max + 1)) : (JSON.stringify(v) ?? String(v)));
+  };
+  walk(value);
+  return out.length > max ? `${out.slice(0, max - 3)}...` : out;
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {

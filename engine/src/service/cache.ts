@@ -98,6 +98,7 @@ export class ResultCache {
   private counters = { hits: 0, misses: 0, evictions: 0, corruptRemoved: 0 };
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private dirty = false;
+  private reconciling: Promise<void> | undefined;
 
   private constructor(options: CacheOptions) {
     this.root = join(options.dir, CACHE_LAYOUT_VERSION);
@@ -307,12 +308,50 @@ export class ResultCache {
 
   private async evictIfNeeded(keep?: string): Promise<void> {
     if (this.totalBytes <= this.capBytes) return;
+    // Another engine on this folder may have removed entries (then nothing needs to go) or added some
+    // (then they count against the one cap): the folder decides, not this process's memory.
+    await this.reconcile();
+    if (this.totalBytes <= this.capBytes) return;
     const order = [...this.index.entries()].sort((a, b) => a[1].lastUsed - b[1].lastUsed);
     for (const [key] of order) {
       if (this.totalBytes <= this.capBytes) break;
       if (key === keep) continue;
       await this.remove(key, 'evicted (least recently used)');
       this.counters.evictions++;
+    }
+  }
+
+  /**
+   * Brings the index in line with the entries folder, which other engine processes on the same folder
+   * change too: entries they removed (cleared, evicted) are forgotten, entries they added are counted.
+   * Called before cache.stats answers and before evicting. Costs one directory listing per shard.
+   */
+  reconcile(): Promise<void> {
+    this.reconciling ??= this.scanEntries().finally(() => (this.reconciling = undefined));
+    return this.reconciling;
+  }
+
+  private async scanEntries(): Promise<void> {
+    const onDisk = new Set<string>();
+    const entriesDir = join(this.root, 'entries');
+    for (const shard of await readdir(entriesDir).catch(() => [])) {
+      for (const key of await readdir(join(entriesDir, shard)).catch(() => [])) {
+        if (KEY_RE.test(key) && key.slice(0, 2) === shard) onDisk.add(key);
+      }
+    }
+    for (const key of [...this.index.keys()]) {
+      // Committed by this process after its shard was listed: still there, keep it.
+      if (!onDisk.has(key) && !(await stat(this.entryDir(key)).catch(() => undefined))) this.forget(key);
+    }
+    for (const key of onDisk) {
+      if (this.index.has(key)) continue;
+      const meta = await this.readMeta(key);
+      // Half-removed or corrupt entries are left to get(), which removes them when asked.
+      if (!meta || this.index.has(key)) continue;
+      const mtime = (await stat(this.metaPath(key)).catch(() => undefined))?.mtimeMs ?? Date.now();
+      this.index.set(key, { bytes: meta.bytes, lastUsed: mtime });
+      this.totalBytes += meta.bytes;
+      this.markDirty();
     }
   }
 
@@ -358,6 +397,7 @@ export class ResultCache {
     return { removedEntries: removed, freedBytes };
   }
 
+  /** Counters and sizes as this process knows them; call reconcile() first for the folder's current state. */
   stats(): CacheStats {
     return {
       dir: this.root,

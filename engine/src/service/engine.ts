@@ -14,7 +14,7 @@ import { JobManager, MAX_ENCODE_PIXELS, type JobRecord, type JobEventName } from
 import type { EngineServices } from './methods/index.js';
 import { WorkerPool } from './pool.js';
 import { RpcDispatcher } from './rpc.js';
-import { RateLimiter, signPath } from './security.js';
+import { RateLimiter, signedQuery } from './security.js';
 import type { Session, Transport } from './session.js';
 import type { BackendDescription } from './worker-protocol.js';
 
@@ -56,6 +56,7 @@ export class Engine implements EngineServices {
   private readonly rpc: RpcDispatcher;
   private readonly backendInfo = new Map<string, Promise<BackendDescription>>();
   private closing = false;
+  private stopped: Promise<void> | undefined;
 
   private constructor(options: EngineOptions, cache: ResultCache) {
     this.log = options.log ?? (() => undefined);
@@ -107,16 +108,33 @@ export class Engine implements EngineServices {
     this.jobs.cancelOwner(session.id);
   }
 
-  get sessionCount(): number {
-    return this.sessions.size;
+  /** Paired network connections: the ones `maxConnections` limits (tokenless ones never count). */
+  get connectionCount(): number {
+    let count = 0;
+    for (const session of this.sessions.values()) if (session.transport === 'websocket' && session.authenticated) count++;
+    return count;
+  }
+
+  /**
+   * Marks a session as paired. A network session takes one of the `maxConnections` slots from then on;
+   * when none is left it is refused with TOO_MANY_CONNECTIONS and closed after that reply.
+   */
+  authenticate(session: Session): void {
+    if (session.authenticated) return;
+    if (session.transport === 'websocket' && this.connectionCount >= this.limits.maxConnections) {
+      session.closeAfterReply = { code: 1013, reason: 'the engine serves the maximum number of connections' };
+      throw serviceError('TOO_MANY_CONNECTIONS', `The engine already serves ${this.limits.maxConnections} connections.`, 'Close another client (or start the engine with a higher --max-connections), then connect again.');
+    }
+    session.authenticated = true;
+    session.onAuthenticated?.();
   }
 
   /**
    * Handles one incoming message (a line of stdio or a WebSocket text message) and returns the response
-   * text, or undefined for notifications. Never throws: every problem becomes a JSON-RPC error.
+   * text, or undefined when nothing must be answered (notifications). Never throws.
    */
-  handleText(session: Session, text: string): Promise<string | undefined> {
-    return this.rpc.handleText(session, text);
+  handleText(session: Session, text: string, bytes?: number): Promise<string | undefined> {
+    return this.rpc.handleText(session, text, bytes);
   }
 
   async putImage(bytes: Uint8Array): Promise<PutImageResult> {
@@ -197,7 +215,7 @@ export class Engine implements EngineServices {
             mime: f.mime,
             bytes: f.bytes,
             ...(f.step !== undefined ? { step: f.step } : {}),
-            ...(base ? { url: `${base}${path}?sig=${signPath(this.token, path)}` } : {}),
+            ...(base ? { url: `${base}${path}?${signedQuery(this.token, path)}` } : {}),
             ...(session.transport === 'stdio' ? { path: this.cache.filePath(key, f.name) } : {}),
           };
         }),
@@ -231,13 +249,25 @@ export class Engine implements EngineServices {
     }
   }
 
-  /** Stop accepting, cancel jobs, stop workers, flush the cache index. */
-  async shutdown(): Promise<void> {
+  /**
+   * Takes no new work and cancels every job. Their job.cancelled events go out now, so a transport that
+   * closes its connections after this (serve.ts) lets every client hear how its jobs ended.
+   */
+  stopAccepting(): void {
     if (this.closing) return;
     this.closing = true;
-    await this.jobs.shutdown();
-    await this.pool.close();
-    await this.cache.flush().catch((error: unknown) => this.log(`cannot write the cache index: ${String(error)}`));
+    this.jobs.stopAccepting();
+  }
+
+  /** Stop accepting, cancel jobs, stop workers, flush the cache index. */
+  shutdown(): Promise<void> {
+    this.stopAccepting();
+    this.stopped ??= (async () => {
+      await this.jobs.shutdown();
+      await this.pool.close();
+      await this.cache.flush().catch((error: unknown) => this.log(`cannot write the cache index: ${String(error)}`));
+    })();
+    return this.stopped;
   }
 
   get isClosing(): boolean {

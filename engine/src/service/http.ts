@@ -11,20 +11,17 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX, type ProtocolErrorCode, type ServiceErrorCode } from '../client/protocol.js';
+import type { ProtocolErrorCode } from '../client/protocol.js';
 import type { Engine } from './engine.js';
-import type { Session } from './session.js';
 import { ServiceError, httpStatusOf, serviceError, toRpcError } from './errors.js';
-import { RateLimiter, checkHost, checkOrigin, isLoopbackHost, signatureValid, tokenFromHeaders, tokensEqual, type SecurityOptions } from './security.js';
+import { AddressRateLimits, checkHost, checkOrigin, checkSignature, isLoopbackHost, tokenFromHeaders, tokensEqual, type SecurityOptions } from './security.js';
+import { webSocketEndpoint, type WebSocketEndpoint, type WebSocketOptions } from './websocket.js';
 
-export interface ListenOptions {
+export interface ListenOptions extends WebSocketOptions {
   readonly port: number;
   readonly host: string;
   readonly allowOrigins?: readonly string[];
   readonly allowHosts?: readonly string[];
-  /** Unauthenticated WebSocket connections are closed after this long (ms). */
-  readonly authTimeoutMs?: number;
 }
 
 export interface Listener {
@@ -33,17 +30,8 @@ export interface Listener {
   close(): Promise<void>;
 }
 
-/** Progress events are dropped for a client that has this much unsent data (a stalled panel). */
-const BACKPRESSURE_BYTES = 8 * 1024 * 1024;
-
 export async function listen(engine: Engine, options: ListenOptions): Promise<Listener> {
   const server = createServer();
-  const wss = new WebSocketServer({
-    noServer: true,
-    // Hard cap: a base64 image.put at the upload limit plus envelope. Larger frames close the socket (1009).
-    maxPayload: Math.ceil((engine.limits.maxUploadBytes * 4) / 3) + 128 * 1024,
-    handleProtocols: (protocols) => (protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
-  });
   // Completed with the real port once bound (requests only arrive after that).
   const security: { -readonly [K in keyof SecurityOptions]: SecurityOptions[K] } = {
     token: engine.token,
@@ -58,48 +46,23 @@ export async function listen(engine: Engine, options: ListenOptions): Promise<Li
     socket.on('close', () => sockets.delete(socket));
   });
 
-  // HTTP requests are rate limited per client address (WebSocket messages per connection, in the engine).
-  const limiters = new Map<string, RateLimiter>();
+  // HTTP requests are rate limited per client address (WebSocket messages per connection, in rpc.ts), from
+  // two budgets: requests with the token or a valid signature, and all others (refused, or CORS preflight).
+  // A flood of refused requests (a web page, a process without the token) never spends the paired
+  // clients' budget, so their uploads and signed downloads keep working through it.
+  const budgets = { paired: new AddressRateLimits(engine.limits.maxRequestsPerSecond), other: new AddressRateLimits(engine.limits.maxRequestsPerSecond) };
   server.on('request', (req, res) => {
-    const address = req.socket.remoteAddress ?? '?';
-    let limiter = limiters.get(address);
-    if (!limiter) {
-      if (limiters.size > 1000) limiters.clear();
-      limiter = new RateLimiter(engine.limits.maxRequestsPerSecond);
-      limiters.set(address, limiter);
-    }
-    if (!limiter.take()) {
+    const access = checkAccess(engine, security, req);
+    if (!(access.authorized ? budgets.paired : budgets.other).take(req.socket.remoteAddress ?? '?')) {
       req.resume();
       sendError(res, new ServiceError('RATE_LIMITED', `More than ${engine.limits.maxRequestsPerSecond} HTTP requests per second.`, { hint: 'Slow down and retry.' }), engine.log);
       return;
     }
-    handleHttp(engine, security, req, res).catch((error: unknown) => sendError(res, error, engine.log));
+    handleHttp(engine, access, req, res).catch((error: unknown) => sendError(res, error, engine.log));
   });
 
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => undefined);
-    const refuse = (status: number, code: ServiceErrorCode, message: string): void => {
-      const body = JSON.stringify({ error: toRpcError(new ServiceError(code, message)) });
-      socket.end(`HTTP/1.1 ${status} ${statusText(status)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-    };
-    const url = new URL(req.url ?? '/', 'http://x');
-    const denied = checkHost(req.headers.host, security) ?? checkOrigin(req.headers.origin, security);
-    if (denied) return refuse(403, 'FORBIDDEN', `Refused: ${denied}.`);
-    if (url.pathname !== '/ws') return refuse(404, 'NOT_FOUND', 'The WebSocket endpoint is /ws.');
-    if (engine.isClosing) return refuse(503, 'SHUTTING_DOWN', 'The engine is shutting down.');
-    if (engine.sessionCount >= engine.limits.maxConnections) {
-      return refuse(503, 'TOO_MANY_CONNECTIONS', `The engine already serves ${engine.limits.maxConnections} connections.`);
-    }
-    // Node clients may authenticate in the handshake (header or subprotocol); browsers use hello.
-    const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
-    const fromProtocol = offered.find((p) => p.startsWith(WS_TOKEN_SUBPROTOCOL_PREFIX))?.slice(WS_TOKEN_SUBPROTOCOL_PREFIX.length);
-    const given = tokenFromHeaders(req.headers) ?? fromProtocol;
-    if (given !== undefined && !tokensEqual(given, engine.token)) return refuse(401, 'UNAUTHORIZED', 'The token is wrong.');
-    // The Host passed checkHost: it is this engine as the client reached it (directly or through a proxy).
-    const proto = req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
-    const base = req.headers.host ? `${proto}://${req.headers.host}` : undefined;
-    wss.handleUpgrade(req, socket, head, (ws) => attach(engine, ws, given !== undefined, options.authTimeoutMs ?? 10_000, base));
-  });
+  const webSockets = webSocketEndpoint(engine, security, options);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => webSockets.upgrade(req, socket, head));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -116,51 +79,48 @@ export async function listen(engine: Engine, options: ListenOptions): Promise<Li
   return {
     port: address.port,
     url,
-    close: () => closeServer(server, wss, sockets),
+    close: () => closeServer(server, webSockets, sockets),
   };
 }
 
-function attach(engine: Engine, ws: WebSocket, authenticated: boolean, authTimeoutMs: number, base: string | undefined): void {
-  const session: Session = engine.openSession(
-    'websocket',
-    (text, droppable) => {
-      if (ws.readyState !== ws.OPEN) return;
-      if (droppable && ws.bufferedAmount > BACKPRESSURE_BYTES) return;
-      ws.send(text);
-    },
-    authenticated,
-  );
-  if (base) session.httpBase = base;
-  const timer = setTimeout(() => {
-    if (!session.authenticated) ws.close(4401, 'no hello with a valid token within the time limit');
-  }, authTimeoutMs);
-  timer.unref();
-  ws.on('message', (data, isBinary) => {
-    if (isBinary) {
-      ws.send(JSON.stringify({ jsonrpc: '2.0', id: null, error: toRpcError(new ServiceError('INVALID_REQUEST', 'Binary WebSocket messages are not part of the protocol.', { hint: 'Send JSON-RPC as text; upload images with HTTP POST /images.' })) }));
-      return;
-    }
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
-    engine.handleText(session, text).then(
-      (reply) => {
-        if (reply !== undefined && ws.readyState === ws.OPEN) ws.send(reply);
-      },
-      () => undefined,
-    );
-  });
-  ws.on('error', () => undefined);
-  ws.on('close', () => {
-    clearTimeout(timer);
-    engine.closeSession(session);
-  });
+/** What a request may do, decided from its headers and URL alone (cheap: before any rate limit is spent). */
+interface Access {
+  readonly url: URL;
+  /** The result file the URL names, if it names one. */
+  readonly result: { readonly key: string; readonly name: string } | undefined;
+  /** Why the Host or Origin is refused (403), if it is. */
+  readonly denied: string | undefined;
+  /** The token or a valid signature came with it. */
+  readonly authorized: boolean;
+  readonly unauthorized: ServiceError | undefined;
 }
 
-async function handleHttp(engine: Engine, security: SecurityOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+function checkAccess(engine: Engine, security: SecurityOptions, req: IncomingMessage): Access {
+  const url = new URL(req.url ?? '/', 'http://x');
+  const m = /^\/results\/([0-9a-f]{64})\/([A-Za-z0-9._-]{1,100})$/.exec(url.pathname);
+  const result = m ? { key: m[1]!, name: m[2]! } : undefined;
+  const denied = checkHost(req.headers.host, security) ?? checkOrigin(req.headers.origin, security);
+  const headerToken = tokenFromHeaders(req.headers);
+  if (denied === undefined && tokensEqual(headerToken, engine.token)) return { url, result, denied, authorized: true, unauthorized: undefined };
+  const signature = result ? checkSignature(engine.token, url.pathname, url.searchParams) : 'missing';
+  if (denied === undefined && signature === undefined) return { url, result, denied, authorized: true, unauthorized: undefined };
+  const hint = 'Send "Authorization: Bearer <token>" (`paints-undo token` prints it), or use the signed URL from a job result.';
+  const unauthorized =
+    headerToken !== undefined
+      ? new ServiceError('UNAUTHORIZED', 'The token is wrong.', { hint })
+      : signature === 'expired'
+        ? new ServiceError('UNAUTHORIZED', 'This signed URL has expired.', { hint: 'Ask the engine for the job again (jobs.get, or run it again: it comes from the cache) for a fresh URL.' })
+        : signature === 'invalid'
+          ? new ServiceError('UNAUTHORIZED', 'The signature of this URL is wrong (or the URL was changed).', { hint })
+          : new ServiceError('UNAUTHORIZED', 'This request needs the engine token.', { hint });
+  return { url, result, denied, authorized: false, unauthorized };
+}
+
+async function handleHttp(engine: Engine, access: Access, req: IncomingMessage, res: ServerResponse): Promise<void> {
   res.setHeader('X-Content-Type-Options', 'nosniff');
   // Even a result URL with a valid signature cannot be embedded by a page from another origin.
   res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-  const denied = checkHost(req.headers.host, security) ?? checkOrigin(req.headers.origin, security);
-  if (denied) throw new ServiceError('FORBIDDEN', `Refused: ${denied}.`);
+  if (access.denied) throw new ServiceError('FORBIDDEN', `Refused: ${access.denied}.`);
   const origin = req.headers.origin;
   if (origin !== undefined) {
     // Only origins that passed the check get here (listed with --allow-origin, or application schemes):
@@ -179,15 +139,8 @@ async function handleHttp(engine: Engine, security: SecurityOptions, req: Incomi
       return;
     }
   }
-  const url = new URL(req.url ?? '/', 'http://x');
-  const results = /^\/results\/([0-9a-f]{64})\/([A-Za-z0-9._-]{1,100})$/.exec(url.pathname);
-  const headerToken = tokenFromHeaders(req.headers);
-  const authorized = tokensEqual(headerToken, engine.token) || (results !== null && signatureValid(engine.token, url.pathname, url.searchParams.get('sig')));
-  if (!authorized) {
-    throw new ServiceError('UNAUTHORIZED', headerToken === undefined ? 'This request needs the engine token.' : 'The token is wrong.', {
-      hint: 'Send "Authorization: Bearer <token>" (the token file path is printed when the engine starts), or use the signed URL from a job result.',
-    });
-  }
+  if (access.unauthorized) throw access.unauthorized;
+  const { url, result } = access;
   if (engine.isClosing) throw serviceError('SHUTTING_DOWN', 'The engine is shutting down.');
   if (url.pathname === '/images') {
     if (req.method !== 'POST') throw new ServiceError('INVALID_REQUEST', `${req.method} /images is not supported; use POST with the image bytes as the body.`);
@@ -196,9 +149,9 @@ async function handleHttp(engine: Engine, security: SecurityOptions, req: Incomi
     sendJson(res, 200, result);
     return;
   }
-  if (results) {
+  if (result) {
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new ServiceError('INVALID_REQUEST', `${req.method} is not supported on results; use GET.`);
-    await sendResult(engine, req, res, results[1]!, results[2]!);
+    await sendResult(engine, req, res, result.key, result.name);
     return;
   }
   throw serviceError('NOT_FOUND', `Nothing at ${url.pathname}.`, 'The engine serves POST /images, GET /results/<id>/<file> and the WebSocket at /ws.');
@@ -299,12 +252,8 @@ function sendError(res: ServerResponse, error: unknown, log: (message: string) =
   sendJson(res, status, { error: rpc });
 }
 
-function statusText(status: number): string {
-  return { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
-}
-
-async function closeServer(server: Server, wss: WebSocketServer, sockets: Set<Duplex>): Promise<void> {
-  for (const client of wss.clients) client.close(1001, 'engine shutting down');
+async function closeServer(server: Server, webSockets: WebSocketEndpoint, sockets: Set<Duplex>): Promise<void> {
+  const socketsClosed = webSockets.close();
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
     // Idle keep-alive sockets would hold close() open.
@@ -312,6 +261,5 @@ async function closeServer(server: Server, wss: WebSocketServer, sockets: Set<Du
       for (const s of sockets) s.destroy();
     }, 500).unref();
   });
-  for (const client of wss.clients) client.terminate();
-  wss.close();
+  await socketsClosed;
 }

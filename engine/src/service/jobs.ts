@@ -384,10 +384,15 @@ export class JobManager {
     this.idle.clear();
   }
 
-  /** Stops accepting, cancels everything, and resolves when no computation runs any more. */
-  async shutdown(): Promise<void> {
+  /** Stops accepting, cancels everything, and resolves when no computation runs any more (5 s at most). */
+  /** Refuses new jobs and cancels every unfinished one; their job.cancelled events are sent before this returns. */
+  stopAccepting(): void {
     this.accepting = false;
     for (const job of this.jobs.values()) if (!FINAL.has(job.state)) this.cancelRecord(job, 'Cancelled: the engine is shutting down.');
+  }
+
+  async shutdown(): Promise<void> {
+    this.stopAccepting();
     if (this.active.size === 0 && this.reserved.size === 0) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 5000);

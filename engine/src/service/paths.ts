@@ -7,7 +7,7 @@
  * The pairing token lives in <config>/token, readable by the user only (0600).
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync, renameSync, statSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PaintsUndoError } from '../core/errors.js';
@@ -36,24 +36,50 @@ export function tokenFilePath(configDir: string = defaultConfigDir()): string {
 
 const TOKEN_RE = /^[0-9a-f]{64}$/;
 
-/** Reads the token file; undefined when it does not exist yet. */
+/** A token file is 65 bytes; anything much longer is not one (and is not read whole). */
+const MAX_TOKEN_FILE_BYTES = 1024;
+
+/**
+ * Reads the token file; undefined when it does not exist yet. The file must be a regular file owned by
+ * this user, not a symbolic link: a link (or a file another user owns) could hand the engine a token that
+ * someone else knows, and chmod through a link would change a file that is not ours. It is opened with
+ * O_NOFOLLOW | O_NONBLOCK (a FIFO put in its place cannot block the start), checked on the open
+ * descriptor, and its permissions are tightened on that descriptor too.
+ */
 export function readToken(configDir: string = defaultConfigDir()): string | undefined {
   const path = tokenFilePath(configDir);
-  let text: string;
+  const fix = `Delete ${path}; the engine creates a new token on its next start (clients must pair again).`;
+  let fd: number;
   try {
-    text = readFileSync(path, 'utf8').trim();
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP' || lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) {
+      throw new PaintsUndoError('INVALID_OPTION', `The token file ${path} is a symbolic link; the engine does not follow it.`, { hint: fix });
+    }
     throw new PaintsUndoError('INPUT_NOT_FOUND', `Cannot read the engine token at ${path}: ${(error as Error).message}`, {
       hint: `Check the permissions of ${path} (it must be readable by you only).`,
     });
   }
-  if (!TOKEN_RE.test(text)) {
-    throw new PaintsUndoError('INVALID_OPTION', `The token file ${path} does not hold a token (64 hex digits).`, {
-      hint: `Delete ${path}; the engine creates a new one on its next start (clients must pair again).`,
-    });
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw new PaintsUndoError('INVALID_OPTION', `The token file ${path} is not a regular file.`, { hint: fix });
+    const uid = process.getuid?.();
+    if (uid !== undefined && info.uid !== uid) {
+      throw new PaintsUndoError('INVALID_OPTION', `The token file ${path} belongs to user ${info.uid}, not to you (user ${uid}).`, { hint: fix });
+    }
+    const buffer = Buffer.alloc(MAX_TOKEN_FILE_BYTES + 1);
+    const length = readSync(fd, buffer, 0, buffer.length, 0);
+    const text = buffer.subarray(0, length).toString('utf8').trim();
+    if (!TOKEN_RE.test(text)) {
+      throw new PaintsUndoError('INVALID_OPTION', `The token file ${path} does not hold a token (64 hex digits).`, { hint: fix });
+    }
+    if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) fchmodSync(fd, 0o600);
+    return text;
+  } finally {
+    closeSync(fd);
   }
-  return text;
 }
 
 /**
@@ -64,10 +90,7 @@ export function readToken(configDir: string = defaultConfigDir()): string | unde
 export function ensureToken(configDir: string = defaultConfigDir()): { token: string; created: boolean; path: string } {
   const path = tokenFilePath(configDir);
   const existing = readToken(configDir);
-  if (existing) {
-    tightenPermissions(path);
-    return { token: existing, created: false, path };
-  }
+  if (existing) return { token: existing, created: false, path };
   mkdirSync(configDir, { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   writeFileSync(tmp, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
@@ -75,13 +98,4 @@ export function ensureToken(configDir: string = defaultConfigDir()): { token: st
   const token = readToken(configDir);
   if (!token) throw new PaintsUndoError('INTERNAL', `The token file ${path} vanished right after it was written.`);
   return { token, created: true, path };
-}
-
-function tightenPermissions(path: string): void {
-  if (process.platform === 'win32') return;
-  try {
-    if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
-  } catch {
-    // Not ours to fix (e.g. owned by another user); reading it already worked.
-  }
 }

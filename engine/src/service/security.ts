@@ -79,14 +79,34 @@ export function tokensEqual(given: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The access signature of one URL path: lets <img>/<video> fetch a result without sending the token. */
-export function signPath(token: string, path: string): string {
-  return createHmac('sha256', token).update(path).digest('hex').slice(0, 32);
+/**
+ * How long a signed result URL stays valid. Hours: a panel or page left open still loads what it shows,
+ * while a URL that leaked (a log, a shared screenshot) stops working. The expiry is rounded up to the
+ * hour, so a file's URL stays the same within an hour and browsers can cache it.
+ */
+export const SIGNED_URL_TTL_SECONDS = 12 * 60 * 60;
+
+/** The access signature of one URL path until `exp` (Unix seconds): lets <img>/<video> fetch a result without the token. */
+export function signPath(token: string, path: string, exp: number): string {
+  return createHmac('sha256', token).update(`${path}\n${exp}`).digest('hex').slice(0, 32);
 }
 
-export function signatureValid(token: string, path: string, sig: string | null): boolean {
-  if (!sig) return false;
-  return tokensEqual(sig, signPath(token, path));
+/** The query string (`exp=…&sig=…`) that opens `path` for SIGNED_URL_TTL_SECONDS from `now` (ms). */
+export function signedQuery(token: string, path: string, now: number = Date.now()): string {
+  const exp = Math.ceil((now / 1000 + SIGNED_URL_TTL_SECONDS) / 3600) * 3600;
+  return `exp=${exp}&sig=${signPath(token, path, exp)}`;
+}
+
+/** Why a signed URL does not open `path` ('missing', 'invalid', 'expired'), or undefined when it does. */
+export function checkSignature(token: string, path: string, query: URLSearchParams, now: number = Date.now()): 'missing' | 'invalid' | 'expired' | undefined {
+  const sig = query.get('sig');
+  const expText = query.get('exp');
+  if (!sig || expText === null) return sig || expText !== null ? 'invalid' : 'missing';
+  if (!/^\d{1,12}$/.test(expText)) return 'invalid';
+  const exp = Number(expText);
+  // The expiry is signed: checking the signature first means a forged exp is 'invalid', not 'expired'.
+  if (!tokensEqual(sig, signPath(token, path, exp))) return 'invalid';
+  return exp * 1000 < now ? 'expired' : undefined;
 }
 
 /** The token from `Authorization: Bearer <t>` or `X-Paints-Undo-Token: <t>`. */
@@ -116,5 +136,22 @@ export class RateLimiter {
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
+  }
+}
+
+/** One token bucket per client address (bounded: the map starts afresh past 1000 addresses). */
+export class AddressRateLimits {
+  private readonly limiters = new Map<string, RateLimiter>();
+
+  constructor(readonly rate: number) {}
+
+  take(address: string): boolean {
+    let limiter = this.limiters.get(address);
+    if (!limiter) {
+      if (this.limiters.size > 1000) this.limiters.clear();
+      limiter = new RateLimiter(this.rate);
+      this.limiters.set(address, limiter);
+    }
+    return limiter.take();
   }
 }

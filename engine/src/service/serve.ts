@@ -129,7 +129,8 @@ export async function runServe(requested: ServeOptions): Promise<void> {
       out.write(`${JSON.stringify(line)}\n`);
     } else {
       out.write(`paints-undo engine ${line.version} listening on ${line.url} (WebSocket ${line.websocket}, protocol ${PROTOCOL_VERSION})\n`);
-      out.write(`Pairing token: ${token}  (${created ? 'created' : 'stored'} in ${tokenFile}; paste it into the Photoshop panel once)\n`);
+      // Never the token itself: this output often lands in terminals' scrollback and editors' logs.
+      out.write(`Pairing token: ${created ? 'created' : 'stored'} in ${tokenFile} (readable by you only). Print it with \`paints-undo token\` and paste it into the Photoshop panel once.\n`);
     }
     if (!isLoopbackHost(options.host)) {
       log(`WARNING: listening on ${options.host}, reachable from the network. Every request still needs the token; use TLS through a reverse proxy (see PROTOCOL.md).`);
@@ -145,6 +146,9 @@ export async function runServe(requested: ServeOptions): Promise<void> {
       stopping = true;
       log(`shutting down (${why})`);
       void (async () => {
+        // Jobs first: every client is told its jobs were cancelled while its connection is still open;
+        // the sockets close after those events.
+        engine.stopAccepting();
         await listener?.close().catch(() => undefined);
         await engine.shutdown();
         resolve();

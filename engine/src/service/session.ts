@@ -19,4 +19,8 @@ export interface Session {
   /** Sends one JSON-RPC message; `droppable` messages (progress) may be skipped under backpressure. */
   send(text: string, droppable: boolean): void;
   readonly limiter?: RateLimiter;
+  /** Called once when the session pairs (hello with the token): the transport lifts its pre-hello limits. */
+  onAuthenticated?: () => void;
+  /** Set by the engine when the transport must close the connection right after sending the current reply. */
+  closeAfterReply?: { readonly code: number; readonly reason: string };
 }

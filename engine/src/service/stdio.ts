@@ -6,6 +6,7 @@ import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { Engine } from './engine.js';
 import { serviceError, toRpcError } from './errors.js';
+import { maxMessageBytes } from './rpc.js';
 
 export interface StdioOptions {
   readonly input: Readable;
@@ -23,7 +24,7 @@ export function serveStdio(engine: Engine, options: StdioOptions): Promise<void>
     output.write(text + '\n');
   };
   const session = engine.openSession('stdio', (text) => write(text), true);
-  const hardMax = Math.ceil((engine.limits.maxUploadBytes * 4) / 3) + 128 * 1024;
+  const hardMax = maxMessageBytes(engine.limits);
   const decoder = new StringDecoder('utf8');
   let buffer = '';
   let skipping = false;

@@ -20,7 +20,7 @@ export const sessionMethods = {
             hint: 'Pair again: copy the token the engine printed (or from its token file) into the client.',
           });
         }
-        session.authenticated = true;
+        engine.authenticate(session);
       }
       if (params.client) session.clientName = params.client;
       return engine.info(session);
