@@ -1,5 +1,6 @@
 /** Shared set-up for the service tests: a real engine on an ephemeral port, real clients, a small image. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -7,7 +8,7 @@ import { WebSocket } from 'ws';
 import { Engine, type EngineOptions } from '../../engine/src/service/engine.js';
 import { listen, type ListenOptions, type Listener } from '../../engine/src/service/http.js';
 import { EngineClient } from '../../engine/src/client/client.js';
-import { nodeWebSocketTransport } from '../../engine/src/client/node.js';
+import { nodeWebSocketTransport, packageBin } from '../../engine/src/client/node.js';
 import { WS_SUBPROTOCOL } from '../../engine/src/client/protocol.js';
 
 export const TOKEN = '5e'.repeat(32);
@@ -57,6 +58,16 @@ export async function startEngine(
       await engine.shutdown();
     },
   };
+}
+
+/** A private folder for engine processes started from the built CLI: cache and config in it, a sample image. */
+export async function processHome(prefix: string): Promise<{ dir: string; env: NodeJS.ProcessEnv; samplePath: string }> {
+  if (!existsSync(join(packageBin(), '..', '..', 'dist', 'engine', 'src', 'cli', 'main.js'))) throw new Error('run `npm run build` first (npm test does)');
+  const dir = await tempDir(prefix);
+  const env = { ...process.env, PAINTS_UNDO_CACHE_DIR: join(dir, 'cache'), PAINTS_UNDO_CONFIG_DIR: join(dir, 'config') };
+  const samplePath = join(dir, 'sample.png');
+  await writeFile(samplePath, await smallSample(128));
+  return { dir, env, samplePath };
 }
 
 export async function removeDir(dir: string): Promise<void> {

@@ -6,12 +6,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { localClient, packageBin } from '../../engine/src/client/node.js';
-import { RawSocket, smallSample, tempDir, removeDir } from './helpers.js';
+import { RawSocket, processHome, removeDir } from './helpers.js';
 
 const BIN = packageBin();
 let home: string;
@@ -19,11 +18,7 @@ let env: NodeJS.ProcessEnv;
 let samplePath: string;
 
 before(async () => {
-  assert.ok(existsSync(join(BIN, '..', '..', 'dist', 'engine', 'src', 'cli', 'main.js')), 'run `npm run build` first (npm test does)');
-  home = await tempDir('serve');
-  env = { ...process.env, PAINTS_UNDO_CACHE_DIR: join(home, 'cache'), PAINTS_UNDO_CONFIG_DIR: join(home, 'config') };
-  samplePath = join(home, 'sample.png');
-  await writeFile(samplePath, await smallSample(128));
+  ({ dir: home, env, samplePath } = await processHome('serve'));
 });
 
 after(async () => {

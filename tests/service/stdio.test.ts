@@ -6,12 +6,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EngineClient, EngineError } from '../../engine/src/client/index.js';
 import { localClient, packageBin, stdioTransport } from '../../engine/src/client/node.js';
-import { smallSample, tempDir, removeDir } from './helpers.js';
+import { processHome, removeDir } from './helpers.js';
 
 const BIN = packageBin();
 let home: string;
@@ -19,11 +18,7 @@ let env: NodeJS.ProcessEnv;
 let samplePath: string;
 
 before(async () => {
-  assert.ok(existsSync(join(BIN, '..', '..', 'dist', 'engine', 'src', 'cli', 'main.js')), 'run `npm run build` first (npm test does)');
-  home = await tempDir('stdio');
-  env = { ...process.env, PAINTS_UNDO_CACHE_DIR: join(home, 'cache'), PAINTS_UNDO_CONFIG_DIR: join(home, 'config') };
-  samplePath = join(home, 'sample.png');
-  await writeFile(samplePath, await smallSample(128));
+  ({ dir: home, env, samplePath } = await processHome('stdio'));
 });
 
 after(async () => {
