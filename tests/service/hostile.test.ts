@@ -123,7 +123,7 @@ test('deeply nested params (5,000 levels) get INVALID_OPTION naming the paramete
     const cases: [string, RegExp][] = [
       [`{"jsonrpc":"2.0","id":1,"method":"frame","params":{"image":${nested(5000)},"step":1}}`, /for image but received \[\[\[/],
       [`{"jsonrpc":"2.0","id":2,"method":"image.put","params":{"data":${nested(5000)}}}`, /data/],
-      [`{"jsonrpc":"2.0","id":3,"method":"frame","params":{"image":"${image}","step":1,"extra":${nested(5000, '{"a":1}')}}}`, /extra/],
+      [`{"jsonrpc":"2.0","id":3,"method":"frame","params":{"image":"${image}","step":1,"extra":${nested(5000, '{"a":1}')}}}`, /Unknown parameter "extra" in params/],
       [`{"jsonrpc":"2.0","id":4,"method":"jobs.list","params":{"state":${nested(5000, '"x"')}}}`, /for state but received \[\[\[/],
     ];
     for (const [text, message] of cases) {

@@ -195,6 +195,10 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, wha
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.length > 0 ? issue.path.map(String).join('.') : what;
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys.map((k) => JSON.stringify(k.slice(0, 60)));
+      return `Unknown ${keys.length === 1 ? 'parameter' : 'parameters'} ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', ...' : ''} in ${name} (check the spelling, or remove ${keys.length === 1 ? 'it' : 'them'})`;
+    }
     const expected = expectation(issue);
     return `Expected ${expected} for ${name} but received ${describe(valueAt(input, issue.path))}`;
   });
