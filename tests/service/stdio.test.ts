@@ -203,6 +203,26 @@ test('serve on a port prints where the token is (not the token); a Node client p
   assert.equal(await exit, 0);
 });
 
+test('over stdio too, notifications (no id) are never answered, whatever is wrong with them', async () => {
+  const engine = startChild();
+  const notifications = [
+    '{"jsonrpc":"2.0","method":"nope"}',
+    '{"jsonrpc":"2.0","method":"frame","params":{"step":"ten"}}',
+    '{"jsonrpc":"2.0","method":"frame","params":[1,2]}',
+    '{"jsonrpc":"2.0","method":"jobs.cancel","params":{"job":"jmissing"}}',
+    JSON.stringify({ jsonrpc: '2.0', method: 'engine.info', params: { pad: 'x'.repeat(1_100_000) } }),
+    '[{"jsonrpc":"2.0","method":"nope"},{"jsonrpc":"2.0","method":"cache.stats"}]',
+  ];
+  for (const line of notifications) engine.write(`${line}\n`);
+  engine.write('{"jsonrpc":"2.0","id":"last","method":"cache.stats"}\n');
+  await engine.until(() => engine.lines.some((l) => l.includes('"last"')));
+  engine.write('{"jsonrpc":"2.0","id":"last2","method":"cache.stats"}\n');
+  await engine.until(() => engine.lines.some((l) => l.includes('"last2"')));
+  assert.equal(engine.lines.length, 2, engine.lines.map((l) => l.slice(0, 120)).join('\n'));
+  engine.child.stdin.end();
+  assert.equal((await engine.exit).code, 0);
+});
+
 test('when the parent goes away (both pipes closed, replies pending) the engine still exits 0', async () => {
   const engine = startChild();
   engine.write('{"jsonrpc":"2.0","id":1,"method":"engine.info"}\n');
