@@ -13,15 +13,15 @@ import type { Reporter } from './reporter.js';
 const PLACEHOLDER_ID = '0'.repeat(64);
 
 /**
- * Creates an AbortSignal that fires on the first Ctrl+C (or SIGTERM); a second Ctrl+C exits at once
- * with 130. Call the returned `dispose` when the job ends.
+ * Creates an AbortSignal that fires on the first Ctrl+C (or SIGTERM); a second one ends the process at
+ * once (the shell shows 130 for Ctrl+C). Call the returned `dispose` when the job ends.
  */
 export function interruptSignal(reporter: Pick<Reporter, 'json' | 'stopBar'>): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   let count = 0;
-  const onSignal = (): void => {
+  const onSignal = (signal: NodeJS.Signals): void => {
     count++;
-    if (count > 1) process.exit(130);
+    if (count > 1) dieBy(signal);
     if (!reporter.json) {
       reporter.stopBar();
       process.stderr.write('\npaints-undo: cancelling (press Ctrl+C again to quit at once)...\n');
@@ -37,6 +37,20 @@ export function interruptSignal(reporter: Pick<Reporter, 'json' | 'stopBar'>): {
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+/**
+ * Ends the process by `signal` with its default action, now. Not process.exit(): Node's exit joins the
+ * libuv thread pool, and a thread stuck in a blocking call (opening a FIFO, a hung network file system)
+ * never returns, so the process would hang. SIGKILL follows where the default action is "ignore"
+ * (a shell started us with the signal ignored).
+ */
+function dieBy(signal: NodeJS.Signals): never {
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+  process.kill(process.pid, 'SIGKILL');
+  // Unreachable: SIGKILL cannot be caught; this only satisfies `never`.
+  throw new Error(`still alive after ${signal}`);
 }
 
 export interface CliJobRequest {
@@ -64,12 +78,10 @@ export async function validateCliJob(fields: Record<string, unknown> & { kind: s
 export async function runCliJob(request: CliJobRequest): Promise<JobOutput> {
   // Options, output path and ffmpeg first: mistakes fail in milliseconds, before any decoding.
   const job = await validateCliJob(request.job);
-  if (resolve(request.output) === resolve(request.input)) {
-    const { PaintsUndoError } = await import('../core/errors.js');
-    throw new PaintsUndoError('INVALID_OPTION', `The output ${request.output} is the input image; it would be overwritten.`, {
-      hint: 'Give a different output name with -o.',
-    });
-  }
+  // The input is protected before the output checks, so an output that reaches it by any path (a
+  // symlink, a hard link, "..") is refused here, in milliseconds, and again by every atomic write.
+  const { protectInputs } = await import('../io/input-file.js');
+  await protectInputs([request.input]);
   const { preflight } = await import('../jobs/run.js');
   await preflight(job, request.output);
 

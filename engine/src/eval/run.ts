@@ -95,7 +95,8 @@ export async function listImages(target: string): Promise<string[]> {
       cause: error,
     });
   }
-  if (info.isFile()) return [target];
+  // A file, or anything else that is not a folder: reading it says what is wrong with it.
+  if (!info.isDirectory()) return [target];
   const names = (await readdir(target)).filter(isImageFileName).sort();
   if (names.length === 0) {
     throw new PaintsUndoError('INPUT_NOT_FOUND', `The folder ${target} holds no images.`, {
@@ -138,7 +139,7 @@ export async function evaluateImage(file: string, options: z.output<typeof EvalO
       title: `${basename(file)} - ${timeline.info.backend} ${timeline.info.backendVersion}, ${timeline.info.style}, seed ${options.seed}`,
       provenance: makeProvenance({ backend: timeline.info.backend, backendVersion: timeline.info.backendVersion, seed: options.seed, source: source.id }),
     });
-    sheet = join(options.sheetDir, `${basename(file, extname(file))}-sheet.png`);
+    sheet = sheetPathFor(file, options.sheetDir);
     await writeFileAtomic(sheet, png, signal === undefined ? {} : { signal });
   }
   const t3 = performance.now();
@@ -162,6 +163,11 @@ export async function evaluateImage(file: string, options: z.output<typeof EvalO
   };
 }
 
+/** Where the contact sheet of `file` goes. */
+function sheetPathFor(file: string, sheetDir: string): string {
+  return join(sheetDir, `${basename(file, extname(file))}-sheet.png`);
+}
+
 /** Evaluates every image of `target` (a folder or one file). Bad images are reported, not thrown. */
 export async function evaluateFolder(
   target: string,
@@ -170,10 +176,16 @@ export async function evaluateFolder(
 ): Promise<EvalReport> {
   const options = parseOrThrow(EvalOptionsSchema, rawOptions, 'eval options');
   const files = await listImages(target);
+  // Every input is protected before the first sheet is written: a sheet named like an image that is
+  // read later (a-sheet.png in a folder that is also the sheet folder) must not replace it.
+  const { protectInputs } = await import('../io/input-file.js');
+  await protectInputs(files);
   if (options.sheetDir !== undefined) {
-    // An unwritable sheet folder is the user's to fix before anything runs (exit 4), not a row per image.
-    const { ensureFolder } = await import('../io/atomic.js');
+    // An unwritable sheet folder, or a sheet that would replace an input, is the user's to fix before
+    // anything runs (exit 4 or 2), not a row per image.
+    const { ensureFolder, assertReplaceable } = await import('../io/atomic.js');
     await ensureFolder(options.sheetDir);
+    for (const file of files) await assertReplaceable(sheetPathFor(file, options.sheetDir));
   }
   const planner = hooks.planner ?? (await classicPlanner());
   const images: ImageResult[] = [];

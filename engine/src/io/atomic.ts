@@ -4,71 +4,96 @@
  * A crash, an error or Ctrl+C leaves at most a hidden temp file, never a
  * half-written file under the requested name; on error or abort the temp file is removed.
  * Temp names are `.name.part-XXXXXXXX.ext`: hidden, and with the real extension kept.
+ *
+ * What is never replaced, checked before the work and again just before the rename: a folder, anything
+ * that is not a regular file (a device node, a FIFO, a socket; through a symlink too), and a file this
+ * process read as an input (by device and inode, so a symlink or hard link to the input is caught).
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { PaintsUndoError, throwIfCancelled } from '../core/errors.js';
+import { fileKindOf, inputReadAs } from './input-file.js';
+import { errnoOf, notWritable, writeFailureReason } from './write-errors.js';
 
-export function notWritable(path: string, reason: string, cause?: unknown): PaintsUndoError {
-  return new PaintsUndoError('OUTPUT_NOT_WRITABLE', `Cannot write ${path}: ${reason}.`, {
-    hint: 'Choose an output path in a folder you can write to (for example your home folder), or fix the folder permissions.',
-    details: { path, reason },
-    cause,
+export { notWritable } from './write-errors.js';
+
+/** The guard of "never replace the input": INVALID_OPTION, since the user chose the same file twice. */
+export function outputIsInput(path: string, input: string): PaintsUndoError {
+  return new PaintsUndoError('INVALID_OPTION', `The output ${path} is the input image; it would be overwritten (it is the same file as ${input}).`, {
+    hint: 'Give a different output name with -o.',
+    details: { output: path, input },
   });
 }
 
-function reasonOf(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case 'ENOENT':
-      return 'the folder does not exist';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EROFS':
-      return 'the file system is read-only';
-    case 'ENOSPC':
-      return 'the disk is full';
-    case 'EISDIR':
-      return 'it is a folder';
-    case 'ENOTDIR':
-      return 'a part of the path is not a folder';
-    default:
-      return code ?? (error instanceof Error ? error.message : String(error));
+/**
+ * Refuses to replace what is at `target` unless it is nothing or a regular file that is not an input of
+ * this process. Symlinks are followed for the check (a link to a device or to the input is refused);
+ * the rename itself replaces the link, never its target.
+ */
+async function checkReplaceable(path: string, target: string): Promise<void> {
+  let info: BigIntStats;
+  try {
+    info = await stat(target, { bigint: true });
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') return;
+    throw notWritable(path, writeFailureReason(error), error);
   }
+  if (info.isDirectory()) throw notWritable(path, 'it is a folder; give a file name such as out.mp4');
+  if (!info.isFile()) {
+    throw notWritable(path, `it is ${fileKindOf(info)}, not a regular file, and is never replaced`, undefined, 'Choose an output file name that does not exist yet, or an ordinary file to replace.');
+  }
+  const input = inputReadAs(info);
+  if (input !== undefined) throw outputIsInput(path, input);
+}
+
+/** Throws unless `path` may be replaced by an output (nothing there, or a regular file that is not an input). */
+export async function assertReplaceable(path: string): Promise<void> {
+  await checkReplaceable(path, resolve(path));
 }
 
 /**
- * Checks that `path` can be created or replaced as a file: its folder exists and is writable, and
- * `path` is not a folder. With `createFolder`, a missing folder is created first.
+ * Proves that files can be created in `folder` by creating and removing a hidden probe file: access()
+ * says yes to root everywhere and knows nothing of /proc, read-only mounts or full inode tables.
+ */
+async function probeFolder(path: string, folder: string): Promise<void> {
+  const probe = join(folder, `.paints-undo-probe-${randomBytes(4).toString('hex')}`);
+  try {
+    const handle = await open(probe, 'wx', 0o600);
+    await handle.close();
+  } catch (error) {
+    // ENOENT inside a folder that exists: the file system (e.g. /proc) does not take new files.
+    const reason = errnoOf(error) === 'ENOENT' ? `the file system of ${folder} does not allow new files` : writeFailureReason(error);
+    throw notWritable(path, reason, error);
+  }
+  await rm(probe, { force: true });
+}
+
+/**
+ * Checks that `path` can be created or replaced as a file: its folder exists and takes new files, and
+ * `path` is nothing yet or a regular file that is not an input (see checkReplaceable). With
+ * `createFolder`, a missing folder is created first. Leaves nothing behind.
  */
 export async function ensureWritableFile(path: string, options: { createFolder?: boolean } = {}): Promise<string> {
   const target = resolve(path);
   const folder = dirname(target);
   if (options.createFolder) await ensureFolder(folder);
-  try {
-    const info = await stat(target);
-    if (info.isDirectory()) throw notWritable(path, 'it is a folder; give a file name such as out.mp4');
-  } catch (error) {
-    if (error instanceof PaintsUndoError) throw error;
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw notWritable(path, reasonOf(error), error);
-  }
+  await checkReplaceable(path, target);
   try {
     const info = await stat(folder);
     if (!info.isDirectory()) throw notWritable(path, `${folder} is not a folder`);
-    await access(folder, constants.W_OK);
   } catch (error) {
     if (error instanceof PaintsUndoError) throw error;
-    throw notWritable(path, (error as NodeJS.ErrnoException).code === 'ENOENT' ? `the folder ${folder} does not exist` : reasonOf(error), error);
+    throw notWritable(path, errnoOf(error) === 'ENOENT' ? `the folder ${folder} does not exist` : writeFailureReason(error), error);
   }
+  await probeFolder(path, folder);
   return target;
 }
 
 /**
- * Checks, without creating anything, that `folder` exists as a writable folder or could be created:
- * its nearest existing ancestor is a writable folder. Used to fail fast before long jobs.
+ * Checks, leaving nothing behind, that `folder` exists as a folder that takes new files, or could be
+ * created: its nearest existing ancestor is such a folder. Used to fail fast before long jobs.
  */
 export async function checkFolderWritable(folder: string): Promise<string> {
   const target = resolve(folder);
@@ -76,12 +101,12 @@ export async function checkFolderWritable(folder: string): Promise<string> {
   for (;;) {
     try {
       const info = await stat(current);
-      if (!info.isDirectory()) throw notWritable(folder, current === target ? 'it is a file, not a folder' : `${current} is not a folder`);
-      await access(current, constants.W_OK);
+      if (!info.isDirectory()) throw notWritable(folder, current === target ? `it is ${fileKindOf(info)}, not a folder` : `${current} is not a folder`);
+      await probeFolder(folder, current);
       return target;
     } catch (error) {
       if (error instanceof PaintsUndoError) throw error;
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw notWritable(folder, reasonOf(error), error);
+      if (errnoOf(error) !== 'ENOENT') throw notWritable(folder, writeFailureReason(error), error);
     }
     const parent = dirname(current);
     if (parent === current) throw notWritable(folder, 'no part of the path exists');
@@ -89,15 +114,22 @@ export async function checkFolderWritable(folder: string): Promise<string> {
   }
 }
 
-/** Creates `folder` (and parents) if needed and checks it is writable. */
+/** Creates `folder` (and parents) if needed and checks it takes new files. */
 export async function ensureFolder(folder: string): Promise<string> {
   const target = resolve(folder);
   try {
-    await mkdir(target, { recursive: true });
-    await access(target, constants.W_OK);
+    const info = await stat(target);
+    if (!info.isDirectory()) throw notWritable(folder, `it is ${fileKindOf(info)}, not a folder`);
   } catch (error) {
-    throw notWritable(folder, reasonOf(error), error);
+    if (error instanceof PaintsUndoError) throw error;
+    if (errnoOf(error) !== 'ENOENT') throw notWritable(folder, writeFailureReason(error), error);
+    try {
+      await mkdir(target, { recursive: true });
+    } catch (mkdirError) {
+      throw notWritable(folder, errnoOf(mkdirError) === 'ENOENT' ? 'the folder cannot be created there (the file system does not allow it)' : writeFailureReason(mkdirError), mkdirError);
+    }
   }
+  await probeFolder(folder, target);
   return target;
 }
 
@@ -123,14 +155,16 @@ export async function withAtomicFile<T>(
     const result = await write(temp);
     throwIfCancelled(options.signal);
     await fsyncFile(temp);
+    // Again just before the rename: the output may have become a device, a FIFO or an input meanwhile.
+    await checkReplaceable(path, target);
     await rename(temp, target);
     await fsyncFolder(dirname(target));
     return result;
   } catch (error) {
     await rm(temp, { force: true }).catch(() => undefined);
     if (error instanceof PaintsUndoError) throw error;
-    const code = (error as NodeJS.ErrnoException | undefined)?.code;
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw notWritable(path, reasonOf(error), error);
+    const code = errnoOf(error);
+    if (code !== undefined && /^E[A-Z]+$/.test(code)) throw notWritable(path, writeFailureReason(error), error);
     throw error;
   }
 }

@@ -14,10 +14,10 @@
  * while the alpha channel is kept for layer exports.
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import type { SourceImage } from '../core/backend.js';
 import { PaintsUndoError } from '../core/errors.js';
 import { flattenOnWhite, type RgbaImage } from '../core/image.js';
+import { formatBytes, readInputFile } from './input-file.js';
 
 export interface InputLimits {
   /** File size refused before reading (bytes). */
@@ -62,48 +62,11 @@ export interface DecodeOptions {
   readonly limits?: Partial<InputLimits>;
 }
 
-/** Reads and decodes an image file; every failure is a PaintsUndoError with an INPUT_* code. */
+/** Reads (a regular file, at most `maxFileBytes`, see input-file.ts) and decodes an image file; every failure is an INPUT_* error. */
 export async function decodeImageFile(path: string, options: DecodeOptions = {}): Promise<DecodedInput> {
   const limits = { ...DEFAULT_INPUT_LIMITS, ...options.limits };
-  let size: number;
-  try {
-    const info = await stat(path);
-    if (info.isDirectory()) {
-      throw new PaintsUndoError('INPUT_NOT_FOUND', `The input ${path} is a folder, not an image file.`, {
-        hint: 'Pass the path of one image file (PNG, JPEG, WebP, PSD...).',
-        details: { path },
-      });
-    }
-    size = info.size;
-  } catch (error) {
-    if (error instanceof PaintsUndoError) throw error;
-    throw notFound(path, error);
-  }
-  if (size > limits.maxFileBytes) {
-    throw new PaintsUndoError(
-      'INPUT_TOO_LARGE',
-      `The input ${path} is ${formatBytes(size)}, more than the ${formatBytes(limits.maxFileBytes)} limit.`,
-      { hint: 'Export the artwork at a smaller size (up to 4096 px on the long side is plenty).', details: { path, bytes: size } },
-    );
-  }
-  let buffer: Buffer;
-  try {
-    buffer = await readFile(path);
-  } catch (error) {
-    throw notFound(path, error);
-  }
+  const buffer = await readInputFile(path, { maxBytes: limits.maxFileBytes });
   return decodeImageBuffer(buffer, { ...options, name: path });
-}
-
-function notFound(path: string, error: unknown): PaintsUndoError {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const reason =
-    code === 'ENOENT' ? 'does not exist' : code === 'EACCES' || code === 'EPERM' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? String(error)})`;
-  return new PaintsUndoError('INPUT_NOT_FOUND', `The input ${path} ${reason}.`, {
-    hint: code === 'ENOENT' ? 'Check the path and the current folder.' : 'Check the file permissions.',
-    details: { path, errno: code },
-    cause: error,
-  });
 }
 
 /** Decodes an in-memory image. `name` is used in messages only. */
@@ -324,8 +287,4 @@ export function sourceFromRgba(rgba: RgbaImage): SourceImage {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${bytes} bytes`;
 }

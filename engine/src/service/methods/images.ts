@@ -1,7 +1,6 @@
 /** `image.put`: an upload as base64 in the message, or (stdio only) a path on the engine's disk. */
-import { readFile } from 'node:fs/promises';
 import { METHODS } from '../../client/protocol.js';
-import { PaintsUndoError } from '../../core/errors.js';
+import { readInputFile } from '../../io/input-file.js';
 import { ServiceError } from '../errors.js';
 import type { MethodEntries } from './method.js';
 
@@ -17,13 +16,8 @@ export const imageMethods = {
             hint: 'Send the bytes instead: HTTP POST /images, or image.put {data: base64}.',
           });
         }
-        let bytes: Buffer;
-        try {
-          bytes = await readFile(params.path);
-        } catch (error) {
-          throw new PaintsUndoError('INPUT_NOT_FOUND', `Cannot read ${params.path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`, { hint: 'Check the path and its permissions.' });
-        }
-        return engine.putImage(bytes);
+        // A regular file only, at most the upload limit: a device or FIFO path must not exhaust or block the engine.
+        return engine.putImage(await readInputFile(params.path, { maxBytes: engine.limits.maxUploadBytes }));
       }
       const bytes = Buffer.from(params.data, 'base64');
       if (bytes.length === 0 || bytes.toString('base64').replace(/=+$/, '') !== params.data.replace(/\s+/g, '').replace(/=+$/, '')) {

@@ -1,0 +1,89 @@
+/**
+ * What a failed write means, in one place: errno codes from Node and the same conditions as ffmpeg
+ * prints them (strerror text), so a full disk is "the disk is full" (OUTPUT_NOT_WRITABLE, exit 4)
+ * whether Node, ffmpeg or the cache hit it, and never "the encoder failed".
+ */
+import { PaintsUndoError } from '../core/errors.js';
+
+interface WriteCondition {
+  /** Said after "Cannot write <path>: ". */
+  readonly reason: string;
+  /** The C library's strerror text, as ffmpeg prints it. */
+  readonly strerror: string;
+  /** Space conditions: the user frees space rather than changes permissions. */
+  readonly space: boolean;
+}
+
+const CONDITIONS: Readonly<Record<string, WriteCondition>> = {
+  ENOSPC: { reason: 'the disk is full', strerror: 'No space left on device', space: true },
+  EDQUOT: { reason: 'the disk quota is exceeded', strerror: 'Disk quota exceeded', space: true },
+  EFBIG: { reason: 'the file is too large for this file system', strerror: 'File too large', space: true },
+  EROFS: { reason: 'the file system is read-only', strerror: 'Read-only file system', space: false },
+  EACCES: { reason: 'permission denied', strerror: 'Permission denied', space: false },
+  EPERM: { reason: 'permission denied', strerror: 'Operation not permitted', space: false },
+  EIO: { reason: 'the disk reported an input/output error', strerror: 'Input/output error', space: false },
+};
+
+export function errnoOf(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Whether `error` is a write failure of the disk itself (full, quota, read-only, permissions, I/O). */
+export function isWriteConditionError(error: unknown): boolean {
+  const code = errnoOf(error);
+  return code !== undefined && code in CONDITIONS;
+}
+
+/** Whether `error` means there is no space left (full disk, quota, file size limit). */
+export function isOutOfSpace(error: unknown): boolean {
+  const code = errnoOf(error);
+  return code !== undefined && CONDITIONS[code]?.space === true;
+}
+
+/** The reason of a failed write, in words ("the disk is full"). */
+export function writeFailureReason(error: unknown): string {
+  const code = errnoOf(error);
+  const known = code === undefined ? undefined : CONDITIONS[code];
+  if (known) return known.reason;
+  switch (code) {
+    case 'ENOENT':
+      return 'the folder does not exist';
+    case 'EISDIR':
+      return 'it is a folder';
+    case 'ENOTDIR':
+      return 'a part of the path is not a folder';
+    case 'EEXIST':
+      return 'something else already has that name';
+    default:
+      return code ?? (error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** The errno a tool (ffmpeg) reported in its error text, e.g. "No space left on device" -> ENOSPC. */
+export function errnoInText(text: string): string | undefined {
+  for (const [code, condition] of Object.entries(CONDITIONS)) {
+    if (text.includes(condition.strerror)) return code;
+  }
+  return undefined;
+}
+
+const SPACE_HINT = 'Free some disk space (or choose an output on another disk) and run it again.';
+const PERMISSION_HINT = 'Choose an output path in a folder you can write to (for example your home folder), or fix the folder permissions.';
+
+/** OUTPUT_NOT_WRITABLE for `path`; the hint follows the condition (space or permissions) unless given. */
+export function notWritable(path: string, reason: string, cause?: unknown, hint?: string): PaintsUndoError {
+  const code = errnoOf(cause);
+  return new PaintsUndoError('OUTPUT_NOT_WRITABLE', `Cannot write ${path}: ${reason}.`, {
+    hint: hint ?? (code !== undefined && CONDITIONS[code]?.space === true ? SPACE_HINT : PERMISSION_HINT),
+    details: { path, reason, ...(code === undefined ? {} : { errno: code }) },
+    cause,
+  });
+}
+
+/** An errno-like error for a code found in a tool's text, so it maps like a Node error. */
+export function errnoError(code: string, message: string): NodeJS.ErrnoException {
+  const error: NodeJS.ErrnoException = new Error(message);
+  error.code = code;
+  return error;
+}
