@@ -100,3 +100,29 @@ export async function rejection(fn: () => Promise<unknown>): Promise<PaintsUndoE
   }
   throw new Error('expected a rejection, but the call succeeded');
 }
+
+/** Makes a FIFO (named pipe) at `path` with mkfifo(1). */
+export function makeFifo(path: string): string {
+  const result = spawnSync('mkfifo', [path], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`mkfifo ${path} failed: ${result.stderr || result.error?.message}`);
+  return path;
+}
+
+/** Makes a character device like /dev/null (1,3) at `path`; undefined where mknod is not allowed (not root, containers). */
+export function makeNullDevice(path: string): string | undefined {
+  const result = spawnSync('mknod', [path, 'c', '1', '3'], { encoding: 'utf8' });
+  return result.status === 0 ? path : undefined;
+}
+
+/** Rejects with a clear message when `promise` does not settle within `ms` (a blocked read must fail the test, not hang it). */
+export async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -21,7 +21,8 @@ export { notWritable } from './write-errors.js';
 
 /** The guard of "never replace the input": INVALID_OPTION, since the user chose the same file twice. */
 export function outputIsInput(path: string, input: string): PaintsUndoError {
-  return new PaintsUndoError('INVALID_OPTION', `The output ${path} is the input image; it would be overwritten (it is the same file as ${input}).`, {
+  const same = resolve(path) === resolve(input) ? '' : ` (it is the same file as ${input})`;
+  return new PaintsUndoError('INVALID_OPTION', `The output ${path} is the input image; it would be overwritten${same}.`, {
     hint: 'Give a different output name with -o.',
     details: { output: path, input },
   });
