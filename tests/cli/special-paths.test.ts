@@ -7,7 +7,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
@@ -130,9 +130,14 @@ test('outputs that are device nodes or FIFOs are refused and left as they are, f
   assert.deepEqual(readdirSync(join(sub, 'kf')), ['step-0500.png'], 'the keyframe written before the refusal is removed again');
 });
 
-test('an output under /proc fails up front with the real reason, not "the folder does not exist"', () => {
-  const run = cli(['frame', art, '--step', '500', '-o', '/proc/o.png']);
-  assertError(run, 4, 'OUTPUT_NOT_WRITABLE', /the file system of \/proc does not allow new files/);
+test('outputs and folders under /proc fail up front with the real reason, and never hang', () => {
+  // Node's recursive mkdir spins forever on /proc (ENOENT under an existing parent): folders are made level by level.
+  const refused = /the file system of \/proc does not allow new files or folders/;
+  assertError(cli(['frame', art, '--step', '500', '-o', '/proc/o.png']), 4, 'OUTPUT_NOT_WRITABLE', refused);
+  assertError(cli(['keyframes', art, '--steps', '500', '-o', '/proc/kf/deeper'], 30_000), 4, 'OUTPUT_NOT_WRITABLE', refused);
+  assertError(cli(['demo', '-o', '/proc/demo', '--frames', '4'], 30_000), 4, 'OUTPUT_NOT_WRITABLE', refused);
+  assertError(cli(['eval', art, '--sheet', '/proc/sheets'], 30_000), 4, 'OUTPUT_NOT_WRITABLE', refused);
+  assertError(cli(['serve', '--port', '0', '--cache-dir', '/proc/cache'], 30_000), 4, 'OUTPUT_NOT_WRITABLE', refused);
 });
 
 test('a second Ctrl+C ends the process even while a thread is stuck opening a FIFO', async () => {

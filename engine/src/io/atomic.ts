@@ -11,11 +11,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { PaintsUndoError, throwIfCancelled } from '../core/errors.js';
 import { fileKindOf, inputReadAs } from './input-file.js';
-import { errnoOf, notWritable, writeFailureReason } from './write-errors.js';
+import { makeFolders } from './make-folder.js';
+import { errnoOf, notWritable, refusedIn, writeFailureReason } from './write-errors.js';
 
 export { notWritable } from './write-errors.js';
 
@@ -64,9 +65,7 @@ async function probeFolder(path: string, folder: string): Promise<void> {
     const handle = await open(probe, 'wx', 0o600);
     await handle.close();
   } catch (error) {
-    // ENOENT inside a folder that exists: the file system (e.g. /proc) does not take new files.
-    const reason = errnoOf(error) === 'ENOENT' ? `the file system of ${folder} does not allow new files` : writeFailureReason(error);
-    throw notWritable(path, reason, error);
+    throw notWritable(path, writeFailureReason(refusedIn(error, folder)), error);
   }
   await rm(probe, { force: true });
 }
@@ -125,9 +124,9 @@ export async function ensureFolder(folder: string): Promise<string> {
     if (error instanceof PaintsUndoError) throw error;
     if (errnoOf(error) !== 'ENOENT') throw notWritable(folder, writeFailureReason(error), error);
     try {
-      await mkdir(target, { recursive: true });
+      await makeFolders(target);
     } catch (mkdirError) {
-      throw notWritable(folder, errnoOf(mkdirError) === 'ENOENT' ? 'the folder cannot be created there (the file system does not allow it)' : writeFailureReason(mkdirError), mkdirError);
+      throw notWritable(folder, writeFailureReason(mkdirError), mkdirError);
     }
   }
   await probeFolder(folder, target);

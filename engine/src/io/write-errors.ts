@@ -41,8 +41,19 @@ export function isOutOfSpace(error: unknown): boolean {
   return code !== undefined && CONDITIONS[code]?.space === true;
 }
 
+/**
+ * Marks an ENOENT from creating an entry inside `folder`, a folder that exists: the file system refuses
+ * new entries there (/proc, some FUSE mounts), which is not "the folder does not exist".
+ */
+export function refusedIn(error: unknown, folder: string): unknown {
+  if (errnoOf(error) === 'ENOENT' && error instanceof Error) Object.assign(error, { refusedIn: folder });
+  return error;
+}
+
 /** The reason of a failed write, in words ("the disk is full"). */
 export function writeFailureReason(error: unknown): string {
+  const refused = (error as { refusedIn?: unknown } | undefined)?.refusedIn;
+  if (typeof refused === 'string') return `the file system of ${refused} does not allow new files or folders`;
   const code = errnoOf(error);
   const known = code === undefined ? undefined : CONDITIONS[code];
   if (known) return known.reason;

@@ -24,6 +24,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { PaintsUndoError } from '../core/errors.js';
 import type { CacheStats } from '../client/protocol.js';
+import { makeFolders } from '../io/make-folder.js';
+import { writeFailureReason } from '../io/write-errors.js';
 
 export const CACHE_LAYOUT_VERSION = 'v1';
 export const DEFAULT_CACHE_CAP_BYTES = 2 * 1024 * 1024 * 1024;
@@ -114,9 +116,9 @@ export class ResultCache {
 
   private async init(): Promise<void> {
     try {
-      for (const sub of ['entries', 'staging', 'trash']) await mkdir(join(this.root, sub), { recursive: true });
+      for (const sub of ['entries', 'staging', 'trash']) await makeFolders(join(this.root, sub));
     } catch (error) {
-      throw new PaintsUndoError('OUTPUT_NOT_WRITABLE', `Cannot create the cache folder ${this.root}: ${(error as Error).message}`, {
+      throw new PaintsUndoError('OUTPUT_NOT_WRITABLE', `Cannot create the cache folder ${this.root}: ${writeFailureReason(error)}.`, {
         hint: 'Point the cache somewhere writable with --cache-dir or PAINTS_UNDO_CACHE_DIR.',
         cause: error,
       });

@@ -7,10 +7,12 @@
  * The pairing token lives in <config>/token, readable by the user only (0600).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PaintsUndoError } from '../core/errors.js';
+import { makeFoldersSync } from '../io/make-folder.js';
+import { notWritable, writeFailureReason } from '../io/write-errors.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -91,7 +93,11 @@ export function ensureToken(configDir: string = defaultConfigDir()): { token: st
   const path = tokenFilePath(configDir);
   const existing = readToken(configDir);
   if (existing) return { token: existing, created: false, path };
-  mkdirSync(configDir, { recursive: true, mode: 0o700 });
+  try {
+    makeFoldersSync(configDir, { mode: 0o700 });
+  } catch (error) {
+    throw notWritable(configDir, writeFailureReason(error), error, 'Point the configuration folder somewhere writable with PAINTS_UNDO_CONFIG_DIR.');
+  }
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   writeFileSync(tmp, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
   renameSync(tmp, path);
