@@ -20,7 +20,38 @@ interface Transform {
   readonly scale: number;
 }
 
-export function referenceFrame(timeline: Timeline, step: number, longSide?: number): RgbImage {
+interface Geometry {
+  readonly width: number;
+  readonly height: number;
+  readonly pw: number;
+  readonly ph: number;
+  /** Output pixels per plan pixel. */
+  readonly k: number;
+  /** Largest plan coordinate sampled (the plan canvas edge, in pixel centres). */
+  readonly maxU: number;
+  readonly maxV: number;
+}
+
+/** Coverage 0..255 of a plan mask at output pixel (x, y) (clamped to the canvas): bilinear at the pixel centre. */
+function coverageAt(mask: Uint8Array, g: Geometry, x: number, y: number): number {
+  const xx = Math.min(g.width - 1, Math.max(0, x));
+  const yy = Math.min(g.height - 1, Math.max(0, y));
+  const u = Math.min(g.maxU, Math.max(0, (xx + 0.5) / g.k - 0.5));
+  const v = Math.min(g.maxV, Math.max(0, (yy + 0.5) / g.k - 0.5));
+  const u0 = Math.floor(u);
+  const v0 = Math.floor(v);
+  const u1 = Math.min(g.pw - 1, u0 + 1);
+  const v1 = Math.min(g.ph - 1, v0 + 1);
+  const top = mask[v0 * g.pw + u0]! + (mask[v0 * g.pw + u1]! - mask[v0 * g.pw + u0]!) * (u - u0);
+  const bottom = mask[v1 * g.pw + u0]! + (mask[v1 * g.pw + u1]! - mask[v1 * g.pw + u0]!) * (u - u0);
+  return top + (bottom - top) * (v - v0);
+}
+
+/**
+ * The frame at `step`, `longSide` on its long side (default full size); with `rows` = [y0, y1), only
+ * those rows (the returned image is that band), so a full-size frame of a big canvas can be checked in part.
+ */
+export function referenceFrame(timeline: Timeline, step: number, longSide?: number, rows?: readonly [number, number]): RgbImage {
   const { planWidth: pw, planHeight: ph } = planSizeOf(timeline);
   const masks = timeline.layers.map(() => new Uint8Array(pw * ph));
   const visible = timeline.layers.map((l) => l.initiallyVisible);
@@ -51,28 +82,9 @@ export function referenceFrame(timeline: Timeline, step: number, longSide?: numb
   const k = (timeline.planScale * Math.max(width, height)) / Math.max(timeline.width, timeline.height);
   const art = width === timeline.width && height === timeline.height ? timeline.finished : resizeRgbArea(timeline.finished, width, height);
   const contents = timeline.layers.map((l) => renderContent(l.content, { art, scale: k }));
-  const maxU = Math.max(0, timeline.width / timeline.planScale - 1);
-  const maxV = Math.max(0, timeline.height / timeline.planScale - 1);
 
-  // Coverage 0..255 of every layer at every output pixel: the plan mask sampled bilinearly at the pixel centre.
-  const cover = masks.map((mask) => {
-    const plane = new Float64Array(width * height);
-    for (let y = 0; y < height; y++) {
-      const v = Math.min(maxV, Math.max(0, (y + 0.5) / k - 0.5));
-      const v0 = Math.floor(v);
-      const v1 = Math.min(ph - 1, v0 + 1);
-      for (let x = 0; x < width; x++) {
-        const u = Math.min(maxU, Math.max(0, (x + 0.5) / k - 0.5));
-        const u0 = Math.floor(u);
-        const u1 = Math.min(pw - 1, u0 + 1);
-        const top = mask[v0 * pw + u0]! + (mask[v0 * pw + u1]! - mask[v0 * pw + u0]!) * (u - u0);
-        const bottom = mask[v1 * pw + u0]! + (mask[v1 * pw + u1]! - mask[v1 * pw + u0]!) * (u - u0);
-        plane[y * width + x] = top + (bottom - top) * (v - v0);
-      }
-    }
-    return plane;
-  });
-  const coverage = (l: number, x: number, y: number): number => cover[l]![Math.min(height - 1, Math.max(0, y)) * width + Math.min(width - 1, Math.max(0, x))]!;
+  const geometry: Geometry = { width, height, pw, ph, k, maxU: Math.max(0, timeline.width / timeline.planScale - 1), maxV: Math.max(0, timeline.height / timeline.planScale - 1) };
+  const coverage = (l: number, x: number, y: number): number => coverageAt(masks[l]!, geometry, x, y);
   /** Layer l's paint at fractional output position (fx, fy): [r, g, b, alpha 0..1] or null. */
   const paintAt = (l: number, c: RgbaImage, fx: number, fy: number): [number, number, number, number] | null => {
     let r = 0;
@@ -96,8 +108,10 @@ export function referenceFrame(timeline: Timeline, step: number, longSide?: numb
     return a > 0 ? [r / a, g / a, b / a, a] : null;
   };
 
-  const composite = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) {
+  const [y0, y1] = rows ?? [0, height];
+  const bandHeight = y1 - y0;
+  const composite = new Uint8Array(width * bandHeight * 3);
+  for (let y = y0; y < y1; y++) {
     for (let x = 0; x < width; x++) {
       let r = 255;
       let g = 255;
@@ -135,7 +149,7 @@ export function referenceFrame(timeline: Timeline, step: number, longSide?: numb
           b += (paint[2] - b) * a;
         }
       });
-      const o = (y * width + x) * 3;
+      const o = ((y - y0) * width + x) * 3;
       composite[o] = Math.round(r);
       composite[o + 1] = Math.round(g);
       composite[o + 2] = Math.round(b);
@@ -144,6 +158,6 @@ export function referenceFrame(timeline: Timeline, step: number, longSide?: numb
   const out = new Uint8Array(composite.length);
   if (isIdentityCurve(curve)) out.set(composite);
   else applyCurve(composite, out, curve);
-  if (flipped) flipRowsInPlace(out, width, height);
-  return { width, height, channels: 3, data: out };
+  if (flipped) flipRowsInPlace(out, width, bandHeight);
+  return { width, height: bandHeight, channels: 3, data: out };
 }

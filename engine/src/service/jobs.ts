@@ -281,6 +281,7 @@ export class JobManager {
       const pick = pickNext(this.queue, free, pool.size, {
         gpuBusy: this.gpuBusy,
         busyWithInteractive: (worker) => [...this.active].some((c) => c.worker === worker && !c.cancelled && [...c.jobs].some((j) => j.priority === 'interactive')),
+        planShared: (input) => pool.planShared(input),
       });
       if (!pick) return;
       const computation = this.queue.splice(pick.index, 1)[0]!;

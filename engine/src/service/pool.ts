@@ -1,13 +1,15 @@
 /**
- * A fixed pool of worker threads (worker.ts). The scheduler decides which job runs where; the pool only
+ * A fixed pool of worker threads (worker.ts). The scheduler decides which job runs where; the pool
  * carries messages, replaces a worker that dies (failing its jobs with INTERNAL), and shuts down.
+ * It also keeps the plans workers share (the last MAX_SHARED_PLANS): a job sent to a worker that lacks
+ * its image's plan carries the plan along, so frames of one image render on every worker at once.
  */
 import { Worker } from 'node:worker_threads';
-import type { SourceImage } from '../core/backend.js';
+import type { SharedPlan, SourceImage } from '../core/backend.js';
 import { PaintsUndoError, type ErrorCode } from '../core/errors.js';
 import type { JobInput } from '../core/job.js';
 import type { InputLimits } from '../io/decode.js';
-import type { BackendDescription, MainToWorker, WireError, WorkerFile, WorkerToMain } from './worker-protocol.js';
+import { planKey, planKeyOf, type BackendDescription, type MainToWorker, type WireError, type WorkerFile, type WorkerToMain } from './worker-protocol.js';
 
 export interface RunCallbacks {
   onProgress(update: { fraction: number; stage: string; message?: string }): void;
@@ -25,7 +27,12 @@ interface RunningJob {
 interface Slot {
   worker: Worker;
   jobs: Set<string>;
+  /** Keys of the shared plans this worker's backends hold. */
+  plans: Set<string>;
 }
+
+/** Shared plans kept for handing to other workers (each mostly shared memory: snapshots, the image). */
+const MAX_SHARED_PLANS = 6;
 
 /**
  * From dist/ the worker is plain JS. Under tsx (tests, benchmarks) this module is .ts, and Node 20 does not
@@ -76,7 +83,7 @@ export class WorkerPool {
   constructor(size: number, log: (message: string) => void = () => undefined) {
     this.size = Math.max(1, size);
     this.log = log;
-    for (let i = 0; i < this.size; i++) this.slots.push({ worker: this.spawn(i), jobs: new Set() });
+    for (let i = 0; i < this.size; i++) this.slots.push({ worker: this.spawn(i), jobs: new Set(), plans: new Set() });
   }
 
   private spawn(index: number): Worker {
@@ -84,7 +91,7 @@ export class WorkerPool {
     const spawnedAt = Date.now();
     // Workers never own stdout (in --stdio mode it carries the protocol): their prints go to stderr.
     worker.stdout.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-    worker.on('message', (message: WorkerToMain) => this.receive(message));
+    worker.on('message', (message: WorkerToMain) => this.receive(message, index));
     worker.on('error', (error) => this.log(`worker ${index} crashed: ${error.stack ?? error.message}`));
     worker.on('exit', (code) => {
       if (this.closing) return;
@@ -110,6 +117,7 @@ export class WorkerPool {
         return;
       }
       this.log(`worker ${index} exited with code ${code}; starting a new one`);
+      slot.plans.clear();
       slot.worker = this.spawn(index);
     });
     return worker;
@@ -118,8 +126,22 @@ export class WorkerPool {
   private earlyExits = 0;
   private broken = false;
 
-  private receive(message: WorkerToMain): void {
+  private readonly sharedPlans = new Map<string, SharedPlan>();
+
+  private receive(message: WorkerToMain, worker: number): void {
     switch (message.type) {
+      case 'plan': {
+        const key = planKey(message.plan);
+        this.sharedPlans.delete(key);
+        this.sharedPlans.set(key, message.plan);
+        this.slots[worker]?.plans.add(key);
+        for (const old of this.sharedPlans.keys()) {
+          if (this.sharedPlans.size <= MAX_SHARED_PLANS) break;
+          this.sharedPlans.delete(old);
+          for (const slot of this.slots) slot.plans.delete(old);
+        }
+        return;
+      }
       case 'progress': {
         const { fraction, stage } = message;
         this.running.get(message.jobId)?.callbacks.onProgress({ fraction, stage, ...(message.message ? { message: message.message } : {}) });
@@ -154,6 +176,11 @@ export class WorkerPool {
     }
   }
 
+  /** Whether the plan `input` renders from is shared: any worker can run it without planning. */
+  planShared(input: JobInput): boolean {
+    return this.sharedPlans.has(planKeyOf(input));
+  }
+
   /** Jobs currently running on worker `index`. */
   load(index: number): number {
     return this.slots[index]?.jobs.size ?? 0;
@@ -167,7 +194,10 @@ export class WorkerPool {
     return new Promise<WorkerFile[]>((resolve, reject) => {
       this.running.set(jobId, { worker: index, flag: new Int32Array(flagBuffer), callbacks, resolve, reject });
       slot.jobs.add(jobId);
-      const message: MainToWorker = { type: 'run', jobId, input, sources, staging, cancelFlag: flagBuffer };
+      const key = planKeyOf(input);
+      const plan = slot.plans.has(key) ? undefined : this.sharedPlans.get(key);
+      if (plan) slot.plans.add(key);
+      const message: MainToWorker = { type: 'run', jobId, input, sources, staging, cancelFlag: flagBuffer, ...(plan ? { plans: [plan] } : {}) };
       slot.worker.postMessage(message);
     });
   }

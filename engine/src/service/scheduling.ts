@@ -17,14 +17,17 @@ export interface WorkerState {
   readonly gpuBusy: boolean;
   /** The worker is rendering an interactive frame right now. */
   busyWithInteractive(worker: number): boolean;
+  /** The job's plan is shared between the workers (see pool.ts): any worker renders it without planning. */
+  planShared(input: JobInput): boolean;
 }
 
 /**
  * The next computation to start (its index in `queue`) and its worker. Interactive before batch, FIFO
  * within each.
- * - Same image, same worker: that worker's backend already holds the image's plan (seconds to redo).
- *   An interactive frame whose worker is busy with another interactive frame waits for it (a frame
- *   takes milliseconds) rather than re-planning elsewhere; behind a batch job it moves to a free worker.
+ * - Same image, same worker while the image's plan lives in one worker only (planning again takes
+ *   seconds): an interactive frame whose worker is busy with another interactive frame waits for it (a
+ *   frame takes milliseconds); behind a batch job it moves to a free worker. Once the plan is shared,
+ *   frames of the image run on every free worker at once.
  * - GPU jobs always use worker 0, so only one copy of a model's sessions occupies GPU memory.
  * - With more than one worker, batch jobs never take the last free one.
  */
@@ -45,7 +48,7 @@ export function pickNext(
     const worker = free.includes(affinity) ? affinity : first.device === 'gpu' ? undefined : free[0];
     if (worker === undefined) continue;
     if (first.priority === 'interactive') {
-      if (worker !== affinity && workers.busyWithInteractive(affinity)) continue;
+      if (worker !== affinity && workers.busyWithInteractive(affinity) && !workers.planShared(first.input)) continue;
       return { index: i, worker };
     }
     if (poolSize > 1 && free.length < 2) continue;

@@ -1,7 +1,17 @@
 /** Messages between the service's main thread and its worker threads (structured clone, same process). */
-import type { SourceImage } from '../core/backend.js';
+import type { SharedPlan, SourceImage } from '../core/backend.js';
 import type { JobInput } from '../core/job.js';
 import type { InputLimits } from '../io/decode.js';
+import { jobKindOf } from '../jobs/kinds.js';
+
+/** Which prepared plan a job renders from: its backend, the image it is about and its seed. */
+export function planKeyOf(job: JobInput): string {
+  return planKey({ backend: job.backend, imageId: jobKindOf(job).subject(job), seed: job.seed });
+}
+
+export function planKey(plan: Pick<SharedPlan, 'backend' | 'imageId' | 'seed'>): string {
+  return `${plan.backend}:${plan.imageId}:${plan.seed}`;
+}
 
 export interface WireError {
   code: string;
@@ -44,6 +54,8 @@ export type MainToWorker =
       staging: string;
       /** Int32Array(1) over this buffer; 1 = cancelled. */
       cancelFlag: SharedArrayBuffer;
+      /** Plans another worker prepared that this job needs: the backend takes them instead of planning. */
+      plans?: SharedPlan[];
     }
   | { type: 'cancel'; jobId: string }
   | { type: 'decode'; reqId: number; bytes: Uint8Array; limits: Partial<InputLimits> }
@@ -54,6 +66,8 @@ export type WorkerToMain =
   | { type: 'progress'; jobId: string; fraction: number; stage: string; message?: string }
   | { type: 'preview'; jobId: string; width: number; height: number; data: string }
   | { type: 'done'; jobId: string; files: WorkerFile[] }
+  /** A plan this worker prepared, sent once (before the 'done' of the job that made it) so other workers can render from it. */
+  | { type: 'plan'; plan: SharedPlan }
   | { type: 'failed'; jobId: string; error: WireError }
   | { type: 'decoded'; reqId: number; source?: SourceImage; format?: string; notices?: string[]; error?: WireError }
   | { type: 'described'; reqId: number; info?: BackendDescription; error?: WireError }

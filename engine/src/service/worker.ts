@@ -24,7 +24,7 @@ import { renderFrame } from '../jobs/kinds/frame.js';
 import { jobKindOf } from '../jobs/kinds.js';
 import { runJob, type JobEnvironment } from '../jobs/run.js';
 import { addPngText, provenanceChunks } from '../io/png.js';
-import type { MainToWorker, WorkerFile, WorkerToMain, WireError } from './worker-protocol.js';
+import { planKey, planKeyOf, type MainToWorker, type WorkerFile, type WorkerToMain, type WireError } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('service/worker.ts must run in a worker thread');
@@ -159,6 +159,23 @@ async function writeSliderFrame(input: Extract<JobInput, { kind: 'frame' }>, pat
   await writeFile(path, addPngText(png, provenanceChunks(provenance)));
 }
 
+/** Plans this worker made or received, by planKey: each is sent to the main thread at most once. */
+const shared = new Set<string>();
+
+/**
+ * Hands the plan a job prepared to the main thread, which gives it to the other workers with their jobs
+ * on the same image: frames of one image then render on every worker, none of them planning again.
+ * The plan is mostly shared memory (snapshots, the decoded image); the rest is copied once per worker.
+ */
+async function sharePlan(input: JobInput): Promise<void> {
+  const key = planKeyOf(input);
+  if (shared.has(key)) return;
+  const plan = (await backend(input.backend)).exportPlan?.(jobKindOf(input).subject(input), input.seed);
+  if (!plan) return;
+  shared.add(key);
+  send({ type: 'plan', plan });
+}
+
 async function run(message: Extract<MainToWorker, { type: 'run' }>): Promise<void> {
   const controller = new AbortController();
   controllers.set(message.jobId, controller);
@@ -191,6 +208,10 @@ async function run(message: Extract<MainToWorker, { type: 'run' }>): Promise<voi
       signal,
       onProgress,
     };
+    for (const plan of message.plans ?? []) {
+      (await backend(plan.backend)).importPlan?.(plan);
+      shared.add(planKey(plan));
+    }
     if (message.input.kind === 'frame') {
       await writeSliderFrame(message.input, outputFor(message.input, message.staging), env);
     } else {
@@ -198,6 +219,7 @@ async function run(message: Extract<MainToWorker, { type: 'run' }>): Promise<voi
     }
     await previewInFlight;
     if (signal.aborted) throw new PaintsUndoError('CANCELLED', 'Cancelled.');
+    await sharePlan(message.input);
     send({ type: 'done', jobId: message.jobId, files: await listFiles(message.staging, message.input) });
   } catch (error) {
     send({ type: 'failed', jobId: message.jobId, error: signal.aborted ? { code: 'CANCELLED', message: 'Cancelled.' } : wireError(error) });

@@ -1,0 +1,57 @@
+/**
+ * Frames of one image on several workers: the first job plans the image in one worker, which shares
+ * the plan; later frames run on every worker at once and are the same pixels the backend renders in
+ * process. The slider's preview size (`size`) is honoured over the protocol.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import sharp from 'sharp';
+import { quietContext } from '../../engine/src/core/backend.js';
+import { createClassicBackend } from '../../engine/src/backends/classic/index.js';
+import { decodeImageBuffer } from '../../engine/src/io/decode.js';
+import { removeDir, smallSample, startEngine } from './helpers.js';
+
+test('frames of one image run on both workers from one shared plan, identical to in-process frames, at the asked size', async () => {
+  const running = await startEngine({ workers: 2 });
+  const used = new Set<number>();
+  const pool = running.engine.pool;
+  const run = pool.run.bind(pool);
+  pool.run = (index, ...rest) => {
+    used.add(index);
+    return run(index, ...rest);
+  };
+  try {
+    const png = await smallSample(384);
+    const client = running.client();
+    await client.connect();
+    const image = (await client.putImage(png)).image;
+    await client.run('frame', { image, step: 999 });
+    used.clear();
+    const asks = [{ step: 0 }, { step: 120 }, { step: 480, size: 200 }, { step: 600 }, { step: 720, size: 333 }, { step: 840 }, { step: 910, size: 100 }, { step: 66 }];
+    const results = await Promise.all(
+      asks.map(async (ask) => {
+        const job = await client.run('frame', { image, ...ask });
+        const bytes = await client.download(job.result!.files[0]!);
+        const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+        return { ask, data, info };
+      }),
+    );
+    assert.deepEqual([...used].sort(), [0, 1], 'both workers rendered frames of the image');
+
+    const source = (await decodeImageBuffer(png)).source;
+    const backend = createClassicBackend();
+    try {
+      for (const { ask, data, info } of results) {
+        const expected = await backend.frame({ source, seed: 12345, ...ask }, quietContext());
+        assert.deepEqual([info.width, info.height], [expected.width, expected.height], `size of step ${ask.step}`);
+        if (ask.size !== undefined) assert.equal(Math.max(info.width, info.height), ask.size, 'the preview size is honoured');
+        assert.ok(Buffer.from(expected.data).equals(data), `step ${ask.step} at ${ask.size ?? 'full'} size: the same pixels on any worker`);
+      }
+    } finally {
+      await backend.dispose();
+    }
+  } finally {
+    await running.stop();
+    await removeDir(running.cacheDir);
+  }
+});
