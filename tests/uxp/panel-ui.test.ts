@@ -3,97 +3,44 @@
  * a simulated document (the sample illustration + an ink layer in the fake Photoshop), talking to a REAL
  * engine on 127.0.0.1. Screenshots of the main states go to $PU_SCREENSHOTS (default: a temp folder).
  *
- * Chromium runs with --disable-web-security because UXP has no same-origin policy: the panel's fetches
- * to the engine (with the token header) are not CORS requests there. The engine's own Origin check still
- * runs; the test page's origin is allowed with allowOrigins, as a user would with --allow-origin.
+ * The page, the server and Chromium: chromium.ts.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { ChromiumHarness } from './chromium.js';
 import { loadSample, patchLayer } from './sample-doc.js';
-import { TOKEN, TestEngine, WRONG_TOKEN } from './engine.js';
+import { TOKEN, WRONG_TOKEN } from './engine.js';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
 const shots = process.env.PU_SCREENSHOTS ?? join(tmpdir(), 'paints-undo-uxp-screenshots');
 mkdirSync(shots, { recursive: true });
 
 const sample = await loadSample('1.jpg', 320); // 320x411
 const ink = patchLayer(sample, await loadSample('2.jpg', 120), { left: 30, top: 40, width: 120, height: 150 });
 
-let server: Server;
-let origin = '';
-let engine: TestEngine;
-let browser: Browser;
+const harness = new ChromiumHarness('page.ts', {
+  title: 'harbour.psd',
+  width: sample.width,
+  height: sample.height,
+  layers: [
+    { name: 'Ink', rgba: ink },
+    { name: 'Background', rgba: sample.data },
+  ],
+});
 
 before(async () => {
-  const bundle = await build({
-    entryPoints: [join(here, '..', '..', 'uxp-plugin', 'test-harness', 'page.ts')],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2020',
-    write: false,
-    logLevel: 'warning',
-  });
-  const files: Record<string, { type: string; body: Uint8Array | string }> = {
-    '/': { type: 'text/html', body: readFileSync(join(here, '..', '..', 'uxp-plugin', 'test-harness', 'index.html'), 'utf8') },
-    '/bundle.js': { type: 'text/javascript', body: bundle.outputFiles[0]?.contents ?? '' },
-    '/styles.css': { type: 'text/css', body: readFileSync(join(here, '..', '..', 'uxp-plugin', 'src', 'styles.css'), 'utf8') },
-    '/doc.json': {
-      type: 'application/json',
-      body: JSON.stringify({
-        title: 'harbour.psd',
-        width: sample.width,
-        height: sample.height,
-        layers: [
-          { name: 'Ink', url: '/ink.rgba' },
-          { name: 'Background', url: '/background.rgba' },
-        ],
-      }),
-    },
-    '/ink.rgba': { type: 'application/octet-stream', body: ink },
-    '/background.rgba': { type: 'application/octet-stream', body: sample.data },
-  };
-  server = createServer((req, res) => {
-    const f = files[(req.url ?? '/').split('?')[0] ?? '/'];
-    if (!f) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': f.type }).end(f.body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  engine = new TestEngine([origin]);
-  await engine.start();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-web-security'],
-  });
+  await harness.start();
 });
 
 after(async () => {
-  await browser?.close();
-  await engine?.dispose();
-  await new Promise<void>((resolve) => server?.close(() => resolve()));
+  await harness.stop();
 });
 
-async function open(token: string | undefined, opts: { width?: number; dark?: boolean } = {}): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: opts.width ?? 320, height: 1000 }, colorScheme: opts.dark ? 'dark' : 'light' });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  const q = new URLSearchParams({ engine: engine.url, ...(token ? { token } : {}) });
-  await page.goto(`${origin}/?${q.toString()}`);
-  await page.waitForSelector('body[data-ready="1"]');
-  assert.deepEqual(errors, []);
-  return page;
+function open(token: string | undefined, opts: { width?: number; dark?: boolean } = {}): Promise<Page> {
+  return harness.open(token ? { token } : {}, opts);
 }
 
 const byId = (id: string): string => `[data-testid="${id}"]`;
@@ -246,11 +193,11 @@ test('engine restart: "not running" with the command to start it, then reconnect
   const page = await open(TOKEN, { dark: true, width: 240 });
   try {
     await waitLabel(page, 'Connected to the engine');
-    await engine.stop();
+    await harness.engine.stop();
     await waitLabel(page, 'Engine not running');
     assert.match((await page.textContent(byId('conn-fix'))) ?? '', /paints-undo serve --port \d+/);
     await shot(page, '08-dark-narrow-engine-stopped');
-    await engine.start();
+    await harness.engine.start();
     await waitLabel(page, 'Connected to the engine');
     await waitPreview(page, 500);
     await shot(page, '09-dark-narrow-reconnected');

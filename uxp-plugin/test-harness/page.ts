@@ -4,28 +4,14 @@
  * simulated Photoshop document (the fake, with the real sample pixels served by the test), talking to the
  * real engine whose URL comes in the query string. `window.harness` exposes the fake for assertions.
  */
-import { FakePhotoshop } from '../../tests/uxp/fake-photoshop.js';
 import { UxpPhotoshopHost } from '../src/host/photoshop-host.js';
 import { startPanel } from '../src/panel/main.js';
-import { TOKEN_KEY } from '../src/panel/controller.js';
-
-interface DocSpec {
-  title: string;
-  width: number;
-  height: number;
-  layers: { name: string; url: string }[];
-}
+import { loadServedDocument, openInFakePhotoshop } from './document.js';
 
 async function boot(): Promise<void> {
   const params = new URLSearchParams(location.search);
   const engine = params.get('engine') ?? '';
-  const spec = (await (await fetch('/doc.json')).json()) as DocSpec;
-  const layers = [];
-  for (const l of spec.layers) layers.push({ name: l.name, rgba: new Uint8Array(await (await fetch(l.url)).arrayBuffer()) });
-  const ps = new FakePhotoshop();
-  const doc = ps.openDocument({ title: spec.title, width: spec.width, height: spec.height, layers });
-  const token = params.get('token');
-  if (token) ps.secrets.set(TOKEN_KEY, new TextEncoder().encode(token));
+  const { ps, doc } = openInFakePhotoshop(await loadServedDocument(), params.get('token'));
   const host = new UxpPhotoshopHost(ps.modules, ps.uxp);
   const root = document.getElementById('app');
   if (!root) throw new Error('no #app');
