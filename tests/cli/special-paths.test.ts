@@ -100,6 +100,22 @@ test('no output reaches the input through a symlink or a hard link, for any comm
   assert.deepEqual(readdirSync(join(sub, 'kf')), ['step-0500.png'], 'no temp or partial files left');
 });
 
+test('a batch never replaces an input through a symlinked output folder, for files or whole folders (--force too)', () => {
+  const sub = join(dir, 'batch');
+  mkdirSync(join(sub, 'src', 'cat'), { recursive: true });
+  copyFileSync(art, join(sub, 'src', 'cat.png'));
+  copyFileSync(art, join(sub, 'src', 'cat', 'sketch.png'));
+  // An image saved with a video's name: its timelapse would be src/clip.mp4 itself when -o reaches src.
+  copyFileSync(art, join(sub, 'src', 'clip.mp4'));
+  symlinkSync('src', join(sub, 'out'));
+  const refused = /would replace one of its inputs: .*which (is|holds) the input/;
+  assertError(cli(['timelapse', join(sub, 'src', 'clip.mp4'), join(sub, 'src', 'cat.png'), '-o', join(sub, 'out'), '--frames', '4', '--force']), 2, 'INVALID_OPTION', refused);
+  // keyframes replaces out/cat (= src/cat) as a whole: it holds the input src/cat/sketch.png.
+  assertError(cli(['keyframes', join(sub, 'src', 'cat.png'), join(sub, 'src', 'cat', 'sketch.png'), '-o', join(sub, 'out'), '--steps', '500', '--force']), 2, 'INVALID_OPTION', refused);
+  const original = readFileSync(art);
+  for (const file of ['clip.mp4', 'cat.png', join('cat', 'sketch.png')]) assert.deepEqual(readFileSync(join(sub, 'src', file)), original, `${file} is untouched`);
+});
+
 test('outputs that are device nodes or FIFOs are refused and left as they are, for files and inside folders', () => {
   const sub = join(dir, 'nodes');
   mkdirSync(sub);

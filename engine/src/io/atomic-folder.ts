@@ -11,10 +11,17 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { PaintsUndoError, throwIfCancelled } from '../core/errors.js';
 import { ensureFolder, fsyncFolder, notWritable, tempPathFor } from './atomic.js';
+import { fileKindOf, inputsInside } from './input-file.js';
+import { errnoOf, writeFailureReason } from './write-errors.js';
 
-function errnoOf(error: unknown): string | undefined {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
+/** A folder replaced as a whole is deleted with everything in it: never one that holds an input. */
+async function refuseIfHoldsInput(path: string, target: string): Promise<void> {
+  const inputs = await inputsInside(target);
+  if (inputs.length === 0) return;
+  throw new PaintsUndoError('INVALID_OPTION', `The output folder ${path} holds the input ${inputs[0]}; replacing the folder would delete it.`, {
+    hint: 'Choose an output folder that holds none of the input images.',
+    details: { output: path, inputs },
+  });
 }
 
 /**
@@ -26,12 +33,14 @@ export async function withAtomicFolder<T>(path: string, write: (tempFolder: stri
   const target = resolve(path);
   await ensureFolder(dirname(target));
   const existing = await stat(target).catch(() => undefined);
-  if (existing && !existing.isDirectory()) throw notWritable(path, 'it is a file, not a folder; remove it or choose another output folder');
+  if (existing && !existing.isDirectory()) throw notWritable(path, `it is ${fileKindOf(existing)}, not a folder; remove it or choose another output folder`);
+  if (existing) await refuseIfHoldsInput(path, target);
   const temp = tempPathFor(target);
   try {
     await mkdir(temp);
     const result = await write(temp);
     throwIfCancelled(options.signal);
+    await refuseIfHoldsInput(path, target);
     await replaceFolder(temp, target);
     await fsyncFolder(dirname(target));
     return result;
@@ -39,7 +48,7 @@ export async function withAtomicFolder<T>(path: string, write: (tempFolder: stri
     await rm(temp, { recursive: true, force: true }).catch(() => undefined);
     if (error instanceof PaintsUndoError) throw error;
     const code = errnoOf(error);
-    if (code !== undefined && /^E[A-Z]+$/.test(code)) throw notWritable(path, code, error);
+    if (code !== undefined && /^E[A-Z]+$/.test(code)) throw notWritable(path, writeFailureReason(error), error);
     throw error;
   }
 }

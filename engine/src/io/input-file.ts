@@ -13,7 +13,8 @@
  *   replace it, whatever path (symlink, hard link, `..`) an output takes to reach it.
  */
 import { constants, type BigIntStats } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { sep } from 'node:path';
 import { PaintsUndoError, throwIfCancelled } from '../core/errors.js';
 
 export interface ReadInputOptions {
@@ -62,6 +63,45 @@ export async function protectInputs(paths: readonly string[]): Promise<void> {
       // Missing or unreadable: there is nothing to overwrite, and reading it will say why.
     }
   }
+}
+
+/** The identity (device:inode) of the regular file at `path`, symlinks followed; undefined when there is none. */
+export async function fileIdentityAt(path: string): Promise<string | undefined> {
+  try {
+    const info = await stat(path, { bigint: true });
+    return info.isFile() ? fileIdentity(info) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether real path `inner` lies inside (or is) real path `folder`. */
+function isInside(inner: string, folder: string): boolean {
+  return inner === folder || inner.startsWith(folder.endsWith(sep) ? folder : folder + sep);
+}
+
+/**
+ * Which of `files` lie inside `folder`, symlinks resolved on both sides (a folder replaced as a whole
+ * must not take an input with it). Files that no longer exist are skipped.
+ */
+export async function filesInside(folder: string, files: Iterable<string>): Promise<string[]> {
+  let root: string;
+  try {
+    root = await realpath(folder);
+  } catch {
+    return [];
+  }
+  const inside: string[] = [];
+  for (const file of files) {
+    const real = await realpath(file).catch(() => undefined);
+    if (real !== undefined && isInside(real, root)) inside.push(file);
+  }
+  return inside;
+}
+
+/** The inputs this process read that lie inside `folder` (see filesInside). */
+export async function inputsInside(folder: string): Promise<string[]> {
+  return filesInside(folder, inputsRead.values());
 }
 
 /** The error for an input path that cannot be opened or stat'ed. */

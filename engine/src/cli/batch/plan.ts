@@ -57,6 +57,36 @@ async function outputDone(path: string, shape: OutputShape): Promise<boolean> {
   }
 }
 
+/**
+ * Outputs that would replace an input: by name (as a case-insensitive file system compares), by file
+ * identity (an output reaching an input through a symlink or hard link), and, for folder outputs that
+ * are replaced as a whole, an existing folder that holds an input (symlinks resolved).
+ */
+async function replacedInputs(kept: readonly { input: BatchInput; output: string }[], shape: OutputShape): Promise<string[]> {
+  const { fileIdentityAt, filesInside } = await import('../../io/input-file.js');
+  const inputByKey = new Map(kept.map(({ input }) => [sameFileKey(input.path), input]));
+  const inputById = new Map<string, BatchInput>();
+  for (const { input } of kept) {
+    const id = await fileIdentityAt(input.path);
+    if (id !== undefined) inputById.set(id, input);
+  }
+  const inputPaths = kept.map(({ input }) => input.path);
+  const replaced: string[] = [];
+  for (const { input, output } of kept) {
+    let victims: BatchInput[];
+    if (shape.kind === 'file') {
+      const id = await fileIdentityAt(output);
+      const victim = inputByKey.get(sameFileKey(output)) ?? (id === undefined ? undefined : inputById.get(id));
+      victims = victim ? [victim] : [];
+    } else {
+      const inside = new Set(await filesInside(output, inputPaths));
+      victims = kept.filter((k) => inside.has(k.input.path)).map((k) => k.input);
+    }
+    for (const victim of victims) replaced.push(`${input.display} would write ${displayPath(output)}, which ${shape.kind === 'file' ? 'is' : 'holds'} the input ${victim.display}`);
+  }
+  return replaced;
+}
+
 function listed(items: readonly string[], max = 5): string {
   const shown = items.slice(0, max).join('; ');
   return items.length > max ? `${shown}; and ${items.length - max} more` : shown;
@@ -69,11 +99,7 @@ export async function planOutputs(inputs: readonly BatchInput[], folder: string,
   const leftOut: BatchInput[] = [];
   inputs.forEach((input, i) => (insideAny(input.path, ownFolders) ? leftOut.push(input) : kept.push({ input, output: outputs[i]! })));
 
-  const inputByKey = new Map(kept.map(({ input }) => [sameFileKey(input.path), input]));
-  const replaced = kept.flatMap(({ input, output }) => {
-    const victim = inputByKey.get(sameFileKey(output));
-    return victim ? [`${input.display} would write ${displayPath(output)}, which is the input ${victim.display}`] : [];
-  });
+  const replaced = await replacedInputs(kept, shape);
   if (replaced.length > 0) {
     throw new PaintsUndoError('INVALID_OPTION', `An output of this batch would replace one of its inputs: ${listed(replaced)}.`, {
       hint: 'Choose an -o folder that holds none of the input images.',
