@@ -13,7 +13,7 @@ function goldenDir(): string {
   return resolve(process.env['GOLDEN_DIR'] ?? join(fileURLToPath(new URL('..', import.meta.url)), '..', 'shared', 'golden'));
 }
 
-export const SUITES = ['timelapse', 'slider', 'service', 'models'] as const;
+export const SUITES = ['timelapse', 'slider', 'service', 'canvas', 'load', 'models'] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export function isSuiteName(name: string): name is SuiteName {
@@ -28,6 +28,10 @@ export async function loadSuite(name: SuiteName): Promise<BenchmarkSuite> {
       return (await import('./slider.js')).suite;
     case 'service':
       return (await import('./service.js')).suite;
+    case 'canvas':
+      return (await import('./canvas.js')).suite;
+    case 'load':
+      return (await import('./load.js')).suite;
     case 'models': {
       // models.ts (owned by the models work) exposes plain benchmark functions; adapt them to the table.
       const { modelBenchmarks } = await import('./models.js');

@@ -46,6 +46,8 @@ function format(value: number | undefined, column: Column): string {
       return `${value.toFixed(1)} ms`;
     case 'MB':
       return `${Math.round(value)} MB`;
+    case 'count':
+      return String(Math.round(value));
   }
 }
 

@@ -18,27 +18,10 @@ import { nodeWebSocketTransport } from '../engine/src/client/node.js';
 import { Engine } from '../engine/src/service/engine.js';
 import { listen } from '../engine/src/service/http.js';
 import { benchmarkSource } from './sample.js';
+import { percentile, scrubSteps } from './stats.js';
 import type { BenchmarkCase, BenchmarkSuite } from './types.js';
 
 const TOKEN = 'b'.repeat(64);
-
-/** 40 distinct steps in scrubbing order (a drag across the range, then jumps), none of them 999. */
-function scrubSteps(): number[] {
-  const steps: number[] = [];
-  for (let s = 0; s < 999 && steps.length < 20; s += 50) steps.push(s);
-  let x = 11;
-  while (steps.length < 40) {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    const s = x % 999;
-    if (!steps.includes(s)) steps.push(s);
-  }
-  return steps;
-}
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
 
 function sliderCase(width: number, height: number): BenchmarkCase {
   return {

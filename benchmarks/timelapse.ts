@@ -12,28 +12,33 @@ import type { RgbImage } from '../engine/src/core/image.js';
 import { DEFAULT_SEED } from '../engine/src/core/job.js';
 import { createClassicBackend } from '../engine/src/backends/classic/index.js';
 import { makeProvenance } from '../engine/src/io/provenance.js';
-import { writeVideoFile } from '../engine/src/io/video.js';
+import { outputSize } from '../engine/src/core/image.js';
+import { videoSize, writeVideoFile } from '../engine/src/io/video.js';
 import { benchmarkSource } from './sample.js';
 import type { BenchmarkCase, BenchmarkSuite } from './types.js';
 
 const FRAMES = 100;
 
-function timelapseCase(width: number, height: number, totalTarget: number): BenchmarkCase {
+/** `videoLong`: long side of the video (default the input's own size). */
+function timelapseCase(width: number, height: number, totalTarget: number, videoLong?: number): BenchmarkCase {
   return {
-    id: `${width}x${height}`,
-    label: `${width}x${height}`,
+    id: `${width}x${height}${videoLong ? `-${videoLong}p` : ''}`,
+    label: `${width}x${height}${videoLong ? ` to ${videoLong} px` : ''}`,
     targets: { total: totalTarget, peakRss: 1024 },
     async run() {
       const source = await benchmarkSource(width, height);
+      const video = videoSize(width, height, 'mp4', videoLong);
+      const size = Math.max(video.width, video.height);
+      const frameSize = outputSize(width, height, size);
       const backend = createClassicBackend();
       const context = quietContext();
       const folder = await mkdtemp(join(tmpdir(), 'paints-undo-bench-'));
       try {
         const t0 = performance.now();
-        await backend.frame({ source, step: 999, seed: DEFAULT_SEED }, context);
+        await backend.frame({ source, step: 999, seed: DEFAULT_SEED, size }, context);
         const t1 = performance.now();
         let rendering = 0;
-        const frames = backend.timelapse({ source, seed: DEFAULT_SEED, frames: FRAMES, direction: 'draw' }, context);
+        const frames = backend.timelapse({ source, seed: DEFAULT_SEED, frames: FRAMES, direction: 'draw', size }, context);
         // Times each frame's production (rendering) separately from the time the encoder holds the pipeline.
         async function* timed(): AsyncGenerator<RgbImage> {
           const iterator = frames[Symbol.asyncIterator]();
@@ -48,10 +53,10 @@ function timelapseCase(width: number, height: number, totalTarget: number): Benc
         const output = join(folder, 'bench.mp4');
         const encoded = await writeVideoFile(output, timed(), {
           format: 'mp4',
-          width,
-          height,
-          outWidth: width,
-          outHeight: height,
+          width: frameSize.width,
+          height: frameSize.height,
+          outWidth: video.width,
+          outHeight: video.height,
           fps: 25,
           totalFrames: FRAMES,
           provenance: makeProvenance({ backend: backend.id, backendVersion: backend.version, seed: DEFAULT_SEED, source: source.id }),
@@ -81,5 +86,5 @@ export const suite: BenchmarkSuite = {
     { key: 'encode', label: 'encode', unit: 's' },
     { key: 'total', label: 'total', unit: 's' },
   ],
-  cases: [timelapseCase(512, 640, 3), timelapseCase(1024, 1280, 10)],
+  cases: [timelapseCase(512, 640, 1.5), timelapseCase(1024, 1280, 3), timelapseCase(4096, 4096, 15, 1080)],
 };

@@ -3,7 +3,7 @@
  * cases runs in its own child process (so peak RSS and JIT state never leak between cases) and returns
  * named measurements that the suite's columns display next to their targets.
  */
-export type Unit = 's' | 'ms' | 'MB';
+export type Unit = 's' | 'ms' | 'MB' | 'count';
 
 export interface Column {
   /** Key into a case's measurements. */

@@ -41,11 +41,21 @@ export function flattenOnWhite(image: RgbaImage): RgbImage {
   const out = new Uint8Array(width * height * 3);
   for (let i = 0, o = 0; i < data.length; i += 4, o += 3) {
     const a = data[i + 3]!;
-    const inv = 255 - a;
-    // Rounded integer blend: exact for a = 0 and a = 255.
-    out[o] = (data[i]! * a + 255 * inv + 127) / 255;
-    out[o + 1] = (data[i + 1]! * a + 255 * inv + 127) / 255;
-    out[o + 2] = (data[i + 2]! * a + 255 * inv + 127) / 255;
+    if (a === 255) {
+      out[o] = data[i]!;
+      out[o + 1] = data[i + 1]!;
+      out[o + 2] = data[i + 2]!;
+      continue;
+    }
+    // Rounded integer blend, (v * a + 255 * (255 - a) + 127) / 255 with n / 255 as (n + 1 + (n >> 8)) >> 8,
+    // exact for every n below 65536: no division per pixel on a 4096 px canvas.
+    const paper = 255 * (255 - a) + 127;
+    const r = data[i]! * a + paper;
+    const g = data[i + 1]! * a + paper;
+    const b = data[i + 2]! * a + paper;
+    out[o] = (r + 1 + (r >> 8)) >> 8;
+    out[o + 1] = (g + 1 + (g >> 8)) >> 8;
+    out[o + 2] = (b + 1 + (b >> 8)) >> 8;
   }
   return { width, height, channels: 3, data: out };
 }

@@ -2,7 +2,7 @@
  * Image analysis at plan resolution: style, line map (XDoG at two scales) and the subject.
  */
 import type { RgbImage } from '../../core/image.js';
-import { downscaleRgb, gaussianBlur, labelComponents, luminance, type PlanRgb } from './raster.js';
+import { downscaleRgb, downscaleWithDetail, gaussianBlur, labelComponents, luminance, type PlanRgb } from './raster.js';
 
 export type Style = 'lineart' | 'painterly' | 'monochrome';
 
@@ -11,8 +11,19 @@ export const PLAN_LONG_SIDE = 512;
 /** Images up to this long side are planned at full resolution. */
 export const MIN_PLAN_LONG_SIDE = 384;
 
+/** Measures finer than the plan (the line layer's alpha) use at most this many input pixels per plan pixel. */
+export const DETAIL_SCALE = 2;
+
 export interface Analysis {
   readonly full: RgbImage;
+  /**
+   * The input for measures that need more detail than the plan: the input itself up to DETAIL_SCALE
+   * input pixels per plan pixel, else its average on a grid of DETAIL_SCALE pixels per plan pixel, so
+   * those measures cost the same for a 4096 px canvas as for a 1024 px one.
+   */
+  readonly detail: RgbImage;
+  /** Detail pixels per plan pixel. */
+  readonly detailScale: number;
   readonly pw: number;
   readonly ph: number;
   /** Full pixels per plan pixel. */
@@ -45,7 +56,15 @@ export function planSize(width: number, height: number): { pw: number; ph: numbe
 
 export function analyse(full: RgbImage): Analysis {
   const { pw, ph, scale } = planSize(full.width, full.height);
-  const img = downscaleRgb(full, pw, ph, scale);
+  let img: PlanRgb;
+  let detail = full;
+  let detailScale = scale;
+  if (scale > DETAIL_SCALE) {
+    ({ plan: img, detail } = downscaleWithDetail(full, pw, ph, scale));
+    detailScale = DETAIL_SCALE;
+  } else {
+    img = downscaleRgb(full, pw, ph, scale);
+  }
   const lum = luminance(img);
   const n = pw * ph;
 
@@ -114,7 +133,7 @@ export function analyse(full: RgbImage): Analysis {
     }
   }
 
-  return { full, pw, ph, scale, img, lum, lineResponse, lineMask, subject, style, lineDensity, monochrome };
+  return { full, detail, detailScale, pw, ph, scale, img, lum, lineResponse, lineMask, subject, style, lineDensity, monochrome };
 }
 
 /** Where a person would start: the top of the main subject (usually the head). */

@@ -3,7 +3,6 @@
  * final exactly); pen strokes along the traced centre lines reveal it, in inking order (subject first,
  * big contours first, the pen staying local).
  */
-import { resizeRgbArea } from '../../../core/image.js';
 import { subjectStart, type Analysis } from '../analyse.js';
 import { mergeStamps } from '../budget.js';
 import { lineAlpha, lineArtContent } from '../content.js';
@@ -38,26 +37,16 @@ export function prepareLineArt(a: Analysis, rng: Rng, check: () => void): LineAr
 }
 
 /**
- * Line alpha is measured at most at this many full pixels per plan pixel: its plan-size average (what
- * the strokes are planned on) then costs the same for a 4096 px canvas as for a 1024 px one. Inputs up
- * to twice the plan size are measured at their own size.
+ * The line-art layer: where its ink can be (the gate) and its alpha averaged to plan resolution, measured
+ * on the analysis' detail image (the input itself up to twice the plan size, so the measure costs the same
+ * for a 4096 px canvas as for a 1024 px one).
  */
-const LINE_MEASURE_SCALE = 2;
-
-/** The line-art layer: where its ink can be (the gate) and its alpha averaged to plan resolution. */
 export function lineLayer(a: Analysis): { gate: Float32Array; alphaPlan: Float32Array } {
-  const { pw, ph, lineMask, full } = a;
+  const { pw, ph, lineMask, detail: art, detailScale: scale } = a;
   const n = pw * ph;
   const toLine = distanceTo(lineMask, pw, ph, 8);
   const gate = new Float32Array(n);
   for (let i = 0; i < n; i++) gate[i] = Math.max(0, Math.min(1, 2 - toLine[i]!));
-  let art = full;
-  let scale = a.scale;
-  if (scale > LINE_MEASURE_SCALE) {
-    const k = LINE_MEASURE_SCALE / scale;
-    art = resizeRgbArea(full, Math.max(1, Math.round(full.width * k)), Math.max(1, Math.round(full.height * k)));
-    scale = LINE_MEASURE_SCALE;
-  }
   const alpha = lineAlpha(art, gate, pw, ph, scale);
   const alphaPlan = new Float32Array(n);
   const count = new Float32Array(n);
