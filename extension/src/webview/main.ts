@@ -2,13 +2,15 @@
  * The timeline editor's UI (runs in the webview). It renders what the host sends and asks the host for
  * frames and exports through WebviewRpc; it never talks to the engine itself.
  *
- * Slider requests are debounced and only the newest answer is shown (older ones are superseded in the
- * engine and come back CANCELLED); frames already seen are kept as blob: URLs and show at once.
+ * Slider requests are debounced and only the newest answer is shown; frames already seen show at once
+ * (frames.ts). The controls are built in layout.ts.
  * UI state (step, seed, backend, export options) is saved with the webview state API so that a hidden
  * and re-shown tab comes back where it was.
  */
 import { KEYFRAME_PRESETS, MAX_STEP, type BackendChoice, type EngineState, type ExportSpec, type HostMessage, type InitMessage, type WebviewMessage } from '../core/messages.js';
 import { RequestError, WebviewRpc } from '../core/rpc.js';
+import { Frames } from './frames.js';
+import { buildLayout, el } from './layout.js';
 
 interface VsCodeWebviewApi {
   postMessage(message: unknown): void;
@@ -33,7 +35,6 @@ const ENGINE_TROUBLE = new Set(['DISCONNECTED', 'NOT_CONNECTED', 'TIMEOUT', 'INT
 /** Steps per played frame: 999 -> 0 in 50 frames, a preview of the drawing order, not the export. */
 const PLAY_STRIDE = 20;
 const PLAY_FRAME_MS = 80;
-const CACHE_LIMIT = 160;
 
 const vscode = acquireVsCodeApi();
 
@@ -47,80 +48,39 @@ const saved = vscode.getState();
 let state: ViewState | undefined = isViewState(saved) ? saved : undefined;
 let init: InitMessage | undefined;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & { dataset?: Record<string, string> } = {}, children: (Node | string)[] = []): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  const { dataset, ...rest } = props;
-  Object.assign(node, rest);
-  if (dataset) for (const [k, v] of Object.entries(dataset)) node.dataset[k] = v;
-  for (const c of children) node.append(c);
-  return node;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Layout
-
-const app = document.getElementById('app') ?? document.body;
-const title = el('h1', { id: 'title', textContent: app.dataset.title ?? 'PaintsUndo Timeline' });
-const engineLine = el('div', { id: 'engine', className: 'engine', role: 'status' });
-const errorBox = el('div', { id: 'error', className: 'error', role: 'alert', hidden: true });
-const errorText = el('div', { className: 'error-text' });
-const errorHint = el('div', { className: 'error-hint' });
-const restartButton = el('button', { id: 'restart', textContent: 'Restart engine', className: 'secondary' });
-errorBox.append(errorText, errorHint, restartButton);
-
-const preview = el('img', { id: 'preview', alt: 'Undo frame' });
-const stage = el('div', { className: 'stage' }, [preview]);
-const busy = el('div', { id: 'busy', className: 'busy', hidden: true, textContent: 'rendering…' });
-stage.append(busy);
-
-const slider = el('input', { id: 'step', type: 'range', min: '0', max: String(MAX_STEP), step: '1', value: '0' });
-slider.setAttribute('aria-label', 'Undo step (0 = finished artwork, 999 = blank canvas)');
-const stepNumber = el('input', { id: 'step-number', type: 'number', min: '0', max: String(MAX_STEP), step: '1', value: '0' });
-stepNumber.setAttribute('aria-label', 'Undo step');
-const playButton = el('button', { id: 'play', textContent: '▶ Play', title: 'Play the drawing process (blank to finished)' });
-const sliderRow = el('div', { className: 'row slider-row' }, [playButton, el('span', { className: 'end', textContent: 'finished' }), slider, el('span', { className: 'end', textContent: 'blank' }), stepNumber]);
-
-const presets = el('div', { className: 'row presets' }, [el('span', { className: 'label', textContent: 'Steps:' })]);
-for (const s of [0, ...KEYFRAME_PRESETS]) {
-  presets.append(el('button', { className: 'preset secondary', textContent: String(s), dataset: { step: String(s) }, title: s === 0 ? 'The finished artwork' : s === MAX_STEP ? 'The blank canvas' : `Undo step ${s}` }));
-}
-
-const backendSelect = el('select', { id: 'backend' });
-backendSelect.setAttribute('aria-label', 'Backend');
-const seedInput = el('input', { id: 'seed', type: 'number', min: '0', max: String(0xffffffff), step: '1' });
-seedInput.setAttribute('aria-label', 'Seed');
-const newSeedButton = el('button', { id: 'new-seed', textContent: 'New variation', className: 'secondary', title: 'Pick another seed: a different, equally plausible drawing order' });
-const optionsRow = el('div', { className: 'row' }, [el('label', {}, ['Backend ', backendSelect]), el('label', {}, ['Seed ', seedInput]), newSeedButton]);
-
-const formatSelect = el('select', { id: 'format' }, [el('option', { value: 'mp4', textContent: 'MP4' }), el('option', { value: 'webm', textContent: 'WebM' }), el('option', { value: 'gif', textContent: 'GIF' })]);
-const framesInput = el('input', { id: 'frames', type: 'number', min: '2', max: '3000', step: '1' });
-const fpsInput = el('input', { id: 'fps', type: 'number', min: '1', max: '60', step: '1' });
-const sizeInput = el('input', { id: 'size', type: 'number', min: '0', max: '4096', step: '2', title: 'Long side in pixels; 0 = the image size' });
-const labelInput = el('input', { id: 'label', type: 'checkbox', title: 'Burn a "generated reconstruction" caption into the video' });
-const exportTimelapse = el('button', { id: 'export-timelapse', textContent: 'Export timelapse…' });
-const exportKeyframes = el('button', { id: 'export-keyframes', textContent: 'Export keyframes…', className: 'secondary', title: `PNG frames at steps ${KEYFRAME_PRESETS.join(', ')}` });
-const exportLayers = el('button', { id: 'export-layers', textContent: 'Export layers (PSD)…', className: 'secondary' });
-const exportRow = el('div', { className: 'row export' }, [
-  el('label', {}, ['Format ', formatSelect]),
-  el('label', {}, ['Frames ', framesInput]),
-  el('label', {}, ['FPS ', fpsInput]),
-  el('label', {}, ['Size ', sizeInput]),
-  el('label', {}, [labelInput, ' caption']),
+const {
+  title,
+  engineLine,
+  errorBox,
+  errorText,
+  errorHint,
+  restartButton,
+  preview,
+  busy,
+  slider,
+  stepNumber,
+  playButton,
+  presets,
+  backendSelect,
+  seedInput,
+  newSeedButton,
+  formatSelect,
+  framesInput,
+  fpsInput,
+  sizeInput,
+  labelInput,
   exportTimelapse,
   exportKeyframes,
   exportLayers,
-]);
-const progress = el('progress', { id: 'progress', max: 1, value: 0, hidden: true });
-const statusLine = el('div', { id: 'status', className: 'status' });
-
-app.append(title, errorBox, stage, sliderRow, presets, optionsRow, exportRow, progress, statusLine, engineLine);
+  progress,
+  statusLine,
+} = buildLayout();
 
 // ---------------------------------------------------------------------------------------------
 // State
 
 const rpc = new WebviewRpc((message: WebviewMessage) => vscode.postMessage(message));
-const cache = new Map<string, string>();
-let latestFrameRequest = 0;
+const frames = new Frames(rpc, (on) => (busy.hidden = !on));
 let debounceTimer: ReturnType<typeof setTimeout> | undefined;
 let playing = false;
 let exporting = false;
@@ -143,23 +103,6 @@ function currentState(): ViewState {
 function update(patch: Partial<ViewState>): void {
   state = { ...currentState(), ...patch };
   vscode.setState(state);
-}
-
-function cacheKey(step: number, s: ViewState = currentState()): string {
-  return `${s.backend}:${s.seed}:${step}`;
-}
-
-function remember(key: string, png: Uint8Array<ArrayBuffer>): string {
-  const url = URL.createObjectURL(new Blob([png], { type: 'image/png' }));
-  cache.set(key, url);
-  if (cache.size > CACHE_LIMIT) {
-    const oldest = cache.keys().next().value;
-    if (oldest !== undefined) {
-      URL.revokeObjectURL(cache.get(oldest) ?? '');
-      cache.delete(oldest);
-    }
-  }
-  return url;
 }
 
 function show(step: number, url: string): void {
@@ -214,34 +157,11 @@ function renderEngine(engineState: EngineState, message: string | undefined): vo
 }
 
 // ---------------------------------------------------------------------------------------------
-// Frames
-
-async function fetchFrame(step: number): Promise<string | undefined> {
-  const key = cacheKey(step);
-  const hit = cache.get(key);
-  if (hit) return hit;
-  const s = currentState();
-  const request = rpc.request({ type: 'frame', step, seed: s.seed, backend: s.backend });
-  latestFrameRequest = request.requestId;
-  busy.hidden = false;
-  try {
-    const frame = await request.result;
-    const url = remember(cacheKey(frame.step, s), frame.png);
-    return request.requestId === latestFrameRequest ? url : undefined;
-  } catch (error) {
-    // A superseded slider request: a newer one is on its way, nothing to show or report.
-    if (error instanceof RequestError && error.code === 'CANCELLED') return undefined;
-    if (request.requestId === latestFrameRequest) {
-      busy.hidden = true;
-      throw error;
-    }
-    return undefined;
-  }
-}
+// Frames (cache and supersession: frames.ts)
 
 async function showStep(step: number): Promise<void> {
   try {
-    const url = await fetchFrame(step);
+    const url = await frames.fetch(step, currentState());
     if (url && currentState().step === step) {
       show(step, url);
       if (errorBox.dataset.code !== 'EXPORT') clearError();
@@ -256,7 +176,7 @@ function setStep(step: number, immediate = false): void {
   update({ step: clamped });
   slider.value = String(clamped);
   stepNumber.value = String(clamped);
-  const hit = cache.get(cacheKey(clamped));
+  const hit = frames.cached(clamped, currentState());
   if (hit) {
     show(clamped, hit);
     return;
@@ -276,7 +196,7 @@ async function play(): Promise<void> {
     slider.value = String(step);
     stepNumber.value = String(step);
     try {
-      const url = await fetchFrame(step);
+      const url = await frames.fetch(step, currentState());
       if (url && playing) show(step, url);
     } catch (error) {
       showError(error);

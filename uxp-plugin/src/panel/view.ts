@@ -1,121 +1,19 @@
 /**
  * The panel's DOM: renders PanelState and forwards user input to the controller. Nothing else.
  *
- * Inside Photoshop it uses Spectrum UXP widgets (sp-button, sp-slider, sp-textfield, sp-progressbar, ...);
- * elsewhere (Chromium tests) the same factory makes plain HTML controls, so the view runs unchanged.
+ * Inside Photoshop it uses Spectrum UXP widgets, elsewhere (Chromium tests) plain HTML controls, from the
+ * same factory (widgets.ts), so the view runs unchanged.
  * Rendering is idempotent and keeps focus: elements are created once and only their properties change.
  * UXP lacks `dataset`, `float`, canvas and some CSS: attributes are set with setAttribute, layout is flex.
  */
 import { DEFAULT_KEYFRAME_STEPS, MAX_STEP } from '../../../engine/src/core/steps.js';
 import type { SourceKind } from '../host/types.js';
 import { OUTPUT_SIZES, type PanelController, type PanelState, type TimelapseSettings } from './controller.js';
+import { Widgets, labelled, numberOf, setDisabled, setOptions } from './widgets.js';
 
 export interface ViewOptions {
   /** Use Spectrum UXP widgets (true inside Photoshop). */
   readonly spectrum: boolean;
-}
-
-type ValueElement = HTMLElement & { value: string | number };
-
-class Widgets {
-  private readonly spectrum: boolean;
-  constructor(spectrum: boolean) {
-    this.spectrum = spectrum;
-  }
-
-  el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
-
-  button(label: string, variant: 'cta' | 'primary' | 'secondary', testId: string): HTMLElement {
-    const b = this.spectrum ? document.createElement('sp-button') : document.createElement('button');
-    if (this.spectrum) b.setAttribute('variant', variant);
-    b.className = `btn btn-${variant}`;
-    b.textContent = label;
-    b.setAttribute('data-testid', testId);
-    return b;
-  }
-
-  slider(min: number, max: number, testId: string, label: string): ValueElement {
-    let s: ValueElement;
-    if (this.spectrum) {
-      s = document.createElement('sp-slider') as unknown as ValueElement;
-      s.setAttribute('min', String(min));
-      s.setAttribute('max', String(max));
-      s.setAttribute('show-value', 'false');
-    } else {
-      const input = document.createElement('input');
-      input.type = 'range';
-      input.min = String(min);
-      input.max = String(max);
-      s = input;
-    }
-    s.className = 'slider';
-    s.setAttribute('data-testid', testId);
-    s.setAttribute('aria-label', label);
-    return s;
-  }
-
-  textfield(type: 'text' | 'number' | 'password', testId: string, label: string): ValueElement {
-    let t: ValueElement;
-    if (this.spectrum) {
-      t = document.createElement('sp-textfield') as unknown as ValueElement;
-      t.setAttribute('type', type);
-    } else {
-      const input = document.createElement('input');
-      input.type = type;
-      t = input;
-    }
-    t.className = `field field-${type}`;
-    t.setAttribute('data-testid', testId);
-    t.setAttribute('aria-label', label);
-    return t;
-  }
-
-  /** Native <select>: UXP renders it as a Spectrum dropdown, browsers as theirs. */
-  select(options: readonly { value: string; label: string }[], testId: string, label: string): HTMLSelectElement {
-    const s = document.createElement('select');
-    s.className = 'select';
-    s.setAttribute('data-testid', testId);
-    s.setAttribute('aria-label', label);
-    setOptions(s, options);
-    return s;
-  }
-
-  progress(testId: string): ValueElement {
-    let p: ValueElement;
-    if (this.spectrum) {
-      p = document.createElement('sp-progressbar') as unknown as ValueElement;
-      p.setAttribute('max', '100');
-    } else {
-      const bar = document.createElement('progress');
-      bar.max = 100;
-      p = bar as unknown as ValueElement;
-    }
-    p.className = 'progress';
-    p.setAttribute('data-testid', testId);
-    return p;
-  }
-}
-
-function setOptions(s: HTMLSelectElement, options: readonly { value: string; label: string }[]): void {
-  const current = Array.from(s.options).map((o) => `${o.value}|${o.text}`).join(',');
-  const next = options.map((o) => `${o.value}|${o.label}`).join(',');
-  if (current === next) return;
-  s.textContent = '';
-  for (const o of options) {
-    const option = document.createElement('option');
-    option.value = o.value;
-    option.textContent = o.label;
-    s.appendChild(option);
-  }
-}
-
-function numberOf(e: ValueElement): number {
-  return Number(e.value);
 }
 
 const SOURCES: readonly { kind: SourceKind; label: string }[] = [
@@ -413,17 +311,6 @@ export class PanelView {
     u.message.className = `message tone-${s.message?.tone ?? 'info'}`;
     u.message.hidden = s.message === undefined;
   }
-}
-
-function labelled(w: Widgets, text: string, field: HTMLElement): HTMLElement {
-  const l = w.el('label', 'inline');
-  l.append(w.el('span', 'muted', text), field);
-  return l;
-}
-
-function setDisabled(e: HTMLElement, disabled: boolean): void {
-  if (disabled) e.setAttribute('disabled', '');
-  else e.removeAttribute('disabled');
 }
 
 function clampInt(v: number, min: number, max: number, fallback: number): number {
