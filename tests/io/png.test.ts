@@ -37,6 +37,23 @@ test('addPngText round-trips UTF-8 and refuses bad keywords', async () => {
   assert.throws(() => addPngText(png, [{ keyword: 'k'.repeat(80), text: 'x' }]), /invalid PNG text keyword/);
 });
 
+test('addPngText splices before the final IEND, and still handles a PNG with bytes after IEND', async () => {
+  const png = await encodePng(testCard(8, 6));
+  const entries = [{ keyword: 'Software', text: 'x' }];
+  const fast = addPngText(png, entries);
+  assert.deepEqual(pngChunkNames(fast).slice(-2), ['tEXt', 'IEND']);
+  assert.equal(fast.length, png.length + 12 + 'Software'.length + 1 + 1);
+  // Trailing garbage after IEND (some tools append data): the chunk-by-chunk path puts the text before IEND.
+  const trailing = new Uint8Array([...png, 1, 2, 3]);
+  const slow = addPngText(trailing, entries);
+  assert.deepEqual(pngChunkNames(slow).slice(-2), ['tEXt', 'IEND']);
+  for (const out of [fast, slow]) {
+    assert.equal(readPngText(out).get('Software'), 'x');
+    const { info } = await sharp(out).raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([info.width, info.height], [8, 6]);
+  }
+});
+
 test('keyframe names sort by step', () => {
   assert.equal(keyframeFileName(400), 'step-0400.png');
   assert.equal(keyframeFileName(0), 'step-0000.png');
