@@ -4,14 +4,16 @@
  *
  * Transport-agnostic and free of Node imports, so the Photoshop (UXP) panel, webviews and Node all use
  * it: the WebSocket transport (websocket.ts) takes the WebSocket class from globalThis or the caller;
- * the stdio transport (node.ts) is Node-only and lives in its own module.
+ * the stdio transport (node.ts) is Node-only and lives in its own module. Job following is in jobs.ts,
+ * HTTP uploads and downloads in transfer.ts, error mapping in errors.ts.
  */
-import { JSONRPCClient, JSONRPCErrorException, type JSONRPCResponse } from 'json-rpc-2.0';
+import { JSONRPCClient, type JSONRPCResponse } from 'json-rpc-2.0';
 import type { z } from 'zod';
+import { CLIENT_ERROR_CODES, toEngineError } from './errors.js';
+import { JobTracker, type JobProgressListener } from './jobs.js';
 import {
   EVENTS,
   EngineError,
-  ErrorDataSchema,
   METHODS,
   PROTOCOL_VERSION,
   type EngineInfo,
@@ -19,13 +21,14 @@ import {
   type EventPayload,
   type Job,
   type JobMethod,
-  type JobProgress,
   type MethodName,
   type MethodParams,
   type MethodResult,
   type PutImageResult,
   type ResultFile,
 } from './protocol.js';
+import { engineHttp, toBase64 } from './transfer.js';
+import type { Connection, Transport } from './transport.js';
 
 /**
  * - 'disconnected': no engine answers (not running, or the connection dropped; reconnecting if enabled)
@@ -35,34 +38,6 @@ import {
  * - 'version-mismatch': the engine speaks another protocol version (update the engine or the client)
  */
 export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'unauthorized' | 'version-mismatch';
-
-/** Errors raised by the client itself (not sent by the engine). */
-export const CLIENT_ERROR_CODES = {
-  DISCONNECTED: 'The connection to the engine closed before an answer came; it reconnects by itself if enabled.',
-  NOT_CONNECTED: 'The client is not connected; call connect() (or wait for the reconnect).',
-  TIMEOUT: 'The engine did not answer in time.',
-  BAD_RESPONSE: 'The engine sent a message that does not match the protocol; update the client or the engine.',
-} as const;
-
-export interface TransportHandlers {
-  onMessage(text: string): void;
-  /** The transport closed; `reason` is for logs. Called at most once per opened connection. */
-  onClose(reason: string): void;
-}
-
-/** One open connection: sends JSON-RPC text messages (one JSON object each). */
-export interface Connection {
-  send(text: string): void;
-  close(): void;
-}
-
-export interface Transport {
-  readonly kind: 'websocket' | 'stdio';
-  /** Opens a new connection; rejects when the engine cannot be reached. */
-  open(handlers: TransportHandlers): Promise<Connection>;
-  /** HTTP base URL for uploads and downloads, when the transport has one. */
-  readonly httpBase?: string;
-}
 
 export interface ReconnectOptions {
   /** First delay in ms (default 250), doubled after every failure up to `maxDelayMs` (default 10 s). */
@@ -88,12 +63,6 @@ export interface EngineClientOptions {
 
 type Listener<T> = (value: T) => void;
 
-interface JobWaiter {
-  resolve(job: Job): void;
-  reject(error: unknown): void;
-  onProgress?: ((progress: JobProgress, preview?: EventPayload<'job.progress'>['preview']) => void) | undefined;
-}
-
 export interface JobHandle {
   /** The job as the engine accepted it (state 'queued', or already 'done' when served from the cache). */
   readonly job: Job;
@@ -101,8 +70,6 @@ export interface JobHandle {
   readonly done: Promise<Job>;
   cancel(): Promise<Job>;
 }
-
-const FINISHED_EVENTS_KEPT = 256;
 
 export class EngineClient {
   private readonly options: EngineClientOptions;
@@ -113,9 +80,7 @@ export class EngineClient {
   private currentInfo: EngineInfo | undefined;
   private readonly stateListeners = new Set<Listener<ConnectionState>>();
   private readonly eventListeners = new Map<EventName, Set<Listener<unknown>>>();
-  private readonly waiters = new Map<string, JobWaiter[]>();
-  /** Final events that arrived before anyone waited for them (a job finishing very fast). */
-  private readonly finished = new Map<string, Job>();
+  private readonly jobs = new JobTracker();
   private closedByUser = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private reconnectDelay: number;
@@ -216,17 +181,17 @@ export class EngineClient {
   async submit<M extends JobMethod>(
     method: M,
     params: MethodParams<M>,
-    onProgress?: JobWaiter['onProgress'],
+    onProgress?: JobProgressListener,
   ): Promise<JobHandle> {
     const job = (await this.call(method, params)) as Job;
-    const done = this.waitForJob(job, onProgress);
+    const done = this.jobs.wait(job, onProgress);
     // A caller that never awaits `done` (fire-and-forget slider requests) must not get unhandled rejections.
     done.catch(() => undefined);
     return { job, done, cancel: () => this.cancel(job.id) };
   }
 
   /** Starts a job and waits for it: `await client.run('frame', { image, step: 500 })`. */
-  async run<M extends JobMethod>(method: M, params: MethodParams<M>, onProgress?: JobWaiter['onProgress']): Promise<Job> {
+  async run<M extends JobMethod>(method: M, params: MethodParams<M>, onProgress?: JobProgressListener): Promise<Job> {
     return (await this.submit(method, params, onProgress)).done;
   }
 
@@ -263,29 +228,7 @@ export class EngineClient {
   // -------------------------------------------------------------------------------------------
 
   private async http(url: string, init: RequestInit): Promise<Response> {
-    const f = this.options.fetch ?? globalThis.fetch;
-    const token = await this.readToken();
-    const headers = new Headers(init.headers);
-    if (token) headers.set('authorization', `Bearer ${token}`);
-    let response: Response;
-    try {
-      response = await f(url, { ...init, headers });
-    } catch (error) {
-      throw new EngineError('DISCONNECTED', `Cannot reach the engine at ${url}: ${String(error)}`, { rpcCode: -1 });
-    }
-    if (!response.ok) {
-      let body: unknown;
-      try {
-        body = await response.json();
-      } catch {
-        body = undefined;
-      }
-      const error = (body as { error?: { code?: number; message?: string; data?: unknown } } | undefined)?.error;
-      throw toEngineError(
-        new JSONRPCErrorException(error?.message ?? `HTTP ${response.status}`, error?.code ?? -32603, error?.data),
-      );
-    }
-    return response;
+    return engineHttp(this.options.fetch ?? globalThis.fetch, await this.readToken(), url, init);
   }
 
   private async readToken(): Promise<string | undefined> {
@@ -374,10 +317,9 @@ export class EngineClient {
     if (!parsed.success) return;
     const payload = parsed.data;
     if (event === 'job.progress') {
-      const p = payload as EventPayload<'job.progress'>;
-      for (const w of this.waiters.get(p.job) ?? []) w.onProgress?.(p.progress, p.preview);
+      this.jobs.progress(payload as EventPayload<'job.progress'>);
     } else if (event === 'job.done' || event === 'job.failed' || event === 'job.cancelled') {
-      this.finishJob((payload as EventPayload<'job.done'>).job);
+      this.jobs.finish((payload as EventPayload<'job.done'>).job);
     }
     for (const l of this.eventListeners.get(event) ?? []) {
       try {
@@ -386,32 +328,6 @@ export class EngineClient {
         // A listener's bug must not break event delivery to the others.
       }
     }
-  }
-
-  private finishJob(job: Job): void {
-    const waiters = this.waiters.get(job.id);
-    if (!waiters) {
-      this.finished.set(job.id, job);
-      if (this.finished.size > FINISHED_EVENTS_KEPT) this.finished.delete(this.finished.keys().next().value as string);
-      return;
-    }
-    this.waiters.delete(job.id);
-    for (const w of waiters) settle(w, job);
-  }
-
-  private waitForJob(job: Job, onProgress: JobWaiter['onProgress']): Promise<Job> {
-    return new Promise<Job>((resolve, reject) => {
-      const waiter: JobWaiter = { resolve, reject, onProgress };
-      const early = this.finished.get(job.id);
-      if (isFinal(job) || early) {
-        this.finished.delete(job.id);
-        settle(waiter, early ?? job);
-        return;
-      }
-      const list = this.waiters.get(job.id) ?? [];
-      list.push(waiter);
-      this.waiters.set(job.id, list);
-    });
   }
 
   private handleClose(rpc: JSONRPCClient, reason: string): void {
@@ -432,8 +348,7 @@ export class EngineClient {
       rpcCode: -1,
       hint: 'Reconnect and ask for the result again; finished results are cached.',
     });
-    for (const list of this.waiters.values()) for (const w of list) w.reject(error);
-    this.waiters.clear();
+    this.jobs.rejectAll(error);
   }
 
   private scheduleReconnect(): void {
@@ -463,45 +378,4 @@ export class EngineClient {
       }
     }
   }
-}
-
-function isFinal(job: Job): boolean {
-  return job.state === 'done' || job.state === 'failed' || job.state === 'cancelled';
-}
-
-function settle(waiter: JobWaiter, job: Job): void {
-  if (job.state === 'done') {
-    waiter.resolve(job);
-  } else {
-    const code = job.error?.code ?? 'CANCELLED';
-    waiter.reject(
-      new EngineError(code, job.error?.message ?? `Job ${job.id} was ${job.state}.`, job.error?.hint ? { hint: job.error.hint } : {}),
-    );
-  }
-}
-
-/** Maps json-rpc-2.0 exceptions and transport failures to EngineError with the engine's string code. */
-export function toEngineError(error: unknown): EngineError {
-  if (error instanceof EngineError) return error;
-  if (error instanceof JSONRPCErrorException) {
-    const data = ErrorDataSchema.safeParse(error.data);
-    const code = data.success ? data.data.code : 'INTERNAL';
-    return new EngineError(code, error.message, {
-      rpcCode: error.code,
-      ...(data.success && data.data.hint ? { hint: data.data.hint } : {}),
-      ...(data.success && data.data.details ? { details: data.data.details } : {}),
-    });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return new EngineError('DISCONNECTED', message, { rpcCode: -1 });
-}
-
-/** base64 without Node's Buffer (browsers and UXP have btoa). */
-export function toBase64(bytes: Uint8Array): string {
-  let binary = '';
-  const chunk = 0x8000;
-  for (let i = 0; i < bytes.length; i += chunk) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + chunk));
-  }
-  return btoa(binary);
 }

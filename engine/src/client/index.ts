@@ -3,17 +3,8 @@
  * Node-only helpers (stdio transport, token file) are in `./node.js`.
  */
 export * from './protocol.js';
-export {
-  EngineClient,
-  CLIENT_ERROR_CODES,
-  toEngineError,
-  toBase64,
-  type ConnectionState,
-  type Connection,
-  type EngineClientOptions,
-  type JobHandle,
-  type ReconnectOptions,
-  type Transport,
-  type TransportHandlers,
-} from './client.js';
+export { EngineClient, type ConnectionState, type EngineClientOptions, type JobHandle, type ReconnectOptions } from './client.js';
+export { CLIENT_ERROR_CODES, toEngineError } from './errors.js';
+export { toBase64 } from './transfer.js';
+export type { Connection, Transport, TransportHandlers } from './transport.js';
 export { webSocketTransport, type WebSocketConstructor, type WebSocketLike, type WebSocketTransportOptions } from './websocket.js';

@@ -6,7 +6,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
-import { EngineClient, type Connection, type EngineClientOptions, type Transport, type TransportHandlers } from './client.js';
+import { EngineClient, type EngineClientOptions } from './client.js';
+import type { Connection, Transport, TransportHandlers } from './transport.js';
 import { webSocketTransport, type WebSocketConstructor } from './websocket.js';
 import { defaultConfigDir, readToken } from '../service/paths.js';
 

@@ -5,7 +5,7 @@
  * The token is sent in the first message (`hello`), not as a header: browsers and UXP cannot set
  * headers on a WebSocket, and a wrong token in the handshake would only show up as an unexplained close.
  */
-import type { Connection, Transport, TransportHandlers } from './client.js';
+import type { Connection, Transport, TransportHandlers } from './transport.js';
 import { DEFAULT_PORT, WS_SUBPROTOCOL } from './protocol.js';
 
 /** The part of the standard WebSocket API the transport uses (DOM, UXP and `ws` all provide it). */

@@ -12,18 +12,21 @@
  *   by PPI and a user preference);
  * - every import is one suspended history state, committed on success and dropped on error or cancel;
  * - every PhotoshopImageData is disposed.
+ * The modal wait is in ps-modal.ts, pixel conversions in ps-pixels.ts, reading the document model in
+ * ps-document.ts.
  */
-import type { PhotoshopModules, PsBounds, PsDocument, PsExecutionContext, PsImageData, PsLayer, UxpFileEntry, UxpModules } from './ps-api.js';
+import type { PhotoshopModules, PsDocument, PsExecutionContext, PsLayer, UxpFileEntry, UxpModules } from './ps-api.js';
+import { BITS, MODES, boundsOfLayer, findLayer, isEmpty, layerInfo, toRect } from './ps-document.js';
+import { checkCancel, executeAsModalPolitely, throwIfAborted, type ModalWaitOptions } from './ps-modal.js';
+import { SRGB, checkPixels, readImageData, resizeNearest, to16 } from './ps-pixels.js';
 import {
   HostError,
   rectHeight,
   rectWidth,
-  type ColorMode,
   type DocumentInfo,
   type HistoryFrame,
   type ImportPlan,
   type ImportResult,
-  type LayerInfo,
   type PhotoshopHost,
   type Pixels,
   type ProgressReport,
@@ -33,37 +36,7 @@ import {
   type SaveTarget,
 } from './types.js';
 
-const SRGB = 'sRGB IEC61966-2.1';
-/** Photoshop's 16-bit range is 0..32768 ("reduced range"), not 0..65535. */
-const PS16_MAX = 32768;
-/** UXP's error number when another plugin (or a dialog) already holds the modal state. */
-const MODAL_BUSY_ERROR_NUMBER = 9;
-
-export interface PhotoshopHostOptions {
-  /** How long to keep retrying when another plugin holds the modal state (ms, default 20 s). */
-  readonly modalWaitMs?: number;
-  /** Called while waiting for another plugin's modal state, so the panel can say so. */
-  readonly onModalWait?: (waitedMs: number) => void;
-  readonly sleep?: (ms: number) => Promise<void>;
-}
-
-const MODES: Readonly<Record<string, ColorMode>> = {
-  RGBColorMode: 'rgb',
-  CMYKColorMode: 'cmyk',
-  labColorMode: 'lab',
-  grayscaleMode: 'grayscale',
-  indexedColorMode: 'indexed',
-  bitmapMode: 'bitmap',
-  duotoneMode: 'duotone',
-  multichannelMode: 'multichannel',
-};
-
-const BITS: Readonly<Record<string, DocumentInfo['bitsPerChannel']>> = {
-  bitDepth1: 1,
-  bitDepth8: 8,
-  bitDepth16: 16,
-  bitDepth32: 32,
-};
+export type PhotoshopHostOptions = ModalWaitOptions;
 
 export class UxpPhotoshopHost implements PhotoshopHost {
   private readonly ps: PhotoshopModules;
@@ -272,29 +245,8 @@ export class UxpPhotoshopHost implements PhotoshopHost {
     return doc;
   }
 
-  /** executeAsModal, waiting politely (with backoff) while another plugin or a dialog holds the modal state. */
-  private async modal<T>(commandName: string, fn: (context: PsExecutionContext) => Promise<T>): Promise<T> {
-    const limit = this.options.modalWaitMs ?? 20_000;
-    const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-    let waited = 0;
-    let delay = 100;
-    while (true) {
-      try {
-        return await this.ps.core.executeAsModal(fn, { commandName });
-      } catch (error) {
-        if (!isModalBusy(error)) throw mapHostError(error);
-        if (waited >= limit) {
-          throw new HostError(
-            'MODAL_BUSY',
-            `Photoshop stayed busy for ${Math.round(waited / 1000)} s (another plugin or an open dialog); close it and try again.`,
-          );
-        }
-        this.options.onModalWait?.(waited);
-        await sleep(delay);
-        waited += delay;
-        delay = Math.min(delay * 2, 2000);
-      }
-    }
+  private modal<T>(commandName: string, fn: (context: PsExecutionContext) => Promise<T>): Promise<T> {
+    return executeAsModalPolitely(this.ps.core, commandName, fn, this.options);
   }
 
   private async readSelectionBounds(documentId: number): Promise<Rect | undefined> {
@@ -377,108 +329,6 @@ export class UxpPhotoshopHost implements PhotoshopHost {
       await imageData.dispose();
     }
   }
-}
-
-function boundsOfLayer(doc: PsDocument, layerId: number): Rect {
-  const layer = findLayer(doc, layerId);
-  if (!layer) throw new HostError('NO_LAYER', `Layer ${layerId} no longer exists; select a layer and try again.`);
-  return toRect(layer.boundsNoEffects);
-}
-
-/** Depth-first over groups; Photoshop's layer collections are top-first. */
-export function findLayer(doc: { readonly layers: ArrayLike<PsLayer> }, id: number): PsLayer | undefined {
-  const stack: PsLayer[] = Array.from(doc.layers);
-  while (stack.length > 0) {
-    const layer = stack.shift();
-    if (!layer) continue;
-    if (layer.id === id) return layer;
-    if (layer.layers) stack.unshift(...Array.from(layer.layers));
-  }
-  return undefined;
-}
-
-function layerInfo(layer: PsLayer): LayerInfo {
-  const kind = layer.kind === 'pixel' ? 'pixel' : layer.kind === 'group' ? 'group' : 'other';
-  return { id: layer.id, name: layer.name, bounds: toRect(layer.boundsNoEffects), kind, visible: layer.visible };
-}
-
-function toRect(b: PsBounds): Rect {
-  return { left: b.left, top: b.top, right: b.right, bottom: b.bottom };
-}
-
-function isEmpty(b: PsBounds | Rect): boolean {
-  return b.right <= b.left || b.bottom <= b.top;
-}
-
-async function readImageData(image: PsImageData): Promise<Pixels> {
-  const channels = image.components;
-  if (channels !== 3 && channels !== 4) {
-    throw new HostError('UNSUPPORTED_MODE', `Photoshop returned ${channels} components per pixel; convert the document to RGB (Image > Mode > RGB Color).`);
-  }
-  const raw = await image.getData({ chunky: true });
-  const expected = image.width * image.height * channels;
-  if (raw.length !== expected) {
-    throw new HostError('HOST_FAILED', `Photoshop returned ${raw.length} values for a ${image.width}x${image.height}x${channels} image; try again.`);
-  }
-  let data: Uint8Array;
-  if (raw instanceof Uint8Array) {
-    data = raw;
-  } else if (raw instanceof Uint16Array) {
-    data = new Uint8Array(raw.length);
-    for (let i = 0; i < raw.length; i++) data[i] = Math.min(255, Math.round(((raw[i] ?? 0) * 255) / PS16_MAX));
-  } else {
-    data = new Uint8Array(raw.length);
-    for (let i = 0; i < raw.length; i++) data[i] = Math.max(0, Math.min(255, Math.round((raw[i] ?? 0) * 255)));
-  }
-  return { width: image.width, height: image.height, channels, data };
-}
-
-function checkPixels(p: Pixels, what: string): void {
-  if (p.data.length !== p.width * p.height * p.channels) {
-    throw new HostError('HOST_FAILED', `Pixel buffer of ${what} has ${p.data.length} bytes, expected ${p.width}x${p.height}x${p.channels}.`);
-  }
-}
-
-function to16(data: Uint8Array): Uint16Array {
-  const out = new Uint16Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = Math.round(((data[i] ?? 0) * PS16_MAX) / 255);
-  return out;
-}
-
-function resizeNearest(p: Pixels, width: number, height: number): Pixels {
-  const out = new Uint8Array(width * height * p.channels);
-  for (let y = 0; y < height; y++) {
-    const sy = Math.min(p.height - 1, Math.floor(((y + 0.5) * p.height) / height));
-    for (let x = 0; x < width; x++) {
-      const sx = Math.min(p.width - 1, Math.floor(((x + 0.5) * p.width) / width));
-      const s = (sy * p.width + sx) * p.channels;
-      const d = (y * width + x) * p.channels;
-      for (let c = 0; c < p.channels; c++) out[d + c] = p.data[s + c] ?? 0;
-    }
-  }
-  return { width, height, channels: p.channels, data: out };
-}
-
-function isModalBusy(error: unknown): boolean {
-  if (error === null || typeof error !== 'object') return false;
-  const e = error as { number?: unknown; message?: unknown };
-  return e.number === MODAL_BUSY_ERROR_NUMBER;
-}
-
-function mapHostError(error: unknown): unknown {
-  if (error instanceof HostError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  if (/cancel/i.test(message)) return new HostError('CANCELLED', 'Cancelled in Photoshop; nothing was changed.');
-  return new HostError('HOST_FAILED', `Photoshop refused the operation: ${message}`);
-}
-
-function checkCancel(context: PsExecutionContext, signal: AbortSignal | undefined): void {
-  if (context.isCancelled) throw new HostError('CANCELLED', 'Cancelled in Photoshop; nothing was changed.');
-  throwIfAborted(signal);
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new HostError('CANCELLED', 'Cancelled; nothing was changed.');
 }
 
 function isFileEntry(value: unknown): value is UxpFileEntry {
