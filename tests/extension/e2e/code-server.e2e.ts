@@ -70,7 +70,10 @@ function installCodeServer(): string {
   sh('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', `code-server@${CODE_SERVER_VERSION}`], {
     cwd: dir,
     timeoutMs: 8 * 60_000,
-    env: { ...process.env, TMPDIR: tmp, npm_config_unsafe_perm: 'true', npm_config_yes: 'true', ONNXRUNTIME_NODE_INSTALL: 'skip' },
+    // code-server needs its own install scripts and those of its nested installs (argon2, kerberos,
+    // ripgrep...): this repository's `ignore-scripts` reaches here through npm's environment, and npm 11
+    // blocks dependency scripts unless allowed. This scratch install of one pinned version allows them all.
+    env: { ...process.env, TMPDIR: tmp, npm_config_unsafe_perm: 'true', npm_config_yes: 'true', npm_config_ignore_scripts: 'false', npm_config_dangerously_allow_all_scripts: 'true' },
   });
   writeFileSync(join(dir, '.installed'), new Date().toISOString());
   log(`code-server installed in ${Math.round((Date.now() - started) / 1000)} s`);
