@@ -19,9 +19,26 @@ export default {
       from: { path: '^engine/src/core/' },
       to: { pathNot: ['^engine/src/core/', '^node_modules/zod/'], dependencyTypesNot: ['core'] },
     },
+    {
+      name: 'host-apis-in-host-adapters',
+      severity: 'error',
+      comment:
+        'Only the host adapters talk to a host application: photoshop/uxp in uxp-plugin/src/host/, vscode in extension/src/vscode/ ' +
+        '(and the test fake of the VS Code API). Everything else works through their interfaces, so it runs in tests and other hosts.',
+      from: { pathNot: ['^uxp-plugin/src/host/', '^extension/src/vscode/', '^tests/extension/fake-vscode[.]ts$'] },
+      to: { path: ['^(photoshop|uxp|vscode)$', '^node_modules/(@types/)?(photoshop|uxp|vscode)/', '^node_modules/@adobe/cc-ext-uxp-types/'] },
+    },
+    {
+      name: 'onnxruntime-in-one-adapter',
+      severity: 'error',
+      comment: 'Only models/src/runtime/onnxruntime.ts imports onnxruntime-node: sessions, providers and tensors go through it.',
+      from: { pathNot: '^models/src/runtime/onnxruntime[.]ts$' },
+      to: { path: '^node_modules/onnxruntime-node/' },
+    },
   ],
   options: {
-    exclude: { path: '(^|/)(dist|build|out)/' },
+    // Build outputs of the panel and the extension (only these: a package's own dist/ must stay visible).
+    exclude: { path: '^(extension|uxp-plugin)/(build|dist|out)/' },
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },

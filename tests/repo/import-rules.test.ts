@@ -26,7 +26,7 @@ async function violations(root: string): Promise<string[]> {
   return result.output.summary.violations.map((v: IViolation) => `${v.rule.name}: ${v.from} -> ${v.to}`).sort();
 }
 
-test('a circle of imports fails, type-only ones included; core importing the rest fails, builtins and zod pass', async () => {
+test('circles, core importing the rest, host APIs and onnxruntime-node outside their adapters fail; builtins and zod in core pass', async () => {
   const root = tree({
     'models/src/a.ts': "import type { B } from './b.js';\nexport interface A { b?: B }\n",
     'models/src/b.ts': "import type { A } from './a.js';\nexport interface B { a?: A }\n",
@@ -35,9 +35,22 @@ test('a circle of imports fails, type-only ones included; core importing the res
     'engine/src/core/types.ts': 'export interface Model { readonly id: string }\n',
     'node_modules/zod/package.json': JSON.stringify({ name: 'zod', type: 'module', exports: { '.': './index.js' } }),
     'node_modules/zod/index.js': 'export const z = {};\n',
+    // A package whose entry lives in its own dist/ folder must stay visible to the rules.
+    'engine/src/core/pixels.ts': "import heavy from 'heavy';\nexport const h = heavy;\n",
+    'node_modules/heavy/package.json': JSON.stringify({ name: 'heavy', type: 'module', exports: { '.': './dist/index.js' } }),
+    'node_modules/heavy/dist/index.js': 'export default 1;\n',
+    'engine/src/jobs/editor.ts': "import type * as vscode from 'vscode';\nexport type Api = typeof vscode;\n",
+    'node_modules/@types/vscode/package.json': JSON.stringify({ name: '@types/vscode', types: 'index.d.ts' }),
+    'node_modules/@types/vscode/index.d.ts': 'export declare const version: string;\n',
+    'models/src/session.ts': "import 'onnxruntime-node';\n",
+    'node_modules/onnxruntime-node/package.json': JSON.stringify({ name: 'onnxruntime-node', main: 'dist/index.js' }),
+    'node_modules/onnxruntime-node/dist/index.js': 'module.exports = {};\n',
   });
   assert.deepEqual(await violations(root), [
     'core-stands-alone: engine/src/core/model.ts -> engine/src/io/write.ts',
+    'core-stands-alone: engine/src/core/pixels.ts -> node_modules/heavy/dist/index.js',
+    'host-apis-in-host-adapters: engine/src/jobs/editor.ts -> node_modules/@types/vscode/index.d.ts',
     'no-circular: models/src/a.ts -> models/src/b.ts',
+    'onnxruntime-in-one-adapter: models/src/session.ts -> node_modules/onnxruntime-node/dist/index.js',
   ]);
 });

@@ -13,6 +13,13 @@ export interface BackendEntry {
   readonly description: string;
   /** Creates a fresh backend; the caller owns it and must `dispose()` it. */
   readonly create: () => Promise<Backend>;
+  /**
+   * The URL of the module whose import registers this entry (its `import.meta.url`), for backends added
+   * with `registerBackend` from outside this table. The engine service runs jobs in worker threads, which
+   * have module graphs of their own: they import these modules, so a backend registered in the main
+   * process works in the service too.
+   */
+  readonly module?: string;
 }
 
 export const DEFAULT_BACKEND = 'classic';
@@ -38,6 +45,11 @@ export function registerBackend(entry: BackendEntry): void {
 
 export function listBackends(): BackendEntry[] {
   return [...entries.values()];
+}
+
+/** The modules that registered backends (see BackendEntry.module), each once. */
+export function backendModules(): string[] {
+  return [...new Set(listBackends().flatMap((entry) => (entry.module === undefined ? [] : [entry.module])))];
 }
 
 export function backendIds(): string[] {

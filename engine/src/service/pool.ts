@@ -9,7 +9,8 @@ import type { SharedPlan, SourceImage } from '../core/backend.js';
 import { PaintsUndoError, type ErrorCode } from '../core/errors.js';
 import type { JobInput } from '../core/job.js';
 import type { InputLimits } from '../io/decode.js';
-import { planKey, planKeyOf, type BackendDescription, type MainToWorker, type WireError, type WorkerFile, type WorkerToMain } from './worker-protocol.js';
+import { backendModules } from '../backends/registry.js';
+import { planKey, planKeyOf, type BackendDescription, type MainToWorker, type WireError, type WorkerData, type WorkerFile, type WorkerToMain } from './worker-protocol.js';
 
 export interface RunCallbacks {
   onProgress(update: { fraction: number; stage: string; message?: string }): void;
@@ -39,10 +40,12 @@ const MAX_SHARED_PLANS = 6;
  * run the parent's `--import tsx` in workers, so a tiny bootstrap registers tsx first.
  */
 function createWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { stdout: true });
+  // The backends registered from outside the registry's table, so the worker registers them too.
+  const workerData: WorkerData = { backendModules: backendModules() };
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { stdout: true, workerData });
   const url = new URL('./worker.ts', import.meta.url).href;
   const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url)}); });`;
-  return new Worker(bootstrap, { eval: true, stdout: true });
+  return new Worker(bootstrap, { eval: true, stdout: true, workerData });
 }
 
 /** A worker that dies this soon after starting, this many times in a row, is not restarted again. */

@@ -13,6 +13,12 @@ export function planKey(plan: Pick<SharedPlan, 'backend' | 'imageId' | 'seed'>):
   return `${plan.backend}:${plan.imageId}:${plan.seed}`;
 }
 
+/** What a worker gets when it starts (Worker `workerData`). */
+export interface WorkerData {
+  /** Modules that register backends (BackendEntry.module): the worker imports them before any job. */
+  readonly backendModules: readonly string[];
+}
+
 export interface WireError {
   code: string;
   message: string;

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { Backend, Progress, SourceImage } from '../core/backend.js';
 import { PaintsUndoError, isPaintsUndoError, throwIfCancelled } from '../core/errors.js';
 import type { JobInput } from '../core/job.js';
@@ -24,22 +24,37 @@ import { renderFrame } from '../jobs/kinds/frame.js';
 import { jobKindOf } from '../jobs/kinds.js';
 import { runJob, type JobEnvironment } from '../jobs/run.js';
 import { addPngText, provenanceChunks } from '../io/png.js';
-import { planKey, planKeyOf, type MainToWorker, type WorkerFile, type WorkerToMain, type WireError } from './worker-protocol.js';
+import { planKey, planKeyOf, type MainToWorker, type WorkerData, type WorkerFile, type WorkerToMain, type WireError } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('service/worker.ts must run in a worker thread');
 
 /**
- * The official-model backends register themselves when their module is imported (as the CLI does in the
- * main thread); a worker has its own module graph, so it imports them too. A broken or missing model
- * package must not take the classic backend down with it.
+ * Backends added with registerBackend (the official-model ones, and any the main process registered with
+ * their module, see BackendEntry.module) register themselves when their module is imported; a worker has
+ * its own module graph, so it imports them too. The official models are imported even when the main
+ * thread did not (e.g. an engine started by a test). A broken or missing module must not take the
+ * classic backend down with it.
  */
-const registered: Promise<void> = import('../../../models/src/backends/register.js').then(
-  () => undefined,
-  (error: unknown) => {
-    process.stderr.write(`[paints-undo] model backends unavailable in worker: ${String(error)}\n`);
-  },
-);
+const registered: Promise<void> = Promise.all([
+  registering('the official-model backends', import('../../../models/src/backends/register.js')),
+  ...startData().backendModules.map((module) => registering(module, import(module))),
+]).then(() => undefined);
+
+function registering(what: string, imported: Promise<unknown>): Promise<void> {
+  return imported.then(
+    () => undefined,
+    (error: unknown) => {
+      process.stderr.write(`[paints-undo] ${what} unavailable in worker: ${String(error)}\n`);
+    },
+  );
+}
+
+/** The start data the pool sends (worker-protocol.ts WorkerData), checked: a worker must start whatever it gets. */
+function startData(): WorkerData {
+  const modules: unknown = (workerData as Partial<Record<keyof WorkerData, unknown>> | null | undefined)?.backendModules;
+  return { backendModules: Array.isArray(modules) ? modules.filter((m): m is string => typeof m === 'string') : [] };
+}
 
 const backends = new Map<string, Promise<Backend>>();
 const controllers = new Map<string, AbortController>();

@@ -55,6 +55,7 @@ export function singleFrameOptionsFromEnv(env: NodeJS.ProcessEnv = process.env):
 
 registerBackend({
   id: 'paintsundo-single',
+  module: import.meta.url,
   displayName: 'PaintsUndo single-frame model (official weights)',
   description:
     'The official PaintsUndo single-frame model on onnxruntime (CUDA when installed, else CPU): frames and keyframes. Needs the model download, see `paints-undo models verify`.',
@@ -67,6 +68,7 @@ registerBackend({
 
 registerBackend({
   id: 'paintsundo',
+  module: import.meta.url,
   displayName: 'PaintsUndo (official single-frame + multi-frame models)',
   description:
     'The whole official PaintsUndo pipeline: key frames from the single-frame model, the video model between them; timelapses and interpolation. Needs both model downloads and a GPU (PAINTS_UNDO_ALLOW_CPU=1 to run on the CPU anyway).',
