@@ -514,24 +514,34 @@ export function curveTables(c: Curve): [Uint8Array, Uint8Array, Uint8Array] {
   return tables;
 }
 
+/** Lookup tables per curve object: a timeline's curves are fixed objects, shown frame after frame. */
+const curveTableCache = new WeakMap<Curve, [Uint8Array, Uint8Array, Uint8Array]>();
+
 /** The global curve on a composite (RGB), as the artist sees it. */
 export function applyCurve(src: Uint8Array, dst: Uint8Array, c: Curve): void {
-  const [tr, tg, tb] = curveTables(c);
+  let tables = curveTableCache.get(c);
+  if (!tables) {
+    tables = curveTables(c);
+    curveTableCache.set(c, tables);
+  }
+  const [tr, tg, tb] = tables;
   const sat = c.saturation;
+  if (sat === 1) {
+    for (let i = 0; i < src.length; i += 3) {
+      dst[i] = tr[src[i]!]!;
+      dst[i + 1] = tg[src[i + 1]!]!;
+      dst[i + 2] = tb[src[i + 2]!]!;
+    }
+    return;
+  }
   for (let i = 0; i < src.length; i += 3) {
     const r = tr[src[i]!]!;
     const g = tg[src[i + 1]!]!;
     const b = tb[src[i + 2]!]!;
-    if (sat === 1) {
-      dst[i] = r;
-      dst[i + 1] = g;
-      dst[i + 2] = b;
-    } else {
-      const luma = 0.299 * r + 0.587 * g + 0.114 * b;
-      dst[i] = luma + (r - luma) * sat + 0.5;
-      dst[i + 1] = luma + (g - luma) * sat + 0.5;
-      dst[i + 2] = luma + (b - luma) * sat + 0.5;
-    }
+    const luma = 0.299 * r + 0.587 * g + 0.114 * b;
+    dst[i] = luma + (r - luma) * sat + 0.5;
+    dst[i + 1] = luma + (g - luma) * sat + 0.5;
+    dst[i + 2] = luma + (b - luma) * sat + 0.5;
   }
 }
 

@@ -125,6 +125,9 @@ function outputFor(input: JobInput, staging: string): string {
   return name === undefined ? staging : join(staging, name);
 }
 
+/** Checksums of files this worker wrote from memory (slider frames), by path: no need to read them back. */
+const knownHashes = new Map<string, string>();
+
 async function listFiles(staging: string, input: JobInput): Promise<WorkerFile[]> {
   const names = (await readdir(staging)).filter((n) => !n.startsWith('.')).sort();
   const files: WorkerFile[] = [];
@@ -136,8 +139,9 @@ async function listFiles(staging: string, input: JobInput): Promise<WorkerFile[]
       name: relative(staging, path),
       mime: MIME[extname(name).toLowerCase()] ?? 'application/octet-stream',
       bytes: info.size,
-      sha256: await sha256(path),
+      sha256: knownHashes.get(path) ?? (await sha256(path)),
     };
+    knownHashes.delete(path);
     const m = /^step-(\d{4})\.png$/.exec(name);
     if (m) file.step = Number(m[1]);
     if (input.kind === 'frame') file.step = input.step;
@@ -160,18 +164,20 @@ async function encodePreview(image: RgbImage): Promise<{ width: number; height: 
 }
 
 /**
- * Slider frames are encoded for latency: zlib level 1 without adaptive filtering takes ~30 ms at 1024 px
- * where the export default (level 6, adaptive) takes 200-600 ms; the files are larger, which costs
- * nothing over loopback. Same provenance chunks as every other PNG.
+ * Slider frames are encoded for latency: stored (zlib level 0, no filtering) takes ~5 ms at 1024 px,
+ * level 1 ~25 ms and the export default (level 6, adaptive) 200-600 ms; the files are about a third
+ * larger than at level 1, which costs nothing over loopback. Same provenance chunks as every other PNG.
  */
 async function writeSliderFrame(input: Extract<JobInput, { kind: 'frame' }>, path: string, env: JobEnvironment): Promise<void> {
   const { image, provenance } = await renderFrame(input, env);
   throwIfCancelled(env.signal);
   const sharp = (await import('sharp')).default;
   const png = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .png({ compressionLevel: 1, adaptiveFiltering: false })
+    .png({ compressionLevel: 0, adaptiveFiltering: false })
     .toBuffer();
-  await writeFile(path, addPngText(png, provenanceChunks(provenance)));
+  const bytes = addPngText(png, provenanceChunks(provenance));
+  await writeFile(path, bytes);
+  knownHashes.set(path, createHash('sha256').update(bytes).digest('hex'));
 }
 
 /** Plans this worker made or received, by planKey: each is sent to the main thread at most once. */
@@ -201,7 +207,8 @@ async function run(message: Extract<MainToWorker, { type: 'run' }>): Promise<voi
   const onProgress = (p: Progress): void => {
     send({ type: 'progress', jobId: message.jobId, fraction: p.fraction, stage: p.stage, ...(p.message ? { message: p.message } : {}) });
     const now = Date.now();
-    if (p.preview && !previewInFlight && now - lastPreview > 250) {
+    // A preview at fraction 1 shows the result itself, which follows at once: not worth encoding.
+    if (p.preview && p.fraction < 1 && !previewInFlight && now - lastPreview > 250) {
       lastPreview = now;
       previewInFlight = encodePreview(p.preview)
         .then((preview) => send({ type: 'preview', jobId: message.jobId, ...preview }))
@@ -240,6 +247,7 @@ async function run(message: Extract<MainToWorker, { type: 'run' }>): Promise<voi
     send({ type: 'failed', jobId: message.jobId, error: signal.aborted ? { code: 'CANCELLED', message: 'Cancelled.' } : wireError(error) });
   } finally {
     controllers.delete(message.jobId);
+    knownHashes.delete(outputFor(message.input, message.staging));
   }
 }
 
