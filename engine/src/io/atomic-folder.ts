@@ -12,7 +12,7 @@ import { dirname, resolve } from 'node:path';
 import { PaintsUndoError, throwIfCancelled } from '../core/errors.js';
 import { ensureFolder, fsyncFolder, notWritable, tempPathFor } from './atomic.js';
 import { fileKindOf, inputsInside } from './input-file.js';
-import { errnoOf, writeFailureReason } from './write-errors.js';
+import { asOutputError, errnoOf } from './write-errors.js';
 
 /** A folder replaced as a whole is deleted with everything in it: never one that holds an input. */
 async function refuseIfHoldsInput(path: string, target: string): Promise<void> {
@@ -46,10 +46,7 @@ export async function withAtomicFolder<T>(path: string, write: (tempFolder: stri
     return result;
   } catch (error) {
     await rm(temp, { recursive: true, force: true }).catch(() => undefined);
-    if (error instanceof PaintsUndoError) throw error;
-    const code = errnoOf(error);
-    if (code !== undefined && /^E[A-Z]+$/.test(code)) throw notWritable(path, writeFailureReason(error), error);
-    throw error;
+    throw asOutputError(path, error);
   }
 }
 

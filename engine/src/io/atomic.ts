@@ -16,7 +16,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { PaintsUndoError, throwIfCancelled } from '../core/errors.js';
 import { fileKindOf, inputReadAs } from './input-file.js';
 import { makeFolders } from './make-folder.js';
-import { errnoOf, notWritable, refusedIn, writeFailureReason } from './write-errors.js';
+import { asOutputError, errnoOf, notWritable, refusedIn, writeFailureReason } from './write-errors.js';
 
 export { notWritable } from './write-errors.js';
 
@@ -162,10 +162,7 @@ export async function withAtomicFile<T>(
     return result;
   } catch (error) {
     await rm(temp, { force: true }).catch(() => undefined);
-    if (error instanceof PaintsUndoError) throw error;
-    const code = errnoOf(error);
-    if (code !== undefined && /^E[A-Z]+$/.test(code)) throw notWritable(path, writeFailureReason(error), error);
-    throw error;
+    throw asOutputError(path, error);
   }
 }
 

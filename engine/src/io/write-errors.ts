@@ -92,6 +92,16 @@ export function notWritable(path: string, reason: string, cause?: unknown, hint?
   });
 }
 
+/**
+ * What a failed output write throws: our own errors as they are, a system error (errno) as
+ * OUTPUT_NOT_WRITABLE for `path` with its reason, anything else unchanged.
+ */
+export function asOutputError(path: string, error: unknown): unknown {
+  if (error instanceof PaintsUndoError) return error;
+  const code = errnoOf(error);
+  return code !== undefined && /^E[A-Z]+$/.test(code) ? notWritable(path, writeFailureReason(error), error) : error;
+}
+
 /** An errno-like error for a code found in a tool's text, so it maps like a Node error. */
 export function errnoError(code: string, message: string): NodeJS.ErrnoException {
   const error: NodeJS.ErrnoException = new Error(message);
