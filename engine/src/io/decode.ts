@@ -107,7 +107,8 @@ function isPsd(buffer: Uint8Array): boolean {
   return buffer.length >= 4 && buffer[0] === 0x38 && buffer[1] === 0x42 && buffer[2] === 0x50 && buffer[3] === 0x53;
 }
 
-async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimits): Promise<DecodedInput> {
+/** `as`: the container the samples came from (a PSD's composite as TIFF) and what it already said about them. */
+async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimits, as?: { format: string; notices: readonly string[] }): Promise<DecodedInput> {
   const { default: sharp } = await import('sharp');
   // Header only: libvips reads dimensions without decoding pixels, so bombs are refused here.
   let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
@@ -128,8 +129,8 @@ async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimit
       cause: error,
     });
   }
-  const format = meta.format;
-  if (!RASTER_FORMATS.has(format)) {
+  const format = as?.format ?? meta.format;
+  if (!RASTER_FORMATS.has(meta.format)) {
     throw new PaintsUndoError('INPUT_NOT_IMAGE', `The input ${name} is ${format.toUpperCase()}, which is not supported.`, {
       hint: `Convert it to a ${FORMAT_LIST} file first.`,
       details: { name, format },
@@ -139,9 +140,9 @@ async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimit
   const height = meta.autoOrient.height;
   checkDimensions(name, width, height, limits);
 
-  const notices: string[] = [];
-  if (meta.space === 'cmyk') notices.push('Converted CMYK to sRGB.');
-  if (meta.depth !== 'uchar' && meta.depth !== 'char') notices.push(`Converted ${meta.depth} samples to 8-bit.`);
+  const notices: string[] = [...(as?.notices ?? [])];
+  if (as === undefined && meta.space === 'cmyk') notices.push('Converted CMYK to sRGB.');
+  if (as === undefined && meta.depth !== 'uchar' && meta.depth !== 'char') notices.push(`Converted ${meta.depth} samples to 8-bit.`);
   if (meta.orientation !== undefined && meta.orientation !== 1) notices.push(`Applied EXIF orientation ${meta.orientation}.`);
 
   const target = workingSize(width, height, limits);
@@ -175,63 +176,18 @@ async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimit
   return { source: sourceFromRgba(rgba), format, originalWidth: width, originalHeight: height, notices };
 }
 
+/**
+ * A PSD's composite image (psd-composite.ts reads it strictly, in every colour mode) goes through the
+ * raster path as a TIFF, so colour conversion, limits, downscaling and alpha are the same as for any file.
+ */
 async function decodePsd(buffer: Uint8Array, name: string, limits: InputLimits): Promise<DecodedInput> {
-  // PSD header (26 bytes): "8BPS", version u16 (1 = PSD, 2 = PSB), 6 reserved, channels u16,
-  // height u32, width u32, depth u16, colour mode u16 — all big-endian. Checked before ag-psd decodes.
-  if (buffer.length < 26) throw psdCorrupt(name, 'header is truncated');
-  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  const version = view.getUint16(4);
-  const height = view.getUint32(14);
-  const width = view.getUint32(18);
-  const depth = view.getUint16(22);
-  const mode = view.getUint16(24);
-  if (version !== 1 && version !== 2) throw psdCorrupt(name, `unknown version ${version}`);
-  checkDimensions(name, width, height, limits);
-  const { readPsd } = await import('./ag-psd.js');
-  let psd: ReturnType<typeof readPsd>;
-  try {
-    psd = readPsd(buffer, { skipLayerImageData: true, skipThumbnail: true, skipLinkedFilesData: true, useImageData: true });
-  } catch (error) {
-    throw psdCorrupt(name, errorText(error), error);
-  }
-  const composite = psd.imageData;
-  if (!composite || composite.width !== width || composite.height !== height) {
-    throw new PaintsUndoError('INPUT_NOT_IMAGE', `The PSD ${name} has no readable composite image.`, {
-      hint: 'In Photoshop, enable "Maximize PSD compatibility" and save again, or export a PNG.',
-      details: { name, colorMode: mode, depth },
-    });
-  }
-  const data = composite.data;
-  let rgba: RgbaImage;
-  if (data instanceof Uint8Array || data instanceof Uint8ClampedArray) {
-    rgba = { width, height, channels: 4, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
-  } else {
-    // 16/32-bit documents come back as wider arrays; scale them to 8 bits.
-    const scale = data instanceof Float32Array ? 255 : 255 / 65535;
-    const out = new Uint8Array(width * height * 4);
-    for (let i = 0; i < out.length; i++) out[i] = Math.max(0, Math.min(255, Math.round(data[i]! * scale)));
-    rgba = { width, height, channels: 4, data: out };
-  }
-  const notices: string[] = ['Read the composite image of the PSD (layers are not used as input).'];
-  const target = workingSize(width, height, limits);
-  if (target.width !== width || target.height !== height) {
-    const { default: sharp } = await import('sharp');
-    const resized = await sharp(rgba.data, { raw: { width, height, channels: 4 } })
-      .resize(target.width, target.height, { fit: 'fill', kernel: 'lanczos3' })
-      .raw()
-      .toBuffer();
-    rgba = { width: target.width, height: target.height, channels: 4, data: new Uint8Array(resized.buffer, resized.byteOffset, resized.byteLength) };
-    notices.push(`Downscaled from ${width}x${height} to ${target.width}x${target.height}.`);
-  }
-  return { source: sourceFromRgba(rgba), format: 'psd', originalWidth: width, originalHeight: height, notices };
-}
-
-function psdCorrupt(name: string, reason: string, cause?: unknown): PaintsUndoError {
-  return new PaintsUndoError('INPUT_CORRUPT', `The PSD ${name} is truncated or corrupt (${reason}).`, {
-    hint: 'Save the document again from your painting application, or export a PNG.',
-    details: { name, reason },
-    cause,
-  });
+  const { readPsdHeader, psdCompositeAsTiff } = await import('./psd-composite.js');
+  const header = readPsdHeader(buffer, name);
+  checkDimensions(name, header.width, header.height, limits);
+  const composite = psdCompositeAsTiff(buffer, name);
+  const notices = [...composite.notices];
+  if (header.depth > 8) notices.push(`Converted ${header.depth}-bit samples to 8-bit.`);
+  return decodeRaster(composite.tiff, name, limits, { format: 'psd', notices });
 }
 
 function checkDimensions(name: string, width: number, height: number, limits: InputLimits): void {
