@@ -70,11 +70,11 @@ test('source alone: the active layer is read once per state, at its bounds; a ne
     await source.refreshDocument();
     stale = 0;
     source.setSource('layer');
-    const first = await source.upload('output', undefined);
-    const second = await source.upload('output', undefined);
+    const first = await source.upload(undefined);
+    const second = await source.upload(undefined);
     const reads = t.calls('getPixels');
     source.setSource('document');
-    const canvas = await source.upload('output', undefined);
+    const canvas = await source.upload(undefined);
     t.ctx.client.close();
     return { region: first.region, same: first.image === second.image, reads, stale, canvasBounds: canvas.region.bounds };
   `);
@@ -87,13 +87,14 @@ test('source alone: the active layer is read once per state, at its bounds; a ne
   assert.deepEqual(r.canvasBounds, { left: 0, top: 0, right: sample.width, bottom: sample.height });
 });
 
-test('scrub alone: the last step asked for is the one shown, and going back is served from the cache', async () => {
-  const r = await inPage<{ shown: number[]; last: number; cached: boolean }>(`
+test('scrub alone: the last step asked for is the one shown, going back is served from the cache, frames are asked at the display size', async () => {
+  const r = await inPage<{ shown: number[]; last: number; cached: boolean; sizes: unknown[] }>(`
     const t = parts.fresh(token);
     await t.connect();
     const source = new parts.SourcePart(t.ctx);
     await source.refreshDocument();
-    const scrub = new parts.ScrubPart(t.ctx, source, { debounceMs: 10 });
+    // A preview area 300 device pixels across: frames are asked for at 384 (the next multiple of 128).
+    const scrub = new parts.ScrubPart(t.ctx, source, { debounceMs: 10, displaySize: () => 300 });
     const shown = [];
     t.ctx.store.subscribe((s) => { if (s.preview && shown[shown.length - 1] !== s.preview.step) shown.push(s.preview.step); });
     const until = async (check) => { for (let i = 0; i < 1500 && !check(); i++) await new Promise((r) => setTimeout(r, 20)); };
@@ -103,11 +104,13 @@ test('scrub alone: the last step asked for is the one shown, and going back is s
     await until(() => t.ctx.state.preview?.step === 900 && !t.ctx.state.previewPending);
     scrub.setStep(700);
     await until(() => t.ctx.state.preview?.step === 700);
-    const r = { shown, last: t.ctx.state.preview.step, cached: t.ctx.state.preview.cached };
+    const { jobs } = await t.ctx.client.call('jobs.list', { mine: true });
+    const r = { shown, last: t.ctx.state.preview.step, cached: t.ctx.state.preview.cached, sizes: [...new Set(jobs.filter((j) => j.kind === 'frame').map((j) => j.params.size))] };
     scrub.dispose();
     t.ctx.client.close();
     return r;
   `);
+  assert.deepEqual(r.sizes, [384], 'every slider frame asks for the display size');
   // A drag's earlier steps may show on the way, never after the step the drag ended on.
   assert.ok(r.shown.every((s) => [900, 850, 800, 700].includes(s)), `shown ${r.shown.join(', ')}`);
   assert.deepEqual(r.shown.slice(r.shown.indexOf(700)), [700, 900, 700], `shown ${r.shown.join(', ')}`);

@@ -12,8 +12,8 @@
  *
  * Rules it keeps:
  * - the modal state is held only while the host reads or writes pixels: engine work happens outside it;
- * - the slider goes through a Scrubber (debounced, superseded, cached) on a preview-sized upload; imports
- *   and exports use a separate upload at the output size the user picked;
+ * - the slider goes through a Scrubber (debounced, superseded, cached) and asks for frames at its display
+ *   size, from the one upload (at the output size the user picked) that imports and exports use too;
  * - every long action has progress and a cancel that reaches the engine job and the host, and nothing is
  *   half-imported after a cancel or an error.
  */

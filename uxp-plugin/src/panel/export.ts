@@ -36,7 +36,7 @@ export class ExportPart {
     const target = await ctx.host.chooseSaveFile(name, [t.format]);
     if (!target) return;
     await actions.run(`Rendering the ${t.format.toUpperCase()} timelapse`, async (signal) => {
-      const upload = await this.source.upload('output', signal);
+      const upload = await this.source.upload(signal);
       const job = await actions.runJob(
         'timelapse',
         {

@@ -26,7 +26,7 @@ export class ImportPart {
     const { ctx, actions } = this;
     const step = ctx.state.step;
     await actions.run(`Adding step ${step} as a layer`, async (signal) => {
-      const upload = await this.source.upload('output', signal);
+      const upload = await this.source.upload(signal);
       const job = await actions.runJob('frame', { image: upload.image, step, backend: ctx.state.backend, seed: ctx.state.seed }, signal);
       const file = actions.firstFile(job, 'The engine finished without a frame file; retry, and report it with the engine log if it persists.');
       const pixels = await actions.downloadPixels(file, signal);
@@ -40,7 +40,7 @@ export class ImportPart {
     const { ctx, actions } = this;
     const steps = ctx.state.keyframeSteps;
     await actions.run(`Importing ${steps.length} keyframes`, async (signal) => {
-      const upload = await this.source.upload('output', signal);
+      const upload = await this.source.upload(signal);
       const job = await actions.runJob('keyframes', { image: upload.image, steps, backend: ctx.state.backend, seed: ctx.state.seed }, signal);
       const frames: StepFrame[] = [];
       const files = job.result?.files ?? [];
@@ -69,7 +69,7 @@ export class ImportPart {
       if (backend && !backend.layers) {
         throw new EngineError('UNSUPPORTED', `The ${backend.name} backend cannot split an image into process layers; choose Classic.`);
       }
-      const upload = await this.source.upload('output', signal);
+      const upload = await this.source.upload(signal);
       const job = await actions.runJob('layers', { image: upload.image, backend: ctx.state.backend, seed: ctx.state.seed, format: 'png' }, signal);
       const layers: { name: string; pixels: Pixels }[] = [];
       // One PNG per layer, named "01-sketch.png"… in paint order, plus the composite (not a layer).

@@ -15,7 +15,8 @@ export interface RunningPanel {
 }
 
 export function startPanel(root: HTMLElement, options: StartOptions): RunningPanel {
-  const controller = new PanelController(options);
+  // The slider's frames are asked for at the preview area's size, measured when each one is asked for.
+  const controller = new PanelController({ displaySize: () => view.previewDisplaySize(), ...options });
   const view = new PanelView(root, controller, { spectrum: options.spectrum ?? false });
   void controller.start();
   return { controller, view };

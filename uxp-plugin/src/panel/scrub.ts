@@ -1,14 +1,15 @@
 /**
  * The undo slider: the step the user looks at and the frame the engine renders for it, through a
- * Scrubber (debounced, superseded, cached) on the preview-sized upload. Backend and seed decide what
- * every frame looks like, so changing either starts the frames afresh.
+ * Scrubber (debounced, superseded, cached), from the same upload imports use, at the display size of the
+ * preview: on a 4096 px canvas only the pixels shown are rendered. Backend and seed decide what every
+ * frame looks like, so changing either starts the frames afresh.
  */
 import { EngineError } from '../../../engine/src/client/index.js';
 import { MAX_STEP } from '../../../engine/src/core/steps.js';
 import { bytesToBase64 } from '../model/pixels.js';
 import { Scrubber } from '../model/scrubber.js';
 import type { PanelContext } from './context.js';
-import type { SourcePart } from './source.js';
+import { PREVIEW_SIZE, type SourcePart } from './source.js';
 
 export interface ScrubOptions {
   readonly debounceMs?: number;
@@ -18,11 +19,23 @@ export interface ScrubOptions {
    */
   readonly imageUrl?: (bytes: Uint8Array, mime: string) => string;
   readonly revokeImageUrl?: (url: string) => void;
+  /** Long side in device pixels the preview shows frames at (measured by the view); default PREVIEW_SIZE. */
+  readonly displaySize?: () => number;
+}
+
+/**
+ * The frame size to ask for a preview of `pixels` device pixels: rounded up to a multiple of 128 (a panel
+ * resized by a few pixels keeps hitting the engine's cache), at least 256, at most 4096.
+ */
+export function frameSizeFor(pixels: number): number {
+  if (!Number.isFinite(pixels) || pixels <= 0) return PREVIEW_SIZE;
+  return Math.min(4096, Math.max(256, Math.ceil(pixels / 128) * 128));
 }
 
 export class ScrubPart {
   private readonly scrubber: Scrubber<string>;
   private readonly imageUrl: (bytes: Uint8Array, mime: string) => string;
+  private readonly displaySize: () => number;
 
   constructor(
     private readonly ctx: PanelContext,
@@ -30,6 +43,7 @@ export class ScrubPart {
     options: ScrubOptions = {},
   ) {
     this.imageUrl = options.imageUrl ?? ((bytes, mime) => `data:${mime};base64,${bytesToBase64(bytes)}`);
+    this.displaySize = options.displaySize ?? (() => PREVIEW_SIZE);
     const store = ctx.store;
     this.scrubber = new Scrubber<string>({
       debounceMs: options.debounceMs ?? 60,
@@ -93,8 +107,9 @@ export class ScrubPart {
 
   private async fetchPreview(step: number, signal: AbortSignal): Promise<string> {
     const { client, state } = this.ctx;
-    const upload = await this.source.upload('preview', signal);
-    const handle = await client.submit('frame', { image: upload.image, step, backend: state.backend, seed: state.seed, slider: 'main' });
+    const upload = await this.source.upload(signal, true);
+    const size = frameSizeFor(this.displaySize());
+    const handle = await client.submit('frame', { image: upload.image, step, backend: state.backend, seed: state.seed, size, slider: 'main' });
     const onAbort = (): void => void handle.cancel().catch(() => undefined);
     signal.addEventListener('abort', onAbort);
     try {

@@ -1,14 +1,16 @@
 /**
  * What the panel undoes: the active document's canvas, its active layer or its selection, read from
- * Photoshop (modal only while reading) and uploaded to the engine once per source state. The slider works
- * on a preview-sized upload; imports and exports on one at the output size the user picked.
+ * Photoshop (modal only while reading) and uploaded to the engine once per source state, at the output
+ * size the user picked. The slider, imports and exports all work on that one upload, so the engine
+ * plans it once and the slider shows exactly what an import brings in: the slider asks for its frames
+ * at its display size (only those pixels are rendered), imports and exports at full size.
  */
 import { HostError, type SourceKind } from '../host/types.js';
 import type { SourceRegion } from '../model/import-plan.js';
 import { encodePng } from '../model/pixels.js';
 import type { PanelContext } from './context.js';
 
-/** Long side of the image the slider works on: big enough to judge, small enough to stay instant. */
+/** Long side the slider's frames are shown at when the panel cannot measure its preview area. */
 export const PREVIEW_SIZE = 768;
 export const OUTPUT_SIZES = [1024, 2048, 4096] as const;
 
@@ -21,8 +23,7 @@ export interface Upload {
 }
 
 export class SourcePart {
-  private previewUpload: Upload | undefined;
-  private outputUpload: Upload | undefined;
+  private current: Upload | undefined;
 
   /** `onChange`: the source's pixels changed (document, history state or source kind): frames are stale. */
   constructor(
@@ -44,15 +45,16 @@ export class SourcePart {
     this.invalidate();
   }
 
+  /** Another output size is another image for the engine: the slider's frames are made afresh from it. */
   setOutputSize(size: number): void {
+    if (size === this.ctx.state.outputSize) return;
     this.ctx.store.update({ outputSize: size });
-    this.outputUpload = undefined;
+    this.invalidate();
   }
 
-  /** Forgets the uploads (e.g. after a reconnect: image ids may not survive on another engine). */
+  /** Forgets the upload (e.g. after a reconnect: image ids may not survive on another engine). */
   dropUploads(): void {
-    this.previewUpload = undefined;
-    this.outputUpload = undefined;
+    this.current = undefined;
   }
 
   private invalidate(): void {
@@ -60,23 +62,26 @@ export class SourcePart {
     this.onChange();
   }
 
-  /** Reads the source from Photoshop (modal only while reading) and uploads it, once per source state. */
-  async upload(kind: 'preview' | 'output', signal: AbortSignal | undefined): Promise<Upload> {
+  /**
+   * Reads the source from Photoshop (modal only while reading) and uploads it, once per source state.
+   * An action that finds the document changed makes the slider's frames stale; the slider itself
+   * (`forSlider`) is already asking for the current state.
+   */
+  async upload(signal: AbortSignal | undefined, forSlider = false): Promise<Upload> {
     const { ctx } = this;
     const doc = await ctx.host.activeDocument();
     if (!doc) throw new HostError('NO_DOCUMENT', 'No document is open; open an image in Photoshop first.');
     if (doc.id !== ctx.state.document?.id || doc.activeHistoryId !== ctx.state.document?.activeHistoryId) {
       ctx.store.update({ document: doc });
-      if (kind === 'output') this.invalidate();
+      if (forSlider) this.dropUploads();
+      else this.invalidate();
     }
     const source = ctx.state.source;
     const layer = doc.activeLayer;
     if (source === 'layer' && !layer) throw new HostError('NO_LAYER', 'Select exactly one layer in the Layers panel to undo it alone.');
-    const maxSize = kind === 'preview' ? PREVIEW_SIZE : ctx.state.outputSize > 0 ? ctx.state.outputSize : undefined;
+    const maxSize = ctx.state.outputSize > 0 ? ctx.state.outputSize : undefined;
     const key = [doc.id, doc.activeHistoryId, source, source === 'layer' ? layer?.id : '', maxSize ?? 'full'].join('/');
-    const cached = kind === 'preview' ? this.previewUpload : this.outputUpload;
-    if (cached?.key === key) return cached;
-    if (kind === 'output' && this.previewUpload?.key === key) return this.previewUpload;
+    if (this.current?.key === key) return this.current;
     const read = await ctx.host.readPixels(
       { documentId: doc.id, source, ...(source === 'layer' && layer ? { layerId: layer.id } : {}), ...(maxSize ? { maxSize } : {}) },
       signal,
@@ -91,8 +96,7 @@ export class SourcePart {
       bounds: read.bounds,
     };
     const upload: Upload = { key, image: put.image, region };
-    if (kind === 'preview') this.previewUpload = upload;
-    else this.outputUpload = upload;
+    this.current = upload;
     return upload;
   }
 }

@@ -234,6 +234,16 @@ export class PanelView {
     };
   }
 
+  /**
+   * The long side, in device pixels, the preview area shows frames at: the slider asks the engine for
+   * frames of this size. 0 while the panel is not laid out (the controller then uses its default).
+   */
+  previewDisplaySize(): number {
+    const { frame } = this.ui;
+    const ratio = (globalThis as { devicePixelRatio?: number }).devicePixelRatio ?? 1;
+    return Math.round(Math.max(frame.clientWidth, frame.clientHeight) * ratio);
+  }
+
   private onStepKey(e: KeyboardEvent): void {
     const big = e.shiftKey ? 10 : 1;
     const deltas: Record<string, number> = { ArrowLeft: -big, ArrowDown: -big, ArrowRight: big, ArrowUp: big, PageDown: -100, PageUp: 100 };
