@@ -114,6 +114,11 @@ test('slider frames: PNG bytes of the requested step; step 999 is a (nearly) bla
   // Asking again is served from the engine's cache.
   const again = await request(panel, { type: 'frame', step: 500, seed: 7, backend: 'classic' });
   assert.ok(again.ok && (again.result as { cached: boolean }).cached);
+  // At the preview's display size: the engine renders the frame that size.
+  const small = await request(panel, { type: 'frame', step: 500, seed: 7, backend: 'classic', size: 192 });
+  assert.ok(small.ok, JSON.stringify(!small.ok && small.error));
+  const smallMeta = await sharp((small.result as { png: Uint8Array }).png).metadata();
+  assert.deepEqual([smallMeta.width, smallMeta.height], [144, 192]);
 });
 
 test('a burst of slider requests: every request gets exactly one reply, the newest one a frame', async () => {

@@ -5,6 +5,7 @@
 export * from './protocol.js';
 export { EngineClient, type ConnectionState, type EngineClientOptions, type JobHandle, type ReconnectOptions } from './client.js';
 export { CLIENT_ERROR_CODES, toEngineError } from './errors.js';
+export { DEFAULT_PREVIEW_SIZE, deviceLongSide, previewFrameSize } from './display.js';
 export { toBase64 } from './transfer.js';
 export type { Connection, Transport, TransportHandlers } from './transport.js';
 export { webSocketTransport, type WebSocketConstructor, type WebSocketLike, type WebSocketTransportOptions } from './websocket.js';

@@ -11,17 +11,24 @@
 import { z } from 'zod';
 
 export const MAX_STEP = 999;
+/** Every step once: a keyframes export can take the whole process (the engine's MAX_KEYFRAME_STEPS). */
+export const MAX_KEYFRAME_STEPS = MAX_STEP + 1;
 export const KEYFRAME_PRESETS: readonly number[] = [400, 600, 800, 900, 950, 999];
 
 const Step = z.number().int().min(0).max(MAX_STEP);
 const Seed = z.number().int().min(0).max(0xffffffff);
 const Backend = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/);
 const RequestId = z.number().int().nonnegative();
+/** Long side of a frame in pixels (the engine's FrameSizeSchema). */
+const FrameSize = z.number().int().min(16).max(16384);
 
 // ---------------------------------------------------------------------------------------------
 // Webview -> host
 
-export const FrameRequestSchema = z.object({ type: z.literal('frame'), requestId: RequestId, step: Step, seed: Seed, backend: Backend }).strict();
+/** `size`: the long side, in device pixels, the preview shows frames at (see previewFrameSize). */
+export const FrameRequestSchema = z
+  .object({ type: z.literal('frame'), requestId: RequestId, step: Step, seed: Seed, backend: Backend, size: FrameSize.optional() })
+  .strict();
 
 export const TimelapseExportSchema = z
   .object({
@@ -34,7 +41,7 @@ export const TimelapseExportSchema = z
     label: z.boolean(),
   })
   .strict();
-export const KeyframesExportSchema = z.object({ what: z.literal('keyframes'), steps: z.array(Step).min(1).max(100) }).strict();
+export const KeyframesExportSchema = z.object({ what: z.literal('keyframes'), steps: z.array(Step).min(1).max(MAX_KEYFRAME_STEPS) }).strict();
 export const LayersExportSchema = z.object({ what: z.literal('layers') }).strict();
 export const ExportSpecSchema = z.discriminatedUnion('what', [TimelapseExportSchema, KeyframesExportSchema, LayersExportSchema]);
 export type ExportSpec = z.infer<typeof ExportSpecSchema>;

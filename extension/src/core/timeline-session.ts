@@ -124,7 +124,7 @@ export class TimelineSession {
       case 'ready':
         return this.sendInit();
       case 'frame':
-        return this.answer('frame', message.requestId, () => this.frame(message.requestId, message.step, message.seed, message.backend));
+        return this.answer('frame', message.requestId, () => this.frame(message.requestId, message.step, message.seed, message.backend, message.size));
       case 'export':
         return this.answer('export', message.requestId, () => this.export(message.requestId, message.seed, message.backend, message.spec));
       case 'cancel':
@@ -224,9 +224,10 @@ export class TimelineSession {
     }
   }
 
-  private async frame(requestId: number, step: number, seed: number, backend: string): Promise<ResultMap['frame']> {
+  /** `size`: the long side the webview shows the frame at; the engine renders only those pixels. */
+  private async frame(requestId: number, step: number, seed: number, backend: string, size: number | undefined): Promise<ResultMap['frame']> {
     return this.withImage(async (client, image) => {
-      const handle = await client.submit('frame', { image, step, seed, backend, slider: this.options.sliderName });
+      const handle = await client.submit('frame', { image, step, seed, backend, slider: this.options.sliderName, ...(size === undefined ? {} : { size }) });
       this.inflight.set(requestId, () => void handle.cancel().catch(() => undefined));
       const job = await handle.done;
       const file = job.result?.files.find((f) => f.mime === 'image/png') ?? job.result?.files[0];

@@ -9,6 +9,7 @@
  */
 import { KEYFRAME_PRESETS, MAX_STEP, type BackendChoice, type EngineState, type ExportSpec, type HostMessage, type InitMessage, type WebviewMessage } from '../core/messages.js';
 import { RequestError, WebviewRpc } from '../core/rpc.js';
+import { deviceLongSide } from '../../../engine/src/client/display.js';
 import { Frames } from './frames.js';
 import { buildLayout, el } from './layout.js';
 
@@ -80,7 +81,7 @@ const {
 // State
 
 const rpc = new WebviewRpc((message: WebviewMessage) => vscode.postMessage(message));
-const frames = new Frames(rpc, (on) => (busy.hidden = !on));
+const frames = new Frames(rpc, (on) => (busy.hidden = !on), () => deviceLongSide(preview.parentElement ?? preview));
 let debounceTimer: ReturnType<typeof setTimeout> | undefined;
 let playing = false;
 let exporting = false;

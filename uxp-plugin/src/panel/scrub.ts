@@ -4,7 +4,7 @@
  * preview: on a 4096 px canvas only the pixels shown are rendered. Backend and seed decide what every
  * frame looks like, so changing either starts the frames afresh.
  */
-import { EngineError } from '../../../engine/src/client/index.js';
+import { EngineError, previewFrameSize } from '../../../engine/src/client/index.js';
 import { MAX_STEP } from '../../../engine/src/core/steps.js';
 import { bytesToBase64 } from '../model/pixels.js';
 import { Scrubber } from '../model/scrubber.js';
@@ -21,15 +21,6 @@ export interface ScrubOptions {
   readonly revokeImageUrl?: (url: string) => void;
   /** Long side in device pixels the preview shows frames at (measured by the view); default PREVIEW_SIZE. */
   readonly displaySize?: () => number;
-}
-
-/**
- * The frame size to ask for a preview of `pixels` device pixels: rounded up to a multiple of 128 (a panel
- * resized by a few pixels keeps hitting the engine's cache), at least 256, at most 4096.
- */
-export function frameSizeFor(pixels: number): number {
-  if (!Number.isFinite(pixels) || pixels <= 0) return PREVIEW_SIZE;
-  return Math.min(4096, Math.max(256, Math.ceil(pixels / 128) * 128));
 }
 
 export class ScrubPart {
@@ -108,7 +99,7 @@ export class ScrubPart {
   private async fetchPreview(step: number, signal: AbortSignal): Promise<string> {
     const { client, state } = this.ctx;
     const upload = await this.source.upload(signal, true);
-    const size = frameSizeFor(this.displaySize());
+    const size = previewFrameSize(this.displaySize());
     const handle = await client.submit('frame', { image: upload.image, step, backend: state.backend, seed: state.seed, size, slider: 'main' });
     const onAbort = (): void => void handle.cancel().catch(() => undefined);
     signal.addEventListener('abort', onAbort);

@@ -5,13 +5,14 @@
  * plans it once and the slider shows exactly what an import brings in: the slider asks for its frames
  * at its display size (only those pixels are rendered), imports and exports at full size.
  */
+import { DEFAULT_PREVIEW_SIZE } from '../../../engine/src/client/index.js';
 import { HostError, type SourceKind } from '../host/types.js';
 import type { SourceRegion } from '../model/import-plan.js';
 import { encodePng } from '../model/pixels.js';
 import type { PanelContext } from './context.js';
 
 /** Long side the slider's frames are shown at when the panel cannot measure its preview area. */
-export const PREVIEW_SIZE = 768;
+export const PREVIEW_SIZE = DEFAULT_PREVIEW_SIZE;
 export const OUTPUT_SIZES = [1024, 2048, 4096] as const;
 
 export interface Upload {

@@ -6,6 +6,7 @@
  * Rendering is idempotent and keeps focus: elements are created once and only their properties change.
  * UXP lacks `dataset`, `float`, canvas and some CSS: attributes are set with setAttribute, layout is flex.
  */
+import { deviceLongSide } from '../../../engine/src/client/index.js';
 import { DEFAULT_KEYFRAME_STEPS, MAX_STEP } from '../../../engine/src/core/steps.js';
 import type { SourceKind } from '../host/types.js';
 import { OUTPUT_SIZES, type PanelController, type PanelState, type TimelapseSettings } from './controller.js';
@@ -239,9 +240,7 @@ export class PanelView {
    * frames of this size. 0 while the panel is not laid out (the controller then uses its default).
    */
   previewDisplaySize(): number {
-    const { frame } = this.ui;
-    const ratio = (globalThis as { devicePixelRatio?: number }).devicePixelRatio ?? 1;
-    return Math.round(Math.max(frame.clientWidth, frame.clientHeight) * ratio);
+    return deviceLongSide(this.ui.frame);
   }
 
   private onStepKey(e: KeyboardEvent): void {
