@@ -86,6 +86,8 @@ interface ActiveLayer {
   readonly content: Uint8Array;
   readonly opacity: number;
   readonly multiply: boolean;
+  /** Normal blend at full opacity: where its coverage and content are full, it hides the layers below. */
+  readonly opaqueCandidate: boolean;
   /** Output box where the coverage can be non-zero: [x0, y0, x1, y1). */
   readonly x0: number;
   readonly y0: number;
@@ -120,6 +122,7 @@ export class TimelineRenderer {
   private readonly tilesY: number;
   private readonly dirtyTiles: Uint8Array;
   private readonly sample = new Float64Array(4);
+  private readonly cover: Float64Array[] = [];
 
   constructor(source: Timeline | PreparedPlan, options: RendererOptions = {}) {
     const plan = 'operations' in source ? preparePlan(validated(source), options.snapshotBudgetBytes === undefined ? {} : { snapshotBudgetBytes: options.snapshotBudgetBytes }) : source;
@@ -296,6 +299,7 @@ export class TimelineRenderer {
         content: this.content(l).data,
         opacity: s.opacity[l]!,
         multiply: this.timeline.layers[l]!.blend === 'multiply',
+        opaqueCandidate: s.opacity[l] === 1 && this.timeline.layers[l]!.blend === 'normal',
         x0: empty ? 0 : this.columns.reachingFrom[clamp(b[0]!, 0, planWidth)]!,
         y0: empty ? 0 : this.rows.reachingFrom[clamp(b[1]!, 0, planHeight)]!,
         x1: empty ? 0 : this.columns.pastFrom[clamp(b[2]!, 0, planWidth)]!,
@@ -311,9 +315,11 @@ export class TimelineRenderer {
   }
 
   /**
-   * Recomputes the composite in [x0, x1) x [y0, y1) from paper and every showing layer. Per pixel, the
-   * topmost layer that covers it completely and opaquely (normal blend, full opacity) hides everything
-   * below, so compositing starts there: at late steps most pixels cost one layer, not all of them.
+   * Recomputes the composite in [x0, x1) x [y0, y1) from paper and every showing layer. Row by row, each
+   * layer's coverage of the row is sampled first (a tight loop over the row's plan pixels), then the
+   * pixels are composited. Per pixel, the topmost layer that covers it completely and opaquely (normal
+   * blend, full opacity) hides everything below, so compositing starts there: at late steps most pixels
+   * cost one layer, not all of them.
    */
   private compositeRect(layers: readonly ActiveLayer[], x0: number, y0: number, x1: number, y1: number): void {
     const W = this.width;
@@ -322,33 +328,38 @@ export class TimelineRenderer {
     const rows = this.rows;
     const out = this.composite;
     const n = layers.length;
+    const cover = this.coverRows(n);
     for (let y = y0; y < y1; y++) {
       const ra = rows.first[y]! * pw;
       const rb = rows.second[y]! * pw;
       const fy = rows.weight[y]!;
+      // Coverage of each layer along this row (0 outside its box); transformed pixels are sampled apart.
+      for (let k = 0; k < n; k++) {
+        const L = layers[k]!;
+        const row = cover[k]!;
+        const from = Math.max(x0, L.x0);
+        const to = y >= L.y0 && y < L.y1 ? Math.min(x1, L.x1) : from;
+        if (from > x0) row.fill(0, x0, Math.min(from, x1));
+        if (to < x1) row.fill(0, Math.max(to, x0), x1);
+        const m = L.mask;
+        for (let x = from; x < to; x++) row[x] = bilinear(m, ra, rb, cols.first[x]!, cols.second[x]!, cols.weight[x]!, fy);
+      }
+      const line = y * W;
       for (let x = x0; x < x1; x++) {
-        const ua = cols.first[x]!;
-        const ub = cols.second[x]!;
-        const fx = cols.weight[x]!;
-        const index = y * W + x;
-        const p = index * 4;
+        const p = (line + x) * 4;
         let start = 0;
         let r = 255;
         let g = 255;
         let b = 255;
         for (let k = n - 1; k >= 0; k--) {
           const L = layers[k]!;
-          if (L.opacity !== 1 || L.multiply || L.content[p + 3] !== 255) continue;
-          if (x < L.x0 || x >= L.x1 || y < L.y0 || y >= L.y1) continue;
+          if (!L.opaqueCandidate || cover[k]![x] !== 255 || L.content[p + 3] !== 255) continue;
           if (L.transform && x >= L.tx0 && x < L.tx1 && y >= L.ty0 && y < L.ty1) continue;
-          const m = L.mask;
-          if (m[ra + ua] === 255 && m[ra + ub] === 255 && m[rb + ua] === 255 && m[rb + ub] === 255) {
-            r = L.content[p]!;
-            g = L.content[p + 1]!;
-            b = L.content[p + 2]!;
-            start = k + 1;
-            break;
-          }
+          r = L.content[p]!;
+          g = L.content[p + 1]!;
+          b = L.content[p + 2]!;
+          start = k + 1;
+          break;
         }
         for (let k = start; k < n; k++) {
           const L = layers[k]!;
@@ -364,16 +375,15 @@ export class TimelineRenderer {
             sb = s[2]!;
             a = s[3]! * L.opacity;
           } else {
-            if (x < L.x0 || x >= L.x1 || y < L.y0 || y >= L.y1) continue;
-            const cover = bilinear(L.mask, ra, rb, ua, ub, fx, fy);
-            if (cover === 0) continue;
+            const c = cover[k]![x]!;
+            if (c === 0) continue;
             const ca = L.content[p + 3]!;
             if (ca === 0) continue;
             sr = L.content[p]!;
             sg = L.content[p + 1]!;
             sb = L.content[p + 2]!;
             // Exactly the opacity when content and coverage are full: the top layer reproduces its content.
-            a = cover === 255 && ca === 255 ? L.opacity : ((cover * ca) / 65025) * L.opacity;
+            a = c === 255 && ca === 255 ? L.opacity : ((c * ca) / 65025) * L.opacity;
           }
           if (L.multiply) {
             r *= 1 - a + (a * sr) / 255;
@@ -385,12 +395,18 @@ export class TimelineRenderer {
             b += (sb - b) * a;
           }
         }
-        const o = index * 3;
+        const o = (line + x) * 3;
         out[o] = r + 0.5;
         out[o + 1] = g + 0.5;
         out[o + 2] = b + 0.5;
       }
     }
+  }
+
+  /** One row of coverage per layer (output width), reused across rectangles. */
+  private coverRows(layers: number): Float64Array[] {
+    while (this.cover.length < layers) this.cover.push(new Float64Array(this.width));
+    return this.cover;
   }
 
   /**
