@@ -16,8 +16,11 @@ export interface RunningPanel {
 
 export function startPanel(root: HTMLElement, options: StartOptions): RunningPanel {
   // The slider's frames are asked for at the preview area's size, measured when each one is asked for.
-  const controller = new PanelController({ displaySize: () => view.previewDisplaySize(), ...options });
-  const view = new PanelView(root, controller, { spectrum: options.spectrum ?? false });
+  const controller: PanelController = new PanelController({
+    displaySize: (): number => view.previewDisplaySize(),
+    ...options,
+  });
+  const view: PanelView = new PanelView(root, controller, { spectrum: options.spectrum ?? false });
   void controller.start();
   return { controller, view };
 }
