@@ -9,7 +9,8 @@
 import { renderContent } from '../../engine/src/core/content.js';
 import { outputSize, resizeRgbArea, type RgbImage, type RgbaImage } from '../../engine/src/core/image.js';
 import { planSizeOf } from '../../engine/src/core/replay.js';
-import { applyCurve, flipRowsInPlace, isIdentityCurve, stampAt } from '../../engine/src/core/renderer.js';
+import { stampAt } from '../../engine/src/core/sampling.js';
+import { applyCurve, flipRowsInPlace, isIdentityCurve } from '../../engine/src/core/view-effects.js';
 import { operationsAppliedAt } from '../../engine/src/core/steps.js';
 import { IDENTITY_CURVE, type Curve, type Stamp, type Timeline } from '../../engine/src/core/timeline.js';
 

@@ -16,7 +16,10 @@ import { renderContent } from './content.js';
 import { outputSize, resizeRgbArea, type RgbImage, type RgbaImage } from './image.js';
 import { PlanState, preparePlan, type ActiveTransform, type PreparedPlan } from './replay.js';
 import { MAX_STEP, OPERATION_COUNT, isStep, operationsAppliedAt } from './steps.js';
-import type { Curve, LayerSpec, Stamp, Timeline } from './timeline.js';
+import { axisTable, bilinear, stampAt, type AxisTable } from './sampling.js';
+import type { LayerSpec, Timeline } from './timeline.js';
+import { validateTimeline } from './timeline-checks.js';
+import { applyCurve, flipRowsInPlace, isIdentityCurve } from './view-effects.js';
 
 export interface RendererOptions {
   /** Memory the plan snapshots may use when the renderer prepares the plan itself (see PrepareOptions). */
@@ -35,44 +38,6 @@ export interface LayerImage {
   /** Content with alpha = content alpha x coverage x layer opacity, at the output size. */
   readonly image: RgbaImage;
   readonly visible: boolean;
-}
-
-/** Sampling positions of output pixels along one axis: which two plan pixels, and the weight of the second. */
-interface AxisTable {
-  readonly first: Int32Array;
-  readonly second: Int32Array;
-  readonly weight: Float64Array;
-  /** For plan pixel c (0..plan), the first output pixel whose second sample is >= c. */
-  readonly reachingFrom: Int32Array;
-  /** For plan pixel c (0..plan), the first output pixel whose first sample is >= c. */
-  readonly pastFrom: Int32Array;
-}
-
-function axisTable(out: number, plan: number, planExtent: number, outPerPlan: number): AxisTable {
-  const first = new Int32Array(out);
-  const second = new Int32Array(out);
-  const weight = new Float64Array(out);
-  // Output pixels beyond the outermost plan pixel centres take the edge value, so coverage that reaches
-  // the plan canvas border covers the output border too.
-  const max = Math.max(0, planExtent - 1);
-  for (let i = 0; i < out; i++) {
-    const u = Math.min(max, Math.max(0, (i + 0.5) / outPerPlan - 0.5));
-    const f = Math.floor(u);
-    first[i] = Math.min(plan - 1, f);
-    second[i] = Math.min(plan - 1, f + 1);
-    weight[i] = u - f;
-  }
-  const reachingFrom = new Int32Array(plan + 1);
-  const pastFrom = new Int32Array(plan + 1);
-  let a = 0;
-  let b = 0;
-  for (let c = 0; c <= plan; c++) {
-    while (a < out && second[a]! < c) a++;
-    while (b < out && first[b]! < c) b++;
-    reachingFrom[c] = a;
-    pastFrom[c] = b;
-  }
-  return { first, second, weight, reachingFrom, pastFrom };
 }
 
 const TILE = 32;
@@ -477,131 +442,7 @@ function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
 
-/** Bilinear coverage (0..255, fractional) of a plan mask between rows ra/rb (offsets) and columns ua/ub. */
-export function bilinear(mask: Uint8Array, ra: number, rb: number, ua: number, ub: number, fx: number, fy: number): number {
-  const a00 = mask[ra + ua]!;
-  const a01 = mask[ra + ub]!;
-  const a10 = mask[rb + ua]!;
-  const a11 = mask[rb + ub]!;
-  if ((a00 | a01 | a10 | a11) === 0) return 0;
-  const top = a00 + (a01 - a00) * fx;
-  const bottom = a10 + (a11 - a10) * fx;
-  return top + (bottom - top) * fy;
-}
-
-/** Stamp alpha (0..255, bilinear) at plan coordinates. */
-export function stampAt(stamp: Stamp, px: number, py: number): number {
-  const u = px - 0.5 - stamp.x;
-  const v = py - 0.5 - stamp.y;
-  const u0 = Math.floor(u);
-  const v0 = Math.floor(v);
-  const fu = u - u0;
-  const fv = v - v0;
-  const a00 = stampValue(stamp, u0, v0);
-  const a01 = stampValue(stamp, u0 + 1, v0);
-  const a10 = stampValue(stamp, u0, v0 + 1);
-  const a11 = stampValue(stamp, u0 + 1, v0 + 1);
-  const top = a00 + (a01 - a00) * fu;
-  const bottom = a10 + (a11 - a10) * fu;
-  return top + (bottom - top) * fv;
-}
-
-function stampValue(stamp: Stamp, u: number, v: number): number {
-  return u >= 0 && v >= 0 && u < stamp.width && v < stamp.height ? stamp.alpha[v * stamp.width + u]! : 0;
-}
-
-export function isIdentityCurve(c: Curve): boolean {
-  return c.contrast === 1 && c.saturation === 1 && c.lift === 0 && c.warmth === 0;
-}
-
-/** Per-channel lookup tables of a curve (before the saturation step). Black and white map to themselves. */
-export function curveTables(c: Curve): [Uint8Array, Uint8Array, Uint8Array] {
-  const tables: [Uint8Array, Uint8Array, Uint8Array] = [new Uint8Array(256), new Uint8Array(256), new Uint8Array(256)];
-  const gamma = Math.pow(2, -c.lift);
-  const warm = [Math.pow(2, -0.35 * c.warmth), 1, Math.pow(2, 0.35 * c.warmth)];
-  for (let ch = 0; ch < 3; ch++) {
-    for (let i = 0; i < 256; i++) {
-      let v = Math.pow(i / 255, gamma * warm[ch]!);
-      // An S-curve with fixed end points; slope at mid grey = contrast.
-      v = v + (c.contrast - 1) * 2 * v * (1 - v) * (2 * v - 1);
-      tables[ch]![i] = Math.round(Math.min(1, Math.max(0, v)) * 255);
-    }
-  }
-  return tables;
-}
-
-/** Lookup tables per curve object: a timeline's curves are fixed objects, shown frame after frame. */
-const curveTableCache = new WeakMap<Curve, [Uint8Array, Uint8Array, Uint8Array]>();
-
-/** The global curve on a composite (RGB), as the artist sees it. */
-export function applyCurve(src: Uint8Array, dst: Uint8Array, c: Curve): void {
-  let tables = curveTableCache.get(c);
-  if (!tables) {
-    tables = curveTables(c);
-    curveTableCache.set(c, tables);
-  }
-  const [tr, tg, tb] = tables;
-  const sat = c.saturation;
-  if (sat === 1) {
-    for (let i = 0; i < src.length; i += 3) {
-      dst[i] = tr[src[i]!]!;
-      dst[i + 1] = tg[src[i + 1]!]!;
-      dst[i + 2] = tb[src[i + 2]!]!;
-    }
-    return;
-  }
-  for (let i = 0; i < src.length; i += 3) {
-    const r = tr[src[i]!]!;
-    const g = tg[src[i + 1]!]!;
-    const b = tb[src[i + 2]!]!;
-    const luma = 0.299 * r + 0.587 * g + 0.114 * b;
-    dst[i] = luma + (r - luma) * sat + 0.5;
-    dst[i + 1] = luma + (g - luma) * sat + 0.5;
-    dst[i + 2] = luma + (b - luma) * sat + 0.5;
-  }
-}
-
-/** Mirrors RGB rows in place (the canvas flip). */
-export function flipRowsInPlace(data: Uint8Array, width: number, height: number): void {
-  for (let y = 0; y < height; y++) {
-    const row = y * width * 3;
-    for (let l = 0, r = width - 1; l < r; l++, r--) {
-      const a = row + l * 3;
-      const b = row + r * 3;
-      for (let c = 0; c < 3; c++) {
-        const t = data[a + c]!;
-        data[a + c] = data[b + c]!;
-        data[b + c] = t;
-      }
-    }
-  }
-}
-
 function validated(t: Timeline): Timeline {
   validateTimeline(t);
   return t;
-}
-
-/** Checks the structural invariants every renderer relies on; throws with a precise message. */
-export function validateTimeline(t: Timeline): void {
-  if (t.operations.length !== OPERATION_COUNT) {
-    throw new RangeError(`a timeline has exactly ${OPERATION_COUNT} operations, this one has ${t.operations.length}`);
-  }
-  if (!(t.planScale > 0)) throw new RangeError(`planScale must be > 0, got ${t.planScale}`);
-  const f = t.finished;
-  if (f.width !== t.width || f.height !== t.height || f.data.length !== t.width * t.height * 3) {
-    throw new RangeError(`the finished artwork must be ${t.width}x${t.height} RGB, it is ${f.width}x${f.height} with ${f.data.length} bytes`);
-  }
-  t.operations.forEach((op, i) => {
-    if ('layer' in op && (op.layer < 0 || op.layer >= t.layers.length || !Number.isInteger(op.layer))) {
-      throw new RangeError(`operation ${i} names layer ${op.layer}, but there are ${t.layers.length} layers`);
-    }
-    const stamp = op.kind === 'reveal' ? op.stamp : op.kind === 'transform' ? op.region : null;
-    if (stamp && stamp.alpha.length !== stamp.width * stamp.height) {
-      throw new RangeError(`operation ${i} has a ${stamp.width}x${stamp.height} stamp with ${stamp.alpha.length} values`);
-    }
-    if (stamp && (!Number.isInteger(stamp.x) || !Number.isInteger(stamp.y))) {
-      throw new RangeError(`operation ${i} has a stamp at (${stamp.x}, ${stamp.y}); stamps sit on whole plan pixels`);
-    }
-  });
 }
