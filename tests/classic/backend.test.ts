@@ -84,17 +84,20 @@ describe('classic backend', () => {
     assert.ok(opaque > 200 && darkOpaque / opaque > 0.8, `line art should be dark lines (${darkOpaque}/${opaque})`);
     // Flats: clean regions of a handful of flat colours; the paper-white background is left unpainted.
     const flats = byId.get('flats')!.image.data;
-    const colours = new Set<number>();
+    const colours = new Map<number, number>();
     let painted = 0;
     for (let p = 0; p < flats.length; p += 4) {
       if (flats[p + 3] === 0) continue;
       assert.equal(flats[p + 3], 255, 'a flat region is either painted or not');
       painted++;
-      colours.add((flats[p]! << 16) | (flats[p + 1]! << 8) | flats[p + 2]!);
+      const c = (flats[p]! << 16) | (flats[p + 1]! << 8) | flats[p + 2]!;
+      colours.set(c, (colours.get(c) ?? 0) + 1);
     }
     assert.ok(painted > flats.length / 4 / 3, 'the flats should cover the figure');
     assert.ok(painted < flats.length / 4, 'the paper-white background should stay unpainted');
-    assert.ok(colours.size >= 3 && colours.size <= 12, `flats should be a few flat colours, got ${colours.size}`);
+    // A handful of colours carry the flats (slivers under the outline aside).
+    const main = [...colours.values()].filter((c) => c >= painted * 0.01).length;
+    assert.ok(main >= 3 && main <= 12, `flats should be a few flat colours, got ${main} covering 1% or more`);
     await backend.dispose();
   });
 

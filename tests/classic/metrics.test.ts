@@ -9,8 +9,7 @@ import { SAMPLES, loadSample } from './helpers.js';
  * reports them as TODO. Remove an entry as soon as the planner meets it (a passing TODO is the signal).
  */
 const NOT_MET_YET: Readonly<Record<string, string>> = {
-  settle: 'classic planner (issue 11 item 4): looks finished from step 394, 39.4% of the process left (limit 10%)',
-  invisible: 'classic planner (issue 11 item 4): 24 of 99 frame changes invisible, 24.2% (limit 10%)',
+  settle: 'classic planner (issue 11 item 4): looks finished from step 121, 12.1% of the process left (limit 10%)',
 };
 
 let measured: Promise<TimelineMetrics> | undefined;

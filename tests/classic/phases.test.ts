@@ -9,15 +9,17 @@ import { flowField } from '../../engine/src/backends/classic/brush.js';
 import { mergeStamps, shareBudget } from '../../engine/src/backends/classic/budget.js';
 import { curveSettle, flipEpisode, hideEpisode, liftAndMove } from '../../engine/src/backends/classic/habits.js';
 import { BlockIn } from '../../engine/src/backends/classic/phases/block-in.js';
+import { LayIn } from '../../engine/src/backends/classic/phases/lay-in.js';
 import { prepareFlats } from '../../engine/src/backends/classic/phases/flats.js';
 import { prepareLineArt } from '../../engine/src/backends/classic/phases/lineart.js';
 import type { Mark } from '../../engine/src/backends/classic/phases/phase.js';
 import { Refinement } from '../../engine/src/backends/classic/phases/refinement.js';
+import { valueHold } from '../../engine/src/backends/classic/content.js';
 import { prepareRendering } from '../../engine/src/backends/classic/phases/rendering.js';
 import { prepareShading } from '../../engine/src/backends/classic/phases/shading.js';
 import { prepareSketch, SKETCH_INK } from '../../engine/src/backends/classic/phases/sketch.js';
 import { Rng } from '../../engine/src/backends/classic/rng.js';
-import { segment } from '../../engine/src/backends/classic/segment.js';
+import { FLAT_REGIONS, segment } from '../../engine/src/backends/classic/segment.js';
 import { renderContent, type LayerContent } from '../../engine/src/core/content.js';
 import type { RgbaImage } from '../../engine/src/core/image.js';
 import { IDENTITY_CURVE, type Operation } from '../../engine/src/core/timeline.js';
@@ -147,7 +149,7 @@ describe('classic phases, each alone', () => {
   });
 
   it('flats: one flat colour per region, every painted region filled, each fill inside its region', () => {
-    const seg = segment(outlined, { step: 9, spread: 30, minFraction: 0.0006, useLines: true }, noCheck);
+    const seg = segment(outlined, FLAT_REGIONS, noCheck);
     const flats = prepareFlats(outlined, seg, false);
     // At its capacity every chunk is its own operation (nothing merged): each fill stays in its region.
     const marks = flats.propose(flats.capacity, new Rng(3));
@@ -174,7 +176,7 @@ describe('classic phases, each alone', () => {
         }
       }
       const top = Math.max(...count.values());
-      assert.ok(top >= all * 0.85, `a fill has only ${top} of ${all} pixels in its main region`);
+      assert.ok(top >= all * 0.75 || all < 30, `a fill has only ${top} of ${all} pixels in its main region`);
     }
     // Fewer operations than chunks: neighbouring chunks are merged, the whole is still filled.
     const fewer = flats.propose(Math.max(1, Math.floor(flats.capacity / 3)), new Rng(3));
@@ -189,7 +191,7 @@ describe('classic phases, each alone', () => {
   it('shading: between the flats and the final, never past it', () => {
     const rng = new Rng(4);
     const lines = prepareLineArt(outlined, rng, noCheck);
-    const seg = segment(outlined, { step: 9, spread: 30, minFraction: 0.0006, useLines: true }, noCheck);
+    const seg = segment(outlined, FLAT_REGIONS, noCheck);
     const flats = prepareFlats(outlined, seg, false);
     const shading = prepareShading(outlined, seg, flats.flats, lines.alphaPlan, noCheck);
     const flat = atFullSize(outlined, flats.content()).data;
@@ -209,32 +211,49 @@ describe('classic phases, each alone', () => {
     assert.ok(marks.length > 0 && marks.length <= 20);
   });
 
-  it('rendering: exactly the budget, and every plan pixel fully covered at the end', () => {
+  it('rendering: every plan pixel fully covered at the end, exactly the budget while there is something to paint', () => {
     const { pw, ph } = outlined;
+    const flow = flowField(outlined.lum, pw, ph);
     const error = new Float32Array(pw * ph).fill(30);
-    const rendering = prepareRendering(outlined, error, flowField(outlined.lum, pw, ph), noCheck);
+    const rendering = prepareRendering(outlined, error, 2, flow, noCheck);
     for (const budget of [12, 80]) {
       const marks = rendering.propose(budget, new Rng(5));
       assert.equal(marks.length, budget);
       const cov = coverage(marks, pw, ph);
       assert.ok(cov.every((v) => v === 255), `budget ${budget}: some plan pixels are not fully covered`);
     }
+    // Little to paint (one small patch off by a visible amount): fewer marks, never idle ones, still
+    // fully covered; asked for exactly the budget, it paints them all.
+    const patch = new Float32Array(pw * ph);
+    for (let y = 40; y < 50; y++) for (let x = 40; x < 50; x++) patch[y * pw + x] = 60;
+    const few = prepareRendering(outlined, patch, 2, flow, noCheck);
+    const marks = few.propose(200, new Rng(6));
+    assert.ok(marks.length < 60, `${marks.length} marks for a 10x10 patch`);
+    assert.ok(coverage(marks, pw, ph).every((v) => v === 255));
+    assert.equal(few.propose(200, new Rng(6), true).length, 200);
   });
 
-  it('block-in and refinement: big masses that cover the canvas, then smaller strokes', () => {
+  it('lay-in, block-in and refinement: the canvas toned all over, then masses, then smaller strokes', () => {
     const { pw, ph } = painterly;
     const flow = flowField(painterly.lum, pw, ph);
     const start: [number, number] = [pw / 2, ph / 3];
-    const block = new BlockIn(painterly, flow, start, noCheck);
-    const blockMarks = block.propose(240, new Rng(6));
-    assert.equal(blockMarks.length, 240);
+    const hold = valueHold(painterly, 1);
+    const layIn = new LayIn(painterly, hold, noCheck);
+    const layMarks = layIn.propose(26, new Rng(5));
+    assert.equal(layMarks.length, 26);
+    // No paper is left once the canvas is toned: every plan pixel fully covered.
+    assert.ok(coverage(layMarks, pw, ph).every((v) => v === 255), 'the lay-in leaves paper showing');
+    const block = new BlockIn(painterly, hold, [layIn], flow, start, noCheck);
+    const blockMarks = block.propose(180, new Rng(6));
+    assert.equal(blockMarks.length, 180);
     let covered = 0;
     for (const c of block.coverage) if (c >= 0.66) covered++;
     assert.ok(covered / (pw * ph) > 0.9, `block-in covers ${((100 * covered) / (pw * ph)).toFixed(1)}% of the canvas`);
-    const refine = new Refinement(painterly, block, flow, start, noCheck);
+    const refine = new Refinement(painterly, hold, [layIn, block], block.radius, flow, start, noCheck);
     const refineMarks = refine.propose(120, new Rng(7));
-    assert.equal(refineMarks.length, 120);
+    assert.ok(refineMarks.length > 60 && refineMarks.length <= 120, `${refineMarks.length} refinement strokes`);
     const area = (ms: readonly Mark[]): number => ms.reduce((acc, m) => acc + m.stamp.alpha.filter((v) => v > 128).length, 0) / ms.length;
+    assert.ok(area(blockMarks) < area(layMarks) * 0.5, `block-in strokes (${area(blockMarks)} px) are not smaller than the lay-in's (${area(layMarks)} px)`);
     assert.ok(area(refineMarks) < area(blockMarks) * 0.6, `refinement strokes (${area(refineMarks)} px) are not smaller than block-in ones (${area(blockMarks)} px)`);
   });
 
@@ -255,7 +274,8 @@ describe('classic phases, each alone', () => {
     liftAndMove(moves, 0, outlined, rng);
     const moved = moves.findIndex((o) => o.kind === 'transform' && o.region !== null);
     const settled = moves.findIndex((o) => o.kind === 'transform' && o.region === null);
-    assert.ok(moved >= 0 && settled > moved && settled - moved <= 5);
+    // The part is drawn off-place for a while (most of the layer's strokes), then moved into place once.
+    assert.ok(moved >= 10 && moved <= 41 && settled - moved >= 60, `moved at ${moved}, settled at ${settled}`);
     const settle = curveSettle({ contrast: 0.9, saturation: 0.8, lift: 0.05, warmth: 0.1 }, 4);
     assert.equal(settle.length, 4);
     const last = settle[3]!;

@@ -102,12 +102,15 @@ test('colour before line art fails the line-before-colour check', async () => {
   assert.equal(check(checkMetrics(m), 'lineColour').pass, false);
 });
 
-test('line-before-colour does not apply to painterly or monochrome processes', () => {
+test('line-before-colour does not apply to painterly, monochrome or flat processes', () => {
   const t = syntheticTimeline('colour-first');
-  const p = measureProcess({ ...t, info: { ...t.info, style: 'painterly' } });
-  assert.equal(p.lineColour.applicable, false);
-  assert.match(p.lineColour.reason ?? '', /painterly/);
-  assert.equal(check(checkMetrics({ step0MaxError: 0, blankNonWhite: 0, process: p, style: 'painterly' }), 'lineColour').pass, true);
+  for (const style of ['painterly', 'monochrome', 'flat']) {
+    const p = measureProcess({ ...t, info: { ...t.info, style } });
+    assert.equal(p.lineColour.applicable, false);
+    assert.match(p.lineColour.reason ?? '', new RegExp(style));
+    assert.equal(check(checkMetrics({ step0MaxError: 0, blankNonWhite: 0, process: p, style }), 'lineColour').pass, true);
+  }
+  assert.equal(measureProcess(t).lineColour.applicable, true, 'a line-art process is judged');
 });
 
 test('an early idea painted over moves away from the final; the same strokes on a hidden sketch layer do not count', async () => {

@@ -1,11 +1,13 @@
 /**
  * Test illustrations the project draws itself (SVG rendered by sharp), for the cases the shared samples
- * do not cover: transparency, an extreme aspect ratio, a monochrome ink drawing.
+ * do not cover: three simple synthetic pieces (transparency, an extreme aspect ratio, a monochrome ink
+ * drawing) and one piece per style the classic backend must handle (art.ts).
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { animeSoftSvg, flatVectorSvg, inkFigureSvg, painterlySvg, photoRenderSvg, stickerSvg, webtoonSvg, widePanoramaSvg } from './art.js';
 
 /** A character head with clean outlines on a transparent background. */
 const TRANSPARENT = `<svg xmlns="http://www.w3.org/2000/svg" width="480" height="520">
@@ -49,17 +51,30 @@ export interface TestImage {
   readonly path: string;
 }
 
-/** Writes the three test illustrations as PNG into a fresh temp folder. */
-export async function writeTestImages(): Promise<TestImage[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'paints-undo-quality-'));
+/** Every test illustration by name: the simple synthetic ones first, then one per style. */
+export const TEST_IMAGES: Readonly<Record<string, () => string>> = {
+  transparent: () => TRANSPARENT,
+  panorama: () => PANORAMA,
+  ink: () => INK,
+  'anime-soft': animeSoftSvg,
+  'flat-vector': flatVectorSvg,
+  painterly: () => painterlySvg(),
+  'ink-figure': inkFigureSvg,
+  'photo-render': photoRenderSvg,
+  sticker: stickerSvg,
+  'wide-panorama': () => widePanoramaSvg(),
+  webtoon: webtoonSvg,
+};
+
+/** Writes the test illustrations (all, or those named) as PNG into `dir` (default: a fresh temp folder). */
+export async function writeTestImages(names: readonly string[] = Object.keys(TEST_IMAGES), dir?: string): Promise<TestImage[]> {
+  const folder = dir ?? (await mkdtemp(join(tmpdir(), 'paints-undo-quality-')));
   const out: TestImage[] = [];
-  for (const [name, svg] of [
-    ['transparent', TRANSPARENT],
-    ['panorama', PANORAMA],
-    ['ink', INK],
-  ] as const) {
-    const path = join(dir, `${name}.png`);
-    await writeFile(path, await sharp(Buffer.from(svg)).png().toBuffer());
+  for (const name of names) {
+    const svg = TEST_IMAGES[name];
+    if (!svg) throw new Error(`no test image ${name}; known: ${Object.keys(TEST_IMAGES).join(', ')}`);
+    const path = join(folder, `${name}.png`);
+    await writeFile(path, await sharp(Buffer.from(svg())).png().toBuffer());
     out.push({ name, path });
   }
   return out;

@@ -1,10 +1,29 @@
 /**
- * Image analysis at plan resolution: style, line map (XDoG at two scales) and the subject.
+ * Image analysis at plan resolution: the drawn lines the artwork really has (valleys, valley.ts), the
+ * style and the subject. The line layer's alpha at any output size is made in content.ts.
  */
 import type { RgbImage } from '../../core/image.js';
 import { downscaleRgb, downscaleWithDetail, gaussianBlur, labelComponents, luminance, type PlanRgb } from './raster.js';
+import { valleys } from './valley.js';
 
-export type Style = 'lineart' | 'painterly' | 'monochrome';
+/**
+ * - `lineart`: drawn line art (coloured): sketch, line art, flats, shading, rendering;
+ * - `monochrome`: ink or pencil line work without colour: sketch, line art, values, rendering;
+ * - `flat`: flat colour shapes or cel shading without drawn line art (vector, lineless anime):
+ *   sketch, flats, shading, the few real lines as details, rendering;
+ * - `painterly`: no line art and no flat shapes (paintings, photo-like renders): sketch, a toned
+ *   lay-in, block-in of masses, refinement, rendering.
+ */
+export type Style = 'lineart' | 'monochrome' | 'flat' | 'painterly';
+
+/** Half-widths of the line detector at plan resolution: lines up to ~6 plan pixels wide. */
+export const LINE_HALF_WIDTHS = [1, 2, 3];
+/** Crisp line pixels (valleys of 28+ levels) that make a piece line art: line work covers more than this share. */
+const LINE_ART_DENSITY = 0.012;
+/** Share of pixels in flat colour that makes a line-less piece flat/cel rather than painterly. */
+const FLAT_SHARE = 0.7;
+/** Edge sharpness (see analyse) from which flat tone reads as drawn shapes rather than a soft painting or render. */
+const SHARP_EDGES = 0.55;
 
 /** Long side of the plan resolution; planning cost grows with its square. */
 export const PLAN_LONG_SIDE = 512;
@@ -30,7 +49,7 @@ export interface Analysis {
   readonly scale: number;
   readonly img: PlanRgb;
   readonly lum: Float32Array;
-  /** XDoG darkness response (luminance units, >= 0): how much darker a pixel is than its surroundings. */
+  /** Valley response (luminance levels, >= 0): how much darker a pixel is than both sides of it. */
   readonly lineResponse: Float32Array;
   /** Clean line pixels (0/1) after hysteresis and removal of specks. */
   readonly lineMask: Uint8Array;
@@ -39,6 +58,12 @@ export interface Analysis {
   readonly style: Style;
   /** Fraction of pixels that are line pixels. */
   readonly lineDensity: number;
+  /** Fraction of pixels that are crisp line pixels (valleys of 28 levels or more). */
+  readonly crispDensity: number;
+  /** Crispness of edges, 1/3 (soft ramps) .. 1 (drawn borders). */
+  readonly edgeSharpness: number;
+  /** Fraction of pixels in flat tone (smoothed luminance within 0.6 levels of the right and lower neighbours). */
+  readonly flatShare: number;
   readonly monochrome: boolean;
 }
 
@@ -68,17 +93,9 @@ export function analyse(full: RgbImage): Analysis {
   const lum = luminance(img);
   const n = pw * ph;
 
-  // XDoG: a thin dark line is a valley, so (wide blur - narrow blur) > 0 on it and < 0 on its flanks;
-  // unlike gradient edges this gives one response per line, not a doubled contour on each side.
-  const fine = gaussianBlur(lum, pw, ph, 0.7);
-  const mid = gaussianBlur(lum, pw, ph, 1.6);
-  const wide = gaussianBlur(lum, pw, ph, 3.2);
-  const lineResponse = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const a = mid[i]! - fine[i]!;
-    const b = (wide[i]! - mid[i]!) * 0.8;
-    lineResponse[i] = Math.max(0, a, b);
-  }
+  // Lines are valleys of a lightly smoothed luminance (valley.ts): never the dark side of an edge.
+  const smooth = gaussianBlur(lum, pw, ph, 0.7);
+  const lineResponse = valleys(smooth, pw, ph, LINE_HALF_WIDTHS, 7).response;
 
   // Hysteresis: strong valleys seed lines, weaker connected valleys extend them.
   const hi = 16;
@@ -110,15 +127,53 @@ export function analyse(full: RgbImage): Analysis {
   }
   const monochrome = coloured / n < 0.02;
 
-  // Painterly works have few crisp dark valleys: lines would be fake there.
+  // Style: real line work decides line art (ink when there is no colour); without it, flat colour
+  // shapes (vector, lineless cel; flat even through JPEG noise once smoothed) are painted as flats,
+  // anything else (texture, grain, soft photo-like shading) as a painting. A piece with no
+  // clean line art is never forced into ink.
   let crisp = 0;
   for (let i = 0; i < n; i++) if (lineMask[i] && lineResponse[i]! >= 28) crisp++;
   const crispDensity = crisp / n;
-  const style: Style = monochrome ? 'monochrome' : crispDensity < 0.006 ? 'painterly' : 'lineart';
+  let flat = 0;
+  for (let y = 0; y + 1 < ph; y++) {
+    for (let x = 0; x + 1 < pw; x++) {
+      const i = y * pw + x;
+      if (Math.max(Math.abs(smooth[i + 1]! - smooth[i]!), Math.abs(smooth[i + pw]! - smooth[i]!)) <= 0.6) flat++;
+    }
+  }
+  const flatShare = flat / Math.max(1, (pw - 1) * (ph - 1));
+  // Edge sharpness: across an edge, the step over 2 pixels against the step over 6. A drawn shape's
+  // border is crisp (about 1); a blurred form or a soft photo-like edge ramps (about 1/3).
+  let sharpSum = 0;
+  let edges = 0;
+  const near = (i: number, d: number): number => Math.abs(smooth[i + d]! - smooth[i - d]!);
+  for (let y = 4; y + 4 < ph; y++) {
+    for (let x = 4; x + 4 < pw; x++) {
+      const i = y * pw + x;
+      // Measured at the middle of each edge (where the 2-pixel step peaks), across it.
+      for (const d of [1, pw]) {
+        const f = Math.abs(smooth[i + 3 * d]! - smooth[i - 3 * d]!);
+        const m = near(i, d);
+        if (f < 24 || m < near(i - d, d) || m < near(i + d, d)) continue;
+        sharpSum += Math.min(1, m / f);
+        edges++;
+      }
+    }
+  }
+  const edgeSharpness = edges > 0 ? sharpSum / edges : 1;
+  const style: Style =
+    crispDensity >= LINE_ART_DENSITY ? (monochrome ? 'monochrome' : 'lineart') : flatShare >= FLAT_SHARE && edgeSharpness >= SHARP_EDGES ? 'flat' : 'painterly';
 
-  // Subject: where structure is dense (line or strong local contrast), with a mild centre prior.
+  // Subject: where structure is dense (lines or strong local contrast), with a mild centre prior.
   const structure = new Float32Array(n);
-  for (let i = 0; i < n; i++) structure[i] = Math.min(1, lineResponse[i]! / 20);
+  for (let y = 0; y < ph; y++) {
+    for (let x = 0; x < pw; x++) {
+      const i = y * pw + x;
+      const gx = smooth[y * pw + Math.min(pw - 1, x + 1)]! - smooth[y * pw + Math.max(0, x - 1)]!;
+      const gy = smooth[Math.min(ph - 1, y + 1) * pw + x]! - smooth[Math.max(0, y - 1) * pw + x]!;
+      structure[i] = Math.min(1, Math.max(lineResponse[i]! / 20, Math.hypot(gx, gy) / 60));
+    }
+  }
   const density = gaussianBlur(structure, pw, ph, Math.max(pw, ph) / 14);
   let maxD = 1e-6;
   for (let i = 0; i < n; i++) maxD = Math.max(maxD, density[i]!);
@@ -133,7 +188,7 @@ export function analyse(full: RgbImage): Analysis {
     }
   }
 
-  return { full, detail, detailScale, pw, ph, scale, img, lum, lineResponse, lineMask, subject, style, lineDensity, monochrome };
+  return { full, detail, detailScale, pw, ph, scale, img, lum, lineResponse, lineMask, subject, style, lineDensity, crispDensity, flatShare, edgeSharpness, monochrome };
 }
 
 /** Where a person would start: the top of the main subject (usually the head). */

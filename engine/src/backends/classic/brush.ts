@@ -50,9 +50,17 @@ export interface PassOptions {
   readonly seek: 'error' | 'cover';
   readonly feather?: number;
   readonly check: () => void;
+  /**
+   * Stop once nothing visible is left to paint (fewer than `count` marks) instead of falling back to
+   * places with no error, whose strokes would change nothing: idle steps. With 'cover', only pixels not
+   * yet covered that still show an error are sought.
+   */
+  readonly stopWhenDone?: boolean;
 }
 
 const CELL = 12;
+/** Error (summed over channels) a stroke must cover somewhere to change a channel by the 2+ levels that show. */
+const VISIBLE_ERROR = 8;
 
 export class BrushPainter {
   readonly pw: number;
@@ -67,12 +75,18 @@ export class BrushPainter {
   private readonly ch: number;
   private readonly cellError: Float64Array;
   private readonly cellUndone: Float64Array;
+  /** Largest error in each cell: a cell is worth a stroke only if some pixel shows a visible error. */
+  private readonly cellMax: Float32Array;
   private penX: number;
   private penY: number;
   private readonly reach: number;
 
   /** Coverage (0..255) at which a pixel counts as covered; 255 means "exactly full", see `absorb`. */
   private readonly coverAt: number;
+  /** Where strokes may start (non-zero), or everywhere. */
+  private focusMask: Uint8Array | null = null;
+  /** How far revealing the layer moves each pixel (summed over channels), when known. */
+  private visibleChange: Float32Array | null = null;
 
   constructor(
     pw: number,
@@ -95,10 +109,60 @@ export class BrushPainter {
     this.ch = Math.ceil(ph / CELL);
     this.cellError = new Float64Array(this.cw * this.ch);
     this.cellUndone = new Float64Array(this.cw * this.ch);
+    this.cellMax = new Float32Array(this.cw * this.ch);
     for (let cy = 0; cy < this.ch; cy++) for (let cx = 0; cx < this.cw; cx++) this.updateCell(cx, cy);
     this.penX = start[0];
     this.penY = start[1];
     this.reach = Math.hypot(pw, ph) * 0.12;
+  }
+
+  /**
+   * Restricts where strokes start to `mask` (plan size, non-zero inside: the area being rendered), or
+   * lifts the restriction with null. Strokes still reach past the area's border as a brush does.
+   */
+  focus(mask: Uint8Array | null): void {
+    this.focusMask = mask;
+    for (let cy = 0; cy < this.ch; cy++) for (let cx = 0; cx < this.cw; cx++) this.updateCell(cx, cy);
+  }
+
+  /**
+   * How far revealing this painter's layer moves each pixel (plan size, summed over channels), when
+   * known: with `stopWhenDone`, a stroke that would change no pixel by a visible amount (2+ levels in a
+   * channel, given the coverage already there) is not made: it would be an idle step. Its place is marked
+   * as painted-out in the error map and another place is sought.
+   */
+  setVisible(change: Float32Array): void {
+    this.visibleChange = change;
+  }
+
+  /** Whether a stamp changes a few pixels visibly. */
+  private shows(stamp: Stamp): boolean {
+    const change = this.visibleChange;
+    if (!change) return true;
+    const { x: sx, y: sy, width: sw, height: sh, alpha } = stamp;
+    let count = 0;
+    for (let y = Math.max(0, sy); y < Math.min(this.ph, sy + sh); y++) {
+      for (let x = Math.max(0, sx); x < Math.min(this.pw, sx + sw); x++) {
+        const i = y * this.pw + x;
+        const gain = alpha[(y - sy) * sw + (x - sx)]! / 255 - this.coverage[i]!;
+        // 6 summed over channels is 2+ levels in some channel.
+        if (gain > 0 && gain * change[i]! >= 6 && ++count >= 3) return true;
+      }
+    }
+    return false;
+  }
+
+  /** Clears the error under a stamp without painting it: there is nothing visible to paint there. */
+  private writeOff(stamp: Stamp): void {
+    const { x: sx, y: sy, width: sw, height: sh, alpha } = stamp;
+    for (let y = Math.max(0, sy); y < Math.min(this.ph, sy + sh); y++) {
+      for (let x = Math.max(0, sx); x < Math.min(this.pw, sx + sw); x++) if (alpha[(y - sy) * sw + (x - sx)]! > 0) this.error[y * this.pw + x] = 0;
+    }
+    const cx0 = Math.max(0, Math.floor(sx / CELL));
+    const cy0 = Math.max(0, Math.floor(sy / CELL));
+    const cx1 = Math.min(this.cw - 1, Math.floor((sx + sw) / CELL));
+    const cy1 = Math.min(this.ch - 1, Math.floor((sy + sh) / CELL));
+    for (let cy = cy0; cy <= cy1; cy++) for (let cx = cx0; cx <= cx1; cx++) this.updateCell(cx, cy);
   }
 
   get undoneCount(): number {
@@ -110,29 +174,35 @@ export class BrushPainter {
   private updateCell(cx: number, cy: number): void {
     let e = 0;
     let u = 0;
+    let m = 0;
     const x1 = Math.min(this.pw, (cx + 1) * CELL);
     const y1 = Math.min(this.ph, (cy + 1) * CELL);
+    const focus = this.focusMask;
     for (let y = cy * CELL; y < y1; y++) {
       for (let x = cx * CELL; x < x1; x++) {
         const i = y * this.pw + x;
+        if (focus && !focus[i]) continue;
         e += this.error[i]!;
+        if (this.error[i]! > m) m = this.error[i]!;
         if (!this.done[i]) u++;
       }
     }
     this.cellError[cy * this.cw + cx] = e;
     this.cellUndone[cy * this.cw + cx] = u;
+    this.cellMax[cy * this.cw + cx] = m;
   }
 
   /** Chooses a start point: the best cell near the pen, then the best pixel in it. */
-  private pickSeed(seek: 'error' | 'cover'): [number, number] | null {
+  private pickSeed(seek: 'error' | 'cover', visibleOnly = false): [number, number] | null {
     let best = -1;
     let bestScore = 0;
     for (let cy = 0; cy < this.ch; cy++) {
       for (let cx = 0; cx < this.cw; cx++) {
         const c = cy * this.cw + cx;
-        // A cell whose mean error is under ~2 levels has nothing visible left to paint.
-        const err = this.cellError[c]! > CELL * CELL * 2 ? this.cellError[c]! : 0;
-        const base = seek === 'error' ? err : this.cellUndone[c]! * (1 + err / (CELL * CELL * 8));
+        // A cell whose mean error is under ~2 levels, or where no pixel is off by a visible amount, has
+        // nothing visible left to paint.
+        const err = this.cellError[c]! > CELL * CELL * 2 && this.cellMax[c]! >= VISIBLE_ERROR ? this.cellError[c]! : 0;
+        const base = seek === 'error' ? err : visibleOnly && err === 0 ? 0 : this.cellUndone[c]! * (1 + err / (CELL * CELL * 8));
         if (base <= 0) continue;
         const d = Math.hypot((cx + 0.5) * CELL - this.penX, (cy + 0.5) * CELL - this.penY);
         const score = (base / (1 + d / this.reach)) * (0.8 + 0.4 * this.rng.next());
@@ -153,6 +223,7 @@ export class BrushPainter {
     for (let y = cy * CELL; y < y1; y++) {
       for (let x = cx * CELL; x < x1; x++) {
         const i = y * this.pw + x;
+        if (this.focusMask && !this.focusMask[i]) continue;
         const v = seek === 'error' ? this.error[i]! : this.done[i] ? -1 : this.error[i]! + 1;
         if (v > bv) {
           bv = v;
@@ -248,13 +319,15 @@ export class BrushPainter {
     for (let cy = cy0; cy <= cy1; cy++) for (let cx = cx0; cx <= cx1; cx++) this.updateCell(cx, cy);
   }
 
-  /** `count` strokes, exactly (falls back to random places once nothing is left to seek). */
+  /** `count` strokes (falls back to random places once nothing is left to seek, unless `stopWhenDone`). */
   pass(opts: PassOptions): Mark[] {
     const ops: Mark[] = [];
     const feather = opts.feather ?? 2;
+    let rejected = 0;
     for (let k = 0; k < opts.count; k++) {
-      if (k % 16 === 0) opts.check();
-      let seed = this.pickSeed(opts.seek);
+      if ((k + rejected) % 16 === 0) opts.check();
+      let seed = this.pickSeed(opts.seek, opts.stopWhenDone);
+      if (!seed && opts.stopWhenDone) break;
       if (!seed) seed = this.pickSeed(opts.seek === 'cover' ? 'error' : 'cover');
       if (!seed) seed = [this.rng.int(0, this.pw - 1), this.rng.int(0, this.ph - 1)];
       const [x, y] = seed;
@@ -283,6 +356,12 @@ export class BrushPainter {
       const sb = new StampBuilder(minX - pad, minY - pad, maxX + pad, maxY + pad);
       sb.polyline(path, radii, feather);
       const stamp = sb.toStamp();
+      if (opts.stopWhenDone && !this.shows(stamp) && rejected < opts.count * 4) {
+        this.writeOff(stamp);
+        rejected++;
+        k--;
+        continue;
+      }
       this.absorb(stamp);
       ops.push({ stamp, strength: 1 });
       this.penX = path[path.length - 2]!;

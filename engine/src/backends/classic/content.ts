@@ -7,9 +7,11 @@
  * so lines and flats stay as crisp as the input's own edges; a slider preview of a 4096 px canvas
  * makes them at panel size in milliseconds instead of seconds at full resolution.
  */
-import { defineContent, type ContentTarget } from '../../core/content.js';
+import { defineContent, renderContent, type ContentTarget, type LayerContent } from '../../core/content.js';
 import { createRgba, type RgbImage, type RgbaImage } from '../../core/image.js';
-import { boxBlur, forEachUpsampled } from './raster.js';
+import { LINE_HALF_WIDTHS } from './analyse.js';
+import { forEachUpsampled } from './raster.js';
+import { valleyAt, valleySteps } from './valley.js';
 
 /** A plan-resolution map and its size. */
 interface PlanGrid {
@@ -129,28 +131,27 @@ export const shadingContent = defineContent<{ readonly flats: FlatsRecipe; reado
 );
 
 /**
- * Line-art alpha (0..255) of `art`: its own dark line pixels, so line weight and darkness match the final
- * exactly. Darkness relative to a local mean (over ~2.5 plan pixels) gives crisp alpha at any size; the
- * plan-resolution `gate` (the line mask, dilated) keeps texture away from the line art from being taken for ink.
+ * Line-art alpha (0..255) of `art`: its own line pixels, so line weight and darkness match the final
+ * exactly. Near the plan's lines (the `gate`: the line mask, dilated), a pixel is ink as far as it is a
+ * valley at this size (valley.ts): the core of a line is solid, its anti-aliased border partial, and a
+ * dark region next to a line (hair along its outline, a dark background) stays out.
  */
 export function lineAlpha(art: RgbImage, gate: Float32Array, pw: number, ph: number, scale: number): Uint8Array {
   const w = art.width;
   const h = art.height;
   const n = w * h;
-  const L = new Float32Array(n);
+  const L = new Uint8Array(n);
   const src = art.data;
-  for (let i = 0, p = 0; i < n; i++, p += 3) L[i] = 0.299 * src[p]! + 0.587 * src[p + 1]! + 0.114 * src[p + 2]!;
-  const r = Math.max(2, Math.round(2.5 * scale));
-  const mean = boxBlur(boxBlur(L, w, h, r), w, h, r);
+  for (let i = 0, p = 0; i < n; i++, p += 3) L[i] = (77 * src[p]! + 150 * src[p + 1]! + 29 * src[p + 2]! + 128) >> 8;
+  const steps = valleySteps([...new Set([1, ...LINE_HALF_WIDTHS.map((d) => Math.max(1, Math.round(d * scale)))])]);
   const out = new Uint8Array(n);
   forEachUpsampled(gate, pw, ph, w, h, scale, (i, g) => {
     if (g <= 0.02) return;
-    const dark = mean[i]! - L[i]!;
-    // 6..30 luminance units below the local mean ramps from transparent to solid ink.
-    // Very dark pixels inside the gate are ink even in the middle of a thick line, where the local mean is dark too.
-    const v = Math.max((dark - 6) / 24, (100 - L[i]!) / 45);
-    if (v <= 0) return;
-    out[i] = Math.round(255 * Math.min(1, v) * Math.min(1, g));
+    const x = i % w;
+    const v = valleyAt(L, w, h, x, (i - x) / w, steps);
+    // 5..27 levels darker than both sides ramps from transparent to solid ink.
+    if (v <= 5) return;
+    out[i] = Math.round(255 * Math.min(1, (v - 5) / 22) * Math.min(1, g));
   });
   return out;
 }
@@ -170,4 +171,48 @@ export const lineArtContent = defineContent<PlanGrid & { readonly gate: Float32A
     d[q + 3] = v;
   }
   return img;
+});
+
+/** How far an early layer holds its values back: colours drawn towards the picture's mean colour. */
+export interface ValueHold {
+  /** The picture's mean colour (plan image), the value everything is drawn towards. */
+  readonly mean: readonly [number, number, number];
+  /** 1 = the layer's own colours; 0.7 = 30% of the way to the mean (darks lighter, lights darker). */
+  readonly contrast: number;
+}
+
+/** The hold of a picture: its mean colour at plan resolution, and how much contrast is kept. */
+export function valueHold(a: { readonly img: { readonly r: Float32Array; readonly g: Float32Array; readonly b: Float32Array } }, contrast: number): ValueHold {
+  const mean = [a.img.r, a.img.g, a.img.b].map((p) => p.reduce((acc, v) => acc + v, 0) / Math.max(1, p.length));
+  return { mean: [mean[0]!, mean[1]!, mean[2]!], contrast };
+}
+
+/** Plan planes with their values held back. */
+export function heldPlanes(planes: readonly Float32Array[], hold: ValueHold): Float32Array[] {
+  return planes.map((p, c) => p.map((v) => held(v, c, hold)));
+}
+
+/** `v` with its value held back. */
+export function held(v: number, channel: number, hold: ValueHold): number {
+  return hold.mean[channel]! + (v - hold.mean[channel]!) * hold.contrast;
+}
+
+/**
+ * Another layer's content with its values held back (`held`): the flats and masses of an unfinished
+ * piece, whose darks and lights the rendering pushes later.
+ */
+export const heldContent = defineContent<{ readonly inner: LayerContent; readonly hold: ValueHold }>('classic.held', ({ inner, hold }, target) => {
+  // The inner image may be shared (fixed pixels): write a new one.
+  const image = renderContent(inner, target);
+  const out = createRgba(image.width, image.height);
+  const tables = [0, 1, 2].map((c) => Uint8Array.from({ length: 256 }, (_, v) => Math.round(held(v, c, hold))));
+  const s = image.data;
+  const d = out.data;
+  for (let q = 0; q < d.length; q += 4) {
+    d[q] = tables[0]![s[q]!]!;
+    d[q + 1] = tables[1]![s[q + 1]!]!;
+    d[q + 2] = tables[2]![s[q + 2]!]!;
+    d[q + 3] = s[q + 3]!;
+  }
+  return out;
 });

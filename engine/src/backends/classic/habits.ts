@@ -1,7 +1,8 @@
 /**
  * Human habits interleaved with a recipe's strokes: flipping the canvas to check proportions, hiding a
- * layer for a while to judge the others, lowering the sketch's opacity, a lasso-and-transform of a
- * region, and a global colour curve that is slightly off until a final levels tweak settles it.
+ * layer for a while to judge the others, lowering the sketch's opacity, an early idea moved into place
+ * (lasso-and-transform), and a global colour curve that is slightly off until a final levels tweak
+ * settles it.
  * Habits only insert operations; they never change a phase's marks.
  */
 import { IDENTITY_CURVE, type Curve, type Operation, type Phase, type Stamp } from '../../core/timeline.js';
@@ -51,25 +52,26 @@ export function hideEpisode(
 }
 
 /**
- * The lasso-and-transform habit: a region of a layer around where the artist started (usually the head)
- * is moved and scaled for a few strokes, then settled. Kept short on purpose: while a transform is
- * active every stroke on that layer recomposites the region.
+ * The early idea moved into place (lasso-and-transform): a part of a layer around where the artist
+ * started (usually the head) is drawn a little off (shifted, scaled) for a while, then lassoed and moved
+ * to where it belongs. The transform is active from early in `ops` until the move, so everything drawn in
+ * that part meanwhile shows off-place, and the move is one visible change that stays (never a blink).
  */
 export function liftAndMove(ops: Operation[], layer: number, a: Analysis, rng: Rng): void {
   const { pw, ph } = a;
   const [hx, hy] = subjectStart(a);
-  const region = ellipseStamp(hx, hy + ph * 0.1, pw * rng.range(0.07, 0.11), ph * rng.range(0.06, 0.09));
-  const at = Math.round(ops.length * rng.range(0.6, 0.8));
-  const settle = Math.min(ops.length, at + rng.int(2, 4));
+  const region = ellipseStamp(hx, hy + ph * 0.1, pw * rng.range(0.08, 0.12), ph * rng.range(0.07, 0.1));
+  const at = Math.round(ops.length * rng.range(0.05, 0.2));
+  const settle = Math.max(at + 1, Math.round(ops.length * rng.range(0.6, 0.85)));
   ops.splice(settle, 0, { kind: 'transform', phase: 'sketch', layer, region: null, dx: 0, dy: 0, scale: 1 });
   ops.splice(at, 0, {
     kind: 'transform',
     phase: 'sketch',
     layer,
     region,
-    dx: (rng.chance(0.5) ? 1 : -1) * rng.range(0.008, 0.02) * pw,
-    dy: (rng.chance(0.5) ? 1 : -1) * rng.range(0.005, 0.015) * ph,
-    scale: rng.range(0.95, 1.06),
+    dx: (rng.chance(0.5) ? 1 : -1) * rng.range(0.012, 0.025) * pw,
+    dy: (rng.chance(0.5) ? 1 : -1) * rng.range(0.008, 0.018) * ph,
+    scale: rng.range(0.93, 1.08),
   });
 }
 

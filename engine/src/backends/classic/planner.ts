@@ -64,7 +64,7 @@ export function* planSteps(
   const rng = new Rng(seed);
   yield { stage: 'analysing', fraction: 0.15, message: `style: ${style}` };
 
-  const plan = style === 'painterly' ? yield* planPainterly(a, rng, check) : yield* planLineBased(a, rng, check, style === 'monochrome');
+  const plan = style === 'painterly' ? yield* planPainterly(a, rng, check) : yield* planLineBased(a, rng, check, style);
   const ops = plan.ops;
   if (ops.length !== OPERATION_COUNT) throw new Error(`planner produced ${ops.length} operations, expected ${OPERATION_COUNT}`);
   yield { stage: 'planning', fraction: 1, message: 'done' };

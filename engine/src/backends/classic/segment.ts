@@ -38,6 +38,12 @@ export interface SegmentOptions {
   readonly useLines: boolean;
 }
 
+/**
+ * Regions for flats. Tolerances are tight enough that a white card does not join a pale background
+ * (22 levels apart), loose enough that JPEG noise and soft gradients stay one region per few bands.
+ */
+export const FLAT_REGIONS: SegmentOptions = { step: 7, spread: 22, minFraction: 0.0006, useLines: true };
+
 export function segment(a: Analysis, opts: SegmentOptions, check: () => void): Segmentation {
   const { pw, ph, img, lineMask } = a;
   const n = pw * ph;

@@ -213,7 +213,7 @@ export class LineColourObserver implements ReplayObserver {
     const meanChroma = this.finalChroma / pixels;
     const style = this.ctx.timeline.info.style;
     let reason: string | undefined;
-    if (style === 'painterly' || style === 'monochrome') reason = `a ${style} process has no line-art-then-colour order`;
+    if (NO_LINE_ART_STAGE.has(style)) reason = `a ${style} process has no line-art-then-colour order`;
     else if (lineCoverage < MIN_LINE_COVERAGE) reason = `the image has few line pixels (${(lineCoverage * 100).toFixed(2)}% of the canvas)`;
     else if (meanChroma < MIN_MEAN_CHROMA) reason = `the image has little colour (mean chroma ${meanChroma.toFixed(1)})`;
     const { lineStep50, colourStep50 } = this;
@@ -228,6 +228,12 @@ export class LineColourObserver implements ReplayObserver {
     };
   }
 }
+
+/**
+ * Styles whose process has no line art stage before the colour: paintings, ink work (no colour), and
+ * flat colour or cel pieces without drawn line art (their few real lines are details, drawn last).
+ */
+const NO_LINE_ART_STAGE = new Set(['painterly', 'monochrome', 'flat']);
 
 export const lineColour: PassFailMetric<LineColourOrder> = {
   id: 'lineColour',

@@ -42,3 +42,19 @@ export function shownAfter(layers: readonly Laid[]): Float32Array[] {
     return out;
   });
 }
+
+/** How much of each plan pixel a phase's marks cover (their maximum, 0..1): what the layer shows once they are laid. */
+export function coverageOf(marks: readonly { readonly stamp: { x: number; y: number; width: number; height: number; alpha: Uint8Array }; readonly strength: number }[], pw: number, ph: number): Float32Array {
+  const out = new Float32Array(pw * ph);
+  for (const { stamp: s, strength } of marks) {
+    const k = strength / 255;
+    for (let y = Math.max(0, s.y); y < Math.min(ph, s.y + s.height); y++) {
+      const row = (y - s.y) * s.width - s.x;
+      for (let x = Math.max(0, s.x); x < Math.min(pw, s.x + s.width); x++) {
+        const v = s.alpha[row + x]! * k;
+        if (v > out[y * pw + x]!) out[y * pw + x] = v;
+      }
+    }
+  }
+  return out;
+}

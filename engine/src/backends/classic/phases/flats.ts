@@ -1,24 +1,45 @@
 /**
  * Flats (values in monochrome work): one flat colour per region of the segmentation, filled region by
- * region (the subject first, the pen staying local), big regions in several geodesic chunks so colour
- * spreads over the canvas gradually. Paper-white regions are left unpainted, as an artist leaves the
- * paper; in ink work, solid blacks are spotted with the ink, not painted as a value study.
+ * region (the subject first, the pen staying local), big regions in broad strokes or chunks so colour
+ * spreads over the canvas gradually (region-fill.ts). Paper-white regions are left unpainted, as an
+ * artist leaves the paper; in ink work, solid blacks are spotted with the ink, not painted as a value study.
  */
 import type { Stamp } from '../../../core/timeline.js';
 import { subjectStart, type Analysis } from '../analyse.js';
 import { mergeStamps } from '../budget.js';
 import { flatsContent, type FlatsRecipe } from '../content.js';
-import { stampFromLabel } from '../raster.js';
 import type { Rng } from '../rng.js';
 import type { Region, Segmentation } from '../segment.js';
+import { fillChunks } from './region-fill.js';
 import type { PhaseWork } from './phase.js';
 
 export interface FlatsPhase extends PhaseWork {
   readonly flats: Flats;
+  /** Labels of the regions the flats paint (the others are left as paper). */
+  readonly painted: ReadonlySet<number>;
 }
 
 export function luma(c: readonly [number, number, number]): number {
   return 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
+}
+
+/**
+ * Regions whose base colour is the paper's are left unpainted, as an artist leaves the paper (painting
+ * white on white changes nothing but the sketch); any other region is filled, however light.
+ */
+export function paper(r: Region): boolean {
+  return Math.min(...r.flat) >= 250;
+}
+
+/**
+ * Smallest fill, as a share of the canvas: a flat is laid in strokes a brush or bucket would make, and a
+ * frame of a timelapse (about ten operations) should show it, even a pale colour on white paper.
+ */
+const MIN_FILL = 0.008;
+
+/** Operations a region's fill can take: one, or chunks of at least MIN_FILL of the canvas. */
+function maxParts(r: Region, total: number): number {
+  return Math.max(1, Math.floor(r.area / (total * MIN_FILL)));
 }
 
 /** Needs the segmentation (regions and their base colours); `grey` paints values instead of colours. */
@@ -26,23 +47,87 @@ export function prepareFlats(a: Analysis, seg: Segmentation, grey: boolean): Fla
   const { pw, ph } = a;
   const total = pw * ph;
   const flats = buildFlats(a, seg, grey);
-  const painted = seg.regions.filter((r) => Math.min(r.flat[0], r.flat[1], r.flat[2]) < 250 && !(grey && luma(r.flat) < 60));
+  const painted = seg.regions.filter((r) => !paper(r) && !(grey && luma(r.flat) < 60));
   return {
     flats,
-    capacity: painted.reduce((acc, r) => acc + Math.min(80, Math.max(1, Math.floor(r.area / (total * 0.0005)))), 0),
+    painted: new Set(painted.map((r) => r.label)),
+    capacity: painted.reduce((acc, r) => acc + maxParts(r, total), 0),
     content: () => flatsContent(flats.recipe),
     propose(budget, rng) {
-      const order = orderRegions(a, painted, rng.fork(3));
+      const order = withEnclosed(orderRegions(a, painted, rng.fork(3)), seg, pw);
       const stamps: Stamp[] = [];
       const paintedArea = painted.reduce((acc, r) => acc + r.area, 0) || 1;
       const extraParts = Math.max(0, budget - painted.length);
+      // Fills grow into paper and into regions already painted, never into one still white.
+      const covered = new Uint8Array(seg.regions.length + 1);
+      for (const r of seg.regions) if (!painted.includes(r)) covered[r.label] = 1;
       for (const region of order) {
-        const parts = Math.min(200, 1 + Math.floor((extraParts * region.area) / paintedArea));
-        stamps.push(...regionChunks(seg, region, pw, parts, rng));
+        const parts = Math.min(maxParts(region, total), 1 + Math.floor((extraParts * region.area) / paintedArea));
+        stamps.push(...fillChunks(seg, region, pw, parts, rng, covered));
+        covered[region.label] = 1;
       }
       return mergeStamps(stamps.map((s) => ({ stamp: s, strength: 1 })), budget);
     },
   };
+}
+
+/**
+ * The order with each region's enclosed small regions (a highlight in a flat, the bokeh in a
+ * background) filled right after it, as an artist finishes an area before moving on: no holes are left
+ * in a flat while the pen is elsewhere. A region is enclosed by the neighbour it shares most of its
+ * border with when that neighbour is at least four times its size.
+ */
+function withEnclosed(order: readonly Region[], seg: Segmentation, pw: number): Region[] {
+  const { labels, regions } = seg;
+  const ph = labels.length / pw;
+  const shared = new Map<number, number>();
+  const border = new Float64Array(regions.length + 1);
+  const touch = (p: number, q: number): void => {
+    if (p === q) return;
+    border[p]!++;
+    border[q]!++;
+    const kp = p * 65536 + q;
+    const kq = q * 65536 + p;
+    shared.set(kp, (shared.get(kp) ?? 0) + 1);
+    shared.set(kq, (shared.get(kq) ?? 0) + 1);
+  };
+  for (let y = 0; y < ph; y++) {
+    for (let x = 0; x < pw; x++) {
+      const i = y * pw + x;
+      if (x + 1 < pw) touch(labels[i]!, labels[i + 1]!);
+      if (y + 1 < ph) touch(labels[i]!, labels[i + pw]!);
+    }
+  }
+  const parent = new Int32Array(regions.length + 1);
+  const best = new Float64Array(regions.length + 1);
+  for (const [key, count] of shared) {
+    const p = Math.floor(key / 65536);
+    const q = key % 65536;
+    if (count > best[p]!) {
+      best[p] = count;
+      parent[p] = q;
+    }
+  }
+  const inOrder = new Set(order.map((r) => r.label));
+  const children = new Map<number, Region[]>();
+  for (const r of order) {
+    const q = parent[r.label]!;
+    const host = regions[q - 1];
+    if (!host || !inOrder.has(q) || best[r.label]! < border[r.label]! * 0.6 || host.area < r.area * 4) continue;
+    const list = children.get(q);
+    if (list) list.push(r);
+    else children.set(q, [r]);
+  }
+  const enclosed = new Set([...children.values()].flat().map((r) => r.label));
+  const out: Region[] = [];
+  const visit = (r: Region, depth: number): void => {
+    out.push(r);
+    if (depth < 4) for (const c of children.get(r.label) ?? []) visit(c, depth + 1);
+  };
+  for (const r of order) if (!enclosed.has(r.label)) visit(r, 0);
+  // A cycle of mutual enclosure cannot happen (hosts are 4x larger), but never lose a region.
+  if (out.length < order.length) for (const r of order) if (!out.includes(r)) out.push(r);
+  return out;
 }
 
 /** Regions in drawing order: main subject and big regions first, moving locally. */
@@ -74,94 +159,6 @@ export function orderRegions(a: Analysis, regions: readonly Region[], rng: Rng):
     penY = best!.cy;
   }
   return out;
-}
-
-/** Splits a big region into chunks (Voronoi cells of random points inside it), filled one after another. */
-export function regionChunks(seg: Segmentation, region: Region, pw: number, parts: number, rng: Rng): Stamp[] {
-  if (parts <= 1) return [stampFromLabel(seg.labels, region.label, pw, region.box, 1)];
-  const [x0, y0, x1, y1] = region.box;
-  const pts: [number, number][] = [];
-  for (let tries = 0; pts.length < parts && tries < parts * 50; tries++) {
-    const x = rng.int(x0, x1);
-    const y = rng.int(y0, y1);
-    if (seg.labels[y * pw + x] === region.label) pts.push([x, y]);
-  }
-  if (pts.length === 0) return [stampFromLabel(seg.labels, region.label, pw, region.box, 1)];
-  // Visit cells in a chain from the first point, nearest next, like filling with a big brush.
-  const order: [number, number][] = [pts[0]!];
-  const rest = pts.slice(1);
-  while (rest.length > 0) {
-    const [lx, ly] = order[order.length - 1]!;
-    let bi = 0;
-    let bd = Infinity;
-    rest.forEach(([x, y], k) => {
-      const d = Math.hypot(x - lx, y - ly);
-      if (d < bd) {
-        bd = d;
-        bi = k;
-      }
-    });
-    order.push(rest.splice(bi, 1)[0]!);
-  }
-  // Cells grow from their seeds through the region (a breadth-first, geodesic Voronoi): O(area), and
-  // each chunk follows the region's shape the way a brush fill would.
-  const rw = x1 - x0 + 1;
-  const rh = y1 - y0 + 1;
-  const cellOf = new Int32Array(rw * rh).fill(-1);
-  const queue = new Int32Array(rw * rh);
-  let head = 0;
-  let tail = 0;
-  order.forEach(([x, y], k) => {
-    const j = (y - y0) * rw + (x - x0);
-    if (cellOf[j] === -1) {
-      cellOf[j] = k;
-      queue[tail++] = j;
-    }
-  });
-  while (head < tail) {
-    const j = queue[head++]!;
-    const lx = j % rw;
-    const ly = (j - lx) / rw;
-    const k = cellOf[j]!;
-    for (let d = 0; d < 4; d++) {
-      const nx = d === 0 ? lx + 1 : d === 1 ? lx - 1 : lx;
-      const ny = d === 2 ? ly + 1 : d === 3 ? ly - 1 : ly;
-      if (nx < 0 || ny < 0 || nx >= rw || ny >= rh) continue;
-      const nj = ny * rw + nx;
-      if (cellOf[nj] !== -1 || seg.labels[(ny + y0) * pw + nx + x0] !== region.label) continue;
-      cellOf[nj] = k;
-      queue[tail++] = nj;
-    }
-  }
-  // One stamp per cell, grown by one pixel so neighbouring chunks overlap and the region ends fully covered.
-  const boxes = order.map(() => [Infinity, Infinity, -Infinity, -Infinity]);
-  for (let y = y0; y <= y1; y++) {
-    for (let x = x0; x <= x1; x++) {
-      const c = cellOf[(y - y0) * rw + (x - x0)]!;
-      if (c < 0) continue;
-      const b = boxes[c]!;
-      if (x < b[0]!) b[0] = x;
-      if (y < b[1]!) b[1] = y;
-      if (x > b[2]!) b[2] = x;
-      if (y > b[3]!) b[3] = y;
-    }
-  }
-  const stamps: Stamp[] = [];
-  for (let k = 0; k < order.length; k++) {
-    const [bx0, by0, bx1, by1] = boxes[k]! as [number, number, number, number];
-    if (bx0 > bx1) continue;
-    const w = bx1 - bx0 + 3;
-    const h = by1 - by0 + 3;
-    const alpha = new Uint8Array(w * h);
-    for (let y = by0; y <= by1; y++) {
-      for (let x = bx0; x <= bx1; x++) {
-        if (cellOf[(y - y0) * rw + (x - x0)] !== k) continue;
-        for (let dy = 0; dy <= 2; dy++) for (let dx = 0; dx <= 2; dx++) alpha[(y - by0 + dy) * w + (x - bx0 + dx)] = 255;
-      }
-    }
-    stamps.push({ x: bx0 - 1, y: by0 - 1, width: w, height: h, alpha });
-  }
-  return stamps;
 }
 
 export interface Flats {

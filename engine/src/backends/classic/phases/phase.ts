@@ -26,8 +26,9 @@ export interface PhaseWork {
   content(): LayerContent;
   /**
    * The phase's marks for `budget` operations, in drawing order: never more than `budget`, fewer
-   * only when the phase has nothing more to draw. Random choices come from `rng`, in a fixed order, so
-   * a seed always yields the same marks.
+   * only when the phase has nothing more to draw (nothing visible: its marks would be idle steps), unless
+   * `exact`, the recipe's last resort to fill its operations. Random choices come from `rng`, in a fixed
+   * order, so a seed always yields the same marks.
    */
-  propose(budget: number, rng: Rng): Mark[];
+  propose(budget: number, rng: Rng, exact?: boolean): Mark[];
 }

@@ -1,14 +1,14 @@
 /**
  * Refinement (painterly): medium-sized forms from a lighter blur of the image, painted with smaller
- * strokes where they differ most from the block-in under them.
+ * strokes that follow the forms, where they differ most from the masses under them.
  */
 import type { LayerContent } from '../../../core/content.js';
 import type { Analysis } from '../analyse.js';
 import { BrushPainter } from '../brush.js';
-import { planesContent } from '../content.js';
+import { heldPlanes, planesContent, type ValueHold } from '../content.js';
 import { gaussianBlur } from '../raster.js';
 import type { Rng } from '../rng.js';
-import { errorTo, type Laid } from './canvas.js';
+import { errorTo, shownAfter, type Laid } from './canvas.js';
 import type { Mark, PhaseWork } from './phase.js';
 
 export class Refinement implements PhaseWork, Laid {
@@ -18,21 +18,25 @@ export class Refinement implements PhaseWork, Laid {
   coverage: Float32Array;
   private readonly a: Analysis;
   private readonly error: Float32Array;
+  private readonly visible: Float32Array;
   private readonly blockRadius: number;
   private readonly flow: Float32Array;
   private readonly start: readonly [number, number];
   private readonly check: () => void;
 
-  /** Needs the plan image, the block-in under it (its masses, coverage and brush size), the flow field and the start. */
-  constructor(a: Analysis, under: Laid & { readonly radius: number }, flow: Float32Array, start: readonly [number, number], check: () => void) {
+  /** Needs the plan image, the layers under it, the block-in's brush size, the flow field and the start. */
+  constructor(a: Analysis, hold: ValueHold, under: readonly Laid[], blockRadius: number, flow: Float32Array, start: readonly [number, number], check: () => void) {
     const { pw, ph, img } = a;
     this.a = a;
     this.flow = flow;
     this.start = start;
     this.check = check;
-    this.blockRadius = under.radius;
-    this.planes = [img.r, img.g, img.b].map((c) => gaussianBlur(c, pw, ph, Math.max(pw, ph) / 200));
-    this.error = gaussianBlur(errorTo(this.planes, under.planes, under.coverage), pw, ph, 2);
+    this.blockRadius = blockRadius;
+    this.planes = heldPlanes([img.r, img.g, img.b].map((c) => gaussianBlur(c, pw, ph, Math.max(pw, ph) / 200)), hold);
+    const raw = errorTo(this.planes, shownAfter(under), null);
+    this.error = gaussianBlur(raw, pw, ph, 2);
+    // errorTo adds 1 per pixel (so no pixel is done by the error alone): take it off for what shows.
+    this.visible = raw.map((e) => e - 1);
     this.coverage = new Float32Array(pw * ph);
   }
 
@@ -43,8 +47,10 @@ export class Refinement implements PhaseWork, Laid {
   propose(budget: number, rng: Rng): Mark[] {
     const { pw, ph } = this.a;
     const r = this.blockRadius;
-    const painter = new BrushPainter(pw, ph, this.error, this.flow, rng, this.start);
-    const marks = painter.pass({ count: budget, radius: [r * 0.4, r * 0.7], length: [r * 2, r * 4], seek: 'error', feather: r / 4, check: this.check });
+    const painter = new BrushPainter(pw, ph, this.error.slice(), this.flow, rng, this.start);
+    painter.setVisible(this.visible);
+    // Strokes that follow the form, long enough to read as strokes, not dabs.
+    const marks = painter.pass({ count: budget, radius: [r * 0.35, r * 0.6], length: [r * 3, r * 6], seek: 'error', feather: r / 4, check: this.check, stopWhenDone: true });
     this.coverage = painter.coverage;
     return marks;
   }

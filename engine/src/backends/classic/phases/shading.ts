@@ -10,11 +10,20 @@ import { shadingContent, towards } from '../content.js';
 import { maskedBlurPlanes, StampBuilder } from '../raster.js';
 import type { Rng } from '../rng.js';
 import type { Region, Segmentation } from '../segment.js';
-import { orderRegions, regionChunks, type Flats } from './flats.js';
+import { orderRegions, type Flats } from './flats.js';
+import { regionChunks } from './region-fill.js';
 import type { PhaseWork } from './phase.js';
+
+/**
+ * Shading amount (colour distance flats -> shaded, summed over channels) worth a stroke: below it a blob
+ * or a region piece would change no channel by the 2+ levels a viewer (and the idle metric) can see.
+ */
+const VISIBLE_SHADE = 12;
 
 export interface ShadingPhase extends PhaseWork {
   readonly shading: Shading;
+  /** Labels of the regions the shading paints. */
+  readonly shaded: ReadonlySet<number>;
 }
 
 /** Needs the segmentation and the flats under it, and the line art's plan alpha (no shading is read off the lines). */
@@ -22,9 +31,10 @@ export function prepareShading(a: Analysis, seg: Segmentation, flats: Flats, lin
   const { pw, ph } = a;
   const total = pw * ph;
   const shading = buildShading(a, flats, lineAlphaPlan);
-  const shaded = seg.regions.filter((r) => r.area > 0 && regionShade(seg, r, shading.amount, pw) > 10);
+  const shaded = seg.regions.filter((r) => r.area > 0 && regionShade(seg, r, shading.amount, pw) > VISIBLE_SHADE * 1.5);
   return {
     shading,
+    shaded: new Set(shaded.map((r) => r.label)),
     capacity: shaded.reduce((acc, r) => acc + 1 + Math.min(8, Math.floor(r.area / (total * 0.003))), 0),
     content: () => shadingContent({ flats: flats.recipe, deltas: shading.deltas }),
     propose(budget, rng) {
@@ -139,7 +149,7 @@ function shadingStamps(
           }
         }
       }
-      if (bx < 0 || bv < 6) break;
+      if (bx < 0 || bv < VISIBLE_SHADE) break;
       const radius = Math.sqrt(region.area) * rng.range(0.22, 0.38);
       const sb = new StampBuilder(Math.max(x0 - 1, bx - radius * 1.6), Math.max(y0 - 1, by - radius * 1.6), Math.min(x1 + 1, bx + radius * 1.6), Math.min(y1 + 1, by + radius * 1.6));
       // Airbrush: a soft round falloff, clipped to the region (as with a clipping mask or a selection).
@@ -160,7 +170,7 @@ function shadingStamps(
     // scrub, and a single step that shades half the canvas reads as a fade, not a stroke).
     // Pieces with no visible shading under them would be idle steps: the flats already show them.
     for (const chunk of regionChunks(seg, region, pw, Math.max(1, Math.ceil(region.area / (total * 0.03))), rng)) {
-      if (maxUnder(chunk, amount, pw, ph) >= 6) out.push(chunk);
+      if (maxUnder(chunk, amount, pw, ph) >= VISIBLE_SHADE) out.push(chunk);
     }
   }
   return out;

@@ -1,7 +1,10 @@
 /**
- * The recipe for line-art and monochrome pieces. Layers (bottom to top): sketch, flats (values),
- * shading, line art, rendering. Every phase is prepared first; the operation budget is then shared by
- * target shares capped by what each phase can draw without idle steps, and the habits are interleaved.
+ * The recipe for pieces painted in flats: line art (`lineart`), ink (`monochrome`) and flat colour or
+ * cel shading without drawn line art (`flat`). Layers (bottom to top): sketch, flats (values), shading,
+ * line art, rendering. Line art is inked right after the sketch, except in flat pieces, where the few
+ * real lines they have (eyelashes, a mouth) are drawn as details once the colours are in. Every phase is
+ * prepared first; the operation budget is then shared by target shares capped by what each phase can
+ * draw without idle steps, and the habits are interleaved.
  */
 import { OPERATION_COUNT } from '../../../core/steps.js';
 import type { Operation, Phase } from '../../../core/timeline.js';
@@ -11,28 +14,42 @@ import { shareBudget } from '../budget.js';
 import { curveSettle, driftedCurve, flipEpisode, hideEpisode, insertAt, liftAndMove } from '../habits.js';
 import { prepareFlats } from '../phases/flats.js';
 import { prepareLineArt } from '../phases/lineart.js';
-import { prepareRendering } from '../phases/rendering.js';
+import { prepareRendering, renderCapacity } from '../phases/rendering.js';
 import { prepareShading } from '../phases/shading.js';
 import { prepareSketch } from '../phases/sketch.js';
-import { gaussianBlur } from '../raster.js';
+import { heldContent, held, valueHold } from '../content.js';
+import { coverageOf } from '../phases/canvas.js';
 import type { Rng } from '../rng.js';
-import { segment } from '../segment.js';
+import { FLAT_REGIONS, segment } from '../segment.js';
 import { layer, reveals, type Plan, type PlanProgress } from './plan.js';
 
-const SKETCH = 0;
-const FLATS = 1;
-const SHADING = 2;
-const LINES = 3;
-const RENDER = 4;
+/**
+ * Layer indices. Line art replaces the sketch (under everything, hidden once inked); in flat pieces the
+ * sketch stays on top (multiplied, as digital painters keep it) over the flats until they are done, so
+ * painting a flat never wipes the drawing it follows.
+ */
+function layerOrder(linesFirst: boolean): { SKETCH: number; FLATS: number; SHADING: number; LINES: number; RENDER: number } {
+  return linesFirst ? { SKETCH: 0, FLATS: 1, SHADING: 2, LINES: 3, RENDER: 4 } : { FLATS: 0, SHADING: 1, LINES: 2, RENDER: 3, SKETCH: 4 };
+}
 
 /**
  * Habit events the recipe inserts (they take operations from the budget): transform (2), sketch
  * opacity (2), sketch toggle (2), sketch hide (1), flip (2), curve set (1), line-art toggle (2, not for
  * ink and monochrome work: without its lines the drawing would vanish), second flip (2), curve settle (4).
+ * Flat pieces: transform (2), sketch opacity (1), sketch toggle (2), sketch hide (1), flip (2), curve
+ * set (1), second flip (2), curve settle (4).
  */
-const EVENTS = { colour: 18, mono: 16 };
+/** How much of their value range the flats and shading show (the rest comes with the rendering). */
+const VALUE_HOLD = 0.7;
 
-export function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: boolean): Generator<PlanProgress, Plan, void> {
+const EVENTS = { lineart: 18, monochrome: 16, flat: 15 };
+
+export type FlatsStyle = keyof typeof EVENTS;
+
+export function* planLineBased(a: Analysis, rng: Rng, check: () => void, style: FlatsStyle): Generator<PlanProgress, Plan, void> {
+  const mono = style === 'monochrome';
+  const linesFirst = style !== 'flat';
+  const { SKETCH, FLATS, SHADING, LINES, RENDER } = layerOrder(linesFirst);
   const { pw, ph } = a;
   const n = pw * ph;
   // Everything a phase could draw first; the operation budget is shared out afterwards.
@@ -40,37 +57,56 @@ export function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: b
   yield { stage: 'planning', fraction: 0.25, message: 'sketch' };
   const lines = prepareLineArt(a, rng.fork(2), check);
   yield { stage: 'planning', fraction: 0.4, message: 'line art' };
-  const seg = segment(a, { step: 9, spread: 30, minFraction: 0.0006, useLines: true }, check);
+  const seg = segment(a, FLAT_REGIONS, check);
   yield { stage: 'planning', fraction: 0.5, message: `${seg.regions.length} regions` };
   const flats = prepareFlats(a, seg, mono);
   const shading = prepareShading(a, seg, flats.flats, lines.alphaPlan, check);
   yield { stage: 'planning', fraction: 0.6, message: 'flats and shading' };
 
-  // Rendering: what is left between the shaded, inked canvas and the final.
-  const error = new Float32Array(n);
-  const la = lines.alphaPlan;
-  const sh = shading.shading;
-  for (let i = 0; i < n; i++) {
-    const t = la[i]!;
-    const pr = sh.r[i]! * (1 - t) + a.img.r[i]! * t;
-    const pg = sh.g[i]! * (1 - t) + a.img.g[i]! * t;
-    const pb = sh.b[i]! * (1 - t) + a.img.b[i]! * t;
-    error[i] = Math.abs(pr - a.img.r[i]!) + Math.abs(pg - a.img.g[i]!) + Math.abs(pb - a.img.b[i]!);
-  }
-  // Seeds follow coherent error (a missing highlight, a strand), not single noisy pixels that would read as dust.
-  const rendering = prepareRendering(a, gaussianBlur(error, pw, ph, 2), flowField(a.lum, pw, ph), check);
+  // The colour layers hold their values back; the rendering pushes the darks and lights.
+  const hold = valueHold(a, VALUE_HOLD);
+  const flow = flowField(a.lum, pw, ph);
+  /**
+   * What is left for the rendering: the error between the final and the canvas the other phases leave
+   * (paper, then the flats, the shading and the line art where their marks cover it). Before their
+   * marks are known, every layer is taken as fully laid (to size the rendering's share).
+   */
+  const renderError = (cover: { flats: Float32Array; shading: Float32Array; lines: Float32Array } | null): Float32Array => {
+    const error = new Float32Array(n);
+    const la = lines.alphaPlan;
+    const sh = shading.shading;
+    const fl = flats.flats;
+    const final = [a.img.r, a.img.g, a.img.b];
+    const flat = [fl.flatR, fl.flatG, fl.flatB];
+    const shade = [sh.r, sh.g, sh.b];
+    for (let i = 0; i < n; i++) {
+      const cf = cover ? cover.flats[i]! : flats.painted.has(seg.labels[i]!) ? 1 : 0;
+      const cs = cover ? cover.shading[i]! : shading.shaded.has(seg.labels[i]!) ? 1 : 0;
+      const cl = (cover ? cover.lines[i]! : 1) * la[i]!;
+      let e = 0;
+      for (let c = 0; c < 3; c++) {
+        let v = 255 * (1 - cf) + held(flat[c]![i]!, c, hold) * cf;
+        v = v * (1 - cs) + held(shade[c]![i]!, c, hold) * cs;
+        v = v * (1 - cl) + final[c]![i]! * cl;
+        e += Math.abs(v - final[c]![i]!);
+      }
+      error[i] = e;
+    }
+    return error;
+  };
+  const renderShare = renderCapacity(renderError(null));
 
-  const available = OPERATION_COUNT - (mono ? EVENTS.mono : EVENTS.colour);
+  const available = OPERATION_COUNT - EVENTS[style];
   const budgets = shareBudget(available, {
     sketch: { target: rng.range(0.09, 0.12), cap: sketch.capacity },
-    lines: { target: rng.range(0.24, 0.28), cap: lines.capacity },
+    lines: { target: linesFirst ? rng.range(0.24, 0.28) : 0.08, cap: lines.capacity },
     flats: { target: rng.range(0.2, 0.24), cap: flats.capacity },
-    shading: { target: rng.range(0.13, 0.17), cap: shading.capacity },
-    rendering: { target: 0.26, cap: rendering.capacity },
+    shading: { target: rng.range(0.08, 0.11), cap: shading.capacity },
+    rendering: { target: 0.32, cap: renderShare },
   });
   // A simple image cannot use its rendering share: rather than invisible rendering strokes, ink with
   // shorter strokes, fill in smaller chunks and go over the sketch once more.
-  const surplus = budgets.rendering - rendering.capacity;
+  const surplus = budgets.rendering - renderShare;
   if (surplus > 0) {
     budgets.lines += Math.floor(surplus * 0.45);
     budgets.flats += Math.floor(surplus * 0.4);
@@ -78,8 +114,8 @@ export function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: b
   }
 
   let sketchMarks = sketch.propose(budgets.sketch, rng.fork(8));
-  const lineMarks = lines.propose(budgets.lines, rng.fork(7));
-  const flatMarks = flats.propose(budgets.flats, rng);
+  let lineMarks = lines.propose(budgets.lines, rng.fork(7));
+  let flatMarks = flats.propose(budgets.flats, rng);
   check();
   const shadeMarks = shading.propose(budgets.shading, rng);
   yield { stage: 'planning', fraction: 0.7, message: 'shading' };
@@ -87,9 +123,27 @@ export function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: b
   // Steps the drawing phases could not use would become invisible rendering strokes: the sketch takes
   // them instead (more passes over its shapes, as loose sketching does).
   const drawn = (): number => sketchMarks.length + lineMarks.length + flatMarks.length + shadeMarks.length;
-  const spare = available - drawn() - rendering.capacity;
+  const spare = available - drawn() - renderShare;
   if (spare > 0 && sketch.capacity > 0) sketchMarks = sketch.propose(sketchMarks.length + spare, rng.fork(9));
-  const renderMarks = rendering.propose(available - drawn(), rng.fork(6));
+  // Seeds follow coherent error (a missing highlight, a strand), not single noisy pixels that would read as dust.
+  const rendering = prepareRendering(
+    a,
+    renderError({ flats: coverageOf(flatMarks, pw, ph), shading: coverageOf(shadeMarks, pw, ph), lines: coverageOf(lineMarks, pw, ph) }),
+    2,
+    flow,
+    check,
+  );
+  let renderMarks = rendering.propose(available - drawn(), rng.fork(6));
+  // Rendering stops when nothing visible is left: the drawing phases take the steps it leaves, with
+  // shorter pen strokes and smaller fills, the sketch whatever they cannot use.
+  const left = (): number => available - drawn() - renderMarks.length;
+  if (left() > 0) {
+    const extra = left();
+    lineMarks = lines.propose(lineMarks.length + Math.floor(extra * (linesFirst ? 0.45 : 0.2)), rng.fork(10));
+    flatMarks = flats.propose(flatMarks.length + Math.floor(extra * 0.4), rng.fork(11));
+  }
+  if (left() > 0 && sketch.capacity > 0) sketchMarks = sketch.propose(sketchMarks.length + left(), rng.fork(12));
+  if (left() !== 0) renderMarks = rendering.propose(available - drawn(), rng.fork(6), true);
   yield { stage: 'planning', fraction: 0.9, message: 'rendering' };
 
   // Assemble, with the human habits interleaved.
@@ -97,32 +151,43 @@ export function* planLineBased(a: Analysis, rng: Rng, check: () => void, mono: b
   liftAndMove(sketchOps, SKETCH, a, rng);
 
   const lineOps: Operation[] = reveals(LINES, 'lineart', 'pen', lineMarks);
-  flipEpisode(lineOps, 'lineart', rng, [0.45, 0.6], [12, 25]);
-  insertAt(lineOps, rng.range(0.65, 0.8), { kind: 'opacity', phase: 'lineart', layer: SKETCH, opacity: 0.3 });
-  // The inker hides the sketch for a while to judge the lines alone, then brings it back.
-  hideEpisode(lineOps, 'lineart', SKETCH, rng, [0.25, 0.4], [40, 60]);
-  lineOps.unshift({ kind: 'opacity', phase: 'lineart', layer: SKETCH, opacity: 0.55 });
-  lineOps.push({ kind: 'visibility', phase: 'lineart', layer: SKETCH, visible: false });
-
   const flatPhase: Phase = mono ? 'values' : 'flats';
-  const startCurve = driftedCurve(rng, mono);
   const shadePhase: Phase = mono ? 'values' : 'shading';
   const colourOps: Operation[] = [...reveals(FLATS, flatPhase, 'bucket', flatMarks), ...reveals(SHADING, shadePhase, 'airbrush', shadeMarks)];
-  // Lines off for a while to check the colours alone.
-  if (!mono) hideEpisode(colourOps, flatPhase, LINES, rng, [0.35, 0.55], [40, 60], Math.floor(colourOps.length * 0.4));
+  if (linesFirst) {
+    flipEpisode(lineOps, 'lineart', rng, [0.45, 0.6], [12, 25]);
+    insertAt(lineOps, rng.range(0.65, 0.8), { kind: 'opacity', phase: 'lineart', layer: SKETCH, opacity: 0.3 });
+    // The inker hides the sketch for a while to judge the lines alone, then brings it back.
+    hideEpisode(lineOps, 'lineart', SKETCH, rng, [0.25, 0.4], [40, 60]);
+    lineOps.unshift({ kind: 'opacity', phase: 'lineart', layer: SKETCH, opacity: 0.55 });
+    lineOps.push({ kind: 'visibility', phase: 'lineart', layer: SKETCH, visible: false });
+    // Lines off for a while to check the colours alone.
+    if (!mono) hideEpisode(colourOps, flatPhase, LINES, rng, [0.35, 0.55], [40, 60], Math.floor(colourOps.length * 0.4));
+  } else {
+    // No line art to ink: the flats are laid under the faded sketch, which is checked on and off and
+    // hidden once the colours carry the drawing.
+    flipEpisode(colourOps, flatPhase, rng, [0.45, 0.6], [12, 25]);
+    hideEpisode(colourOps, flatPhase, SKETCH, rng, [0.2, 0.35], [40, 60], Math.floor(colourOps.length * 0.4));
+    colourOps.unshift({ kind: 'opacity', phase: flatPhase, layer: SKETCH, opacity: 0.5 });
+    colourOps.push({ kind: 'visibility', phase: shadePhase, layer: SKETCH, visible: false });
+  }
+  const startCurve = driftedCurve(rng, mono);
 
   // The colours are slightly off (flat, dull) through the rendering until the final levels tweak settles
   // them. Set only here: a non-identity curve costs every frame a full-canvas pass in the renderer.
   const renderAll: Operation[] = [{ kind: 'curve', phase: 'rendering', curve: startCurve }, ...reveals(RENDER, 'rendering', 'brush', renderMarks)];
   flipEpisode(renderAll, 'rendering', rng, [0.3, 0.6], [8, 16]);
 
-  const ops = [...sketchOps, ...lineOps, ...colourOps, ...renderAll, ...curveSettle(startCurve, 4)];
+  const drawing = linesFirst ? [...lineOps, ...colourOps] : [...colourOps, ...lineOps];
+  const ops = [...sketchOps, ...drawing, ...renderAll, ...curveSettle(startCurve, 4)];
+  const sketchLayer = layer('sketch', 'Sketch', sketch.content(), linesFirst ? 'normal' : 'multiply');
   const layers = [
-    layer('sketch', 'Sketch', sketch.content()),
-    layer(mono ? 'values' : 'flats', mono ? 'Values' : 'Flats', flats.content()),
-    layer('shading', mono ? 'Value shading' : 'Shading', shading.content()),
+    layer(mono ? 'values' : 'flats', mono ? 'Values' : 'Flats', heldContent({ inner: flats.content(), hold })),
+    layer('shading', mono ? 'Value shading' : 'Shading', heldContent({ inner: shading.content(), hold })),
     layer('lineart', 'Line art', lines.content()),
     layer('rendering', 'Rendering', rendering.content()),
   ];
+  if (linesFirst) layers.unshift(sketchLayer);
+  else layers.push(sketchLayer);
   return { layers, ops };
 }

@@ -1,6 +1,6 @@
 /** What a recipe hands back to the planner, and the small helpers recipes assemble it with. */
 import type { LayerContent } from '../../../core/content.js';
-import type { LayerSpec, Operation, Phase, RevealOperation } from '../../../core/timeline.js';
+import type { BlendMode, LayerSpec, Operation, Phase, RevealOperation } from '../../../core/timeline.js';
 import type { Mark } from '../phases/phase.js';
 
 export interface Plan {
@@ -21,6 +21,6 @@ export function reveals(layer: number, phase: Phase, tool: RevealOperation['tool
 }
 
 /** An exported layer, visible and opaque from the start. */
-export function layer(id: string, name: string, content: LayerContent): LayerSpec {
-  return { id, name, blend: 'normal', content, initiallyVisible: true, initialOpacity: 1, exported: true };
+export function layer(id: string, name: string, content: LayerContent, blend: BlendMode = 'normal'): LayerSpec {
+  return { id, name, blend, content, initiallyVisible: true, initialOpacity: 1, exported: true };
 }
