@@ -18,8 +18,9 @@ async function fromSharp(image: ReturnType<typeof sharp>): Promise<SourceImage> 
 }
 
 /** A sample, optionally downscaled so its long side is `longSide`. */
-export async function loadSample(path: string, longSide?: number): Promise<SourceImage> {
+export async function loadSample(path: string, longSide?: number, exact?: { width: number; height: number }): Promise<SourceImage> {
   const img = sharp(path);
+  if (exact) return fromSharp(img.resize(exact.width, exact.height, { fit: 'fill' }));
   return fromSharp(longSide === undefined ? img : img.resize(longSide, longSide, { fit: 'inside' }));
 }
 

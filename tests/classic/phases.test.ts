@@ -84,6 +84,9 @@ describe('classic phases, each alone', () => {
     assert.deepEqual(coverage(merged, 48, 48), coverage(marks, 48, 48));
     assert.ok(merged.every((m) => m.stamp.width <= 4 && m.stamp.height <= 2), 'far-apart marks were merged into one operation');
     assert.equal(mergeStamps(marks, 10).length, 4);
+    assert.equal(mergeStamps(marks, 1).length, 1);
+    // A phase given no operation (a tiny canvas) draws nothing rather than failing.
+    assert.deepEqual(mergeStamps(marks, 0), []);
   });
 
   it('sketch: pencil strokes along the big edges, as many as the budget asks', () => {

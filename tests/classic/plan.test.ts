@@ -91,6 +91,20 @@ describe('classic planner', () => {
     assert.ok(nonWhiteFraction(r.renderStep(999)) <= 0.01);
   });
 
+  it('plans tiny inputs (48x32, 16x16) in every style: 999 operations, exact at step 0', async () => {
+    for (const [w, h] of [
+      [48, 32],
+      [16, 16],
+    ] as const) {
+      const source = await loadSample(SAMPLES[0]!, undefined, { width: w, height: h });
+      for (const style of ['lineart', 'monochrome', 'flat', 'painterly'] as const) {
+        const t = planTimeline(source, 3, { style });
+        assert.equal(t.operations.length, OPERATION_COUNT, `${w}x${h} ${style}`);
+        assert.ok(maxAbsDifference(new TimelineRenderer(t).renderStep(0), source.image) <= 1, `${w}x${h} ${style}: step 0 is not the input`);
+      }
+    }
+  });
+
   it('adapts to the artwork: painterly pieces get a block-in, ink drawings get value studies', async () => {
     const painterly = planTimeline(await fromSvg(PAINTERLY_SVG), 1);
     assert.equal(painterly.info.style, 'painterly');

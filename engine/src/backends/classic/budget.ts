@@ -44,6 +44,8 @@ export function shareBudget<K extends string>(total: number, shares: Record<K, S
  */
 export function mergeStamps(stamps: readonly Mark[], budget: number): Mark[] {
   if (stamps.length <= budget) return [...stamps];
+  // No operation to draw with (a phase given nothing on a tiny canvas): nothing is drawn.
+  if (budget < 1) return [];
   // Groups of consecutive stamps, with their boxes; merge the cheapest neighbouring pair until few enough.
   const groups = stamps.map((s) => ({ items: [s], x0: s.stamp.x, y0: s.stamp.y, x1: s.stamp.x + s.stamp.width, y1: s.stamp.y + s.stamp.height }));
   type G = (typeof groups)[number];
