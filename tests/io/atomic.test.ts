@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PaintsUndoError } from '../../engine/src/core/errors.js';
-import { checkFolderWritable, ensureFolder, ensureWritableFile, tempPathFor, withAtomicFile, writeFileAtomic } from '../../engine/src/io/atomic.js';
+import { checkFolderWritable, ensureFolder, ensureWritableFile, tempPathFor, withAtomicFile, withOutputFolder, writeFileAtomic } from '../../engine/src/io/atomic.js';
 import { rejection, tempFolder } from './helpers.js';
 
 const dir = tempFolder();
@@ -85,6 +85,32 @@ test('ensureFolder creates nested folders', async () => {
   const nested = join(dir, 'a', 'b', 'c');
   assert.equal(await ensureFolder(nested), nested);
   assert.ok(existsSync(nested));
+});
+
+test('a failed job removes the output folders it created, never a folder that was there or holds files', async () => {
+  const failure = new Error('the job failed');
+  const fails = (): Promise<never> => Promise.reject(failure);
+  await assert.rejects(withOutputFolder(join(dir, 'new', 'deep', 'frames'), fails), (error) => error === failure);
+  assert.ok(!existsSync(join(dir, 'new')), 'every level it created is gone');
+
+  const kept = join(dir, 'kept');
+  mkdirSync(kept);
+  await assert.rejects(withOutputFolder(kept, fails), (error) => error === failure);
+  assert.ok(existsSync(kept), 'an existing empty folder stays');
+
+  const partly = join(dir, 'partly', 'frames');
+  await assert.rejects(
+    withOutputFolder(partly, async (folder) => {
+      writeFileSync(join(dir, 'partly', 'notes.txt'), 'written meanwhile by someone else');
+      assert.equal(folder, partly);
+      throw failure;
+    }),
+    (error) => error === failure,
+  );
+  assert.deepEqual(readdirSync(join(dir, 'partly')), ['notes.txt'], 'a created folder that is not empty stays');
+
+  assert.equal(await withOutputFolder(join(dir, 'made'), async (folder) => folder), join(dir, 'made'));
+  assert.ok(existsSync(join(dir, 'made')), 'kept when the job succeeds');
 });
 
 test('checkFolderWritable accepts creatable folders without creating them', async () => {

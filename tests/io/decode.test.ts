@@ -173,6 +173,20 @@ test('images above 4096 px are downscaled with a notice; tiny ones are refused',
   assert.ok((await decodeImageBuffer(small)).notices.some((n) => /look best from 256 px/.test(n)));
 });
 
+test('a thin strip that downscaling would take under 16 px is refused before decoding; 256:1 is still accepted', async () => {
+  const strip = await sharp({ create: { width: 16, height: 16384, channels: 3, background: '#fff' } }).png().toBuffer();
+  await expectCode(
+    () => decodeImageBuffer(strip, { name: 'strip.png' }),
+    'INPUT_TOO_SMALL',
+    /strip\.png is 16x16384; downscaled to the working size \(4096 px on the long side\) it would be 4x4096, under the minimum of 16 px/,
+  );
+  // Refused from the header: a header-only file declaring the same shape gets the same answer.
+  await expectCode(() => decodeImageBuffer(bombPng(12000, 40)), 'INPUT_TOO_SMALL', /12000x40; .* 4096x14, under the minimum/);
+  const widest = await sharp({ create: { width: 8192, height: 32, channels: 3, background: '#fff' } }).png().toBuffer();
+  const decoded = await decodeImageBuffer(widest);
+  assert.deepEqual([decoded.source.image.width, decoded.source.image.height], [4096, 16]);
+});
+
 test('decompression bombs and zero-size headers are refused before decoding', async () => {
   const path = join(dir, 'bomb.png');
   writeFileSync(path, bombPng(100_000, 100_000));

@@ -1,5 +1,5 @@
 /** Shared helpers of the I/O and CLI tests: temp folders, synthetic images, ffprobe. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -125,4 +125,44 @@ export async function withDeadline<T>(promise: Promise<T>, ms: number, what: str
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Mounts a small tmpfs (root only, e.g. CI containers) for disk-full tests; unmounted when the test file
+ * ends. Returns `{ skip }` with the reason where mounting is not allowed, so the caller can skip.
+ */
+export function smallTmpfs(bytes: number): { path: string } | { skip: string } {
+  const path = mkdtempSync(join(tmpdir(), 'paints-undo-full-'));
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${bytes}`, 'none', path], { encoding: 'utf8' });
+  if (mounted.status !== 0) {
+    rmSync(path, { recursive: true, force: true });
+    return { skip: `cannot mount a ${bytes}-byte tmpfs to fill a disk (needs root): ${(mounted.stderr || mounted.error?.message || '').trim()}` };
+  }
+  after(() => {
+    spawnSync('umount', ['-l', path]);
+    rmSync(path, { recursive: true, force: true });
+  });
+  return { path };
+}
+
+/** Fills the file system of `folder` completely with one file (halving the writes until not one byte fits). */
+export function fillDisk(folder: string): string {
+  const filler = join(folder, 'filler');
+  const fd = openSync(filler, 'w');
+  try {
+    for (let size = 64 * 1024; size >= 1; size = Math.floor(size / 2)) {
+      const chunk = Buffer.alloc(size, 1);
+      for (;;) {
+        try {
+          if (writeSync(fd, chunk) < size) break;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+          break;
+        }
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return filler;
 }

@@ -150,7 +150,7 @@ test('keyframes: all 1000 steps in one call, written as they render, at a chosen
     })),
   );
   assert.equal(error.code, 'CANCELLED');
-  assert.deepEqual(readdirSync(join(dir, 'stopped')), [], 'frames written before the cancel are removed');
+  assert.ok(!existsSync(join(dir, 'stopped')), 'frames written before the cancel are removed, and the folder the run created');
 });
 
 test('runJob timelapse: GIF with the expected frame count; cancel leaves nothing', async () => {

@@ -11,11 +11,12 @@ import { Engine } from '../../engine/src/service/engine.js';
 import { removeDir, tempDir } from './helpers.js';
 
 async function put(cache: ResultCache, key: string, content: string | Buffer): Promise<CacheFile> {
-  const staging = await cache.createStaging();
   const bytes = Buffer.from(content);
-  await writeFile(join(staging, 'out.bin'), bytes);
   const file = { name: 'out.bin', mime: 'application/octet-stream', bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
-  await cache.commit(key, staging, [file]);
+  await cache.store(key, async (staging) => {
+    await writeFile(join(staging, 'out.bin'), bytes);
+    return [file];
+  });
   return file;
 }
 
@@ -180,15 +181,21 @@ test('two engines on one cache folder: cache.stats follows what the other one cl
   }
 });
 
-test('discarded staging folders never become entries', async () => {
+test('a failed write never becomes an entry: its staging folder is removed and the error passes through', async () => {
   const dir = await tempDir('c6');
   try {
     const cache = await ResultCache.open({ dir });
-    const staging = await cache.createStaging();
-    await writeFile(join(staging, 'partial.bin'), 'half');
-    await cache.discard(staging);
+    const failure = new Error('the job failed half way');
+    await assert.rejects(
+      cache.store(cacheKey({ half: true }), async (staging) => {
+        await writeFile(join(staging, 'partial.bin'), 'half');
+        throw failure;
+      }),
+      (error) => error === failure,
+    );
     assert.deepEqual(await readdir(join(cache.root, 'staging')), []);
     assert.equal(cache.stats().entries, 0);
+    assert.equal(await cache.get(cacheKey({ half: true })), undefined);
   } finally {
     await removeDir(dir);
   }

@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { PaintsUndoError, throwIfCancelled } from '../core/errors.js';
 import { fileKindOf, inputReadAs } from './input-file.js';
@@ -116,7 +116,13 @@ export async function checkFolderWritable(folder: string): Promise<string> {
 
 /** Creates `folder` (and parents) if needed and checks it takes new files. */
 export async function ensureFolder(folder: string): Promise<string> {
+  return (await makeOutputFolder(folder)).target;
+}
+
+/** ensureFolder, also saying which folders it created (outermost first). */
+async function makeOutputFolder(folder: string): Promise<{ target: string; created: string[] }> {
   const target = resolve(folder);
+  let created: string[] = [];
   try {
     const info = await stat(target);
     if (!info.isDirectory()) throw notWritable(folder, `it is ${fileKindOf(info)}, not a folder`);
@@ -124,13 +130,45 @@ export async function ensureFolder(folder: string): Promise<string> {
     if (error instanceof PaintsUndoError) throw error;
     if (errnoOf(error) !== 'ENOENT') throw notWritable(folder, writeFailureReason(error), error);
     try {
-      await makeFolders(target);
+      created = await makeFolders(target);
     } catch (mkdirError) {
       throw notWritable(folder, writeFailureReason(mkdirError), mkdirError);
     }
   }
-  await probeFolder(folder, target);
-  return target;
+  try {
+    await probeFolder(folder, target);
+  } catch (error) {
+    await removeIfEmpty(created);
+    throw error;
+  }
+  return { target, created };
+}
+
+/** Removes `folders` (outermost first) innermost first, stopping at the first that is not empty. */
+async function removeIfEmpty(folders: readonly string[]): Promise<void> {
+  for (const folder of [...folders].reverse()) {
+    try {
+      await rmdir(folder);
+    } catch {
+      return;
+    }
+  }
+}
+
+/**
+ * Runs `write(folder)` for an output folder that the job shares with whatever is already in it (each of
+ * its files written atomically): `folder` is created with its parents if needed, and when `write` fails
+ * the folders this call created are removed again if empty, so a failed run leaves not even an empty
+ * folder behind. A folder that existed before is never removed.
+ */
+export async function withOutputFolder<T>(folder: string, write: (target: string) => Promise<T>): Promise<T> {
+  const { target, created } = await makeOutputFolder(folder);
+  try {
+    return await write(target);
+  } catch (error) {
+    await removeIfEmpty(created);
+    throw error;
+  }
 }
 
 /** A temp path next to `target` that keeps its extension (ffmpeg and others pick formats from it). */

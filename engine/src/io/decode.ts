@@ -3,7 +3,8 @@
  *
  * Size policy (documented in README "Input images"):
  * - refused before any pixel is decoded: files over 256 MiB, images over 100 Mpx, a long side over
- *   16384 px or a short side under 16 px (INPUT_TOO_LARGE / INPUT_TOO_SMALL);
+ *   16384 px or a short side under 16 px, also after downscaling to the working size (INPUT_TOO_LARGE /
+ *   INPUT_TOO_SMALL);
  * - accepted and downscaled (with a notice): a long side over 4096 px, the largest size the classic
  *   backend is tuned for. A demanding user wants the job to run, not a refusal for a 6000 px scan, and
  *   a 4096 px reconstruction is indistinguishable in a timelapse;
@@ -204,6 +205,20 @@ function checkDimensions(name: string, width: number, height: number, limits: In
       'INPUT_TOO_LARGE',
       `The image ${name} is ${width}x${height} (${(width * height / 1e6).toFixed(1)} Mpx); the limits are ${limits.maxLongSide} px on the long side and ${limits.maxPixels / 1e6} Mpx. It was not decoded.`,
       { hint: `Export it at ${limits.workingLongSide} px on the long side or less.`, details: { name, width, height } },
+    );
+  }
+  // The minimum holds for what is processed, not only for the file: a long, thin strip downscaled to the
+  // working size would fall under it (16x16384 would become 4x4096).
+  const working = workingSize(width, height, limits);
+  if (Math.min(working.width, working.height) < limits.minSide) {
+    const ratio = Math.floor(limits.workingLongSide / limits.minSide);
+    throw new PaintsUndoError(
+      'INPUT_TOO_SMALL',
+      `The image ${name} is ${width}x${height}; downscaled to the working size (${limits.workingLongSide} px on the long side) it would be ${working.width}x${working.height}, under the minimum of ${limits.minSide} px on each side. It was not decoded.`,
+      {
+        hint: `Crop it, or cut it into parts, so that the long side is at most ${ratio} times the short side.`,
+        details: { name, width, height, minSide: limits.minSide, workingWidth: working.width, workingHeight: working.height },
+      },
     );
   }
 }

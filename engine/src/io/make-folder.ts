@@ -34,15 +34,21 @@ async function missingFolders(target: string): Promise<string[]> {
   }
 }
 
-/** Creates `path` and its missing parents (with `mode`); EEXIST from a concurrent creator is fine. */
-export async function makeFolders(path: string, options: { mode?: number } = {}): Promise<void> {
+/**
+ * Creates `path` and its missing parents (with `mode`); EEXIST from a concurrent creator is fine.
+ * Returns the folders this call created, outermost first.
+ */
+export async function makeFolders(path: string, options: { mode?: number } = {}): Promise<string[]> {
+  const created: string[] = [];
   for (const folder of await missingFolders(resolve(path))) {
     try {
       await mkdir(folder, options.mode === undefined ? {} : { mode: options.mode });
+      created.push(folder);
     } catch (error) {
       if (errnoOf(error) !== 'EEXIST') throw refusedIn(error, dirname(folder));
     }
   }
+  return created;
 }
 
 /** makeFolders for start-up code that is synchronous. */

@@ -13,6 +13,7 @@ import type { RgbImage, RgbaImage } from '../core/image.js';
 import type { VideoFormat } from '../core/job.js';
 import { withAtomicFile } from './atomic.js';
 import { findFfmpeg } from './ffmpeg.js';
+import { errnoError, errnoInText } from './write-errors.js';
 import { PROVENANCE_NOTICE, provenanceSummary, type Provenance } from './provenance.js';
 
 /** Default long side when no size is asked for: the input size capped here (GIFs get big quickly). */
@@ -189,6 +190,11 @@ async function encode(ffmpegPath: string, args: string[], frames: AsyncIterable<
     child.stdin.end();
     const code = await exited;
     throwIfCancelled(signal);
+    // ffmpeg only writes our temp files, so a write condition in its text (a full disk) is the output's:
+    // thrown as that errno, withAtomicFile reports OUTPUT_NOT_WRITABLE like any other failed write. Checked
+    // whatever the exit code: ffmpeg 5-6 exit 0 when writing the WebM/GIF trailer fails, leaving a broken file.
+    const errno = errnoInText(stderr);
+    if (errno !== undefined) throw errnoError(errno, `ffmpeg could not write the ${options.format.toUpperCase()}: ${stderr.trim().split('\n').slice(-3).join(' ')}`);
     if (code !== 0) {
       throw new PaintsUndoError('ENCODER_FAILED', `ffmpeg failed to encode the ${options.format.toUpperCase()} (${spawnError?.message ?? `exit code ${code}`}): ${stderr.trim().split('\n').slice(-3).join(' ') || 'no message'}`, {
         hint: 'Try another format or size; if it persists, report it with this message and `ffmpeg -version`.',

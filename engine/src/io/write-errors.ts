@@ -29,16 +29,23 @@ export function errnoOf(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** Whether `error` is a write failure of the disk itself (full, quota, read-only, permissions, I/O). */
-export function isWriteConditionError(error: unknown): boolean {
-  const code = errnoOf(error);
-  return code !== undefined && code in CONDITIONS;
+export interface WriteFailure {
+  readonly errno: string;
+  readonly reason: string;
+  readonly space: boolean;
 }
 
-/** Whether `error` means there is no space left (full disk, quota, file size limit). */
-export function isOutOfSpace(error: unknown): boolean {
-  const code = errnoOf(error);
-  return code !== undefined && CONDITIONS[code]?.space === true;
+/**
+ * The write condition behind `error`, wherever it was met: a Node errno error, or an OUTPUT_NOT_WRITABLE
+ * that carries its errno (also after crossing from a worker thread). Undefined for anything else.
+ */
+export function writeConditionOf(error: unknown): WriteFailure | undefined {
+  const errno =
+    error instanceof PaintsUndoError
+      ? error.code === 'OUTPUT_NOT_WRITABLE' && typeof error.details?.['errno'] === 'string' ? error.details['errno'] : undefined
+      : errnoOf(error);
+  const known = errno === undefined ? undefined : CONDITIONS[errno];
+  return errno !== undefined && known ? { errno, reason: known.reason, space: known.space } : undefined;
 }
 
 /**

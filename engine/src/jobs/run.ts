@@ -33,8 +33,13 @@ export async function preflight(job: JobInput, output: string): Promise<void> {
 /**
  * Runs a job and writes its result under `output`: a PNG file (frame), a folder (keyframes,
  * interpolate, layers with format "png"), a PSD file (layers) or a video file (timelapse, encode).
- * Every file is written atomically; on cancel or error no partial output is left under the requested name.
+ * Every file is written atomically; on cancel or error no partial output is left under the requested name,
+ * and no folder the run created.
  */
-export function runJob(job: JobInput, output: string, env: JobEnvironment): Promise<JobOutput> {
-  return jobKindOf(job).write(job, output, env);
+export async function runJob(job: JobInput, output: string, env: JobEnvironment): Promise<JobOutput> {
+  const kind = jobKindOf(job);
+  if (outputKindOf(job) === 'file') return kind.write(job, output, env);
+  // A folder this run creates is removed again if the job fails before anything is in it.
+  const { withOutputFolder } = await import('../io/atomic.js');
+  return withOutputFolder(output, () => kind.write(job, output, env));
 }

@@ -25,7 +25,7 @@ import { z } from 'zod';
 import { PaintsUndoError } from '../core/errors.js';
 import type { CacheStats } from '../client/protocol.js';
 import { makeFolders } from '../io/make-folder.js';
-import { writeFailureReason } from '../io/write-errors.js';
+import { writeConditionOf, writeFailureReason } from '../io/write-errors.js';
 
 export const CACHE_LAYOUT_VERSION = 'v1';
 export const DEFAULT_CACHE_CAP_BYTES = 2 * 1024 * 1024 * 1024;
@@ -268,22 +268,47 @@ export class ResultCache {
     utimes(this.metaPath(key), seconds, seconds).catch(() => undefined);
   }
 
-  /** A fresh private folder to write a result into; commit() or discard() it. */
-  async createStaging(): Promise<string> {
-    const path = join(this.root, 'staging', `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`);
-    await mkdir(path, { recursive: true });
-    return path;
+  /**
+   * The one way an entry is written: `write` fills a fresh private staging folder (in this process or a
+   * worker) and returns its files with sizes and checksums; they are then published under `key`. On any
+   * failure the staging folder is removed, so nothing partial is ever stored; a write the disk refused
+   * (full, quota, read-only), wherever it was met, is OUTPUT_NOT_WRITABLE naming the cache folder.
+   * Returns the committed entry (another process's, if it won the race).
+   */
+  async store(
+    key: string,
+    write: (staging: string) => Promise<readonly CacheFile[]>,
+    info: Record<string, unknown> = {},
+  ): Promise<CacheEntry> {
+    let staging: string | undefined;
+    try {
+      staging = join(this.root, 'staging', `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`);
+      await mkdir(staging, { recursive: true });
+      return await this.commit(key, staging, await write(staging), info);
+    } catch (error) {
+      if (staging !== undefined) await this.discard(staging);
+      throw this.writeError(error);
+    }
   }
 
-  async discard(staging: string): Promise<void> {
+  private async discard(staging: string): Promise<void> {
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
   }
 
-  /**
-   * Publishes the files in `staging` under `key`. `files` lists them with sizes and checksums (computed
-   * by whoever wrote them). Returns the committed entry (another process's, if it won the race).
-   */
-  async commit(key: string, staging: string, files: readonly CacheFile[], info: Record<string, unknown> = {}): Promise<CacheEntry> {
+  private writeError(error: unknown): unknown {
+    const failure = writeConditionOf(error);
+    if (failure === undefined) return error;
+    return new PaintsUndoError('OUTPUT_NOT_WRITABLE', `The engine cannot store results in its cache folder ${this.root}: ${failure.reason}.`, {
+      hint: failure.space
+        ? 'Free space on that disk, or clear the cache (cache.clear), or restart the engine with --cache-dir on a disk with room or a smaller --cache-size.'
+        : 'Restart the engine with --cache-dir (or PAINTS_UNDO_CACHE_DIR) set to a folder you can write to.',
+      details: { dir: this.root, errno: failure.errno },
+      cause: error,
+    });
+  }
+
+  /** Publishes the complete files in `staging` under `key` (see store()). */
+  private async commit(key: string, staging: string, files: readonly CacheFile[], info: Record<string, unknown> = {}): Promise<CacheEntry> {
     const bytes = files.reduce((sum, f) => sum + f.bytes, 0);
     const meta: CacheEntry = { version: 1, key, createdAt: Date.now(), bytes, files: [...files], info };
     await writeFile(join(staging, 'meta.json'), JSON.stringify(meta));
@@ -428,7 +453,14 @@ export class ResultCache {
     this.dirty = false;
     const body = JSON.stringify({ version: 1, entries: Object.fromEntries(this.index) });
     const tmp = join(this.root, `index.json.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    await writeFile(tmp, body);
-    await rename(tmp, join(this.root, 'index.json'));
+    try {
+      await writeFile(tmp, body);
+      await rename(tmp, join(this.root, 'index.json'));
+    } catch (error) {
+      // A full disk: no half-written temp file stays behind, and the next change tries again.
+      await rm(tmp, { force: true }).catch(() => undefined);
+      this.dirty = true;
+      throw error;
+    }
   }
 }

@@ -45,39 +45,39 @@ export class ImageStore {
     this.memoryBudget = options.memoryBudget ?? 1024 * 1024 * 1024;
   }
 
+  /**
+   * Stores an upload. `reused` means it was already stored in the cache folder: pixels that only live in
+   * memory (their write failed, or the entry was evicted) do not count, and such an upload is stored again.
+   * A failed write (a full disk) is an error and the upload is not kept at all, so a client is never told
+   * an image is stored when it is not.
+   */
   async put(bytes: Uint8Array): Promise<PutImageResult> {
     const bytesHash = createHash('sha256').update(bytes).digest('hex');
-    const aliased = this.aliases.get(bytesHash) ?? (await this.cache.get(aliasKey(bytesHash), { count: false }))?.info.image;
-    if (typeof aliased === 'string') {
-      const known = await this.find(aliased);
-      if (known) {
-        this.aliases.set(bytesHash, aliased);
-        return describe(known, true);
-      }
-    }
-    const { source } = await this.pool.decode(bytes, this.limits);
-    const reused = await this.has(source.id);
-    this.remember(source);
+    const source = (await this.knownUpload(bytesHash)) ?? (await this.pool.decode(bytes, this.limits)).source;
+    const reused = (await this.cache.get(imageKey(source.id), { count: false })) !== undefined;
     if (!reused) {
-      const staging = await this.cache.createStaging();
-      try {
-        await writeFile(join(staging, SOURCE_FILE), bytes);
-        const sha256 = createHash('sha256').update(bytes).digest('hex');
-        await this.cache.commit(
-          imageKey(source.id),
-          staging,
-          [{ name: SOURCE_FILE, mime: 'application/octet-stream', bytes: bytes.length, sha256 }],
-          { image: source.id, width: source.image.width, height: source.image.height },
-        );
-      } catch (error) {
-        await this.cache.discard(staging);
-        throw error;
-      }
+      await this.cache.store(
+        imageKey(source.id),
+        async (staging) => {
+          await writeFile(join(staging, SOURCE_FILE), bytes);
+          return [{ name: SOURCE_FILE, mime: 'application/octet-stream', bytes: bytes.length, sha256: bytesHash }];
+        },
+        { image: source.id, width: source.image.width, height: source.image.height },
+      );
     }
-    this.aliases.set(bytesHash, source.id);
-    const staging = await this.cache.createStaging();
-    await this.cache.commit(aliasKey(bytesHash), staging, [], { image: source.id }).catch(() => this.cache.discard(staging));
+    this.remember(source);
+    if (this.aliases.get(bytesHash) !== source.id) {
+      this.aliases.set(bytesHash, source.id);
+      // Only a shortcut past decoding: an alias that cannot be stored costs a decode next time, nothing more.
+      await this.cache.store(aliasKey(bytesHash), async () => [], { image: source.id }).catch(() => undefined);
+    }
     return describe(source, reused);
+  }
+
+  /** The image these exact bytes were uploaded as before, without decoding them; undefined when unknown. */
+  private async knownUpload(bytesHash: string): Promise<SourceImage | undefined> {
+    const aliased = this.aliases.get(bytesHash) ?? (await this.cache.get(aliasKey(bytesHash), { count: false }))?.info['image'];
+    return typeof aliased === 'string' ? this.find(aliased) : undefined;
   }
 
   /** The decoded image, from memory or re-decoded from the cache; NOT_FOUND when unknown or evicted. */

@@ -15,7 +15,7 @@ import { PaintsUndoError, isPaintsUndoError } from '../core/errors.js';
 import type { JobInput } from '../core/job.js';
 import { jobKindOf } from '../jobs/kinds.js';
 import type { JobProgress, JobState } from '../client/protocol.js';
-import { cacheKey, type CacheEntry, type ResultCache } from './cache.js';
+import { cacheKey, type CacheEntry, type CacheFile, type ResultCache } from './cache.js';
 import { ServiceError, serviceError } from './errors.js';
 import type { ImageStore } from './images.js';
 import type { WorkerPool } from './pool.js';
@@ -306,7 +306,43 @@ export class JobManager {
       job.startedAt = now;
       job.progress = { fraction: 0, stage: 'starting' };
     }
-    let staging: string | undefined;
+    const input = first.input;
+    try {
+      const ids = imageIdsOf(input);
+      const sources: SourceImage[] = [];
+      for (const id of ids) sources.push(await this.options.images.get(id));
+      const entry = await this.options.cache.store(computation.key, (staging) => this.compute(computation, worker, sources, staging), {
+        kind: input.kind,
+        backend: input.backend,
+      });
+      for (const job of [...computation.jobs]) {
+        job.result = { entry, cached: false };
+        job.progress = { fraction: 1, stage: 'done' };
+        this.finish(job, 'done');
+      }
+    } catch (error) {
+      const cancelled = computation.cancelled || (isPaintsUndoError(error) && error.code === 'CANCELLED');
+      if (!cancelled) this.log(`job ${first.id} (${input.kind}) failed: ${error instanceof Error ? error.message : String(error)}`);
+      const info = isPaintsUndoError(error) || error instanceof ServiceError
+        ? { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) }
+        : { code: 'INTERNAL', message: 'The job failed with an unexpected internal error.', hint: 'Retry; if it fails again, report it with the engine log.' };
+      for (const job of [...computation.jobs]) this.finish(job, cancelled ? 'cancelled' : 'failed', cancelled ? { code: 'CANCELLED', message: 'Cancelled.' } : info);
+    } finally {
+      this.reserved.delete(worker);
+      this.active.delete(computation);
+      if (this.inFlight.get(computation.key) === computation) this.inFlight.delete(computation.key);
+      if (gpu) this.gpuBusy = false;
+      this.pump();
+      this.checkIdle();
+    }
+  }
+
+  /** Runs `computation` on `worker` into `staging`, relaying its progress; returns the files it wrote. */
+  private async compute(computation: Computation, worker: number, sources: SourceImage[], staging: string): Promise<readonly CacheFile[]> {
+    if (computation.cancelled) throw new PaintsUndoError('CANCELLED', 'Cancelled.');
+    this.reserved.delete(worker);
+    this.counters.computed++;
+    const started = Date.now();
     let lastSent = 0;
     let pendingProgress: ReturnType<typeof setTimeout> | undefined;
     // Progress events are rate-limited to one per PROGRESS_INTERVAL_MS; the latest one is never lost.
@@ -315,16 +351,8 @@ export class JobManager {
       pendingProgress = undefined;
       for (const job of computation.jobs) if (job.state === 'running') this.options.emit(job, 'job.progress');
     };
-    const input = first.input;
+    const input = [...computation.jobs][0]!.input;
     try {
-      const ids = imageIdsOf(input);
-      const sources: SourceImage[] = [];
-      for (const id of ids) sources.push(await this.options.images.get(id));
-      staging = await this.options.cache.createStaging();
-      if (computation.cancelled) throw new PaintsUndoError('CANCELLED', 'Cancelled.');
-      this.reserved.delete(worker);
-      this.counters.computed++;
-      const started = Date.now();
       const files = await this.options.pool.run(worker, computation.id, input, sources, staging, {
         onProgress: (p) => {
           const elapsed = (Date.now() - started) / 1000;
@@ -344,29 +372,9 @@ export class JobManager {
         sendProgress();
       }
       if (computation.cancelled) throw new PaintsUndoError('CANCELLED', 'Cancelled.');
-      const entry = await this.options.cache.commit(computation.key, staging, files, { kind: input.kind, backend: input.backend });
-      staging = undefined;
-      for (const job of [...computation.jobs]) {
-        job.result = { entry, cached: false };
-        job.progress = { fraction: 1, stage: 'done' };
-        this.finish(job, 'done');
-      }
-    } catch (error) {
-      if (pendingProgress) clearTimeout(pendingProgress);
-      const cancelled = computation.cancelled || (isPaintsUndoError(error) && error.code === 'CANCELLED');
-      if (!cancelled) this.log(`job ${first.id} (${input.kind}) failed: ${error instanceof Error ? error.message : String(error)}`);
-      const info = isPaintsUndoError(error) || error instanceof ServiceError
-        ? { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) }
-        : { code: 'INTERNAL', message: 'The job failed with an unexpected internal error.', hint: 'Retry; if it fails again, report it with the engine log.' };
-      for (const job of [...computation.jobs]) this.finish(job, cancelled ? 'cancelled' : 'failed', cancelled ? { code: 'CANCELLED', message: 'Cancelled.' } : info);
+      return files;
     } finally {
-      if (staging) await this.options.cache.discard(staging);
-      this.reserved.delete(worker);
-      this.active.delete(computation);
-      if (this.inFlight.get(computation.key) === computation) this.inFlight.delete(computation.key);
-      if (gpu) this.gpuBusy = false;
-      this.pump();
-      this.checkIdle();
+      if (pendingProgress) clearTimeout(pendingProgress);
     }
   }
 

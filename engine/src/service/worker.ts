@@ -24,6 +24,7 @@ import { renderFrame } from '../jobs/kinds/frame.js';
 import { jobKindOf } from '../jobs/kinds.js';
 import { runJob, type JobEnvironment } from '../jobs/run.js';
 import { addPngText, provenanceChunks } from '../io/png.js';
+import { asOutputError } from '../io/write-errors.js';
 import { planKey, planKeyOf, type MainToWorker, type WorkerData, type WorkerFile, type WorkerToMain, type WireError } from './worker-protocol.js';
 
 const port = parentPort;
@@ -176,7 +177,9 @@ async function writeSliderFrame(input: Extract<JobInput, { kind: 'frame' }>, pat
     .png({ compressionLevel: 0, adaptiveFiltering: false })
     .toBuffer();
   const bytes = addPngText(png, provenanceChunks(provenance));
-  await writeFile(path, bytes);
+  await writeFile(path, bytes).catch((error: unknown) => {
+    throw asOutputError(path, error);
+  });
   knownHashes.set(path, createHash('sha256').update(bytes).digest('hex'));
 }
 
