@@ -194,6 +194,26 @@ test('Ctrl+C cancels a running timelapse: exit 130 and no file, not even a temp 
   assert.deepEqual(readdirSync(out), []);
 });
 
+test('a reader that goes away (| head) stops no command: the whole batch is written, exit 0, no stack trace', async () => {
+  const out = join(dir, 'closed-reader');
+  const b = join(dir, 'closed-reader-b.png');
+  writeFileSync(b, readFileSync(art));
+  // --json prints one line per finished image: the first write already finds the pipe closed (EPIPE).
+  const child = spawn(process.execPath, [BIN, 'keyframes', art, b, '--steps', '500', '-o', out, '--json', '--jobs', '1'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PAINTS_UNDO_DEBUG: '' },
+  });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, stderr);
+  assertNoStack({ code, stdout: '', stderr });
+  assert.deepEqual(readdirSync(out).sort(), ['art', 'closed-reader-b']);
+  for (const name of readdirSync(out)) assert.deepEqual(readdirSync(join(out, name)), ['step-0500.png']);
+});
+
 test('a progress bar is drawn on a TTY only', () => {
   // util-linux `script` gives the child a pseudo-terminal.
   const command = [process.execPath, BIN, 'frame', art, '--step', '300', '-o', 'tty.png'].map((a) => `'${a}'`).join(' ');

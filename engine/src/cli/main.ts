@@ -67,7 +67,21 @@ function wantsJson(argv: readonly string[]): boolean {
   return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
 }
 
+/**
+ * A reader that goes away (`paints-undo backends | head -1`, a closed terminal, a parent that stopped
+ * reading) makes the next write fail with EPIPE, an 'error' event that would end the process with a
+ * stack trace, in the middle of a job and leaving its temp files behind. The command goes on (its files
+ * are what matters) and what was meant for that reader is dropped.
+ */
+function outliveClosedReader(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  outliveClosedReader(process.stdout);
+  outliveClosedReader(process.stderr);
   const json = wantsJson(argv);
   const program = buildProgram();
   if (json) {
