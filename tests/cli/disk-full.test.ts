@@ -1,8 +1,9 @@
 /**
  * Outputs to a full disk (issue 10, item 12), through the built CLI on a real 2 MiB tmpfs filled to the
- * last byte: every format is OUTPUT_NOT_WRITABLE (exit 4) saying the disk is full, never ENCODER_FAILED
- * and never a truncated video reported as written; nothing is left behind. Skipped, with the reason,
- * where a tmpfs cannot be mounted (not root).
+ * last byte: every kind of write (videos through ffmpeg, single files such as PNG and PSD through one
+ * atomic writer, folders, the pairing token) is OUTPUT_NOT_WRITABLE (exit 4) saying the disk is full,
+ * never ENCODER_FAILED or INTERNAL, and never a truncated video reported as written; nothing is left
+ * behind. Skipped, with the reason, where a tmpfs cannot be mounted (not root).
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,7 +27,7 @@ before(async () => {
 
 const run = promisify(execFile);
 
-test('MP4, WebM, GIF, PNG, PSD and keyframe-folder outputs to a full disk exit 4 with "the disk is full", leaving nothing', { skip: 'skip' in disk ? disk.skip : false }, async () => {
+test('MP4, WebM, GIF, PNG, keyframe-folder and token outputs to a full disk exit 4 with "the disk is full", leaving nothing', { skip: 'skip' in disk ? disk.skip : false }, async () => {
   const full = (disk as { path: string }).path;
   fillDisk(full);
   const outputs = [
@@ -34,13 +35,14 @@ test('MP4, WebM, GIF, PNG, PSD and keyframe-folder outputs to a full disk exit 4
     ['timelapse', art, '--frames', '10', '-o', join(full, 't.webm')],
     ['timelapse', art, '--frames', '10', '-o', join(full, 't.gif')],
     ['frame', art, '--step', '300', '-o', join(full, 'f.png')],
-    ['layers', art, '-o', join(full, 'l.psd')],
     ['keyframes', art, '--steps', '300,600', '-o', join(full, 'k')],
+    // The pairing token, created on first use (serve and token): its folder is on the full disk too.
+    ['token'],
   ];
-  // In parallel: each is a fresh process, so this costs one start-up, not six.
+  // In parallel: each is a fresh process, so this costs about one start-up, not six.
   const runs = await Promise.all(
     outputs.map((args) =>
-      run(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000, env: { ...process.env, PAINTS_UNDO_DEBUG: '' } }).then(
+      run(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000, env: { ...process.env, PAINTS_UNDO_DEBUG: '', PAINTS_UNDO_CONFIG_DIR: join(full, 'config') } }).then(
         () => ({ args, status: 0, stderr: '' }),
         (error: { code?: number; stderr?: string }) => ({ args, status: error.code, stderr: error.stderr ?? '' }),
       ),
@@ -52,5 +54,6 @@ test('MP4, WebM, GIF, PNG, PSD and keyframe-folder outputs to a full disk exit 4
     assert.match(stderr, /hint: Free some disk space/);
     assert.doesNotMatch(stderr, /ENCODER_FAILED|report it/);
   }
-  assert.deepEqual(readdirSync(full), ['filler'], 'no output and no temp file is left');
+  assert.deepEqual(readdirSync(full).sort(), ['config', 'filler'], 'no output and no temp file is left');
+  assert.deepEqual(readdirSync(join(full, 'config')), [], 'no half-written token either');
 });

@@ -7,12 +7,12 @@
  * The pairing token lives in <config>/token, readable by the user only (0600).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PaintsUndoError } from '../core/errors.js';
 import { makeFoldersSync } from '../io/make-folder.js';
-import { notWritable, writeFailureReason } from '../io/write-errors.js';
+import { notWritable, writeConditionOf, writeFailureReason } from '../io/write-errors.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -84,6 +84,12 @@ export function readToken(configDir: string = defaultConfigDir()): string | unde
   }
 }
 
+function configHint(error: unknown): string {
+  return writeConditionOf(error)?.space
+    ? 'Free some disk space, or set PAINTS_UNDO_CONFIG_DIR to a folder on another disk, and run it again.'
+    : 'Point the configuration folder somewhere writable with PAINTS_UNDO_CONFIG_DIR.';
+}
+
 /**
  * Returns the per-install token, creating it (32 random bytes, hex) on first run. The file is written
  * with mode 0600 to a temporary name and renamed, so a concurrent engine start never reads half a token;
@@ -96,11 +102,17 @@ export function ensureToken(configDir: string = defaultConfigDir()): { token: st
   try {
     makeFoldersSync(configDir, { mode: 0o700 });
   } catch (error) {
-    throw notWritable(configDir, writeFailureReason(error), error, 'Point the configuration folder somewhere writable with PAINTS_UNDO_CONFIG_DIR.');
+    throw notWritable(configDir, writeFailureReason(error), error, configHint(error));
   }
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+    renameSync(tmp, path);
+  } catch (error) {
+    // A full disk: no half-written token stays behind to be refused on the next start.
+    rmSync(tmp, { force: true });
+    throw notWritable(path, writeFailureReason(error), error, configHint(error));
+  }
   const token = readToken(configDir);
   if (!token) throw new PaintsUndoError('INTERNAL', `The token file ${path} vanished right after it was written.`);
   return { token, created: true, path };
