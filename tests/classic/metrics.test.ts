@@ -8,9 +8,7 @@ import { SAMPLES, loadSample } from './helpers.js';
  * Checks the classic planner does not meet yet, with the value measured when they were added; node:test
  * reports them as TODO. Remove an entry as soon as the planner meets it (a passing TODO is the signal).
  */
-const NOT_MET_YET: Readonly<Record<string, string>> = {
-  settle: 'classic planner (issue 11 item 4): looks finished from step 121, 12.1% of the process left (limit 10%)',
-};
+const NOT_MET_YET: Readonly<Record<string, string>> = {};
 
 let measured: Promise<TimelineMetrics> | undefined;
 function metrics(): Promise<TimelineMetrics> {

@@ -10,6 +10,7 @@ import { mergeStamps, shareBudget } from '../../engine/src/backends/classic/budg
 import { curveSettle, flipEpisode, hideEpisode, liftAndMove } from '../../engine/src/backends/classic/habits.js';
 import { BlockIn } from '../../engine/src/backends/classic/phases/block-in.js';
 import { LayIn } from '../../engine/src/backends/classic/phases/lay-in.js';
+import { prepareFinalPass } from '../../engine/src/backends/classic/phases/final-pass.js';
 import { prepareFlats } from '../../engine/src/backends/classic/phases/flats.js';
 import { prepareLineArt } from '../../engine/src/backends/classic/phases/lineart.js';
 import type { Mark } from '../../engine/src/backends/classic/phases/phase.js';
@@ -236,11 +237,37 @@ describe('classic phases, each alone', () => {
     assert.equal(few.propose(200, new Rng(6), true).length, 200);
   });
 
+  it('final pass: within its budget, every pixel darker than paper fully covered, pure paper left alone', async () => {
+    // A white page with one shape: the pass covers the shape, not the paper around it.
+    const page = analyse(
+      (await fromSvg(`<svg xmlns="http://www.w3.org/2000/svg" width="128" height="112"><rect width="128" height="112" fill="#fff"/><circle cx="48" cy="52" r="26" fill="#3f7fbf"/></svg>`)).image,
+    );
+    const { pw, ph } = page;
+    const pass = prepareFinalPass(page, flowField(page.lum, pw, ph), noCheck);
+    const marks = pass.propose(40, new Rng(3));
+    assert.ok(marks.length > 0 && marks.length <= 40, `${marks.length} marks`);
+    const cov = coverage(marks, pw, ph);
+    let shapeUncovered = 0;
+    let paperCovered = 0;
+    for (let y = 0; y < ph; y++) {
+      for (let x = 0; x < pw; x++) {
+        const d = Math.hypot(x - 48, y - 52);
+        if (d < 25 && cov[y * pw + x]! < 255) shapeUncovered++;
+        if (d > 50 && cov[y * pw + x]! > 0) paperCovered++;
+      }
+    }
+    assert.equal(shapeUncovered, 0, 'the final pass left part of the shape at its held value');
+    assert.ok(paperCovered < pw * ph * 0.05, `${paperCovered} paper pixels far from the shape were painted over`);
+    // The content is the artwork itself: step 0 exact.
+    const full = atFullSize(page, pass.content());
+    assert.equal(full.data[(52 * page.full.width + 48) * 4], page.full.data[(52 * page.full.width + 48) * 3]);
+  });
+
   it('lay-in, block-in and refinement: the canvas toned all over, then masses, then smaller strokes', () => {
     const { pw, ph } = painterly;
     const flow = flowField(painterly.lum, pw, ph);
     const start: [number, number] = [pw / 2, ph / 3];
-    const hold = valueHold(painterly, 1);
+    const hold = valueHold(1);
     const layIn = new LayIn(painterly, hold, noCheck);
     const layMarks = layIn.propose(26, new Rng(5));
     assert.equal(layMarks.length, 26);

@@ -125,6 +125,12 @@ export class BrushPainter {
     for (let cy = 0; cy < this.ch; cy++) for (let cx = 0; cx < this.cw; cx++) this.updateCell(cx, cy);
   }
 
+  /** Counts the pixels outside `need` (zero there) as covered already: nothing there to paint. */
+  skip(need: Uint8Array): void {
+    for (let i = 0; i < need.length; i++) if (!need[i]) this.done[i] = 1;
+    for (let cy = 0; cy < this.ch; cy++) for (let cx = 0; cx < this.cw; cx++) this.updateCell(cx, cy);
+  }
+
   /**
    * How far revealing this painter's layer moves each pixel (plan size, summed over channels), when
    * known: with `stopWhenDone`, a stroke that would change no pixel by a visible amount (2+ levels in a

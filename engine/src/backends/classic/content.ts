@@ -173,18 +173,23 @@ export const lineArtContent = defineContent<PlanGrid & { readonly gate: Float32A
   return img;
 });
 
-/** How far an early layer holds its values back: colours drawn towards the picture's mean colour. */
+/**
+ * How far a layer holds its values back: its colours drawn towards the paper, so every layer of the
+ * process shows the picture at part strength and the next one deepens it (values build up from light to
+ * dark, as with glazes). Every pixel then moves one way only, from paper to its final colour, and the
+ * share of the way left to a layer is a share of the blank canvas's distance to the final: the last
+ * pass is sure to carry that much, whatever the picture.
+ */
 export interface ValueHold {
-  /** The picture's mean colour (plan image), the value everything is drawn towards. */
-  readonly mean: readonly [number, number, number];
-  /** 1 = the layer's own colours; 0.7 = 30% of the way to the mean (darks lighter, lights darker). */
+  /** The colour everything is drawn towards: the paper. */
+  readonly toward: readonly [number, number, number];
+  /** 1 = the layer's own colours; 0.7 = 70% of the way from paper (pale, the darks not pushed yet). */
   readonly contrast: number;
 }
 
-/** The hold of a picture: its mean colour at plan resolution, and how much contrast is kept. */
-export function valueHold(a: { readonly img: { readonly r: Float32Array; readonly g: Float32Array; readonly b: Float32Array } }, contrast: number): ValueHold {
-  const mean = [a.img.r, a.img.g, a.img.b].map((p) => p.reduce((acc, v) => acc + v, 0) / Math.max(1, p.length));
-  return { mean: [mean[0]!, mean[1]!, mean[2]!], contrast };
+/** A hold towards white paper keeping `contrast` of the way from paper to each colour. */
+export function valueHold(contrast: number): ValueHold {
+  return { toward: [255, 255, 255], contrast };
 }
 
 /** Plan planes with their values held back. */
@@ -194,12 +199,12 @@ export function heldPlanes(planes: readonly Float32Array[], hold: ValueHold): Fl
 
 /** `v` with its value held back. */
 export function held(v: number, channel: number, hold: ValueHold): number {
-  return hold.mean[channel]! + (v - hold.mean[channel]!) * hold.contrast;
+  return hold.toward[channel]! + (v - hold.toward[channel]!) * hold.contrast;
 }
 
 /**
  * Another layer's content with its values held back (`held`): the flats and masses of an unfinished
- * piece, whose darks and lights the rendering pushes later.
+ * piece, the rendering before the final pass; the layers above deepen them.
  */
 export const heldContent = defineContent<{ readonly inner: LayerContent; readonly hold: ValueHold }>('classic.held', ({ inner, hold }, target) => {
   // The inner image may be shared (fixed pixels): write a new one.

@@ -42,11 +42,15 @@ export function prepareRendering(a: Analysis, rawError: Float32Array, sigma: num
   };
 }
 
-/** Strokes the rendering can make visible for an error map (summed over channels): about one per 80 pixels off. */
+/**
+ * Strokes the rendering can make visible for an error map (summed over channels): about one per 120
+ * pixels clearly off (24+ summed, a change a viewer sees in a moving picture); subtler error is painted on
+ * the way, and more strokes for it would make frames that change nothing visibly.
+ */
 export function renderCapacity(rawError: Float32Array): number {
   let errorArea = 0;
-  for (let i = 0; i < rawError.length; i++) if (rawError[i]! > 10) errorArea++;
-  return Math.max(20, Math.ceil(errorArea / 80) + 15);
+  for (let i = 0; i < rawError.length; i++) if (rawError[i]! > 24) errorArea++;
+  return Math.max(20, Math.ceil(errorArea / 120) + 15);
 }
 
 export interface RenderPassOptions {

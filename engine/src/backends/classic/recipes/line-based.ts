@@ -12,6 +12,7 @@ import type { Analysis } from '../analyse.js';
 import { flowField } from '../brush.js';
 import { shareBudget } from '../budget.js';
 import { curveSettle, driftedCurve, flipEpisode, hideEpisode, insertAt, liftAndMove } from '../habits.js';
+import { FINAL_PASS_HOLD, FINAL_PASS_SHARE, prepareFinalPass } from '../phases/final-pass.js';
 import { prepareFlats } from '../phases/flats.js';
 import { prepareLineArt } from '../phases/lineart.js';
 import { prepareRendering, renderCapacity } from '../phases/rendering.js';
@@ -28,8 +29,10 @@ import { layer, reveals, type Plan, type PlanProgress } from './plan.js';
  * sketch stays on top (multiplied, as digital painters keep it) over the flats until they are done, so
  * painting a flat never wipes the drawing it follows.
  */
-function layerOrder(linesFirst: boolean): { SKETCH: number; FLATS: number; SHADING: number; LINES: number; RENDER: number } {
-  return linesFirst ? { SKETCH: 0, FLATS: 1, SHADING: 2, LINES: 3, RENDER: 4 } : { FLATS: 0, SHADING: 1, LINES: 2, RENDER: 3, SKETCH: 4 };
+function layerOrder(linesFirst: boolean): { SKETCH: number; FLATS: number; SHADING: number; LINES: number; RENDER: number; FINAL: number } {
+  return linesFirst
+    ? { SKETCH: 0, FLATS: 1, SHADING: 2, LINES: 3, RENDER: 4, FINAL: 5 }
+    : { FLATS: 0, SHADING: 1, LINES: 2, RENDER: 3, FINAL: 4, SKETCH: 5 };
 }
 
 /**
@@ -39,8 +42,11 @@ function layerOrder(linesFirst: boolean): { SKETCH: number; FLATS: number; SHADI
  * Flat pieces: transform (2), sketch opacity (1), sketch toggle (2), sketch hide (1), flip (2), curve
  * set (1), second flip (2), curve settle (4).
  */
-/** How much of their value range the flats and shading show (the rest comes with the rendering). */
-const VALUE_HOLD = 0.7;
+/**
+ * How much of the way from paper to their colours the flats and shading show; the rendering takes them
+ * to FINAL_PASS_HOLD, the final pass to the end.
+ */
+const VALUE_HOLD = 0.6;
 
 const EVENTS = { lineart: 18, monochrome: 16, flat: 15 };
 
@@ -49,7 +55,7 @@ export type FlatsStyle = keyof typeof EVENTS;
 export function* planLineBased(a: Analysis, rng: Rng, check: () => void, style: FlatsStyle): Generator<PlanProgress, Plan, void> {
   const mono = style === 'monochrome';
   const linesFirst = style !== 'flat';
-  const { SKETCH, FLATS, SHADING, LINES, RENDER } = layerOrder(linesFirst);
+  const { SKETCH, FLATS, SHADING, LINES, RENDER, FINAL } = layerOrder(linesFirst);
   const { pw, ph } = a;
   const n = pw * ph;
   // Everything a phase could draw first; the operation budget is shared out afterwards.
@@ -63,11 +69,14 @@ export function* planLineBased(a: Analysis, rng: Rng, check: () => void, style: 
   const shading = prepareShading(a, seg, flats.flats, lines.alphaPlan, check);
   yield { stage: 'planning', fraction: 0.6, message: 'flats and shading' };
 
-  // The colour layers hold their values back; the rendering pushes the darks and lights.
-  const hold = valueHold(a, VALUE_HOLD);
+  // The colour layers hold their values back; the rendering deepens them, the final pass ends them.
+  const hold = valueHold(VALUE_HOLD);
+  const finalHold = valueHold(FINAL_PASS_HOLD);
   const flow = flowField(a.lum, pw, ph);
+  const finalPass = prepareFinalPass(a, flow, check);
+  const finalMarks = finalPass.propose(Math.min(finalPass.capacity, Math.round(OPERATION_COUNT * FINAL_PASS_SHARE)), rng.fork(13));
   /**
-   * What is left for the rendering: the error between the final and the canvas the other phases leave
+   * What is left for the rendering: the error between its held final and the canvas the other phases leave
    * (paper, then the flats, the shading and the line art where their marks cover it). Before their
    * marks are known, every layer is taken as fully laid (to size the rendering's share).
    */
@@ -76,7 +85,7 @@ export function* planLineBased(a: Analysis, rng: Rng, check: () => void, style: 
     const la = lines.alphaPlan;
     const sh = shading.shading;
     const fl = flats.flats;
-    const final = [a.img.r, a.img.g, a.img.b];
+    const final = [a.img.r, a.img.g, a.img.b].map((p, c) => p.map((v) => held(v, c, finalHold)));
     const flat = [fl.flatR, fl.flatG, fl.flatB];
     const shade = [sh.r, sh.g, sh.b];
     for (let i = 0; i < n; i++) {
@@ -96,7 +105,7 @@ export function* planLineBased(a: Analysis, rng: Rng, check: () => void, style: 
   };
   const renderShare = renderCapacity(renderError(null));
 
-  const available = OPERATION_COUNT - EVENTS[style];
+  const available = OPERATION_COUNT - EVENTS[style] - finalMarks.length;
   const budgets = shareBudget(available, {
     sketch: { target: rng.range(0.09, 0.12), cap: sketch.capacity },
     lines: { target: linesFirst ? rng.range(0.24, 0.28) : 0.08, cap: lines.capacity },
@@ -179,13 +188,14 @@ export function* planLineBased(a: Analysis, rng: Rng, check: () => void, style: 
   flipEpisode(renderAll, 'rendering', rng, [0.3, 0.6], [8, 16]);
 
   const drawing = linesFirst ? [...lineOps, ...colourOps] : [...colourOps, ...lineOps];
-  const ops = [...sketchOps, ...drawing, ...renderAll, ...curveSettle(startCurve, 4)];
+  const ops = [...sketchOps, ...drawing, ...renderAll, ...reveals(FINAL, 'rendering', 'brush', finalMarks), ...curveSettle(startCurve, 4)];
   const sketchLayer = layer('sketch', 'Sketch', sketch.content(), linesFirst ? 'normal' : 'multiply');
   const layers = [
     layer(mono ? 'values' : 'flats', mono ? 'Values' : 'Flats', heldContent({ inner: flats.content(), hold })),
     layer('shading', mono ? 'Value shading' : 'Shading', heldContent({ inner: shading.content(), hold })),
-    layer('lineart', 'Line art', lines.content()),
-    layer('rendering', 'Rendering', rendering.content()),
+    layer('lineart', 'Line art', heldContent({ inner: lines.content(), hold: finalHold })),
+    layer('rendering', 'Rendering', heldContent({ inner: rendering.content(), hold: finalHold })),
+    layer('final', 'Final pass', finalPass.content()),
   ];
   if (linesFirst) layers.unshift(sketchLayer);
   else layers.push(sketchLayer);

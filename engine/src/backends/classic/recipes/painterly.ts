@@ -7,12 +7,13 @@ import { OPERATION_COUNT } from '../../../core/steps.js';
 import type { Operation } from '../../../core/timeline.js';
 import { subjectStart, type Analysis } from '../analyse.js';
 import { flowField } from '../brush.js';
-import { valueHold } from '../content.js';
+import { held, heldContent, valueHold } from '../content.js';
 import { curveSettle, driftedCurve, flipEpisode, hideEpisode, insertAt, liftAndMove } from '../habits.js';
 import { BlockIn } from '../phases/block-in.js';
 import { LayIn } from '../phases/lay-in.js';
 import { errorTo, shownAfter } from '../phases/canvas.js';
 import { Refinement } from '../phases/refinement.js';
+import { FINAL_PASS_HOLD, FINAL_PASS_SHARE, prepareFinalPass } from '../phases/final-pass.js';
 import { prepareRendering } from '../phases/rendering.js';
 import { prepareSketch } from '../phases/sketch.js';
 import type { Rng } from '../rng.js';
@@ -24,7 +25,8 @@ const LAYIN = 0;
 const BLOCK = 1;
 const REFINE = 2;
 const RENDER = 3;
-const SKETCH = 4;
+const FINAL = 4;
+const SKETCH = 5;
 
 /** Habit events: transform (2), sketch opacity (1), curve set (1), flip (2), sketch hide (1), peek (2), curve settle (4). */
 const EVENTS = 13;
@@ -40,21 +42,24 @@ export function* planPainterly(a: Analysis, rng: Rng, check: () => void): Genera
 
   const flow = flowField(a.lum, pw, ph);
   const start = subjectStart(a);
-  // Values build up: the toned canvas holds half the value range, the masses more, the refinement more
-  // still; the rendering pushes the darks and lights to the end.
-  const layIn = new LayIn(a, valueHold(a, 0.5), check);
+  // Values build up from the paper: the toned canvas shows under half of the way to the final colours,
+  // the masses more, the refinement more still, the rendering FINAL_PASS_HOLD; the final pass ends them.
+  const finalHold = valueHold(FINAL_PASS_HOLD);
+  const finalPass = prepareFinalPass(a, flow, check);
+  const finalMarks = finalPass.propose(Math.min(finalPass.capacity, Math.round(OPERATION_COUNT * FINAL_PASS_SHARE)), rng.fork(7));
+  const layIn = new LayIn(a, valueHold(0.45), check);
   const layMarks = layIn.propose(rng.int(24, 32), rng.fork(5));
-  const blockIn = new BlockIn(a, valueHold(a, 0.65), [layIn], flow, start, check);
+  const blockIn = new BlockIn(a, valueHold(0.58), [layIn], flow, start, check);
   const blockMarks = blockIn.propose(rng.int(170, 210), rng.fork(2));
   yield { stage: 'planning', fraction: 0.5, message: 'block-in' };
   const refineBudget = rng.int(230, 270);
-  const refinement = new Refinement(a, valueHold(a, 0.8), [layIn, blockIn], blockIn.radius, flow, start, check);
+  const refinement = new Refinement(a, valueHold(0.7), [layIn, blockIn], blockIn.radius, flow, start, check);
   const refineMarks = refinement.propose(refineBudget, rng.fork(3));
   yield { stage: 'planning', fraction: 0.7, message: 'refinement' };
 
-  const renderBudget = OPERATION_COUNT - EVENTS - sketchMarks.length - layMarks.length - blockMarks.length - refineMarks.length;
+  const renderBudget = OPERATION_COUNT - EVENTS - finalMarks.length - sketchMarks.length - layMarks.length - blockMarks.length - refineMarks.length;
   const shown = shownAfter([layIn, blockIn, refinement]);
-  const rendering = prepareRendering(a, errorTo([img.r, img.g, img.b], shown, null), 1, flow, check);
+  const rendering = prepareRendering(a, errorTo([img.r, img.g, img.b].map((p, c) => p.map((v) => held(v, c, finalHold))), shown, null), 1, flow, check);
   let renderMarks = rendering.propose(renderBudget, rng.fork(4));
   // Rendering stops when nothing visible is left: the sketch goes over its shapes more instead (within
   // reason: a sketch that goes on for half the process is no sketch), the rest stays with the rendering.
@@ -83,13 +88,15 @@ export function* planPainterly(a: Analysis, rng: Rng, check: () => void): Genera
     ...refineAll,
     { kind: 'curve', phase: 'rendering', curve: startCurve },
     ...reveals(RENDER, 'rendering', 'brush', renderMarks),
+    ...reveals(FINAL, 'rendering', 'brush', finalMarks),
     ...curveSettle(startCurve, 4),
   ];
   const layers = [
     layer('layin', 'Lay-in', layIn.content()),
     layer('blockin', 'Block-in', blockIn.content()),
     layer('refinement', 'Refinement', refinement.content()),
-    layer('rendering', 'Rendering', rendering.content()),
+    layer('rendering', 'Rendering', heldContent({ inner: rendering.content(), hold: finalHold })),
+    layer('final', 'Final pass', finalPass.content()),
     layer('sketch', 'Sketch', sketch.content(), 'multiply'),
   ];
   return { layers, ops };
