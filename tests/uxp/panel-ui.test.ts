@@ -48,8 +48,19 @@ const byId = (id: string): string => `[data-testid="${id}"]`;
 // Browser-side code is passed as strings: this file is type-checked for Node, without DOM types.
 const textOf = (id: string): string => `(document.querySelector('[data-testid="${id}"]')?.textContent ?? '')`;
 
-async function waitFor(page: Page, expression: string, timeout = 30_000): Promise<void> {
-  await page.waitForFunction(expression, undefined, { timeout });
+/**
+ * Waits for a page condition. The budget is generous because the whole suite runs Chromium pages, engines
+ * and workers side by side on two cores; when it runs out, the error shows what the panel said instead.
+ */
+async function waitFor(page: Page, expression: string, timeout = 90_000): Promise<void> {
+  try {
+    await page.waitForFunction(expression, undefined, { timeout });
+  } catch (error) {
+    const said = await page
+      .evaluate(`[${textOf('conn-label')}, ${textOf('message')}, ${textOf('preview-step')}].join(' | ')`)
+      .catch(() => 'the page did not answer');
+    throw new Error(`waited ${timeout} ms for ${expression}; the panel shows: ${String(said)}`, { cause: error });
+  }
 }
 
 async function inPage<T>(page: Page, expression: string): Promise<T> {
@@ -127,7 +138,7 @@ test('pairing, scrubbing (stale answers never shown), presets and keyframe impor
     await waitFor(page, `${textOf('preview-step')} === 'Step 700 · cached'`);
 
     await page.click(byId('import-keyframes'));
-    await waitFor(page, `/Imported 6 keyframes/.test(${textOf('message')})`, 60_000);
+    await waitFor(page, `/Imported 6 keyframes/.test(${textOf('message')})`);
     const rows = await inPage<Row[]>(page, 'harness.outline()');
     assert.deepEqual(
       rows.map((r) => `${'  '.repeat(r.depth)}${r.name}${r.visible ? '' : ' (hidden)'}`),
@@ -151,7 +162,7 @@ test('per-layer undo: frames of the active layer land above it, at its bounds', 
     await page.click(byId('preset-600'));
     await waitPreview(page, 600);
     await page.click(byId('add-step'));
-    await waitFor(page, `/Added “Step 600”/.test(${textOf('message')})`, 60_000);
+    await waitFor(page, `/Added “Step 600”/.test(${textOf('message')})`);
     const rows = await inPage<Row[]>(page, 'harness.outline()');
     assert.deepEqual(
       rows.map((r) => r.name),
