@@ -17,73 +17,33 @@
  *   stale or corrupt, and entries another process added are picked up on the next start. Last use is
  *   shared between processes through the mtime of meta.json (touched on every hit).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { PaintsUndoError } from '../core/errors.js';
+import {
+  CACHE_LAYOUT_VERSION,
+  IndexSchema,
+  KEY_RE,
+  MetaSchema,
+  sha256File,
+  type CacheEntry,
+  type CacheFile,
+  type CacheIndex,
+} from './cache-format.js';
 import type { CacheStats } from '../client/protocol.js';
 import { makeFolders } from '../io/make-folder.js';
 import { writeConditionOf, writeFailureReason } from '../io/write-errors.js';
 
-export const CACHE_LAYOUT_VERSION = 'v1';
 export const DEFAULT_CACHE_CAP_BYTES = 2 * 1024 * 1024 * 1024;
 /** Staging folders older than this belong to a crashed process (live jobs finish or refresh long before). */
 const STALE_STAGING_MS = 6 * 60 * 60 * 1000;
 const INDEX_FLUSH_DELAY_MS = 2000;
 
-const CacheFileSchema = z.object({
-  name: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/),
-  mime: z.string(),
-  bytes: z.number().int().nonnegative(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  step: z.number().int().optional(),
-});
-export type CacheFile = z.infer<typeof CacheFileSchema>;
-
-const MetaSchema = z.object({
-  version: z.literal(1),
-  key: z.string(),
-  createdAt: z.number(),
-  bytes: z.number().int().nonnegative(),
-  files: z.array(CacheFileSchema),
-  /** Free-form description (job kind, backend...), for humans and for aliases. */
-  info: z.record(z.string(), z.unknown()).default({}),
-});
-export type CacheEntry = z.infer<typeof MetaSchema>;
-
-const IndexSchema = z.object({
-  version: z.literal(1),
-  entries: z.record(z.string(), z.object({ bytes: z.number(), lastUsed: z.number() })),
-});
-
-const KEY_RE = /^[0-9a-f]{64}$/;
-
 export interface CacheOptions {
   readonly dir: string;
   readonly capBytes?: number;
   readonly log?: (message: string) => void;
-}
-
-/** A cache key: sha256 of the canonical JSON of `parts` (object keys sorted, so order never matters). */
-export function cacheKey(parts: unknown): string {
-  return createHash('sha256').update(canonicalJson(parts)).digest('hex');
-}
-
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 export class ResultCache {
@@ -141,7 +101,7 @@ export class ResultCache {
   }
 
   private async rebuildIndex(): Promise<void> {
-    let hint: z.infer<typeof IndexSchema>['entries'] = {};
+    let hint: CacheIndex['entries'] = {};
     try {
       const parsed = IndexSchema.safeParse(JSON.parse(await readFile(join(this.root, 'index.json'), 'utf8')));
       if (parsed.success) hint = parsed.data.entries;
