@@ -11,7 +11,8 @@ import { curveSettle, flipEpisode, hideEpisode, liftAndMove } from '../../engine
 import { BlockIn } from '../../engine/src/backends/classic/phases/block-in.js';
 import { LayIn } from '../../engine/src/backends/classic/phases/lay-in.js';
 import { prepareFinalPass } from '../../engine/src/backends/classic/phases/final-pass.js';
-import { prepareFlats } from '../../engine/src/backends/classic/phases/flats.js';
+import { paper, prepareFlats } from '../../engine/src/backends/classic/phases/flats.js';
+import { joinMasses } from '../../engine/src/backends/classic/phases/masses.js';
 import { prepareLineArt } from '../../engine/src/backends/classic/phases/lineart.js';
 import type { Mark } from '../../engine/src/backends/classic/phases/phase.js';
 import { Refinement } from '../../engine/src/backends/classic/phases/refinement.js';
@@ -39,6 +40,11 @@ const OUTLINED = `<svg xmlns="http://www.w3.org/2000/svg" width="128" height="11
 <rect width="128" height="112" fill="#dfe8f0"/>
 <circle cx="48" cy="52" r="30" fill="url(#g)" stroke="#1a1a1a" stroke-width="3"/>
 <rect x="78" y="30" width="36" height="60" fill="#3f7fbf" stroke="#1a1a1a" stroke-width="3"/></svg>`;
+
+/** A strong vertical gradient (cut into bands by region growing) behind a solid square. */
+const GRADIENT_BACKGROUND = `<svg xmlns="http://www.w3.org/2000/svg" width="96" height="128">
+<defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#2f6fd0"/><stop offset="1" stop-color="#f0c0a0"/></linearGradient></defs>
+<rect width="96" height="128" fill="url(#sky)"/><rect x="32" y="48" width="32" height="32" fill="#c02020"/></svg>`;
 
 /** The union (max) of marks' alpha at plan resolution. */
 function coverage(marks: readonly Mark[], pw: number, ph: number): Uint8Array {
@@ -152,9 +158,27 @@ describe('classic phases, each alone', () => {
     assert.ok(revealed / ink > 0.9, `pen strokes reveal ${((100 * revealed) / ink).toFixed(1)}% of the ink`);
   });
 
-  it('flats: one flat colour per region, every painted region filled, each fill inside its region', () => {
+  it('masses: the bands region growing cuts a gradient into are one mass, a shape with a visible border is not', async () => {
+    const a = analyse((await fromSvg(GRADIENT_BACKGROUND)).image);
+    const seg = segment(a, FLAT_REGIONS, noCheck);
+    const { pw, ph } = a;
+    const at = (x: number, y: number): number => seg.labels[y * pw + x]!;
+    // The premise: region growing splits the sky's gradient into bands (their border is not in the art).
+    assert.notEqual(at(4, 2), at(4, ph - 3), 'the test gradient should be cut into bands by the segmentation');
+    const painted = new Set(seg.regions.filter((r) => !paper(r)).map((r) => r.label));
+    const masses = joinMasses(seg, a.img, pw, painted);
+    const mass = (x: number, y: number): number => masses.labels[y * pw + x]!;
+    assert.equal(mass(4, 2), mass(4, ph - 3), 'the whole gradient is laid in as one mass');
+    assert.equal(mass(pw - 5, 2), mass(4, ph - 3));
+    assert.notEqual(mass(Math.round(pw / 2), Math.round(ph / 2)), mass(4, 2), 'the square keeps its own mass');
+    for (const [k, list] of masses.members.entries()) for (const l of list) assert.equal(masses.regions[k]!.label, k + 1, `member ${l}`);
+    assert.equal(masses.regions.reduce((acc, m) => acc + m.area, 0), pw * ph);
+  });
+
+  it('flats: one flat colour per region, every painted region filled, each fill inside its region or mass', () => {
     const seg = segment(outlined, FLAT_REGIONS, noCheck);
     const flats = prepareFlats(outlined, seg, false);
+    const masses = joinMasses(seg, outlined.img, outlined.pw, flats.painted);
     // At its capacity every chunk is its own operation (nothing merged): each fill stays in its region.
     const marks = flats.propose(flats.capacity, new Rng(3));
     assert.ok(marks.length > 0 && marks.length <= flats.capacity);
@@ -174,13 +198,13 @@ describe('classic phases, each alone', () => {
           // Chunks are grown by one pixel to overlap their neighbours: judge the chunk itself (eroded back).
           const inner = x > 0 && y > 0 && x < s.width - 1 && y < s.height - 1 && [-1, 1, -s.width, s.width].every((d) => s.alpha[y * s.width + x + d] === 255);
           if (s.alpha[y * s.width + x] !== 255 || !inner || px < 0 || py < 0 || px >= pw || py >= ph) continue;
-          const l = seg.labels[py * pw + px]!;
+          const l = masses.labels[py * pw + px]!;
           count.set(l, (count.get(l) ?? 0) + 1);
           all++;
         }
       }
       const top = Math.max(...count.values());
-      assert.ok(top >= all * 0.75 || all < 30, `a fill has only ${top} of ${all} pixels in its main region`);
+      assert.ok(top >= all * 0.75 || all < 30, `a fill has only ${top} of ${all} pixels in its main mass`);
     }
     // Fewer operations than chunks: neighbouring chunks are merged, the whole is still filled.
     const fewer = flats.propose(Math.max(1, Math.floor(flats.capacity / 3)), new Rng(3));

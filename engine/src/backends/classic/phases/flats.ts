@@ -1,6 +1,6 @@
 /**
- * Flats (values in monochrome work): one flat colour per region of the segmentation, filled region by
- * region (the subject first, the pen staying local), big regions in broad strokes or chunks so colour
+ * Flats (values in monochrome work): one flat colour per region of the segmentation, filled mass by
+ * mass (masses.ts: a gradient's bands together; the subject first, the pen staying local), big regions in broad strokes or chunks so colour
  * spreads over the canvas gradually (region-fill.ts). Paper-white regions are left unpainted, as an
  * artist leaves the paper; in ink work, solid blacks are spotted with the ink, not painted as a value study.
  */
@@ -10,6 +10,7 @@ import { mergeStamps } from '../budget.js';
 import { flatsContent, type FlatsRecipe } from '../content.js';
 import type { Rng } from '../rng.js';
 import type { Region, Segmentation } from '../segment.js';
+import { joinMasses } from './masses.js';
 import { fillChunks } from './region-fill.js';
 import type { PhaseWork } from './phase.js';
 
@@ -48,23 +49,27 @@ export function prepareFlats(a: Analysis, seg: Segmentation, grey: boolean): Fla
   const total = pw * ph;
   const flats = buildFlats(a, seg, grey);
   const painted = seg.regions.filter((r) => !paper(r) && !(grey && luma(r.flat) < 60));
+  const paintedLabels = new Set(painted.map((r) => r.label));
+  // Fills lay in masses (a gradient's bands together), each pixel showing its own region's colour.
+  const masses = joinMasses(seg, a.img, pw, paintedLabels);
+  const paintedMasses = masses.regions.filter((m) => paintedLabels.has(masses.members[m.label - 1]![0]!));
   return {
     flats,
-    painted: new Set(painted.map((r) => r.label)),
-    capacity: painted.reduce((acc, r) => acc + maxParts(r, total), 0),
+    painted: paintedLabels,
+    capacity: paintedMasses.reduce((acc, r) => acc + maxParts(r, total), 0),
     content: () => flatsContent(flats.recipe),
     propose(budget, rng) {
-      const order = withEnclosed(orderRegions(a, painted, rng.fork(3)), seg, pw);
+      const order = withEnclosed(orderRegions(a, paintedMasses, rng.fork(3)), masses, pw);
       const stamps: Stamp[] = [];
-      const paintedArea = painted.reduce((acc, r) => acc + r.area, 0) || 1;
-      const extraParts = Math.max(0, budget - painted.length);
-      // Fills grow into paper and into regions already painted, never into one still white.
-      const covered = new Uint8Array(seg.regions.length + 1);
-      for (const r of seg.regions) if (!painted.includes(r)) covered[r.label] = 1;
-      for (const region of order) {
-        const parts = Math.min(maxParts(region, total), 1 + Math.floor((extraParts * region.area) / paintedArea));
-        stamps.push(...fillChunks(seg, region, pw, parts, rng, covered));
-        covered[region.label] = 1;
+      const paintedArea = paintedMasses.reduce((acc, r) => acc + r.area, 0) || 1;
+      const extraParts = Math.max(0, budget - paintedMasses.length);
+      // Fills grow into paper and into masses already painted, never into one still white.
+      const covered = new Uint8Array(masses.regions.length + 1);
+      for (const m of masses.regions) if (!paintedMasses.includes(m)) covered[m.label] = 1;
+      for (const mass of order) {
+        const parts = Math.min(maxParts(mass, total), 1 + Math.floor((extraParts * mass.area) / paintedArea));
+        stamps.push(...fillChunks(masses, mass, pw, parts, rng, covered));
+        covered[mass.label] = 1;
       }
       return mergeStamps(stamps.map((s) => ({ stamp: s, strength: 1 })), budget);
     },
