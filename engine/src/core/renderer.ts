@@ -17,7 +17,7 @@ import { outputSize, resizeRgbArea, type RgbImage, type RgbaImage } from './imag
 import { PlanState, preparePlan, type ActiveTransform, type PreparedPlan } from './replay.js';
 import { MAX_STEP, OPERATION_COUNT, isStep, operationsAppliedAt } from './steps.js';
 import { axisTable, bilinear, stampAt, type AxisTable } from './sampling.js';
-import type { LayerSpec, Timeline } from './timeline.js';
+import type { Curve, LayerSpec, Timeline } from './timeline.js';
 import { validateTimeline } from './timeline-checks.js';
 import { applyCurve, flipRowsInPlace, isIdentityCurve } from './view-effects.js';
 
@@ -66,6 +66,15 @@ interface ActiveLayer {
   readonly ty1: number;
 }
 
+/** Per layer (index k) within one row of compositeRect: its columns [boxFrom, boxTo) inside its coverage box, [movedFrom, movedTo) inside its transform, its coverage at the pixel. */
+interface CompositeScratch {
+  readonly boxFrom: Int32Array;
+  readonly boxTo: Int32Array;
+  readonly movedFrom: Int32Array;
+  readonly movedTo: Int32Array;
+  readonly cover: Float64Array;
+}
+
 export class TimelineRenderer {
   readonly timeline: Timeline;
   readonly plan: PreparedPlan;
@@ -86,8 +95,16 @@ export class TimelineRenderer {
   private readonly tilesX: number;
   private readonly tilesY: number;
   private readonly dirtyTiles: Uint8Array;
+  /**
+   * The composite through the global curve (before the flip), kept while one curve shows: frame after
+   * frame only the tiles recomposited since (`viewStale`) pass through the curve again. Allocated when a
+   * curve first shows; most of a timeline is seen through the identity curve, which needs no copy of its own.
+   */
+  private view: Uint8Array | undefined;
+  private viewCurve: Curve | undefined;
+  private readonly viewStale: Uint8Array;
   private readonly sample = new Float64Array(4);
-  private readonly cover: Float64Array[] = [];
+  private scratchArrays: CompositeScratch = { boxFrom: new Int32Array(0), boxTo: new Int32Array(0), movedFrom: new Int32Array(0), movedTo: new Int32Array(0), cover: new Float64Array(0) };
 
   constructor(source: Timeline | PreparedPlan, options: RendererOptions = {}) {
     const plan = 'operations' in source ? preparePlan(validated(source), options.snapshotBudgetBytes === undefined ? {} : { snapshotBudgetBytes: options.snapshotBudgetBytes }) : source;
@@ -111,6 +128,7 @@ export class TimelineRenderer {
     this.tilesX = Math.ceil(size.width / TILE);
     this.tilesY = Math.ceil(size.height / TILE);
     this.dirtyTiles = new Uint8Array(this.tilesX * this.tilesY);
+    this.viewStale = new Uint8Array(this.tilesX * this.tilesY);
   }
 
   /** Number of operations applied in the current state. */
@@ -154,8 +172,7 @@ export class TimelineRenderer {
   currentCanvas(): RgbImage {
     const out = new Uint8Array(this.composite.length);
     const curve = this.state.curve;
-    if (isIdentityCurve(curve)) out.set(this.composite);
-    else applyCurve(this.composite, out, curve);
+    out.set(isIdentityCurve(curve) ? this.composite : this.curvedComposite(curve));
     if (this.state.flipped) flipRowsInPlace(out, this.width, this.height);
     return { width: this.width, height: this.height, channels: 3, data: out };
   }
@@ -214,6 +231,24 @@ export class TimelineRenderer {
     return image;
   }
 
+  /** The composite through `curve`, brought up to date where it went stale (see `view`). */
+  private curvedComposite(curve: Curve): Uint8Array {
+    const composite = this.composite;
+    const view = (this.view ??= new Uint8Array(composite.length));
+    const stale = this.viewStale;
+    if (this.viewCurve !== curve) {
+      applyCurve(composite, view, curve);
+      this.viewCurve = curve;
+      stale.fill(0);
+      return view;
+    }
+    const W = this.width;
+    this.takeTileRuns(stale, (x0, y0, x1, y1) => {
+      for (let y = y0; y < y1; y++) applyCurve(composite, view, curve, (y * W + x0) * 3, (y * W + x1) * 3);
+    });
+    return view;
+  }
+
   /** Marks the tiles whose pixels read plan pixels in [x0, x1) x [y0, y1). */
   private markPlanBox(x0: number, y0: number, x1: number, y1: number): void {
     const { planWidth, planHeight } = this.plan;
@@ -230,18 +265,27 @@ export class TimelineRenderer {
 
   private recompositeDirtyTiles(): void {
     const layers = this.activeLayers();
+    this.takeTileRuns(this.dirtyTiles, (x0, y0, x1, y1) => {
+      this.compositeRect(layers, x0, y0, x1, y1);
+      const row = (y0 / TILE) * this.tilesX;
+      this.viewStale.fill(1, row + x0 / TILE, row + Math.ceil(x1 / TILE));
+    });
+  }
+
+  /** Calls `visit` with the output rectangle of every run of flagged tiles along a tile row, clearing the flags. */
+  private takeTileRuns(flags: Uint8Array, visit: (x0: number, y0: number, x1: number, y1: number) => void): void {
     for (let ty = 0; ty < this.tilesY; ty++) {
       const row = ty * this.tilesX;
       let tx = 0;
       while (tx < this.tilesX) {
-        if (this.dirtyTiles[row + tx] === 0) {
+        if (flags[row + tx] === 0) {
           tx++;
           continue;
         }
         const start = tx;
-        while (tx < this.tilesX && this.dirtyTiles[row + tx] === 1) tx++;
-        this.dirtyTiles.fill(0, row + start, row + tx);
-        this.compositeRect(layers, start * TILE, ty * TILE, Math.min(this.width, tx * TILE), Math.min(this.height, (ty + 1) * TILE));
+        while (tx < this.tilesX && flags[row + tx] === 1) tx++;
+        flags.fill(0, row + start, row + tx);
+        visit(start * TILE, ty * TILE, Math.min(this.width, tx * TILE), Math.min(this.height, (ty + 1) * TILE));
       }
     }
   }
@@ -280,11 +324,10 @@ export class TimelineRenderer {
   }
 
   /**
-   * Recomputes the composite in [x0, x1) x [y0, y1) from paper and every showing layer. Row by row, each
-   * layer's coverage of the row is sampled first (a tight loop over the row's plan pixels), then the
-   * pixels are composited. Per pixel, the topmost layer that covers it completely and opaquely (normal
-   * blend, full opacity) hides everything below, so compositing starts there: at late steps most pixels
-   * cost one layer, not all of them.
+   * Recomputes the composite in [x0, x1) x [y0, y1) from paper and every showing layer. Per pixel, the
+   * topmost layer that covers it completely and opaquely (normal blend, full opacity) hides everything
+   * below, so the layers are visited from the top and coverage is sampled only until that layer: at late
+   * steps most pixels cost one layer, not all of them. The layers from there up are then blended.
    */
   private compositeRect(layers: readonly ActiveLayer[], x0: number, y0: number, x1: number, y1: number): void {
     const W = this.width;
@@ -293,33 +336,38 @@ export class TimelineRenderer {
     const rows = this.rows;
     const out = this.composite;
     const n = layers.length;
-    const cover = this.coverRows(n);
+    const s = this.scratch(n);
+    const { boxFrom, boxTo, movedFrom, movedTo, cover } = s;
     for (let y = y0; y < y1; y++) {
       const ra = rows.first[y]! * pw;
       const rb = rows.second[y]! * pw;
       const fy = rows.weight[y]!;
-      // Coverage of each layer along this row (0 outside its box); transformed pixels are sampled apart.
+      // Per layer, the columns of this row inside its coverage box and inside its transform (moved pixels are sampled apart).
       for (let k = 0; k < n; k++) {
         const L = layers[k]!;
-        const row = cover[k]!;
-        const from = Math.max(x0, L.x0);
-        const to = y >= L.y0 && y < L.y1 ? Math.min(x1, L.x1) : from;
-        if (from > x0) row.fill(0, x0, Math.min(from, x1));
-        if (to < x1) row.fill(0, Math.max(to, x0), x1);
-        const m = L.mask;
-        for (let x = from; x < to; x++) row[x] = bilinear(m, ra, rb, cols.first[x]!, cols.second[x]!, cols.weight[x]!, fy);
+        const inRows = y >= L.y0 && y < L.y1;
+        boxFrom[k] = inRows ? Math.max(x0, L.x0) : x1;
+        boxTo[k] = inRows ? Math.min(x1, L.x1) : x1;
+        const moved = L.transform !== null && y >= L.ty0 && y < L.ty1;
+        movedFrom[k] = moved ? L.tx0 : 0;
+        movedTo[k] = moved ? L.tx1 : 0;
       }
       const line = y * W;
       for (let x = x0; x < x1; x++) {
         const p = (line + x) * 4;
+        const ua = cols.first[x]!;
+        const ub = cols.second[x]!;
+        const fx = cols.weight[x]!;
         let start = 0;
         let r = 255;
         let g = 255;
         let b = 255;
         for (let k = n - 1; k >= 0; k--) {
+          if (x >= movedFrom[k]! && x < movedTo[k]!) continue;
+          const c = x >= boxFrom[k]! && x < boxTo[k]! ? bilinear(layers[k]!.mask, ra, rb, ua, ub, fx, fy) : 0;
+          cover[k] = c;
           const L = layers[k]!;
-          if (!L.opaqueCandidate || cover[k]![x] !== 255 || L.content[p + 3] !== 255) continue;
-          if (L.transform && x >= L.tx0 && x < L.tx1 && y >= L.ty0 && y < L.ty1) continue;
+          if (c !== 255 || !L.opaqueCandidate || L.content[p + 3] !== 255) continue;
           r = L.content[p]!;
           g = L.content[p + 1]!;
           b = L.content[p + 2]!;
@@ -332,15 +380,15 @@ export class TimelineRenderer {
           let sg: number;
           let sb: number;
           let a: number;
-          if (L.transform && x >= L.tx0 && x < L.tx1 && y >= L.ty0 && y < L.ty1) {
-            if (!this.transformedSample(L, L.transform, x, y)) continue;
-            const s = this.sample;
-            sr = s[0]!;
-            sg = s[1]!;
-            sb = s[2]!;
-            a = s[3]! * L.opacity;
+          if (x >= movedFrom[k]! && x < movedTo[k]!) {
+            if (!this.transformedSample(L, L.transform!, x, y)) continue;
+            const t = this.sample;
+            sr = t[0]!;
+            sg = t[1]!;
+            sb = t[2]!;
+            a = t[3]! * L.opacity;
           } else {
-            const c = cover[k]![x]!;
+            const c = cover[k]!;
             if (c === 0) continue;
             const ca = L.content[p + 3]!;
             if (ca === 0) continue;
@@ -368,10 +416,18 @@ export class TimelineRenderer {
     }
   }
 
-  /** One row of coverage per layer (output width), reused across rectangles. */
-  private coverRows(layers: number): Float64Array[] {
-    while (this.cover.length < layers) this.cover.push(new Float64Array(this.width));
-    return this.cover;
+  /** Per-layer scratch arrays of compositeRect, reused across rectangles. */
+  private scratch(layers: number): CompositeScratch {
+    if (this.scratchArrays.cover.length < layers) {
+      this.scratchArrays = {
+        boxFrom: new Int32Array(layers),
+        boxTo: new Int32Array(layers),
+        movedFrom: new Int32Array(layers),
+        movedTo: new Int32Array(layers),
+        cover: new Float64Array(layers),
+      };
+    }
+    return this.scratchArrays;
   }
 
   /**

@@ -27,8 +27,8 @@ export function curveTables(c: Curve): [Uint8Array, Uint8Array, Uint8Array] {
 /** Lookup tables per curve object: a timeline's curves are fixed objects, shown frame after frame. */
 const curveTableCache = new WeakMap<Curve, [Uint8Array, Uint8Array, Uint8Array]>();
 
-/** The global curve on a composite (RGB), as the artist sees it. */
-export function applyCurve(src: Uint8Array, dst: Uint8Array, c: Curve): void {
+/** The global curve on a composite (RGB), as the artist sees it; `from`/`to` (byte offsets, multiples of 3) limit it to a span. */
+export function applyCurve(src: Uint8Array, dst: Uint8Array, c: Curve, from = 0, to = src.length): void {
   let tables = curveTableCache.get(c);
   if (!tables) {
     tables = curveTables(c);
@@ -37,14 +37,14 @@ export function applyCurve(src: Uint8Array, dst: Uint8Array, c: Curve): void {
   const [tr, tg, tb] = tables;
   const sat = c.saturation;
   if (sat === 1) {
-    for (let i = 0; i < src.length; i += 3) {
+    for (let i = from; i < to; i += 3) {
       dst[i] = tr[src[i]!]!;
       dst[i + 1] = tg[src[i + 1]!]!;
       dst[i + 2] = tb[src[i + 2]!]!;
     }
     return;
   }
-  for (let i = 0; i < src.length; i += 3) {
+  for (let i = from; i < to; i += 3) {
     const r = tr[src[i]!]!;
     const g = tg[src[i + 1]!]!;
     const b = tb[src[i + 2]!]!;

@@ -16,9 +16,9 @@ interface Entry {
   readonly bytes: number;
 }
 
-/** What a renderer holds at `pixels` output pixels with `layers` layers: contents (RGBA), composite and artwork (RGB). */
+/** What a renderer holds at `pixels` output pixels with `layers` layers: contents (RGBA), composite, its curved view and artwork (RGB). */
 function rendererBytes(pixels: number, layers: number): number {
-  return pixels * (4 * layers + 6);
+  return pixels * (4 * layers + 9);
 }
 
 /** The long side a plan renders at to show `size`: full size when absent or not smaller, never below the plan resolution. */
