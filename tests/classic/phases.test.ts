@@ -287,6 +287,41 @@ describe('classic phases, each alone', () => {
     assert.equal(full.data[(52 * page.full.width + 48) * 4], page.full.data[(52 * page.full.width + 48) * 3]);
   });
 
+  it('final pass: an even pace, not the largest change first (the distance keeps falling to its end)', async () => {
+    // A dark shape beside a pale field three times its size: the pass must not spend its first half on
+    // the dark shape and leave only pale touches for its second (largest change first: ~90% in the first half).
+    const page = analyse(
+      (await fromSvg(
+        `<svg xmlns="http://www.w3.org/2000/svg" width="160" height="96"><rect width="160" height="96" fill="#fff"/><rect x="6" y="8" width="40" height="80" fill="#1c2340"/><rect x="56" y="8" width="98" height="80" fill="#e4e0f4"/></svg>`,
+      )).image,
+    );
+    const { pw, ph } = page;
+    const marks = prepareFinalPass(page, flowField(page.lum, pw, ph), noCheck).propose(40, new Rng(5));
+    const change = (i: number): number => 765 - page.img.r[i]! - page.img.g[i]! - page.img.b[i]!;
+    const shown = new Float32Array(pw * ph);
+    const removed: number[] = [];
+    for (const { stamp: s } of marks) {
+      let gain = 0;
+      for (let y = 0; y < s.height; y++) {
+        for (let x = 0; x < s.width; x++) {
+          const px = x + s.x;
+          const py = y + s.y;
+          if (px < 0 || py < 0 || px >= pw || py >= ph) continue;
+          const i = py * pw + px;
+          const a = s.alpha[y * s.width + x]! / 255;
+          if (a > shown[i]!) {
+            gain += (a - shown[i]!) * change(i);
+            shown[i] = a;
+          }
+        }
+      }
+      removed.push(gain);
+    }
+    const total = removed.reduce((acc, v) => acc + v, 0);
+    const firstHalf = removed.slice(0, Math.floor(removed.length / 2)).reduce((acc, v) => acc + v, 0);
+    assert.ok(firstHalf < total * 0.8, `the first half of the pass does ${((100 * firstHalf) / total).toFixed(0)}% of its change`);
+  });
+
   it('lay-in, block-in and refinement: the canvas toned all over, then masses, then smaller strokes', () => {
     const { pw, ph } = painterly;
     const flow = flowField(painterly.lum, pw, ph);

@@ -46,8 +46,11 @@ export interface PassOptions {
   readonly radius: readonly [number, number];
   /** Length range in plan pixels. */
   readonly length: readonly [number, number];
-  /** 'error': largest remaining error first; 'cover': pixels not yet fully covered first. */
-  readonly seek: 'error' | 'cover';
+  /**
+   * 'error': largest remaining error first; 'cover': pixels not yet fully covered first, where the error
+   * is largest; 'sweep': pixels not yet fully covered, area by area whatever their error (an even pace).
+   */
+  readonly seek: Seek;
   readonly feather?: number;
   readonly check: () => void;
   /**
@@ -57,6 +60,8 @@ export interface PassOptions {
    */
   readonly stopWhenDone?: boolean;
 }
+
+type Seek = 'error' | 'cover' | 'sweep';
 
 const CELL = 12;
 /** Error (summed over channels) a stroke must cover somewhere to change a channel by the 2+ levels that show. */
@@ -199,7 +204,7 @@ export class BrushPainter {
   }
 
   /** Chooses a start point: the best cell near the pen, then the best pixel in it. */
-  private pickSeed(seek: 'error' | 'cover', visibleOnly = false): [number, number] | null {
+  private pickSeed(seek: Seek, visibleOnly = false): [number, number] | null {
     let best = -1;
     let bestScore = 0;
     for (let cy = 0; cy < this.ch; cy++) {
@@ -208,7 +213,8 @@ export class BrushPainter {
         // A cell whose mean error is under ~2 levels, or where no pixel is off by a visible amount, has
         // nothing visible left to paint.
         const err = this.cellError[c]! > CELL * CELL * 2 && this.cellMax[c]! >= VISIBLE_ERROR ? this.cellError[c]! : 0;
-        const base = seek === 'error' ? err : visibleOnly && err === 0 ? 0 : this.cellUndone[c]! * (1 + err / (CELL * CELL * 8));
+        const base =
+          seek === 'error' ? err : visibleOnly && err === 0 ? 0 : this.cellUndone[c]! * (seek === 'sweep' ? 1 : 1 + err / (CELL * CELL * 8));
         if (base <= 0) continue;
         const d = Math.hypot((cx + 0.5) * CELL - this.penX, (cy + 0.5) * CELL - this.penY);
         const score = (base / (1 + d / this.reach)) * (0.8 + 0.4 * this.rng.next());
@@ -334,7 +340,7 @@ export class BrushPainter {
       if ((k + rejected) % 16 === 0) opts.check();
       let seed = this.pickSeed(opts.seek, opts.stopWhenDone);
       if (!seed && opts.stopWhenDone) break;
-      if (!seed) seed = this.pickSeed(opts.seek === 'cover' ? 'error' : 'cover');
+      if (!seed) seed = this.pickSeed(opts.seek === 'error' ? 'cover' : 'error');
       if (!seed) seed = [this.rng.int(0, this.pw - 1), this.rng.int(0, this.ph - 1)];
       const [x, y] = seed;
       // Brushes shrink a little as a pass goes on (broad first, finer later), as painters do.

@@ -6,7 +6,9 @@
  *
  * It is what keeps the process changing visibly to its end: a hold towards the paper leaves exactly
  * 1 - FINAL_PASS_HOLD of the blank canvas's distance to the final for this pass, whatever the picture,
- * and its strokes sweep the painted area at an even pace, so the distance falls steadily through it.
+ * and its strokes sweep the painted area at an even pace (what is not covered yet, area by area, not the
+ * largest change first, which spent most of the distance in the first strokes and left an idle tail),
+ * so the distance falls steadily through it.
  */
 import { artworkContent } from '../../../core/content.js';
 import { subjectStart, type Analysis } from '../analyse.js';
@@ -42,11 +44,11 @@ export function prepareFinalPass(a: Analysis, flow: Float32Array, check: () => v
       // Broad enough that the strokes go over the whole painted area once over the pass (a stroke covers ~5 r^2; what the feathered borders leave partly covered goes to the last marks).
       const r = Math.max(long / 110, Math.min(long / 12, Math.sqrt(area / budget / 5)));
       const broad = Math.round((budget - 1) * 0.75);
-      const marks = painter.pass({ count: broad, radius: [r * 0.8, r * 1.25], length: [r * 3, r * 6], seek: 'cover', feather: 2.5, check });
+      const marks = painter.pass({ count: broad, radius: [r * 0.8, r * 1.25], length: [r * 3, r * 6], seek: 'sweep', feather: 2.5, check });
       // Then smaller strokes over what the broad ones left partly covered, so the last mark is a touch, not a sweep.
       const left = budget - 1 - marks.length;
       const r2 = Math.max(long / 160, Math.min(r, Math.sqrt(painter.undoneCount / Math.max(1, left) / 5)));
-      marks.push(...painter.pass({ count: left, radius: [r2 * 0.8, r2 * 1.3], length: [r2 * 3, r2 * 6], seek: 'cover', feather: 1.5, check }));
+      marks.push(...painter.pass({ count: left, radius: [r2 * 0.8, r2 * 1.3], length: [r2 * 3, r2 * 6], seek: 'sweep', feather: 1.5, check }));
       const residual = painter.residualStamp();
       if (residual) marks.push({ stamp: residual, strength: 1 });
       return marks;
