@@ -17,7 +17,7 @@ import { prepareLineArt } from '../../engine/src/backends/classic/phases/lineart
 import type { Mark } from '../../engine/src/backends/classic/phases/phase.js';
 import { Refinement } from '../../engine/src/backends/classic/phases/refinement.js';
 import { valueHold } from '../../engine/src/backends/classic/content.js';
-import { prepareRendering } from '../../engine/src/backends/classic/phases/rendering.js';
+import { brushSizes, prepareRendering } from '../../engine/src/backends/classic/phases/rendering.js';
 import { prepareShading } from '../../engine/src/backends/classic/phases/shading.js';
 import { prepareSketch, SKETCH_INK } from '../../engine/src/backends/classic/phases/sketch.js';
 import { Rng } from '../../engine/src/backends/classic/rng.js';
@@ -285,6 +285,20 @@ describe('classic phases, each alone', () => {
     // The content is the artwork itself: step 0 exact.
     const full = atFullSize(page, pass.content());
     assert.equal(full.data[(52 * page.full.width + 48) * 4], page.full.data[(52 * page.full.width + 48) * 3]);
+  });
+
+  it('rendering brush sizes: broad in a smooth field, the usual size among details', async () => {
+    // A soft vertical gradient on the left half, fine stripes on the right half.
+    const stripes = Array.from({ length: 16 }, (_, k) => `<rect x="${96 + k * 4}" y="0" width="2" height="96" fill="#202830"/>`).join('');
+    const a = analyse(
+      (await fromSvg(
+        `<svg xmlns="http://www.w3.org/2000/svg" width="160" height="96"><defs><linearGradient id="g" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#bcd8f2"/><stop offset="1" stop-color="#f4d6e4"/></linearGradient></defs><rect width="160" height="96" fill="url(#g)"/><rect x="80" width="80" height="96" fill="#fff"/>${stripes}</svg>`,
+      )).image,
+    );
+    const size = brushSizes(a);
+    const at = (x: number, y: number): number => size[y * a.pw + x]!;
+    assert.ok(at(20, 48) > 2, `smooth gradient: brush x${at(20, 48).toFixed(2)}`);
+    assert.ok(at(125, 48) < 1.2, `fine stripes: brush x${at(125, 48).toFixed(2)}`);
   });
 
   it('final pass: an even pace, not the largest change first (the distance keeps falling to its end)', async () => {

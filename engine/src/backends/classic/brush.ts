@@ -59,6 +59,11 @@ export interface PassOptions {
    * yet covered that still show an error are sought.
    */
   readonly stopWhenDone?: boolean;
+  /**
+   * Brush size factor per plan pixel (plan size), read where a stroke starts: a painter glazes a smooth
+   * field with a broad brush and picks up a small one for detail. Absent: 1 everywhere.
+   */
+  readonly sizeAt?: Float32Array;
 }
 
 type Seek = 'error' | 'cover' | 'sweep';
@@ -345,8 +350,9 @@ export class BrushPainter {
       const [x, y] = seed;
       // Brushes shrink a little as a pass goes on (broad first, finer later), as painters do.
       const progress = k / Math.max(1, opts.count - 1);
-      const r = this.rng.range(opts.radius[0], opts.radius[1]) * (1.15 - 0.3 * progress);
-      const len = this.rng.range(opts.length[0], opts.length[1]);
+      const size = opts.sizeAt ? opts.sizeAt[y * this.pw + x]! : 1;
+      const r = this.rng.range(opts.radius[0], opts.radius[1]) * (1.15 - 0.3 * progress) * size;
+      const len = this.rng.range(opts.length[0], opts.length[1]) * size;
       const path = this.traceStroke(x, y, len, r);
       const m = path.length / 2;
       const radii: number[] = [];

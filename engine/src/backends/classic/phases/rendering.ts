@@ -16,11 +16,14 @@ import type { Mark, PhaseWork } from './phase.js';
 /**
  * Needs the error left between the canvas under it and the final (plan size, summed over channels; it is
  * smoothed by `sigma` so seeds follow coherent error, not noisy pixels), the flow field (stroke
- * directions) and the subject (area order).
+ * directions) and the subject (area order). `glaze`: smooth fields are rendered with a broad brush
+ * (`brushSizes`), for pieces whose layers under the rendering are flat fills: painterly pieces have
+ * laid their smooth fields in broad strokes already.
  */
-export function prepareRendering(a: Analysis, rawError: Float32Array, sigma: number, flow: Float32Array, check: () => void): PhaseWork {
+export function prepareRendering(a: Analysis, rawError: Float32Array, sigma: number, flow: Float32Array, check: () => void, glaze = false): PhaseWork {
   const { pw, ph } = a;
   const error = gaussianBlur(rawError, pw, ph, sigma);
+  const sizeAt = glaze ? brushSizes(a) : undefined;
   return {
     capacity: renderCapacity(rawError),
     content: () => artworkContent({}),
@@ -33,7 +36,7 @@ export function prepareRendering(a: Analysis, rawError: Float32Array, sigma: num
       for (let attempt = 0; attempt < 3; attempt++) {
         const painter = new BrushPainter(pw, ph, error.slice(), flow, rng.fork(attempt), subjectStart(a));
         painter.setVisible(rawError);
-        marks = renderPasses(painter, budget, Math.max(pw, ph), check, { stopWhenDone: !exact, areas, brush });
+        marks = renderPasses(painter, budget, Math.max(pw, ph), check, { stopWhenDone: !exact, areas, brush, ...(sizeAt ? { sizeAt } : {}) });
         if (exact || marks.length >= budget * 0.95) break;
         brush *= Math.max(0.4, Math.sqrt(marks.length / budget));
       }
@@ -60,6 +63,36 @@ export interface RenderPassOptions {
   readonly areas?: readonly Area[];
   /** Brush size factor (1: the usual sizes for the canvas). */
   readonly brush?: number;
+  /** Brush size factor per plan pixel (`brushSizes`), on top of `brush`. */
+  readonly sizeAt?: Float32Array;
+}
+
+/** Up to how many times broader the brush is in a smooth field than among details. */
+const SMOOTH_BRUSH = 2.5;
+/** Local luminance change (levels per plan pixel, smoothed) at and above which the usual brush is used. */
+const DETAIL_STEP = 4;
+
+/**
+ * Brush size factor per plan pixel: broad where the picture is smooth around it (a sky, a gradient
+ * background, a soft cheek), the usual size among details. Small brushes in a smooth field leave
+ * streaks of the held colour that the final does not have, many frames long; a broad one glazes it.
+ */
+export function brushSizes(a: Analysis): Float32Array {
+  const { pw, ph, lum } = a;
+  const n = pw * ph;
+  const step = new Float32Array(n);
+  for (let y = 0; y < ph; y++) {
+    for (let x = 0; x < pw; x++) {
+      const i = y * pw + x;
+      const gx = x + 1 < pw ? lum[i + 1]! - lum[i]! : 0;
+      const gy = y + 1 < ph ? lum[i + pw]! - lum[i]! : 0;
+      step[i] = Math.abs(gx) + Math.abs(gy);
+    }
+  }
+  const local = gaussianBlur(step, pw, ph, Math.max(2, Math.max(pw, ph) / 50));
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = 1 + (SMOOTH_BRUSH - 1) * Math.max(0, 1 - local[i]! / DETAIL_STEP);
+  return out;
 }
 
 export interface Area {
@@ -79,7 +112,15 @@ export function renderPasses(painter: BrushPainter, budget: number, long: number
   const detail = budget - 1 - cleanup;
   const marks: Mark[] = [];
   const b = options.brush ?? 1;
-  const stroke = { radius: [(long / 160) * b, (long / 55) * b] as const, length: [(long / 30) * b, (long / 12) * b] as const, seek: 'error' as const, feather: 1.5, check, stopWhenDone };
+  const stroke = {
+    radius: [(long / 160) * b, (long / 55) * b] as const,
+    length: [(long / 30) * b, (long / 12) * b] as const,
+    seek: 'error' as const,
+    feather: 1.5,
+    check,
+    stopWhenDone,
+    ...(options.sizeAt ? { sizeAt: options.sizeAt } : {}),
+  };
   if (options.areas && options.areas.length > 0) {
     // Area by area, each with its share of the strokes; what an area leaves unused goes to the next.
     let owed = 0;

@@ -141,6 +141,8 @@ export function* planLineBased(a: Analysis, rng: Rng, check: () => void, style: 
     2,
     flow,
     check,
+    // Over flat fills a small brush would leave streaks in a smooth background: glaze it broadly.
+    true,
   );
   let renderMarks = rendering.propose(available - drawn(), rng.fork(6));
   // Rendering stops when nothing visible is left: the drawing phases take the steps it leaves, with
