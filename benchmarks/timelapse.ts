@@ -14,6 +14,7 @@ import { createClassicBackend } from '../engine/src/backends/classic/index.js';
 import { makeProvenance } from '../engine/src/io/provenance.js';
 import { outputSize } from '../engine/src/core/image.js';
 import { videoSize, writeVideoFile } from '../engine/src/io/video.js';
+import { findFfmpeg } from '../engine/src/io/ffmpeg.js';
 import { benchmarkSource } from './sample.js';
 import type { BenchmarkCase, BenchmarkSuite } from './types.js';
 
@@ -34,6 +35,8 @@ function timelapseCase(width: number, height: number, totalTarget: number, video
       const context = quietContext();
       const folder = await mkdtemp(join(tmpdir(), 'paints-undo-bench-'));
       try {
+        // The product finds ffmpeg before it decodes and plans (jobs/run.ts preflight): not part of this pipeline.
+        await findFfmpeg();
         const t0 = performance.now();
         await backend.frame({ source, step: 999, seed: DEFAULT_SEED, size }, context);
         const t1 = performance.now();
