@@ -194,7 +194,13 @@ export function valueHold(contrast: number): ValueHold {
 
 /** Plan planes with their values held back. */
 export function heldPlanes(planes: readonly Float32Array[], hold: ValueHold): Float32Array[] {
-  return planes.map((p, c) => p.map((v) => held(v, c, hold)));
+  return planes.map((p, c) => {
+    const toward = hold.toward[c]!;
+    const k = hold.contrast;
+    const out = new Float32Array(p.length);
+    for (let i = 0; i < p.length; i++) out[i] = toward + (p[i]! - toward) * k;
+    return out;
+  });
 }
 
 /** `v` with its value held back. */

@@ -18,7 +18,7 @@ import { prepareLineArt } from '../phases/lineart.js';
 import { prepareRendering, renderCapacity } from '../phases/rendering.js';
 import { prepareShading } from '../phases/shading.js';
 import { prepareSketch } from '../phases/sketch.js';
-import { heldContent, held, valueHold } from '../content.js';
+import { heldContent, held, heldPlanes, valueHold } from '../content.js';
 import { coverageOf } from '../phases/canvas.js';
 import type { Rng } from '../rng.js';
 import { FLAT_REGIONS, segment } from '../segment.js';
@@ -80,24 +80,29 @@ export function* planLineBased(a: Analysis, rng: Rng, check: () => void, style: 
    * (paper, then the flats, the shading and the line art where their marks cover it). Before their
    * marks are known, every layer is taken as fully laid (to size the rendering's share).
    */
+  // The held final once (the error is measured twice), and which labels the flats and shading paint.
+  const finalHeld = heldPlanes([a.img.r, a.img.g, a.img.b], finalHold);
+  const flat = [flats.flats.flatR, flats.flats.flatG, flats.flats.flatB];
+  const shade = [shading.shading.r, shading.shading.g, shading.shading.b];
+  const paintedLabel = new Uint8Array(seg.regions.length + 1);
+  for (const l of flats.painted) paintedLabel[l] = 1;
+  const shadedLabel = new Uint8Array(seg.regions.length + 1);
+  for (const l of shading.shaded) shadedLabel[l] = 1;
   const renderError = (cover: { flats: Float32Array; shading: Float32Array; lines: Float32Array } | null): Float32Array => {
     const error = new Float32Array(n);
     const la = lines.alphaPlan;
-    const sh = shading.shading;
-    const fl = flats.flats;
-    const final = [a.img.r, a.img.g, a.img.b].map((p, c) => p.map((v) => held(v, c, finalHold)));
-    const flat = [fl.flatR, fl.flatG, fl.flatB];
-    const shade = [sh.r, sh.g, sh.b];
+    const labels = seg.labels;
     for (let i = 0; i < n; i++) {
-      const cf = cover ? cover.flats[i]! : flats.painted.has(seg.labels[i]!) ? 1 : 0;
-      const cs = cover ? cover.shading[i]! : shading.shaded.has(seg.labels[i]!) ? 1 : 0;
+      const cf = cover ? cover.flats[i]! : paintedLabel[labels[i]!]!;
+      const cs = cover ? cover.shading[i]! : shadedLabel[labels[i]!]!;
       const cl = (cover ? cover.lines[i]! : 1) * la[i]!;
       let e = 0;
       for (let c = 0; c < 3; c++) {
+        const target = finalHeld[c]![i]!;
         let v = 255 * (1 - cf) + held(flat[c]![i]!, c, hold) * cf;
         v = v * (1 - cs) + held(shade[c]![i]!, c, hold) * cs;
-        v = v * (1 - cl) + final[c]![i]! * cl;
-        e += Math.abs(v - final[c]![i]!);
+        v = v * (1 - cl) + target * cl;
+        e += Math.abs(v - target);
       }
       error[i] = e;
     }
