@@ -18,7 +18,7 @@ import type { Backend, Progress, SourceImage } from '../core/backend.js';
 import { PaintsUndoError, isPaintsUndoError, throwIfCancelled } from '../core/errors.js';
 import type { JobInput } from '../core/job.js';
 import type { RgbImage } from '../core/image.js';
-import { createBackend } from '../backends/registry.js';
+import { DEFAULT_BACKEND, createBackend } from '../backends/registry.js';
 import { decodeImageBuffer } from '../io/decode.js';
 import { renderFrame } from '../jobs/kinds/frame.js';
 import { jobKindOf } from '../jobs/kinds.js';
@@ -70,6 +70,13 @@ function backend(id: string): Promise<Backend> {
   }
   return b;
 }
+
+/**
+ * The default backend is loaded while the worker is otherwise idle after start-up: its modules take about
+ * 0.1 s to load and compile, which would otherwise land on the first interactive frame a client waits for.
+ * A failure is not reported here; the first job that needs the backend reports it (and retries the load).
+ */
+void registered.then(() => backend(DEFAULT_BACKEND)).catch(() => undefined);
 
 function send(message: WorkerToMain): void {
   port!.postMessage(message);
