@@ -9,8 +9,8 @@
  */
 import { defineContent, renderContent, type ContentTarget, type LayerContent } from '../../core/content.js';
 import { createRgba, type RgbImage, type RgbaImage } from '../../core/image.js';
-import { LINE_HALF_WIDTHS } from './analyse.js';
-import { forEachUpsampled } from './raster.js';
+import { LINE_HALF_WIDTHS, type Analysis } from './analyse.js';
+import { forEachUpsampled, gaussianBlur } from './raster.js';
 import { valleyAt, valleySteps } from './valley.js';
 
 /** A plan-resolution map and its size. */
@@ -201,6 +201,20 @@ export function heldPlanes(planes: readonly Float32Array[], hold: ValueHold): Fl
     for (let i = 0; i < p.length; i++) out[i] = toward + (p[i]! - toward) * k;
     return out;
   });
+}
+
+/**
+ * The plan image blurred into masses (sigma: the long side / `divisor`), its values held back by `hold`:
+ * what the painterly layers (lay-in, block-in, refinement) paint, each at its own softness.
+ */
+export function heldMasses(a: Pick<Analysis, 'pw' | 'ph' | 'img'>, divisor: number, hold: ValueHold): Float32Array[] {
+  const { pw, ph, img } = a;
+  return heldPlanes([img.r, img.g, img.b].map((c) => gaussianBlur(c, pw, ph, Math.max(pw, ph) / divisor)), hold);
+}
+
+/** A layer showing three plan planes (r, g, b) as opaque colour. */
+export function planesLayer(pw: number, ph: number, planes: readonly Float32Array[]): LayerContent {
+  return planesContent({ pw, ph, r: planes[0]!, g: planes[1]!, b: planes[2]! });
 }
 
 /** `v` with its value held back. */

@@ -6,8 +6,7 @@
 import type { LayerContent } from '../../../core/content.js';
 import type { Analysis } from '../analyse.js';
 import { BrushPainter } from '../brush.js';
-import { heldPlanes, planesContent, type ValueHold } from '../content.js';
-import { gaussianBlur } from '../raster.js';
+import { heldMasses, planesLayer, type ValueHold } from '../content.js';
 import type { Rng } from '../rng.js';
 import { errorTo, shownAfter, type Laid } from './canvas.js';
 import type { Mark, PhaseWork } from './phase.js';
@@ -27,18 +26,18 @@ export class BlockIn implements PhaseWork, Laid {
 
   /** Needs the plan image (blurred into masses, values held back by `hold`), what is laid under it, the flow field and where the artist starts. */
   constructor(a: Analysis, hold: ValueHold, under: readonly Laid[], flow: Float32Array, start: readonly [number, number], check: () => void) {
-    const { pw, ph, img } = a;
+    const { pw, ph } = a;
     this.a = a;
     this.under = under;
     this.flow = flow;
     this.start = start;
     this.check = check;
-    this.planes = heldPlanes([img.r, img.g, img.b].map((c) => gaussianBlur(c, pw, ph, Math.max(pw, ph) / 60)), hold);
+    this.planes = heldMasses(a, 60, hold);
     this.coverage = new Float32Array(pw * ph);
   }
 
   content(): LayerContent {
-    return planesContent({ pw: this.a.pw, ph: this.a.ph, r: this.planes[0]!, g: this.planes[1]!, b: this.planes[2]! });
+    return planesLayer(this.a.pw, this.a.ph, this.planes);
   }
 
   propose(budget: number, rng: Rng): Mark[] {

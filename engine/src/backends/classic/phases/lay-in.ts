@@ -6,8 +6,7 @@
 import type { LayerContent } from '../../../core/content.js';
 import type { Analysis } from '../analyse.js';
 import { BrushPainter } from '../brush.js';
-import { heldPlanes, planesContent, type ValueHold } from '../content.js';
-import { gaussianBlur } from '../raster.js';
+import { heldMasses, planesLayer, type ValueHold } from '../content.js';
 import type { Rng } from '../rng.js';
 import { errorTo, type Laid } from './canvas.js';
 import type { Mark, PhaseWork } from './phase.js';
@@ -22,15 +21,15 @@ export class LayIn implements PhaseWork, Laid {
 
   /** Needs only the plan image (blurred into the biggest masses, values held back by `hold`). */
   constructor(a: Analysis, hold: ValueHold, check: () => void) {
-    const { pw, ph, img } = a;
+    const { pw, ph } = a;
     this.a = a;
     this.check = check;
-    this.planes = heldPlanes([img.r, img.g, img.b].map((c) => gaussianBlur(c, pw, ph, Math.max(pw, ph) / 14)), hold);
+    this.planes = heldMasses(a, 14, hold);
     this.coverage = new Float32Array(pw * ph);
   }
 
   content(): LayerContent {
-    return planesContent({ pw: this.a.pw, ph: this.a.ph, r: this.planes[0]!, g: this.planes[1]!, b: this.planes[2]! });
+    return planesLayer(this.a.pw, this.a.ph, this.planes);
   }
 
   /** `budget` broad strokes, the last of which covers whatever paper is left. */

@@ -5,7 +5,7 @@
 import type { LayerContent } from '../../../core/content.js';
 import type { Analysis } from '../analyse.js';
 import { BrushPainter } from '../brush.js';
-import { heldPlanes, planesContent, type ValueHold } from '../content.js';
+import { heldMasses, planesLayer, type ValueHold } from '../content.js';
 import { gaussianBlur } from '../raster.js';
 import type { Rng } from '../rng.js';
 import { errorTo, shownAfter, type Laid } from './canvas.js';
@@ -26,13 +26,13 @@ export class Refinement implements PhaseWork, Laid {
 
   /** Needs the plan image, the layers under it, the block-in's brush size, the flow field and the start. */
   constructor(a: Analysis, hold: ValueHold, under: readonly Laid[], blockRadius: number, flow: Float32Array, start: readonly [number, number], check: () => void) {
-    const { pw, ph, img } = a;
+    const { pw, ph } = a;
     this.a = a;
     this.flow = flow;
     this.start = start;
     this.check = check;
     this.blockRadius = blockRadius;
-    this.planes = heldPlanes([img.r, img.g, img.b].map((c) => gaussianBlur(c, pw, ph, Math.max(pw, ph) / 200)), hold);
+    this.planes = heldMasses(a, 200, hold);
     const raw = errorTo(this.planes, shownAfter(under), null);
     this.error = gaussianBlur(raw, pw, ph, 2);
     // errorTo adds 1 per pixel (so no pixel is done by the error alone): take it off for what shows.
@@ -41,7 +41,7 @@ export class Refinement implements PhaseWork, Laid {
   }
 
   content(): LayerContent {
-    return planesContent({ pw: this.a.pw, ph: this.a.ph, r: this.planes[0]!, g: this.planes[1]!, b: this.planes[2]! });
+    return planesLayer(this.a.pw, this.a.ph, this.planes);
   }
 
   propose(budget: number, rng: Rng): Mark[] {
