@@ -4,19 +4,10 @@
  * plan already made), and the time from each request to its job.done is measured. Nothing may be lost:
  * every frame must arrive, none may fail.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import sharp from 'sharp';
-import { EngineClient } from '../engine/src/client/client.js';
-import { nodeWebSocketTransport } from '../engine/src/client/node.js';
-import { Engine } from '../engine/src/service/engine.js';
-import { listen } from '../engine/src/service/http.js';
-import { benchmarkSource } from './sample.js';
+import { benchmarkPng, withLoopbackEngine } from './loopback.js';
 import { percentile } from './stats.js';
 import type { BenchmarkCase, BenchmarkSuite } from './types.js';
 
-const TOKEN = 'd'.repeat(64);
 const CLIENTS = 50;
 const FRAMES_EACH = 4;
 
@@ -26,16 +17,9 @@ function loadCase(width: number, height: number): BenchmarkCase {
     label: `${CLIENTS} clients x ${FRAMES_EACH} frames of one ${width}x${height} image`,
     targets: { p95: 5 },
     async run() {
-      const cacheDir = await mkdtemp(join(tmpdir(), 'pu-bench-load-'));
-      const engine = await Engine.start({ cacheDir, token: TOKEN, workers: 2 });
-      const listener = await listen(engine, { port: 0, host: '127.0.0.1' });
-      const clients = Array.from({ length: CLIENTS + 1 }, () => new EngineClient({ transport: nodeWebSocketTransport(listener.url), token: TOKEN, reconnect: false }));
-      try {
-        await Promise.all(clients.map((c) => c.connect()));
-        const source = await benchmarkSource(width, height);
-        const png = await sharp(source.image.data, { raw: { width, height, channels: 3 } }).png().toBuffer();
+      return withLoopbackEngine('load', CLIENTS + 1, async (clients) => {
         const uploader = clients[CLIENTS]!;
-        const image = (await uploader.putImage(png)).image;
+        const image = (await uploader.putImage(await benchmarkPng(width, height))).image;
         await uploader.run('frame', { image, step: 999 });
         // 200 distinct steps spread over the whole process, none of them 999.
         const latencies = await Promise.all(
@@ -56,12 +40,7 @@ function loadCase(width: number, height: number): BenchmarkCase {
           max: Math.max(...latencies),
           lost: CLIENTS * FRAMES_EACH - latencies.length + stats.failed + stats.cancelled,
         };
-      } finally {
-        for (const c of clients) c.close();
-        await listener.close();
-        await engine.shutdown();
-        await rm(cacheDir, { recursive: true, force: true });
-      }
+      });
     },
   };
 }

@@ -7,21 +7,11 @@
  * Suite module for benchmarks/run.ts (export `suite`); also runnable alone:
  *   node --import tsx benchmarks/service.ts
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import sharp from 'sharp';
-import { EngineClient } from '../engine/src/client/client.js';
-import { nodeWebSocketTransport } from '../engine/src/client/node.js';
-import { Engine } from '../engine/src/service/engine.js';
-import { listen } from '../engine/src/service/http.js';
-import { benchmarkSource } from './sample.js';
+import { benchmarkPng, withLoopbackClient } from './loopback.js';
 import { percentile, scrubSteps } from './stats.js';
 import type { BenchmarkCase, BenchmarkSuite } from './types.js';
-
-const TOKEN = 'b'.repeat(64);
 
 function sliderCase(width: number, height: number): BenchmarkCase {
   return {
@@ -29,15 +19,8 @@ function sliderCase(width: number, height: number): BenchmarkCase {
     label: `${width}x${height} over WebSocket + HTTP`,
     targets: { uncachedP95: 300, cachedP95: 30 },
     async run() {
-      const cacheDir = await mkdtemp(join(tmpdir(), 'pu-bench-service-'));
-      const engine = await Engine.start({ cacheDir, token: TOKEN, workers: 2 });
-      const listener = await listen(engine, { port: 0, host: '127.0.0.1' });
-      const client = new EngineClient({ transport: nodeWebSocketTransport(listener.url), token: TOKEN, reconnect: false });
-      try {
-        await client.connect();
-        const source = await benchmarkSource(width, height);
-        const png = await sharp(source.image.data, { raw: { width, height, channels: 3 } }).png().toBuffer();
-        const image = (await client.putImage(png)).image;
+      return withLoopbackClient('service', async (client) => {
+        const image = (await client.putImage(await benchmarkPng(width, height))).image;
         const planStart = performance.now();
         await client.run('frame', { image, step: 999 });
         const plan = (performance.now() - planStart) / 1000;
@@ -64,12 +47,7 @@ function sliderCase(width: number, height: number): BenchmarkCase {
           cachedP95: percentile(cached, 95),
           loopDelayMax: loop.max / 1e6,
         };
-      } finally {
-        client.close();
-        await listener.close();
-        await engine.shutdown();
-        await rm(cacheDir, { recursive: true, force: true });
-      }
+      });
     },
   };
 }
