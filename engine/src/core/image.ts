@@ -35,11 +35,41 @@ export function cloneRgb(image: RgbImage): RgbImage {
   return { width: image.width, height: image.height, channels: 3, data: image.data.slice() };
 }
 
-/** Composites straight-alpha RGBA onto white paper (how a transparent artwork looks on a canvas). */
-export function flattenOnWhite(image: RgbaImage): RgbImage {
+/** Whether 32-bit words hold their bytes lowest address first (every platform Node runs on in practice). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * Composites straight-alpha RGBA onto white paper (how a transparent artwork looks on a canvas), into
+ * `out` when given (e.g. shared memory for worker threads; width * height * 3 bytes).
+ */
+export function flattenOnWhite(image: RgbaImage, out: Uint8Array = new Uint8Array(image.width * image.height * 3)): RgbImage {
   const { width, height, data } = image;
-  const out = new Uint8Array(width * height * 3);
-  for (let i = 0, o = 0; i < data.length; i += 4, o += 3) {
+  if (out.length !== width * height * 3) throw new RangeError(`flattenOnWhite: out has ${out.length} bytes, expected ${width * height * 3}`);
+  // Opaque runs of 4 pixels move as words (4 RGBA words in, 3 RGB words out): a 4096 px upload is on the
+  // critical path of the first slider frame, and the byte loop (blendOnWhite) takes about twice as long.
+  const words = LITTLE_ENDIAN && data.byteOffset % 4 === 0 && out.byteOffset % 4 === 0 ? Math.floor((width * height) / 4) : 0;
+  const src32 = words > 0 ? new Uint32Array(data.buffer, data.byteOffset, words * 4) : undefined;
+  const dst32 = words > 0 ? new Uint32Array(out.buffer, out.byteOffset, words * 3) : undefined;
+  for (let q = 0; q < words; q++) {
+    const w0 = src32![4 * q]!;
+    const w1 = src32![4 * q + 1]!;
+    const w2 = src32![4 * q + 2]!;
+    const w3 = src32![4 * q + 3]!;
+    if ((w0 & w1 & w2 & w3) >>> 24 === 255) {
+      dst32![3 * q] = (w0 & 0xffffff) | (w1 << 24);
+      dst32![3 * q + 1] = ((w1 >>> 8) & 0xffff) | (w2 << 16);
+      dst32![3 * q + 2] = ((w2 >>> 16) & 0xff) | (w3 << 8);
+    } else {
+      blendOnWhite(data, 16 * q, 16 * q + 16, out, 12 * q);
+    }
+  }
+  blendOnWhite(data, 16 * words, data.length, out, 12 * words);
+  return { width, height, channels: 3, data: out };
+}
+
+/** The RGBA bytes [from, to) composited onto white into `out` from `at`, pixel by pixel. */
+function blendOnWhite(data: Uint8Array, from: number, to: number, out: Uint8Array, at: number): void {
+  for (let i = from, o = at; i < to; i += 4, o += 3) {
     const a = data[i + 3]!;
     if (a === 255) {
       out[o] = data[i]!;
@@ -57,7 +87,6 @@ export function flattenOnWhite(image: RgbaImage): RgbImage {
     out[o + 1] = (g + 1 + (g >> 8)) >> 8;
     out[o + 2] = (b + 1 + (b >> 8)) >> 8;
   }
-  return { width, height, channels: 3, data: out };
 }
 
 /** Output size for a long side: the full size when `longSide` is absent or not smaller. */

@@ -61,6 +61,8 @@ export interface DecodedInput {
 
 export interface DecodeOptions {
   readonly limits?: Partial<InputLimits>;
+  /** Where the decoded pixels are allocated (default: ordinary memory); see `sourceFromRgba`. */
+  readonly allocate?: (bytes: number) => Uint8Array;
 }
 
 /** Reads (a regular file, at most `maxFileBytes`, see input-file.ts) and decodes an image file; every failure is an INPUT_* error. */
@@ -89,8 +91,8 @@ export async function decodeImageBuffer(
       details: { name, bytes: buffer.length },
     });
   }
-  if (isPsd(buffer)) return decodePsd(buffer, name, limits);
-  return decodeRaster(buffer, name, limits);
+  if (isPsd(buffer)) return decodePsd(buffer, name, limits, options);
+  return decodeRaster(buffer, name, limits, options);
 }
 
 /** The format a file claims by its magic bytes, for telling "corrupt image" from "not an image". */
@@ -109,7 +111,7 @@ function isPsd(buffer: Uint8Array): boolean {
 }
 
 /** `as`: the container the samples came from (a PSD's composite as TIFF) and what it already said about them. */
-async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimits, as?: { format: string; notices: readonly string[] }): Promise<DecodedInput> {
+async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimits, options: DecodeOptions, as?: { format: string; notices: readonly string[] }): Promise<DecodedInput> {
   const { default: sharp } = await import('sharp');
   // Header only: libvips reads dimensions without decoding pixels, so bombs are refused here.
   let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
@@ -174,21 +176,21 @@ async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimit
     channels: 4,
     data: new Uint8Array(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength),
   };
-  return { source: sourceFromRgba(rgba), format, originalWidth: width, originalHeight: height, notices };
+  return { source: sourceFromRgba(rgba, options.allocate), format, originalWidth: width, originalHeight: height, notices };
 }
 
 /**
  * A PSD's composite image (psd-composite.ts reads it strictly, in every colour mode) goes through the
  * raster path as a TIFF, so colour conversion, limits, downscaling and alpha are the same as for any file.
  */
-async function decodePsd(buffer: Uint8Array, name: string, limits: InputLimits): Promise<DecodedInput> {
+async function decodePsd(buffer: Uint8Array, name: string, limits: InputLimits, options: DecodeOptions): Promise<DecodedInput> {
   const { readPsdHeader, psdCompositeAsTiff } = await import('./psd-composite.js');
   const header = readPsdHeader(buffer, name);
   checkDimensions(name, header.width, header.height, limits);
   const composite = psdCompositeAsTiff(buffer, name);
   const notices = [...composite.notices];
   if (header.depth > 8) notices.push(`Converted ${header.depth}-bit samples to 8-bit.`);
-  return decodeRaster(composite.tiff, name, limits, { format: 'psd', notices });
+  return decodeRaster(composite.tiff, name, limits, options, { format: 'psd', notices });
 }
 
 function checkDimensions(name: string, width: number, height: number, limits: InputLimits): void {
@@ -238,8 +240,11 @@ export function imageId(rgba: RgbaImage): string {
   return createHash('sha256').update(header).update(rgba.data).digest('hex');
 }
 
-/** Builds the SourceImage of straight-alpha RGBA pixels: id, white-flattened RGB and (if any) alpha. */
-export function sourceFromRgba(rgba: RgbaImage): SourceImage {
+/**
+ * Builds the SourceImage of straight-alpha RGBA pixels: id, white-flattened RGB and (if any) alpha, the
+ * last two allocated by `allocate` (e.g. in a SharedArrayBuffer, so worker threads read them without copies).
+ */
+export function sourceFromRgba(rgba: RgbaImage, allocate: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes)): SourceImage {
   const pixels = rgba.width * rgba.height;
   let transparent = false;
   for (let i = 3; i < rgba.data.length; i += 4) {
@@ -250,10 +255,10 @@ export function sourceFromRgba(rgba: RgbaImage): SourceImage {
   }
   let alpha: Uint8Array | undefined;
   if (transparent) {
-    alpha = new Uint8Array(pixels);
+    alpha = allocate(pixels);
     for (let p = 0; p < pixels; p++) alpha[p] = rgba.data[p * 4 + 3]!;
   }
-  return { id: imageId(rgba), image: flattenOnWhite(rgba), alpha };
+  return { id: imageId(rgba), image: flattenOnWhite(rgba, allocate(pixels * 3)), alpha };
 }
 
 function errorText(error: unknown): string {

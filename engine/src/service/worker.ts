@@ -72,11 +72,15 @@ function backend(id: string): Promise<Backend> {
 }
 
 /**
- * The default backend is loaded while the worker is otherwise idle after start-up: its modules take about
- * 0.1 s to load and compile, which would otherwise land on the first interactive frame a client waits for.
- * A failure is not reported here; the first job that needs the backend reports it (and retries the load).
+ * The default backend and sharp (which encodes every slider frame) are loaded while the worker is
+ * otherwise idle after start-up: their modules take about 0.1 s each to load and compile, which would
+ * otherwise land on the first interactive frame a client waits for. A failure is not reported here; the
+ * first job that needs them reports it (and retries the load).
  */
-void registered.then(() => backend(DEFAULT_BACKEND)).catch(() => undefined);
+void registered
+  .then(() => backend(DEFAULT_BACKEND))
+  .then(() => import('sharp'))
+  .catch(() => undefined);
 
 function send(message: WorkerToMain): void {
   port!.postMessage(message);
@@ -263,17 +267,13 @@ async function run(message: Extract<MainToWorker, { type: 'run' }>): Promise<voi
 
 async function decode(message: Extract<MainToWorker, { type: 'decode' }>): Promise<void> {
   try {
-    const decoded = await decodeImageBuffer(message.bytes, { limits: message.limits, name: 'the upload' });
-    const s = decoded.source;
     // Shared memory: the main thread and every worker read the same pixels without copies.
-    const data = new Uint8Array(new SharedArrayBuffer(s.image.data.length));
-    data.set(s.image.data);
-    let alpha: Uint8Array | undefined;
-    if (s.alpha) {
-      alpha = new Uint8Array(new SharedArrayBuffer(s.alpha.length));
-      alpha.set(s.alpha);
-    }
-    const source: SourceImage = { id: s.id, image: { width: s.image.width, height: s.image.height, channels: 3, data }, ...(alpha ? { alpha } : {}) };
+    const decoded = await decodeImageBuffer(message.bytes, {
+      limits: message.limits,
+      name: 'the upload',
+      allocate: (bytes) => new Uint8Array(new SharedArrayBuffer(bytes)),
+    });
+    const source = decoded.source;
     send({ type: 'decoded', reqId: message.reqId, source, format: decoded.format, notices: [...decoded.notices] });
   } catch (error) {
     send({ type: 'decoded', reqId: message.reqId, error: wireError(error) });
