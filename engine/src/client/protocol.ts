@@ -285,9 +285,18 @@ export const JobStatsSchema = z.object({
   failed: z.number().int(),
   cancelled: z.number().int(),
   superseded: z.number().int(),
+  /**
+   * Uploads whose plan was started ahead of any request on an idle worker, how many of those were cancelled
+   * (a job needed the worker), and the plans the workers made in all. Optional: engines before planning
+   * ahead do not send them.
+   */
+  plansAhead: z.number().int().optional(),
+  plansAheadCancelled: z.number().int().optional(),
+  plansMade: z.number().int().optional(),
   queued: z.number().int(),
   running: z.number().int(),
 });
+export type JobStats = z.infer<typeof JobStatsSchema>;
 
 export const METHODS = {
   hello: { params: HelloParamsSchema, result: EngineInfoSchema },

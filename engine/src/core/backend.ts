@@ -131,6 +131,12 @@ export interface Backend {
    */
   exportPlan?(imageId: string, seed: number): SharedPlan | undefined;
   importPlan?(plan: SharedPlan): void;
+  /**
+   * Prepares what every request on (image, seed) renders from (its plan) before any is made (optional),
+   * e.g. right after an upload. A request made meanwhile waits for this same preparation instead of
+   * starting another, and the preparation stops only once every call waiting for it is cancelled.
+   */
+  preparePlan?(source: SourceImage, seed: number, context: JobContext): Promise<void>;
   /** Releases sessions, caches and workers. */
   dispose(): Promise<void>;
 }

@@ -141,7 +141,13 @@ export class Engine implements EngineServices {
     if (bytes.length > this.limits.maxUploadBytes) {
       throw serviceError('BODY_TOO_LARGE', `The upload is ${bytes.length} bytes; the limit is ${this.limits.maxUploadBytes}.`, 'Export the artwork at a smaller size (4096 px on the long side is plenty).');
     }
-    return this.images.put(bytes);
+    const result = await this.images.put(bytes);
+    // The image is in memory now; its plan starts on an idle worker while the client asks for its first frame.
+    void this.images.get(result.image).then(
+      (source) => this.jobs.prepareAhead(source),
+      () => undefined,
+    );
+    return result;
   }
 
   describeBackend(id: string): Promise<BackendDescription> {

@@ -9,19 +9,23 @@
  * - Before anything runs, the cache is asked: a hit finishes the job at once without recomputation.
  * - Identical requests in flight share one computation (50 clients asking the same frame compute it once).
  * - A cancelled or failed job's staging folder is discarded: nothing partial reaches the cache.
+ * - An uploaded image is planned ahead (default backend and seed) on a worker with nothing to do, so the
+ *   first frame finds its plan made or in progress and joins it; any job that needs that worker takes it
+ *   and cancels the preparation, unless it needs that very plan.
  */
 import type { SourceImage } from '../core/backend.js';
 import { PaintsUndoError, isPaintsUndoError } from '../core/errors.js';
-import type { JobInput } from '../core/job.js';
+import { DEFAULT_SEED, type JobInput } from '../core/job.js';
+import { DEFAULT_BACKEND } from '../backends/registry.js';
 import { jobKindOf } from '../jobs/kinds.js';
-import type { JobProgress, JobState } from '../client/protocol.js';
+import type { JobProgress, JobState, JobStats } from '../client/protocol.js';
 import { cacheKey, type CacheEntry, type CacheFile } from './cache-format.js';
 import type { ResultCache } from './cache.js';
 import { ServiceError, serviceError } from './errors.js';
 import type { ImageStore } from './images.js';
 import type { WorkerPool } from './pool.js';
-import { pickNext } from './scheduling.js';
-import type { BackendDescription } from './worker-protocol.js';
+import { homeWorker, pickNext } from './scheduling.js';
+import { planKey, planKeyOf, type BackendDescription } from './worker-protocol.js';
 
 export interface JobOwner {
   readonly id: string;
@@ -96,7 +100,7 @@ export class JobManager {
   private readonly inFlight = new Map<string, Computation>();
   private gpuBusy = false;
   private accepting = true;
-  private readonly counters = { created: 0, computed: 0, fromCache: 0, done: 0, failed: 0, cancelled: 0, superseded: 0 };
+  private readonly counters = { created: 0, computed: 0, fromCache: 0, done: 0, failed: 0, cancelled: 0, superseded: 0, plansAhead: 0, plansAheadCancelled: 0 };
   private readonly idle = new Set<() => void>();
   /** Computations running on a worker (cancelled ones included, until the worker lets go). */
   private readonly active = new Set<Computation>();
@@ -262,14 +266,35 @@ export class JobManager {
     else if (computation.started) this.options.pool.cancel(computation.id);
   }
 
-  stats(): { created: number; computed: number; fromCache: number; done: number; failed: number; cancelled: number; superseded: number; queued: number; running: number } {
+  stats(): JobStats {
     let queued = 0;
     let running = 0;
     for (const job of this.jobs.values()) {
       if (job.state === 'queued') queued++;
       if (job.state === 'running') running++;
     }
-    return { ...this.counters, queued, running };
+    return { ...this.counters, plansMade: this.options.pool.plansMade, queued, running };
+  }
+
+  /**
+   * Starts planning an uploaded image (default backend and seed, what a slider asks for) on a worker
+   * with nothing to do, so that the first frame finds its plan made or in progress and joins it instead of
+   * waiting for a plan of its own. Never when a job waits or no worker is idle; a job that needs the worker
+   * cancels the preparation (see compute), so planning ahead never delays anyone's request.
+   */
+  prepareAhead(source: SourceImage): void {
+    const pool = this.options.pool;
+    const key = planKey({ backend: DEFAULT_BACKEND, imageId: source.id, seed: DEFAULT_SEED });
+    if (!this.accepting || this.queue.length > 0 || pool.planShared(key) || pool.preparingAhead(key) !== undefined) return;
+    const idle = (i: number): boolean => pool.load(i) === 0 && !this.reserved.has(i) && !pool.isPreparingAhead(i);
+    const home = homeWorker(source.id, pool.size);
+    const worker = idle(home) ? home : Array.from({ length: pool.size }, (_, i) => i).find(idle);
+    if (worker === undefined) return;
+    this.counters.plansAhead++;
+    pool.prepareAhead(worker, `p${newJobId().slice(1)}`, DEFAULT_BACKEND, source, DEFAULT_SEED).catch((error: unknown) => {
+      if (isPaintsUndoError(error) && error.code === 'CANCELLED') this.counters.plansAheadCancelled++;
+      else this.log(`planning image ${source.id} ahead failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
   }
 
   /** Starts queued computations while workers are free. */
@@ -282,7 +307,8 @@ export class JobManager {
       const pick = pickNext(this.queue, free, pool.size, {
         gpuBusy: this.gpuBusy,
         busyWithInteractive: (worker) => [...this.active].some((c) => c.worker === worker && !c.cancelled && [...c.jobs].some((j) => j.priority === 'interactive')),
-        planShared: (input) => pool.planShared(input),
+        planShared: (input) => pool.planShared(planKeyOf(input)),
+        preparingAhead: (input) => pool.preparingAhead(planKeyOf(input)),
       });
       if (!pick) return;
       const computation = this.queue.splice(pick.index, 1)[0]!;
@@ -353,6 +379,8 @@ export class JobManager {
       for (const job of computation.jobs) if (job.state === 'running') this.options.emit(job, 'job.progress');
     };
     const input = [...computation.jobs][0]!.input;
+    // A plan prepared ahead on this worker gives way, unless it is the one this job renders from (the job joins it).
+    this.options.pool.cancelAhead(worker, planKeyOf(input));
     try {
       const files = await this.options.pool.run(worker, computation.id, input, sources, staging, {
         onProgress: (p) => {

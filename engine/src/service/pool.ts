@@ -3,6 +3,8 @@
  * carries messages, replaces a worker that dies (failing its jobs with INTERNAL), and shuts down.
  * It also keeps the plans workers share (the last MAX_SHARED_PLANS): a job sent to a worker that lacks
  * its image's plan carries the plan along, so frames of one image render on every worker at once.
+ * A plan can also be prepared ahead on an idle worker (`prepareAhead`, after an upload): that worker
+ * stays free for jobs, which cancel the preparation unless it is the plan they need (then they join it).
  */
 import { Worker } from 'node:worker_threads';
 import type { SharedPlan, SourceImage } from '../core/backend.js';
@@ -30,6 +32,8 @@ interface Slot {
   jobs: Set<string>;
   /** Keys of the shared plans this worker's backends hold. */
   plans: Set<string>;
+  /** The plan this worker prepares ahead of any job, if any (see prepareAhead). */
+  ahead?: { readonly id: string; readonly key: string };
 }
 
 /** Shared plans kept for handing to other workers (each mostly shared memory: snapshots, the image). */
@@ -108,6 +112,11 @@ export class WorkerPool {
         job?.reject(failure);
       }
       slot.jobs.clear();
+      if (slot.ahead) {
+        const ahead = this.running.get(slot.ahead.id);
+        this.running.delete(slot.ahead.id);
+        ahead?.reject(failure);
+      }
       for (const [reqId, pending] of this.requests) {
         if (pending.worker !== index) continue;
         this.requests.delete(reqId);
@@ -130,10 +139,13 @@ export class WorkerPool {
   private broken = false;
 
   private readonly sharedPlans = new Map<string, SharedPlan>();
+  /** Plans the workers made (each worker reports a plan it made once; imported ones are not counted). */
+  plansMade = 0;
 
   private receive(message: WorkerToMain, worker: number): void {
     switch (message.type) {
       case 'plan': {
+        this.plansMade++;
         const key = planKey(message.plan);
         this.sharedPlans.delete(key);
         this.sharedPlans.set(key, message.plan);
@@ -179,9 +191,60 @@ export class WorkerPool {
     }
   }
 
-  /** Whether the plan `input` renders from is shared: any worker can run it without planning. */
-  planShared(input: JobInput): boolean {
-    return this.sharedPlans.has(planKeyOf(input));
+  /** Whether the plan with this key (worker-protocol.ts planKey) is shared: any worker can render from it without planning. */
+  planShared(key: string): boolean {
+    return this.sharedPlans.has(key);
+  }
+
+  /** The worker preparing the plan with this key ahead of any job (see prepareAhead), if one does. */
+  preparingAhead(key: string): number | undefined {
+    const index = this.slots.findIndex((slot) => slot.ahead?.key === key);
+    return index >= 0 ? index : undefined;
+  }
+
+  /** Whether worker `index` prepares a plan ahead (it still counts as free: jobs take it). */
+  isPreparingAhead(index: number): boolean {
+    return this.slots[index]?.ahead !== undefined;
+  }
+
+  /**
+   * Prepares the plan of (backend, image, seed) on idle worker `index` before any job asks for it. It
+   * settles when the plan is made and shared (see `planShared`), or fails with CANCELLED (`cancelAhead`).
+   */
+  prepareAhead(index: number, id: string, backend: string, source: SourceImage, seed: number): Promise<void> {
+    const slot = this.slots[index];
+    if (!slot) throw new RangeError(`no worker ${index}`);
+    if (this.broken) return Promise.reject(brokenError());
+    const flagBuffer = new SharedArrayBuffer(4);
+    const key = planKey({ backend, imageId: source.id, seed });
+    slot.ahead = { id, key };
+    const done = (): void => {
+      if (slot.ahead?.id === id) delete slot.ahead;
+    };
+    return new Promise<void>((resolve, reject) => {
+      const ignore = (): void => undefined;
+      this.running.set(id, {
+        worker: index,
+        flag: new Int32Array(flagBuffer),
+        callbacks: { onProgress: ignore, onPreview: ignore },
+        resolve: () => {
+          done();
+          resolve();
+        },
+        reject: (error) => {
+          done();
+          reject(error);
+        },
+      });
+      const message: MainToWorker = { type: 'prepare', jobId: id, backend, source, seed, cancelFlag: flagBuffer };
+      slot.worker.postMessage(message);
+    });
+  }
+
+  /** Cancels the plan worker `index` prepares ahead, unless it is `keep` (the plan a job there needs). */
+  cancelAhead(index: number, keep?: string): void {
+    const ahead = this.slots[index]?.ahead;
+    if (ahead && ahead.key !== keep) this.cancel(ahead.id);
   }
 
   /** Jobs currently running on worker `index`. */

@@ -19,6 +19,8 @@ export interface WorkerState {
   busyWithInteractive(worker: number): boolean;
   /** The job's plan is shared between the workers (see pool.ts): any worker renders it without planning. */
   planShared(input: JobInput): boolean;
+  /** The worker preparing the job's plan ahead of it (after an upload, see pool.ts), if one does. */
+  preparingAhead(input: JobInput): number | undefined;
 }
 
 /**
@@ -27,7 +29,8 @@ export interface WorkerState {
  * - Same image, same worker while the image's plan lives in one worker only (planning again takes
  *   seconds): an interactive frame whose worker is busy with another interactive frame waits for it (a
  *   frame takes milliseconds); behind a batch job it moves to a free worker. Once the plan is shared,
- *   frames of the image run on every free worker at once.
+ *   frames of the image run on every free worker at once. A job whose plan a worker prepares ahead (after
+ *   the upload) goes to that worker, where it joins the planning instead of starting another.
  * - GPU jobs always use worker 0, so only one copy of a model's sessions occupies GPU memory.
  * - With more than one worker, batch jobs never take the last free one.
  */
@@ -41,7 +44,7 @@ export function pickNext(
   for (let i = 0; i < queue.length; i++) {
     const [first] = queue[i]!.jobs;
     if (!first) continue;
-    const affinity = first.device === 'gpu' ? 0 : parseInt(affinityOf(first.input).slice(0, 8), 16) % poolSize;
+    const affinity = first.device === 'gpu' ? 0 : (workers.preparingAhead(first.input) ?? homeWorker(affinityOf(first.input), poolSize));
     if (first.device === 'gpu') {
       if (workers.gpuBusy || !free.includes(0)) continue;
     }
@@ -55,6 +58,11 @@ export function pickNext(
     batchPick ??= { index: i, worker };
   }
   return batchPick;
+}
+
+/** The worker jobs on `subject` (an image id, hex) prefer while nothing else decides. */
+export function homeWorker(subject: string, poolSize: number): number {
+  return parseInt(subject.slice(0, 8), 16) % poolSize;
 }
 
 /** The image whose plan a job needs most: jobs on one image prefer one worker. */

@@ -63,6 +63,11 @@ export type MainToWorker =
       /** Plans another worker prepared that this job needs: the backend takes them instead of planning. */
       plans?: SharedPlan[];
     }
+  /**
+   * Prepare the plan of (backend, image, seed) ahead of any request for it (an upload was just stored);
+   * answered by 'done' (no files) or 'failed', cancelled like a job.
+   */
+  | { type: 'prepare'; jobId: string; backend: string; source: SourceImage; seed: number; cancelFlag: SharedArrayBuffer }
   | { type: 'cancel'; jobId: string }
   | { type: 'decode'; reqId: number; bytes: Uint8Array; limits: Partial<InputLimits> }
   | { type: 'describe'; reqId: number; backend: string }

@@ -25,7 +25,7 @@ import { jobKindOf } from '../jobs/kinds.js';
 import { runJob, type JobEnvironment } from '../jobs/run.js';
 import { addPngText, provenanceChunks } from '../io/png.js';
 import { asOutputError } from '../io/write-errors.js';
-import { planKey, planKeyOf, type MainToWorker, type WorkerData, type WorkerFile, type WorkerToMain, type WireError } from './worker-protocol.js';
+import { planKey, type MainToWorker, type WorkerData, type WorkerFile, type WorkerToMain, type WireError } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('service/worker.ts must run in a worker thread');
@@ -198,23 +198,45 @@ async function writeSliderFrame(input: Extract<JobInput, { kind: 'frame' }>, pat
 const shared = new Set<string>();
 
 /**
- * Hands the plan a job prepared to the main thread, which gives it to the other workers with their jobs
- * on the same image: frames of one image then render on every worker, none of them planning again.
- * The plan is mostly shared memory (snapshots, the decoded image); the rest is copied once per worker.
+ * Hands the plan of (backend, image, seed) that this worker prepared to the main thread, which gives it
+ * to the other workers with their jobs on the same image: frames of one image then render on every
+ * worker, none of them planning again. The plan is mostly shared memory (snapshots, the decoded image);
+ * the rest is copied once per worker.
  */
-async function sharePlan(input: JobInput): Promise<void> {
-  const key = planKeyOf(input);
+async function sharePlan(backendId: string, imageId: string, seed: number): Promise<void> {
+  const key = planKey({ backend: backendId, imageId, seed });
   if (shared.has(key)) return;
-  const plan = (await backend(input.backend)).exportPlan?.(jobKindOf(input).subject(input), input.seed);
+  const plan = (await backend(backendId)).exportPlan?.(imageId, seed);
   if (!plan) return;
   shared.add(key);
   send({ type: 'plan', plan });
 }
 
-async function run(message: Extract<MainToWorker, { type: 'run' }>): Promise<void> {
+/** A job's AbortSignal, registered so that the main thread's 'cancel' message reaches it. */
+function jobSignal(jobId: string, cancelFlag: SharedArrayBuffer): AbortSignal {
   const controller = new AbortController();
-  controllers.set(message.jobId, controller);
-  const signal = flaggedSignal(controller, new Int32Array(message.cancelFlag));
+  controllers.set(jobId, controller);
+  return flaggedSignal(controller, new Int32Array(cancelFlag));
+}
+
+/** Plans an uploaded image before anyone asks for it (see the 'prepare' message); a job on it joins this planning. */
+async function prepare(message: Extract<MainToWorker, { type: 'prepare' }>): Promise<void> {
+  const signal = jobSignal(message.jobId, message.cancelFlag);
+  try {
+    const b = await backend(message.backend);
+    await b.preparePlan?.(message.source, message.seed, { signal, onProgress: () => undefined });
+    if (signal.aborted) throw new PaintsUndoError('CANCELLED', 'Cancelled.');
+    await sharePlan(message.backend, message.source.id, message.seed);
+    send({ type: 'done', jobId: message.jobId, files: [] });
+  } catch (error) {
+    send({ type: 'failed', jobId: message.jobId, error: signal.aborted ? { code: 'CANCELLED', message: 'Cancelled.' } : wireError(error) });
+  } finally {
+    controllers.delete(message.jobId);
+  }
+}
+
+async function run(message: Extract<MainToWorker, { type: 'run' }>): Promise<void> {
+  const signal = jobSignal(message.jobId, message.cancelFlag);
   let lastPreview = 0;
   // The preview being encoded, if any: awaited before 'done' so that a preview never arrives after its job ended.
   let previewInFlight: Promise<void> | undefined;
@@ -255,7 +277,7 @@ async function run(message: Extract<MainToWorker, { type: 'run' }>): Promise<voi
     }
     await previewInFlight;
     if (signal.aborted) throw new PaintsUndoError('CANCELLED', 'Cancelled.');
-    await sharePlan(message.input);
+    await sharePlan(message.input.backend, jobKindOf(message.input).subject(message.input), message.input.seed);
     send({ type: 'done', jobId: message.jobId, files: await listFiles(message.staging, message.input) });
   } catch (error) {
     send({ type: 'failed', jobId: message.jobId, error: signal.aborted ? { code: 'CANCELLED', message: 'Cancelled.' } : wireError(error) });
@@ -305,6 +327,9 @@ function handle(message: MainToWorker): void {
   switch (message.type) {
     case 'run':
       void run(message);
+      break;
+    case 'prepare':
+      void prepare(message);
       break;
     case 'cancel':
       controllers.get(message.jobId)?.abort(new PaintsUndoError('CANCELLED', 'Cancelled.'));

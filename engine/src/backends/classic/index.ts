@@ -4,6 +4,8 @@
  * seed), so frame, keyframes, timelapse and layers on the same image plan only once; their renderers
  * per output size live in a memory-budgeted cache (views.ts). A prepared plan can be handed to the
  * backend of another worker thread (exportPlan / importPlan), which then renders without planning.
+ * Calls that need a plan being made join it (its progress is theirs too), and it is cancelled only when
+ * every call waiting for it is, so a plan started ahead (preparePlan, after an upload) is never made twice.
  */
 import type {
   Backend,
@@ -83,6 +85,8 @@ class ClassicBackend implements Backend {
   };
 
   private readonly cache = new Map<string, Promise<PreparedPlan>>();
+  /** The calls waiting for each plan being made (see `plan`). */
+  private readonly waiting = new Map<string, Set<JobContext>>();
   /** Plans whose preparation finished, for exportPlan (which must not wait). */
   private readonly settled = new Map<string, PreparedPlan>();
   private readonly renderers: RendererCache;
@@ -100,6 +104,10 @@ class ClassicBackend implements Backend {
     return (await this.prepare(source, seed, context)).timeline;
   }
 
+  async preparePlan(source: SourceImage, seed: number, context: JobContext): Promise<void> {
+    await this.prepare(source, seed, context);
+  }
+
   private async prepare(source: SourceImage, seed: number, context: JobContext): Promise<PreparedPlan> {
     throwIfCancelled(context.signal);
     const key = planKey(source.id, seed);
@@ -108,13 +116,44 @@ class ClassicBackend implements Backend {
       this.cache.delete(key);
       this.cache.set(key, cached);
       try {
-        return await cached;
+        return await this.waitFor(key, cached, context);
       } catch (error) {
         // Someone else's cancelled planning is no reason to fail this call: plan again.
         if (!(isPaintsUndoError(error) && error.code === 'CANCELLED') || context.signal.aborted) throw error;
       }
     }
-    return this.remember(key, this.plan(source, seed, context));
+    const waiters = new Set<JobContext>();
+    this.waiting.set(key, waiters);
+    const planning = this.plan(source, seed, waiters);
+    this.remember(key, planning);
+    planning.then(
+      () => this.waiting.get(key) === waiters && this.waiting.delete(key),
+      () => this.waiting.get(key) === waiters && this.waiting.delete(key),
+    );
+    return this.waitFor(key, planning, context);
+  }
+
+  /**
+   * `planning` for one call: while the plan is being made the call is one of its waiters (it gets its
+   * progress, and keeps it going); a cancelled call stops waiting at once, the plan stops once no one waits.
+   */
+  private async waitFor(key: string, planning: Promise<PreparedPlan>, context: JobContext): Promise<PreparedPlan> {
+    const waiters = this.waiting.get(key);
+    if (!waiters) return planning;
+    waiters.add(context);
+    let onAbort: (() => void) | undefined;
+    try {
+      return await Promise.race([
+        planning,
+        new Promise<never>((_, reject) => {
+          onAbort = () => reject(cancelledError());
+          context.signal.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+    } finally {
+      waiters.delete(context);
+      if (onAbort) context.signal.removeEventListener('abort', onAbort);
+    }
   }
 
   private remember(key: string, promise: Promise<PreparedPlan>): Promise<PreparedPlan> {
@@ -141,17 +180,21 @@ class ClassicBackend implements Backend {
     this.renderers.dropPlan(key);
   }
 
-  private async plan(source: SourceImage, seed: number, context: JobContext): Promise<PreparedPlan> {
-    const steps = planSteps(source, seed, this.options.plan ?? {}, context.signal);
+  /** Plans for `waiters` (the calls waiting, which join and leave while it runs); cancelled once none of them is left uncancelled. */
+  private async plan(source: SourceImage, seed: number, waiters: ReadonlySet<JobContext>): Promise<PreparedPlan> {
+    const signal = abandonedSignal(waiters);
+    // The first waiter joins right after this call returns: look at the signal only from the first turn on.
+    await yieldToLoop();
+    const steps = planSteps(source, seed, this.options.plan ?? {}, signal);
     let result: Timeline;
     while (true) {
-      await yieldToLoop();
       const r = steps.next();
       if (r.done) {
         result = r.value;
         break;
       }
-      context.onProgress({ fraction: r.value.fraction * PLAN_SHARE, stage: r.value.stage, message: r.value.message });
+      for (const waiter of waiters) waiter.onProgress({ fraction: r.value.fraction * PLAN_SHARE, stage: r.value.stage, message: r.value.message });
+      await yieldToLoop();
     }
     return preparePlan(result, this.options.snapshotBudgetBytes === undefined ? {} : { snapshotBudgetBytes: this.options.snapshotBudgetBytes });
   }
@@ -258,6 +301,16 @@ class ClassicBackend implements Backend {
     this.settled.clear();
     this.renderers.clear();
   }
+}
+
+/** A signal that reads as aborted when no call waits for the plan any more, or every one that does is cancelled. */
+function abandonedSignal(waiters: ReadonlySet<JobContext>): AbortSignal {
+  const signal = new AbortController().signal;
+  Object.defineProperty(signal, 'aborted', {
+    configurable: true,
+    get: () => [...waiters].every((w) => w.signal.aborted),
+  });
+  return signal;
 }
 
 function planKey(imageId: string, seed: number): string {
