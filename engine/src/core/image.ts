@@ -207,7 +207,6 @@ function resizeAreaRgb(data: Uint8Array, width: number, height: number, outWidth
   const ty = areaTaps(height, outHeight);
   const { start: xStart, count: xCount, weights: xWeights, stride: xStride } = tx;
   const rowLength = outWidth * 3;
-  const row = new Float64Array(rowLength);
   const acc = new Float64Array(rowLength);
   const result = new Uint8Array(outWidth * outHeight * 3);
   for (let y = 0; y < outHeight; y++) {
@@ -227,11 +226,11 @@ function resizeAreaRgb(data: Uint8Array, width: number, height: number, outWidth
           g += data[p + 1]! * w;
           b += data[p + 2]! * w;
         }
-        row[o] = r;
-        row[o + 1] = g;
-        row[o + 2] = b;
+        // Added with the row's weight at once (the same products and sums as keeping the row first).
+        acc[o]! += r * wy;
+        acc[o + 1]! += g * wy;
+        acc[o + 2]! += b * wy;
       }
-      for (let i = 0; i < rowLength; i++) acc[i]! += row[i]! * wy;
     }
     const out = y * rowLength;
     for (let i = 0; i < rowLength; i++) result[out + i] = Math.min(255, acc[i]! + 0.5);
