@@ -277,9 +277,11 @@ export class WorkerPool {
   }
 
   private request(message: MainToWorker & { reqId: number }, transfer: ArrayBuffer[] = []): Promise<WorkerToMain> {
-    // Short requests go to the least loaded worker.
+    // Short requests go to the least loaded worker, rather one that plans nothing ahead (planning runs
+    // in steps of up to a few hundred milliseconds, which a decode would wait behind).
+    const busy = (i: number): number => 2 * this.load(i) + (this.isPreparingAhead(i) ? 1 : 0);
     let best = 0;
-    for (let i = 1; i < this.slots.length; i++) if (this.load(i) < this.load(best)) best = i;
+    for (let i = 1; i < this.slots.length; i++) if (busy(i) < busy(best)) best = i;
     if (this.broken) return Promise.reject(brokenError());
     return new Promise((resolve, reject) => {
       this.requests.set(message.reqId, { worker: best, resolve, fail: reject });
