@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { imageContent } from '../../engine/src/core/content.js';
 import { createRgba, flattenOnWhite } from '../../engine/src/core/image.js';
 import { checkMetrics, measureProcess, measureTimeline, type Check } from '../../engine/src/eval/metrics.js';
-import { CLEAR_CHANGE, JND, LARGE_AREA, SMALL_AREA, isVisible, srgbToLab } from '../../engine/src/eval/metrics/invisible.js';
+import { CLEAR_CHANGE, JND, LARGE_AREA, SMALL_AREA, isVisible, srgbToLab } from '../../engine/src/core/visibility.js';
 import { H, W, finalImage, syntheticTimeline } from './synthetic.js';
 
 function check(checks: readonly Check[], id: string): Check {

@@ -31,17 +31,7 @@ const CHECKS = ['step0', 'blank', 'divergent', 'lineColour', 'wide', 'dust', 'id
  * reports them as TODO instead of failing the suite. Remove an entry as soon as the backend meets it
  * (a passing TODO test is the signal).
  */
-const KNOWN_MISSES: Readonly<Record<string, string>> = {
-  // Pacing (issue 11 item 4), measured at 384 px (classic README, Known limits). The final pass keeps
-  // every piece changing to its last tenth (settle met everywhere); pieces with little left to render
-  // after their flats or masses still have frames whose strokes deepen pale colours, or ink thin lines,
-  // by less than a clearly visible amount.
-  'own image anime-soft: invisible': 'classic planner: 14 of 99 frame changes invisible (14.14%, limit 10%)',
-  'own image flat-vector: invisible': 'classic planner: 15 of 99 frame changes invisible (15.15%, limit 10%)',
-  'own image ink-figure: invisible': 'classic planner: 12 of 99 frame changes invisible (12.12%, limit 10%)',
-  'own image panorama: invisible': 'classic planner: 11 of 99 frame changes invisible (11.11%, limit 10%)',
-  'own image photo-render: invisible': 'classic planner: 28 of 99 frame changes invisible (28.28%, limit 10%)',
-};
+const KNOWN_MISSES: Readonly<Record<string, string>> = {};
 
 function knownMiss(label: string, id: string): string | undefined {
   return KNOWN_MISSES[`${label}: ${id}`] ?? KNOWN_MISSES[`*: ${id}`];

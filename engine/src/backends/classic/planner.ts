@@ -17,6 +17,9 @@ import { planLineBased } from './recipes/line-based.js';
 import { planPainterly } from './recipes/painterly.js';
 import type { PlanProgress } from './recipes/plan.js';
 import { Rng } from './rng.js';
+import { paceOperations } from './pacing.js';
+import type { RgbImage } from '../../core/image.js';
+import type { PlanRgb } from './raster.js';
 
 export type { PlanProgress } from './recipes/plan.js';
 
@@ -65,7 +68,8 @@ export function* planSteps(
   yield { stage: 'analysing', fraction: 0.15, message: `style: ${style}` };
 
   const plan = style === 'painterly' ? yield* planPainterly(a, rng, check) : yield* planLineBased(a, rng, check, style);
-  const ops = plan.ops;
+  yield { stage: 'planning', fraction: 0.95, message: 'pacing' };
+  const ops = paceOperations(plan.ops, plan.layers, { planWidth: a.pw, planHeight: a.ph, art: measuringArt(a.img) }, check);
   if (ops.length !== OPERATION_COUNT) throw new Error(`planner produced ${ops.length} operations, expected ${OPERATION_COUNT}`);
   yield { stage: 'planning', fraction: 1, message: 'done' };
   return {
@@ -77,4 +81,35 @@ export function* planSteps(
     operations: ops,
     info: { backend: 'classic', backendVersion: CLASSIC_VERSION, seed, style },
   };
+}
+
+/** Plan canvases at least this long are measured for pacing at half size (a quarter of the work). */
+const HALVE_FROM = 256;
+
+/** The plan image as 8-bit RGB at the size pacing measures it (pacing.ts): half size (2x2 means) for most canvases. */
+function measuringArt(img: PlanRgb): RgbImage {
+  const k = Math.max(img.width, img.height) >= HALVE_FROM ? 2 : 1;
+  const width = Math.max(1, Math.floor(img.width / k));
+  const height = Math.max(1, Math.floor(img.height / k));
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (let dy = 0; dy < k; dy++) {
+        for (let dx = 0; dx < k; dx++) {
+          const i = (y * k + dy) * img.width + x * k + dx;
+          r += img.r[i]!;
+          g += img.g[i]!;
+          b += img.b[i]!;
+        }
+      }
+      const o = (y * width + x) * 3;
+      data[o] = Math.round(r / (k * k));
+      data[o + 1] = Math.round(g / (k * k));
+      data[o + 2] = Math.round(b / (k * k));
+    }
+  }
+  return { width, height, channels: 3, data };
 }

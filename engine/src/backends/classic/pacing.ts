@@ -1,0 +1,346 @@
+/**
+ * Pacing: the assembled process re-timed so that every stretch of it shows. A timelapse frame comes
+ * about every ten operations; a run of operations that each change a little (thin pen lines
+ * on a big canvas, shading that deepens a pale colour, touches of refinement) makes frames in which
+ * nothing visibly happens, while elsewhere one operation fills a whole background. Both are fixed the
+ * way a painter's own rhythm would: neighbouring small marks on one layer become one operation (a longer
+ * pen stroke, one bigger dab of shading) and big marks become two (a fill laid in two strokes). Every
+ * layer ends exactly as planned and every operation keeps its place in the order: only where the
+ * operations fall changes, and the count stays OPERATION_COUNT.
+ *
+ * What an operation changes is measured on a replay of its coverage at about half the plan resolution:
+ * its new coverage times the colour change its layer makes there, over what the layers under it show
+ * once laid, hidden where layers above it are already laid, and only where it brings the canvas closer to
+ * the final. core/visibility.ts judges the change, as the evaluation does. It costs about 0.1 s.
+ */
+import { renderContent } from '../../core/content.js';
+import type { RgbImage } from '../../core/image.js';
+import type { LayerSpec, Operation, RevealOperation, Stamp } from '../../core/timeline.js';
+import { CLEAR_CHANGE, JND, LARGE_AREA, SMALL_AREA, srgbToLab } from '../../core/visibility.js';
+import { OPERATION_COUNT } from '../../core/steps.js';
+
+/** Frames of the default timelapse (core/job.ts): the pacing a process is made for. */
+const TIMELAPSE_FRAMES = 100;
+/** Operations between two frames of that timelapse. */
+const OPS_PER_FRAME = OPERATION_COUNT / (TIMELAPSE_FRAMES - 1);
+/**
+ * An operation should carry this share of a visible frame's change, so a frame of OPS_PER_FRAME
+ * operations shows it with a margin: marks overlap (a feathered edge changes a pixel in two marks, a
+ * frame sees it once), so a frame changes less than the sum of its marks.
+ */
+const TARGET = 1.8 / OPS_PER_FRAME;
+/** Two marks become one only while the merged box stays this many times their own boxes, or a small share of the canvas: one local shape. */
+const MERGE_SPREAD = 3;
+const MERGE_SMALL_BOX = 0.01;
+/**
+ * A mark is split only when it shows this share of a frame (each half then carries most of the target,
+ * which has a margin), and its box is long enough to halve.
+ */
+const SPLIT_MIN = 1.5 * TARGET;
+const SPLIT_MIN_SIDE = 4;
+const MAX_SPLITS = 4;
+/**
+ * No mark in the last part of the process is split: its pace is set by the final pass (final-pass.ts),
+ * and a longer ending would look finished sooner, relative to the end.
+ */
+const ENDING = 0.15;
+
+/**
+ * The canvas the process is measured on: the plan canvas (where stamps live) and the artwork at the size
+ * the layers' colours are measured at (the plan size or smaller: a frame's change is an area, which a
+ * quarter of the pixels measures as well).
+ */
+export interface PacingCanvas {
+  readonly planWidth: number;
+  readonly planHeight: number;
+  /** The finished artwork at the measuring size. */
+  readonly art: RgbImage;
+}
+
+/**
+ * Visits the stamp pixels on the measuring lattice (plan pixels whose coordinates are multiples of the
+ * step between measuring pixels), with their stamp coordinates and measuring pixel index.
+ */
+function eachSample(s: Stamp, canvas: PacingCanvas, visit: (sx: number, sy: number, i: number) => void): void {
+  const k = latticeStep(canvas);
+  const { width: mw, height: mh } = canvas.art;
+  const firstY = Math.ceil(Math.max(0, s.y) / k) * k - s.y;
+  const firstX = Math.ceil(Math.max(0, s.x) / k) * k - s.x;
+  for (let y = firstY; y < s.height; y += k) {
+    const my = (y + s.y) / k;
+    if (my >= mh) break;
+    for (let x = firstX; x < s.width; x += k) {
+      const mx = (x + s.x) / k;
+      if (mx >= mw) break;
+      visit(x, y, my * mw + mx);
+    }
+  }
+}
+
+/** Plan pixels per measuring pixel, along each side. */
+function latticeStep(canvas: PacingCanvas): number {
+  return Math.max(1, Math.round(canvas.planWidth / canvas.art.width));
+}
+
+interface Slot {
+  op: Operation;
+  /** Share of a visible frame's change this operation makes (deliberate events count as visible). */
+  show: number;
+  /** The change (new coverage times ΔE) along one side of the stamp, the longer when measured (reveals only): where a split halves it. */
+  profile: Float64Array | null;
+  /** The profile runs along x (else along y). */
+  alongX: boolean;
+  /** Merged from several marks: not split again (its profile is gone). */
+  merged: boolean;
+  /** How many times this mark's original was halved (at most MAX_SPLITS: a fill in a few strokes, not slivers). */
+  splits: number;
+}
+
+/**
+ * Re-times `ops` (see the module comment); `layers` are the timeline's layers. Returns a new list of the
+ * same length; stamps are never modified in place.
+ */
+export function paceOperations(ops: readonly Operation[], layers: readonly LayerSpec[], canvas: PacingCanvas, check: () => void): Operation[] {
+  const slots = measure(ops, layers, canvas, check);
+  check();
+  const n = canvas.planWidth * canvas.planHeight;
+  // Merge the quietest neighbouring pair of marks that each carry less than the target,
+  // and split the strongest mark once for each merge, so the count stays the same.
+  while (true) {
+    let best = -1;
+    let bestShow = Infinity;
+    for (let k = 0; k + 1 < slots.length; k++) {
+      const a = slots[k]!;
+      const b = slots[k + 1]!;
+      if (a.op.kind !== 'reveal' || b.op.kind !== 'reveal' || Math.max(a.show, b.show) >= TARGET) continue;
+      const sum = a.show + b.show;
+      if (sum >= bestShow || !mergeable(a.op, b.op, n)) continue;
+      best = k;
+      bestShow = sum;
+    }
+    if (best < 0) break;
+    const split = strongest(slots, Math.floor(slots.length * (1 - ENDING)));
+    if (split < 0) break;
+    const halves = splitSlot(slots[split]!);
+    const a = slots[best]!;
+    const b = slots[best + 1]!;
+    const merged: Slot = { op: mergeReveals(a.op as RevealOperation, b.op as RevealOperation), show: a.show + b.show, profile: null, alongX: true, merged: true, splits: 0 };
+    // Replace the later index first so the earlier one stays valid.
+    if (split > best + 1) {
+      slots.splice(split, 1, ...halves);
+      slots.splice(best, 2, merged);
+    } else {
+      slots.splice(best, 2, merged);
+      slots.splice(split, 1, ...halves);
+    }
+  }
+  return slots.map((s) => s.op);
+}
+
+/** Same layer, phase and tool, and the merged box stays one local shape. */
+function mergeable(a: Operation, b: Operation, n: number): boolean {
+  if (a.kind !== 'reveal' || b.kind !== 'reveal' || a.layer !== b.layer || a.phase !== b.phase || a.tool !== b.tool) return false;
+  const s = a.stamp;
+  const t = b.stamp;
+  const union = (Math.max(s.x + s.width, t.x + t.width) - Math.min(s.x, t.x)) * (Math.max(s.y + s.height, t.y + t.height) - Math.min(s.y, t.y));
+  return union <= Math.max(MERGE_SPREAD * (s.width * s.height + t.width * t.height), MERGE_SMALL_BOX * n);
+}
+
+/** Index of the reveal before `end` showing most that can still be halved, or -1. */
+function strongest(slots: readonly Slot[], end: number): number {
+  let best = -1;
+  let bestShow = SPLIT_MIN;
+  for (let k = 0; k < end; k++) {
+    const s = slots[k]!;
+    if (s.merged || s.profile === null || s.splits >= MAX_SPLITS || s.show < bestShow || s.profile.length < SPLIT_MIN_SIDE) continue;
+    best = k;
+    bestShow = s.show;
+  }
+  return best;
+}
+
+/** One reveal as two, cut across its profile where half of its change lies. */
+function splitSlot(slot: Slot): [Slot, Slot] {
+  const op = slot.op as RevealOperation;
+  const profile = slot.profile!;
+  let total = 0;
+  for (const v of profile) total += v;
+  let acc = 0;
+  let cut = 1;
+  for (let k = 0; k < profile.length - 1; k++) {
+    acc += profile[k]!;
+    cut = k + 1;
+    if (acc >= total / 2) break;
+  }
+  const first = acc / (total || 1);
+  const s = op.stamp;
+  const alongX = slot.alongX;
+  const part = (from: number, to: number): Stamp => (alongX ? crop(s, from, 0, to - from, s.height) : crop(s, 0, from, s.width, to - from));
+  return [
+    { op: { ...op, stamp: part(0, cut) }, show: slot.show * first, profile: profile.slice(0, cut), alongX, merged: false, splits: slot.splits + 1 },
+    { op: { ...op, stamp: part(cut, profile.length) }, show: slot.show * (1 - first), profile: profile.slice(cut), alongX, merged: false, splits: slot.splits + 1 },
+  ];
+}
+
+function crop(s: Stamp, x: number, y: number, width: number, height: number): Stamp {
+  const alpha = new Uint8Array(width * height);
+  for (let row = 0; row < height; row++) alpha.set(s.alpha.subarray((row + y) * s.width + x, (row + y) * s.width + x + width), row * width);
+  return { x: s.x + x, y: s.y + y, width, height, alpha };
+}
+
+/** Two reveals of one layer as one: the union box, each pixel the higher coverage (what both leave). */
+function mergeReveals(a: RevealOperation, b: RevealOperation): RevealOperation {
+  const s = a.stamp;
+  const t = b.stamp;
+  const x0 = Math.min(s.x, t.x);
+  const y0 = Math.min(s.y, t.y);
+  const width = Math.max(s.x + s.width, t.x + t.width) - x0;
+  const height = Math.max(s.y + s.height, t.y + t.height) - y0;
+  const strength = Math.max(a.strength, b.strength);
+  const alpha = new Uint8Array(width * height);
+  for (const { stamp, strength: st } of [a, b]) {
+    // Coverage is raised to round(alpha * strength): fold a weaker mark's strength into its alpha.
+    const f = st / strength;
+    for (let y = 0; y < stamp.height; y++) {
+      const row = (y + stamp.y - y0) * width + (stamp.x - x0);
+      for (let x = 0; x < stamp.width; x++) {
+        const v = Math.round(stamp.alpha[y * stamp.width + x]! * f);
+        if (v > alpha[row + x]!) alpha[row + x] = v;
+      }
+    }
+  }
+  return { ...a, stamp: { x: x0, y: y0, width, height, alpha }, strength };
+}
+
+/**
+ * Replays the reveals on plan-resolution coverage masks and measures what each changes: the new coverage
+ * of each pixel times the colour change its layer makes there when fully laid (`layerChange`).
+ */
+function measure(ops: readonly Operation[], layers: readonly LayerSpec[], canvas: PacingCanvas, check: () => void): Slot[] {
+  const change = layerChanges(ops, layers, canvas);
+  check();
+  const m = canvas.art.width * canvas.art.height;
+  const cover = layers.map(() => new Uint8Array(m));
+  // Each measuring pixel stands for the plan pixels around it: its share of the canvas is 1 / m.
+  const clearShare = 1 / (SMALL_AREA * m);
+  const noticeShare = 1 / (LARGE_AREA * m);
+  return ops.map((op): Slot => {
+    if (op.kind !== 'reveal') return { op, show: 1, profile: null, alongX: true, merged: false, splits: 0 };
+    const s = op.stamp;
+    const mask = cover[op.layer]!;
+    const dE = change[op.layer]!;
+    const alongX = s.width >= s.height;
+    const profile = new Float64Array(alongX ? s.width : s.height);
+    let show = 0;
+    eachSample(s, canvas, (x, y, i) => {
+      const v = Math.round(s.alpha[y * s.width + x]! * op.strength);
+      const old = mask[i]!;
+      if (v <= old) return;
+      mask[i] = v;
+      const e = ((v - old) / 255) * dE[i]!;
+      profile[alongX ? x : y]! += e;
+      if (e >= CLEAR_CHANGE) show += clearShare;
+      else if (e >= JND) show += noticeShare;
+    });
+    return { op, show, profile, alongX, merged: false, splits: 0 };
+  });
+}
+
+/**
+ * Per layer, ΔE*ab per measuring pixel between the canvas before the layer is laid and after: over what the
+ * layers under it show (those that start before it, as laid in the end), hidden by the layers above it
+ * that start before it. Content alpha is part of the change (a line layer changes only its lines).
+ */
+function layerChanges(ops: readonly Operation[], layers: readonly LayerSpec[], canvas: PacingCanvas): Float32Array[] {
+  const n = canvas.art.width * canvas.art.height;
+  const start = layers.map(() => Infinity);
+  const laid = layers.map(() => new Uint8Array(n));
+  ops.forEach((op, k) => {
+    if (op.kind !== 'reveal') return;
+    if (start[op.layer] === Infinity) start[op.layer] = k;
+    const s = op.stamp;
+    const mask = laid[op.layer]!;
+    eachSample(s, canvas, (x, y, i) => {
+      const v = Math.round(s.alpha[y * s.width + x]! * op.strength);
+      if (v > mask[i]!) mask[i] = v;
+    });
+  });
+  // Each layer's visibility and opacity (0 when hidden) when each layer starts: a sketch hidden before the
+  // flats start is not covered by them.
+  const shownAt = layers.map(() => new Float32Array(layers.length));
+  const state = layers.map((l) => (l.initiallyVisible ? l.initialOpacity : 0));
+  const vis = layers.map((l) => l.initiallyVisible);
+  const lev = layers.map((l) => l.initialOpacity);
+  ops.forEach((op, k) => {
+    for (let l = 0; l < layers.length; l++) if (start[l] === k) shownAt[l]!.set(state);
+    if (op.kind === 'visibility') vis[op.layer] = op.visible;
+    else if (op.kind === 'opacity') lev[op.layer] = op.opacity;
+    else return;
+    state[op.layer] = vis[op.layer] ? lev[op.layer]! : 0;
+  });
+  const contents = layers.map((l) => renderContent(l.content, { art: canvas.art, scale: canvas.art.width / canvas.planWidth }).data);
+  const art = canvas.art.data;
+  const labBefore = new Float32Array(3);
+  const labAfter = new Float32Array(3);
+  return layers.map((layer, l) => {
+    const out = new Float32Array(n);
+    if (start[l] === Infinity) return out;
+    const mine = laid[l]!;
+    const content = contents[l]!;
+    const multiply = layer.blend === 'multiply';
+    // The layers laid before this one starts, and how much of each shows then.
+    const under: { c: Uint8Array; laid: Uint8Array; shown: number; multiply: boolean }[] = [];
+    const over: { c: Uint8Array; laid: Uint8Array; shown: number }[] = [];
+    for (let k = 0; k < layers.length; k++) {
+      const shown = shownAt[l]![k]!;
+      if (k === l || start[k]! > start[l]! || shown === 0) continue;
+      if (k < l) under.push({ c: contents[k]!, laid: laid[k]!, shown, multiply: layers[k]!.blend === 'multiply' });
+      else if (layers[k]!.blend === 'normal') over.push({ c: contents[k]!, laid: laid[k]!, shown });
+    }
+    for (let i = 0; i < n; i++) {
+      const p4 = i * 4;
+      if (mine[i] === 0 || content[p4 + 3] === 0) continue;
+      let hidden = 1;
+      for (const o of over) hidden *= 1 - ((o.laid[i]! * o.c[p4 + 3]!) / 65025) * o.shown;
+      if (hidden <= 0) continue;
+      let r = 255;
+      let g = 255;
+      let b = 255;
+      for (const u of under) {
+        const a = ((u.laid[i]! * u.c[p4 + 3]!) / 65025) * u.shown;
+        if (a === 0) continue;
+        if (u.multiply) {
+          r *= 1 - a + (a * u.c[p4]!) / 255;
+          g *= 1 - a + (a * u.c[p4 + 1]!) / 255;
+          b *= 1 - a + (a * u.c[p4 + 2]!) / 255;
+        } else {
+          r += (u.c[p4]! - r) * a;
+          g += (u.c[p4 + 1]! - g) * a;
+          b += (u.c[p4 + 2]! - b) * a;
+        }
+      }
+      const a = content[p4 + 3]! / 255;
+      const ar = multiply ? r * (1 - a + (a * content[p4]!) / 255) : r + (content[p4]! - r) * a;
+      const ag = multiply ? g * (1 - a + (a * content[p4 + 1]!) / 255) : g + (content[p4 + 1]! - g) * a;
+      const ab = multiply ? b * (1 - a + (a * content[p4 + 2]!) / 255) : b + (content[p4 + 2]! - b) * a;
+      // Only progress counts: a change that takes the canvas away from the final (a sketch line, a
+      // passing tone) is no reason to give a layer more operations.
+      const p3 = i * 3;
+      const fr = art[p3]!;
+      const fg = art[p3 + 1]!;
+      const fb = art[p3 + 2]!;
+      if (Math.abs(r - fr) + Math.abs(g - fg) + Math.abs(b - fb) <= Math.abs(ar - fr) + Math.abs(ag - fg) + Math.abs(ab - fb)) continue;
+      // Under two levels in all no colour changes by a just-noticeable difference.
+      if (Math.abs(ar - r) + Math.abs(ag - g) + Math.abs(ab - b) < 2) continue;
+      srgbToLab(level(r), level(g), level(b), labBefore, 0);
+      srgbToLab(level(ar), level(ag), level(ab), labAfter, 0);
+      out[i] = hidden * Math.hypot(labBefore[0]! - labAfter[0]!, labBefore[1]! - labAfter[1]!, labBefore[2]! - labAfter[2]!);
+    }
+    return out;
+  });
+}
+
+/** A colour value as an sRGB level. */
+function level(v: number): number {
+  return v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+}
