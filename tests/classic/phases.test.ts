@@ -357,7 +357,8 @@ describe('classic phases, each alone', () => {
     assert.ok(refineMarks.length > 60 && refineMarks.length <= 120, `${refineMarks.length} refinement strokes`);
     const area = (ms: readonly Mark[]): number => ms.reduce((acc, m) => acc + m.stamp.alpha.filter((v) => v > 128).length, 0) / ms.length;
     assert.ok(area(blockMarks) < area(layMarks) * 0.5, `block-in strokes (${area(blockMarks)} px) are not smaller than the lay-in's (${area(layMarks)} px)`);
-    assert.ok(area(refineMarks) < area(blockMarks) * 0.6, `refinement strokes (${area(refineMarks)} px) are not smaller than block-in ones (${area(blockMarks)} px)`);
+    // Refinement broadens a little in smooth fields (this image is mostly smooth), still under the block-in's brush.
+    assert.ok(area(refineMarks) < area(blockMarks) * 0.75, `refinement strokes (${area(refineMarks)} px) are not smaller than block-in ones (${area(blockMarks)} px)`);
   });
 
   it('habits: episodes come in pairs, the transform settles, the curve ends at identity', () => {

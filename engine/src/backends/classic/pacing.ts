@@ -173,13 +173,48 @@ function splitSlot(slot: Slot): [Slot, Slot] {
     if (acc >= total / 2) break;
   }
   const first = acc / (total || 1);
-  const s = op.stamp;
-  const alongX = slot.alongX;
-  const part = (from: number, to: number): Stamp => (alongX ? crop(s, from, 0, to - from, s.height) : crop(s, 0, from, s.width, to - from));
+  const [one, two] = splitStamp(op.stamp, slot.alongX, cut);
+  // Each part's profile in its own coordinates: the first keeps what lies before the cut, the second after it.
+  const oneProfile = new Float64Array(slot.alongX ? one.width : one.height);
+  oneProfile.set(profile.subarray(0, Math.min(cut, oneProfile.length)));
+  const twoStart = profile.length - (slot.alongX ? two.width : two.height);
+  const twoProfile = new Float64Array(profile.length - twoStart);
+  twoProfile.set(profile.subarray(cut), cut - twoStart);
+  const splits = slot.splits + 1;
   return [
-    { op: { ...op, stamp: part(0, cut) }, show: slot.show * first, profile: profile.slice(0, cut), alongX, merged: false, splits: slot.splits + 1 },
-    { op: { ...op, stamp: part(cut, profile.length) }, show: slot.show * (1 - first), profile: profile.slice(cut), alongX, merged: false, splits: slot.splits + 1 },
+    { op: { ...op, stamp: one }, show: slot.show * first, profile: oneProfile, alongX: slot.alongX, merged: false, splits },
+    { op: { ...op, stamp: two }, show: slot.show * (1 - first), profile: twoProfile, alongX: slot.alongX, merged: false, splits },
   ];
+}
+
+/** How far the seam between two parts of a split mark waves, as a share of the mark's length, and how soft it is (pixels). */
+const SEAM_WAVE = 0.08;
+const SEAM_FEATHER = 2;
+
+/**
+ * A mark as two strokes that meet at `cut` along its length: the first fades out over a wavy, soft seam
+ * (two brush strokes meet so, never along a ruler), the second covers the rest of the mark in full. As
+ * coverage only rises, the two leave exactly the mark.
+ */
+function splitStamp(s: Stamp, alongX: boolean, cut: number): [Stamp, Stamp] {
+  const length = alongX ? s.width : s.height;
+  const across = alongX ? s.height : s.width;
+  const wave = Math.min(Math.max(1, Math.round(length * SEAM_WAVE)), cut - 1, length - cut - 1);
+  const period = Math.max(8, across / 1.5);
+  const seam = Float64Array.from({ length: across }, (_, j) => cut + Math.max(0, wave) * Math.sin((2 * Math.PI * j) / period + cut));
+  const end = Math.min(length, Math.ceil(Math.max(...seam) + SEAM_FEATHER));
+  const start = Math.max(0, Math.floor(Math.min(...seam) - SEAM_FEATHER));
+  const first = alongX ? crop(s, 0, 0, end, s.height) : crop(s, 0, 0, s.width, end);
+  const a = first.alpha;
+  for (let y = 0; y < first.height; y++) {
+    for (let x = 0; x < first.width; x++) {
+      const t = alongX ? x : y;
+      const w = Math.min(1, Math.max(0, (seam[alongX ? y : x]! - t) / (2 * SEAM_FEATHER) + 0.5));
+      a[y * first.width + x] = Math.round(a[y * first.width + x]! * w);
+    }
+  }
+  const second = alongX ? crop(s, start, 0, length - start, s.height) : crop(s, 0, start, s.width, length - start);
+  return [first, second];
 }
 
 function crop(s: Stamp, x: number, y: number, width: number, height: number): Stamp {
@@ -231,7 +266,8 @@ function measure(ops: readonly Operation[], layers: readonly LayerSpec[], canvas
     const dE = change[op.layer]!;
     const alongX = s.width >= s.height;
     const profile = new Float64Array(alongX ? s.width : s.height);
-    let show = 0;
+    let clear = 0;
+    let noticeable = 0;
     eachSample(s, canvas, (x, y, i) => {
       const v = Math.round(s.alpha[y * s.width + x]! * op.strength);
       const old = mask[i]!;
@@ -239,10 +275,11 @@ function measure(ops: readonly Operation[], layers: readonly LayerSpec[], canvas
       mask[i] = v;
       const e = ((v - old) / 255) * dE[i]!;
       profile[alongX ? x : y]! += e;
-      if (e >= CLEAR_CHANGE) show += clearShare;
-      else if (e >= JND) show += noticeShare;
+      if (e >= CLEAR_CHANGE) clear += clearShare;
+      if (e >= JND) noticeable += noticeShare;
     });
-    return { op, show, profile, alongX, merged: false, splits: 0 };
+    // A frame shows when either its clear or its noticeable change is enough (isVisible), not their sum.
+    return { op, show: Math.max(clear, noticeable), profile, alongX, merged: false, splits: 0 };
   });
 }
 

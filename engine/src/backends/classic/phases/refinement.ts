@@ -1,6 +1,7 @@
 /**
  * Refinement (painterly): medium-sized forms from a lighter blur of the image, painted with smaller
- * strokes that follow the forms, where they differ most from the masses under them.
+ * strokes that follow the forms, where they differ most from the masses under them; smooth fields get
+ * broader strokes (`brushSizes`).
  */
 import type { LayerContent } from '../../../core/content.js';
 import type { Analysis } from '../analyse.js';
@@ -9,7 +10,11 @@ import { heldMasses, planesLayer, type ValueHold } from '../content.js';
 import { gaussianBlur } from '../raster.js';
 import type { Rng } from '../rng.js';
 import { errorTo, shownAfter, type Laid } from './canvas.js';
+import { brushSizes } from './rendering.js';
 import type { Mark, PhaseWork } from './phase.js';
+
+/** The share of the rendering's smooth-field broadening (brushSizes) the refinement takes. */
+const SMOOTH_SHARE = 0.25;
 
 export class Refinement implements PhaseWork, Laid {
   readonly capacity = Infinity;
@@ -23,6 +28,8 @@ export class Refinement implements PhaseWork, Laid {
   private readonly flow: Float32Array;
   private readonly start: readonly [number, number];
   private readonly check: () => void;
+  /** Brush size factor per plan pixel: broad strokes in smooth fields, where small ones would read as bricks. */
+  private readonly sizeAt: Float32Array;
 
   /** Needs the plan image, the layers under it, the block-in's brush size, the flow field and the start. */
   constructor(a: Analysis, hold: ValueHold, under: readonly Laid[], blockRadius: number, flow: Float32Array, start: readonly [number, number], check: () => void) {
@@ -38,6 +45,8 @@ export class Refinement implements PhaseWork, Laid {
     // errorTo adds 1 per pixel (so no pixel is done by the error alone): take it off for what shows.
     this.visible = raw.map((e) => e - 1);
     this.coverage = new Float32Array(pw * ph);
+    // Broader in smooth fields, but under the block-in's brush: refinement never paints bigger than the masses.
+    this.sizeAt = brushSizes(a).map((k) => 1 + (k - 1) * SMOOTH_SHARE);
   }
 
   content(): LayerContent {
@@ -50,7 +59,7 @@ export class Refinement implements PhaseWork, Laid {
     const painter = new BrushPainter(pw, ph, this.error.slice(), this.flow, rng, this.start);
     painter.setVisible(this.visible);
     // Strokes that follow the form, long enough to read as strokes, not dabs.
-    const marks = painter.pass({ count: budget, radius: [r * 0.35, r * 0.6], length: [r * 3, r * 6], seek: 'error', feather: r / 4, check: this.check, stopWhenDone: true });
+    const marks = painter.pass({ count: budget, radius: [r * 0.35, r * 0.6], length: [r * 3, r * 6], seek: 'error', feather: r / 4, check: this.check, stopWhenDone: true, sizeAt: this.sizeAt });
     this.coverage = painter.coverage;
     return marks;
   }

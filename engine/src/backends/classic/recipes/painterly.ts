@@ -59,7 +59,7 @@ export function* planPainterly(a: Analysis, rng: Rng, check: () => void): Genera
 
   const renderBudget = OPERATION_COUNT - EVENTS - finalMarks.length - sketchMarks.length - layMarks.length - blockMarks.length - refineMarks.length;
   const shown = shownAfter([layIn, blockIn, refinement]);
-  const rendering = prepareRendering(a, errorTo(heldPlanes([img.r, img.g, img.b], finalHold), shown, null), 1, flow, check);
+  const rendering = prepareRendering(a, errorTo(heldPlanes([img.r, img.g, img.b], finalHold), shown, null), 1, flow, check, true);
   let renderMarks = rendering.propose(renderBudget, rng.fork(4));
   // Rendering stops when nothing visible is left: the sketch goes over its shapes more instead (within
   // reason: a sketch that goes on for half the process is no sketch), the rest stays with the rendering.
