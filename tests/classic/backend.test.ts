@@ -65,7 +65,7 @@ describe('classic backend', () => {
     const stack = await backend.layers({ source, seed: 2 }, quietContext());
     assert.equal(stack.width, 240);
     assert.equal(stack.height, 320);
-    assert.deepEqual(stack.layers.map((l) => l.id), ['sketch', 'flats', 'shading', 'lineart', 'rendering', 'final']);
+    assert.deepEqual(stack.layers.map((l) => l.id), ['sketch', 'flats', 'shading', 'rendering', 'lineart', 'final']);
     const byId = new Map(stack.layers.map((l) => [l.id, l]));
     assert.equal(byId.get('sketch')!.visible, false, 'the sketch is hidden in the finished piece');
     // Line art: dark lines on transparency.

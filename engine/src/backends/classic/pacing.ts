@@ -43,7 +43,7 @@ const MAX_SPLITS = 4;
  * No mark in the last part of the process is split: its pace is set by the final pass (final-pass.ts),
  * and a longer ending would look finished sooner, relative to the end.
  */
-const ENDING = 0.15;
+const ENDING = 0.13;
 
 /**
  * The canvas the process is measured on: the plan canvas (where stamps live) and the artwork at the size

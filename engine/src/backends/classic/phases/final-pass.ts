@@ -17,7 +17,7 @@ import type { Rng } from '../rng.js';
 import type { Mark, PhaseWork } from './phase.js';
 
 /** How much of the way from paper to its final colour the canvas shows before the final pass. */
-export const FINAL_PASS_HOLD = 0.78;
+export const FINAL_PASS_HOLD = 0.8;
 
 /** The share of the process the final pass takes (it ends the painting). */
 export const FINAL_PASS_SHARE = 0.12;

@@ -31,8 +31,8 @@ import { layer, reveals, type Plan, type PlanProgress } from './plan.js';
  */
 function layerOrder(linesFirst: boolean): { SKETCH: number; FLATS: number; SHADING: number; LINES: number; RENDER: number; FINAL: number } {
   return linesFirst
-    ? { SKETCH: 0, FLATS: 1, SHADING: 2, LINES: 3, RENDER: 4, FINAL: 5 }
-    : { FLATS: 0, SHADING: 1, LINES: 2, RENDER: 3, FINAL: 4, SKETCH: 5 };
+    ? { SKETCH: 0, FLATS: 1, SHADING: 2, RENDER: 3, LINES: 4, FINAL: 5 }
+    : { FLATS: 0, SHADING: 1, RENDER: 2, LINES: 3, FINAL: 4, SKETCH: 5 };
 }
 
 /**
@@ -46,7 +46,7 @@ function layerOrder(linesFirst: boolean): { SKETCH: number; FLATS: number; SHADI
  * How much of the way from paper to their colours the flats and shading show; the rendering takes them
  * to FINAL_PASS_HOLD, the final pass to the end.
  */
-const VALUE_HOLD = 0.6;
+const VALUE_HOLD = 0.7;
 
 const EVENTS = { lineart: 18, monochrome: 16, flat: 15 };
 
@@ -200,8 +200,10 @@ export function* planLineBased(a: Analysis, rng: Rng, check: () => void, style: 
   const layers = [
     layer(mono ? 'values' : 'flats', mono ? 'Values' : 'Flats', heldContent({ inner: flats.content(), hold })),
     layer('shading', mono ? 'Value shading' : 'Shading', heldContent({ inner: shading.content(), hold })),
-    layer('lineart', 'Line art', heldContent({ inner: lines.content(), hold: finalHold })),
     layer('rendering', 'Rendering', heldContent({ inner: rendering.content(), hold: finalHold })),
+    // Ink goes down at its final weight and colour, over the painting as digital painters keep it: the
+    // rendering and the final pass paint under and around the lines, never over them.
+    layer('lineart', 'Line art', lines.content()),
     layer('final', 'Final pass', finalPass.content()),
   ];
   if (linesFirst) layers.unshift(sketchLayer);
