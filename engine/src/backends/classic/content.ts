@@ -153,8 +153,50 @@ export function lineAlpha(art: RgbImage, gate: Float32Array, pw: number, ph: num
     if (v <= 5) return;
     out[i] = Math.round(255 * Math.min(1, (v - 5) / 22) * Math.min(1, g));
   });
+  // Above the plan size a line is several pixels wide and its inner edges are not valleys: widen it.
+  // At the plan size and below, the valley widths already span it.
+  if (scale > 1) widenToLineEdges(out, L, w, h, Math.max(1, Math.round(scale)));
   return out;
 }
+
+/** Levels a pixel may be lighter than the solid ink beside it and still be part of the same line. */
+const SAME_INK = 12;
+
+/**
+ * A line wider than the valley widths measure is only a valley at its centre: the dark pixels between
+ * that centre and its edges are ink too. Solid ink (alpha 200+) grows into neighbours about as dark as
+ * it, `reach` pixels at most, so a thick outline keeps its whole weight; a region merely dark (hair
+ * along an outline) gets at most that rim, in its own colour.
+ */
+function widenToLineEdges(alpha: Uint8Array, L: Uint8Array, w: number, h: number, reach: number): void {
+  let front: number[] = [];
+  for (let i = 0; i < alpha.length; i++) if (alpha[i]! >= 200) front.push(i);
+  for (let step = 0; step < reach && front.length > 0; step++) {
+    const next: number[] = [];
+    for (const i of front) {
+      const x = i % w;
+      const y = (i - x) / w;
+      const ink = L[i]!;
+      for (const [dx, dy] of NEIGHBOURS) {
+        const nx = x + dx;
+        const ny = y + dy;
+        if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+        const j = ny * w + nx;
+        if (alpha[j]! >= 200 || L[j]! > ink + SAME_INK) continue;
+        alpha[j] = 255;
+        next.push(j);
+      }
+    }
+    front = next;
+  }
+}
+
+const NEIGHBOURS: readonly (readonly [number, number])[] = [
+  [1, 0],
+  [-1, 0],
+  [0, 1],
+  [0, -1],
+];
 
 /** The artwork's own line pixels in their own colour, alpha from `lineAlpha`. */
 export const lineArtContent = defineContent<PlanGrid & { readonly gate: Float32Array }>('classic.lineart', ({ pw, ph, gate }, { art, scale }) => {
