@@ -65,23 +65,30 @@ export function mergeStamps(stamps: readonly Mark[], budget: number): Mark[] {
     if (best > 0) cost[best - 1] = unionCost(groups[best - 1]!, merged);
     if (best < groups.length - 1) cost[best] = unionCost(merged, groups[best + 1]!);
   }
-  return groups.map((g) => {
-    if (g.items.length === 1) return g.items[0]!;
-    const strength = Math.max(...g.items.map((s) => s.strength));
-    const w = g.x1 - g.x0;
-    const h = g.y1 - g.y0;
-    const alpha = new Uint8Array(w * h);
-    for (const { stamp: s, strength: st } of g.items) {
-      // Strengths differ slightly between sketch strokes: fold them into the alpha.
-      const f = st / strength;
-      for (let y = 0; y < s.height; y++) {
-        const row = (y + s.y - g.y0) * w + (s.x - g.x0);
-        for (let x = 0; x < s.width; x++) {
-          const v = Math.round(s.alpha[y * s.width + x]! * f);
-          if (v > alpha[row + x]!) alpha[row + x] = v;
-        }
+  return groups.map((g) => (g.items.length === 1 ? g.items[0]! : unionMark(g.items)));
+}
+
+/**
+ * Several marks as one: their union box, each pixel the highest coverage any of them leaves (a weaker
+ * mark's strength folded into its alpha), so the one mark reveals exactly what they did together.
+ */
+export function unionMark(items: readonly Mark[]): Mark {
+  const x0 = Math.min(...items.map((m) => m.stamp.x));
+  const y0 = Math.min(...items.map((m) => m.stamp.y));
+  const w = Math.max(...items.map((m) => m.stamp.x + m.stamp.width)) - x0;
+  const h = Math.max(...items.map((m) => m.stamp.y + m.stamp.height)) - y0;
+  const strength = Math.max(...items.map((m) => m.strength));
+  const alpha = new Uint8Array(w * h);
+  for (const { stamp: s, strength: st } of items) {
+    // Strengths differ slightly between sketch strokes: fold them into the alpha.
+    const f = st / strength;
+    for (let y = 0; y < s.height; y++) {
+      const row = (y + s.y - y0) * w + (s.x - x0);
+      for (let x = 0; x < s.width; x++) {
+        const v = Math.round(s.alpha[y * s.width + x]! * f);
+        if (v > alpha[row + x]!) alpha[row + x] = v;
       }
     }
-    return { stamp: { x: g.x0, y: g.y0, width: w, height: h, alpha }, strength };
-  });
+  }
+  return { stamp: { x: x0, y: y0, width: w, height: h, alpha }, strength };
 }

@@ -18,6 +18,7 @@ import type { RgbImage } from '../../core/image.js';
 import type { LayerSpec, Operation, RevealOperation, Stamp } from '../../core/timeline.js';
 import { CLEAR_CHANGE, JND, LARGE_AREA, SMALL_AREA, srgbToLab } from '../../core/visibility.js';
 import { OPERATION_COUNT } from '../../core/steps.js';
+import { unionMark } from './budget.js';
 
 /** Frames of the default timelapse (core/job.ts): the pacing a process is made for. */
 const TIMELAPSE_FRAMES = 100;
@@ -223,28 +224,9 @@ function crop(s: Stamp, x: number, y: number, width: number, height: number): St
   return { x: s.x + x, y: s.y + y, width, height, alpha };
 }
 
-/** Two reveals of one layer as one: the union box, each pixel the higher coverage (what both leave). */
+/** Two reveals of one layer as one (budget.ts `unionMark`): what both leave, in one operation. */
 function mergeReveals(a: RevealOperation, b: RevealOperation): RevealOperation {
-  const s = a.stamp;
-  const t = b.stamp;
-  const x0 = Math.min(s.x, t.x);
-  const y0 = Math.min(s.y, t.y);
-  const width = Math.max(s.x + s.width, t.x + t.width) - x0;
-  const height = Math.max(s.y + s.height, t.y + t.height) - y0;
-  const strength = Math.max(a.strength, b.strength);
-  const alpha = new Uint8Array(width * height);
-  for (const { stamp, strength: st } of [a, b]) {
-    // Coverage is raised to round(alpha * strength): fold a weaker mark's strength into its alpha.
-    const f = st / strength;
-    for (let y = 0; y < stamp.height; y++) {
-      const row = (y + stamp.y - y0) * width + (stamp.x - x0);
-      for (let x = 0; x < stamp.width; x++) {
-        const v = Math.round(stamp.alpha[y * stamp.width + x]! * f);
-        if (v > alpha[row + x]!) alpha[row + x] = v;
-      }
-    }
-  }
-  return { ...a, stamp: { x: x0, y: y0, width, height, alpha }, strength };
+  return { ...a, ...unionMark([a, b]) };
 }
 
 /**
