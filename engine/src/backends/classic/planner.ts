@@ -83,12 +83,14 @@ export function* planSteps(
   };
 }
 
-/** Plan canvases at least this long are measured for pacing at half size (a quarter of the work). */
+/** Plan canvases at least this long are measured for pacing at half size (a quarter of the work), at least THIRD_FROM long at a third. */
 const HALVE_FROM = 256;
+const THIRD_FROM = 448;
 
-/** The plan image as 8-bit RGB at the size pacing measures it (pacing.ts): half size (2x2 means) for most canvases. */
+/** The plan image as 8-bit RGB at the size pacing measures it (pacing.ts): a half or a third of the plan size (k x k means). */
 function measuringArt(img: PlanRgb): RgbImage {
-  const k = Math.max(img.width, img.height) >= HALVE_FROM ? 2 : 1;
+  const long = Math.max(img.width, img.height);
+  const k = long >= THIRD_FROM ? 3 : long >= HALVE_FROM ? 2 : 1;
   const width = Math.max(1, Math.floor(img.width / k));
   const height = Math.max(1, Math.floor(img.height / k));
   const data = new Uint8Array(width * height * 3);
