@@ -3,7 +3,7 @@
  * from flags, the protocol receives it as JSON (stdio, WebSocket, HTTP), and backends get it validated.
  */
 import { z } from 'zod';
-import { MAX_STEP } from './steps.js';
+import { DEFAULT_TIMELAPSE_FRAMES, MAX_STEP } from './steps.js';
 import { PaintsUndoError } from './errors.js';
 
 export const SeedSchema = z.number().int().min(0).max(0xffffffff);
@@ -21,7 +21,7 @@ export const DEFAULT_SEED = 12345;
 export const TimelapseOptionsSchema = z.object({
   format: VideoFormatSchema.default('mp4'),
   /** Process frames (first and last included). Ignored when `duration` is given. */
-  frames: z.number().int().min(2).max(3000).default(100),
+  frames: z.number().int().min(2).max(3000).default(DEFAULT_TIMELAPSE_FRAMES),
   /** Target length of the process part in seconds (e.g. 15, 30, 60): frames = duration * fps. */
   duration: z.number().positive().max(600).optional(),
   fps: z.number().int().min(1).max(60).default(25),

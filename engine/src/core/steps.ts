@@ -10,6 +10,9 @@ export const MAX_STEP = 999;
  */
 export const OPERATION_COUNT = MAX_STEP;
 
+/** Frames of a timelapse when none are asked for: the export default, and the pacing the classic planner and the evaluation judge. */
+export const DEFAULT_TIMELAPSE_FRAMES = 100;
+
 /** The keyframe steps the official PaintsUndo app uses. */
 export const DEFAULT_KEYFRAME_STEPS: readonly number[] = [400, 600, 800, 900, 950, 999];
 

@@ -18,13 +18,11 @@ import { renderContent } from '../../core/content.js';
 import type { RgbImage } from '../../core/image.js';
 import type { LayerSpec, Operation, RevealOperation, Stamp } from '../../core/timeline.js';
 import { CLEAR_CHANGE, JND, LARGE_AREA, SMALL_AREA, srgbToLab } from '../../core/visibility.js';
-import { OPERATION_COUNT } from '../../core/steps.js';
+import { DEFAULT_TIMELAPSE_FRAMES, OPERATION_COUNT } from '../../core/steps.js';
 import { unionMark } from './budget.js';
 
-/** Frames of the default timelapse (core/job.ts): the pacing a process is made for. */
-const TIMELAPSE_FRAMES = 100;
-/** Operations between two frames of that timelapse. */
-const OPS_PER_FRAME = OPERATION_COUNT / (TIMELAPSE_FRAMES - 1);
+/** Operations between two frames of the default timelapse: the pacing a process is made for. */
+const OPS_PER_FRAME = OPERATION_COUNT / (DEFAULT_TIMELAPSE_FRAMES - 1);
 /**
  * An operation should carry this share of a visible frame's change, so a frame of OPS_PER_FRAME
  * operations shows it with a margin: marks overlap (a feathered edge changes a pixel in two marks, a
@@ -231,8 +229,8 @@ function mergeReveals(a: RevealOperation, b: RevealOperation): RevealOperation {
 }
 
 /**
- * Replays the reveals on plan-resolution coverage masks and measures what each changes: the new coverage
- * of each pixel times the colour change its layer makes there when fully laid (`layerChange`).
+ * Replays the reveals on coverage masks at the measuring size and measures what each changes: the new
+ * coverage of each pixel times the colour change its layer makes there when fully laid (`layerChanges`).
  */
 function measure(ops: readonly Operation[], layers: readonly LayerSpec[], canvas: PacingCanvas, check: () => void): Slot[] {
   const change = layerChanges(ops, layers, canvas);
@@ -329,20 +327,14 @@ function layerChanges(ops: readonly Operation[], layers: readonly LayerSpec[], c
       for (const u of under) {
         const a = ((u.laid[i]! * u.c[p4 + 3]!) / 65025) * u.shown;
         if (a === 0) continue;
-        if (u.multiply) {
-          r *= 1 - a + (a * u.c[p4]!) / 255;
-          g *= 1 - a + (a * u.c[p4 + 1]!) / 255;
-          b *= 1 - a + (a * u.c[p4 + 2]!) / 255;
-        } else {
-          r += (u.c[p4]! - r) * a;
-          g += (u.c[p4 + 1]! - g) * a;
-          b += (u.c[p4 + 2]! - b) * a;
-        }
+        r = blend(r, u.c[p4]!, a, u.multiply);
+        g = blend(g, u.c[p4 + 1]!, a, u.multiply);
+        b = blend(b, u.c[p4 + 2]!, a, u.multiply);
       }
       const a = content[p4 + 3]! / 255;
-      const ar = multiply ? r * (1 - a + (a * content[p4]!) / 255) : r + (content[p4]! - r) * a;
-      const ag = multiply ? g * (1 - a + (a * content[p4 + 1]!) / 255) : g + (content[p4 + 1]! - g) * a;
-      const ab = multiply ? b * (1 - a + (a * content[p4 + 2]!) / 255) : b + (content[p4 + 2]! - b) * a;
+      const ar = blend(r, content[p4]!, a, multiply);
+      const ag = blend(g, content[p4 + 1]!, a, multiply);
+      const ab = blend(b, content[p4 + 2]!, a, multiply);
       // Only progress counts: a change that takes the canvas away from the final (a sketch line, a
       // passing tone) is no reason to give a layer more operations.
       const p3 = i * 3;
@@ -358,6 +350,11 @@ function layerChanges(ops: readonly Operation[], layers: readonly LayerSpec[], c
     }
     return out;
   });
+}
+
+/** One channel of a layer colour `src` laid over `base` with coverage `a` (0..1), as the renderer blends. */
+function blend(base: number, src: number, a: number, multiply: boolean): number {
+  return multiply ? base * (1 - a + (a * src) / 255) : base + (src - base) * a;
 }
 
 /** A colour value as an sRGB level. */

@@ -8,7 +8,7 @@ import { imageContent, renderContent } from '../../core/content.js';
 import { throwIfCancelled } from '../../core/errors.js';
 import { resizeRgbArea } from '../../core/image.js';
 import { TimelineRenderer } from '../../core/renderer.js';
-import { MAX_STEP, OPERATION_COUNT, timelapseSteps } from '../../core/steps.js';
+import { DEFAULT_TIMELAPSE_FRAMES, MAX_STEP, OPERATION_COUNT, timelapseSteps } from '../../core/steps.js';
 import type { LayerSpec, Operation, Timeline } from '../../core/timeline.js';
 
 /**
@@ -141,7 +141,7 @@ export class Replay {
     const comp = this.after;
     let distance = this.startDistance;
 
-    const frameAt = new Map<number, number>(timelapseSteps(options.frames ?? 100, 'draw').map((s, index) => [MAX_STEP - s, index]));
+    const frameAt = new Map<number, number>(timelapseSteps(options.frames ?? DEFAULT_TIMELAPSE_FRAMES, 'draw').map((s, index) => [MAX_STEP - s, index]));
     const frame = (applied: number): void => {
       const index = frameAt.get(applied);
       if (index === undefined) return;
