@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { paceOperations, type PacingCanvas } from '../../engine/src/backends/classic/pacing.js';
+import { paceOperations, SHORTEST_HIDE, visibleMarks, type PacingCanvas } from '../../engine/src/backends/classic/pacing.js';
 import { layer } from '../../engine/src/backends/classic/recipes/plan.js';
 import { solidContent } from '../../engine/src/core/content.js';
 import { OPERATION_COUNT, timelapseSteps, MAX_STEP } from '../../engine/src/core/steps.js';
 import type { LayerSpec, Operation, RevealOperation, Stamp } from '../../engine/src/core/timeline.js';
-import { CLEAR_CHANGE, SMALL_AREA } from '../../engine/src/core/visibility.js';
+import { CLEAR_CHANGE, LARGE_AREA, SMALL_AREA } from '../../engine/src/core/visibility.js';
 
 const W = 200;
 const H = 160;
@@ -127,5 +127,32 @@ describe('pacing', () => {
     const ops: Operation[] = Array.from({ length: OPERATION_COUNT }, (_, k) => reveal(0, box((k % 100) * 2, Math.floor(k / 100) * 3, 2, 3), 'bucket'));
     const paced = paceOperations(ops, layers, canvas(), () => {});
     assert.deepEqual(paced, ops);
+  });
+
+  it('never shortens a hide episode into a blink while it merges the dots inside it', () => {
+    const { layers, ops } = process();
+    // The flats hidden for 60 of the pen's dots (each too small to show; pacing merges such runs).
+    ops.splice(300, 0, { kind: 'visibility', phase: 'lineart', layer: 1, visible: false });
+    ops.splice(361, 0, { kind: 'visibility', phase: 'lineart', layer: 1, visible: true });
+    ops.splice(OPERATION_COUNT);
+    const paced = paceOperations(ops, layers, canvas(), () => {});
+    assert.equal(paced.length, OPERATION_COUNT);
+    const off = paced.findIndex((op) => op.kind === 'visibility' && !op.visible);
+    const on = paced.findIndex((op) => op.kind === 'visibility' && op.visible);
+    assert.ok(off >= 0 && on > off);
+    assert.ok(on - off - 1 >= SHORTEST_HIDE, `the flats were hidden for ${on - off - 1} operations (at least ${SHORTEST_HIDE})`);
+    assert.ok(on - off - 1 < 60, 'the dots inside the episode were merged too');
+    assert.ok(SHORTEST_HIDE * (OPERATION_COUNT / MAX_STEP) > 2 * (OPERATION_COUNT / 99), 'an episode lasts over two frames of a default timelapse');
+  });
+
+  it('counts the marks a change can fill, each carrying its share of a visible frame', () => {
+    const n = 100_000;
+    // A clear change over 1% of the canvas is ten frames' worth; marks carry less than a frame each.
+    const clear = visibleMarks(0.01 * n, 0, n);
+    assert.ok(clear > 10 && clear < 100, `${clear} marks`);
+    assert.equal(visibleMarks(0, 0, n), 0);
+    // A pale wash is seen over a large area only: 5% of the canvas noticeably changed is one frame.
+    assert.equal(visibleMarks(0, LARGE_AREA * n, n), visibleMarks(SMALL_AREA * n, 0, n));
+    assert.equal(visibleMarks(0.01 * n, 0.01 * n, n), clear);
   });
 });

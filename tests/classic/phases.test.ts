@@ -7,7 +7,8 @@ import { before, describe, it } from 'node:test';
 import { analyse, type Analysis } from '../../engine/src/backends/classic/analyse.js';
 import { flowField } from '../../engine/src/backends/classic/brush.js';
 import { mergeStamps, shareBudget } from '../../engine/src/backends/classic/budget.js';
-import { curveSettle, flipEpisode, hideEpisode, liftAndMove } from '../../engine/src/backends/classic/habits.js';
+import { curveSettle, flipEpisode, hideEpisode, liftAndMove, placeHide } from '../../engine/src/backends/classic/habits.js';
+import { SHORTEST_HIDE } from '../../engine/src/backends/classic/pacing.js';
 import { BlockIn } from '../../engine/src/backends/classic/phases/block-in.js';
 import { LayIn } from '../../engine/src/backends/classic/phases/lay-in.js';
 import { prepareFinalPass } from '../../engine/src/backends/classic/phases/final-pass.js';
@@ -96,6 +97,21 @@ describe('classic phases, each alone', () => {
     assert.deepEqual(mergeStamps(marks, 0), []);
   });
 
+  it('capacities count only the marks a viewer can see: faint lines and pale fills take few operations', async () => {
+    // The same drawing with lines barely darker than the paper and fills barely off-white (held back, as the recipe lays them).
+    const faint = analyse((await fromSvg(OUTLINED.replace(/#1a1a1a/g, '#e4e4e4').replace('#3f7fbf', '#f6f8fb').replace('#dfe8f0', '#fcfcfd'))).image);
+    const hold = valueHold(0.7);
+    const strong = prepareLineArt(outlined, new Rng(2), noCheck);
+    const weak = prepareLineArt(faint, new Rng(2), noCheck);
+    assert.ok(strong.capacity > 0);
+    // The faint lines are traced, but no stroke along them would change the paper clearly.
+    assert.ok(weak.paths.totalLength > 50, `faint lines traced: ${weak.paths.totalLength} px`);
+    assert.equal(weak.capacity, 0);
+    assert.ok(strong.capacity >= strong.paths.totalLength / 8, `dark lines: ${strong.capacity} strokes along ${strong.paths.totalLength} px`);
+    const flatsOf = (a: Analysis): number => prepareFlats(a, segment(a, FLAT_REGIONS, noCheck), false, hold).capacity;
+    assert.ok(flatsOf(faint) < flatsOf(outlined), `pale fills: ${flatsOf(faint)} operations, coloured fills: ${flatsOf(outlined)}`);
+  });
+
   it('sketch: pencil strokes along the big edges, as many as the budget asks', () => {
     const rng = new Rng(1);
     const sketch = prepareSketch(outlined, rng, noCheck);
@@ -177,7 +193,7 @@ describe('classic phases, each alone', () => {
 
   it('flats: one flat colour per region, every painted region filled, each fill inside its region or mass', () => {
     const seg = segment(outlined, FLAT_REGIONS, noCheck);
-    const flats = prepareFlats(outlined, seg, false);
+    const flats = prepareFlats(outlined, seg, false, valueHold(0.7));
     const masses = joinMasses(seg, outlined.img, outlined.pw, flats.painted);
     // At its capacity every chunk is its own operation (nothing merged): each fill stays in its region.
     const marks = flats.propose(flats.capacity, new Rng(3));
@@ -220,7 +236,7 @@ describe('classic phases, each alone', () => {
     const rng = new Rng(4);
     const lines = prepareLineArt(outlined, rng, noCheck);
     const seg = segment(outlined, FLAT_REGIONS, noCheck);
-    const flats = prepareFlats(outlined, seg, false);
+    const flats = prepareFlats(outlined, seg, false, valueHold(0.7));
     const shading = prepareShading(outlined, seg, flats.flats, lines.alphaPlan, noCheck);
     const flat = atFullSize(outlined, flats.content()).data;
     const shaded = atFullSize(outlined, shading.content()).data;
@@ -374,6 +390,22 @@ describe('classic phases, each alone', () => {
     const hidden = hides.findIndex((o) => o.kind === 'visibility' && !o.visible);
     const shown = hides.findIndex((o) => o.kind === 'visibility' && o.visible);
     assert.ok(shown - hidden === 21, `hidden for ${shown - hidden - 1} operations, capped at 20`);
+    // Capped under a blink, with the next phase's operations given: hidden on into them for the whole length.
+    const few = ops().slice(0, 30);
+    const next = ops();
+    placeHide(few, 'flats', 3, { fraction: 0.5, length: 45 }, 12, { ops: next, phase: 'rendering' });
+    const gone = few.findIndex((o) => o.kind === 'visibility' && !o.visible);
+    const back = next.findIndex((o) => o.kind === 'visibility' && o.visible);
+    assert.equal(gone, 15);
+    assert.equal(few.length - gone - 1 + back, 45, 'hidden for its whole length across both phases');
+    assert.equal(next[back]!.phase, 'rendering');
+    assert.ok(45 >= SHORTEST_HIDE);
+    // Long enough within the phase: it stays there.
+    const within = ops();
+    const after = ops();
+    placeHide(within, 'flats', 3, { fraction: 0.2, length: 45 }, 80, { ops: after, phase: 'rendering' });
+    assert.equal(after.length, 200);
+    assert.equal(within.findIndex((o) => o.kind === 'visibility' && o.visible) - within.findIndex((o) => o.kind === 'visibility' && !o.visible), 46);
     const moves = ops();
     liftAndMove(moves, 0, outlined, rng);
     const moved = moves.findIndex((o) => o.kind === 'transform' && o.region !== null);

@@ -41,6 +41,16 @@ export function srgbToLab(r: number, g: number, b: number, out: Float32Array, o:
   out[o + 2] = 200 * (fy - fz);
 }
 
+const WHITE_LAB = new Float32Array(3);
+srgbToLab(255, 255, 255, WHITE_LAB, 0);
+const scratchLab = new Float32Array(3);
+
+/** ΔE*ab of an sRGB colour (levels 0..255, rounded) from white paper. */
+export function deltaEFromWhite(r: number, g: number, b: number): number {
+  srgbToLab(Math.round(r), Math.round(g), Math.round(b), scratchLab, 0);
+  return Math.hypot(scratchLab[0]! - WHITE_LAB[0]!, scratchLab[1]! - WHITE_LAB[1]!, scratchLab[2]! - WHITE_LAB[2]!);
+}
+
 /** How one frame's change from the previous one reads: the share of the canvas changed by each amount. */
 export interface FrameChange {
   /** Share of the canvas whose colour changed by at least CLEAR_CHANGE (ΔE*ab). */

@@ -8,6 +8,7 @@
 import { IDENTITY_CURVE, type Curve, type Operation, type Phase, type Stamp } from '../../core/timeline.js';
 import { subjectStart, type Analysis } from './analyse.js';
 import type { Rng } from './rng.js';
+import { SHORTEST_HIDE } from './pacing.js';
 
 /** Inserts `events` at a fraction of the way through `ops` (0..1). */
 export function insertAt(ops: Operation[], fraction: number, ...events: Operation[]): void {
@@ -31,6 +32,18 @@ export function flipEpisode(ops: Operation[], phase: Phase, rng: Rng, at: readon
   ]);
 }
 
+/** Where an episode starts (a fraction of the operations it is placed in) and how many operations it lasts. */
+export interface EpisodeTiming {
+  readonly fraction: number;
+  readonly length: number;
+}
+
+/** An episode's timing drawn from `at` (fractions) and `length` (operations). */
+export function episodeTiming(rng: Rng, at: readonly [number, number], length: readonly [number, number]): EpisodeTiming {
+  const fraction = rng.range(at[0], at[1]);
+  return { fraction, length: rng.int(length[0], length[1]) };
+}
+
 /**
  * `layer` hidden somewhere in `at` and shown again after `length` operations (at most `maxLength`):
  * long enough to read as a choice, not a blink.
@@ -44,11 +57,33 @@ export function hideEpisode(
   length: readonly [number, number],
   maxLength = Infinity,
 ): void {
-  const fraction = rng.range(at[0], at[1]);
-  insertEpisode(ops, fraction, Math.min(maxLength, rng.int(length[0], length[1])), [
-    { kind: 'visibility', phase, layer, visible: false },
-    { kind: 'visibility', phase, layer, visible: true },
-  ]);
+  placeHide(ops, phase, layer, episodeTiming(rng, at, length), maxLength);
+}
+
+/**
+ * Places a hide episode of `timing` in `ops`, lasting at most `maxLength` of them. When that would be a
+ * blink (under SHORTEST_HIDE operations: a phase of few operations) and `after` (the operations that
+ * follow `ops` in the process) is given, the layer stays hidden on into them for the whole length instead,
+ * and comes back during their phase.
+ */
+export function placeHide(
+  ops: Operation[],
+  phase: Phase,
+  layer: number,
+  timing: EpisodeTiming,
+  maxLength = Infinity,
+  after?: { readonly ops: Operation[]; readonly phase: Phase },
+): void {
+  const off: Operation = { kind: 'visibility', phase, layer, visible: false };
+  const length = Math.min(maxLength, timing.length);
+  if (length >= SHORTEST_HIDE || after === undefined) {
+    insertEpisode(ops, timing.fraction, length, [off, { kind: 'visibility', phase, layer, visible: true }]);
+    return;
+  }
+  const at = Math.max(0, Math.min(ops.length, Math.round(ops.length * timing.fraction)));
+  ops.splice(at, 0, off);
+  const into = Math.max(0, Math.min(after.ops.length, timing.length - (ops.length - at - 1)));
+  after.ops.splice(into, 0, { kind: 'visibility', phase: after.phase, layer, visible: true });
 }
 
 /**

@@ -6,7 +6,8 @@
  * way a painter's own rhythm would: neighbouring small marks on one layer become one operation (a longer
  * pen stroke, one bigger dab of shading) and big marks become two (a fill laid in two strokes). Every
  * layer ends exactly as planned and every operation keeps its place in the order: only where the
- * operations fall changes, and the count stays OPERATION_COUNT.
+ * operations fall changes, and the count stays OPERATION_COUNT. A layer hidden for a while stays hidden
+ * for at least SHORTEST_HIDE operations: merges inside the episode never make it a blink.
  *
  * What an operation changes is measured on a replay of its coverage at a half or a third of the plan size:
  * its new coverage times the colour change its layer makes there, over what the layers under it show
@@ -24,11 +25,26 @@ import { unionMark } from './budget.js';
 /** Operations between two frames of the default timelapse: the pacing a process is made for. */
 const OPS_PER_FRAME = OPERATION_COUNT / (DEFAULT_TIMELAPSE_FRAMES - 1);
 /**
+ * A layer hidden for fewer operations than this shows as a blink in a timelapse (a frame comes every
+ * OPS_PER_FRAME operations, and a change undone within two frames reads as a glitch): hide episodes
+ * last at least this long, and pacing never merges one shorter.
+ */
+export const SHORTEST_HIDE = Math.ceil(3 * OPS_PER_FRAME);
+/**
  * An operation should carry this share of a visible frame's change, so a frame of OPS_PER_FRAME
  * operations shows it with a margin: marks overlap (a feathered edge changes a pixel in two marks, a
  * frame sees it once), so a frame changes less than the sum of its marks.
  */
 const TARGET = 1.8 / OPS_PER_FRAME;
+/**
+ * How many marks, each carrying its TARGET share of a visible frame, a phase can make of its change on a
+ * canvas of `pixels` plan pixels: `clear` pixels changed by CLEAR_CHANGE or more, `noticeable` pixels by
+ * JND or more (see core/visibility.ts). What a phase can fill with visible marks is no more than this.
+ */
+export function visibleMarks(clear: number, noticeable: number, pixels: number): number {
+  return Math.floor(Math.max(clear / (SMALL_AREA * pixels), noticeable / (LARGE_AREA * pixels)) / TARGET);
+}
+
 /** Two marks become one only while the merged box stays this many times their own boxes, or a small share of the canvas: one local shape. */
 const MERGE_SPREAD = 3;
 const MERGE_SMALL_BOX = 0.01;
@@ -94,6 +110,34 @@ interface Slot {
   merged: boolean;
   /** How many times this mark's original was halved (at most MAX_SPLITS: a fill in a few strokes, not slivers). */
   splits: number;
+  /** The hide episodes (indices into `Episodes`) this operation lies inside. */
+  inside: readonly number[];
+}
+
+/** The operations between each hide (a layer made invisible) and its show, now and at least. */
+interface Episodes {
+  readonly length: number[];
+  /** The planned length, or SHORTEST_HIDE if that is less: merges never take an episode below it. */
+  readonly floor: readonly number[];
+}
+
+/** Marks each slot with the hide episodes it lies inside. */
+function findEpisodes(slots: Slot[]): Episodes {
+  const length: number[] = [];
+  const hidden = new Map<number, { episode: number; from: number }>();
+  const inside: number[][] = slots.map(() => []);
+  slots.forEach(({ op }, k) => {
+    if (op.kind !== 'visibility') return;
+    const open = hidden.get(op.layer);
+    if (!op.visible && !open) hidden.set(op.layer, { episode: length.push(0) - 1, from: k });
+    if (op.visible && open) {
+      hidden.delete(op.layer);
+      length[open.episode] = k - open.from - 1;
+      for (let j = open.from + 1; j < k; j++) inside[j]!.push(open.episode);
+    }
+  });
+  slots.forEach((slot, k) => (slot.inside = inside[k]!));
+  return { length, floor: length.map((l) => Math.min(l, SHORTEST_HIDE)) };
 }
 
 /**
@@ -102,6 +146,7 @@ interface Slot {
  */
 export function paceOperations(ops: readonly Operation[], layers: readonly LayerSpec[], canvas: PacingCanvas, check: () => void): Operation[] {
   const slots = measure(ops, layers, canvas, check);
+  const episodes = findEpisodes(slots);
   check();
   const n = canvas.planWidth * canvas.planHeight;
   // Merge the quietest neighbouring pair of marks that each carry less than the target,
@@ -114,7 +159,7 @@ export function paceOperations(ops: readonly Operation[], layers: readonly Layer
       const b = slots[k + 1]!;
       if (a.op.kind !== 'reveal' || b.op.kind !== 'reveal' || Math.max(a.show, b.show) >= TARGET) continue;
       const sum = a.show + b.show;
-      if (sum >= bestShow || !mergeable(a.op, b.op, n)) continue;
+      if (sum >= bestShow || !mergeable(a.op, b.op, n) || a.inside.some((e) => episodes.length[e]! <= episodes.floor[e]!)) continue;
       best = k;
       bestShow = sum;
     }
@@ -124,7 +169,17 @@ export function paceOperations(ops: readonly Operation[], layers: readonly Layer
     const halves = splitSlot(slots[split]!);
     const a = slots[best]!;
     const b = slots[best + 1]!;
-    const merged: Slot = { op: mergeReveals(a.op as RevealOperation, b.op as RevealOperation), show: a.show + b.show, profile: null, alongX: true, merged: true, splits: 0 };
+    const merged: Slot = {
+      op: mergeReveals(a.op as RevealOperation, b.op as RevealOperation),
+      show: a.show + b.show,
+      profile: null,
+      alongX: true,
+      merged: true,
+      splits: 0,
+      inside: a.inside,
+    };
+    for (const e of a.inside) episodes.length[e]!--;
+    for (const e of slots[split]!.inside) episodes.length[e]!++;
     // Replace the later index first so the earlier one stays valid.
     if (split > best + 1) {
       slots.splice(split, 1, ...halves);
@@ -182,8 +237,8 @@ function splitSlot(slot: Slot): [Slot, Slot] {
   twoProfile.set(profile.subarray(cut), cut - twoStart);
   const splits = slot.splits + 1;
   return [
-    { op: { ...op, stamp: one }, show: slot.show * first, profile: oneProfile, alongX: slot.alongX, merged: false, splits },
-    { op: { ...op, stamp: two }, show: slot.show * (1 - first), profile: twoProfile, alongX: slot.alongX, merged: false, splits },
+    { op: { ...op, stamp: one }, show: slot.show * first, profile: oneProfile, alongX: slot.alongX, merged: false, splits, inside: slot.inside },
+    { op: { ...op, stamp: two }, show: slot.show * (1 - first), profile: twoProfile, alongX: slot.alongX, merged: false, splits, inside: slot.inside },
   ];
 }
 
@@ -241,7 +296,7 @@ function measure(ops: readonly Operation[], layers: readonly LayerSpec[], canvas
   const clearShare = 1 / (SMALL_AREA * m);
   const noticeShare = 1 / (LARGE_AREA * m);
   return ops.map((op): Slot => {
-    if (op.kind !== 'reveal') return { op, show: 1, profile: null, alongX: true, merged: false, splits: 0 };
+    if (op.kind !== 'reveal') return { op, show: 1, profile: null, alongX: true, merged: false, splits: 0, inside: [] };
     const s = op.stamp;
     const mask = cover[op.layer]!;
     const dE = change[op.layer]!;
@@ -260,7 +315,7 @@ function measure(ops: readonly Operation[], layers: readonly LayerSpec[], canvas
       if (e >= JND) noticeable += noticeShare;
     });
     // A frame shows when either its clear or its noticeable change is enough (isVisible), not their sum.
-    return { op, show: Math.max(clear, noticeable), profile, alongX, merged: false, splits: 0 };
+    return { op, show: Math.max(clear, noticeable), profile, alongX, merged: false, splits: 0, inside: [] };
   });
 }
 

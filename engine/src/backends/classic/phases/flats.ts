@@ -7,7 +7,9 @@
 import type { Stamp } from '../../../core/timeline.js';
 import { subjectStart, type Analysis } from '../analyse.js';
 import { mergeStamps } from '../budget.js';
-import { flatsContent, type FlatsRecipe } from '../content.js';
+import { flatsContent, held, type FlatsRecipe, type ValueHold } from '../content.js';
+import { CLEAR_CHANGE, deltaEFromWhite, JND } from '../../../core/visibility.js';
+import { visibleMarks } from '../pacing.js';
 import type { Rng } from '../rng.js';
 import type { Region, Segmentation } from '../segment.js';
 import { joinMasses } from './masses.js';
@@ -43,8 +45,24 @@ function maxParts(r: Region, total: number): number {
   return Math.max(1, Math.floor(r.area / (total * MIN_FILL)));
 }
 
-/** Needs the segmentation (regions and their base colours); `grey` paints values instead of colours. */
-export function prepareFlats(a: Analysis, seg: Segmentation, grey: boolean): FlatsPhase {
+/** Pixels of a mass whose held flat colour differs from white paper clearly (CLEAR_CHANGE) and noticeably (JND). */
+function visibleFill(mass: Region, members: readonly number[][], seg: Segmentation, hold: ValueHold): { clear: number; noticeable: number } {
+  let clear = 0;
+  let noticeable = 0;
+  for (const label of members[mass.label - 1]!) {
+    const r = seg.regions[label - 1]!;
+    const dE = deltaEFromWhite(held(r.flat[0], 0, hold), held(r.flat[1], 1, hold), held(r.flat[2], 2, hold));
+    if (dE >= CLEAR_CHANGE) clear += r.area;
+    if (dE >= JND) noticeable += r.area;
+  }
+  return { clear, noticeable };
+}
+
+/**
+ * Needs the segmentation (regions and their base colours); `grey` paints values instead of colours;
+ * `hold`, how far the layer shows its colours (what a viewer sees each fill change).
+ */
+export function prepareFlats(a: Analysis, seg: Segmentation, grey: boolean, hold: ValueHold): FlatsPhase {
   const { pw, ph } = a;
   const total = pw * ph;
   const flats = buildFlats(a, seg, grey);
@@ -56,7 +74,12 @@ export function prepareFlats(a: Analysis, seg: Segmentation, grey: boolean): Fla
   return {
     flats,
     painted: paintedLabels,
-    capacity: paintedMasses.reduce((acc, r) => acc + maxParts(r, total), 0),
+    // Fills that show: a mass is laid in as many strokes as its size allows, and as each can make visible
+    // (a pale value on white paper, held back, changes little: it takes few operations).
+    capacity: paintedMasses.reduce((acc, m) => {
+      const { clear, noticeable } = visibleFill(m, masses.members, seg, hold);
+      return acc + Math.min(maxParts(m, total), visibleMarks(clear, noticeable, total));
+    }, 0),
     content: () => flatsContent(flats.recipe),
     propose(budget, rng) {
       const order = withEnclosed(orderRegions(a, paintedMasses, rng.fork(3)), masses, pw);

@@ -9,6 +9,8 @@ import { lineAlpha, lineArtContent } from '../content.js';
 import { orderPaths, pathLength, splitIntoStrokes, traceSkeleton, type Path } from '../lines.js';
 import { distanceTo, labelComponents, sample, StampBuilder, thin } from '../raster.js';
 import type { Rng } from '../rng.js';
+import { visibleMarks } from '../pacing.js';
+import { CLEAR_CHANGE, deltaEFromWhite } from '../../../core/visibility.js';
 import type { Mark, PhaseWork } from './phase.js';
 
 /** Shortest pen stroke, in plan pixels: shorter pieces would mostly re-cover their neighbours' round caps. */
@@ -30,7 +32,9 @@ export function prepareLineArt(a: Analysis, rng: Rng, check: () => void): LineAr
   return {
     ...layer,
     paths,
-    capacity: Math.floor(paths.totalLength / LINE_MIN_STROKE),
+    // As many strokes as the lines can fill, each long enough to show: sparse pen work on a big canvas
+    // is inked in fewer, longer strokes, not in dabs that change too little for a timelapse frame.
+    capacity: Math.floor(Math.min(paths.totalLength / LINE_MIN_STROKE, visibleMarks(visibleInk(a, layer.alphaPlan), 0, a.pw * a.ph))),
     content: () => lineArtContent({ pw: a.pw, ph: a.ph, gate: layer.gate }),
     propose: (budget, r) => lineStrokes(paths, budget, r),
   };
@@ -60,6 +64,21 @@ export function lineLayer(a: Analysis): { gate: Float32Array; alphaPlan: Float32
   }
   for (let i = 0; i < n; i++) alphaPlan[i]! /= count[i] || 1;
   return { gate, alphaPlan };
+}
+
+/**
+ * Plan pixels where the line layer's ink changes white paper clearly (CLEAR_CHANGE): what a viewer sees
+ * the pen lay down. The ink's colour is taken as the plan pixel's, at the line's plan-size alpha (a pixel
+ * the line only grazes changes little).
+ */
+function visibleInk(a: Analysis, alphaPlan: Float32Array): number {
+  const { r, g, b } = a.img;
+  let count = 0;
+  for (let i = 0; i < alphaPlan.length; i++) {
+    const k = alphaPlan[i]!;
+    if (k > 0 && deltaEFromWhite(255 - k * (255 - r[i]!), 255 - k * (255 - g[i]!), 255 - k * (255 - b[i]!)) >= CLEAR_CHANGE) count++;
+  }
+  return count;
 }
 
 export interface LinePaths {

@@ -11,7 +11,7 @@ import type { Operation, Phase } from '../../../core/timeline.js';
 import type { Analysis } from '../analyse.js';
 import { flowField } from '../brush.js';
 import { shareBudget } from '../budget.js';
-import { curveSettle, driftedCurve, flipEpisode, hideEpisode, insertAt, liftAndMove } from '../habits.js';
+import { curveSettle, driftedCurve, episodeTiming, flipEpisode, hideEpisode, insertAt, liftAndMove, placeHide, type EpisodeTiming } from '../habits.js';
 import { FINAL_PASS_HOLD, FINAL_PASS_SHARE, prepareFinalPass } from '../phases/final-pass.js';
 import { prepareFlats } from '../phases/flats.js';
 import { prepareLineArt } from '../phases/lineart.js';
@@ -65,12 +65,12 @@ export function* planLineBased(a: Analysis, rng: Rng, check: () => void, style: 
   yield { stage: 'planning', fraction: 0.4, message: 'line art' };
   const seg = segment(a, FLAT_REGIONS, check);
   yield { stage: 'planning', fraction: 0.5, message: `${seg.regions.length} regions` };
-  const flats = prepareFlats(a, seg, mono);
+  // The colour layers hold their values back; the rendering deepens them, the final pass ends them.
+  const hold = valueHold(VALUE_HOLD);
+  const flats = prepareFlats(a, seg, mono, hold);
   const shading = prepareShading(a, seg, flats.flats, lines.alphaPlan, check);
   yield { stage: 'planning', fraction: 0.6, message: 'flats and shading' };
 
-  // The colour layers hold their values back; the rendering deepens them, the final pass ends them.
-  const hold = valueHold(VALUE_HOLD);
   const finalHold = valueHold(FINAL_PASS_HOLD);
   const flow = flowField(a.lum, pw, ph);
   const finalPass = prepareFinalPass(a, flow, check);
@@ -119,11 +119,12 @@ export function* planLineBased(a: Analysis, rng: Rng, check: () => void, style: 
     rendering: { target: 0.32, cap: renderShare },
   });
   // A simple image cannot use its rendering share: rather than invisible rendering strokes, ink with
-  // shorter strokes, fill in smaller chunks and go over the sketch once more.
+  // shorter strokes and fill in smaller chunks while each still shows (their capacities), and go over the
+  // sketch once more.
   const surplus = budgets.rendering - renderShare;
   if (surplus > 0) {
-    budgets.lines += Math.floor(surplus * 0.45);
-    budgets.flats += Math.floor(surplus * 0.4);
+    budgets.lines = Math.min(lines.capacity, budgets.lines + Math.floor(surplus * 0.45));
+    budgets.flats = Math.min(flats.capacity, budgets.flats + Math.floor(surplus * 0.4));
     budgets.sketch += Math.floor(surplus * 0.15);
   }
 
@@ -151,12 +152,12 @@ export function* planLineBased(a: Analysis, rng: Rng, check: () => void, style: 
   );
   let renderMarks = rendering.propose(available - drawn(), rng.fork(6));
   // Rendering stops when nothing visible is left: the drawing phases take the steps it leaves, with
-  // shorter pen strokes and smaller fills, the sketch whatever they cannot use.
+  // shorter pen strokes and smaller fills as far as each still shows, the sketch whatever they cannot use.
   const left = (): number => available - drawn() - renderMarks.length;
   if (left() > 0) {
     const extra = left();
-    lineMarks = lines.propose(lineMarks.length + Math.floor(extra * (linesFirst ? 0.45 : 0.2)), rng.fork(10));
-    flatMarks = flats.propose(flatMarks.length + Math.floor(extra * 0.4), rng.fork(11));
+    lineMarks = lines.propose(Math.min(lines.capacity, lineMarks.length + Math.floor(extra * (linesFirst ? 0.45 : 0.2))), rng.fork(10));
+    flatMarks = flats.propose(Math.min(flats.capacity, flatMarks.length + Math.floor(extra * 0.4)), rng.fork(11));
   }
   if (left() > 0 && sketch.capacity > 0) sketchMarks = sketch.propose(sketchMarks.length + left(), rng.fork(12));
   if (left() !== 0) renderMarks = rendering.propose(available - drawn(), rng.fork(6), true);
@@ -170,6 +171,7 @@ export function* planLineBased(a: Analysis, rng: Rng, check: () => void, style: 
   const flatPhase: Phase = mono ? 'values' : 'flats';
   const shadePhase: Phase = mono ? 'values' : 'shading';
   const colourOps: Operation[] = [...reveals(FLATS, flatPhase, 'bucket', flatMarks), ...reveals(SHADING, shadePhase, 'airbrush', shadeMarks)];
+  let linesOff: EpisodeTiming | undefined;
   if (linesFirst) {
     flipEpisode(lineOps, 'lineart', rng, [0.45, 0.6], [12, 25]);
     insertAt(lineOps, rng.range(0.65, 0.8), { kind: 'opacity', phase: 'lineart', layer: SKETCH, opacity: 0.3 });
@@ -177,8 +179,8 @@ export function* planLineBased(a: Analysis, rng: Rng, check: () => void, style: 
     hideEpisode(lineOps, 'lineart', SKETCH, rng, [0.25, 0.4], [40, 60]);
     lineOps.unshift({ kind: 'opacity', phase: 'lineart', layer: SKETCH, opacity: 0.55 });
     lineOps.push({ kind: 'visibility', phase: 'lineart', layer: SKETCH, visible: false });
-    // Lines off for a while to check the colours alone.
-    if (!mono) hideEpisode(colourOps, flatPhase, LINES, rng, [0.35, 0.55], [40, 60], Math.floor(colourOps.length * 0.4));
+    // Lines off for a while to check the colours alone (placed below, once the rendering's operations exist).
+    if (!mono) linesOff = episodeTiming(rng, [0.35, 0.55], [40, 60]);
   } else {
     // No line art to ink: the flats are laid under the faded sketch, which is checked on and off and
     // hidden once the colours carry the drawing.
@@ -193,6 +195,8 @@ export function* planLineBased(a: Analysis, rng: Rng, check: () => void, style: 
   // them. Set only here: a non-identity curve costs every frame a full-canvas pass in the renderer.
   const renderAll: Operation[] = [{ kind: 'curve', phase: 'rendering', curve: startCurve }, ...reveals(RENDER, 'rendering', 'brush', renderMarks)];
   flipEpisode(renderAll, 'rendering', rng, [0.3, 0.6], [8, 16]);
+  // Within the colour work, or on into the rendering where there is too little colour work to hide the lines for long.
+  if (linesOff) placeHide(colourOps, flatPhase, LINES, linesOff, Math.floor(colourOps.length * 0.4), { ops: renderAll, phase: 'rendering' });
 
   const drawing = linesFirst ? [...lineOps, ...colourOps] : [...colourOps, ...lineOps];
   const ops = [...sketchOps, ...drawing, ...renderAll, ...reveals(FINAL, 'rendering', 'brush', finalMarks), ...curveSettle(startCurve, 4)];
