@@ -18,7 +18,7 @@ const H = 160;
 /** White paper at the measuring size (plan size here): the art the solid layers are measured against. */
 function canvas(): PacingCanvas {
   const data = new Uint8Array(W * H * 3).fill(30);
-  return { planWidth: W, planHeight: H, art: { width: W, height: H, channels: 3, data } };
+  return { art: { width: W, height: H, channels: 3, data } };
 }
 
 function box(x: number, y: number, width: number, height: number, value = 255): Stamp {
@@ -154,5 +154,20 @@ describe('pacing', () => {
     // A pale wash is seen over a large area only: 5% of the canvas noticeably changed is one frame.
     assert.equal(visibleMarks(0, LARGE_AREA * n, n), visibleMarks(SMALL_AREA * n, 0, n));
     assert.equal(visibleMarks(0.01 * n, 0.01 * n, n), clear);
+  });
+
+  it('merges marks by all they show, sketch lines too, and splits only work the final picture keeps', () => {
+    // Sketch marks of 3x3 plan pixels (each clearly visible, none in the final picture, which is white
+    // there), then fills of the final's dark colour, big enough to split.
+    const layers = [layer('sketch', 'Sketch', solidContent({ rgb: [30, 30, 30] })), layer('flats', 'Flats', solidContent({ rgb: [30, 30, 30] }))];
+    const data = new Uint8Array(W * H * 3).fill(30);
+    data.fill(255, 0, W * 60 * 3);
+    const art = { width: W, height: H, channels: 3 as const, data };
+    const ops: Operation[] = [];
+    for (let k = 0; k < 600; k++) ops.push({ ...reveal(0, box((k % 60) * 3, Math.floor(k / 60) * 6, 3, 3), 'pencil'), phase: 'sketch' });
+    for (let k = 0; ops.length < OPERATION_COUNT; k++) ops.push(reveal(1, box((k % 5) * 40, 60 + (Math.floor(k / 5) % 5) * 20, 40, 20), 'bucket'));
+    const paced = paceOperations(ops, layers, { art }, () => {});
+    // Every sketch mark shows: none is merged (nor split: it is not work that stays).
+    assert.deepEqual(paced.slice(0, 600), ops.slice(0, 600));
   });
 });

@@ -9,11 +9,13 @@
  * operations fall changes, and the count stays OPERATION_COUNT. A layer hidden for a while stays hidden
  * for at least SHORTEST_HIDE operations: merges inside the episode never make it a blink.
  *
- * What an operation changes is measured on a replay of its coverage at a half or a third of the plan size:
- * its new coverage times the colour change its layer makes there, over what the layers under it show
- * once laid, hidden where layers above it are already laid, and only where it brings the canvas closer to
- * the final. core/visibility.ts judges the change, as the evaluation does. It costs 0.1-0.15 s of
- * planning, about 0.3 s in a process's first plan (before the JIT has warmed up).
+ * What an operation changes is measured on a replay of its coverage on every second or third plan pixel
+ * (the lattice): its new coverage times the colour change its layer makes there, over what the layers
+ * under it show once laid, hidden where layers above it are already laid. core/visibility.ts judges the
+ * change, as the evaluation does. Marks are merged by all they change (`seen`: a sketch line shows, though
+ * the final picture undoes it) and split by the part that brings the canvas closer to the final (`show`):
+ * only work that stays is worth more operations. It costs 0.1-0.15 s of planning, about 0.3 s in a
+ * process's first plan (before the JIT has warmed up).
  */
 import { renderContent } from '../../core/content.js';
 import type { RgbImage } from '../../core/image.js';
@@ -62,24 +64,51 @@ const MAX_SPLITS = 4;
 const ENDING = 0.13;
 
 /**
- * The canvas the process is measured on: the plan canvas (where stamps live) and the artwork at the size
- * the layers' colours are measured at (the plan size or smaller: a frame's change is an area, which a
- * quarter or a ninth of the pixels measures as well).
+ * The canvas the process is measured on: the finished artwork at the plan size (where stamps live, and
+ * what the layers' contents are made from).
  */
 export interface PacingCanvas {
-  readonly planWidth: number;
-  readonly planHeight: number;
-  /** The finished artwork at the measuring size. */
   readonly art: RgbImage;
+}
+
+/** Plan canvases at least this long are measured on every second plan pixel (a quarter of the work), at least THIRD_FROM long on every third. */
+const HALVE_FROM = 256;
+const THIRD_FROM = 448;
+
+/**
+ * The measuring lattice: every k-th plan pixel along each side (a frame's change is an area, which a
+ * quarter or a ninth of the pixels measures as well). The lattice samples plan pixels, stamps and layer
+ * contents alike, never their averages: a line one plan pixel wide is met on a third of the lattice
+ * rows it crosses, at its full darkness, so the area it changes clearly is counted as it is, where an
+ * average would spread it, paler, over whole measuring pixels.
+ */
+interface Lattice {
+  readonly k: number;
+  /** Measuring pixels along each side. */
+  readonly width: number;
+  readonly height: number;
+  readonly planWidth: number;
+}
+
+function latticeOf(canvas: PacingCanvas): Lattice {
+  const { width, height } = canvas.art;
+  const long = Math.max(width, height);
+  const k = long >= THIRD_FROM ? 3 : long >= HALVE_FROM ? 2 : 1;
+  return { k, width: Math.max(1, Math.floor(width / k)), height: Math.max(1, Math.floor(height / k)), planWidth: width };
+}
+
+/** Plan pixel index of measuring pixel i. */
+function planIndex(lattice: Lattice, i: number): number {
+  const mx = i % lattice.width;
+  return (i - mx) / lattice.width * lattice.k * lattice.planWidth + mx * lattice.k;
 }
 
 /**
  * Visits the stamp pixels on the measuring lattice (plan pixels whose coordinates are multiples of the
  * step between measuring pixels), with their stamp coordinates and measuring pixel index.
  */
-function eachSample(s: Stamp, canvas: PacingCanvas, visit: (sx: number, sy: number, i: number) => void): void {
-  const k = latticeStep(canvas);
-  const { width: mw, height: mh } = canvas.art;
+function eachSample(s: Stamp, lattice: Lattice, visit: (sx: number, sy: number, i: number) => void): void {
+  const { k, width: mw, height: mh } = lattice;
   const firstY = Math.ceil(Math.max(0, s.y) / k) * k - s.y;
   const firstX = Math.ceil(Math.max(0, s.x) / k) * k - s.x;
   for (let y = firstY; y < s.height; y += k) {
@@ -93,14 +122,16 @@ function eachSample(s: Stamp, canvas: PacingCanvas, visit: (sx: number, sy: numb
   }
 }
 
-/** Plan pixels per measuring pixel, along each side. */
-function latticeStep(canvas: PacingCanvas): number {
-  return Math.max(1, Math.round(canvas.planWidth / canvas.art.width));
-}
 
 interface Slot {
   op: Operation;
-  /** Share of a visible frame's change this operation makes (deliberate events count as visible). */
+  /**
+   * Share of a visible frame's change this operation makes, as a viewer sees it: any change, also one
+   * the finished picture undoes (a sketch line). Deliberate events count as visible. Marks that show
+   * too little by it are merged.
+   */
+  seen: number;
+  /** The part of `seen` that brings the canvas closer to the final: the work worth more operations, split by it. */
   show: number;
   /** The change (new coverage times ΔE) along one side of the stamp, the longer when measured (reveals only): where a split halves it. */
   profile: Float64Array | null;
@@ -145,10 +176,11 @@ function findEpisodes(slots: Slot[]): Episodes {
  * same length; stamps are never modified in place.
  */
 export function paceOperations(ops: readonly Operation[], layers: readonly LayerSpec[], canvas: PacingCanvas, check: () => void): Operation[] {
-  const slots = measure(ops, layers, canvas, check);
+  const lattice = latticeOf(canvas);
+  const slots = measure(ops, layers, canvas.art, lattice, check);
   const episodes = findEpisodes(slots);
   check();
-  const n = canvas.planWidth * canvas.planHeight;
+  const n = canvas.art.width * canvas.art.height;
   // Merge the quietest neighbouring pair of marks that each carry less than the target,
   // and split the strongest mark once for each merge, so the count stays the same.
   while (true) {
@@ -157,8 +189,8 @@ export function paceOperations(ops: readonly Operation[], layers: readonly Layer
     for (let k = 0; k + 1 < slots.length; k++) {
       const a = slots[k]!;
       const b = slots[k + 1]!;
-      if (a.op.kind !== 'reveal' || b.op.kind !== 'reveal' || Math.max(a.show, b.show) >= TARGET) continue;
-      const sum = a.show + b.show;
+      if (a.op.kind !== 'reveal' || b.op.kind !== 'reveal' || Math.max(a.seen, b.seen) >= TARGET) continue;
+      const sum = a.seen + b.seen;
       if (sum >= bestShow || !mergeable(a.op, b.op, n) || a.inside.some((e) => episodes.length[e]! <= episodes.floor[e]!)) continue;
       best = k;
       bestShow = sum;
@@ -171,6 +203,7 @@ export function paceOperations(ops: readonly Operation[], layers: readonly Layer
     const b = slots[best + 1]!;
     const merged: Slot = {
       op: mergeReveals(a.op as RevealOperation, b.op as RevealOperation),
+      seen: a.seen + b.seen,
       show: a.show + b.show,
       profile: null,
       alongX: true,
@@ -237,8 +270,8 @@ function splitSlot(slot: Slot): [Slot, Slot] {
   twoProfile.set(profile.subarray(cut), cut - twoStart);
   const splits = slot.splits + 1;
   return [
-    { op: { ...op, stamp: one }, show: slot.show * first, profile: oneProfile, alongX: slot.alongX, merged: false, splits, inside: slot.inside },
-    { op: { ...op, stamp: two }, show: slot.show * (1 - first), profile: twoProfile, alongX: slot.alongX, merged: false, splits, inside: slot.inside },
+    { op: { ...op, stamp: one }, seen: slot.seen * first, show: slot.show * first, profile: oneProfile, alongX: slot.alongX, merged: false, splits, inside: slot.inside },
+    { op: { ...op, stamp: two }, seen: slot.seen * (1 - first), show: slot.show * (1 - first), profile: twoProfile, alongX: slot.alongX, merged: false, splits, inside: slot.inside },
   ];
 }
 
@@ -287,45 +320,62 @@ function mergeReveals(a: RevealOperation, b: RevealOperation): RevealOperation {
  * Replays the reveals on coverage masks at the measuring size and measures what each changes: the new
  * coverage of each pixel times the colour change its layer makes there when fully laid (`layerChanges`).
  */
-function measure(ops: readonly Operation[], layers: readonly LayerSpec[], canvas: PacingCanvas, check: () => void): Slot[] {
-  const change = layerChanges(ops, layers, canvas);
+function measure(ops: readonly Operation[], layers: readonly LayerSpec[], art: RgbImage, lattice: Lattice, check: () => void): Slot[] {
+  const change = layerChanges(ops, layers, art, lattice);
   check();
-  const m = canvas.art.width * canvas.art.height;
+  const m = lattice.width * lattice.height;
   const cover = layers.map(() => new Uint8Array(m));
   // Each measuring pixel stands for the plan pixels around it: its share of the canvas is 1 / m.
   const clearShare = 1 / (SMALL_AREA * m);
   const noticeShare = 1 / (LARGE_AREA * m);
   return ops.map((op): Slot => {
-    if (op.kind !== 'reveal') return { op, show: 1, profile: null, alongX: true, merged: false, splits: 0, inside: [] };
+    if (op.kind !== 'reveal') return { op, seen: 1, show: 1, profile: null, alongX: true, merged: false, splits: 0, inside: [] };
     const s = op.stamp;
     const mask = cover[op.layer]!;
-    const dE = change[op.layer]!;
+    const { dE, progress } = change[op.layer]!;
     const alongX = s.width >= s.height;
     const profile = new Float64Array(alongX ? s.width : s.height);
+    // Clear and noticeable areas of all the change, then of the progress alone.
     let clear = 0;
     let noticeable = 0;
-    eachSample(s, canvas, (x, y, i) => {
+    let clearProgress = 0;
+    let noticeableProgress = 0;
+    eachSample(s, lattice, (x, y, i) => {
       const v = Math.round(s.alpha[y * s.width + x]! * op.strength);
       const old = mask[i]!;
       if (v <= old) return;
       mask[i] = v;
       const e = ((v - old) / 255) * dE[i]!;
+      const c = e >= CLEAR_CHANGE ? clearShare : 0;
+      const j = e >= JND ? noticeShare : 0;
+      clear += c;
+      noticeable += j;
+      if (progress[i] === 0) return;
       profile[alongX ? x : y]! += e;
-      if (e >= CLEAR_CHANGE) clear += clearShare;
-      if (e >= JND) noticeable += noticeShare;
+      clearProgress += c;
+      noticeableProgress += j;
     });
     // A frame shows when either its clear or its noticeable change is enough (isVisible), not their sum.
-    return { op, show: Math.max(clear, noticeable), profile, alongX, merged: false, splits: 0, inside: [] };
+    const seen = Math.max(clear, noticeable);
+    return { op, seen, show: Math.max(clearProgress, noticeableProgress), profile, alongX, merged: false, splits: 0, inside: [] };
   });
 }
 
+/** What laying one layer changes, per measuring pixel. */
+interface LayerChange {
+  /** ΔE*ab between the canvas before the layer is laid and after (0 under two levels in all). */
+  readonly dE: Float32Array;
+  /** 1 where that change brings the canvas closer to the final. */
+  readonly progress: Uint8Array;
+}
+
 /**
- * Per layer, ΔE*ab per measuring pixel between the canvas before the layer is laid and after: over what the
- * layers under it show (those that start before it, as laid in the end), hidden by the layers above it
- * that start before it. Content alpha is part of the change (a line layer changes only its lines).
+ * Per layer, the change it makes (LayerChange) over what the layers under it show (those that start
+ * before it, as laid in the end), hidden by the layers above it that start before it. Content alpha is
+ * part of the change (a line layer changes only its lines).
  */
-function layerChanges(ops: readonly Operation[], layers: readonly LayerSpec[], canvas: PacingCanvas): Float32Array[] {
-  const n = canvas.art.width * canvas.art.height;
+function layerChanges(ops: readonly Operation[], layers: readonly LayerSpec[], planArt: RgbImage, lattice: Lattice): LayerChange[] {
+  const n = lattice.width * lattice.height;
   const start = layers.map(() => Infinity);
   const laid = layers.map(() => new Uint8Array(n));
   ops.forEach((op, k) => {
@@ -333,7 +383,7 @@ function layerChanges(ops: readonly Operation[], layers: readonly LayerSpec[], c
     if (start[op.layer] === Infinity) start[op.layer] = k;
     const s = op.stamp;
     const mask = laid[op.layer]!;
-    eachSample(s, canvas, (x, y, i) => {
+    eachSample(s, lattice, (x, y, i) => {
       const v = Math.round(s.alpha[y * s.width + x]! * op.strength);
       if (v > mask[i]!) mask[i] = v;
     });
@@ -351,13 +401,15 @@ function layerChanges(ops: readonly Operation[], layers: readonly LayerSpec[], c
     else return;
     state[op.layer] = vis[op.layer] ? lev[op.layer]! : 0;
   });
-  const contents = layers.map((l) => renderContent(l.content, { art: canvas.art, scale: canvas.art.width / canvas.planWidth }).data);
-  const art = canvas.art.data;
+  // Contents at the plan size, read on the lattice.
+  const contents = layers.map((l) => renderContent(l.content, { art: planArt, scale: 1 }).data);
+  const art = planArt.data;
   const labBefore = new Float32Array(3);
   const labAfter = new Float32Array(3);
-  return layers.map((layer, l) => {
+  return layers.map((layer, l): LayerChange => {
     const out = new Float32Array(n);
-    if (start[l] === Infinity) return out;
+    const progress = new Uint8Array(n);
+    if (start[l] === Infinity) return { dE: out, progress };
     const mine = laid[l]!;
     const content = contents[l]!;
     const multiply = layer.blend === 'multiply';
@@ -371,7 +423,8 @@ function layerChanges(ops: readonly Operation[], layers: readonly LayerSpec[], c
       else if (layers[k]!.blend === 'normal') over.push({ c: contents[k]!, laid: laid[k]!, shown });
     }
     for (let i = 0; i < n; i++) {
-      const p4 = i * 4;
+      const q = planIndex(lattice, i);
+      const p4 = q * 4;
       if (mine[i] === 0 || content[p4 + 3] === 0) continue;
       let hidden = 1;
       for (const o of over) hidden *= 1 - ((o.laid[i]! * o.c[p4 + 3]!) / 65025) * o.shown;
@@ -390,20 +443,20 @@ function layerChanges(ops: readonly Operation[], layers: readonly LayerSpec[], c
       const ar = blend(r, content[p4]!, a, multiply);
       const ag = blend(g, content[p4 + 1]!, a, multiply);
       const ab = blend(b, content[p4 + 2]!, a, multiply);
-      // Only progress counts: a change that takes the canvas away from the final (a sketch line, a
-      // passing tone) is no reason to give a layer more operations.
-      const p3 = i * 3;
-      const fr = art[p3]!;
-      const fg = art[p3 + 1]!;
-      const fb = art[p3 + 2]!;
-      if (Math.abs(r - fr) + Math.abs(g - fg) + Math.abs(b - fb) <= Math.abs(ar - fr) + Math.abs(ag - fg) + Math.abs(ab - fb)) continue;
       // Under two levels in all no colour changes by a just-noticeable difference.
       if (Math.abs(ar - r) + Math.abs(ag - g) + Math.abs(ab - b) < 2) continue;
       srgbToLab(level(r), level(g), level(b), labBefore, 0);
       srgbToLab(level(ar), level(ag), level(ab), labAfter, 0);
       out[i] = hidden * Math.hypot(labBefore[0]! - labAfter[0]!, labBefore[1]! - labAfter[1]!, labBefore[2]! - labAfter[2]!);
+      // A change that takes the canvas away from the final (a sketch line, a passing tone) shows, but is
+      // no reason to give a layer more operations.
+      const p3 = q * 3;
+      const fr = art[p3]!;
+      const fg = art[p3 + 1]!;
+      const fb = art[p3 + 2]!;
+      if (Math.abs(r - fr) + Math.abs(g - fg) + Math.abs(b - fb) > Math.abs(ar - fr) + Math.abs(ag - fg) + Math.abs(ab - fb)) progress[i] = 1;
     }
-    return out;
+    return { dE: out, progress };
   });
 }
 

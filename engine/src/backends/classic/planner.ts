@@ -69,7 +69,7 @@ export function* planSteps(
 
   const plan = style === 'painterly' ? yield* planPainterly(a, rng, check) : yield* planLineBased(a, rng, check, style);
   yield { stage: 'planning', fraction: 0.95, message: 'pacing' };
-  const ops = paceOperations(plan.ops, plan.layers, { planWidth: a.pw, planHeight: a.ph, art: measuringArt(a.img) }, check);
+  const ops = paceOperations(plan.ops, plan.layers, { art: planArt(a.img) }, check);
   if (ops.length !== OPERATION_COUNT) throw new Error(`planner produced ${ops.length} operations, expected ${OPERATION_COUNT}`);
   yield { stage: 'planning', fraction: 1, message: 'done' };
   return {
@@ -83,35 +83,14 @@ export function* planSteps(
   };
 }
 
-/** Plan canvases at least this long are measured for pacing at half size (a quarter of the work), at least THIRD_FROM long at a third. */
-const HALVE_FROM = 256;
-const THIRD_FROM = 448;
-
-/** The plan image as 8-bit RGB at the size pacing measures it (pacing.ts): a half or a third of the plan size (k x k means). */
-function measuringArt(img: PlanRgb): RgbImage {
-  const long = Math.max(img.width, img.height);
-  const k = long >= THIRD_FROM ? 3 : long >= HALVE_FROM ? 2 : 1;
-  const width = Math.max(1, Math.floor(img.width / k));
-  const height = Math.max(1, Math.floor(img.height / k));
+/** The plan image as 8-bit RGB: the artwork pacing measures layer changes against (pacing.ts). */
+function planArt(img: PlanRgb): RgbImage {
+  const { width, height } = img;
   const data = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      for (let dy = 0; dy < k; dy++) {
-        for (let dx = 0; dx < k; dx++) {
-          const i = (y * k + dy) * img.width + x * k + dx;
-          r += img.r[i]!;
-          g += img.g[i]!;
-          b += img.b[i]!;
-        }
-      }
-      const o = (y * width + x) * 3;
-      data[o] = Math.round(r / (k * k));
-      data[o + 1] = Math.round(g / (k * k));
-      data[o + 2] = Math.round(b / (k * k));
-    }
+  for (let i = 0, o = 0; i < width * height; i++, o += 3) {
+    data[o] = Math.round(img.r[i]!);
+    data[o + 1] = Math.round(img.g[i]!);
+    data[o + 2] = Math.round(img.b[i]!);
   }
   return { width, height, channels: 3, data };
 }
