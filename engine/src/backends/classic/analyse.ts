@@ -3,7 +3,7 @@
  * style and the subject. The line layer's alpha at any output size is made in content.ts.
  */
 import type { RgbImage } from '../../core/image.js';
-import { downscaleRgb, downscaleWithDetail, gaussianBlur, labelComponents, luminance, type PlanRgb } from './raster.js';
+import { downscaleWithDarkest, downscaleWithDetail, gaussianBlur, labelComponents, luminance, type PlanRgb } from './raster.js';
 import { valleys } from './valley.js';
 
 /**
@@ -48,6 +48,8 @@ export interface Analysis {
   /** Full pixels per plan pixel. */
   readonly scale: number;
   readonly img: PlanRgb;
+  /** Per plan pixel, the darkest channel value (0..255) of the input pixels it averages. */
+  readonly darkest: Uint8Array;
   readonly lum: Float32Array;
   /** Valley response (luminance levels, >= 0): how much darker a pixel is than both sides of it. */
   readonly lineResponse: Float32Array;
@@ -82,13 +84,14 @@ export function planSize(width: number, height: number): { pw: number; ph: numbe
 export function analyse(full: RgbImage): Analysis {
   const { pw, ph, scale } = planSize(full.width, full.height);
   let img: PlanRgb;
+  let darkest: Uint8Array;
   let detail = full;
   let detailScale = scale;
   if (scale > DETAIL_SCALE) {
-    ({ plan: img, detail } = downscaleWithDetail(full, pw, ph, scale));
+    ({ plan: img, detail, darkest } = downscaleWithDetail(full, pw, ph, scale));
     detailScale = DETAIL_SCALE;
   } else {
-    img = downscaleRgb(full, pw, ph, scale);
+    ({ plan: img, darkest } = downscaleWithDarkest(full, pw, ph, scale));
   }
   const lum = luminance(img);
   const n = pw * ph;
@@ -188,7 +191,7 @@ export function analyse(full: RgbImage): Analysis {
     }
   }
 
-  return { full, detail, detailScale, pw, ph, scale, img, lum, lineResponse, lineMask, subject, style, lineDensity, crispDensity, flatShare, edgeSharpness, monochrome };
+  return { full, detail, detailScale, pw, ph, scale, img, darkest, lum, lineResponse, lineMask, subject, style, lineDensity, crispDensity, flatShare, edgeSharpness, monochrome };
 }
 
 /** Where a person would start: the top of the main subject (usually the head). */

@@ -4,7 +4,7 @@
  * turns plan planes into renderer input (stamps).
  */
 export type { Plane, PlanRgb } from './raster/planes.js';
-export { downscaleRgb, downscaleWithDetail, luminance } from './raster/downscale.js';
+export { downscaleRgb, downscaleWithDarkest, downscaleWithDetail, luminance } from './raster/downscale.js';
 export { gaussianBlur, maskedBlur, maskedBlurPlanes, boxBlur } from './raster/filters.js';
 export { distanceTo, thin, labelComponents } from './raster/masks.js';
 export { sample, forEachUpsampled, StampBuilder, stampFromLabel } from './raster/stamps.js';

@@ -62,15 +62,9 @@ export function prepareFinalPass(a: Analysis, flow: Float32Array, check: () => v
  * pass moves each plan pixel (summed over channels); `area`, the plan pixels it must cover.
  */
 function passArea(a: Analysis): { need: Uint8Array; change: Float32Array; area: number } {
-  const { pw, ph, scale, full } = a;
+  const { pw, ph, darkest } = a;
   const dark = new Uint8Array(pw * ph);
-  const d = full.data;
-  for (let y = 0; y < full.height; y++) {
-    const py = Math.min(ph - 1, Math.floor(y / scale)) * pw;
-    for (let x = 0, p = y * full.width * 3; x < full.width; x++, p += 3) {
-      if (255 - Math.min(d[p]!, d[p + 1]!, d[p + 2]!) >= NEEDS_PASS) dark[py + Math.min(pw - 1, Math.floor(x / scale))] = 1;
-    }
-  }
+  for (let i = 0; i < dark.length; i++) if (255 - darkest[i]! >= NEEDS_PASS) dark[i] = 1;
   const need = new Uint8Array(pw * ph);
   const change = new Float32Array(pw * ph);
   const { r, g, b } = a.img;

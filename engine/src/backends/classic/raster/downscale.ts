@@ -2,7 +2,7 @@
 import type { RgbImage } from '../../../core/image.js';
 import type { PlanRgb } from './planes.js';
 
-/** Per-channel sums of the input pixels falling into each cell of a grid, and their count. */
+/** Per-channel sums of the input pixels falling into each cell of a grid, their count, and the darkest channel value among them. */
 interface GridSums {
   readonly width: number;
   readonly height: number;
@@ -10,6 +10,17 @@ interface GridSums {
   readonly g: Float32Array;
   readonly b: Float32Array;
   readonly count: Float32Array;
+  readonly darkest: Uint8Array;
+}
+
+/** A plan-size image and, per plan pixel, the darkest channel value of the input pixels it averages. */
+export interface Downscaled {
+  readonly plan: PlanRgb;
+  /**
+   * Per plan pixel, min over its input pixels of min(r, g, b): whether any of them is darker than the
+   * paper, which the average hides (a hairline in a 16x16 block), without a second pass over the input.
+   */
+  readonly darkest: Uint8Array;
 }
 
 /**
@@ -22,6 +33,7 @@ function gridSums(image: RgbImage, width: number, height: number, scale: number)
   const g = new Float32Array(n);
   const b = new Float32Array(n);
   const count = new Float32Array(n);
+  const darkest = new Uint8Array(n).fill(255);
   const src = image.data;
   // The input columns falling into each grid column are the same on every row: one run per grid column.
   const runEnd = new Int32Array(width);
@@ -38,20 +50,28 @@ function gridSums(image: RgbImage, width: number, height: number, scale: number)
       let sr = 0;
       let sg = 0;
       let sb = 0;
+      let dark = 255;
       for (let p = line + x * 3, q = line + end * 3; p < q; p += 3) {
-        sr += src[p]!;
-        sg += src[p + 1]!;
-        sb += src[p + 2]!;
+        const vr = src[p]!;
+        const vg = src[p + 1]!;
+        const vb = src[p + 2]!;
+        sr += vr;
+        sg += vg;
+        sb += vb;
+        const v = vr < vg ? vr : vg;
+        const m = v < vb ? v : vb;
+        if (m < dark) dark = m;
       }
       const i = row + c;
       r[i]! += sr;
       g[i]! += sg;
       b[i]! += sb;
       count[i]! += end - x;
+      if (dark < darkest[i]!) darkest[i] = dark;
       x = end;
     }
   }
-  return { width, height, r, g, b, count };
+  return { width, height, r, g, b, count, darkest };
 }
 
 /** Sums of 2x2 blocks of cells: the grid at twice the scale (floor(floor(x / s) / 2) = floor(x / 2s)). */
@@ -61,6 +81,7 @@ function halveSums(fine: GridSums, width: number, height: number): GridSums {
   const g = new Float32Array(n);
   const b = new Float32Array(n);
   const count = new Float32Array(n);
+  const darkest = new Uint8Array(n).fill(255);
   for (let y = 0; y < fine.height; y++) {
     const row = Math.min(height - 1, y >> 1) * width;
     for (let x = 0; x < fine.width; x++) {
@@ -70,9 +91,10 @@ function halveSums(fine: GridSums, width: number, height: number): GridSums {
       g[i]! += fine.g[f]!;
       b[i]! += fine.b[f]!;
       count[i]! += fine.count[f]!;
+      if (fine.darkest[f]! < darkest[i]!) darkest[i] = fine.darkest[f]!;
     }
   }
-  return { width, height, r, g, b, count };
+  return { width, height, r, g, b, count, darkest };
 }
 
 function averages(sums: GridSums): PlanRgb {
@@ -91,14 +113,21 @@ export function downscaleRgb(image: RgbImage, width: number, height: number, sca
   return averages(gridSums(image, width, height, scale));
 }
 
+/** downscaleRgb, with the darkest channel value under each plan pixel. */
+export function downscaleWithDarkest(image: RgbImage, width: number, height: number, scale: number): Downscaled {
+  const sums = gridSums(image, width, height, scale);
+  return { plan: averages(sums), darkest: sums.darkest };
+}
+
 /**
  * The plan-size image (exactly downscaleRgb's) and, in the same pass over the input, the input averaged
  * onto a grid twice as fine (8-bit RGB, 2 pixels per plan pixel) for measures that need more detail than
  * the plan: one pass over a 4096 px input instead of two.
  */
-export function downscaleWithDetail(image: RgbImage, width: number, height: number, scale: number): { plan: PlanRgb; detail: RgbImage } {
+export function downscaleWithDetail(image: RgbImage, width: number, height: number, scale: number): Downscaled & { detail: RgbImage } {
   const fine = gridSums(image, width * 2, height * 2, scale / 2);
-  const plan = averages(halveSums(fine, width, height));
+  const coarse = halveSums(fine, width, height);
+  const plan = averages(coarse);
   const detailPixels = averages(fine);
   const data = new Uint8Array(fine.width * fine.height * 3);
   for (let i = 0, p = 0; i < fine.width * fine.height; i++, p += 3) {
@@ -106,7 +135,7 @@ export function downscaleWithDetail(image: RgbImage, width: number, height: numb
     data[p + 1] = detailPixels.g[i]! + 0.5;
     data[p + 2] = detailPixels.b[i]! + 0.5;
   }
-  return { plan, detail: { width: fine.width, height: fine.height, channels: 3, data } };
+  return { plan, darkest: coarse.darkest, detail: { width: fine.width, height: fine.height, channels: 3, data } };
 }
 
 export function luminance(img: PlanRgb): Float32Array {
