@@ -97,6 +97,17 @@ describe('classic phases, each alone', () => {
     assert.deepEqual(mergeStamps(marks, 0), []);
   });
 
+  it('sketch: passes over the same shapes search a little wider each time, so each still lays new pencil', () => {
+    const sketch = prepareSketch(painterly, new Rng(1), noCheck);
+    const n = sketch.strokes.length;
+    const { pw, ph } = painterly;
+    const covered = (passes: number): number => coverage(sketch.propose(n * passes, new Rng(2)), pw, ph).filter((v) => v >= 32).length;
+    const [one, two, three, four] = [1, 2, 3, 4].map(covered) as [number, number, number, number];
+    assert.ok(one < two && two < three && three < four, `pencil after 1-4 passes: ${one}, ${two}, ${three}, ${four} px`);
+    // The fourth pass adds nearly as much new pencil as the second: a loose line beside the first ones, not over them.
+    assert.ok(four - three >= 0.85 * (two - one), `new pencil per pass: ${two - one}, ${three - two}, ${four - three} px`);
+  });
+
   it('capacities count only the marks a viewer can see: faint lines and pale fills take few operations', async () => {
     // The same drawing with lines barely darker than the paper and fills barely off-white (held back, as the recipe lays them).
     const faint = analyse((await fromSvg(OUTLINED.replace(/#1a1a1a/g, '#e4e4e4').replace('#3f7fbf', '#f6f8fb').replace('#dfe8f0', '#fcfcfd'))).image);

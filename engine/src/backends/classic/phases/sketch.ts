@@ -38,7 +38,8 @@ export interface SketchStroke {
 
 /**
  * `budget` sketch operations: the longest strokes when there are too many; when there are too few, the
- * longest shapes are gone over again with another loose line (as sketching does), right after the first.
+ * longest shapes are gone over again with another loose line (as sketching does), right after the first,
+ * each pass searching a little wider (looseStroke).
  */
 export function sketchStamps(strokes: readonly SketchStroke[], budget: number, scale: number, rng: Rng): Mark[] {
   let kept: SketchStroke[] = [...strokes];
@@ -54,7 +55,7 @@ export function sketchStamps(strokes: readonly SketchStroke[], budget: number, s
     kept = [];
     strokes.forEach((st, k) => {
       kept.push(st);
-      for (let t = 1; t < times[k]!; t++) kept.push({ path: looseStroke(st.path, rng), strength: st.strength * 0.8 });
+      for (let t = 1; t < times[k]!; t++) kept.push({ path: looseStroke(st.path, rng, t), strength: st.strength * 0.8 });
     });
   }
   const radius = 0.55 + 0.12 * scale ** 0.5;
@@ -116,18 +117,24 @@ export function sketchPaths(a: Analysis, rng: Rng, check: () => void): SketchStr
   for (const { path } of ordered) {
     for (const s of splitIntoStrokes(path, Math.max(18, Math.max(pw, ph) / 14), rng)) {
       const passes = rng.chance(0.3) ? 2 : 1;
-      for (let k = 0; k < passes; k++) strokes.push({ path: looseStroke(s, rng), strength: rng.range(0.4, 0.65) });
+      for (let k = 0; k < passes; k++) strokes.push({ path: looseStroke(s, rng, 1), strength: rng.range(0.4, 0.65) });
     }
   }
   check();
   return strokes;
 }
 
-/** Offsets a stroke sideways by a slowly varying amount and extends both ends: a sketcher's loose line. */
-function looseStroke(p: Path, rng: Rng): Path {
+/**
+ * Offsets a stroke sideways by a slowly varying amount and extends both ends: a sketcher's loose line.
+ * Going over a shape again (`pass` 2, 3, ...), the line searches a little wider each time (the spread
+ * grows with the square root of the pass), so every pass lays new pencil beside the earlier ones rather
+ * than retracing them, and still shows in a timelapse frame.
+ */
+function looseStroke(p: Path, rng: Rng, pass: number): Path {
   const m = p.length / 2;
-  const off0 = rng.normal() * 1.6;
-  const off1 = rng.normal() * 1.6;
+  const spread = 1.6 * Math.sqrt(pass);
+  const off0 = rng.normal() * spread;
+  const off1 = rng.normal() * spread;
   const out: Path = [];
   for (let k = 0; k < m; k++) {
     const a = Math.max(0, k - 1);
