@@ -77,30 +77,44 @@ const THIRD_FROM = 448;
 
 /**
  * The measuring lattice: every k-th plan pixel along each side (a frame's change is an area, which a
- * quarter or a ninth of the pixels measures as well). The lattice samples plan pixels, stamps and layer
- * contents alike, never their averages: a line one plan pixel wide is met on a third of the lattice
- * rows it crosses, at its full darkness, so the area it changes clearly is counted as it is, where an
- * average would spread it, paler, over whole measuring pixels.
+ * quarter or a ninth of the pixels measures as well). The lattice samples the artwork and the stamps,
+ * never their averages: a line one plan pixel wide is met on a third of the lattice rows it crosses, at
+ * its full darkness, so the area it changes clearly is counted as it is, where an average would spread
+ * it, paler, over whole measuring pixels (two or three times its area).
  */
 interface Lattice {
   readonly k: number;
   /** Measuring pixels along each side. */
   readonly width: number;
   readonly height: number;
-  readonly planWidth: number;
 }
 
 function latticeOf(canvas: PacingCanvas): Lattice {
   const { width, height } = canvas.art;
   const long = Math.max(width, height);
   const k = long >= THIRD_FROM ? 3 : long >= HALVE_FROM ? 2 : 1;
-  return { k, width: Math.max(1, Math.floor(width / k)), height: Math.max(1, Math.floor(height / k)), planWidth: width };
+  return { k, width: Math.max(1, Math.floor(width / k)), height: Math.max(1, Math.floor(height / k)) };
 }
 
-/** Plan pixel index of measuring pixel i. */
-function planIndex(lattice: Lattice, i: number): number {
-  const mx = i % lattice.width;
-  return (i - mx) / lattice.width * lattice.k * lattice.planWidth + mx * lattice.k;
+/**
+ * The artwork on the lattice: measuring pixel (mx, my) is plan pixel (mx k, my k), not the mean of the
+ * block around it. Layer contents are made from it at 1 / k of the plan scale, so a thin line's pixel
+ * keeps its darkness where the lattice meets it.
+ */
+function latticeArt(art: RgbImage, lattice: Lattice): RgbImage {
+  const { k, width, height } = lattice;
+  if (k === 1) return art;
+  const data = new Uint8Array(width * height * 3);
+  for (let my = 0; my < height; my++) {
+    for (let mx = 0; mx < width; mx++) {
+      const p = (my * k * art.width + mx * k) * 3;
+      const o = (my * width + mx) * 3;
+      data[o] = art.data[p]!;
+      data[o + 1] = art.data[p + 1]!;
+      data[o + 2] = art.data[p + 2]!;
+    }
+  }
+  return { width, height, channels: 3, data };
 }
 
 /**
@@ -401,9 +415,9 @@ function layerChanges(ops: readonly Operation[], layers: readonly LayerSpec[], p
     else return;
     state[op.layer] = vis[op.layer] ? lev[op.layer]! : 0;
   });
-  // Contents at the plan size, read on the lattice.
-  const contents = layers.map((l) => renderContent(l.content, { art: planArt, scale: 1 }).data);
-  const art = planArt.data;
+  const sampled = latticeArt(planArt, lattice);
+  const contents = layers.map((l) => renderContent(l.content, { art: sampled, scale: 1 / lattice.k }).data);
+  const art = sampled.data;
   const labBefore = new Float32Array(3);
   const labAfter = new Float32Array(3);
   return layers.map((layer, l): LayerChange => {
@@ -423,8 +437,7 @@ function layerChanges(ops: readonly Operation[], layers: readonly LayerSpec[], p
       else if (layers[k]!.blend === 'normal') over.push({ c: contents[k]!, laid: laid[k]!, shown });
     }
     for (let i = 0; i < n; i++) {
-      const q = planIndex(lattice, i);
-      const p4 = q * 4;
+      const p4 = i * 4;
       if (mine[i] === 0 || content[p4 + 3] === 0) continue;
       let hidden = 1;
       for (const o of over) hidden *= 1 - ((o.laid[i]! * o.c[p4 + 3]!) / 65025) * o.shown;
@@ -450,7 +463,7 @@ function layerChanges(ops: readonly Operation[], layers: readonly LayerSpec[], p
       out[i] = hidden * Math.hypot(labBefore[0]! - labAfter[0]!, labBefore[1]! - labAfter[1]!, labBefore[2]! - labAfter[2]!);
       // A change that takes the canvas away from the final (a sketch line, a passing tone) shows, but is
       // no reason to give a layer more operations.
-      const p3 = q * 3;
+      const p3 = i * 3;
       const fr = art[p3]!;
       const fg = art[p3 + 1]!;
       const fb = art[p3 + 2]!;
