@@ -41,13 +41,14 @@ export function gaussianBlur(src: Float32Array, width: number, height: number, s
       tmp[row + x] = acc;
     }
   }
-  // Columns: accumulate whole rows at a time (cache-friendly), clamping the row index.
-  for (let t = -radius; t <= radius; t++) {
-    const w = k[t + radius]!;
-    for (let y = 0; y < height; y++) {
+  // Columns: each output row sums its taps' rows in tap order (the same order per pixel as tap-major,
+  // so the same floats), while the row being summed stays in cache.
+  for (let y = 0; y < height; y++) {
+    const dstRow = y * width;
+    for (let t = -radius; t <= radius; t++) {
+      const w = k[t + radius]!;
       const yy = y + t < 0 ? 0 : y + t >= height ? height - 1 : y + t;
       const srcRow = yy * width;
-      const dstRow = y * width;
       for (let x = 0; x < width; x++) out[dstRow + x]! += tmp[srcRow + x]! * w;
     }
   }
