@@ -156,18 +156,25 @@ describe('pacing', () => {
     assert.equal(visibleMarks(0.01 * n, 0.01 * n, n), clear);
   });
 
-  it('merges marks by all they show, sketch lines too, and splits only work the final picture keeps', () => {
-    // Sketch marks of 3x3 plan pixels (each clearly visible, none in the final picture, which is white
-    // there), then fills of the final's dark colour, big enough to split.
-    const layers = [layer('sketch', 'Sketch', solidContent({ rgb: [30, 30, 30] })), layer('flats', 'Flats', solidContent({ rgb: [30, 30, 30] }))];
+  it('merges the least visible marks first: faint dots before clearly visible sketch lines', () => {
+    // A few fills of the final's dark colour (their splits allow fewer merges than the dots want), then
+    // dots of one plan pixel (each far too small to see) and sketch marks of 3x3 (each clearly visible,
+    // though the final picture, white there, undoes them).
+    const layers = ['lineart', 'sketch', 'flats'].map((id) => layer(id, id, solidContent({ rgb: [30, 30, 30] })));
     const data = new Uint8Array(W * H * 3).fill(30);
-    data.fill(255, 0, W * 60 * 3);
+    data.fill(255, W * 40 * 3, W * 80 * 3);
     const art = { width: W, height: H, channels: 3 as const, data };
     const ops: Operation[] = [];
-    for (let k = 0; k < 600; k++) ops.push({ ...reveal(0, box((k % 60) * 3, Math.floor(k / 60) * 6, 3, 3), 'pencil'), phase: 'sketch' });
-    for (let k = 0; ops.length < OPERATION_COUNT; k++) ops.push(reveal(1, box((k % 5) * 40, 60 + (Math.floor(k / 5) % 5) * 20, 40, 20), 'bucket'));
+    for (let k = 0; k < 5; k++) ops.push(reveal(2, box(k * 40, 100, 40, 20), 'bucket'));
+    for (let k = 0; k < 300; k++) ops.push(reveal(0, box((k % 100) * 2, Math.floor(k / 100) * 3, 1, 1), 'pen'));
+    const sketch: Operation[] = [];
+    for (let k = 0; k < 300; k++) sketch.push({ ...reveal(1, box((k % 50) * 4, 40 + Math.floor(k / 50) * 6, 3, 3), 'pencil'), phase: 'sketch' });
+    ops.push(...sketch);
     const paced = paceOperations(ops, layers, { art }, () => {});
-    // Every sketch mark shows: none is merged (nor split: it is not work that stays).
-    assert.deepEqual(paced.slice(0, 600), ops.slice(0, 600));
+    assert.equal(paced.length, ops.length);
+    const dots = paced.filter((op) => op.kind === 'reveal' && op.layer === 0).length;
+    assert.ok(dots < 300, `the dots were merged (${dots} left)`);
+    // The sketch marks each show: none was merged while dots that show nothing were left to merge.
+    assert.deepEqual(paced.filter((op) => op.kind === 'reveal' && op.layer === 1), sketch);
   });
 });

@@ -12,10 +12,11 @@
  * What an operation changes is measured on a replay of its coverage on every second or third plan pixel
  * (the lattice): its new coverage times the colour change its layer makes there, over what the layers
  * under it show once laid, hidden where layers above it are already laid. core/visibility.ts judges the
- * change, as the evaluation does. Marks are merged by all they change (`seen`: a sketch line shows, though
- * the final picture undoes it) and split by the part that brings the canvas closer to the final (`show`):
- * only work that stays is worth more operations. It costs 0.1-0.15 s of planning, about 0.3 s in a
- * process's first plan (before the JIT has warmed up).
+ * change, as the evaluation does. Only work that stays is worth more operations: marks whose lasting
+ * change (`show`) is small may be merged and those whose lasting change is big are split; the pairs that
+ * show least in all (`seen`: a sketch line shows, though the final picture undoes it) are merged first,
+ * so the splits go to frames that would show nothing before they shorten a sketch that shows. It costs
+ * 0.1-0.15 s of planning, about 0.3 s in a process's first plan (before the JIT has warmed up).
  */
 import { renderContent } from '../../core/content.js';
 import type { RgbImage } from '../../core/image.js';
@@ -141,11 +142,11 @@ interface Slot {
   op: Operation;
   /**
    * Share of a visible frame's change this operation makes, as a viewer sees it: any change, also one
-   * the finished picture undoes (a sketch line). Deliberate events count as visible. Marks that show
-   * too little by it are merged.
+   * the finished picture undoes (a sketch line). Deliberate events count as visible. The least visible
+   * pairs are merged first.
    */
   seen: number;
-  /** The part of `seen` that brings the canvas closer to the final: the work worth more operations, split by it. */
+  /** The part of `seen` that brings the canvas closer to the final: the work worth more operations. Marks are merged under the target and split over it by this. */
   show: number;
   /** The change (new coverage times ΔE) along one side of the stamp, the longer when measured (reveals only): where a split halves it. */
   profile: Float64Array | null;
@@ -195,15 +196,15 @@ export function paceOperations(ops: readonly Operation[], layers: readonly Layer
   const episodes = findEpisodes(slots);
   check();
   const n = canvas.art.width * canvas.art.height;
-  // Merge the quietest neighbouring pair of marks that each carry less than the target,
-  // and split the strongest mark once for each merge, so the count stays the same.
+  // Merge the least visible neighbouring pair of marks that each carry less lasting change than the
+  // target, and split the strongest mark once for each merge, so the count stays the same.
   while (true) {
     let best = -1;
     let bestShow = Infinity;
     for (let k = 0; k + 1 < slots.length; k++) {
       const a = slots[k]!;
       const b = slots[k + 1]!;
-      if (a.op.kind !== 'reveal' || b.op.kind !== 'reveal' || Math.max(a.seen, b.seen) >= TARGET) continue;
+      if (a.op.kind !== 'reveal' || b.op.kind !== 'reveal' || Math.max(a.show, b.show) >= TARGET) continue;
       const sum = a.seen + b.seen;
       if (sum >= bestShow || !mergeable(a.op, b.op, n) || a.inside.some((e) => episodes.length[e]! <= episodes.floor[e]!)) continue;
       best = k;
