@@ -41,14 +41,19 @@ export function srgbToLab(r: number, g: number, b: number, out: Float32Array, o:
   out[o + 2] = 200 * (fy - fz);
 }
 
-const WHITE_LAB = new Float32Array(3);
-srgbToLab(255, 255, 255, WHITE_LAB, 0);
-const scratchLab = new Float32Array(3);
+const labA = new Float32Array(3);
+const labB = new Float32Array(3);
 
-/** ΔE*ab of an sRGB colour (levels 0..255, rounded) from white paper. */
-export function deltaEFromWhite(r: number, g: number, b: number): number {
-  srgbToLab(Math.round(r), Math.round(g), Math.round(b), scratchLab, 0);
-  return Math.hypot(scratchLab[0]! - WHITE_LAB[0]!, scratchLab[1]! - WHITE_LAB[1]!, scratchLab[2]! - WHITE_LAB[2]!);
+/** A colour value (any number) as an sRGB level: clamped to 0..255 and rounded. */
+function level(v: number): number {
+  return v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+}
+
+/** ΔE*ab between two sRGB colours (values taken as levels: clamped to 0..255 and rounded). */
+export function deltaE(r1: number, g1: number, b1: number, r2: number, g2: number, b2: number): number {
+  srgbToLab(level(r1), level(g1), level(b1), labA, 0);
+  srgbToLab(level(r2), level(g2), level(b2), labB, 0);
+  return Math.hypot(labA[0]! - labB[0]!, labA[1]! - labB[1]!, labA[2]! - labB[2]!);
 }
 
 /** How one frame's change from the previous one reads: the share of the canvas changed by each amount. */

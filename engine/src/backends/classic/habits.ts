@@ -10,15 +10,19 @@ import { subjectStart, type Analysis } from './analyse.js';
 import type { Rng } from './rng.js';
 import { SHORTEST_HIDE } from './pacing.js';
 
+/** The index a fraction of the way through `ops` (0..1). */
+function indexAt(ops: readonly Operation[], fraction: number): number {
+  return Math.max(0, Math.min(ops.length, Math.round(ops.length * fraction)));
+}
+
 /** Inserts `events` at a fraction of the way through `ops` (0..1). */
 export function insertAt(ops: Operation[], fraction: number, ...events: Operation[]): void {
-  const at = Math.max(0, Math.min(ops.length, Math.round(ops.length * fraction)));
-  ops.splice(at, 0, ...events);
+  ops.splice(indexAt(ops, fraction), 0, ...events);
 }
 
 /** Inserts `events[0]` at a fraction of the way through and `events[1]` `length` operations later. */
 export function insertEpisode(ops: Operation[], fraction: number, length: number, events: readonly [Operation, Operation]): void {
-  const at = Math.max(0, Math.min(ops.length, Math.round(ops.length * fraction)));
+  const at = indexAt(ops, fraction);
   const end = Math.min(ops.length, at + Math.max(1, length));
   ops.splice(end, 0, events[1]);
   ops.splice(at, 0, events[0]);
@@ -80,7 +84,7 @@ export function placeHide(
     insertEpisode(ops, timing.fraction, length, [off, { kind: 'visibility', phase, layer, visible: true }]);
     return;
   }
-  const at = Math.max(0, Math.min(ops.length, Math.round(ops.length * timing.fraction)));
+  const at = indexAt(ops, timing.fraction);
   ops.splice(at, 0, off);
   const into = Math.max(0, Math.min(after.ops.length, timing.length - (ops.length - at - 1)));
   after.ops.splice(into, 0, { kind: 'visibility', phase: after.phase, layer, visible: true });

@@ -21,7 +21,7 @@
 import { renderContent } from '../../core/content.js';
 import type { RgbImage } from '../../core/image.js';
 import type { LayerSpec, Operation, RevealOperation, Stamp } from '../../core/timeline.js';
-import { CLEAR_CHANGE, JND, LARGE_AREA, SMALL_AREA, srgbToLab } from '../../core/visibility.js';
+import { CLEAR_CHANGE, deltaE, JND, LARGE_AREA, SMALL_AREA } from '../../core/visibility.js';
 import { DEFAULT_TIMELAPSE_FRAMES, OPERATION_COUNT } from '../../core/steps.js';
 import { unionMark } from './budget.js';
 
@@ -137,7 +137,6 @@ function eachSample(s: Stamp, lattice: Lattice, visit: (sx: number, sy: number, 
   }
 }
 
-
 interface Slot {
   op: Operation;
   /**
@@ -200,15 +199,15 @@ export function paceOperations(ops: readonly Operation[], layers: readonly Layer
   // target, and split the strongest mark once for each merge, so the count stays the same.
   while (true) {
     let best = -1;
-    let bestShow = Infinity;
+    let bestSeen = Infinity;
     for (let k = 0; k + 1 < slots.length; k++) {
       const a = slots[k]!;
       const b = slots[k + 1]!;
       if (a.op.kind !== 'reveal' || b.op.kind !== 'reveal' || Math.max(a.show, b.show) >= TARGET) continue;
       const sum = a.seen + b.seen;
-      if (sum >= bestShow || !mergeable(a.op, b.op, n) || a.inside.some((e) => episodes.length[e]! <= episodes.floor[e]!)) continue;
+      if (sum >= bestSeen || !mergeable(a.op, b.op, n) || a.inside.some((e) => episodes.length[e]! <= episodes.floor[e]!)) continue;
       best = k;
-      bestShow = sum;
+      bestSeen = sum;
     }
     if (best < 0) break;
     const split = strongest(slots, Math.floor(slots.length * (1 - ENDING)));
@@ -419,8 +418,6 @@ function layerChanges(ops: readonly Operation[], layers: readonly LayerSpec[], p
   const sampled = latticeArt(planArt, lattice);
   const contents = layers.map((l) => renderContent(l.content, { art: sampled, scale: 1 / lattice.k }).data);
   const art = sampled.data;
-  const labBefore = new Float32Array(3);
-  const labAfter = new Float32Array(3);
   return layers.map((layer, l): LayerChange => {
     const out = new Float32Array(n);
     const progress = new Uint8Array(n);
@@ -459,9 +456,7 @@ function layerChanges(ops: readonly Operation[], layers: readonly LayerSpec[], p
       const ab = blend(b, content[p4 + 2]!, a, multiply);
       // Under two levels in all no colour changes by a just-noticeable difference.
       if (Math.abs(ar - r) + Math.abs(ag - g) + Math.abs(ab - b) < 2) continue;
-      srgbToLab(level(r), level(g), level(b), labBefore, 0);
-      srgbToLab(level(ar), level(ag), level(ab), labAfter, 0);
-      out[i] = hidden * Math.hypot(labBefore[0]! - labAfter[0]!, labBefore[1]! - labAfter[1]!, labBefore[2]! - labAfter[2]!);
+      out[i] = hidden * deltaE(r, g, b, ar, ag, ab);
       // A change that takes the canvas away from the final (a sketch line, a passing tone) shows, but is
       // no reason to give a layer more operations.
       const p3 = i * 3;
@@ -477,9 +472,4 @@ function layerChanges(ops: readonly Operation[], layers: readonly LayerSpec[], p
 /** One channel of a layer colour `src` laid over `base` with coverage `a` (0..1), as the renderer blends. */
 function blend(base: number, src: number, a: number, multiply: boolean): number {
   return multiply ? base * (1 - a + (a * src) / 255) : base + (src - base) * a;
-}
-
-/** A colour value as an sRGB level. */
-function level(v: number): number {
-  return v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
 }

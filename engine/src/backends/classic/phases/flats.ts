@@ -8,7 +8,7 @@ import type { Stamp } from '../../../core/timeline.js';
 import { subjectStart, type Analysis } from '../analyse.js';
 import { mergeStamps } from '../budget.js';
 import { flatsContent, held, type FlatsRecipe, type ValueHold } from '../content.js';
-import { CLEAR_CHANGE, deltaEFromWhite, JND } from '../../../core/visibility.js';
+import { CLEAR_CHANGE, deltaE, JND } from '../../../core/visibility.js';
 import { visibleMarks } from '../pacing.js';
 import type { Rng } from '../rng.js';
 import type { Region, Segmentation } from '../segment.js';
@@ -51,7 +51,7 @@ function visibleFill(mass: Region, members: readonly number[][], seg: Segmentati
   let noticeable = 0;
   for (const label of members[mass.label - 1]!) {
     const r = seg.regions[label - 1]!;
-    const dE = deltaEFromWhite(held(r.flat[0], 0, hold), held(r.flat[1], 1, hold), held(r.flat[2], 2, hold));
+    const dE = deltaE(255, 255, 255, held(r.flat[0], 0, hold), held(r.flat[1], 1, hold), held(r.flat[2], 2, hold));
     if (dE >= CLEAR_CHANGE) clear += r.area;
     if (dE >= JND) noticeable += r.area;
   }

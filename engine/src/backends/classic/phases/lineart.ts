@@ -10,7 +10,7 @@ import { orderPaths, pathLength, splitIntoStrokes, traceSkeleton, type Path } fr
 import { distanceTo, labelComponents, sample, StampBuilder, thin } from '../raster.js';
 import type { Rng } from '../rng.js';
 import { visibleMarks } from '../pacing.js';
-import { CLEAR_CHANGE, deltaEFromWhite } from '../../../core/visibility.js';
+import { CLEAR_CHANGE, deltaE } from '../../../core/visibility.js';
 import type { Mark, PhaseWork } from './phase.js';
 
 /** Shortest pen stroke, in plan pixels: shorter pieces would mostly re-cover their neighbours' round caps. */
@@ -76,7 +76,7 @@ function visibleInk(a: Analysis, alphaPlan: Float32Array): number {
   let count = 0;
   for (let i = 0; i < alphaPlan.length; i++) {
     const k = alphaPlan[i]!;
-    if (k > 0 && deltaEFromWhite(255 - k * (255 - r[i]!), 255 - k * (255 - g[i]!), 255 - k * (255 - b[i]!)) >= CLEAR_CHANGE) count++;
+    if (k > 0 && deltaE(255, 255, 255, 255 - k * (255 - r[i]!), 255 - k * (255 - g[i]!), 255 - k * (255 - b[i]!)) >= CLEAR_CHANGE) count++;
   }
   return count;
 }
