@@ -73,6 +73,8 @@ interface CompositeScratch {
   readonly movedFrom: Int32Array;
   readonly movedTo: Int32Array;
   readonly cover: Float64Array;
+  /** Per layer (offset k x plan width), its mask interpolated down to the row being composited, per plan column. */
+  readonly rowCover: Float64Array;
 }
 
 export class TimelineRenderer {
@@ -104,7 +106,7 @@ export class TimelineRenderer {
   private viewCurve: Curve | undefined;
   private readonly viewStale: Uint8Array;
   private readonly sample = new Float64Array(4);
-  private scratchArrays: CompositeScratch = { boxFrom: new Int32Array(0), boxTo: new Int32Array(0), movedFrom: new Int32Array(0), movedTo: new Int32Array(0), cover: new Float64Array(0) };
+  private scratchArrays: CompositeScratch = { boxFrom: new Int32Array(0), boxTo: new Int32Array(0), movedFrom: new Int32Array(0), movedTo: new Int32Array(0), cover: new Float64Array(0), rowCover: new Float64Array(0) };
 
   constructor(source: Timeline | PreparedPlan, options: RendererOptions = {}) {
     const plan = 'operations' in source ? preparePlan(validated(source), options.snapshotBudgetBytes === undefined ? {} : { snapshotBudgetBytes: options.snapshotBudgetBytes }) : source;
@@ -337,7 +339,7 @@ export class TimelineRenderer {
     const out = this.composite;
     const n = layers.length;
     const s = this.scratch(n);
-    const { boxFrom, boxTo, movedFrom, movedTo, cover } = s;
+    const { boxFrom, boxTo, movedFrom, movedTo, cover, rowCover } = s;
     for (let y = y0; y < y1; y++) {
       const ra = rows.first[y]! * pw;
       const rb = rows.second[y]! * pw;
@@ -351,6 +353,21 @@ export class TimelineRenderer {
         const moved = L.transform !== null && y >= L.ty0 && y < L.ty1;
         movedFrom[k] = moved ? L.tx0 : 0;
         movedTo[k] = moved ? L.tx1 : 0;
+        // The mask interpolated down to this row, over the plan columns the box's pixels read: each
+        // pixel's coverage is then one interpolation across, the same value as bilinear() gives.
+        if (boxFrom[k]! >= boxTo[k]!) continue;
+        const m = L.mask;
+        const base = k * pw;
+        const last = cols.second[boxTo[k]! - 1]!;
+        let any = 0;
+        for (let c = cols.first[boxFrom[k]!]!; c <= last; c++) {
+          const a = m[ra + c]!;
+          const b = m[rb + c]!;
+          any |= a | b;
+          rowCover[base + c] = a + (b - a) * fy;
+        }
+        // Nothing of this layer on this row: no pixel needs to look at it.
+        if (any === 0) boxFrom[k] = boxTo[k] = x1;
       }
       const line = y * W;
       for (let x = x0; x < x1; x++) {
@@ -364,7 +381,11 @@ export class TimelineRenderer {
         let b = 255;
         for (let k = n - 1; k >= 0; k--) {
           if (x >= movedFrom[k]! && x < movedTo[k]!) continue;
-          const c = x >= boxFrom[k]! && x < boxTo[k]! ? bilinear(layers[k]!.mask, ra, rb, ua, ub, fx, fy) : 0;
+          let c = 0;
+          if (x >= boxFrom[k]! && x < boxTo[k]!) {
+            const left = rowCover[k * pw + ua]!;
+            c = left + (rowCover[k * pw + ub]! - left) * fx;
+          }
           cover[k] = c;
           const L = layers[k]!;
           if (c !== 255 || !L.opaqueCandidate || L.content[p + 3] !== 255) continue;
@@ -425,6 +446,7 @@ export class TimelineRenderer {
         movedFrom: new Int32Array(layers),
         movedTo: new Int32Array(layers),
         cover: new Float64Array(layers),
+        rowCover: new Float64Array(layers * this.plan.planWidth),
       };
     }
     return this.scratchArrays;

@@ -49,9 +49,11 @@ export function bilinear(mask: Uint8Array, ra: number, rb: number, ua: number, u
   const a10 = mask[rb + ua]!;
   const a11 = mask[rb + ub]!;
   if ((a00 | a01 | a10 | a11) === 0) return 0;
-  const top = a00 + (a01 - a00) * fx;
-  const bottom = a10 + (a11 - a10) * fx;
-  return top + (bottom - top) * fy;
+  // Down the columns first, then across: the compositor interpolates whole rows down once and then
+  // across per pixel, and gets exactly these values.
+  const left = a00 + (a10 - a00) * fy;
+  const right = a01 + (a11 - a01) * fy;
+  return left + (right - left) * fx;
 }
 
 /** Stamp alpha (0..255, bilinear) at plan coordinates. */
