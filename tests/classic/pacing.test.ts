@@ -121,6 +121,23 @@ describe('pacing', () => {
     assert.ok(flip < 600, 'the dots took fewer operations');
   });
 
+  it('splits marks one or two pixels across (a thin strip of a canvas) and keeps what every layer ends with', () => {
+    // Pen dots to merge, then strokes 1-2 px across and 100-180 px long: across so few pixels the split's
+    // wavy seam may lie wholly past the cut, and the second part starts after it.
+    const layers = [layer('lineart', 'Line art', solidContent({ rgb: [30, 30, 30] })), layer('flats', 'Flats', solidContent({ rgb: [30, 30, 30] }))];
+    const ops: Operation[] = [];
+    for (let k = 0; k < 600; k++) ops.push(reveal(0, box((k % 95) * 2, Math.floor(k / 95) * 3, 1, 2), 'pen'));
+    for (let k = 0; ops.length < OPERATION_COUNT; k++) {
+      const length = 100 + ((k * 37) % 81);
+      const thick = 1 + (k % 2);
+      ops.push(reveal(1, k % 3 === 2 ? box(21 + Math.floor((k % 100) * 1.5), 0, thick, Math.min(H, length)) : box((k * 13) % (W - length), 21 + (k % 130), length, thick), 'bucket'));
+    }
+    const paced = paceOperations(ops, layers, canvas(), () => {});
+    assert.equal(paced.length, OPERATION_COUNT);
+    assert.deepEqual(finalCoverage(paced, 2), finalCoverage(ops, 2));
+    assert.ok(paced.filter((op) => op.kind === 'reveal' && op.layer === 1).length > ops.length - 600, 'some strokes were split');
+  });
+
   it('leaves a process whose every operation already shows as it is', () => {
     const layers = [layer('flats', 'Flats', solidContent({ rgb: [30, 30, 30] }))];
     // Marks of 2x3 plan pixels side by side: each shows, and none covers another.

@@ -6,6 +6,7 @@ import { TimelineRenderer } from '../../engine/src/core/renderer.js';
 import { OPERATION_COUNT } from '../../engine/src/core/steps.js';
 import type { Operation, Timeline } from '../../engine/src/core/timeline.js';
 import { planTimeline } from '../../engine/src/backends/classic/index.js';
+import { sourceFromRgba } from '../../engine/src/io/decode.js';
 import { PAINTERLY_SVG, SAMPLES, fromSvg, hashImage, inkSvg, loadSample, nonWhiteFraction, transparentSvg } from './helpers.js';
 
 /** Replays the timeline's view state (flip, curve, visibility, transforms) to its end. */
@@ -102,6 +103,23 @@ describe('classic planner', () => {
         assert.equal(t.operations.length, OPERATION_COUNT, `${w}x${h} ${style}`);
         assert.ok(maxAbsDifference(new TimelineRenderer(t).renderStep(0), source.image) <= 1, `${w}x${h} ${style}: step 0 is not the input`);
       }
+    }
+  });
+
+  it('plans thin strips (1x900, 2x900, 900x2, 4x1200): 999 operations, exact at step 0', () => {
+    // Marks one or two pixels across once crashed pacing's split (45 of 112 odd canvases in a sweep).
+    for (const [w, h] of [
+      [1, 900],
+      [2, 900],
+      [900, 2],
+      [4, 1200],
+    ] as const) {
+      const data = new Uint8Array(w * h * 4);
+      for (let i = 0; i < w * h; i++) data.set([(i * 37) % 256, (i * 91) % 256, (i * 13) % 256, 255], i * 4);
+      const source = sourceFromRgba({ width: w, height: h, channels: 4, data });
+      const t = planTimeline(source, 3);
+      assert.equal(t.operations.length, OPERATION_COUNT, `${w}x${h}`);
+      assert.ok(maxAbsDifference(new TimelineRenderer(t).renderStep(0), source.image) <= 1, `${w}x${h}: step 0 is not the input`);
     }
   });
 

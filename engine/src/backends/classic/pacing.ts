@@ -281,7 +281,9 @@ function splitSlot(slot: Slot): [Slot, Slot] {
   oneProfile.set(profile.subarray(0, Math.min(cut, oneProfile.length)));
   const twoStart = profile.length - (slot.alongX ? two.width : two.height);
   const twoProfile = new Float64Array(profile.length - twoStart);
-  twoProfile.set(profile.subarray(cut), cut - twoStart);
+  // Across a narrow mark the seam may not dip below the cut, and the second part starts after it.
+  const twoFrom = Math.max(cut, twoStart);
+  twoProfile.set(profile.subarray(twoFrom), twoFrom - twoStart);
   const splits = slot.splits + 1;
   return [
     { op: { ...op, stamp: one }, seen: slot.seen * first, show: slot.show * first, profile: oneProfile, alongX: slot.alongX, merged: false, splits, inside: slot.inside },
