@@ -123,6 +123,19 @@ describe('classic planner', () => {
     }
   });
 
+  it('plans narrow banners of real art (40x1500, 5000x16): 999 operations, exact at step 0', async () => {
+    // Both failed in pacing's split before it handled marks one or two pixels across.
+    for (const [sample, w, h, seed] of [
+      [SAMPLES[2]!, 40, 1500, 5],
+      [SAMPLES[1]!, 5000, 16, 1],
+    ] as const) {
+      const source = await loadSample(sample, undefined, { width: w, height: h });
+      const t = planTimeline(source, seed);
+      assert.equal(t.operations.length, OPERATION_COUNT, `${w}x${h}`);
+      assert.ok(maxAbsDifference(new TimelineRenderer(t).renderStep(0), source.image) <= 1, `${w}x${h}: step 0 is not the input`);
+    }
+  });
+
   it('adapts to the artwork: painterly pieces get a block-in, ink drawings get value studies', async () => {
     const painterly = planTimeline(await fromSvg(PAINTERLY_SVG), 1);
     assert.equal(painterly.info.style, 'painterly');
