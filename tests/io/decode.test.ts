@@ -139,6 +139,27 @@ test('EXIF orientation is honoured', async () => {
   assert.ok(bottom[2]! > 200 && bottom[0]! < 60, `bottom should be blue, got ${[...bottom]}`);
 });
 
+test('an animation or a multi-page TIFF: the first frame or page, with a notice saying so', async () => {
+  // Three 30x20 pages of different colours, stacked as libvips writes multi-page images.
+  const raw = Buffer.alloc(30 * 60 * 3);
+  for (let y = 0; y < 60; y++) for (let x = 0; x < 30; x++) raw.set(y < 20 ? [220, 30, 30] : y < 40 ? [30, 220, 30] : [30, 30, 220], (y * 30 + x) * 3);
+  const pages = { raw: { width: 30, height: 60, channels: 3 as const, pageHeight: 20 } };
+  for (const [format, bytes, noun] of [
+    ['gif', await sharp(raw, pages).gif({ loop: 0 }).toBuffer(), 'frames'],
+    ['webp', await sharp(raw, pages).webp({ lossless: true, loop: 0 }).toBuffer(), 'frames'],
+    ['tiff', await sharp(raw, pages).tiff().toBuffer(), 'pages'],
+  ] as const) {
+    const { source, notices } = await decodeImageBuffer(bytes);
+    assert.equal(source.image.width, 30, format);
+    assert.equal(source.image.height, 20, `${format}: one page, not the strip of all three`);
+    const [r, g] = source.image.data;
+    assert.ok(r! > 150 && g! < 100, `${format}: the first page is red, got ${r},${g}`);
+    assert.ok(notices.some((n) => n.includes(`first of 3 ${noun}`)), `${format}: ${notices.join(' | ')}`);
+  }
+  const still = await decodeImageBuffer(await sharp(raw, { raw: { width: 30, height: 60, channels: 3 } }).png().toBuffer());
+  assert.ok(!still.notices.some((n) => n.includes('first of')), still.notices.join(' | '));
+});
+
 test('PSD input uses the composite image', async () => {
   const w = 40;
   const h = 30;

@@ -147,6 +147,15 @@ async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimit
   if (as === undefined && meta.space === 'cmyk') notices.push('Converted CMYK to sRGB.');
   if (as === undefined && meta.depth !== 'uchar' && meta.depth !== 'char') notices.push(`Converted ${meta.depth} samples to 8-bit.`);
   if (meta.orientation !== undefined && meta.orientation !== 1) notices.push(`Applied EXIF orientation ${meta.orientation}.`);
+  // Only the first page is decoded (animated: false): say so, rather than silently drop the rest.
+  const pages = meta.pages ?? 1;
+  if (pages > 1) {
+    notices.push(
+      meta.format === 'tiff' || meta.format === 'heif'
+        ? `Used the first of ${pages} pages; save the page you want on its own to use another.`
+        : `Used the first of ${pages} frames of the animation; export the frame you want as a still image to use another.`,
+    );
+  }
 
   const target = workingSize(width, height, limits);
   let pipeline = sharp(buffer, { limitInputPixels: limits.maxPixels, failOn: 'error', animated: false }).autoOrient();
