@@ -167,6 +167,38 @@ test('import lands exactly on the target bounds (no placeEvent, no rescale)', as
   assert.ok(!ps.calls.some((c) => /place/i.test(c.name)));
 });
 
+test('a frame smaller than its target bounds is scaled up smoothly, transparent pixels lending no colour', async () => {
+  // The panel renders at its output size (2048 px by default) and imports into the document's bounds.
+  const { host, doc } = setup();
+  const ink = doc.layers[0];
+  assert.ok(ink);
+  // 2x1 source: opaque black then opaque white; and transparent (black) then opaque white.
+  const ramp: Pixels = { width: 2, height: 1, channels: 4, data: Uint8Array.of(0, 0, 0, 255, 255, 255, 255, 255) };
+  const edge: Pixels = { width: 2, height: 1, channels: 4, data: Uint8Array.of(0, 0, 0, 0, 255, 255, 255, 255) };
+  await host.importLayers({
+    documentId: doc.id,
+    historyName: 'PaintsUndo: add steps',
+    placement: { kind: 'above', layerId: ink.id },
+    layers: [
+      { name: 'Ramp', pixels: ramp, bounds: { left: 10, top: 10, right: 14, bottom: 11 }, visible: true },
+      { name: 'Edge', pixels: edge, bounds: { left: 10, top: 20, right: 14, bottom: 21 }, visible: true },
+    ],
+  });
+  const rows = doc.outline();
+  const ramped = rows.find((r) => r.name === 'Ramp')?.pixels;
+  const edged = rows.find((r) => r.name === 'Edge')?.pixels;
+  assert.ok(ramped && edged);
+  // Pixel centres 0.5/4 .. 3.5/4 of the way: black, a quarter, three quarters, white (not two blocks).
+  assert.deepEqual([10, 11, 12, 13].map((x) => pixelAt(ramped, doc.width, x, 10)[0]), [0, 64, 191, 255]);
+  // Fading out, the white stays white: only its alpha falls.
+  assert.deepEqual([10, 11, 12, 13].map((x) => pixelAt(edged, doc.width, x, 20)), [
+    [0, 0, 0, 0],
+    [255, 255, 255, 64],
+    [255, 255, 255, 191],
+    [255, 255, 255, 255],
+  ]);
+});
+
 test('per-layer import goes directly above its source layer', async () => {
   const { host, doc } = setup();
   const bg = doc.layers[1];

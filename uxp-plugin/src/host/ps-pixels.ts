@@ -45,16 +45,74 @@ export function to16(data: Uint8Array): Uint16Array {
   return out;
 }
 
-export function resizeNearest(p: Pixels, width: number, height: number): Pixels {
-  const out = new Uint8Array(width * height * p.channels);
-  for (let y = 0; y < height; y++) {
-    const sy = Math.min(p.height - 1, Math.floor(((y + 0.5) * p.height) / height));
+/**
+ * Resamples to width x height bilinearly (pixel centres mapped onto pixel centres, edges clamped), the
+ * way Photoshop scales layers: a frame rendered at the panel's output size and imported into a bigger
+ * document grows smoothly instead of in blocks. With alpha the colours are weighted by it, so a fully
+ * transparent pixel lends no colour to its neighbours (no dark fringe along a layer's edge).
+ */
+export function resizeBilinear(p: Pixels, width: number, height: number): Pixels {
+  const c = p.channels;
+  const out = new Uint8Array(width * height * c);
+  const axis = (to: number, from: number): { lo: Int32Array; hi: Int32Array; t: Float64Array } => {
+    const lo = new Int32Array(to);
+    const hi = new Int32Array(to);
+    const t = new Float64Array(to);
+    for (let i = 0; i < to; i++) {
+      const u = Math.min(from - 1, Math.max(0, ((i + 0.5) * from) / to - 0.5));
+      lo[i] = Math.floor(u);
+      hi[i] = Math.min(from - 1, lo[i]! + 1);
+      t[i] = u - lo[i]!;
+    }
+    return { lo, hi, t };
+  };
+  const xs = axis(width, p.width);
+  const ys = axis(height, p.height);
+  const d = p.data;
+  // Separable: source rows resampled across once each (premultiplied RGB and alpha, as floats), then
+  // each output row blends the two it lies between.
+  let upper = new Float32Array(width * 4);
+  let lower = new Float32Array(width * 4);
+  let upperRow = -1;
+  let lowerRow = -1;
+  const across = (row: number, into: Float32Array): void => {
+    const base = row * p.width;
     for (let x = 0; x < width; x++) {
-      const sx = Math.min(p.width - 1, Math.floor(((x + 0.5) * p.width) / width));
-      const s = (sy * p.width + sx) * p.channels;
-      const d = (y * width + x) * p.channels;
-      for (let c = 0; c < p.channels; c++) out[d + c] = p.data[s + c] ?? 0;
+      const i0 = (base + xs.lo[x]!) * c;
+      const i1 = (base + xs.hi[x]!) * c;
+      const t = xs.t[x]!;
+      const a0 = c === 4 ? d[i0 + 3]! : 255;
+      const a1 = c === 4 ? d[i1 + 3]! : 255;
+      const o = x * 4;
+      into[o + 3] = a0 + (a1 - a0) * t;
+      for (let ch = 0; ch < 3; ch++) into[o + ch] = d[i0 + ch]! * a0 + (d[i1 + ch]! * a1 - d[i0 + ch]! * a0) * t;
+    }
+  };
+  for (let y = 0; y < height; y++) {
+    const lo = ys.lo[y]!;
+    const hi = ys.hi[y]!;
+    if (upperRow !== lo) {
+      if (lowerRow === lo) {
+        [upper, lower] = [lower, upper];
+        [upperRow, lowerRow] = [lowerRow, upperRow];
+      } else {
+        across(lo, upper);
+        upperRow = lo;
+      }
+    }
+    if (lowerRow !== hi) {
+      across(hi, lower);
+      lowerRow = hi;
+    }
+    const fy = ys.t[y]!;
+    for (let x = 0; x < width; x++) {
+      const i = x * 4;
+      const alpha = upper[i + 3]! + (lower[i + 3]! - upper[i + 3]!) * fy;
+      const o = (y * width + x) * c;
+      if (c === 4) out[o + 3] = Math.round(alpha);
+      if (alpha <= 0) continue;
+      for (let ch = 0; ch < 3; ch++) out[o + ch] = Math.round((upper[i + ch]! + (lower[i + ch]! - upper[i + ch]!) * fy) / alpha);
     }
   }
-  return { width, height, channels: p.channels, data: out };
+  return { width, height, channels: c, data: out };
 }
