@@ -59,6 +59,21 @@ test('image.put: content-hash ids, re-upload and same pixels in another file are
   assert.deepEqual([viaRpc.width, viaRpc.height, viaRpc.hasAlpha], [meta.width, meta.height, false]);
 });
 
+test('image.put says what decoding found, also when the same bytes come again and nothing is decoded', async () => {
+  // A 128 px sample is small enough to be worth a word; an animation uses its first frame only.
+  const small = (await client.putImage(png)).notices;
+  assert.ok(small.some((n) => /only \d+x\d+; results look best from/.test(n)), small.join(' | '));
+  const frame = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  const { width, height } = frame.info;
+  const pages = Buffer.concat([frame.data, frame.data.map((v) => 255 - v)]);
+  const gif = await sharp(pages, { raw: { width, height: height * 2, channels: frame.info.channels, pageHeight: height } }).gif({ loop: 0 }).toBuffer();
+  const first = await client.putImage(gif);
+  const again = await client.putImage(gif);
+  assert.equal(again.reused, true);
+  for (const put of [first, again]) assert.ok(put.notices.some((n) => n.includes('first of 2 frames')), put.notices.join(' | '));
+  assert.deepEqual(again.notices, first.notices);
+});
+
 test('frame: queued, progress and done events; signed URL download with Range and HEAD', async () => {
   const seen: string[] = [];
   const offs = (['job.queued', 'job.progress', 'job.done'] as const).map((e) => client.on(e, () => seen.push(e)));

@@ -12,7 +12,10 @@ test('after a restart the same frame comes from the cache without recomputation,
     const first = await startEngine({ cacheDir, workers: 1 });
     const c1 = first.client();
     await c1.connect();
-    const image = (await c1.putImage(await smallSample(128))).image;
+    const png = await smallSample(128);
+    const put = await c1.putImage(png);
+    const image = put.image;
+    assert.ok(put.notices.length > 0, 'a 128 px image is worth a word');
     const computed = await c1.run('frame', { image, step: 123 });
     assert.equal(computed.result?.cached, false);
     await first.stop();
@@ -33,6 +36,10 @@ test('after a restart the same frame comes from the cache without recomputation,
       const fresh = await c2.run('frame', { image, step: 124 });
       assert.equal(fresh.result?.cached, false);
       assert.equal((await c2.call('jobs.list')).stats.computed, 1);
+      // The same bytes again: known from the cache folder, not decoded, and still with what decoding said.
+      const reput = await c2.putImage(png);
+      assert.equal(reput.reused, true);
+      assert.deepEqual(reput.notices, put.notices);
     } finally {
       await second.stop();
     }

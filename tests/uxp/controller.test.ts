@@ -104,6 +104,28 @@ test('import keyframes: one group named after the document, Step layers, top vis
   }
 });
 
+test('what the engine says of an upload (a canvas too small to look good) shows under the document line', async () => {
+  const { panel, doc } = setup();
+  const tiny = await loadSample('3.jpg', 120);
+  const ps = new FakePhotoshop();
+  const small = ps.openDocument({ title: 'thumb.psd', width: tiny.width, height: tiny.height, layers: [{ name: 'Background', rgba: tiny.data.slice() }] });
+  ps.secrets.set(TOKEN_KEY, new TextEncoder().encode(TOKEN));
+  const smallPanel = new PanelController({ host: new UxpPhotoshopHost(ps.modules, ps.uxp), baseUrl: engine.url, WebSocket: WebSocket as unknown as WebSocketConstructor, debounceMs: 15 });
+  try {
+    await panel.start();
+    await panel.addStepAsLayer();
+    assert.equal(panel.state.message?.tone, 'ok', panel.state.message?.text);
+    assert.equal(panel.state.sourceNotice, undefined, `${doc.width}x${doc.height} needs no word`);
+    await smallPanel.start();
+    await smallPanel.addStepAsLayer();
+    assert.equal(smallPanel.state.message?.tone, 'ok', smallPanel.state.message?.text);
+    assert.match(smallPanel.state.sourceNotice ?? '', new RegExp(`only ${small.width}x${small.height}; results look best from`));
+  } finally {
+    panel.dispose();
+    smallPanel.dispose();
+  }
+});
+
 test('process layers: one layer per engine layer, named, in paint order, inside one group', async () => {
   const { panel, doc } = setup();
   try {

@@ -161,6 +161,8 @@ test('per-layer undo: frames of the active layer land above it, at its bounds', 
     await page.click(byId('source-layer'));
     await page.click(byId('preset-600'));
     await waitPreview(page, 600);
+    // The layer alone is 120x150: the engine says it is small, under the document line.
+    await waitFor(page, `/only 120x150; results look best from/.test(${textOf('source-notice')})`);
     await page.click(byId('add-step'));
     await waitFor(page, `/Added “Step 600”/.test(${textOf('message')})`);
     const rows = await inPage<Row[]>(page, 'harness.outline()');

@@ -240,6 +240,12 @@ export const PutImageResultSchema = z.object({
   hasAlpha: z.boolean(),
   /** True when the engine already had these pixels (nothing was decoded or stored). */
   reused: z.boolean(),
+  /**
+   * What decoding changed or found, in words for the user: downscaled to the working size, converted
+   * from CMYK or 16-bit, EXIF orientation applied, only the first frame of an animation used, too small
+   * to look good. Empty when the upload was used as it is.
+   */
+  notices: z.array(z.string()).default([]),
 });
 export type PutImageResult = z.infer<typeof PutImageResultSchema>;
 

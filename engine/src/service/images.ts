@@ -36,7 +36,8 @@ export class ImageStore {
   /** Insertion order = least recently used first. */
   private readonly memory = new Map<string, SourceImage>();
   private memoryBytes = 0;
-  private readonly aliases = new Map<string, string>();
+  /** Upload bytes' sha256 -> the image they decode to, and what decoding them said. */
+  private readonly aliases = new Map<string, { readonly image: string; readonly notices: readonly string[] }>();
   private readonly loading = new Map<string, Promise<SourceImage | undefined>>();
 
   constructor(options: ImageStoreOptions) {
@@ -54,7 +55,7 @@ export class ImageStore {
    */
   async put(bytes: Uint8Array): Promise<PutImageResult> {
     const bytesHash = createHash('sha256').update(bytes).digest('hex');
-    const source = (await this.knownUpload(bytesHash)) ?? (await this.pool.decode(bytes, this.limits)).source;
+    const { source, notices } = (await this.knownUpload(bytesHash)) ?? (await this.pool.decode(bytes, this.limits));
     const reused = (await this.cache.get(imageKey(source.id), { count: false })) !== undefined;
     if (!reused) {
       await this.cache.store(
@@ -67,18 +68,26 @@ export class ImageStore {
       );
     }
     this.remember(source);
-    if (this.aliases.get(bytesHash) !== source.id) {
-      this.aliases.set(bytesHash, source.id);
+    if (this.aliases.get(bytesHash)?.image !== source.id) {
+      this.aliases.set(bytesHash, { image: source.id, notices });
       // Only a shortcut past decoding: an alias that cannot be stored costs a decode next time, nothing more.
-      await this.cache.store(aliasKey(bytesHash), async () => [], { image: source.id }).catch(() => undefined);
+      await this.cache.store(aliasKey(bytesHash), async () => [], { image: source.id, notices: [...notices] }).catch(() => undefined);
     }
-    return describe(source, reused);
+    const { width, height } = source.image;
+    return { image: source.id, width, height, hasAlpha: source.alpha !== undefined, reused, notices: [...notices] };
   }
 
-  /** The image these exact bytes were uploaded as before, without decoding them; undefined when unknown. */
-  private async knownUpload(bytesHash: string): Promise<SourceImage | undefined> {
-    const aliased = this.aliases.get(bytesHash) ?? (await this.cache.get(aliasKey(bytesHash), { count: false }))?.info['image'];
-    return typeof aliased === 'string' ? this.find(aliased) : undefined;
+  /** The image these exact bytes were uploaded as before, and what decoding them said, without decoding them again; undefined when unknown. */
+  private async knownUpload(bytesHash: string): Promise<{ source: SourceImage; notices: readonly string[] } | undefined> {
+    let alias = this.aliases.get(bytesHash);
+    if (!alias) {
+      const info = (await this.cache.get(aliasKey(bytesHash), { count: false }))?.info;
+      const notices = Array.isArray(info?.['notices']) ? info['notices'].filter((n): n is string => typeof n === 'string') : [];
+      if (typeof info?.['image'] === 'string') alias = { image: info['image'], notices };
+    }
+    if (!alias) return undefined;
+    const source = await this.find(alias.image);
+    return source ? { source, notices: alias.notices } : undefined;
   }
 
   /** The decoded image, from memory or re-decoded from the cache; NOT_FOUND when unknown or evicted. */
@@ -161,8 +170,4 @@ function imageKey(id: string): string {
 
 function aliasKey(bytesHash: string): string {
   return cacheKey({ upload: bytesHash });
-}
-
-function describe(source: SourceImage, reused: boolean): PutImageResult {
-  return { image: source.id, width: source.image.width, height: source.image.height, hasAlpha: source.alpha !== undefined, reused };
 }

@@ -200,6 +200,7 @@ export class TimelineSession {
           ? await client.call('image.put', { path: this.options.sourcePath })
           : await client.putImage(await this.options.host.readSource());
       this.options.log(`[extension] image ${this.options.fileName}: ${put.width}x${put.height} ${put.reused ? '(already in the engine)' : ''}`);
+      for (const notice of put.notices) this.options.log(`[extension] ${this.options.fileName}: ${notice}`);
       const image = { id: put.image, width: put.width, height: put.height, generation };
       this.image = image;
       return image;

@@ -60,6 +60,7 @@ export class SourcePart {
 
   private invalidate(): void {
     this.dropUploads();
+    this.ctx.store.update({ sourceNotice: undefined });
     this.onChange();
   }
 
@@ -89,6 +90,8 @@ export class SourcePart {
     );
     if (signal?.aborted) throw new HostError('CANCELLED', 'Cancelled; nothing was changed.');
     const put = await ctx.client.putImage(encodePng(read.pixels));
+    // What the engine changed on the way in (a canvas over its working size is reduced), under the document line.
+    ctx.store.update({ sourceNotice: put.notices.length > 0 ? put.notices.join(' ') : undefined });
     const region: SourceRegion = {
       documentId: doc.id,
       documentTitle: doc.title,

@@ -47,6 +47,8 @@ export interface PanelState {
   source: SourceKind;
   /** Long side for imports and exports; 0 = full resolution. */
   outputSize: number;
+  /** What the engine said of the current upload (reduced to its working size, too small to look good), if anything. */
+  sourceNotice: string | undefined;
   step: number;
   preview: { step: number; url: string; cached: boolean } | undefined;
   previewPending: boolean;
@@ -72,6 +74,7 @@ export function initialState(port: number): PanelState {
     document: undefined,
     source: 'document',
     outputSize: 2048,
+    sourceNotice: undefined,
     step: 500,
     preview: undefined,
     previewPending: false,

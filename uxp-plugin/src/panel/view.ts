@@ -92,7 +92,9 @@ export class PanelView {
     const docLine = w.el('p', 'muted doc');
     docLine.setAttribute('data-testid', 'doc');
     const modeNote = w.el('p', 'note');
-    src.append(srcRow, docLine, modeNote);
+    const engineNote = w.el('p', 'note');
+    engineNote.setAttribute('data-testid', 'source-notice');
+    src.append(srcRow, docLine, modeNote, engineNote);
 
     // Preview + step
     const pv = w.el('section', 'preview');
@@ -229,7 +231,7 @@ export class PanelView {
     for (const e of [format, frames, fps, size]) e.addEventListener('change', tlChange);
 
     return {
-      dot, connLabel, version, connFix, pairRow, tokenField, srcButtons, docLine, modeNote, img, badge, spinner, frame,
+      dot, connLabel, version, connFix, pairRow, tokenField, srcButtons, docLine, modeNote, engineNote, img, badge, spinner, frame,
       slider, stepField, backend, seed, outSize, addStep, keyframes, processLayers, exportBtn, historyBtn, lead, format, frames, fps, size,
       busy, busyLabel, bar, message,
     };
@@ -277,6 +279,8 @@ export class PanelView {
     const note = d ? (MODE_NOTES[d.mode] ?? (d.bitsPerChannel === 32 ? '32-bit is read as 8-bit sRGB; import into a 16- or 8-bit copy.' : '')) : '';
     u.modeNote.textContent = note;
     u.modeNote.hidden = note === '';
+    u.engineNote.textContent = s.sourceNotice ?? '';
+    u.engineNote.hidden = s.sourceNotice === undefined;
 
     if (s.preview) {
       if (u.img.getAttribute('src') !== s.preview.url) u.img.setAttribute('src', s.preview.url);
