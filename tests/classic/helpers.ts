@@ -3,14 +3,14 @@
  * needs the algorithm, not the size) and a few small synthetic artworks made with sharp from SVG.
  */
 import { createHash } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import type { SourceImage } from '../../engine/src/core/backend.js';
 import type { RgbImage } from '../../engine/src/core/image.js';
 import { sourceFromRgba } from '../../engine/src/io/decode.js';
+import { samplePath } from '../shared-samples.js';
 
 /** The shared sample illustrations (../shared/samples next to the repository). */
-export const SAMPLES = ['1.jpg', '2.jpg', '3.jpg'].map((name) => fileURLToPath(new URL(`../../../shared/samples/${name}`, import.meta.url)));
+export const SAMPLES = ['1.jpg', '2.jpg', '3.jpg'].map(samplePath);
 
 async function fromSharp(image: ReturnType<typeof sharp>): Promise<SourceImage> {
   const { data, info } = await image.ensureAlpha().raw().toBuffer({ resolveWithObject: true });

@@ -8,8 +8,9 @@ import extractChunks from 'png-chunks-extract';
 import encodeChunks from 'png-chunks-encode';
 import { createRgb, type RgbImage } from '../../engine/src/core/image.js';
 import type { PaintsUndoError } from '../../engine/src/core/errors.js';
+import { SAMPLES_DIR } from '../shared-samples.js';
 
-export const SAMPLES = '/work/shared/samples';
+export const SAMPLES = SAMPLES_DIR;
 
 /** A temp folder removed when the test file ends. */
 export function tempFolder(prefix = 'paints-undo-test-'): string {

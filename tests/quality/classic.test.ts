@@ -7,12 +7,12 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EvalOptionsSchema, classicPlanner, evaluateImage, formatValue, type ImageResult, type Planner } from '../../engine/src/eval/run.js';
 import { TEST_IMAGES, writeTestImages, type TestImage } from './images.js';
+import { SAMPLES_DIR } from '../shared-samples.js';
 
 const SIZE = 384;
-const samples = process.env['PAINTS_UNDO_SAMPLES'] ?? fileURLToPath(new URL('../../../shared/samples', import.meta.url));
+const samples = SAMPLES_DIR;
 const sampleFiles = existsSync(samples) ? readdirSync(samples).filter((n) => /\.(jpe?g|png)$/i.test(n)).sort() : [];
 
 let planner: Planner;

@@ -10,9 +10,10 @@ import { listen, type ListenOptions, type Listener } from '../../engine/src/serv
 import { EngineClient } from '../../engine/src/client/client.js';
 import { nodeWebSocketTransport, packageBin } from '../../engine/src/client/node.js';
 import { WS_SUBPROTOCOL } from '../../engine/src/client/protocol.js';
+import { samplePath } from '../shared-samples.js';
 
 export const TOKEN = '5e'.repeat(32);
-export const SAMPLE = '/work/shared/samples/1.jpg';
+export const SAMPLE = samplePath('1.jpg');
 
 /** The sample illustration at 384 px on the long side: plans in well under a second. */
 export async function smallSample(long = 384, path = SAMPLE): Promise<Buffer> {

@@ -2,9 +2,9 @@
  * Test documents for the fake Photoshop, made from the real sample illustrations.
  */
 import sharp from 'sharp';
-import { fileURLToPath } from 'node:url';
+import { SAMPLES_DIR } from '../shared-samples.js';
 
-export const SAMPLES = fileURLToPath(new URL('../../../shared/samples/', import.meta.url));
+export const SAMPLES = `${SAMPLES_DIR}/`;
 
 export interface Rgba {
   width: number;

@@ -17,6 +17,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import sharp from 'sharp';
+import { samplePath } from '../../shared-samples.js';
 
 const CODE_SERVER_VERSION = '4.100.3';
 const RIPGREP_CACHE = 'vscode-ripgrep-cache-1.15.11';
@@ -182,7 +183,7 @@ before(async () => {
   const userData = join(run, 'user-data');
   const extensions = join(run, 'extensions');
   for (const d of [home, userData, extensions, ws, engineCache, join(run, 'config'), join(run, 'data'), join(run, 'tmp'), join(userData, 'User')]) mkdirSync(d, { recursive: true });
-  await sharp('/work/shared/samples/3.jpg').resize(384, 384, { fit: 'inside' }).png().toFile(join(ws, 'sample.png'));
+  await sharp(samplePath('3.jpg')).resize(384, 384, { fit: 'inside' }).png().toFile(join(ws, 'sample.png'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOME: home,
