@@ -15,6 +15,7 @@ import sharp, { type Stats } from 'sharp';
 import type { HostMessage, InitMessage } from '../../extension/src/core/messages.js';
 import { COMMANDS, register, type ExtensionRuntime } from '../../extension/src/vscode/register.js';
 import { FakeUri, FakeVsCode, type FakeWebviewPanel } from './fake-vscode.js';
+import { samplePath } from '../shared-samples.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const extensionPath = join(root, 'extension');
@@ -56,7 +57,7 @@ function sha256(path: string): string {
 let sourceHash = '';
 
 before(async () => {
-  await sharp('/work/shared/samples/3.jpg').resize(384, 384, { fit: 'inside' }).png().toFile(SAMPLE);
+  await sharp(samplePath('3.jpg')).resize(384, 384, { fit: 'inside' }).png().toFile(SAMPLE);
   sourceHash = sha256(SAMPLE);
   // The engine's cache and token live in this test's scratch folder, not in the user's home.
   process.env.PAINTS_UNDO_CACHE_DIR = join(scratch, 'cache');
@@ -87,7 +88,7 @@ test('opening an image starts the engine over stdio and the webview gets init wi
   panel.webview.send({ type: 'ready' });
   const init = await panel.webview.waitFor(isInit, 90_000);
   assert.equal(init.error, undefined, JSON.stringify(init.error));
-  assert.deepEqual(init.image, { width: 288, height: 384 });
+  assert.deepEqual(init.image, { width: 288, height: 384, notices: [] });
   assert.equal(init.fileName, 'sample.png');
   assert.ok(init.backends.some((b) => b.id === 'classic' && b.timelapse && b.layers));
   assert.equal(init.engine.state, 'connected');
@@ -225,7 +226,9 @@ test('a PSD opens in the timeline editor (the engine reads its composite)', asyn
   p.webview.send({ type: 'ready' });
   const init = await p.webview.waitFor(isInit, 60_000);
   assert.equal(init.error, undefined, JSON.stringify(init.error));
-  assert.deepEqual(init.image, { width: 150, height: 200 });
+  assert.deepEqual([init.image?.width, init.image?.height], [150, 200]);
+  // What the engine did with it reaches the editor: the composite was read, and it is small.
+  assert.ok(init.image?.notices.some((n) => /composite image of the PSD/.test(n)), init.image?.notices.join(' | '));
   p.dispose();
 });
 

@@ -12,6 +12,7 @@ import type { HostMessage, InitMessage } from '../../extension/src/core/messages
 import { COMMANDS, register, type ExtensionRuntime } from '../../extension/src/vscode/register.js';
 import { startEngine, TOKEN, type Running } from '../service/helpers.js';
 import { FakeUri, FakeVsCode, type FakeWebviewPanel } from './fake-vscode.js';
+import { samplePath } from '../shared-samples.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const extensionPath = join(root, 'extension');
@@ -26,7 +27,7 @@ type Reply = Extract<HostMessage, { type: 'reply' }>;
 const isInit = (m: unknown): m is InitMessage => typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'init';
 
 before(async () => {
-  await sharp('/work/shared/samples/2.jpg').resize(320, 320, { fit: 'inside' }).png().toFile(SAMPLE);
+  await sharp(samplePath('2.jpg')).resize(320, 320, { fit: 'inside' }).png().toFile(SAMPLE);
   engine = await startEngine({ cacheDir: join(scratch, 'cache') });
   fake = new FakeVsCode(join(extensionPath, 'package.json'));
   fake.setSetting('engine.url', engine.url);
@@ -45,7 +46,7 @@ test('by URL + token: no child process, image uploaded over HTTP, frames downloa
   panel.webview.send({ type: 'ready' });
   const init = await panel.webview.waitFor(isInit, 60_000);
   assert.equal(init.error, undefined, JSON.stringify(init.error));
-  assert.deepEqual(init.image, { width: 249, height: 320 });
+  assert.deepEqual(init.image, { width: 249, height: 320, notices: [] });
   assert.equal(runtime.engine.transportKind, 'websocket');
   assert.deepEqual(runtime.engine.childPids, [], 'nothing was spawned');
   panel.webview.send({ type: 'frame', requestId: 1, step: 700, seed: 3, backend: 'classic' });

@@ -17,6 +17,7 @@ import type { HostMessage, WebviewMessage } from '../../extension/src/core/messa
 import { readSettings, type SettingKey } from '../../extension/src/core/settings.js';
 import { TimelineSession, type SessionHost } from '../../extension/src/core/timeline-session.js';
 import { webviewHtml } from '../../extension/src/core/webview-html.js';
+import { samplePath } from '../shared-samples.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const extensionPath = join(root, 'extension');
@@ -175,7 +176,7 @@ async function waitForStep(p: Page, step: number): Promise<void> {
 }
 
 before(async () => {
-  await sharp('/work/shared/samples/3.jpg').resize(384, 384, { fit: 'inside' }).png().toFile(SAMPLE);
+  await sharp(samplePath('3.jpg')).resize(384, 384, { fit: 'inside' }).png().toFile(SAMPLE);
   mkdirSync(shots, { recursive: true });
   process.env.PAINTS_UNDO_CACHE_DIR = join(scratch, 'cache');
   process.env.PAINTS_UNDO_CONFIG_DIR = join(scratch, 'config');
@@ -308,6 +309,24 @@ test('webview: first frame, theme variables, scrubbing, presets, export flow and
   assert.deepEqual(played, [...played].sort((a, b) => b - a), 'frames are requested in drawing order');
   h.session.dispose();
   await p.close();
+});
+
+test('webview: what the engine says of the image (too small to look good) shows under the title', async () => {
+  const small = join(scratch, 'thumb.png');
+  await sharp(SAMPLE).resize(200, 150, { fit: 'fill' }).png().toFile(small);
+  const h = await open(small, join(scratch, 'thumb.mp4'));
+  const p = h.page;
+  await waitForStep(p, 0);
+  assert.equal(await p.locator('#notice').isHidden(), false);
+  assert.match((await p.locator('#notice').textContent()) ?? '', /only 200x150; results look best from/);
+  h.session.dispose();
+  await p.close();
+  // The 288x384 sample needs no word.
+  const plain = await open(SAMPLE, join(scratch, 'plain.mp4'));
+  await waitForStep(plain.page, 0);
+  assert.equal(await plain.page.locator('#notice').isHidden(), true);
+  plain.session.dispose();
+  await plain.page.close();
 });
 
 test('webview: an engine error is shown with its message, and the controls stay disabled', async () => {

@@ -153,7 +153,8 @@ export const InitMessageSchema = z.object({
   type: z.literal('init'),
   /** File name of the source image (for titles and default export names). */
   fileName: z.string(),
-  image: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }).nullable(),
+  /** The image as the engine holds it, and what decoding it changed or found (image.put's notices). */
+  image: z.object({ width: z.number().int().positive(), height: z.number().int().positive(), notices: z.array(z.string()).default([]) }).nullable(),
   backends: z.array(BackendSchema),
   defaults: DefaultsSchema,
   engine: EngineMessageSchema.omit({ type: true }),

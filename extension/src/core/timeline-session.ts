@@ -73,6 +73,8 @@ interface LoadedImage {
   readonly id: string;
   readonly width: number;
   readonly height: number;
+  /** What decoding changed or found (image.put's notices). */
+  readonly notices: readonly string[];
   readonly generation: number;
 }
 
@@ -182,7 +184,7 @@ export class TimelineSession {
       const client = await this.options.engine.client();
       const image = await this.loadImage(client);
       const status = this.options.engine.state;
-      this.post({ ...base, image: { width: image.width, height: image.height }, backends: backendsOf(client.info), engine: { state: status.state, ...(status.message ? { message: status.message } : {}) } });
+      this.post({ ...base, image: { width: image.width, height: image.height, notices: [...image.notices] }, backends: backendsOf(client.info), engine: { state: status.state, ...(status.message ? { message: status.message } : {}) } });
     } catch (error) {
       const status = this.options.engine.state;
       this.post({ ...base, image: null, backends: [], engine: { state: status.state, ...(status.message ? { message: status.message } : {}) }, error: toErrorInfo(error) });
@@ -201,7 +203,7 @@ export class TimelineSession {
           : await client.putImage(await this.options.host.readSource());
       this.options.log(`[extension] image ${this.options.fileName}: ${put.width}x${put.height} ${put.reused ? '(already in the engine)' : ''}`);
       for (const notice of put.notices) this.options.log(`[extension] ${this.options.fileName}: ${notice}`);
-      const image = { id: put.image, width: put.width, height: put.height, generation };
+      const image = { id: put.image, width: put.width, height: put.height, notices: put.notices, generation };
       this.image = image;
       return image;
     })().finally(() => {

@@ -20,6 +20,7 @@ export function buildLayout() {
   const app = document.getElementById('app') ?? document.body;
   const title = el('h1', { id: 'title', textContent: app.dataset.title ?? 'PaintsUndo Timeline' });
   const engineLine = el('div', { id: 'engine', className: 'engine', role: 'status' });
+  const notice = el('div', { id: 'notice', className: 'notice', hidden: true });
   const errorBox = el('div', { id: 'error', className: 'error', role: 'alert', hidden: true });
   const errorText = el('div', { className: 'error-text' });
   const errorHint = el('div', { className: 'error-hint' });
@@ -71,9 +72,9 @@ export function buildLayout() {
   const progress = el('progress', { id: 'progress', max: 1, value: 0, hidden: true });
   const statusLine = el('div', { id: 'status', className: 'status' });
 
-  app.append(title, errorBox, stage, sliderRow, presets, optionsRow, exportRow, progress, statusLine, engineLine);
+  app.append(title, notice, errorBox, stage, sliderRow, presets, optionsRow, exportRow, progress, statusLine, engineLine);
 
-  return { app, title, engineLine, errorBox, errorText, errorHint, restartButton, preview, busy, slider, stepNumber, playButton, presets, backendSelect, seedInput, newSeedButton, formatSelect, framesInput, fpsInput, sizeInput, labelInput, exportTimelapse, exportKeyframes, exportLayers, progress, statusLine };
+  return { app, title, notice, engineLine, errorBox, errorText, errorHint, restartButton, preview, busy, slider, stepNumber, playButton, presets, backendSelect, seedInput, newSeedButton, formatSelect, framesInput, fpsInput, sizeInput, labelInput, exportTimelapse, exportKeyframes, exportLayers, progress, statusLine };
 }
 
 export type Layout = ReturnType<typeof buildLayout>;

@@ -51,6 +51,7 @@ let init: InitMessage | undefined;
 
 const {
   title,
+  notice,
   engineLine,
   errorBox,
   errorText,
@@ -324,6 +325,8 @@ function onHostMessage(message: HostMessage): void {
   } else if (message.type === 'init') {
     init = message;
     title.textContent = `PaintsUndo Timeline — ${message.fileName}${message.image ? ` (${message.image.width}×${message.image.height})` : ''}`;
+    notice.textContent = message.image?.notices.join(' ') ?? '';
+    notice.hidden = notice.textContent === '';
     renderEngine(message.engine.state, message.engine.message);
     renderBackends(message.backends);
     if (!state) update({});
