@@ -239,3 +239,57 @@ test('missing, empty, non-image, vector and corrupt inputs each get their own co
   const jpeg = readFileSync(join(SAMPLES, '1.jpg'));
   await expectCode(() => decodeImageBuffer(jpeg.subarray(0, Math.floor(jpeg.length / 2)), { name: 'half.jpg' }), 'INPUT_CORRUPT');
 });
+
+test('bounded fuzz: 600 mutated PNG, JPEG, WebP, GIF, TIFF and PSD files decode or fail with an input error', async () => {
+  // Flipped bytes, truncations, inserted junk and stamped header fields, from a fixed seed (reproducible).
+  let seed = 20261203;
+  const rand = (n: number): number => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return Math.floor((seed / 2 ** 32) * n);
+  };
+  const art = sharp(join(SAMPLES, '2.jpg')).resize(48, 64);
+  const rgba = new Uint8ClampedArray(await art.clone().ensureAlpha().raw().toBuffer());
+  const files = [
+    await art.clone().png().toBuffer(),
+    await art.clone().jpeg().toBuffer(),
+    await art.clone().webp().toBuffer(),
+    await art.clone().gif().toBuffer(),
+    await art.clone().tiff({ compression: 'lzw' }).toBuffer(),
+    writePsdUint8Array({ width: 48, height: 64, imageData: { width: 48, height: 64, data: rgba }, children: [{ name: 'Ink', imageData: { width: 48, height: 64, data: rgba } }] }, { generateThumbnail: false }),
+  ].map((b) => Uint8Array.from(b));
+  const outcomes = new Map<string, number>();
+  for (let k = 0; k < 600; k++) {
+    const source = files[k % files.length]!;
+    let bytes = Uint8Array.from(source);
+    switch (rand(4)) {
+      case 0:
+        for (let j = 1 + rand(20); j > 0; j--) bytes[rand(bytes.length)] = rand(256);
+        break;
+      case 1:
+        bytes = bytes.subarray(0, 1 + rand(bytes.length - 1));
+        break;
+      case 2: {
+        const at = rand(bytes.length);
+        bytes = Uint8Array.from([...bytes.subarray(0, at), ...Array.from({ length: 1 + rand(64) }, () => rand(256)), ...bytes.subarray(at)]);
+        break;
+      }
+      default:
+        for (let j = 1 + rand(6); j > 0; j--) {
+          const at = rand(Math.min(bytes.length - 4, 200));
+          bytes.fill([0, 0xff, 0x7f, 0x80][rand(4)]!, at, at + 4);
+        }
+    }
+    try {
+      const { source: decoded } = await decodeImageBuffer(bytes);
+      assert.equal(decoded.image.data.length, decoded.image.width * decoded.image.height * 3);
+      outcomes.set('decoded', (outcomes.get('decoded') ?? 0) + 1);
+    } catch (error) {
+      assert.ok(error instanceof PaintsUndoError, `mutation ${k} of file ${k % files.length} threw ${String(error)}`);
+      assert.match(error.code, /^INPUT_/, `mutation ${k}: ${error.code} ${error.message}`);
+      assert.ok(error.hint && error.hint.length > 10, `mutation ${k}: ${error.code} says what to do`);
+      outcomes.set(error.code, (outcomes.get(error.code) ?? 0) + 1);
+    }
+  }
+  // Both kinds of outcome happen, so the mutations are neither all harmless nor all fatal.
+  assert.ok((outcomes.get('decoded') ?? 0) > 20 && (outcomes.get('INPUT_CORRUPT') ?? 0) > 100, JSON.stringify([...outcomes]));
+});
