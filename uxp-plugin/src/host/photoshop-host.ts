@@ -18,7 +18,8 @@
 import type { PhotoshopModules, PsDocument, PsExecutionContext, PsLayer, UxpFileEntry, UxpModules } from './ps-api.js';
 import { BITS, MODES, boundsOfLayer, findLayer, isEmpty, layerInfo, toRect } from './ps-document.js';
 import { checkCancel, executeAsModalPolitely, throwIfAborted, type ModalWaitOptions } from './ps-modal.js';
-import { SRGB, checkPixels, readImageData, resizeBilinear, to16 } from './ps-pixels.js';
+import { SRGB, checkPixels, readImageData, to16 } from './ps-pixels.js';
+import { resize } from '../model/pixels.js';
 import {
   HostError,
   rectHeight,
@@ -305,7 +306,7 @@ export class UxpPhotoshopHost implements PhotoshopHost {
   }
 
   private async putPixels(doc: PsDocument, layer: PsLayer, pixels: Pixels, bounds: Rect, bits: 8 | 16 | 32 | 1): Promise<void> {
-    const source = pixels.width === rectWidth(bounds) && pixels.height === rectHeight(bounds) ? pixels : resizeBilinear(pixels, rectWidth(bounds), rectHeight(bounds));
+    const source = pixels.width === rectWidth(bounds) && pixels.height === rectHeight(bounds) ? pixels : resize(pixels, rectWidth(bounds), rectHeight(bounds));
     const buffer = bits === 16 ? to16(source.data) : source.data;
     const imageData = await this.ps.imaging.createImageDataFromBuffer(buffer, {
       width: source.width,

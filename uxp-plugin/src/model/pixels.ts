@@ -77,7 +77,9 @@ export function fitSize(width: number, height: number, maxSize: number): { width
 
 /**
  * Resamples to exactly width x height: area-average when shrinking, bilinear when enlarging (frames from a
- * lower output resolution are enlarged back onto their source bounds).
+ * lower output resolution are enlarged back onto their source bounds). Enlarging RGBA weights colours by
+ * their alpha, so a fully transparent pixel lends no colour to its neighbours (no dark fringe along a
+ * layer's edge).
  */
 export function resize(p: Pixels, width: number, height: number): Pixels {
   checkPixels(p);
@@ -113,12 +115,30 @@ export function resize(p: Pixels, width: number, height: number): Pixels {
       const x0 = Math.floor(fx);
       const x1 = Math.min(p.width - 1, x0 + 1);
       const wx = fx - x0;
+      const i00 = (y0 * p.width + x0) * c;
+      const i01 = (y0 * p.width + x1) * c;
+      const i10 = (y1 * p.width + x0) * c;
+      const i11 = (y1 * p.width + x1) * c;
+      const o = (y * width + x) * c;
+      if (c === 4) {
+        const w00 = (1 - wx) * (1 - wy) * (p.data[i00 + 3] ?? 0);
+        const w01 = wx * (1 - wy) * (p.data[i01 + 3] ?? 0);
+        const w10 = (1 - wx) * wy * (p.data[i10 + 3] ?? 0);
+        const w11 = wx * wy * (p.data[i11 + 3] ?? 0);
+        const alpha = w00 + w01 + w10 + w11;
+        out[o + 3] = Math.round(alpha);
+        if (alpha === 0) continue;
+        for (let k = 0; k < 3; k++) {
+          out[o + k] = Math.round(((p.data[i00 + k] ?? 0) * w00 + (p.data[i01 + k] ?? 0) * w01 + (p.data[i10 + k] ?? 0) * w10 + (p.data[i11 + k] ?? 0) * w11) / alpha);
+        }
+        continue;
+      }
       for (let k = 0; k < c; k++) {
-        const a = p.data[(y0 * p.width + x0) * c + k] ?? 0;
-        const b = p.data[(y0 * p.width + x1) * c + k] ?? 0;
-        const d = p.data[(y1 * p.width + x0) * c + k] ?? 0;
-        const e = p.data[(y1 * p.width + x1) * c + k] ?? 0;
-        out[(y * width + x) * c + k] = Math.round((a * (1 - wx) + b * wx) * (1 - wy) + (d * (1 - wx) + e * wx) * wy);
+        const a = p.data[i00 + k] ?? 0;
+        const b = p.data[i01 + k] ?? 0;
+        const d = p.data[i10 + k] ?? 0;
+        const e = p.data[i11 + k] ?? 0;
+        out[o + k] = Math.round((a * (1 - wx) + b * wx) * (1 - wy) + (d * (1 - wx) + e * wx) * wy);
       }
     }
   }
