@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readGifComments } from '../../engine/src/io/video.js';
 import { FakePhotoshop, type FakeDocument } from './fake-photoshop.js';
-import { loadSample } from './sample-doc.js';
+import { loadSample, type Rgba } from './sample-doc.js';
 import { TOKEN, TestEngine, WRONG_TOKEN, until } from './engine.js';
 import { UxpPhotoshopHost } from '../../uxp-plugin/src/host/photoshop-host.js';
 import { PanelController, TOKEN_KEY } from '../../uxp-plugin/src/panel/controller.js';
@@ -29,9 +29,10 @@ after(async () => {
   await engine.dispose();
 });
 
-function setup(token: string | null = TOKEN): { ps: FakePhotoshop; doc: FakeDocument; panel: PanelController } {
+/** A panel on a fake Photoshop with one document of `art` (default the 240x320 sample), paired with `token`. */
+function setup(token: string | null = TOKEN, art: Rgba = sample, title = 'girl.psd'): { ps: FakePhotoshop; doc: FakeDocument; panel: PanelController } {
   const ps = new FakePhotoshop();
-  const doc = ps.openDocument({ title: 'girl.psd', width: sample.width, height: sample.height, layers: [{ name: 'Background', rgba: sample.data.slice() }] });
+  const doc = ps.openDocument({ title, width: art.width, height: art.height, layers: [{ name: 'Background', rgba: art.data.slice() }] });
   if (token) ps.secrets.set(TOKEN_KEY, new TextEncoder().encode(token));
   const host = new UxpPhotoshopHost(ps.modules, ps.uxp);
   const panel = new PanelController({ host, baseUrl: engine.url, WebSocket: WebSocket as unknown as WebSocketConstructor, debounceMs: 15 });
@@ -106,11 +107,7 @@ test('import keyframes: one group named after the document, Step layers, top vis
 
 test('what the engine says of an upload (a canvas too small to look good) shows under the document line', async () => {
   const { panel, doc } = setup();
-  const tiny = await loadSample('3.jpg', 120);
-  const ps = new FakePhotoshop();
-  const small = ps.openDocument({ title: 'thumb.psd', width: tiny.width, height: tiny.height, layers: [{ name: 'Background', rgba: tiny.data.slice() }] });
-  ps.secrets.set(TOKEN_KEY, new TextEncoder().encode(TOKEN));
-  const smallPanel = new PanelController({ host: new UxpPhotoshopHost(ps.modules, ps.uxp), baseUrl: engine.url, WebSocket: WebSocket as unknown as WebSocketConstructor, debounceMs: 15 });
+  const { doc: small, panel: smallPanel } = setup(TOKEN, await loadSample('3.jpg', 120), 'thumb.psd');
   try {
     await panel.start();
     await panel.addStepAsLayer();
