@@ -122,11 +122,11 @@ describe('pacing', () => {
   });
 
   it('splits marks one or two pixels across (a thin strip of a canvas) and keeps what every layer ends with', () => {
-    // Pen dots to merge, then strokes 1-2 px across and 100-180 px long: across so few pixels the split's
-    // wavy seam may lie wholly past the cut, and the second part starts after it.
-    const layers = [layer('lineart', 'Line art', solidContent({ rgb: [30, 30, 30] })), layer('flats', 'Flats', solidContent({ rgb: [30, 30, 30] }))];
-    const ops: Operation[] = [];
-    for (let k = 0; k < 600; k++) ops.push(reveal(0, box((k % 95) * 2, Math.floor(k / 95) * 3, 1, 2), 'pen'));
+    // process()'s pen dots to merge, then (instead of its flip and fills) strokes 1-2 px across and 100-180
+    // px long: across so few pixels the split's wavy seam may lie wholly past the cut, and the second part
+    // starts after it.
+    const { layers, ops } = process();
+    ops.length = 600;
     for (let k = 0; ops.length < OPERATION_COUNT; k++) {
       const length = 100 + ((k * 37) % 81);
       const thick = 1 + (k % 2);
