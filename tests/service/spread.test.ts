@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
+import extractChunks from 'png-chunks-extract';
 import { quietContext } from '../../engine/src/core/backend.js';
 import { createClassicBackend } from '../../engine/src/backends/classic/index.js';
 import { decodeImageBuffer } from '../../engine/src/io/decode.js';
@@ -33,11 +34,13 @@ test('frames of one image run on both workers from one shared plan, identical to
         const job = await client.run('frame', { image, ...ask });
         const bytes = await client.download(job.result!.files[0]!);
         const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
-        return { ask, data, info };
+        return { ask, data, info, deflate: firstDeflateBlockType(bytes) };
       }),
     );
     assert.deepEqual([...used].sort(), [0, 1], 'both workers rendered frames of the image');
 
+    // Frames go through the cache on disk: stored (uncompressed) deflate blocks would write 3 bytes a pixel.
+    for (const { ask, deflate } of results) assert.notEqual(deflate, 'stored', `step ${ask.step}: the frame's pixels are compressed`);
     const source = (await decodeImageBuffer(png)).source;
     const backend = createClassicBackend();
     try {
@@ -55,3 +58,10 @@ test('frames of one image run on both workers from one shared plan, identical to
     await removeDir(running.cacheDir);
   }
 });
+
+/** The type of the first deflate block of a PNG's pixel data (RFC 1951 BTYPE, after the 2-byte zlib header). */
+function firstDeflateBlockType(png: Uint8Array): 'stored' | 'fixed' | 'dynamic' | 'invalid' {
+  const idat = extractChunks(png).find((c) => c.name === 'IDAT');
+  assert.ok(idat && idat.data.length > 2, 'the PNG has pixel data');
+  return (['stored', 'fixed', 'dynamic', 'invalid'] as const)[(idat.data[2]! >> 1) & 3]!;
+}
