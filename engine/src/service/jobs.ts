@@ -286,7 +286,7 @@ export class JobManager {
     const pool = this.options.pool;
     const key = planKey({ backend: DEFAULT_BACKEND, imageId: source.id, seed: DEFAULT_SEED });
     if (!this.accepting || this.queue.length > 0 || pool.planShared(key) || pool.preparingAhead(key) !== undefined) return;
-    const idle = (i: number): boolean => pool.load(i) === 0 && !this.reserved.has(i) && !pool.isPreparingAhead(i);
+    const idle = (i: number): boolean => pool.acceptsJob(i) && !this.reserved.has(i) && !pool.isPreparingAhead(i);
     const home = homeWorker(source.id, pool.size);
     const worker = idle(home) ? home : Array.from({ length: pool.size }, (_, i) => i).find(idle);
     if (worker === undefined) return;
@@ -302,13 +302,14 @@ export class JobManager {
     const pool = this.options.pool;
     for (;;) {
       const free: number[] = [];
-      for (let i = 0; i < pool.size; i++) if (pool.load(i) === 0 && !this.reserved.has(i)) free.push(i);
+      for (let i = 0; i < pool.size; i++) if (pool.acceptsJob(i) && !this.reserved.has(i)) free.push(i);
       if (free.length === 0 || this.queue.length === 0) return;
       const pick = pickNext(this.queue, free, pool.size, {
         gpuBusy: this.gpuBusy,
         busyWithInteractive: (worker) => [...this.active].some((c) => c.worker === worker && !c.cancelled && [...c.jobs].some((j) => j.priority === 'interactive')),
         planShared: (input) => pool.planShared(planKeyOf(input)),
         preparingAhead: (input) => pool.preparingAhead(planKeyOf(input)),
+        writing: (worker) => pool.writing(worker),
       });
       if (!pick) return;
       const computation = this.queue.splice(pick.index, 1)[0]!;
@@ -394,12 +395,16 @@ export class JobManager {
         onPreview: (preview) => {
           for (const job of computation.jobs) if (job.state === 'running') this.options.emit(job, 'job.progress', { preview });
         },
+        // The worker takes the next job while this one's frame is encoded and written.
+        onComputed: () => this.pump(),
       });
       if (pendingProgress) {
         // Flush the latest progress (e.g. "frame 100 of 100") so clients see the end before job.done.
         clearTimeout(pendingProgress);
         sendProgress();
       }
+      // The worker is free now: it takes the next job while this one's files are committed to the cache.
+      this.pump();
       if (computation.cancelled) throw new PaintsUndoError('CANCELLED', 'Cancelled.');
       return files;
     } finally {

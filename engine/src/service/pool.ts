@@ -17,6 +17,8 @@ import { planKey, planKeyOf, type BackendDescription, type MainToWorker, type Wi
 export interface RunCallbacks {
   onProgress(update: { fraction: number; stage: string; message?: string }): void;
   onPreview(preview: { width: number; height: number; data: string }): void;
+  /** The worker has finished computing the job and can take another (see `acceptsJob`); its files follow. */
+  onComputed?(): void;
 }
 
 interface RunningJob {
@@ -29,12 +31,22 @@ interface RunningJob {
 
 interface Slot {
   worker: Worker;
+  /** Jobs the worker is computing. */
   jobs: Set<string>;
+  /** Jobs whose computing is over and whose files are being written (see the 'computed' message). */
+  finishing: Set<string>;
   /** Keys of the shared plans this worker's backends hold. */
   plans: Set<string>;
   /** The plan this worker prepares ahead of any job, if any (see prepareAhead). */
   ahead?: { readonly id: string; readonly key: string };
 }
+
+/**
+ * Jobs per worker that may be writing their files at once: a worker whose previous job still writes
+ * takes the next one (a frame's PNG encoding and write hide behind the next frame's rendering), but one
+ * with this many writing waits, which bounds the frame buffers held.
+ */
+const MAX_FINISHING = 2;
 
 /** Shared plans kept for handing to other workers (each mostly shared memory: snapshots, the image). */
 const MAX_SHARED_PLANS = 6;
@@ -90,7 +102,7 @@ export class WorkerPool {
   constructor(size: number, log: (message: string) => void = () => undefined) {
     this.size = Math.max(1, size);
     this.log = log;
-    for (let i = 0; i < this.size; i++) this.slots.push({ worker: this.spawn(i), jobs: new Set(), plans: new Set() });
+    for (let i = 0; i < this.size; i++) this.slots.push({ worker: this.spawn(i), jobs: new Set(), finishing: new Set(), plans: new Set() });
   }
 
   private spawn(index: number): Worker {
@@ -106,12 +118,13 @@ export class WorkerPool {
       const failure = new PaintsUndoError('INTERNAL', 'The worker thread running this request stopped unexpectedly.', {
         hint: 'Retry; if it keeps failing, report it with the engine log.',
       });
-      for (const jobId of slot.jobs) {
+      for (const jobId of [...slot.jobs, ...slot.finishing]) {
         const job = this.running.get(jobId);
         this.running.delete(jobId);
         job?.reject(failure);
       }
       slot.jobs.clear();
+      slot.finishing.clear();
       if (slot.ahead) {
         const ahead = this.running.get(slot.ahead.id);
         this.running.delete(slot.ahead.id);
@@ -165,12 +178,21 @@ export class WorkerPool {
       case 'preview':
         this.running.get(message.jobId)?.callbacks.onPreview({ width: message.width, height: message.height, data: message.data });
         return;
+      case 'computed': {
+        const job = this.running.get(message.jobId);
+        const slot = job && this.slots[job.worker];
+        if (!slot?.jobs.delete(message.jobId)) return;
+        slot.finishing.add(message.jobId);
+        job!.callbacks.onComputed?.();
+        return;
+      }
       case 'done':
       case 'failed': {
         const job = this.running.get(message.jobId);
         if (!job) return;
         this.running.delete(message.jobId);
         this.slots[job.worker]?.jobs.delete(message.jobId);
+        this.slots[job.worker]?.finishing.delete(message.jobId);
         if (message.type === 'done') {
           job.resolve(message.files);
         } else {
@@ -247,9 +269,20 @@ export class WorkerPool {
     if (ahead && ahead.key !== keep) this.cancel(ahead.id);
   }
 
-  /** Jobs currently running on worker `index`. */
+  /** Jobs worker `index` is computing (not counting those only writing their files). */
   load(index: number): number {
     return this.slots[index]?.jobs.size ?? 0;
+  }
+
+  /** Whether jobs on worker `index` are writing their files (it may take a brief job meanwhile, see scheduling.ts). */
+  writing(index: number): boolean {
+    return (this.slots[index]?.finishing.size ?? 0) > 0;
+  }
+
+  /** Whether worker `index` can start a job: it computes none, and fewer than MAX_FINISHING jobs there write their files. */
+  acceptsJob(index: number): boolean {
+    const slot = this.slots[index];
+    return slot !== undefined && slot.jobs.size === 0 && slot.finishing.size < MAX_FINISHING;
   }
 
   run(index: number, jobId: string, input: JobInput, sources: SourceImage[], staging: string, callbacks: RunCallbacks): Promise<WorkerFile[]> {

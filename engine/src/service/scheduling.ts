@@ -21,6 +21,8 @@ export interface WorkerState {
   planShared(input: JobInput): boolean;
   /** The worker preparing the job's plan ahead of it (after an upload, see pool.ts), if one does. */
   preparingAhead(input: JobInput): number | undefined;
+  /** The worker is free but still writes an earlier job's files (see pool.ts acceptsJob). */
+  writing(worker: number): boolean;
 }
 
 /**
@@ -33,17 +35,23 @@ export interface WorkerState {
  *   the upload) goes to that worker, where it joins the planning instead of starting another.
  * - GPU jobs always use worker 0, so only one copy of a model's sessions occupies GPU memory.
  * - With more than one worker, batch jobs never take the last free one.
+ * - A worker still writing an earlier job's files takes only a frame whose plan is shared: its thread is
+ *   busy for one render, so the earlier job's last steps (which need that thread) wait milliseconds, not
+ *   a planning stage.
  */
 export function pickNext(
   queue: readonly { readonly jobs: Iterable<SchedulableJob> }[],
-  free: readonly number[],
+  open: readonly number[],
   poolSize: number,
   workers: WorkerState,
 ): { index: number; worker: number } | undefined {
   let batchPick: { index: number; worker: number } | undefined;
+  const idle = open.filter((worker) => !workers.writing(worker));
   for (let i = 0; i < queue.length; i++) {
     const [first] = queue[i]!.jobs;
     if (!first) continue;
+    const brief = first.input.kind === 'frame' && workers.planShared(first.input);
+    const free = brief ? open : idle;
     const affinity = first.device === 'gpu' ? 0 : (workers.preparingAhead(first.input) ?? homeWorker(affinityOf(first.input), poolSize));
     if (first.device === 'gpu') {
       if (workers.gpuBusy || !free.includes(0)) continue;

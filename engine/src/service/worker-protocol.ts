@@ -76,6 +76,11 @@ export type MainToWorker =
 export type WorkerToMain =
   | { type: 'progress'; jobId: string; fraction: number; stage: string; message?: string }
   | { type: 'preview'; jobId: string; width: number; height: number; data: string }
+  /**
+   * The job's computing is over; only writing its files is left, which runs off the worker's thread
+   * (encoding in libvips, file writes): the worker can start its next job meanwhile. Sent by frame jobs.
+   */
+  | { type: 'computed'; jobId: string }
   | { type: 'done'; jobId: string; files: WorkerFile[] }
   /** A plan this worker prepared, sent once (before the 'done' of the job that made it) so other workers can render from it. */
   | { type: 'plan'; plan: SharedPlan }

@@ -182,9 +182,11 @@ async function encodePreview(image: RgbImage): Promise<{ width: number; height: 
  * then sets the pace: under 50 clients a stored frame's write took ~40 ms, a level-1 frame's ~6 ms. The
  * export default (level 6, adaptive) takes 130-170 ms. Same provenance chunks as every other PNG.
  */
-async function writeSliderFrame(input: Extract<JobInput, { kind: 'frame' }>, path: string, env: JobEnvironment): Promise<void> {
+async function writeSliderFrame(jobId: string, input: Extract<JobInput, { kind: 'frame' }>, path: string, env: JobEnvironment): Promise<void> {
   const { image, provenance } = await renderFrame(input, env);
   throwIfCancelled(env.signal);
+  // What is left runs in libvips and the file system, off this thread: the pool may send the next job.
+  send({ type: 'computed', jobId });
   const sharp = (await import('sharp')).default;
   const png = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
     .png({ compressionLevel: 1, adaptiveFiltering: false })
@@ -273,7 +275,7 @@ async function run(message: Extract<MainToWorker, { type: 'run' }>): Promise<voi
       shared.add(planKey(plan));
     }
     if (message.input.kind === 'frame') {
-      await writeSliderFrame(message.input, outputFor(message.input, message.staging), env);
+      await writeSliderFrame(message.jobId, message.input, outputFor(message.input, message.staging), env);
     } else {
       await runJob(message.input, outputFor(message.input, message.staging), env);
     }
