@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PaintsUndoError } from '../../engine/src/core/errors.js';
@@ -49,6 +50,33 @@ test('MP4: H.264, yuv420p, even size, every frame, provenance tags, faststart', 
   const bytes = readFileSync(path);
   assert.ok(bytes.indexOf('moov') < bytes.indexOf('mdat'), 'moov before mdat');
   assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.')), [], 'no temp file left');
+});
+
+test('MP4 frames keep their colours, at their own size (pixel format only) and scaled down (lanczos)', async () => {
+  const ffmpeg = (await findFfmpeg()).path;
+  for (const size of [undefined, 48]) {
+    const path = join(dir, `colours-${size ?? 'same'}.mp4`);
+    const opts = options('mp4', 96, 72, 3, size);
+    await writeVideoFile(path, cards(3, 96, 72), opts);
+    const raw = spawnSync(ffmpeg, ['-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 1 << 24 }).stdout;
+    const frameBytes = opts.outWidth * opts.outHeight * 3;
+    assert.equal(raw.length, 3 * frameBytes, `three ${opts.outWidth}x${opts.outHeight} frames`);
+    for (let f = 0; f < 3; f++) {
+      const card = testCard(96, 72, f);
+      const step = 96 / opts.outWidth;
+      let diff = 0;
+      for (let y = 0; y < opts.outHeight; y++) {
+        for (let x = 0; x < opts.outWidth; x++) {
+          // Compare with the card at the same place (the card is smooth away from its dark square's edges).
+          const sx = Math.min(95, Math.floor((x + 0.5) * step));
+          const sy = Math.min(71, Math.floor((y + 0.5) * step));
+          for (let c = 0; c < 3; c++) diff += Math.abs(raw[f * frameBytes + (y * opts.outWidth + x) * 3 + c]! - card.data[(sy * 96 + sx) * 3 + c]!);
+        }
+      }
+      const mean = diff / frameBytes;
+      assert.ok(mean < 6, `frame ${f} at ${size ?? 'its own size'}: mean difference ${mean.toFixed(2)} levels`);
+    }
+  }
 });
 
 test('WebM: VP9 with provenance tags', async () => {

@@ -68,7 +68,9 @@ function ffmpegArgs(options: VideoOptions, output: string, palette?: string): st
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${options.width}x${options.height}`, '-framerate', String(options.fps),
     '-i', 'pipe:0',
   ];
-  const scale = `scale=${options.outWidth}:${options.outHeight}:flags=lanczos`;
+  // Frames already at the video's size only change pixel format (no lanczos pass over every pixel).
+  const sameSize = options.outWidth === options.width && options.outHeight === options.height;
+  const scale = sameSize ? 'null' : `scale=${options.outWidth}:${options.outHeight}:flags=lanczos`;
   const tags = [
     '-metadata', `title=${options.metadata?.title ?? PROVENANCE_NOTICE}`,
     '-metadata', `comment=${summary}`,
