@@ -1,6 +1,7 @@
 /** Bounded load: 50 WebSocket clients ask for frames at once on loopback; nothing may be lost. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import sharp from 'sharp';
 import type { EngineClient } from '../../engine/src/client/index.js';
 import { percentile, smallSample, startEngine, removeDir } from './helpers.js';
 
@@ -40,6 +41,34 @@ test(`${CLIENTS} clients asking for frames at once all get their frame (p50/p95 
     assert.equal(stats.cancelled, 0);
     assert.equal(stats.done, 2 * CLIENTS + 1);
     assert.equal(stats.fromCache, CLIENTS);
+  } finally {
+    await running.stop();
+    await removeDir(running.cacheDir);
+  }
+});
+
+test('many uploads at once are admitted one per worker: the rest wait their turn, and all are stored', async () => {
+  const running = await startEngine({ workers: 2 });
+  try {
+    const pool = running.engine.pool;
+    const decode = pool.decode.bind(pool);
+    let inFlight = 0;
+    let most = 0;
+    pool.decode = async (...args) => {
+      most = Math.max(most, ++inFlight);
+      try {
+        return await decode(...args);
+      } finally {
+        inFlight--;
+      }
+    };
+    const clients = Array.from({ length: 8 }, () => running.client());
+    await Promise.all(clients.map((c) => c.connect()));
+    const base = await smallSample(384);
+    const uploads = await Promise.all(clients.map(async (c, i) => c.putImage(await sharp(base).modulate({ hue: 20 * (i + 1) }).png().toBuffer())));
+    assert.equal(new Set(uploads.map((u) => u.image)).size, 8, 'eight distinct images stored');
+    assert.ok(uploads.every((u) => !u.reused));
+    assert.ok(most >= 1 && most <= 2, `decodes at once: ${most}`);
   } finally {
     await running.stop();
     await removeDir(running.cacheDir);

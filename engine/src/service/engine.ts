@@ -4,6 +4,7 @@
  * and http.ts only move text.
  */
 import { cpus } from 'node:os';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { listBackends } from '../backends/registry.js';
 import { engineVersion } from '../io/provenance.js';
 import { EVENTS, METHOD_NAMES, PROTOCOL_VERSION, type EngineInfo, type EventName, type Job, type Limits, type PutImageResult } from '../client/protocol.js';
@@ -64,6 +65,7 @@ export class Engine implements EngineServices {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.cache = cache;
     this.pool = new WorkerPool(options.workers ?? defaultWorkers(), this.log);
+    this.uploads = pLimit(this.pool.size);
     this.images = new ImageStore({
       cache,
       pool: this.pool,
@@ -137,7 +139,22 @@ export class Engine implements EngineServices {
     return this.rpc.handleText(session, text, bytes);
   }
 
-  async putImage(bytes: Uint8Array): Promise<PutImageResult> {
+  /**
+   * Stores an upload whose bytes `read` returns (image.put, POST /images). Uploads are admitted a few at a
+   * time (`uploads`): the others wait their turn before their bytes are read, so many clients, or one that
+   * sends a folder of big canvases at once, never hold more than those few bodies and decoded images.
+   */
+  putImage(read: () => Promise<Uint8Array>): Promise<PutImageResult> {
+    return this.uploads(async () => this.store(await read()));
+  }
+
+  /**
+   * Uploads read and decoded at once: one per worker (decoding runs in the workers; more at once only
+   * holds more pixels in memory). A 36-megapixel upload holds about 90 MB while it is decoded and stored.
+   */
+  private readonly uploads: LimitFunction;
+
+  private async store(bytes: Uint8Array): Promise<PutImageResult> {
     if (bytes.length > this.limits.maxUploadBytes) {
       throw serviceError('BODY_TOO_LARGE', `The upload is ${bytes.length} bytes; the limit is ${this.limits.maxUploadBytes}.`, 'Export the artwork at a smaller size (4096 px on the long side is plenty).');
     }

@@ -144,8 +144,8 @@ async function handleHttp(engine: Engine, access: Access, req: IncomingMessage, 
   if (engine.isClosing) throw serviceError('SHUTTING_DOWN', 'The engine is shutting down.');
   if (url.pathname === '/images') {
     if (req.method !== 'POST') throw new ServiceError('INVALID_REQUEST', `${req.method} /images is not supported; use POST with the image bytes as the body.`);
-    const bytes = await readBody(req, engine.limits.maxUploadBytes);
-    const result = await engine.putImage(bytes);
+    // The body is read when the upload's turn comes: until then it waits in the socket, not in memory.
+    const result = await engine.putImage(() => readBody(req, engine.limits.maxUploadBytes));
     sendJson(res, 200, result);
     return;
   }

@@ -17,13 +17,14 @@ export const imageMethods = {
           });
         }
         // A regular file only, at most the upload limit: a device or FIFO path must not exhaust or block the engine.
-        return engine.putImage(await readInputFile(params.path, { maxBytes: engine.limits.maxUploadBytes }));
+        const path = params.path;
+        return engine.putImage(() => readInputFile(path, { maxBytes: engine.limits.maxUploadBytes }));
       }
       const bytes = Buffer.from(params.data, 'base64');
       if (bytes.length === 0 || bytes.toString('base64').replace(/=+$/, '') !== params.data.replace(/\s+/g, '').replace(/=+$/, '')) {
         throw new ServiceError('INVALID_REQUEST', 'image.put data is not valid base64.', { hint: 'Encode the file bytes with standard base64 (RFC 4648).' });
       }
-      return engine.putImage(bytes);
+      return engine.putImage(() => Promise.resolve(bytes));
     },
   },
 } satisfies MethodEntries;

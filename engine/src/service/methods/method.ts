@@ -18,7 +18,8 @@ export interface EngineServices {
   info(session: Session): Promise<EngineInfo>;
   /** Pairs a session (after hello checked its token); throws TOO_MANY_CONNECTIONS when no slot is left. */
   authenticate(session: Session): void;
-  putImage(bytes: Uint8Array): Promise<PutImageResult>;
+  /** Stores the upload `read` returns; `read` runs when the upload's turn comes (see Engine.putImage). */
+  putImage(read: () => Promise<Uint8Array>): Promise<PutImageResult>;
   /** A job as one session sees it (download URLs or file paths). */
   toJob(record: JobRecord, session: Session): Job;
 }
