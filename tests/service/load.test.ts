@@ -1,9 +1,10 @@
 /** Bounded load: 50 WebSocket clients ask for frames at once on loopback; nothing may be lost. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import sharp from 'sharp';
 import type { EngineClient } from '../../engine/src/client/index.js';
-import { percentile, smallSample, startEngine, removeDir } from './helpers.js';
+import { percentile, smallSample, startEngine, removeDir, TOKEN } from './helpers.js';
 
 const CLIENTS = 50;
 
@@ -69,6 +70,38 @@ test('many uploads at once are admitted one per worker: the rest wait their turn
     assert.equal(new Set(uploads.map((u) => u.image)).size, 8, 'eight distinct images stored');
     assert.ok(uploads.every((u) => !u.reused));
     assert.ok(most >= 1 && most <= 2, `decodes at once: ${most}`);
+  } finally {
+    await running.stop();
+    await removeDir(running.cacheDir);
+  }
+});
+
+test('a stalled upload is cut off after the idle timeout and never keeps the other uploads waiting', async () => {
+  const running = await startEngine({ workers: 2, listen: { uploadIdleTimeoutMs: 400 } });
+  try {
+    const { port } = new URL(running.url);
+    // Two senders take both upload turns, send a few bytes of a big body, then go silent.
+    const stalled = await Promise.all(
+      [0, 1].map(
+        () =>
+          new Promise<{ closedAfter: Promise<number> }>((resolve, reject) => {
+            const socket = connect(Number(port), '127.0.0.1', () => {
+              const opened = performance.now();
+              socket.write(`POST /images HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: 100000\r\n\r\n\x89PNG`);
+              resolve({ closedAfter: new Promise((done) => socket.on('close', () => done(performance.now() - opened))) });
+            });
+            socket.on('error', () => undefined);
+            socket.on('timeout', reject);
+          }),
+      ),
+    );
+    const client = running.client();
+    await client.connect();
+    const start = performance.now();
+    const stored = await client.putImage(await smallSample(128));
+    assert.match(stored.image, /^[0-9a-f]{64}$/);
+    assert.ok(performance.now() - start < 10_000, 'the upload was admitted once the stalled ones were cut off');
+    for (const s of stalled) assert.ok((await s.closedAfter) < 10_000, 'the engine closed the stalled upload');
   } finally {
     await running.stop();
     await removeDir(running.cacheDir);

@@ -22,7 +22,14 @@ export interface ListenOptions extends WebSocketOptions {
   readonly host: string;
   readonly allowOrigins?: readonly string[];
   readonly allowHosts?: readonly string[];
+  /**
+   * An upload body that sends nothing for this long (ms; default 30 000) is dropped: uploads are admitted
+   * a few at a time (Engine.putImage), and a stalled one would keep every other upload waiting.
+   */
+  readonly uploadIdleTimeoutMs?: number;
 }
+
+export const DEFAULT_UPLOAD_IDLE_TIMEOUT_MS = 30_000;
 
 export interface Listener {
   readonly port: number;
@@ -58,7 +65,7 @@ export async function listen(engine: Engine, options: ListenOptions): Promise<Li
       sendError(res, new ServiceError('RATE_LIMITED', `More than ${engine.limits.maxRequestsPerSecond} HTTP requests per second.`, { hint: 'Slow down and retry.' }), engine.log);
       return;
     }
-    handleHttp(engine, access, req, res).catch((error: unknown) => sendError(res, error, engine.log));
+    handleHttp(engine, access, req, res, options.uploadIdleTimeoutMs ?? DEFAULT_UPLOAD_IDLE_TIMEOUT_MS).catch((error: unknown) => sendError(res, error, engine.log));
   });
 
   const webSockets = webSocketEndpoint(engine, security, options);
@@ -116,7 +123,7 @@ function checkAccess(engine: Engine, security: SecurityOptions, req: IncomingMes
   return { url, result, denied, authorized: false, unauthorized };
 }
 
-async function handleHttp(engine: Engine, access: Access, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handleHttp(engine: Engine, access: Access, req: IncomingMessage, res: ServerResponse, uploadIdleMs: number): Promise<void> {
   res.setHeader('X-Content-Type-Options', 'nosniff');
   // Even a result URL with a valid signature cannot be embedded by a page from another origin.
   res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
@@ -145,7 +152,7 @@ async function handleHttp(engine: Engine, access: Access, req: IncomingMessage, 
   if (url.pathname === '/images') {
     if (req.method !== 'POST') throw new ServiceError('INVALID_REQUEST', `${req.method} /images is not supported; use POST with the image bytes as the body.`);
     // The body is read when the upload's turn comes: until then it waits in the socket, not in memory.
-    const result = await engine.putImage(() => readBody(req, engine.limits.maxUploadBytes));
+    const result = await engine.putImage(() => readBody(req, engine.limits.maxUploadBytes, uploadIdleMs));
     sendJson(res, 200, result);
     return;
   }
@@ -157,7 +164,7 @@ async function handleHttp(engine: Engine, access: Access, req: IncomingMessage, 
   throw serviceError('NOT_FOUND', `Nothing at ${url.pathname}.`, 'The engine serves POST /images, GET /results/<id>/<file> and the WebSocket at /ws.');
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+async function readBody(req: IncomingMessage, limit: number, idleMs: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   const tooLarge = (): ServiceError =>
     serviceError('BODY_TOO_LARGE', `The upload is larger than the ${limit}-byte limit.`, 'Export the artwork at a smaller size (4096 px on the long side is plenty).');
@@ -167,14 +174,31 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      req.resume();
-      throw tooLarge();
+  // Counted from now, when the upload's turn has come (not while it waited to be admitted). A stalled
+  // sender is cut off: it is not reading an answer either.
+  let idle = false;
+  const stalled = (): void => {
+    idle = true;
+    req.destroy();
+  };
+  const socket = req.socket;
+  socket.setTimeout(idleMs, stalled);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) {
+        req.resume();
+        throw tooLarge();
+      }
+      chunks.push(chunk as Buffer);
     }
-    chunks.push(chunk as Buffer);
+  } catch (error) {
+    if (!idle) throw error;
+  } finally {
+    socket.setTimeout(0);
+    socket.off('timeout', stalled);
   }
+  if (idle) throw serviceError('INVALID_REQUEST', `The upload stalled: no bytes arrived for ${idleMs / 1000} s.`, 'Send the whole file in one request; if the network is slow, retry.');
   if (size === 0) throw new ServiceError('INVALID_REQUEST', 'The upload is empty.', { hint: 'Send the encoded image (PNG, JPEG, ...) as the request body.' });
   return Buffer.concat(chunks);
 }
