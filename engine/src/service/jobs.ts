@@ -286,8 +286,8 @@ export class JobManager {
     const pool = this.options.pool;
     const key = planKey({ backend: DEFAULT_BACKEND, imageId: source.id, seed: DEFAULT_SEED });
     if (!this.accepting || this.queue.length > 0 || pool.planShared(key) || pool.preparingAhead(key) !== undefined) return;
-    // Not a worker still writing a frame: planning holds its thread for stages of a few hundred milliseconds.
-    const idle = (i: number): boolean => pool.acceptsJob(i) && !pool.writing(i) && !this.reserved.has(i) && !pool.isPreparingAhead(i);
+    // Not a worker still writing a frame either: planning holds its thread for stages of a few hundred milliseconds.
+    const idle = (i: number): boolean => pool.load(i) === 0 && !pool.writing(i) && !this.reserved.has(i) && !pool.isPreparingAhead(i);
     const home = homeWorker(source.id, pool.size);
     const worker = idle(home) ? home : Array.from({ length: pool.size }, (_, i) => i).find(idle);
     if (worker === undefined) return;
