@@ -3,7 +3,7 @@
  * official PaintsUndo model backends) add themselves with `registerBackend`. Backends are loaded
  * lazily, so the CLI starts fast and a backend's heavy dependencies load only when it is used.
  */
-import type { Backend } from '../core/backend.js';
+import type { Backend, BackendOptions } from '../core/backend.js';
 import { PaintsUndoError } from '../core/errors.js';
 
 export interface BackendEntry {
@@ -12,7 +12,7 @@ export interface BackendEntry {
   /** One line for `--help` and the protocol's backend list. */
   readonly description: string;
   /** Creates a fresh backend; the caller owns it and must `dispose()` it. */
-  readonly create: () => Promise<Backend>;
+  readonly create: (options: BackendOptions) => Promise<Backend>;
   /**
    * The URL of the module whose import registers this entry (its `import.meta.url`), for backends added
    * with `registerBackend` from outside this table. The engine service runs jobs in worker threads, which
@@ -32,7 +32,7 @@ const entries = new Map<string, BackendEntry>([
       displayName: 'Classic (CPU, no model download)',
       description: 'Plans a drawing process from the image itself: sketch, line art, flats, shading, details.',
       // Dynamic import: listing backends (and CLI start-up) does not load the planner.
-      create: async () => (await import('./classic/index.js')).createClassicBackend(),
+      create: async (options) => (await import('./classic/index.js')).createClassicBackend(options),
     },
   ],
 ]);
@@ -68,6 +68,6 @@ export function getBackendEntry(id: string): BackendEntry {
   return entry;
 }
 
-export async function createBackend(id: string = DEFAULT_BACKEND): Promise<Backend> {
-  return getBackendEntry(id).create();
+export async function createBackend(id: string = DEFAULT_BACKEND, options: BackendOptions = {}): Promise<Backend> {
+  return getBackendEntry(id).create(options);
 }

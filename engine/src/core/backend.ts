@@ -4,6 +4,7 @@
  * progress and honours its AbortSignal (throwing PaintsUndoError CANCELLED).
  */
 import type { RgbImage, RgbaImage } from './image.js';
+import type { MemoryShare } from './memory.js';
 import type { BlendMode } from './timeline.js';
 
 /** A decoded input, flattened onto white, identified by the hash of its pixels. */
@@ -139,6 +140,12 @@ export interface Backend {
   preparePlan?(source: SourceImage, seed: number, context: JobContext): Promise<void>;
   /** Releases sessions, caches and workers. */
   dispose(): Promise<void>;
+}
+
+/** What a backend gets when it is created. */
+export interface BackendOptions {
+  /** The share of the engine's memory budget that what the backend keeps for reuse may hold (memory.ts). */
+  readonly memory?: MemoryShare;
 }
 
 /** A prepared plan handed between worker threads; only the backend that made it reads `data`. */

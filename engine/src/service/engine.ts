@@ -31,10 +31,18 @@ export const DEFAULT_LIMITS: Limits = {
   maxEncodePixels: MAX_ENCODE_PIXELS,
 };
 
+/** See EngineOptions `memoryBytes`. */
+export const DEFAULT_MEMORY_BYTES = 2 * 1024 * 1024 * 1024;
+
 export interface EngineOptions {
   readonly cacheDir: string;
   readonly cacheCapBytes?: number;
   readonly workers?: number;
+  /**
+   * What the engine keeps in memory for reuse, at most: decoded images (half) and the workers' warm
+   * renderers (half). Default DEFAULT_MEMORY_BYTES. Running jobs need their working memory on top.
+   */
+  readonly memoryBytes?: number;
   readonly limits?: Partial<Limits>;
   /** Required for network sessions; stdio sessions are trusted (only the parent holds the pipes). */
   readonly token: string;
@@ -64,11 +72,13 @@ export class Engine implements EngineServices {
     this.token = options.token;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.cache = cache;
-    this.pool = new WorkerPool(options.workers ?? defaultWorkers(), this.log);
+    const memoryBytes = options.memoryBytes ?? DEFAULT_MEMORY_BYTES;
+    this.pool = new WorkerPool(options.workers ?? defaultWorkers(), this.log, memoryBytes / 2);
     this.uploads = pLimit(this.pool.size);
     this.images = new ImageStore({
       cache,
       pool: this.pool,
+      memoryBudget: memoryBytes / 2,
       limits: { maxPixels: this.limits.maxPixels, maxFileBytes: this.limits.maxUploadBytes },
     });
     this.jobs = new JobManager({

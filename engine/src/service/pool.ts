@@ -6,9 +6,11 @@
  * A plan can also be prepared ahead on an idle worker (`prepareAhead`, after an upload): that worker
  * stays free for jobs, which cancel the preparation unless it is the plan they need (then they join it).
  */
+import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { SharedPlan, SourceImage } from '../core/backend.js';
 import { PaintsUndoError, type ErrorCode } from '../core/errors.js';
+import { MemoryLedger, releases } from '../core/memory.js';
 import type { JobInput } from '../core/job.js';
 import type { InputLimits } from '../io/decode.js';
 import { backendModules } from '../backends/registry.js';
@@ -39,6 +41,10 @@ interface Slot {
   plans: Set<string>;
   /** The plan this worker prepares ahead of any job, if any (see prepareAhead). */
   ahead?: { readonly id: string; readonly key: string };
+  /** When a job last finished computing there (performance.now()): its renderers were used then. */
+  lastUsed: number;
+  /** Bytes asked back from this worker that it has not released yet (see rebalanceMemory). */
+  releasing: number;
 }
 
 /**
@@ -51,13 +57,20 @@ const MAX_FINISHING = 2;
 /** Shared plans kept for handing to other workers (each mostly shared memory: snapshots, the image). */
 const MAX_SHARED_PLANS = 6;
 
+/** What all workers' backends may keep for reuse by default (see WorkerPool's `memoryBytes`). */
+export const DEFAULT_WORKER_MEMORY_BYTES = 1024 * 1024 * 1024;
+
 /**
  * From dist/ the worker is plain JS. Under tsx (tests, benchmarks) this module is .ts, and Node 20 does not
  * run the parent's `--import tsx` in workers, so a tiny bootstrap registers tsx first.
  */
-function createWorker(): Worker {
+function createWorker(memory: NonNullable<WorkerData['memory']>): Worker {
+  // Workers collect garbage right after they release memory while idle (worker.ts collectWhenIdle). The
+  // flag cannot be given to a worker (V8 flags are for the whole process); set before the worker starts,
+  // it gives the worker's global scope `gc`, and the main thread's stays as it is.
+  v8.setFlagsFromString('--expose-gc');
   // The backends registered from outside the registry's table, so the worker registers them too.
-  const workerData: WorkerData = { backendModules: backendModules() };
+  const workerData: WorkerData = { backendModules: backendModules(), memory };
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { stdout: true, workerData });
   const url = new URL('./worker.ts', import.meta.url).href;
   const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url)}); });`;
@@ -98,15 +111,23 @@ export class WorkerPool {
   private nextReq = 1;
   private closing = false;
   private readonly log: (message: string) => void;
+  /** What the workers' backends keep for reuse, under one budget (core/memory.ts). */
+  readonly memory: MemoryLedger;
 
-  constructor(size: number, log: (message: string) => void = () => undefined) {
+  /** `memoryBytes`: what every worker's backends together may keep for reuse (warm renderers). */
+  constructor(size: number, log: (message: string) => void = () => undefined, memoryBytes = DEFAULT_WORKER_MEMORY_BYTES) {
     this.size = Math.max(1, size);
     this.log = log;
-    for (let i = 0; i < this.size; i++) this.slots.push({ worker: this.spawn(i), jobs: new Set(), finishing: new Set(), plans: new Set() });
+    this.memory = new MemoryLedger(memoryBytes, this.size);
+    for (let i = 0; i < this.size; i++) this.slots.push({ worker: this.spawn(i), jobs: new Set(), finishing: new Set(), plans: new Set(), lastUsed: 0, releasing: 0 });
   }
 
   private spawn(index: number): Worker {
-    const worker = createWorker();
+    // A new worker holds nothing yet; the one it replaces took its memory with it.
+    this.memory.reset(index);
+    const slot = this.slots[index];
+    if (slot) slot.releasing = 0;
+    const worker = createWorker({ buffer: this.memory.buffer, budgetBytes: this.memory.budgetBytes, slot: index });
     const spawnedAt = Date.now();
     // Workers never own stdout (in --stdio mode it carries the protocol): their prints go to stderr.
     worker.stdout.on('data', (chunk: Buffer) => process.stderr.write(chunk));
@@ -170,6 +191,14 @@ export class WorkerPool {
         }
         return;
       }
+      case 'over-budget':
+        this.rebalanceMemory();
+        return;
+      case 'released': {
+        const slot = this.slots[worker];
+        if (slot) slot.releasing = Math.max(0, slot.releasing - message.requested);
+        return;
+      }
       case 'progress': {
         const { fraction, stage } = message;
         this.running.get(message.jobId)?.callbacks.onProgress({ fraction, stage, ...(message.message ? { message: message.message } : {}) });
@@ -183,6 +212,7 @@ export class WorkerPool {
         const slot = job && this.slots[job.worker];
         if (!slot?.jobs.delete(message.jobId)) return;
         slot.finishing.add(message.jobId);
+        this.usedBy(job!.worker);
         job!.callbacks.onComputed?.();
         return;
       }
@@ -191,8 +221,9 @@ export class WorkerPool {
         const job = this.running.get(message.jobId);
         if (!job) return;
         this.running.delete(message.jobId);
-        this.slots[job.worker]?.jobs.delete(message.jobId);
+        const computing = this.slots[job.worker]?.jobs.delete(message.jobId) === true;
         this.slots[job.worker]?.finishing.delete(message.jobId);
+        if (computing) this.usedBy(job.worker);
         if (message.type === 'done') {
           job.resolve(message.files);
         } else {
@@ -210,6 +241,32 @@ export class WorkerPool {
       }
       case 'disposed':
         return;
+    }
+  }
+
+  /** Worker `index` finished computing a job: its renderers were just used, and may now be released. */
+  private usedBy(index: number): void {
+    const slot = this.slots[index];
+    if (slot) slot.lastUsed = performance.now();
+    this.rebalanceMemory();
+  }
+
+  /**
+   * When the workers hold more than the memory budget, idle ones give back the difference, least recently
+   * used first. Runs before a worker that finished computing is handed its next job, so a release
+   * reaches it first.
+   */
+  private rebalanceMemory(): void {
+    // What was asked back already and is not released yet is not asked again.
+    const asked = this.slots.reduce((sum, s) => sum + s.releasing, 0);
+    const excess = this.memory.excess() - asked;
+    if (excess <= 0) return;
+    const threads = this.slots.map((s, i) => ({ slot: i, held: this.memory.held(i) - s.releasing, idle: s.jobs.size === 0, lastUsed: s.lastUsed }));
+    for (const { slot: i, bytes } of releases(excess, threads)) {
+      const slot = this.slots[i]!;
+      slot.releasing += bytes;
+      const message: MainToWorker = { type: 'release', bytes };
+      slot.worker.postMessage(message);
     }
   }
 

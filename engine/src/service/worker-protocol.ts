@@ -17,6 +17,8 @@ export function planKey(plan: Pick<SharedPlan, 'backend' | 'imageId' | 'seed'>):
 export interface WorkerData {
   /** Modules that register backends (BackendEntry.module): the worker imports them before any job. */
   readonly backendModules: readonly string[];
+  /** The engine's memory ledger (core/memory.ts) and this worker's slot in it. */
+  readonly memory?: { readonly buffer: SharedArrayBuffer; readonly budgetBytes: number; readonly slot: number };
 }
 
 export interface WireError {
@@ -69,11 +71,17 @@ export type MainToWorker =
    */
   | { type: 'prepare'; jobId: string; backend: string; source: SourceImage; seed: number; cancelFlag: SharedArrayBuffer }
   | { type: 'cancel'; jobId: string }
+  /** Free at least `bytes` of what the worker's backends keep for reuse: the engine holds more than its memory budget. */
+  | { type: 'release'; bytes: number }
   | { type: 'decode'; reqId: number; bytes: Uint8Array; limits: Partial<InputLimits> }
   | { type: 'describe'; reqId: number; backend: string }
   | { type: 'dispose' };
 
 export type WorkerToMain =
+  /** What the workers keep for reuse went over the memory budget as this worker's grew: idle workers should release. */
+  | { type: 'over-budget' }
+  /** A 'release' of `requested` bytes is done (the ledger shows what was freed). */
+  | { type: 'released'; requested: number }
   | { type: 'progress'; jobId: string; fraction: number; stage: string; message?: string }
   | { type: 'preview'; jobId: string; width: number; height: number; data: string }
   /**

@@ -16,6 +16,7 @@ import { extname, join, relative } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Backend, Progress, SourceImage } from '../core/backend.js';
 import { PaintsUndoError, isPaintsUndoError, throwIfCancelled } from '../core/errors.js';
+import { MemoryLedger } from '../core/memory.js';
 import type { JobInput } from '../core/job.js';
 import type { RgbImage } from '../core/image.js';
 import { DEFAULT_BACKEND, createBackend } from '../backends/registry.js';
@@ -37,9 +38,10 @@ if (!port) throw new Error('service/worker.ts must run in a worker thread');
  * thread did not (e.g. an engine started by a test). A broken or missing module must not take the
  * classic backend down with it.
  */
+const start = startData();
 const registered: Promise<void> = Promise.all([
   registering('the official-model backends', import('../../../models/src/backends/register.js')),
-  ...startData().backendModules.map((module) => registering(module, import(module))),
+  ...start.backendModules.map((module) => registering(module, import(module))),
 ]).then(() => undefined);
 
 function registering(what: string, imported: Promise<unknown>): Promise<void> {
@@ -53,9 +55,21 @@ function registering(what: string, imported: Promise<unknown>): Promise<void> {
 
 /** The start data the pool sends (worker-protocol.ts WorkerData), checked: a worker must start whatever it gets. */
 function startData(): WorkerData {
-  const modules: unknown = (workerData as Partial<Record<keyof WorkerData, unknown>> | null | undefined)?.backendModules;
-  return { backendModules: Array.isArray(modules) ? modules.filter((m): m is string => typeof m === 'string') : [] };
+  const data = workerData as Partial<Record<keyof WorkerData, unknown>> | null | undefined;
+  const modules = data?.backendModules;
+  const memory = data?.memory as Partial<Record<keyof NonNullable<WorkerData['memory']>, unknown>> | undefined;
+  return {
+    backendModules: Array.isArray(modules) ? modules.filter((m): m is string => typeof m === 'string') : [],
+    ...(memory?.buffer instanceof SharedArrayBuffer && typeof memory.budgetBytes === 'number' && typeof memory.slot === 'number'
+      ? { memory: { buffer: memory.buffer, budgetBytes: memory.budgetBytes, slot: memory.slot } }
+      : {}),
+  };
 }
+
+/** This worker's part of the engine's memory budget (core/memory.ts), when the pool gave it one. */
+const memory = start.memory
+  ? new MemoryLedger(start.memory.budgetBytes, start.memory.buffer).thread(start.memory.slot, () => send({ type: 'over-budget' }))
+  : undefined;
 
 const backends = new Map<string, Promise<Backend>>();
 const controllers = new Map<string, AbortController>();
@@ -63,7 +77,7 @@ const controllers = new Map<string, AbortController>();
 function backend(id: string): Promise<Backend> {
   let b = backends.get(id);
   if (!b) {
-    b = createBackend(id);
+    b = createBackend(id, memory ? { memory: memory.share() } : {});
     backends.set(id, b);
     // A failed creation (e.g. models missing) must not stick: the user may install them and retry.
     b.catch(() => backends.delete(id));
@@ -81,6 +95,22 @@ void registered
   .then(() => backend(DEFAULT_BACKEND))
   .then(() => import('sharp'))
   .catch(() => undefined);
+
+/**
+ * Released renderers are garbage, but an idle worker allocates nothing, so V8 would not collect them
+ * (and return their memory) until its next job. A moment after a release, a worker that runs nothing
+ * collects at once; one that runs a job leaves it to the job's own allocations. `gc` is there because
+ * the pool exposes it to its workers (pool.ts).
+ */
+function collectWhenIdle(): void {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (!collect) return;
+  setTimeout(() => {
+    if (controllers.size === 0) collect();
+  }, IDLE_COLLECT_DELAY_MS).unref();
+}
+
+const IDLE_COLLECT_DELAY_MS = 500;
 
 function send(message: WorkerToMain): void {
   port!.postMessage(message);
@@ -320,7 +350,7 @@ async function describe(message: Extract<MainToWorker, { type: 'describe' }>): P
 }
 
 port.on('message', (message: MainToWorker) => {
-  if (message.type === 'cancel' || message.type === 'dispose') {
+  if (message.type === 'cancel' || message.type === 'release' || message.type === 'dispose') {
     handle(message);
   } else {
     void registered.then(() => handle(message));
@@ -337,6 +367,10 @@ function handle(message: MainToWorker): void {
       break;
     case 'cancel':
       controllers.get(message.jobId)?.abort(new PaintsUndoError('CANCELLED', 'Cancelled.'));
+      break;
+    case 'release':
+      if (memory && memory.release(message.bytes) > 0) collectWhenIdle();
+      send({ type: 'released', requested: message.bytes });
       break;
     case 'decode':
       void decode(message);

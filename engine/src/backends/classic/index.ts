@@ -10,6 +10,7 @@
 import type {
   Backend,
   BackendCapabilities,
+  BackendOptions,
   FrameRequest,
   InterpolateRequest,
   JobContext,
@@ -23,6 +24,7 @@ import type {
 } from '../../core/backend.js';
 import { cancelledError, isPaintsUndoError, throwIfCancelled } from '../../core/errors.js';
 import type { RgbImage } from '../../core/image.js';
+import { privateMemory } from '../../core/memory.js';
 import { TimelineRenderer } from '../../core/renderer.js';
 import { preparePlan, type PreparedPlan } from '../../core/replay.js';
 import { timelapseSteps } from '../../core/steps.js';
@@ -34,15 +36,16 @@ import { frameAt, RendererCache } from './views.js';
 export { planTimeline, planSteps, CLASSIC_VERSION, type PlanOptions, type PlanProgress } from './planner.js';
 export { planInterpolation } from './interpolate.js';
 
-export interface ClassicBackendOptions {
+/** `memory`: what the renderers of all plans may hold (layer contents and composites at their sizes); 1 GiB of their own by default. */
+export interface ClassicBackendOptions extends BackendOptions {
   /** Prepared plans kept in memory (each holds plan-resolution snapshots, ~30 MB). Default 4. */
   readonly cacheSize?: number;
   /** Snapshot memory per plan (see PrepareOptions). */
   readonly snapshotBudgetBytes?: number;
-  /** Memory the renderers of all plans may hold (layer contents and composites at their sizes). Default 1 GiB. */
-  readonly rendererBudgetBytes?: number;
   readonly plan?: PlanOptions;
 }
+
+const DEFAULT_RENDERER_BYTES = 1024 * 1024 * 1024;
 
 /** Share of a call's progress that planning takes when the plan is not cached yet. */
 const PLAN_SHARE = 0.5;
@@ -96,7 +99,7 @@ class ClassicBackend implements Backend {
   constructor(options: ClassicBackendOptions = {}) {
     this.options = options;
     this.cacheSize = Math.max(1, options.cacheSize ?? 4);
-    this.renderers = new RendererCache(options.rendererBudgetBytes ?? 1024 * 1024 * 1024);
+    this.renderers = new RendererCache(options.memory ?? privateMemory(DEFAULT_RENDERER_BYTES));
   }
 
   /** The timeline for (source, seed), planned once and kept in the LRU. */

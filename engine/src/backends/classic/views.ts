@@ -8,6 +8,7 @@
  */
 import { outputSize, resizeRgbArea, type RgbImage } from '../../core/image.js';
 import { TimelineRenderer } from '../../core/renderer.js';
+import type { MemoryShare } from '../../core/memory.js';
 import type { PreparedPlan } from '../../core/replay.js';
 
 interface Entry {
@@ -30,13 +31,19 @@ export function renderLongSide(plan: PreparedPlan, size: number | undefined): nu
   return Math.min(full, Math.max(size, planLong));
 }
 
+/**
+ * Renderers by plan and size, least recently used first. They hold what the engine's memory share
+ * allows (core/memory.ts): before a renderer is made, older ones make room; the engine can ask for more
+ * back when other threads need it.
+ */
 export class RendererCache {
   private readonly entries = new Map<string, Entry>();
-  private readonly budgetBytes: number;
+  private readonly memory: MemoryShare;
   private used = 0;
 
-  constructor(budgetBytes: number) {
-    this.budgetBytes = budgetBytes;
+  constructor(memory: MemoryShare) {
+    this.memory = memory;
+    memory.onRelease((bytes) => this.release(bytes));
   }
 
   /** The renderer of `plan` (cached under `planKey`) for frames shown at `size`. */
@@ -52,12 +59,18 @@ export class RendererCache {
     const { width, height } = plan.timeline;
     const out = outputSize(width, height, long);
     const bytes = rendererBytes(out.width * out.height, plan.timeline.layers.length);
-    // Make room first: the new renderer's layers are allocated as soon as it composites.
-    this.evict(this.budgetBytes - bytes);
+    // Make room first: the new renderer's layers are allocated as soon as it composites. One larger than
+    // the whole allowance is still made (the frame is asked for), and is the first to go when asked.
+    this.evictUntil(() => this.used + bytes <= this.memory.allowance());
     const renderer = new TimelineRenderer(plan, { longSide: long });
     this.entries.set(key, { planKey, renderer, bytes });
-    this.used += bytes;
+    this.hold(bytes);
     return renderer;
+  }
+
+  /** Bytes the renderers hold. */
+  get heldBytes(): number {
+    return this.used;
   }
 
   /** Forgets every renderer of a plan (it left the plan cache). */
@@ -65,22 +78,34 @@ export class RendererCache {
     for (const [key, entry] of this.entries) {
       if (entry.planKey !== planKey) continue;
       this.entries.delete(key);
-      this.used -= entry.bytes;
+      this.hold(-entry.bytes);
     }
   }
 
   clear(): void {
     this.entries.clear();
-    this.used = 0;
+    this.hold(-this.used);
   }
 
-  /** Drops least recently used renderers until at most `keep` bytes are held. */
-  private evict(keep: number): void {
+  /** Drops least recently used renderers until at least `bytes` are freed or none is left; returns the bytes freed. */
+  private release(bytes: number): number {
+    const before = this.used;
+    this.evictUntil(() => before - this.used >= bytes);
+    return before - this.used;
+  }
+
+  /** Drops least recently used renderers until `enough` holds or none is left. */
+  private evictUntil(enough: () => boolean): void {
     for (const [key, entry] of this.entries) {
-      if (this.used <= keep) return;
+      if (enough()) return;
       this.entries.delete(key);
-      this.used -= entry.bytes;
+      this.hold(-entry.bytes);
     }
+  }
+
+  private hold(delta: number): void {
+    this.used += delta;
+    this.memory.adjust(delta);
   }
 }
 

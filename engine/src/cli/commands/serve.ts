@@ -11,6 +11,7 @@ interface ServeFlags {
   cacheDir?: string;
   cacheSize?: string;
   workers?: string;
+  memory?: string;
   allowOrigin?: string[];
   allowHost?: string[];
   maxUploadMb?: string;
@@ -36,6 +37,10 @@ export function registerServeCommand(program: Command): void {
     .option('--cache-dir <dir>', 'result cache folder (default: PAINTS_UNDO_CACHE_DIR, else the platform user cache folder)')
     .option('--cache-size <MiB>', 'cache size cap in MiB; least recently used results are evicted above it (default 2048)')
     .option('--workers <n>', 'worker threads for CPU work (default: CPU threads, at most 4)')
+    .option(
+      '--memory <MiB>',
+      'memory kept for reuse across requests, at most: decoded images and warm renderers, half each, shared by every worker (default 2048); running jobs need their working memory on top',
+    )
     .option('--allow-origin <origin...>', 'web origins allowed to connect, exact match (e.g. http://localhost:5173); by default web pages are refused')
     .option('--allow-host <name...>', 'extra Host header names to accept, on any port (e.g. the public name of a TLS reverse proxy in front of the engine)')
     .option('--max-upload-mb <n>', 'largest accepted upload in MiB (default 64)')
@@ -60,6 +65,7 @@ function serveOptionsOf(flags: ServeFlags): ServeOptions {
       cacheDir: flags.cacheDir,
       cacheSize: flags.cacheSize,
       workers: flags.workers,
+      memory: flags.memory,
       maxUploadMb: flags.maxUploadMb,
       maxConnections: flags.maxConnections,
       maxJobsPerClient: flags.maxJobsPerClient,
