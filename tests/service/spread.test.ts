@@ -65,3 +65,33 @@ function firstDeflateBlockType(png: Uint8Array): 'stored' | 'fixed' | 'dynamic' 
   assert.ok(idat && idat.data.length > 2, 'the PNG has pixel data');
   return (['stored', 'fixed', 'dynamic', 'invalid'] as const)[(idat.data[2]! >> 1) & 3]!;
 }
+
+test('a worker whose small plan cache dropped a plan gets it again from the pool instead of planning again', async () => {
+  // One worker: its backend keeps 4 plans, the pool shares the last 6. Six images, then the first again.
+  const running = await startEngine({ workers: 1 });
+  try {
+    const client = running.client();
+    await client.connect();
+    const base = await smallSample(128);
+    const images: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const png = await sharp(base).modulate({ hue: 40 * i + 1 }).png().toBuffer();
+      images.push((await client.putImage(png)).image);
+    }
+    for (const image of images) await client.run('frame', { image, step: 500 });
+    const made = running.engine.jobs.stats().plansMade;
+    assert.equal(made, 6, 'each image planned once');
+
+    // The worker's backend dropped the first two plans; the pool still shares them.
+    for (const image of images.slice(0, 2)) {
+      const stages = new Set<string>();
+      const job = await client.run('frame', { image, step: 321 }, (progress) => stages.add(progress.stage));
+      assert.equal(job.state, 'done');
+      assert.ok(!stages.has('planning'), `image ${images.indexOf(image)}: rendered from the shared plan, not planned again (stages: ${[...stages].join(', ')})`);
+    }
+    assert.equal(running.engine.jobs.stats().plansMade, made, 'no plan was made again');
+  } finally {
+    await running.stop();
+    await removeDir(running.cacheDir);
+  }
+});

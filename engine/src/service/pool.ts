@@ -2,7 +2,8 @@
  * A fixed pool of worker threads (worker.ts). The scheduler decides which job runs where; the pool
  * carries messages, replaces a worker that dies (failing its jobs with INTERNAL), and shuts down.
  * It also keeps the plans workers share (the last MAX_SHARED_PLANS): a job sent to a worker that lacks
- * its image's plan carries the plan along, so frames of one image render on every worker at once.
+ * its image's plan carries the plan along, so frames of one image render on every worker at once. A
+ * worker reports the plans its backends' small caches dropped, so one that dropped a plan is sent it again.
  * A plan can also be prepared ahead on an idle worker (`prepareAhead`, after an upload): that worker
  * stays free for jobs, which cancel the preparation unless it is the plan they need (then they join it).
  */
@@ -191,6 +192,9 @@ export class WorkerPool {
         }
         return;
       }
+      case 'plans-dropped':
+        for (const key of message.keys) this.slots[worker]?.plans.delete(key);
+        return;
       case 'over-budget':
         this.rebalanceMemory();
         return;

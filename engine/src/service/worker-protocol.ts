@@ -92,6 +92,8 @@ export type WorkerToMain =
   | { type: 'done'; jobId: string; files: WorkerFile[] }
   /** A plan this worker prepared, sent once (before the 'done' of the job that made it) so other workers can render from it. */
   | { type: 'plan'; plan: SharedPlan }
+  /** Plans (planKey) this worker's backends made or received and no longer hold (their caches are small). */
+  | { type: 'plans-dropped'; keys: string[] }
   | { type: 'failed'; jobId: string; error: WireError }
   | { type: 'decoded'; reqId: number; source?: SourceImage; format?: string; notices?: string[]; error?: WireError }
   | { type: 'described'; reqId: number; info?: BackendDescription; error?: WireError }

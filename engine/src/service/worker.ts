@@ -14,7 +14,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Backend, Progress, SourceImage } from '../core/backend.js';
+import type { Backend, Progress, SharedPlan, SourceImage } from '../core/backend.js';
 import { PaintsUndoError, isPaintsUndoError, throwIfCancelled } from '../core/errors.js';
 import { MemoryLedger } from '../core/memory.js';
 import type { JobInput } from '../core/job.js';
@@ -215,6 +215,8 @@ async function encodePreview(image: RgbImage): Promise<{ width: number; height: 
 async function writeSliderFrame(jobId: string, input: Extract<JobInput, { kind: 'frame' }>, path: string, env: JobEnvironment): Promise<void> {
   const { image, provenance } = await renderFrame(input, env);
   throwIfCancelled(env.signal);
+  // Before the pool picks this worker's next job: it decides from which plans each worker holds.
+  await syncPlans(usedPlan(input));
   // What is left runs in libvips and the file system, off this thread: the pool may send the next job.
   send({ type: 'computed', jobId });
   const sharp = (await import('sharp')).default;
@@ -228,22 +230,42 @@ async function writeSliderFrame(jobId: string, input: Extract<JobInput, { kind: 
   knownHashes.set(path, createHash('sha256').update(bytes).digest('hex'));
 }
 
-/** Plans this worker made or received, by planKey: each is sent to the main thread at most once. */
-const shared = new Set<string>();
+/**
+ * Plans this worker's backends hold that the main thread knows of (they made them and shared them, or
+ * received them), by planKey: each is sent to the main thread at most once while it is held here.
+ */
+const known = new Map<string, PlanName>();
+
+type PlanName = Pick<SharedPlan, 'backend' | 'imageId' | 'seed'>;
 
 /**
- * Hands the plan of (backend, image, seed) that this worker prepared to the main thread, which gives it
- * to the other workers with their jobs on the same image: frames of one image then render on every
- * worker, none of them planning again. The plan is mostly shared memory (snapshots, the decoded image);
- * the rest is copied once per worker.
+ * Keeps the main thread's view of this worker's plans true. The plan a job rendered from, if this worker
+ * made it, is handed to the main thread, which gives it to the other workers with their jobs on the same
+ * image: frames of one image then render on every worker, none of them planning again (the plan is mostly
+ * shared memory: snapshots, the decoded image; the rest is copied once per worker). And plans the
+ * backends' small caches dropped since are reported: the pool then sends the plan along with the next
+ * job here that needs it, rather than this worker planning it again.
  */
-async function sharePlan(backendId: string, imageId: string, seed: number): Promise<void> {
-  const key = planKey({ backend: backendId, imageId, seed });
-  if (shared.has(key)) return;
-  const plan = (await backend(backendId)).exportPlan?.(imageId, seed);
-  if (!plan) return;
-  shared.add(key);
-  send({ type: 'plan', plan });
+async function syncPlans(used: PlanName): Promise<void> {
+  const key = planKey(used);
+  if (!known.has(key)) {
+    const plan = (await backend(used.backend)).exportPlan?.(used.imageId, used.seed);
+    if (plan) {
+      known.set(key, used);
+      send({ type: 'plan', plan });
+    }
+  }
+  const dropped: string[] = [];
+  for (const [k, name] of known) {
+    if ((await backend(name.backend)).exportPlan?.(name.imageId, name.seed)) continue;
+    known.delete(k);
+    dropped.push(k);
+  }
+  if (dropped.length > 0) send({ type: 'plans-dropped', keys: dropped });
+}
+
+function usedPlan(input: JobInput): PlanName {
+  return { backend: input.backend, imageId: jobKindOf(input).subject(input), seed: input.seed };
 }
 
 /** A job's AbortSignal, registered so that the main thread's 'cancel' message reaches it. */
@@ -260,7 +282,7 @@ async function prepare(message: Extract<MainToWorker, { type: 'prepare' }>): Pro
     const b = await backend(message.backend);
     await b.preparePlan?.(message.source, message.seed, { signal, onProgress: () => undefined });
     if (signal.aborted) throw new PaintsUndoError('CANCELLED', 'Cancelled.');
-    await sharePlan(message.backend, message.source.id, message.seed);
+    await syncPlans({ backend: message.backend, imageId: message.source.id, seed: message.seed });
     send({ type: 'done', jobId: message.jobId, files: [] });
   } catch (error) {
     send({ type: 'failed', jobId: message.jobId, error: signal.aborted ? { code: 'CANCELLED', message: 'Cancelled.' } : wireError(error) });
@@ -302,7 +324,7 @@ async function run(message: Extract<MainToWorker, { type: 'run' }>): Promise<voi
     };
     for (const plan of message.plans ?? []) {
       (await backend(plan.backend)).importPlan?.(plan);
-      shared.add(planKey(plan));
+      known.set(planKey(plan), { backend: plan.backend, imageId: plan.imageId, seed: plan.seed });
     }
     if (message.input.kind === 'frame') {
       await writeSliderFrame(message.jobId, message.input, outputFor(message.input, message.staging), env);
@@ -311,7 +333,7 @@ async function run(message: Extract<MainToWorker, { type: 'run' }>): Promise<voi
     }
     await previewInFlight;
     if (signal.aborted) throw new PaintsUndoError('CANCELLED', 'Cancelled.');
-    await sharePlan(message.input.backend, jobKindOf(message.input).subject(message.input), message.input.seed);
+    await syncPlans(usedPlan(message.input));
     send({ type: 'done', jobId: message.jobId, files: await listFiles(message.staging, message.input) });
   } catch (error) {
     send({ type: 'failed', jobId: message.jobId, error: signal.aborted ? { code: 'CANCELLED', message: 'Cancelled.' } : wireError(error) });
