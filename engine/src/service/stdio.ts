@@ -6,6 +6,7 @@ import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { Engine } from './engine.js';
 import { serviceError, toRpcError } from './errors.js';
+import { ReadGate } from './read-gate.js';
 import { maxMessageBytes } from './rpc.js';
 
 export interface StdioOptions {
@@ -30,10 +31,16 @@ export function serveStdio(engine: Engine, options: StdioOptions): Promise<void>
   let skipping = false;
   const pending = new Set<Promise<void>>();
 
+  // Large messages (base64 uploads) are read one at a time: stdin stays unread meanwhile (read-gate.ts).
+  const gate = new ReadGate(
+    () => input.pause(),
+    () => input.resume(),
+  );
+
   const handle = (line: string): void => {
     if (line.trim() === '') return;
-    const p = engine
-      .handleText(session, line)
+    const p = gate
+      .track(Buffer.byteLength(line), engine.handleText(session, line))
       .then((reply) => {
         if (reply !== undefined) write(reply);
       })

@@ -17,6 +17,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX, type ServiceErrorCode } from '../client/protocol.js';
 import type { Engine } from './engine.js';
 import { ServiceError, toRpcError } from './errors.js';
+import { ReadGate } from './read-gate.js';
 import { MAX_UNAUTHENTICATED_MESSAGE_BYTES, maxMessageBytes } from './rpc.js';
 import { checkHost, checkOrigin, tokenFromHeaders, tokensEqual, type SecurityOptions } from './security.js';
 import type { Session } from './session.js';
@@ -111,6 +112,11 @@ export function webSocketEndpoint(engine: Engine, security: SecurityOptions, opt
       false,
     );
     if (base) session.httpBase = base;
+    // Large messages (base64 uploads) are read one at a time: the socket stays unread meanwhile (read-gate.ts).
+    const gate = new ReadGate(
+      () => ws.pause(),
+      () => ws.resume(),
+    );
     session.onAuthenticated = () => {
       pending.delete(ws);
       setMessageLimit(ws, maxMessageBytes(engine.limits));
@@ -121,7 +127,7 @@ export function webSocketEndpoint(engine: Engine, security: SecurityOptions, opt
         return;
       }
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-      engine.handleText(session, bytes.toString('utf8'), bytes.length).then(
+      gate.track(bytes.length, engine.handleText(session, bytes.toString('utf8'), bytes.length)).then(
         (reply) => {
           if (reply !== undefined && ws.readyState === ws.OPEN) ws.send(reply);
           if (session.closeAfterReply) closeSoon(ws, session.closeAfterReply.code, session.closeAfterReply.reason);
