@@ -10,7 +10,17 @@ import sharp from 'sharp';
 import { quietContext } from '../../engine/src/core/backend.js';
 import { createClassicBackend } from '../../engine/src/backends/classic/index.js';
 import { decodeImageBuffer } from '../../engine/src/io/decode.js';
+import { defaultMemoryBytes } from '../../engine/src/service/engine.js';
 import { removeDir, smallSample, startEngine } from './helpers.js';
+
+const MIB = 1024 * 1024;
+
+test('by default the engine keeps a quarter of the memory it may use, from 512 MiB to 2 GiB', () => {
+  assert.equal(defaultMemoryBytes(1024 * MIB), 512 * MIB, 'a 1 GiB container: the floor');
+  assert.equal(defaultMemoryBytes(4096 * MIB), 1024 * MIB);
+  assert.equal(defaultMemoryBytes(24 * 1024 * MIB), 2048 * MIB, 'a 24 GiB machine: the ceiling');
+  assert.ok(defaultMemoryBytes() >= 512 * MIB && defaultMemoryBytes() <= 2048 * MIB, 'this machine');
+});
 
 test('warm renderers of all workers together stay within the engine memory budget', async () => {
   const png = await smallSample(384);

@@ -8,6 +8,13 @@
  * its own least recently used entries before it grows (`allowance`); what other threads hold beyond the
  * budget is released on the main thread's request (service/pool.ts), which cannot reach into them.
  */
+import { totalmem } from 'node:os';
+
+/** The memory this process may use: a container's limit where there is one, else the machine's. */
+export function usableMemoryBytes(): number {
+  const limit = process.constrainedMemory?.() ?? 0;
+  return limit > 0 && limit < totalmem() ? limit : totalmem();
+}
 
 /** What one cache gets: how much it may hold, where it says what it holds, and how it gives memory back. */
 export interface MemoryShare {

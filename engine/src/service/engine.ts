@@ -6,6 +6,7 @@
 import { cpus } from 'node:os';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { listBackends } from '../backends/registry.js';
+import { usableMemoryBytes } from '../core/memory.js';
 import { engineVersion } from '../io/provenance.js';
 import { EVENTS, METHOD_NAMES, PROTOCOL_VERSION, type EngineInfo, type EventName, type Job, type Limits, type PutImageResult } from '../client/protocol.js';
 import { ResultCache, DEFAULT_CACHE_CAP_BYTES } from './cache.js';
@@ -31,8 +32,15 @@ export const DEFAULT_LIMITS: Limits = {
   maxEncodePixels: MAX_ENCODE_PIXELS,
 };
 
-/** See EngineOptions `memoryBytes`. */
-export const DEFAULT_MEMORY_BYTES = 2 * 1024 * 1024 * 1024;
+/**
+ * What the engine keeps in memory for reuse by default (EngineOptions `memoryBytes`): a quarter of the
+ * memory it may use, between 512 MiB and 2 GiB (2 GiB from 8 GB machines up).
+ */
+export function defaultMemoryBytes(usable = usableMemoryBytes()): number {
+  return Math.min(2048 * MIB, Math.max(512 * MIB, Math.floor(usable / 4)));
+}
+
+const MIB = 1024 * 1024;
 
 export interface EngineOptions {
   readonly cacheDir: string;
@@ -40,7 +48,7 @@ export interface EngineOptions {
   readonly workers?: number;
   /**
    * What the engine keeps in memory for reuse, at most: decoded images (half) and the workers' warm
-   * renderers (half). Default DEFAULT_MEMORY_BYTES. Running jobs need their working memory on top.
+   * renderers (half). Default defaultMemoryBytes(). Running jobs need their working memory on top.
    */
   readonly memoryBytes?: number;
   readonly limits?: Partial<Limits>;
@@ -72,7 +80,7 @@ export class Engine implements EngineServices {
     this.token = options.token;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.cache = cache;
-    const memoryBytes = options.memoryBytes ?? DEFAULT_MEMORY_BYTES;
+    const memoryBytes = options.memoryBytes ?? defaultMemoryBytes();
     this.pool = new WorkerPool(options.workers ?? defaultWorkers(), this.log, memoryBytes / 2);
     this.uploads = pLimit(this.pool.size);
     this.images = new ImageStore({

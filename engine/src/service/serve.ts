@@ -9,7 +9,7 @@ import { PaintsUndoError } from '../core/errors.js';
 import { parseOrThrow } from '../core/job.js';
 import { DEFAULT_PORT, PROTOCOL_VERSION } from '../client/protocol.js';
 import { engineVersion } from '../io/provenance.js';
-import { Engine, DEFAULT_LIMITS, DEFAULT_MEMORY_BYTES } from './engine.js';
+import { Engine, DEFAULT_LIMITS } from './engine.js';
 import { listen, type Listener } from './http.js';
 import { defaultCacheDir, ensureToken } from './paths.js';
 import { isLoopbackHost } from './security.js';
@@ -49,7 +49,7 @@ const ServeOptionsSchema = z.object({
   cacheDir: z.string().min(1).optional(),
   cacheSize: int(16, 1024 * 1024).default(2048),
   workers: int(1, 64).optional(),
-  memory: int(256, 1024 * 1024).default(DEFAULT_MEMORY_BYTES / 1024 / 1024),
+  memory: int(256, 1024 * 1024).optional(),
   allowOrigin: z.array(z.string()).default([]),
   allowHost: z.array(z.string()).default([]),
   maxUploadMb: int(1, 1024).default(DEFAULT_LIMITS.maxUploadBytes / 1024 / 1024),
@@ -79,7 +79,7 @@ export async function runServe(requested: ServeOptions): Promise<void> {
     cacheDir,
     cacheCapBytes: options.cacheSize * 1024 * 1024,
     ...(options.workers ? { workers: options.workers } : {}),
-    memoryBytes: options.memory * 1024 * 1024,
+    ...(options.memory ? { memoryBytes: options.memory * 1024 * 1024 } : {}),
     token,
     log,
     limits: {

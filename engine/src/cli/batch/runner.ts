@@ -5,10 +5,11 @@
  * outputs removed by the workers), no new job starts, and runTasks resolves once every worker is gone.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { availableParallelism, totalmem } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Progress } from '../../core/backend.js';
 import type { JobInput } from '../../core/job.js';
+import { usableMemoryBytes } from '../../core/memory.js';
 import type { JobOutput } from '../../jobs/run.js';
 import { EXIT } from '../exit-codes.js';
 import { debugEnabled, type ErrorReport } from '../errors.js';
@@ -49,9 +50,7 @@ export const JOB_MEMORY_BYTES = 2 * 1024 ** 3;
  * never more than there are inputs.
  */
 export function defaultJobs(inputs: number): number {
-  const limit = process.constrainedMemory?.() ?? 0;
-  const memory = limit > 0 && limit < totalmem() ? limit : totalmem();
-  const byMemory = Math.floor((memory * 0.75) / JOB_MEMORY_BYTES);
+  const byMemory = Math.floor((usableMemoryBytes() * 0.75) / JOB_MEMORY_BYTES);
   return Math.max(1, Math.min(availableParallelism(), byMemory, inputs));
 }
 

@@ -39,7 +39,7 @@ export function registerServeCommand(program: Command): void {
     .option('--workers <n>', 'worker threads for CPU work (default: CPU threads, at most 4)')
     .option(
       '--memory <MiB>',
-      'memory kept for reuse across requests, at most: decoded images and warm renderers, half each, shared by every worker (default 2048); running jobs need their working memory on top',
+      'memory kept for reuse across requests, at most: decoded images and warm renderers, half each, shared by every worker (default: a quarter of the memory, 512 to 2048); running jobs need their working memory on top',
     )
     .option('--allow-origin <origin...>', 'web origins allowed to connect, exact match (e.g. http://localhost:5173); by default web pages are refused')
     .option('--allow-host <name...>', 'extra Host header names to accept, on any port (e.g. the public name of a TLS reverse proxy in front of the engine)')
