@@ -57,6 +57,9 @@ test('image.put: content-hash ids, re-upload and same pixels in another file are
   assert.equal(viaRpc.reused, true);
   const meta = await sharp(png).metadata();
   assert.deepEqual([viaRpc.width, viaRpc.height, viaRpc.hasAlpha], [meta.width, meta.height, false]);
+  // Base64 broken into MIME lines of 76 characters is the same upload.
+  const wrapped = toBase64(recompressed).replace(/.{76}/g, '$&\r\n');
+  assert.equal((await client.call('image.put', { data: wrapped })).image, imageId);
 });
 
 test('image.put says what decoding found, also when the same bytes come again and nothing is decoded', async () => {
@@ -201,6 +204,9 @@ test('malformed and invalid messages get stable JSON-RPC errors and the connecti
       [`{"jsonrpc":"2.0","id":11,"method":"frame","params":{"image":"${imageId}","step":1,"backend":"nope"}}`, 'UNKNOWN_BACKEND', -32016, /Should be one of: classic/],
       ['{"jsonrpc":"2.0","id":12,"method":"image.put","params":{"data":"bm90IGFuIGltYWdl"}}', 'INPUT_NOT_IMAGE', -32011, /./],
       ['{"jsonrpc":"2.0","id":13,"method":"image.put","params":{"path":"/etc/passwd"}}', 'INVALID_REQUEST', -32600, /only available over stdio/],
+      ['{"jsonrpc":"2.0","id":15,"method":"image.put","params":{"data":"iVBORw0K!GgoAAAANSUhEUg=="}}', 'INVALID_REQUEST', -32600, /not valid base64/],
+      ['{"jsonrpc":"2.0","id":16,"method":"image.put","params":{"data":"iVBORw0KGgoAAAANSUhEUgAA*AAE"}}', 'INVALID_REQUEST', -32600, /not valid base64/],
+      ['{"jsonrpc":"2.0","id":17,"method":"image.put","params":{"data":"===="}}', 'INVALID_REQUEST', -32600, /not valid base64/],
       [JSON.stringify({ jsonrpc: '2.0', id: 14, method: 'engine.info', params: { pad: 'x'.repeat(1_100_000) } }), 'BODY_TOO_LARGE', -32006, /limit/],
     ];
     for (const [text, code, number, message] of cases) {

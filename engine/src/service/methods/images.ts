@@ -20,11 +20,25 @@ export const imageMethods = {
         const path = params.path;
         return engine.putImage(() => readInputFile(path, { maxBytes: engine.limits.maxUploadBytes }));
       }
-      const bytes = Buffer.from(params.data, 'base64');
-      if (bytes.length === 0 || bytes.toString('base64').replace(/=+$/, '') !== params.data.replace(/\s+/g, '').replace(/=+$/, '')) {
+      const bytes = base64Bytes(params.data);
+      if (!bytes) {
         throw new ServiceError('INVALID_REQUEST', 'image.put data is not valid base64.', { hint: 'Encode the file bytes with standard base64 (RFC 4648).' });
       }
       return engine.putImage(() => Promise.resolve(bytes));
     },
   },
 } satisfies MethodEntries;
+
+/**
+ * The bytes of base64 `data` (line breaks allowed), or undefined when it is not base64 or empty. Node's
+ * decoder skips what is not in the alphabet, so unbroken base64 is recognised by its decoded length alone;
+ * only other text pays for a strict comparison (on the main thread, which every client waits on: a
+ * re-encode and compare takes about 0.1 s per 30 MB).
+ */
+function base64Bytes(data: string): Buffer | undefined {
+  const bytes = Buffer.from(data, 'base64');
+  if (bytes.length === 0) return undefined;
+  const padding = data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0;
+  if (data.length % 4 === 0 && bytes.length === (data.length / 4) * 3 - padding) return bytes;
+  return bytes.toString('base64').replace(/=+$/, '') === data.replace(/\s+/g, '').replace(/=+$/, '') ? bytes : undefined;
+}
