@@ -44,10 +44,6 @@ export class MemoryLedger {
     this.slots = new BigInt64Array(this.buffer);
   }
 
-  get size(): number {
-    return this.slots.length;
-  }
-
   /** Bytes the caches of thread `slot` hold. */
   held(slot: number): number {
     return Number(Atomics.load(this.slots, slot));
