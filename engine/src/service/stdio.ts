@@ -39,8 +39,9 @@ export function serveStdio(engine: Engine, options: StdioOptions): Promise<void>
 
   const handle = (line: string): void => {
     if (line.trim() === '') return;
+    const bytes = Buffer.byteLength(line);
     const p = gate
-      .track(Buffer.byteLength(line), engine.handleText(session, line))
+      .track(bytes, engine.handleText(session, line, bytes))
       .then((reply) => {
         if (reply !== undefined) write(reply);
       })
