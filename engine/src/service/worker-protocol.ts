@@ -6,10 +6,18 @@ import { jobKindOf } from '../jobs/kinds.js';
 
 /** Which prepared plan a job renders from: its backend, the image it is about and its seed. */
 export function planKeyOf(job: JobInput): string {
-  return planKey({ backend: job.backend, imageId: jobKindOf(job).subject(job), seed: job.seed });
+  return planKey(planOf(job));
 }
 
-export function planKey(plan: Pick<SharedPlan, 'backend' | 'imageId' | 'seed'>): string {
+/** What names a prepared plan: its backend, the image it is about and its seed. */
+export type PlanName = Pick<SharedPlan, 'backend' | 'imageId' | 'seed'>;
+
+/** The plan a job renders from. */
+export function planOf(job: JobInput): PlanName {
+  return { backend: job.backend, imageId: jobKindOf(job).subject(job), seed: job.seed };
+}
+
+export function planKey(plan: PlanName): string {
   return `${plan.backend}:${plan.imageId}:${plan.seed}`;
 }
 

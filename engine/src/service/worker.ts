@@ -14,7 +14,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Backend, Progress, SharedPlan, SourceImage } from '../core/backend.js';
+import type { Backend, Progress, SourceImage } from '../core/backend.js';
 import { PaintsUndoError, isPaintsUndoError, throwIfCancelled } from '../core/errors.js';
 import { MemoryLedger } from '../core/memory.js';
 import type { JobInput } from '../core/job.js';
@@ -26,7 +26,7 @@ import { jobKindOf } from '../jobs/kinds.js';
 import { runJob, type JobEnvironment } from '../jobs/run.js';
 import { addPngText, provenanceChunks } from '../io/png.js';
 import { asOutputError } from '../io/write-errors.js';
-import { planKey, type MainToWorker, type WorkerData, type WorkerFile, type WorkerToMain, type WireError } from './worker-protocol.js';
+import { planKey, planOf, type MainToWorker, type PlanName, type WorkerData, type WorkerFile, type WorkerToMain, type WireError } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('service/worker.ts must run in a worker thread');
@@ -216,7 +216,7 @@ async function writeSliderFrame(jobId: string, input: Extract<JobInput, { kind: 
   const { image, provenance } = await renderFrame(input, env);
   throwIfCancelled(env.signal);
   // Before the pool picks this worker's next job: it decides from which plans each worker holds.
-  await syncPlans(usedPlan(input));
+  await syncPlans(planOf(input));
   // What is left runs in libvips and the file system, off this thread: the pool may send the next job.
   send({ type: 'computed', jobId });
   const sharp = (await import('sharp')).default;
@@ -235,8 +235,6 @@ async function writeSliderFrame(jobId: string, input: Extract<JobInput, { kind: 
  * received them), by planKey: each is sent to the main thread at most once while it is held here.
  */
 const known = new Map<string, PlanName>();
-
-type PlanName = Pick<SharedPlan, 'backend' | 'imageId' | 'seed'>;
 
 /**
  * Keeps the main thread's view of this worker's plans true. The plan a job rendered from, if this worker
@@ -262,10 +260,6 @@ async function syncPlans(used: PlanName): Promise<void> {
     dropped.push(k);
   }
   if (dropped.length > 0) send({ type: 'plans-dropped', keys: dropped });
-}
-
-function usedPlan(input: JobInput): PlanName {
-  return { backend: input.backend, imageId: jobKindOf(input).subject(input), seed: input.seed };
 }
 
 /** A job's AbortSignal, registered so that the main thread's 'cancel' message reaches it. */
@@ -333,7 +327,7 @@ async function run(message: Extract<MainToWorker, { type: 'run' }>): Promise<voi
     }
     await previewInFlight;
     if (signal.aborted) throw new PaintsUndoError('CANCELLED', 'Cancelled.');
-    await syncPlans(usedPlan(message.input));
+    await syncPlans(planOf(message.input));
     send({ type: 'done', jobId: message.jobId, files: await listFiles(message.staging, message.input) });
   } catch (error) {
     send({ type: 'failed', jobId: message.jobId, error: signal.aborted ? { code: 'CANCELLED', message: 'Cancelled.' } : wireError(error) });
