@@ -4,6 +4,7 @@ import { collectKeyframes, quietContext, type Progress } from '../../engine/src/
 import { isPaintsUndoError } from '../../engine/src/core/errors.js';
 import { maxAbsDifference, type RgbImage } from '../../engine/src/core/image.js';
 import { createClassicBackend } from '../../engine/src/backends/classic/index.js';
+import { planBytes, type PreparedPlan } from '../../engine/src/core/replay.js';
 import { SAMPLES, fromSvg, hashImage, loadSample, meanAbsDifference, nonWhiteFraction, transparentSvg } from './helpers.js';
 
 const isCode = (code: string) => (error: unknown) => isPaintsUndoError(error) && error.code === code;
@@ -157,5 +158,30 @@ describe('classic backend', () => {
     }, isCode('CANCELLED'));
     assert.equal(count, 3);
     await backend.dispose();
+  });
+
+  it('shares a plan with what it holds, and forgets it on request', async () => {
+    const source = await loadSample(SAMPLES[1]!, 320);
+    const backend = createClassicBackend();
+    try {
+      assert.equal(backend.exportPlan!(source.id, 5), undefined, 'nothing planned yet');
+      await backend.frame({ source, step: 500, seed: 5 }, quietContext());
+      const shared = backend.exportPlan!(source.id, 5)!;
+      const plan = shared.data as PreparedPlan;
+      const snapshots = plan.snapshots.reduce((sum, s) => sum + s.reveal.buffer.byteLength, 0);
+      assert.ok(shared.bytes >= snapshots + plan.dirty.byteLength, `${shared.bytes} bytes: at least the snapshots (${snapshots}) and the dirty boxes`);
+      assert.ok(shared.bytes < snapshots + plan.dirty.byteLength + 8 * 1024 * 1024, 'and not much more: the stamps and layer parameters of a 320 px plan');
+      // The source's pixels are the image store's, not the plan's: the same count with a 1 px source.
+      const tiny = { width: 1, height: 1, channels: 3 as const, data: new Uint8Array(3) };
+      assert.equal(planBytes({ ...plan, timeline: { ...plan.timeline, finished: tiny } }), shared.bytes);
+
+      backend.forgetPlan!(source.id, 5);
+      assert.equal(backend.exportPlan!(source.id, 5), undefined, 'forgotten');
+      const events: Progress[] = [];
+      await backend.frame({ source, step: 500, seed: 5 }, { signal: new AbortController().signal, onProgress: (p) => events.push(p) });
+      assert.ok(events.some((e) => e.stage === 'planning'), 'the next frame plans again');
+    } finally {
+      await backend.dispose();
+    }
   });
 });

@@ -11,6 +11,7 @@ import { quietContext } from '../../engine/src/core/backend.js';
 import { createClassicBackend } from '../../engine/src/backends/classic/index.js';
 import { decodeImageBuffer } from '../../engine/src/io/decode.js';
 import { defaultMemoryBytes } from '../../engine/src/service/engine.js';
+import { planKey } from '../../engine/src/service/worker-protocol.js';
 import { removeDir, smallSample, startEngine } from './helpers.js';
 
 const MIB = 1024 * 1024;
@@ -78,6 +79,87 @@ test('warm renderers of all workers together stay within the engine memory budge
     } finally {
       await backend.dispose();
     }
+  } finally {
+    await running.stop();
+    await removeDir(running.cacheDir);
+  }
+});
+
+/** The bytes the pool's shared plan of a frame of this PNG counts in the memory budget, measured in process. */
+async function sharedPlanBytes(png: Buffer): Promise<number> {
+  const source = (await decodeImageBuffer(png)).source;
+  const backend = createClassicBackend();
+  try {
+    await backend.frame({ source, seed: 12345, step: 500 }, quietContext());
+    return backend.exportPlan!(source.id, 12345)!.bytes;
+  } finally {
+    await backend.dispose();
+  }
+}
+
+test('shared plans count in the memory budget: beyond their share the least recently used go, from the workers too', async () => {
+  const base = await smallSample(128);
+  const pngs = await Promise.all([0, 1, 2, 3, 4].map((i) => sharp(base).modulate({ hue: 40 * i + 1 }).png().toBuffer()));
+  const planBytes = await sharedPlanBytes(pngs[0]!);
+  // Plans may hold half of the workers' half of the budget: room for two and a half of these plans.
+  const memoryBytes = 10 * planBytes;
+  // One worker: its backend keeps the last 4 plans (images 1-4) unless the pool tells it to drop them.
+  const running = await startEngine({ workers: 1, memoryBytes });
+  const pool = running.engine.pool;
+  try {
+    const client = running.client();
+    await client.connect();
+    const images: string[] = [];
+    for (const png of pngs) images.push((await client.putImage(png)).image);
+    for (const image of images) assert.equal((await client.run('frame', { image, step: 500 })).state, 'done');
+    assert.equal(pool.plansMade, 5);
+
+    const shared = images.map((image) => pool.planShared(planKey({ backend: 'classic', imageId: image, seed: 12345 })));
+    assert.deepEqual(shared, [false, false, false, true, true], 'the plans used last are shared, the older ones dropped');
+    const planSlot = pool.memory.held(pool.size);
+    assert.ok(planSlot > 0 && planSlot <= memoryBytes / 4, `the shared plans count ${planSlot} bytes, within their share of ${memoryBytes / 4}`);
+
+    // The worker dropped image 2's plan when the pool did (its own cache would have kept it): it plans again.
+    const stages = new Set<string>();
+    const job = await client.run('frame', { image: images[2]!, step: 321 }, (p) => stages.add(p.stage));
+    assert.equal(job.state, 'done');
+    assert.ok(stages.has('planning'), 'planned again');
+    assert.equal(pool.plansMade, 6);
+    assert.ok(pool.planShared(planKey({ backend: 'classic', imageId: images[2]!, seed: 12345 })), 'and shared again, as the plan used last');
+  } finally {
+    await running.stop();
+    await removeDir(running.cacheDir);
+  }
+});
+
+test("an image's plans leave memory with the image: a plan never keeps pixels the image store let go", async () => {
+  const base = await smallSample(256);
+  const [first, second] = await Promise.all([1, 120].map((hue) => sharp(base).modulate({ hue }).png().toBuffer()));
+  const { width, height } = await sharp(base).metadata();
+  // The image store (half the budget) holds one of these images, not two.
+  const memoryBytes = 3 * width! * height! * 3;
+  const running = await startEngine({ workers: 1, memoryBytes });
+  const pool = running.engine.pool;
+  try {
+    const client = running.client();
+    await client.connect();
+    const a = (await client.putImage(first!)).image;
+    await client.run('frame', { image: a, step: 500 });
+    const keyA = planKey({ backend: 'classic', imageId: a, seed: 12345 });
+    assert.ok(pool.planShared(keyA), "the first image's plan is shared");
+
+    const b = (await client.putImage(second!)).image;
+    assert.ok(!pool.planShared(keyA), "once the second image pushed the first out of the store's memory, the first image's plan is gone");
+    await client.run('frame', { image: b, step: 500 });
+    const keyB = planKey({ backend: 'classic', imageId: b, seed: 12345 });
+    assert.ok(pool.planShared(keyB));
+
+    // The first image still renders (a step not in the result cache): read back from the cache folder,
+    // pushing the second out, and planned again.
+    const made = pool.plansMade;
+    assert.equal((await client.run('frame', { image: a, step: 321 })).state, 'done');
+    assert.equal(pool.plansMade, made + 1);
+    assert.ok(pool.planShared(keyA) && !pool.planShared(keyB), "the second image's plan left with it");
   } finally {
     await running.stop();
     await removeDir(running.cacheDir);

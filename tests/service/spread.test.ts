@@ -67,7 +67,7 @@ function firstDeflateBlockType(png: Uint8Array): 'stored' | 'fixed' | 'dynamic' 
 }
 
 test('a worker whose small plan cache dropped a plan gets it again from the pool instead of planning again', async () => {
-  // One worker: its backend keeps 4 plans, the pool shares the last 6. Six images, then the first again.
+  // One worker: its backend keeps 4 plans; the pool shares all six (they fit its part of the memory budget).
   const running = await startEngine({ workers: 1 });
   try {
     const client = running.client();

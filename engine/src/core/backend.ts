@@ -132,6 +132,8 @@ export interface Backend {
    */
   exportPlan?(imageId: string, seed: number): SharedPlan | undefined;
   importPlan?(plan: SharedPlan): void;
+  /** Drops what this backend prepared for (image id, seed), its plan and what renders from it (optional). */
+  forgetPlan?(imageId: string, seed: number): void;
   /**
    * Prepares what every request on (image, seed) renders from (its plan) before any is made (optional),
    * e.g. right after an upload. A request made meanwhile waits for this same preparation instead of
@@ -154,6 +156,8 @@ export interface SharedPlan {
   readonly backendVersion: string;
   readonly imageId: string;
   readonly seed: number;
+  /** Memory the plan holds, not counting the source image's pixels (which the engine's image store counts). */
+  readonly bytes: number;
   readonly data: unknown;
 }
 

@@ -96,6 +96,29 @@ export function preparePlan(timeline: Timeline, options: PrepareOptions = {}): P
   return { timeline, planWidth, planHeight, interval, snapshots, dirty };
 }
 
+/**
+ * Memory a prepared plan holds besides its source image (`timeline.finished`): every buffer under it
+ * (snapshots, stamps, layer contents' parameters), each counted once, whole (a view pins all of its
+ * buffer). For memory budgets: what keeping the plan costs.
+ */
+export function planBytes(plan: PreparedPlan): number {
+  const seen = new Set<object>([plan.timeline.finished.data.buffer]);
+  let bytes = 0;
+  const visit = (value: unknown): void => {
+    if (typeof value !== 'object' || value === null || seen.has(value)) return;
+    seen.add(value);
+    if (ArrayBuffer.isView(value)) {
+      if (seen.has(value.buffer)) return;
+      seen.add(value.buffer);
+      bytes += value.buffer.byteLength;
+      return;
+    }
+    for (const child of Array.isArray(value) ? value : Object.values(value)) visit(child);
+  };
+  visit(plan);
+  return bytes;
+}
+
 /** The live replay state of one renderer: seek it to any operation count. */
 export class PlanState {
   readonly plan: PreparedPlan;

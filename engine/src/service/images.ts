@@ -160,6 +160,8 @@ export class ImageStore {
       if (this.memoryBytes <= this.memoryBudget || id === source.id) break;
       this.memory.delete(id);
       this.memoryBytes -= s.image.data.byteLength + (s.alpha?.byteLength ?? 0);
+      // Its plans hold its pixels: kept, they would keep them in memory outside this budget.
+      this.pool.forgetImage(id);
     }
   }
 }

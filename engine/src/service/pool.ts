@@ -1,9 +1,12 @@
 /**
  * A fixed pool of worker threads (worker.ts). The scheduler decides which job runs where; the pool
  * carries messages, replaces a worker that dies (failing its jobs with INTERNAL), and shuts down.
- * It also keeps the plans workers share (the last MAX_SHARED_PLANS): a job sent to a worker that lacks
- * its image's plan carries the plan along, so frames of one image render on every worker at once. A
- * worker reports the plans its backends' small caches dropped, so one that dropped a plan is sent it again.
+ * It also keeps the plans workers share: a job sent to a worker that lacks its image's plan carries the
+ * plan along, so frames of one image render on every worker at once. A worker reports the plans its
+ * backends' small caches dropped, so one that dropped a plan is sent it again. Shared plans count in the
+ * memory budget (up to half of it, least recently used dropped first), and a plan goes when its image
+ * leaves the image store's memory (`forgetImage`): a plan holds its image, and must not keep it past that.
+ * A plan the pool drops, the workers drop too.
  * A plan can also be prepared ahead on an idle worker (`prepareAhead`, after an upload): that worker
  * stays free for jobs, which cancel the preparation unless it is the plan they need (then they join it).
  */
@@ -11,11 +14,11 @@ import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { SharedPlan, SourceImage } from '../core/backend.js';
 import { PaintsUndoError, type ErrorCode } from '../core/errors.js';
-import { MemoryLedger, releases } from '../core/memory.js';
+import { MemoryLedger, releases, type MemoryShare } from '../core/memory.js';
 import type { JobInput } from '../core/job.js';
 import type { InputLimits } from '../io/decode.js';
 import { backendModules } from '../backends/registry.js';
-import { planKey, planKeyOf, type BackendDescription, type MainToWorker, type WireError, type WorkerData, type WorkerFile, type WorkerToMain } from './worker-protocol.js';
+import { planKey, planKeyOf, type BackendDescription, type PlanName, type MainToWorker, type WireError, type WorkerData, type WorkerFile, type WorkerToMain } from './worker-protocol.js';
 
 export interface RunCallbacks {
   onProgress(update: { fraction: number; stage: string; message?: string }): void;
@@ -55,8 +58,14 @@ interface Slot {
  */
 const MAX_FINISHING = 2;
 
-/** Shared plans kept for handing to other workers (each mostly shared memory: snapshots, the image). */
-const MAX_SHARED_PLANS = 6;
+/**
+ * Shared plans may hold this share of the memory budget (a plan is ~25-40 MB whatever the image's size:
+ * its snapshots have a budget of their own); the rest is the warm renderers'. Plans are worth more than
+ * their bytes (seconds of planning each), renderers are big and quick to make again.
+ */
+const SHARED_PLANS_SHARE = 0.5;
+/** The plans used last are kept even beyond their share: the image being worked on keeps its plan. */
+const MIN_SHARED_PLANS = 2;
 
 /** What all workers' backends may keep for reuse by default (see WorkerPool's `memoryBytes`). */
 export const DEFAULT_WORKER_MEMORY_BYTES = 1024 * 1024 * 1024;
@@ -115,11 +124,13 @@ export class WorkerPool {
   /** What the workers' backends keep for reuse, under one budget (core/memory.ts). */
   readonly memory: MemoryLedger;
 
-  /** `memoryBytes`: what every worker's backends together may keep for reuse (warm renderers). */
+  /** `memoryBytes`: what the pool and every worker's backends together may keep for reuse (shared plans, warm renderers). */
   constructor(size: number, log: (message: string) => void = () => undefined, memoryBytes = DEFAULT_WORKER_MEMORY_BYTES) {
     this.size = Math.max(1, size);
     this.log = log;
-    this.memory = new MemoryLedger(memoryBytes, this.size);
+    // One slot per worker, and the last for the plans shared from this thread.
+    this.memory = new MemoryLedger(memoryBytes, this.size + 1);
+    this.planMemory = this.memory.thread(this.size, () => this.rebalanceMemory()).share();
     for (let i = 0; i < this.size; i++) this.slots.push({ worker: this.spawn(i), jobs: new Set(), finishing: new Set(), plans: new Set(), lastUsed: 0, releasing: 0 });
   }
 
@@ -173,7 +184,12 @@ export class WorkerPool {
   private earlyExits = 0;
   private broken = false;
 
+  /** Insertion order = least recently used first. */
   private readonly sharedPlans = new Map<string, SharedPlan>();
+  /** The shared plans' part of the memory budget, what they hold, and what of it the ledger is charged (see trimSharedPlans). */
+  private readonly planMemory: MemoryShare;
+  private sharedPlanBytes = 0;
+  private planCharge = 0;
   /** Plans the workers made (each worker reports a plan it made once; imported ones are not counted). */
   plansMade = 0;
 
@@ -182,14 +198,12 @@ export class WorkerPool {
       case 'plan': {
         this.plansMade++;
         const key = planKey(message.plan);
+        const replaced = this.sharedPlans.get(key);
         this.sharedPlans.delete(key);
         this.sharedPlans.set(key, message.plan);
         this.slots[worker]?.plans.add(key);
-        for (const old of this.sharedPlans.keys()) {
-          if (this.sharedPlans.size <= MAX_SHARED_PLANS) break;
-          this.sharedPlans.delete(old);
-          for (const slot of this.slots) slot.plans.delete(old);
-        }
+        this.sharedPlanBytes += message.plan.bytes - (replaced?.bytes ?? 0);
+        this.trimSharedPlans();
         return;
       }
       case 'plans-dropped':
@@ -274,6 +288,48 @@ export class WorkerPool {
     }
   }
 
+  /**
+   * Drops the least recently used shared plans while they hold more than their share of the budget, and
+   * charges what they hold to the ledger. The last MIN_SHARED_PLANS stay whatever their size; beyond the
+   * share they are not charged, or a budget smaller than two plans would flush every warm renderer after
+   * every job.
+   */
+  private trimSharedPlans(): void {
+    const share = this.memory.budgetBytes * SHARED_PLANS_SHARE;
+    for (const key of this.sharedPlans.keys()) {
+      if (this.sharedPlanBytes <= share || this.sharedPlans.size <= MIN_SHARED_PLANS) break;
+      this.dropSharedPlan(key);
+    }
+    const charge = Math.min(this.sharedPlanBytes, share);
+    this.planMemory.adjust(charge - this.planCharge);
+    this.planCharge = charge;
+  }
+
+  /** Stops sharing a plan; the workers that hold it drop it too, so nothing keeps it (and its image) alive. */
+  private dropSharedPlan(key: string): void {
+    const plan = this.sharedPlans.get(key);
+    if (!plan) return;
+    this.sharedPlans.delete(key);
+    this.sharedPlanBytes -= plan.bytes;
+    const name: PlanName = { backend: plan.backend, imageId: plan.imageId, seed: plan.seed };
+    for (const slot of this.slots) {
+      if (!slot.plans.delete(key)) continue;
+      const message: MainToWorker = { type: 'forget-plans', plans: [name] };
+      slot.worker.postMessage(message);
+    }
+  }
+
+  /**
+   * An image left the image store's memory: its plans go too (every seed, every backend). A plan holds
+   * its image's pixels; kept, it would keep them outside the store's budget.
+   */
+  forgetImage(imageId: string): void {
+    for (const [key, plan] of [...this.sharedPlans]) {
+      if (plan.imageId === imageId) this.dropSharedPlan(key);
+    }
+    this.trimSharedPlans();
+  }
+
   /** Whether the plan with this key (worker-protocol.ts planKey) is shared: any worker can render from it without planning. */
   planShared(key: string): boolean {
     return this.sharedPlans.has(key);
@@ -355,7 +411,13 @@ export class WorkerPool {
       this.running.set(jobId, { worker: index, flag: new Int32Array(flagBuffer), callbacks, resolve, reject });
       slot.jobs.add(jobId);
       const key = planKeyOf(input);
-      const plan = slot.plans.has(key) ? undefined : this.sharedPlans.get(key);
+      const shared = this.sharedPlans.get(key);
+      if (shared) {
+        // Used now: the last to be dropped.
+        this.sharedPlans.delete(key);
+        this.sharedPlans.set(key, shared);
+      }
+      const plan = slot.plans.has(key) ? undefined : shared;
       if (plan) slot.plans.add(key);
       const message: MainToWorker = { type: 'run', jobId, input, sources, staging, cancelFlag: flagBuffer, ...(plan ? { plans: [plan] } : {}) };
       slot.worker.postMessage(message);

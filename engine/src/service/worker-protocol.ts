@@ -81,6 +81,8 @@ export type MainToWorker =
   | { type: 'cancel'; jobId: string }
   /** Free at least `bytes` of what the worker's backends keep for reuse: the engine holds more than its memory budget. */
   | { type: 'release'; bytes: number }
+  /** Drop these plans and what renders from them: the engine stopped sharing them (memory budget, or their image left memory). */
+  | { type: 'forget-plans'; plans: PlanName[] }
   | { type: 'decode'; reqId: number; bytes: Uint8Array; limits: Partial<InputLimits> }
   | { type: 'describe'; reqId: number; backend: string }
   | { type: 'dispose' };

@@ -262,6 +262,15 @@ async function syncPlans(used: PlanName): Promise<void> {
   if (dropped.length > 0) send({ type: 'plans-dropped', keys: dropped });
 }
 
+/** Drops plans the main thread no longer shares; they are no longer known to it either (no 'plans-dropped' follows). */
+async function forgetPlans(plans: readonly PlanName[]): Promise<void> {
+  for (const name of plans) {
+    known.delete(planKey(name));
+    (await backend(name.backend)).forgetPlan?.(name.imageId, name.seed);
+  }
+  collectWhenIdle();
+}
+
 /** A job's AbortSignal, registered so that the main thread's 'cancel' message reaches it. */
 function jobSignal(jobId: string, cancelFlag: SharedArrayBuffer): AbortSignal {
   const controller = new AbortController();
@@ -383,6 +392,9 @@ function handle(message: MainToWorker): void {
       break;
     case 'cancel':
       controllers.get(message.jobId)?.abort(new PaintsUndoError('CANCELLED', 'Cancelled.'));
+      break;
+    case 'forget-plans':
+      void forgetPlans(message.plans);
       break;
     case 'release':
       if (memory && memory.release(message.bytes) > 0) collectWhenIdle();

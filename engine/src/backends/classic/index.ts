@@ -26,7 +26,7 @@ import { cancelledError, isPaintsUndoError, throwIfCancelled } from '../../core/
 import type { RgbImage } from '../../core/image.js';
 import { privateMemory } from '../../core/memory.js';
 import { TimelineRenderer } from '../../core/renderer.js';
-import { preparePlan, type PreparedPlan } from '../../core/replay.js';
+import { planBytes, preparePlan, type PreparedPlan } from '../../core/replay.js';
 import { timelapseSteps } from '../../core/steps.js';
 import type { Timeline } from '../../core/timeline.js';
 import { interpolationCounts, planInterpolation } from './interpolate.js';
@@ -92,6 +92,8 @@ class ClassicBackend implements Backend {
   private readonly waiting = new Map<string, Set<JobContext>>();
   /** Plans whose preparation finished, for exportPlan (which must not wait). */
   private readonly settled = new Map<string, PreparedPlan>();
+  /** What each plan exported holds (planBytes), measured once. */
+  private readonly planSizes = new WeakMap<PreparedPlan, number>();
   private readonly renderers: RendererCache;
   private readonly cacheSize: number;
   private readonly options: ClassicBackendOptions;
@@ -204,7 +206,18 @@ class ClassicBackend implements Backend {
 
   exportPlan(imageId: string, seed: number): SharedPlan | undefined {
     const plan = this.settled.get(planKey(imageId, seed));
-    return plan ? { backend: this.id, backendVersion: this.version, imageId, seed, data: plan } : undefined;
+    if (!plan) return undefined;
+    let bytes = this.planSizes.get(plan);
+    if (bytes === undefined) {
+      bytes = planBytes(plan);
+      this.planSizes.set(plan, bytes);
+    }
+    return { backend: this.id, backendVersion: this.version, imageId, seed, bytes, data: plan };
+  }
+
+  forgetPlan(imageId: string, seed: number): void {
+    const key = planKey(imageId, seed);
+    if (this.cache.has(key)) this.forget(key);
   }
 
   importPlan(shared: SharedPlan): void {
