@@ -165,3 +165,29 @@ test("an image's plans leave memory with the image: a plan never keeps pixels th
     await removeDir(running.cacheDir);
   }
 });
+
+test('a plan whose image left memory while it was being made is not shared', async () => {
+  const base = await smallSample(768);
+  const [first, second] = await Promise.all([1, 120].map((hue) => sharp(base).modulate({ hue }).png().toBuffer()));
+  const { width, height } = await sharp(base).metadata();
+  // The image store (half the budget) holds one of these images, not two.
+  const memoryBytes = 3 * width! * height! * 3;
+  const running = await startEngine({ workers: 1, memoryBytes });
+  const pool = running.engine.pool;
+  try {
+    const client = running.client();
+    await client.connect();
+    // The first image is planned ahead on the worker as soon as it is stored; the second arrives meanwhile.
+    const a = (await client.putImage(first!)).image;
+    await client.putImage(second!);
+    assert.equal(running.engine.jobs.stats().plansAhead, 1, 'the first image was being planned ahead');
+    assert.equal(pool.plansMade, 0, 'and its plan was not made yet when the second image pushed it out of memory');
+    const deadline = Date.now() + 20_000;
+    while (pool.plansMade === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(pool.plansMade, 1, 'the plan was made');
+    assert.ok(!pool.planShared(planKey({ backend: 'classic', imageId: a, seed: 12345 })), 'but not shared: its image is no longer in memory');
+  } finally {
+    await running.stop();
+    await removeDir(running.cacheDir);
+  }
+});

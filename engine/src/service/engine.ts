@@ -89,6 +89,7 @@ export class Engine implements EngineServices {
       memoryBudget: memoryBytes / 2,
       limits: { maxPixels: this.limits.maxPixels, maxFileBytes: this.limits.maxUploadBytes },
     });
+    this.pool.imageInMemory = (id) => this.images.inMemory(id);
     this.jobs = new JobManager({
       cache,
       images: this.images,

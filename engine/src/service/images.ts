@@ -103,6 +103,11 @@ export class ImageStore {
     return source;
   }
 
+  /** Whether the image's pixels are in memory now (not only in the cache folder). */
+  inMemory(id: string): boolean {
+    return this.memory.has(id);
+  }
+
   /** Width and height of a stored image without decoding it; undefined when unknown or evicted. */
   async size(id: string): Promise<{ width: number; height: number } | undefined> {
     const inMemory = this.memory.get(id);

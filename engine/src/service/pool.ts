@@ -121,8 +121,13 @@ export class WorkerPool {
   private nextReq = 1;
   private closing = false;
   private readonly log: (message: string) => void;
-  /** What the workers' backends keep for reuse, under one budget (core/memory.ts). */
+  /** What the workers' backends and the shared plans keep for reuse, under one budget (core/memory.ts). */
   readonly memory: MemoryLedger;
+  /**
+   * Whether an image's pixels are in the image store's memory (the engine sets it; every image by default).
+   * A plan made while its image left memory is not shared: it would keep the pixels past the store's budget.
+   */
+  imageInMemory: (imageId: string) => boolean = () => true;
 
   /** `memoryBytes`: what the pool and every worker's backends together may keep for reuse (shared plans, warm renderers). */
   constructor(size: number, log: (message: string) => void = () => undefined, memoryBytes = DEFAULT_WORKER_MEMORY_BYTES) {
@@ -198,6 +203,11 @@ export class WorkerPool {
       case 'plan': {
         this.plansMade++;
         const key = planKey(message.plan);
+        if (!this.imageInMemory(message.plan.imageId)) {
+          // Its image left memory while it was planned (forgetImage found nothing to drop then).
+          this.forget(worker, message.plan);
+          return;
+        }
         const replaced = this.sharedPlans.get(key);
         this.sharedPlans.delete(key);
         this.sharedPlans.set(key, message.plan);
@@ -311,12 +321,13 @@ export class WorkerPool {
     if (!plan) return;
     this.sharedPlans.delete(key);
     this.sharedPlanBytes -= plan.bytes;
-    const name: PlanName = { backend: plan.backend, imageId: plan.imageId, seed: plan.seed };
-    for (const slot of this.slots) {
-      if (!slot.plans.delete(key)) continue;
-      const message: MainToWorker = { type: 'forget-plans', plans: [name] };
-      slot.worker.postMessage(message);
-    }
+    for (let i = 0; i < this.slots.length; i++) if (this.slots[i]!.plans.delete(key)) this.forget(i, plan);
+  }
+
+  /** Tells worker `index` to drop a plan its backends hold. */
+  private forget(index: number, plan: PlanName): void {
+    const message: MainToWorker = { type: 'forget-plans', plans: [{ backend: plan.backend, imageId: plan.imageId, seed: plan.seed }] };
+    this.slots[index]?.worker.postMessage(message);
   }
 
   /**
