@@ -74,8 +74,12 @@ function shared(bytes: number): Uint8Array {
   return new Uint8Array(new SharedArrayBuffer(bytes));
 }
 
-/** Replays the whole timeline once; the result renders any step at any size (see renderer.ts). */
-export function preparePlan(timeline: Timeline, options: PrepareOptions = {}): PreparedPlan {
+/**
+ * Replays the whole timeline once; the result renders any step at any size (see renderer.ts). The plan's
+ * timeline keeps its stamps in one SharedArrayBuffer (`withSharedStamps`).
+ */
+export function preparePlan(source: Timeline, options: PrepareOptions = {}): PreparedPlan {
+  const timeline = withSharedStamps(source);
   const { planWidth, planHeight } = planSizeOf(timeline);
   const layerBytes = planWidth * planHeight;
   const snapshotBytes = layerBytes * timeline.layers.length;
@@ -94,6 +98,36 @@ export function preparePlan(timeline: Timeline, options: PrepareOptions = {}): P
     }
   }
   return { timeline, planWidth, planHeight, interval, snapshots, dirty };
+}
+
+/**
+ * `timeline` with the masks of its stamps (reveal strokes, transform regions) in one SharedArrayBuffer,
+ * the same values. A plan handed to another worker thread then shares them, as it shares its snapshots,
+ * rather than copying about a thousand small arrays (~6 MB) into every worker and through the main thread.
+ */
+function withSharedStamps(timeline: Timeline): Timeline {
+  const stamps = (op: Operation): Stamp | null => (op.kind === 'reveal' ? op.stamp : op.kind === 'transform' ? op.region : null);
+  let total = 0;
+  for (const op of timeline.operations) {
+    const stamp = stamps(op);
+    if (stamp && !(stamp.alpha.buffer instanceof SharedArrayBuffer)) total += stamp.alpha.length;
+  }
+  if (total === 0) return timeline;
+  const buffer = shared(total);
+  let offset = 0;
+  const move = (stamp: Stamp): Stamp => {
+    if (stamp.alpha.buffer instanceof SharedArrayBuffer) return stamp;
+    const alpha = buffer.subarray(offset, offset + stamp.alpha.length);
+    alpha.set(stamp.alpha);
+    offset += stamp.alpha.length;
+    return { ...stamp, alpha };
+  };
+  const operations = timeline.operations.map((op): Operation => {
+    if (op.kind === 'reveal') return { ...op, stamp: move(op.stamp) };
+    if (op.kind === 'transform' && op.region) return { ...op, region: move(op.region) };
+    return op;
+  });
+  return { ...timeline, operations };
 }
 
 /**
