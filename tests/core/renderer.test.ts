@@ -172,3 +172,20 @@ test('malformed timelines are refused with a precise message', () => {
   assert.throws(() => validateTimeline({ ...t, operations: [badLayer, ...t.operations.slice(1)] }), /names layer 7, but there are 2 layers/);
   assert.throws(() => new TimelineRenderer(t).renderStep(1000), /step must be an integer in 0..999/);
 });
+
+test("a prepared plan holds its stamps in shared memory, with the same values, and leaves the planner's timeline as it was", () => {
+  const timeline = makeTimeline(gradient());
+  const plan = preparePlan(timeline);
+  const masks = (t: Timeline): Uint8Array[] =>
+    t.operations.flatMap((op) => (op.kind === 'reveal' ? [op.stamp.alpha] : op.kind === 'transform' && op.region ? [op.region.alpha] : []));
+  const before = masks(timeline);
+  const after = masks(plan.timeline);
+  assert.equal(after.length, before.length);
+  const buffers = new Set(after.map((alpha) => alpha.buffer));
+  assert.equal(buffers.size, 1, 'one buffer for every stamp');
+  assert.ok([...buffers][0] instanceof SharedArrayBuffer, 'shared between threads');
+  after.forEach((alpha, i) => assert.deepEqual(alpha, before[i], `stamp ${i}: the same values`));
+  assert.ok(before.every((alpha) => !(alpha.buffer instanceof SharedArrayBuffer)), "the planner's own stamps are untouched");
+  // Prepared twice (a plan imported, then prepared again): nothing to move the second time.
+  assert.equal(preparePlan(plan.timeline).timeline.operations, plan.timeline.operations);
+});
