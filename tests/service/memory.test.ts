@@ -12,7 +12,9 @@ import { createClassicBackend } from '../../engine/src/backends/classic/index.js
 import { decodeImageBuffer } from '../../engine/src/io/decode.js';
 import { defaultMemoryBytes } from '../../engine/src/service/engine.js';
 import { planKey } from '../../engine/src/service/worker-protocol.js';
-import { removeDir, smallSample, startEngine } from './helpers.js';
+import type { EngineClient } from '../../engine/src/client/client.js';
+import type { WorkerPool } from '../../engine/src/service/pool.js';
+import { removeDir, smallSample, startEngine, type Running } from './helpers.js';
 
 const MIB = 1024 * 1024;
 
@@ -132,23 +134,36 @@ test('shared plans count in the memory budget: beyond their share the least rece
   }
 });
 
-test("an image's plans leave memory with the image: a plan never keeps pixels the image store let go", async () => {
-  const base = await smallSample(256);
+/**
+ * Two versions (two hues) of the sample at `long` px as PNGs, and a one-worker engine whose image store
+ * (half the budget) holds one of them in memory, not two; `work` gets them with a connected client.
+ */
+async function withStoreForOne(
+  long: number,
+  work: (context: { running: Running; client: EngineClient; pool: WorkerPool; first: Buffer; second: Buffer }) => Promise<void>,
+): Promise<void> {
+  const base = await smallSample(long);
   const [first, second] = await Promise.all([1, 120].map((hue) => sharp(base).modulate({ hue }).png().toBuffer()));
   const { width, height } = await sharp(base).metadata();
-  // The image store (half the budget) holds one of these images, not two.
-  const memoryBytes = 3 * width! * height! * 3;
-  const running = await startEngine({ workers: 1, memoryBytes });
-  const pool = running.engine.pool;
+  const running = await startEngine({ workers: 1, memoryBytes: 3 * width! * height! * 3 });
   try {
     const client = running.client();
     await client.connect();
-    const a = (await client.putImage(first!)).image;
+    await work({ running, client, pool: running.engine.pool, first: first!, second: second! });
+  } finally {
+    await running.stop();
+    await removeDir(running.cacheDir);
+  }
+}
+
+test("an image's plans leave memory with the image: a plan never keeps pixels the image store let go", async () => {
+  await withStoreForOne(256, async ({ client, pool, first, second }) => {
+    const a = (await client.putImage(first)).image;
     await client.run('frame', { image: a, step: 500 });
     const keyA = planKey({ backend: 'classic', imageId: a, seed: 12345 });
     assert.ok(pool.planShared(keyA), "the first image's plan is shared");
 
-    const b = (await client.putImage(second!)).image;
+    const b = (await client.putImage(second)).image;
     assert.ok(!pool.planShared(keyA), "once the second image pushed the first out of the store's memory, the first image's plan is gone");
     await client.run('frame', { image: b, step: 500 });
     const keyB = planKey({ backend: 'classic', imageId: b, seed: 12345 });
@@ -160,34 +175,19 @@ test("an image's plans leave memory with the image: a plan never keeps pixels th
     assert.equal((await client.run('frame', { image: a, step: 321 })).state, 'done');
     assert.equal(pool.plansMade, made + 1);
     assert.ok(pool.planShared(keyA) && !pool.planShared(keyB), "the second image's plan left with it");
-  } finally {
-    await running.stop();
-    await removeDir(running.cacheDir);
-  }
+  });
 });
 
 test('a plan whose image left memory while it was being made is not shared', async () => {
-  const base = await smallSample(768);
-  const [first, second] = await Promise.all([1, 120].map((hue) => sharp(base).modulate({ hue }).png().toBuffer()));
-  const { width, height } = await sharp(base).metadata();
-  // The image store (half the budget) holds one of these images, not two.
-  const memoryBytes = 3 * width! * height! * 3;
-  const running = await startEngine({ workers: 1, memoryBytes });
-  const pool = running.engine.pool;
-  try {
-    const client = running.client();
-    await client.connect();
+  await withStoreForOne(768, async ({ running, client, pool, first, second }) => {
     // The first image is planned ahead on the worker as soon as it is stored; the second arrives meanwhile.
-    const a = (await client.putImage(first!)).image;
-    await client.putImage(second!);
+    const a = (await client.putImage(first)).image;
+    await client.putImage(second);
     assert.equal(running.engine.jobs.stats().plansAhead, 1, 'the first image was being planned ahead');
     assert.equal(pool.plansMade, 0, 'and its plan was not made yet when the second image pushed it out of memory');
     const deadline = Date.now() + 20_000;
     while (pool.plansMade === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.equal(pool.plansMade, 1, 'the plan was made');
     assert.ok(!pool.planShared(planKey({ backend: 'classic', imageId: a, seed: 12345 })), 'but not shared: its image is no longer in memory');
-  } finally {
-    await running.stop();
-    await removeDir(running.cacheDir);
-  }
+  });
 });
