@@ -12,7 +12,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
@@ -192,6 +192,9 @@ before(async () => {
     TMPDIR: join(run, 'tmp'),
     PAINTS_UNDO_CACHE_DIR: engineCache,
     PAINTS_UNDO_CONFIG_DIR: join(run, 'engine-config'),
+    // The engine on PATH too, as `npm install -g paints-undo` puts it: code-server has once started the
+    // extension host without the user settings below (the editor then looked only at its other places).
+    PATH: `${join(root, 'bin')}${delimiter}${process.env.PATH ?? ''}`,
   };
   // The .vsix does not carry the engine: point it at this repository's (the README's install step).
   writeFileSync(
