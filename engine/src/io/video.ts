@@ -1,17 +1,16 @@
 /**
- * Video export: raw RGB frames are streamed to ffmpeg's stdin (never as temporary image files), with
- * back-pressure, and the result is written atomically. MP4 is H.264 yuv420p with +faststart (plays in
+ * Video export: raw RGB frames are streamed to ffmpeg's stdin from the encoder thread (encoder.ts), never
+ * as temporary image files, with back-pressure, and the result is written atomically. MP4 is H.264 yuv420p with +faststart (plays in
  * browsers and QuickTime), WebM is VP9, GIF uses a two-pass palette (palettegen/paletteuse) for quality.
  * Provenance goes into the container: title/comment/description tags for MP4 and WebM, a GIF comment
  * extension for GIF (ffmpeg's GIF muxer writes none, so it is spliced in after encoding).
  */
-import { spawn } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import type { Writable } from 'node:stream';
 import { PaintsUndoError, cancelledError, throwIfCancelled } from '../core/errors.js';
 import type { RgbImage, RgbaImage } from '../core/image.js';
 import type { VideoFormat } from '../core/job.js';
 import { withAtomicFile } from './atomic.js';
+import { startEncoder } from './encoder.js';
 import { findFfmpeg } from './ffmpeg.js';
 import { errnoError, errnoInText } from './write-errors.js';
 import { PROVENANCE_NOTICE, provenanceSummary, type Provenance } from './provenance.js';
@@ -150,33 +149,10 @@ async function* single(image: RgbImage): AsyncGenerator<RgbImage> {
 async function encode(ffmpegPath: string, args: string[], frames: AsyncIterable<RgbImage>, options: VideoOptions): Promise<number> {
   const signal = options.signal;
   throwIfCancelled(signal);
-  // Own process group on POSIX: a terminal Ctrl+C goes to the whole foreground group, and ffmpeg would
-  // race our cancellation by finalising a file (exit 255). We alone stop it, through the AbortSignal.
-  const child = spawn(ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'], windowsHide: true, detached: process.platform !== 'win32' });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-4000);
-  });
-  let spawnError: Error | undefined;
-  const exited = new Promise<number | null>((resolvePromise) => {
-    child.on('error', (error) => {
-      spawnError = error;
-      resolvePromise(null);
-    });
-    child.on('close', (code) => resolvePromise(code));
-  });
-  let finished = false;
-  void exited.then(() => {
-    finished = true;
-  });
-  // EPIPE when ffmpeg dies early: the exit code and stderr tell the real story.
-  child.stdin.on('error', () => undefined);
-  const onAbort = (): void => {
-    child.kill('SIGKILL');
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
   const frameBytes = options.width * options.height * 3;
+  const ffmpeg = startEncoder(ffmpegPath, args, frameBytes);
+  const onAbort = (): void => ffmpeg.kill();
+  signal?.addEventListener('abort', onAbort, { once: true });
   let sent = 0;
   try {
     for await (const frame of frames) {
@@ -184,13 +160,13 @@ async function encode(ffmpegPath: string, args: string[], frames: AsyncIterable<
       if (frame.width !== options.width || frame.height !== options.height || frame.data.length !== frameBytes) {
         throw new PaintsUndoError('INTERNAL', `Frame ${sent} is ${frame.width}x${frame.height}, expected ${options.width}x${options.height}.`);
       }
-      if (finished) break;
-      if (!child.stdin.write(frame.data)) await drained(child.stdin, exited);
+      // false: ffmpeg has ended early; its exit code and stderr say why.
+      if (!(await ffmpeg.send(frame.data))) break;
       sent++;
       options.onFrame?.(sent, options.totalFrames);
     }
-    child.stdin.end();
-    const code = await exited;
+    ffmpeg.end();
+    const { code, stderr, spawnError } = await ffmpeg.exited;
     throwIfCancelled(signal);
     // ffmpeg only writes our temp files, so a write condition in its text (a full disk) is the output's:
     // thrown as that errno, withAtomicFile reports OUTPUT_NOT_WRITABLE like any other failed write. Checked
@@ -198,31 +174,20 @@ async function encode(ffmpegPath: string, args: string[], frames: AsyncIterable<
     const errno = errnoInText(stderr);
     if (errno !== undefined) throw errnoError(errno, `ffmpeg could not write the ${options.format.toUpperCase()}: ${stderr.trim().split('\n').slice(-3).join(' ')}`);
     if (code !== 0) {
-      throw new PaintsUndoError('ENCODER_FAILED', `ffmpeg failed to encode the ${options.format.toUpperCase()} (${spawnError?.message ?? `exit code ${code}`}): ${stderr.trim().split('\n').slice(-3).join(' ') || 'no message'}`, {
+      throw new PaintsUndoError('ENCODER_FAILED', `ffmpeg failed to encode the ${options.format.toUpperCase()} (${spawnError ?? `exit code ${code}`}): ${stderr.trim().split('\n').slice(-3).join(' ') || 'no message'}`, {
         hint: 'Try another format or size; if it persists, report it with this message and `ffmpeg -version`.',
         details: { ffmpeg: ffmpegPath, code, stderr: stderr.trim() },
       });
     }
     return sent;
   } catch (error) {
-    child.kill('SIGKILL');
-    await exited;
+    ffmpeg.kill();
+    await ffmpeg.exited;
     if (signal?.aborted && !(error instanceof PaintsUndoError && error.code === 'CANCELLED')) throw cancelledError();
     throw error;
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
-}
-
-function drained(stream: Writable, exited: Promise<unknown>): Promise<void> {
-  return new Promise((resolvePromise) => {
-    const done = (): void => {
-      stream.off('drain', done);
-      resolvePromise();
-    };
-    stream.once('drain', done);
-    void exited.then(done);
-  });
 }
 
 /**

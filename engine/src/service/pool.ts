@@ -11,12 +11,13 @@
  * stays free for jobs, which cancel the preparation unless it is the plan they need (then they join it).
  */
 import v8 from 'node:v8';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { SharedPlan, SourceImage } from '../core/backend.js';
 import { PaintsUndoError, type ErrorCode } from '../core/errors.js';
 import { MemoryLedger, releases, type MemoryShare } from '../core/memory.js';
 import type { JobInput } from '../core/job.js';
 import type { InputLimits } from '../io/decode.js';
+import { startModuleWorker } from '../io/threads.js';
 import { backendModules } from '../backends/registry.js';
 import { planKey, planKeyOf, type BackendDescription, type PlanName, type MainToWorker, type WireError, type WorkerData, type WorkerFile, type WorkerToMain } from './worker-protocol.js';
 
@@ -70,10 +71,6 @@ const MIN_SHARED_PLANS = 2;
 /** What all workers' backends may keep for reuse by default (see WorkerPool's `memoryBytes`). */
 export const DEFAULT_WORKER_MEMORY_BYTES = 1024 * 1024 * 1024;
 
-/**
- * From dist/ the worker is plain JS. Under tsx (tests, benchmarks) this module is .ts, and Node 20 does not
- * run the parent's `--import tsx` in workers, so a tiny bootstrap registers tsx first.
- */
 function createWorker(memory: NonNullable<WorkerData['memory']>): Worker {
   // Workers collect garbage right after they release memory while idle (worker.ts collectWhenIdle). The
   // flag cannot be given to a worker (V8 flags are for the whole process); set before the worker starts,
@@ -81,10 +78,7 @@ function createWorker(memory: NonNullable<WorkerData['memory']>): Worker {
   v8.setFlagsFromString('--expose-gc');
   // The backends registered from outside the registry's table, so the worker registers them too.
   const workerData: WorkerData = { backendModules: backendModules(), memory };
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { stdout: true, workerData });
-  const url = new URL('./worker.ts', import.meta.url).href;
-  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url)}); });`;
-  return new Worker(bootstrap, { eval: true, stdout: true, workerData });
+  return startModuleWorker(import.meta.url, 'worker', { stdout: true, workerData });
 }
 
 /** A worker that dies this soon after starting, this many times in a row, is not restarted again. */
