@@ -42,7 +42,8 @@ export class EncoderProcess {
   private exit: EncoderExit | undefined;
   private readonly ring: SharedArrayBuffer;
   private readonly free: number[];
-  private wakeSender: (() => void) | undefined;
+  /** Senders waiting for a free slot (or for the end). */
+  private waiting: (() => void)[] = [];
   private settle!: (exit: EncoderExit) => void;
 
   constructor(
@@ -70,7 +71,7 @@ export class EncoderProcess {
    */
   async send(frame: Uint8Array): Promise<boolean> {
     if (frame.length !== this.frameBytes) throw new RangeError(`a frame of ${frame.length} bytes, expected ${this.frameBytes}`);
-    while (this.free.length === 0 && !this.exit) await new Promise<void>((resolve) => (this.wakeSender = resolve));
+    while (this.free.length === 0 && !this.exit) await new Promise<void>((resolve) => this.waiting.push(resolve));
     if (this.exit) return false;
     const slot = this.free.pop()!;
     new Uint8Array(this.ring, slot * this.frameBytes, this.frameBytes).set(frame);
@@ -102,9 +103,9 @@ export class EncoderProcess {
   }
 
   private wake(): void {
-    const wake = this.wakeSender;
-    this.wakeSender = undefined;
-    wake?.();
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resolve of waiting) resolve();
   }
 }
 
