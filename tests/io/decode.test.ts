@@ -216,8 +216,15 @@ test('decompression bombs and zero-size headers are refused before decoding', as
   // Long side alone over the limit, pixels under it.
   await expectCode(() => decodeImageBuffer(bombPng(20_000, 100)), 'INPUT_TOO_LARGE', /16384 px/);
   // Zero width or height: a PNG signature with an impossible header is corrupt, not "not an image".
-  await expectCode(() => decodeImageBuffer(bombPng(0, 100), { name: 'zero.png' }), 'INPUT_CORRUPT', /zero\.png looks like a PNG file, but its header is corrupt/);
-  await expectCode(() => decodeImageBuffer(bombPng(100, 0)), 'INPUT_CORRUPT');
+  await expectCode(() => decodeImageBuffer(bombPng(0, 100), { name: 'zero.png' }), 'INPUT_CORRUPT', /zero\.png looks like a PNG file, but its header gives a size of 0x100/);
+  await expectCode(() => decodeImageBuffer(bombPng(100, 0)), 'INPUT_CORRUPT', /header gives a size of 100x0/);
+  // Sizes libpng refuses outright (over 1,000,000 px a side) are still reported as what they are.
+  await expectCode(() => decodeImageBuffer(bombPng(0x7fffffff, 0x7fffffff), { name: 'huge.png' }), 'INPUT_TOO_LARGE', /huge\.png is 2147483647x2147483647 .*It was not decoded/);
+  await expectCode(() => decodeImageBuffer(bombPng(2_000_000, 1)), 'INPUT_TOO_SMALL', /2000000x1; the minimum is 16 px/);
+  // A PNG signature without its IHDR chunk first is corrupt.
+  const noHeader = bombPng(100, 100);
+  noHeader.set([0x78, 0x78, 0x78, 0x78], 12);
+  await expectCode(() => decodeImageBuffer(noHeader, { name: 'noihdr.png' }), 'INPUT_CORRUPT', /noihdr\.png looks like a PNG file, but its header is corrupt/);
   // File size limit, checked before reading.
   await expectCode(() => decodeImageFile(join(SAMPLES, '1.jpg'), { limits: { maxFileBytes: 1000 } }), 'INPUT_TOO_LARGE', /limit/);
 });

@@ -106,6 +106,13 @@ function sniffFormat(b: Uint8Array): string | undefined {
   return undefined;
 }
 
+/** Width and height from a PNG's IHDR chunk (always the first), or undefined when it is not there. */
+function pngHeaderSize(b: Uint8Array): { width: number; height: number } | undefined {
+  if (b.length < 24 || String.fromCharCode(b[12]!, b[13]!, b[14]!, b[15]!) !== 'IHDR') return undefined;
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
 function isPsd(buffer: Uint8Array): boolean {
   return buffer.length >= 4 && buffer[0] === 0x38 && buffer[1] === 0x42 && buffer[2] === 0x50 && buffer[3] === 0x53;
 }
@@ -119,8 +126,13 @@ async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimit
     meta = await sharp(buffer, { limitInputPixels: false }).metadata();
   } catch (error) {
     const sniffed = sniffFormat(buffer);
+    // libpng refuses a width or height over 1,000,000 as corrupt, though PNG allows 2^31-1: the header's
+    // own size says what is wrong (too large, too small, or zero).
+    const header = sniffed === 'PNG' ? pngHeaderSize(buffer) : undefined;
+    if (header !== undefined && header.width > 0 && header.height > 0) checkDimensions(name, header.width, header.height, limits);
     if (sniffed !== undefined) {
-      throw new PaintsUndoError('INPUT_CORRUPT', `The input ${name} looks like a ${sniffed} file, but its header is corrupt (for example a zero width or height).`, {
+      const why = header !== undefined && (header.width === 0 || header.height === 0) ? `its header gives a size of ${header.width}x${header.height}` : 'its header is corrupt';
+      throw new PaintsUndoError('INPUT_CORRUPT', `The input ${name} looks like a ${sniffed} file, but ${why}.`, {
         hint: 'Re-export the artwork from your painting application.',
         details: { name, format: sniffed, reason: errorText(error) },
         cause: error,
