@@ -5,7 +5,11 @@
  * + download of the first slider frame; "further step" is one uncached step of the scrubbing that follows.
  * The 6000x4000 case also exports one full-resolution frame (what an import into Photoshop asks for);
  * its row is about peak memory.
+ * "Panel PNG encode" is not part of the first frame: it is what the panel spends before the upload,
+ * encoding the canvas with its own pure-JS encoder (uxp-plugin/src/model/pixels.ts; UXP runs V8 too).
  */
+import { encodePng } from '../uxp-plugin/src/model/pixels.js';
+import { benchmarkSource } from './sample.js';
 import { benchmarkPng, withLoopbackClient } from './loopback.js';
 import { percentile, scrubSteps } from './stats.js';
 import type { BenchmarkCase, BenchmarkSuite } from './types.js';
@@ -22,6 +26,10 @@ function canvasCase(width: number, height: number, targets: Readonly<Record<stri
     targets,
     async run() {
       const png = await benchmarkPng(width, height);
+      const canvas = (await benchmarkSource(width, height)).image;
+      const encodeStart = performance.now();
+      encodePng({ width, height, channels: 3, data: canvas.data });
+      const panelEncode = (performance.now() - encodeStart) / 1000;
       return withLoopbackClient('canvas', async (client) => {
         const frame = async (step: number, size?: number): Promise<number> => {
           const start = performance.now();
@@ -37,6 +45,7 @@ function canvasCase(width: number, height: number, targets: Readonly<Record<stri
         for (const step of scrubSteps()) further.push(await frame(step, PREVIEW));
         const full = exportFull ? (await frame(300)) / 1000 : undefined;
         return {
+          panelEncode,
           first,
           furtherP50: percentile(further, 50),
           furtherP95: percentile(further, 95),
@@ -51,6 +60,7 @@ export const suite: BenchmarkSuite = {
   id: 'canvas',
   title: `Big canvases over loopback (engine, 2 workers): upload + first slider frame, then uncached steps, at ${PREVIEW} px`,
   columns: [
+    { key: 'panelEncode', label: 'panel PNG encode (before upload)', unit: 's' },
     { key: 'first', label: 'first frame (upload+plan+render)', unit: 's' },
     { key: 'furtherP50', label: 'further step p50', unit: 'ms' },
     { key: 'furtherP95', label: 'further step p95', unit: 'ms' },
