@@ -25,6 +25,7 @@ import {
   type MethodParams,
   type MethodResult,
   type PutImageResult,
+  type RawPixels,
   type ResultFile,
 } from './protocol.js';
 import { engineHttp, toBase64 } from './transfer.js';
@@ -210,6 +211,22 @@ export class EngineClient {
       return METHODS['image.put'].result.parse(await response.json());
     }
     return this.call('image.put', { data: toBase64(bytes) });
+  }
+
+  /**
+   * Uploads raw 8-bit pixels (RGB or RGBA with straight alpha, rows top to bottom), as a host reads them
+   * from its canvas: nothing to encode here, nothing to decode in the engine. They count against the
+   * engine's upload limit (`limits.maxUploadBytes` in its info) like any upload; over it, send a PNG.
+   */
+  async putPixels(pixels: RawPixels & { readonly data: Uint8Array }): Promise<PutImageResult> {
+    const layout: RawPixels = { width: pixels.width, height: pixels.height, channels: pixels.channels };
+    const base = this.currentInfo?.httpBase ?? this.options.transport.httpBase;
+    if (this.options.transport.kind === 'websocket' && base) {
+      const query = `width=${layout.width}&height=${layout.height}&channels=${layout.channels}`;
+      const response = await this.http(`${base}/images?${query}`, { method: 'POST', body: pixels.data as Uint8Array<ArrayBuffer> });
+      return METHODS['image.put'].result.parse(await response.json());
+    }
+    return this.call('image.put', { data: toBase64(pixels.data), pixels: layout });
   }
 
   /** Downloads a result file through its signed URL (WebSocket transport). Stdio clients read `file.path`. */

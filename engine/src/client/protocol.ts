@@ -227,9 +227,26 @@ export const LayersParamsSchema = LayersJobSchema.omit({ kind: true }).strict();
 /** `video.encode`: frames the client recorded (uploaded with image.put, in order) as a video job of kind "encode". */
 export const VideoEncodeParamsSchema = EncodeJobSchema.omit({ kind: true }).strict();
 
+/**
+ * Uncompressed 8-bit pixels, row-major, chunky (RGB or RGBA with straight alpha), exactly
+ * width x height x channels bytes: what a host application reads from its canvas, sent without encoding
+ * (a 4096 px canvas costs a panel seconds to encode as PNG). HTTP: `POST /images?width=W&height=H&channels=C`.
+ */
+export const RawPixelsSchema = z
+  .object({
+    width: z.number().int().min(1).max(1_000_000),
+    height: z.number().int().min(1).max(1_000_000),
+    channels: z.union([z.literal(3), z.literal(4)]),
+  })
+  .strict();
+export type RawPixels = z.infer<typeof RawPixelsSchema>;
+
 export const PutImageParamsSchema = z.union([
-  /** Encoded image bytes (PNG, JPEG, WebP, ...) in base64. Large images: prefer HTTP POST /images. */
-  z.object({ data: z.string().min(1) }).strict(),
+  /**
+   * Image bytes in base64: an encoded file (PNG, JPEG, WebP, ...), or raw pixels when `pixels` describes
+   * them. Large images: prefer HTTP POST /images.
+   */
+  z.object({ data: z.string().min(1), pixels: RawPixelsSchema.optional() }).strict(),
   /** A file on the engine's disk; stdio clients only (they run on the same machine as the engine). */
   z.object({ path: z.string().min(1).max(4096) }).strict(),
 ]);

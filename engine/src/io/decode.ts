@@ -14,10 +14,10 @@
  * converted by libvips), EXIF orientation is applied, and transparency is flattened onto white paper
  * while the alpha channel is kept for layer exports.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { SourceImage } from '../core/backend.js';
 import { PaintsUndoError } from '../core/errors.js';
-import { flattenOnWhite, type RgbaImage } from '../core/image.js';
+import { flattenOnWhite, type RgbImage, type RgbaImage } from '../core/image.js';
 import { formatBytes, readInputFile } from './input-file.js';
 
 export interface InputLimits {
@@ -171,13 +171,8 @@ async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimit
 
   const target = workingSize(width, height, limits);
   let pipeline = sharp(buffer, { limitInputPixels: limits.maxPixels, failOn: 'error', animated: false }).autoOrient();
-  if (target.width !== width || target.height !== height) {
-    pipeline = pipeline.resize(target.width, target.height, { fit: 'fill', kernel: 'lanczos3' });
-    notices.push(`Downscaled from ${width}x${height} to ${target.width}x${target.height} (the largest working size is ${limits.workingLongSide} px on the long side).`);
-  }
-  if (Math.max(width, height) < limits.recommendedMinLongSide) {
-    notices.push(`The image is only ${width}x${height}; results look best from ${limits.recommendedMinLongSide} px on the long side.`);
-  }
+  if (target.width !== width || target.height !== height) pipeline = pipeline.resize(target.width, target.height, { fit: 'fill', kernel: 'lanczos3' });
+  notices.push(...sizeNotices(width, height, limits));
   let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
     raw = await pipeline.toColourspace('srgb').ensureAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
@@ -204,6 +199,60 @@ async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimit
  * A PSD's composite image (psd-composite.ts reads it strictly, in every colour mode) goes through the
  * raster path as a TIFF, so colour conversion, limits, downscaling and alpha are the same as for any file.
  */
+/**
+ * Raw pixels (a host's canvas, see RawPixels in client/protocol.ts): the size is checked like a file
+ * header's, the byte count must match it exactly, and pixels above the working size are downscaled as a
+ * file's would be. Nothing is decoded, so a 4096 px canvas costs a copy and a hash.
+ */
+export async function decodeRawPixels(
+  bytes: Uint8Array,
+  layout: { readonly width: number; readonly height: number; readonly channels: 3 | 4 },
+  options: DecodeOptions & { readonly name?: string } = {},
+): Promise<DecodedInput> {
+  const limits = { ...DEFAULT_INPUT_LIMITS, ...options.limits };
+  const name = options.name ?? 'the pixels';
+  const { width, height, channels } = layout;
+  checkDimensions(name, width, height, limits);
+  const expected = width * height * channels;
+  if (bytes.length !== expected) {
+    throw new PaintsUndoError('INPUT_CORRUPT', `${capitalised(name)} are ${bytes.length} bytes, but ${width}x${height} with ${channels} channels is ${expected} bytes.`, {
+      hint: `Send exactly width x height x channels bytes: rows top to bottom, ${channels === 3 ? 'RGB' : 'RGBA (straight alpha)'}, 8 bits per channel.`,
+      details: { name, width, height, channels, bytes: bytes.length },
+    });
+  }
+  const notices = sizeNotices(width, height, limits);
+  const target = workingSize(width, height, limits);
+  if (target.width !== width || target.height !== height) {
+    const { default: sharp } = await import('sharp');
+    const raw = await sharp(bytes, { raw: { width, height, channels }, limitInputPixels: limits.maxPixels })
+      .resize(target.width, target.height, { fit: 'fill', kernel: 'lanczos3' })
+      .ensureAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    const rgba: RgbaImage = { width: raw.info.width, height: raw.info.height, channels: 4, data: new Uint8Array(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength) };
+    return { source: sourceFromRgba(rgba, options.allocate), format: 'raw', originalWidth: width, originalHeight: height, notices };
+  }
+  const source = channels === 4 ? sourceFromRgba({ width, height, channels: 4, data: bytes }, options.allocate) : sourceFromRgb({ width, height, channels: 3, data: bytes }, options.allocate);
+  return { source, format: 'raw', originalWidth: width, originalHeight: height, notices };
+}
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** What the working size and the recommended minimum say about an image of `width` x `height`. */
+function sizeNotices(width: number, height: number, limits: InputLimits): string[] {
+  const notices: string[] = [];
+  const target = workingSize(width, height, limits);
+  if (target.width !== width || target.height !== height) {
+    notices.push(`Downscaled from ${width}x${height} to ${target.width}x${target.height} (the largest working size is ${limits.workingLongSide} px on the long side).`);
+  }
+  if (Math.max(width, height) < limits.recommendedMinLongSide) {
+    notices.push(`The image is only ${width}x${height}; results look best from ${limits.recommendedMinLongSide} px on the long side.`);
+  }
+  return notices;
+}
+
 async function decodePsd(buffer: Uint8Array, name: string, limits: InputLimits, options: DecodeOptions): Promise<DecodedInput> {
   const { readPsdHeader, psdCompositeAsTiff } = await import('./psd-composite.js');
   const header = readPsdHeader(buffer, name);
@@ -255,10 +304,41 @@ function workingSize(width: number, height: number, limits: InputLimits): { widt
 
 /** Content id of decoded RGBA pixels: sha256 over u32 BE width, u32 BE height, then the pixels. */
 export function imageId(rgba: RgbaImage): string {
+  return idHash(rgba.width, rgba.height).update(rgba.data).digest('hex');
+}
+
+/** The id hash with its size header, ready for the RGBA pixels. */
+function idHash(width: number, height: number): Hash {
   const header = Buffer.alloc(8);
-  header.writeUInt32BE(rgba.width, 0);
-  header.writeUInt32BE(rgba.height, 4);
-  return createHash('sha256').update(header).update(rgba.data).digest('hex');
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  return createHash('sha256').update(header);
+}
+
+/**
+ * The SourceImage of opaque RGB pixels, with the id their RGBA form has (so raw RGB and a PNG of the same
+ * pixels are one image), hashed a block of rows at a time without an RGBA copy of the whole image.
+ */
+export function sourceFromRgb(rgb: RgbImage, allocate: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes)): SourceImage {
+  const { width, height } = rgb;
+  const hash = idHash(width, height);
+  // Rows of 64 at a time, each pixel one 32-bit write (alpha 255 in the top byte: little-endian, as
+  // every platform Node runs on).
+  const rows = Math.min(height, 64);
+  const block = new Uint32Array(width * rows);
+  const bytes = new Uint8Array(block.buffer);
+  const src = rgb.data;
+  for (let y0 = 0; y0 < height; y0 += rows) {
+    const count = Math.min(rows, height - y0) * width;
+    for (let p = 0, s = y0 * width * 3; p < count; p++, s += 3) block[p] = (src[s]! | (src[s + 1]! << 8) | (src[s + 2]! << 16) | 0xff000000) >>> 0;
+    hash.update(bytes.subarray(0, count * 4));
+  }
+  // Pixels that have a SharedArrayBuffer of their own (an upload read into shared memory) are used as they
+  // are: a copy of a 4096 px canvas costs more than hashing it.
+  const own = src.buffer instanceof SharedArrayBuffer && src.byteOffset === 0 && src.byteLength === src.buffer.byteLength && src.length === width * height * 3;
+  const image = own ? src : allocate(width * height * 3);
+  if (!own) image.set(src.subarray(0, width * height * 3));
+  return { id: hash.digest('hex'), image: { width, height, channels: 3, data: image }, alpha: undefined };
 }
 
 /**

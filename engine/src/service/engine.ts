@@ -8,7 +8,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { listBackends } from '../backends/registry.js';
 import { usableMemoryBytes } from '../core/memory.js';
 import { engineVersion } from '../io/provenance.js';
-import { EVENTS, METHOD_NAMES, PROTOCOL_VERSION, type EngineInfo, type EventName, type Job, type Limits, type PutImageResult } from '../client/protocol.js';
+import { EVENTS, METHOD_NAMES, PROTOCOL_VERSION, type EngineInfo, type EventName, type Job, type Limits, type PutImageResult, type RawPixels } from '../client/protocol.js';
 import { ResultCache, DEFAULT_CACHE_CAP_BYTES } from './cache.js';
 import { serviceError } from './errors.js';
 import { ImageStore } from './images.js';
@@ -162,9 +162,10 @@ export class Engine implements EngineServices {
    * Stores an upload whose bytes `read` returns (image.put, POST /images). Uploads are admitted a few at a
    * time (`uploads`): the others wait their turn before their bytes are read, so many clients, or one that
    * sends a folder of big canvases at once, never hold more than those few bodies and decoded images.
+   * `pixels`: the bytes are raw pixels of that layout (RawPixels), not an encoded file.
    */
-  putImage(read: () => Promise<Uint8Array>): Promise<PutImageResult> {
-    return this.uploads(async () => this.store(await read()));
+  putImage(read: () => Promise<Uint8Array>, pixels?: RawPixels): Promise<PutImageResult> {
+    return this.uploads(async () => this.store(await read(), pixels));
   }
 
   /**
@@ -173,11 +174,11 @@ export class Engine implements EngineServices {
    */
   private readonly uploads: LimitFunction;
 
-  private async store(bytes: Uint8Array): Promise<PutImageResult> {
+  private async store(bytes: Uint8Array, pixels: RawPixels | undefined): Promise<PutImageResult> {
     if (bytes.length > this.limits.maxUploadBytes) {
       throw serviceError('BODY_TOO_LARGE', `The upload is ${bytes.length} bytes; the limit is ${this.limits.maxUploadBytes}.`, 'Export the artwork at a smaller size (4096 px on the long side is plenty).');
     }
-    const result = await this.images.put(bytes);
+    const result = await this.images.put(bytes, pixels);
     // The image is in memory now; its plan starts on an idle worker while the client asks for its first frame.
     void this.images.get(result.image).then(
       (source) => this.jobs.prepareAhead(source),

@@ -11,7 +11,7 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { ProtocolErrorCode } from '../client/protocol.js';
+import { RawPixelsSchema, type ProtocolErrorCode, type RawPixels } from '../client/protocol.js';
 import type { Engine } from './engine.js';
 import { ServiceError, httpStatusOf, serviceError, toRpcError } from './errors.js';
 import { AddressRateLimits, checkHost, checkOrigin, checkSignature, isLoopbackHost, tokenFromHeaders, tokensEqual, type SecurityOptions } from './security.js';
@@ -151,8 +151,12 @@ async function handleHttp(engine: Engine, access: Access, req: IncomingMessage, 
   if (engine.isClosing) throw serviceError('SHUTTING_DOWN', 'The engine is shutting down.');
   if (url.pathname === '/images') {
     if (req.method !== 'POST') throw new ServiceError('INVALID_REQUEST', `${req.method} /images is not supported; use POST with the image bytes as the body.`);
+    const pixels = rawPixelsOf(url);
+    const limit = pixels ? rawUploadBytes(pixels, engine.limits.maxUploadBytes) : engine.limits.maxUploadBytes;
     // The body is read when the upload's turn comes: until then it waits in the socket, not in memory.
-    const result = await engine.putImage(() => readBody(req, engine.limits.maxUploadBytes, uploadIdleMs));
+    // Raw pixels, of a size known in advance, are read straight into shared memory that the decoding
+    // worker reads without a copy.
+    const result = await engine.putImage(() => readBody(req, limit, uploadIdleMs, pixels !== undefined), pixels);
     sendJson(res, 200, result);
     return;
   }
@@ -164,7 +168,42 @@ async function handleHttp(engine: Engine, access: Access, req: IncomingMessage, 
   throw serviceError('NOT_FOUND', `Nothing at ${url.pathname}.`, 'The engine serves POST /images, GET /results/<id>/<file> and the WebSocket at /ws.');
 }
 
-async function readBody(req: IncomingMessage, limit: number, idleMs: number): Promise<Buffer> {
+/** The raw-pixel layout of `POST /images?width=W&height=H&channels=C`; undefined for an encoded file (none of them given). */
+function rawPixelsOf(url: URL): RawPixels | undefined {
+  const fields = ['width', 'height', 'channels'] as const;
+  const given = fields.filter((f) => url.searchParams.has(f));
+  if (given.length === 0) return undefined;
+  const usage = 'POST /images?width=W&height=H&channels=3|4 with exactly W x H x channels bytes of 8-bit RGB or RGBA (rows top to bottom), or POST /images with an encoded file (PNG, JPEG, ...) and no query.';
+  if (given.length < fields.length) {
+    const missing = fields.filter((f) => !given.includes(f)).join(' and ');
+    throw new ServiceError('INVALID_REQUEST', `POST /images with raw pixels needs width, height and channels together; ${missing} ${missing.includes(' and ') ? 'are' : 'is'} missing.`, { hint: usage });
+  }
+  const raw = Object.fromEntries(fields.map((f) => [f, url.searchParams.get(f) ?? '']));
+  const parsed = RawPixelsSchema.safeParse(Object.fromEntries(fields.map((f) => [f, /^[0-9]{1,9}$/.test(raw[f]!) ? Number(raw[f]) : raw[f]])));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = String(issue.path[0] ?? 'query');
+    const expected = field === 'channels' ? '3 (RGB) or 4 (RGBA)' : 'an integer from 1 to 1000000';
+    throw new ServiceError('INVALID_REQUEST', `POST /images: ${field} must be ${expected}, got ${JSON.stringify(raw[field] ?? '')}.`, { hint: usage });
+  }
+  return parsed.data;
+}
+
+/** The exact body size of raw pixels, refused before reading when it is over the upload limit. */
+function rawUploadBytes(pixels: RawPixels, maxUploadBytes: number): number {
+  const bytes = pixels.width * pixels.height * pixels.channels;
+  if (bytes > maxUploadBytes) {
+    throw serviceError(
+      'BODY_TOO_LARGE',
+      `Raw pixels of ${pixels.width}x${pixels.height} with ${pixels.channels} channels are ${bytes} bytes; the upload limit is ${maxUploadBytes}.`,
+      'Send the image as PNG instead (POST /images without a query), or start the engine with a larger --max-upload-mb.',
+    );
+  }
+  return bytes;
+}
+
+/** The request body, at most `limit` bytes; `exact`: `limit` is the expected size, read into one SharedArrayBuffer. */
+async function readBody(req: IncomingMessage, limit: number, idleMs: number, exact = false): Promise<Uint8Array> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   const tooLarge = (): ServiceError =>
     serviceError('BODY_TOO_LARGE', `The upload is larger than the ${limit}-byte limit.`, 'Export the artwork at a smaller size (4096 px on the long side is plenty).');
@@ -173,6 +212,7 @@ async function readBody(req: IncomingMessage, limit: number, idleMs: number): Pr
     throw tooLarge();
   }
   const chunks: Buffer[] = [];
+  const into = exact ? new Uint8Array(new SharedArrayBuffer(limit)) : undefined;
   let size = 0;
   // Counted from now, when the upload's turn has come (not while it waited to be admitted). A stalled
   // sender is cut off: it is not reading an answer either.
@@ -185,12 +225,14 @@ async function readBody(req: IncomingMessage, limit: number, idleMs: number): Pr
   socket.setTimeout(idleMs, stalled);
   try {
     for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > limit) {
+      const part = chunk as Buffer;
+      if (size + part.length > limit) {
         req.resume();
         throw tooLarge();
       }
-      chunks.push(chunk as Buffer);
+      if (into) into.set(part, size);
+      else chunks.push(part);
+      size += part.length;
     }
   } catch (error) {
     if (!idle) throw error;
@@ -200,7 +242,7 @@ async function readBody(req: IncomingMessage, limit: number, idleMs: number): Pr
   }
   if (idle) throw serviceError('INVALID_REQUEST', `The upload stalled: no bytes arrived for ${idleMs / 1000} s.`, 'Send the whole file in one request; if the network is slow, retry.');
   if (size === 0) throw new ServiceError('INVALID_REQUEST', 'The upload is empty.', { hint: 'Send the encoded image (PNG, JPEG, ...) as the request body.' });
-  return Buffer.concat(chunks);
+  return into ? into.subarray(0, size) : Buffer.concat(chunks);
 }
 
 async function sendResult(engine: Engine, req: IncomingMessage, res: ServerResponse, key: string, name: string): Promise<void> {

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SourceImage } from '../core/backend.js';
-import type { PutImageResult } from '../client/protocol.js';
+import { RawPixelsSchema, type PutImageResult, type RawPixels } from '../client/protocol.js';
 import { cacheKey } from './cache-format.js';
 import type { ResultCache } from './cache.js';
 import { serviceError } from './errors.js';
@@ -53,18 +53,21 @@ export class ImageStore {
    * A failed write (a full disk) is an error and the upload is not kept at all, so a client is never told
    * an image is stored when it is not.
    */
-  async put(bytes: Uint8Array): Promise<PutImageResult> {
-    const bytesHash = createHash('sha256').update(bytes).digest('hex');
-    const { source, notices } = (await this.knownUpload(bytesHash)) ?? (await this.pool.decode(bytes, this.limits));
+  async put(bytes: Uint8Array, pixels?: RawPixels): Promise<PutImageResult> {
+    const fileHash = createHash('sha256').update(bytes).digest('hex');
+    // Raw pixels are only the image they are with their layout: it is part of the upload's key.
+    const bytesHash = pixels ? createHash('sha256').update(`raw ${pixels.width}x${pixels.height}x${pixels.channels} ${fileHash}`).digest('hex') : fileHash;
+    const { source, notices } = (await this.knownUpload(bytesHash)) ?? (await this.pool.decode(bytes, this.limits, pixels));
     const reused = (await this.cache.get(imageKey(source.id), { count: false })) !== undefined;
     if (!reused) {
       await this.cache.store(
         imageKey(source.id),
         async (staging) => {
           await writeFile(join(staging, SOURCE_FILE), bytes);
-          return [{ name: SOURCE_FILE, mime: 'application/octet-stream', bytes: bytes.length, sha256: bytesHash }];
+          return [{ name: SOURCE_FILE, mime: 'application/octet-stream', bytes: bytes.length, sha256: fileHash }];
         },
-        { image: source.id, width: source.image.width, height: source.image.height },
+        // A raw upload is read back with its layout (load).
+        { image: source.id, width: source.image.width, height: source.image.height, ...(pixels ? { pixels } : {}) },
       );
     }
     this.remember(source);
@@ -146,7 +149,8 @@ export class ImageStore {
     } catch {
       return undefined;
     }
-    const { source } = await this.pool.decode(bytes, this.limits);
+    const layout = RawPixelsSchema.safeParse(entry.info?.['pixels']);
+    const { source } = await this.pool.decode(bytes, this.limits, layout.success ? layout.data : undefined);
     if (source.id !== id) {
       // Decoding changed (e.g. a libvips update): the stored bytes no longer give these pixels.
       await this.cache.remove(key, 'stored image decodes to different pixels');

@@ -17,6 +17,7 @@ import { PaintsUndoError, type ErrorCode } from '../core/errors.js';
 import { MemoryLedger, releases, type MemoryShare } from '../core/memory.js';
 import type { JobInput } from '../core/job.js';
 import type { InputLimits } from '../io/decode.js';
+import type { RawPixels } from '../client/protocol.js';
 import { startModuleWorker } from '../io/threads.js';
 import { backendModules } from '../backends/registry.js';
 import { planKey, planKeyOf, type BackendDescription, type PlanName, type MainToWorker, type WireError, type WorkerData, type WorkerFile, type WorkerToMain } from './worker-protocol.js';
@@ -450,10 +451,13 @@ export class WorkerPool {
     });
   }
 
-  async decode(bytes: Uint8Array, limits: Partial<InputLimits>): Promise<{ source: SourceImage; format: string; notices: string[] }> {
-    // A private copy (Buffer.slice would share memory, and the transfer detaches it).
-    const copy = new Uint8Array(bytes);
-    const reply = await this.request({ type: 'decode', reqId: this.nextReq++, bytes: copy, limits }, [copy.buffer as ArrayBuffer]);
+  /** Decodes an upload in a worker: an encoded file, or raw pixels of the `pixels` layout. */
+  async decode(bytes: Uint8Array, limits: Partial<InputLimits>, pixels?: RawPixels): Promise<{ source: SourceImage; format: string; notices: string[] }> {
+    // Shared memory goes as it is; otherwise a private copy (Buffer.slice would share memory, and the transfer detaches it).
+    const shared = bytes.buffer instanceof SharedArrayBuffer;
+    const sent = shared ? bytes : new Uint8Array(bytes);
+    const message: MainToWorker = { type: 'decode', reqId: this.nextReq++, bytes: sent, limits, ...(pixels ? { pixels } : {}) };
+    const reply = await this.request(message, shared ? [] : [sent.buffer as ArrayBuffer]);
     if (reply.type !== 'decoded') throw new PaintsUndoError('INTERNAL', 'Unexpected worker reply.');
     if (reply.error || !reply.source) throw errorFromWire(reply.error ?? { code: 'INTERNAL', message: 'Decoding failed.' });
     return { source: reply.source, format: reply.format ?? 'unknown', notices: reply.notices ?? [] };

@@ -2,6 +2,7 @@
 import type { SharedPlan, SourceImage } from '../core/backend.js';
 import type { JobInput } from '../core/job.js';
 import type { InputLimits } from '../io/decode.js';
+import type { RawPixels } from '../client/protocol.js';
 import { jobKindOf } from '../jobs/kinds.js';
 
 /** Which prepared plan a job renders from: its backend, the image it is about and its seed. */
@@ -83,7 +84,8 @@ export type MainToWorker =
   | { type: 'release'; bytes: number }
   /** Drop these plans and what renders from them: the engine stopped sharing them (memory budget, or their image left memory). */
   | { type: 'forget-plans'; plans: PlanName[] }
-  | { type: 'decode'; reqId: number; bytes: Uint8Array; limits: Partial<InputLimits> }
+  /** `pixels`: the bytes are raw pixels of this layout, not an encoded file. */
+  | { type: 'decode'; reqId: number; bytes: Uint8Array; limits: Partial<InputLimits>; pixels?: RawPixels }
   | { type: 'describe'; reqId: number; backend: string }
   | { type: 'dispose' };
 

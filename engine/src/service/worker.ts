@@ -20,7 +20,7 @@ import { MemoryLedger } from '../core/memory.js';
 import type { JobInput } from '../core/job.js';
 import type { RgbImage } from '../core/image.js';
 import { DEFAULT_BACKEND, createBackend } from '../backends/registry.js';
-import { decodeImageBuffer } from '../io/decode.js';
+import { decodeImageBuffer, decodeRawPixels } from '../io/decode.js';
 import { renderFrame } from '../jobs/kinds/frame.js';
 import { jobKindOf } from '../jobs/kinds.js';
 import { runJob, type JobEnvironment } from '../jobs/run.js';
@@ -349,11 +349,8 @@ async function run(message: Extract<MainToWorker, { type: 'run' }>): Promise<voi
 async function decode(message: Extract<MainToWorker, { type: 'decode' }>): Promise<void> {
   try {
     // Shared memory: the main thread and every worker read the same pixels without copies.
-    const decoded = await decodeImageBuffer(message.bytes, {
-      limits: message.limits,
-      name: 'the upload',
-      allocate: (bytes) => new Uint8Array(new SharedArrayBuffer(bytes)),
-    });
+    const options = { limits: message.limits, name: 'the upload', allocate: (bytes: number) => new Uint8Array(new SharedArrayBuffer(bytes)) };
+    const decoded = message.pixels ? await decodeRawPixels(message.bytes, message.pixels, { ...options, name: 'the uploaded pixels' }) : await decodeImageBuffer(message.bytes, options);
     const source = decoded.source;
     send({ type: 'decoded', reqId: message.reqId, source, format: decoded.format, notices: [...decoded.notices] });
   } catch (error) {

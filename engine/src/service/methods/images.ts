@@ -1,4 +1,4 @@
-/** `image.put`: an upload as base64 in the message, or (stdio only) a path on the engine's disk. */
+/** `image.put`: an upload (an encoded file, or raw pixels with their layout) as base64 in the message, or (stdio only) a path on the engine's disk. */
 import { METHODS } from '../../client/protocol.js';
 import { readInputFile } from '../../io/input-file.js';
 import { ServiceError } from '../errors.js';
@@ -24,7 +24,7 @@ export const imageMethods = {
       if (!bytes) {
         throw new ServiceError('INVALID_REQUEST', 'image.put data is not valid base64.', { hint: 'Encode the file bytes with standard base64 (RFC 4648).' });
       }
-      return engine.putImage(() => Promise.resolve(bytes));
+      return engine.putImage(() => Promise.resolve(bytes), params.pixels);
     },
   },
 } satisfies MethodEntries;

@@ -4,7 +4,7 @@
  * so a method module never imports the engine (and the engine imports the table, not the handlers).
  */
 import type { z } from 'zod';
-import type { Job, EngineInfo, Limits, MethodName, MethodResult, PutImageResult, METHODS } from '../../client/protocol.js';
+import type { Job, EngineInfo, Limits, MethodName, MethodResult, PutImageResult, RawPixels, METHODS } from '../../client/protocol.js';
 import type { ResultCache } from '../cache.js';
 import type { JobManager, JobRecord } from '../jobs.js';
 import type { Session } from '../session.js';
@@ -18,8 +18,8 @@ export interface EngineServices {
   info(session: Session): Promise<EngineInfo>;
   /** Pairs a session (after hello checked its token); throws TOO_MANY_CONNECTIONS when no slot is left. */
   authenticate(session: Session): void;
-  /** Stores the upload `read` returns; `read` runs when the upload's turn comes (see Engine.putImage). */
-  putImage(read: () => Promise<Uint8Array>): Promise<PutImageResult>;
+  /** Stores the upload `read` returns (raw pixels of `pixels`, else an encoded file); `read` runs when the upload's turn comes (see Engine.putImage). */
+  putImage(read: () => Promise<Uint8Array>, pixels?: RawPixels): Promise<PutImageResult>;
   /** A job as one session sees it (download URLs or file paths). */
   toJob(record: JobRecord, session: Session): Job;
 }
