@@ -42,6 +42,7 @@ test('hello / engine.info describe the engine, its backends and limits', async (
   assert.equal(classic.capabilities.frame, true);
   assert.equal(classic.capabilities.device, 'cpu');
   assert.ok(info.limits.maxUploadBytes > 0);
+  assert.equal(info.limits.workingLongSide, 4096, 'clients send no bigger canvas than the engine keeps');
   assert.equal(client.state, 'connected');
 });
 

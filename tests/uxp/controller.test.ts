@@ -30,12 +30,12 @@ after(async () => {
 });
 
 /** A panel on a fake Photoshop with one document of `art` (default the 240x320 sample), paired with `token`. */
-function setup(token: string | null = TOKEN, art: Rgba = sample, title = 'girl.psd'): { ps: FakePhotoshop; doc: FakeDocument; panel: PanelController } {
+function setup(token: string | null = TOKEN, art: Rgba = sample, title = 'girl.psd', baseUrl = engine.url): { ps: FakePhotoshop; doc: FakeDocument; panel: PanelController } {
   const ps = new FakePhotoshop();
   const doc = ps.openDocument({ title, width: art.width, height: art.height, layers: [{ name: 'Background', rgba: art.data.slice() }] });
   if (token) ps.secrets.set(TOKEN_KEY, new TextEncoder().encode(token));
   const host = new UxpPhotoshopHost(ps.modules, ps.uxp);
-  const panel = new PanelController({ host, baseUrl: engine.url, WebSocket: WebSocket as unknown as WebSocketConstructor, debounceMs: 15 });
+  const panel = new PanelController({ host, baseUrl, WebSocket: WebSocket as unknown as WebSocketConstructor, debounceMs: 15 });
   return { ps, doc, panel };
 }
 
@@ -120,6 +120,23 @@ test('what the engine says of an upload (a canvas too small to look good) shows 
   } finally {
     panel.dispose();
     smallPanel.dispose();
+  }
+});
+
+test('a canvas bigger than the engine keeps is read from Photoshop at the engine\'s working size, not downscaled by the engine', async () => {
+  const small = new TestEngine([], { workingLongSide: 256 });
+  await small.start();
+  const { panel, doc } = setup(TOKEN, sample, 'big.psd', small.url);
+  try {
+    await panel.start();
+    await panel.addStepAsLayer();
+    assert.equal(panel.state.message?.tone, 'ok', panel.state.message?.text);
+    assert.ok(Math.max(doc.width, doc.height) > 256);
+    // Sent at 256 px: the engine had nothing to reduce (it says "Downscaled from ..." when it does).
+    assert.equal(panel.state.sourceNotice, undefined);
+  } finally {
+    panel.dispose();
+    await small.dispose();
   }
 });
 

@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Limits } from '../../engine/src/client/protocol.js';
 import { Engine } from '../../engine/src/service/engine.js';
 import { listen, type Listener } from '../../engine/src/service/http.js';
 
@@ -17,9 +18,11 @@ export class TestEngine {
   port = 0;
   private cacheDir = '';
   private readonly allowOrigins: string[];
+  private readonly limits: Partial<Limits>;
 
-  constructor(allowOrigins: string[] = []) {
+  constructor(allowOrigins: string[] = [], limits: Partial<Limits> = {}) {
     this.allowOrigins = allowOrigins;
+    this.limits = limits;
   }
 
   get url(): string {
@@ -28,7 +31,7 @@ export class TestEngine {
 
   async start(): Promise<void> {
     if (!this.cacheDir) this.cacheDir = await mkdtemp(join(tmpdir(), 'pu-uxp-cache-'));
-    this.engine = await Engine.start({ cacheDir: this.cacheDir, token: TOKEN, workers: 1 });
+    this.engine = await Engine.start({ cacheDir: this.cacheDir, token: TOKEN, workers: 1, limits: this.limits });
     this.listener = await listen(this.engine, { port: this.port, host: '127.0.0.1', allowOrigins: this.allowOrigins });
     this.port = this.listener.port;
   }

@@ -190,6 +190,11 @@ export const LimitsSchema = z.object({
   maxRequestsPerSecond: z.number(),
   /** video.encode: total pixels of the distinct frames of one job (absent from engines before video.encode). */
   maxEncodePixels: z.number().optional(),
+  /**
+   * The long side uploads are reduced to (a bigger image is downscaled on the way in): a client that can
+   * read its canvas at any size sends no more than this.
+   */
+  workingLongSide: z.number().optional(),
 });
 export type Limits = z.infer<typeof LimitsSchema>;
 

@@ -14,6 +14,7 @@ import { serviceError } from './errors.js';
 import { ImageStore } from './images.js';
 import { JobManager, MAX_ENCODE_PIXELS, type JobRecord, type JobEventName } from './jobs.js';
 import type { EngineServices } from './methods/index.js';
+import { DEFAULT_INPUT_LIMITS } from '../io/decode.js';
 import { WorkerPool } from './pool.js';
 import { RpcDispatcher } from './rpc.js';
 import { RateLimiter, signedQuery } from './security.js';
@@ -30,6 +31,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxQueuedJobsPerClient: 16,
   maxRequestsPerSecond: 200,
   maxEncodePixels: MAX_ENCODE_PIXELS,
+  workingLongSide: DEFAULT_INPUT_LIMITS.workingLongSide,
 };
 
 /**
@@ -87,7 +89,11 @@ export class Engine implements EngineServices {
       cache,
       pool: this.pool,
       memoryBudget: memoryBytes / 2,
-      limits: { maxPixels: this.limits.maxPixels, maxFileBytes: this.limits.maxUploadBytes },
+      limits: {
+        maxPixels: this.limits.maxPixels,
+        maxFileBytes: this.limits.maxUploadBytes,
+        ...(this.limits.workingLongSide === undefined ? {} : { workingLongSide: this.limits.workingLongSide }),
+      },
     });
     this.pool.imageInMemory = (id) => this.images.inMemory(id);
     this.jobs = new JobManager({

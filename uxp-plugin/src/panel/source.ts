@@ -81,7 +81,11 @@ export class SourcePart {
     const source = ctx.state.source;
     const layer = doc.activeLayer;
     if (source === 'layer' && !layer) throw new HostError('NO_LAYER', 'Select exactly one layer in the Layers panel to undo it alone.');
-    const maxSize = ctx.state.outputSize > 0 ? ctx.state.outputSize : undefined;
+    // Never more than the engine keeps: it would downscale a bigger canvas on the way in, and Photoshop
+    // reads a smaller one faster (and as raw pixels it is more likely to fit the upload limit).
+    const working = ctx.client.info?.limits.workingLongSide;
+    const asked = ctx.state.outputSize > 0 ? ctx.state.outputSize : undefined;
+    const maxSize = asked !== undefined && working !== undefined ? Math.min(asked, working) : (asked ?? working);
     const key = [doc.id, doc.activeHistoryId, source, source === 'layer' ? layer?.id : '', maxSize ?? 'full'].join('/');
     if (this.current?.key === key) return this.current;
     const read = await ctx.host.readPixels(
