@@ -9,6 +9,7 @@
  * "First frame" is upload + decode + plan + render + download of the first slider frame; "further step" is
  * one uncached step of the scrubbing that follows.
  */
+import type { EngineClient, PutImageResult, RawPixels } from '../engine/src/client/index.js';
 import { encodePng } from '../uxp-plugin/src/model/pixels.js';
 import { benchmarkSource } from './sample.js';
 import { benchmarkPng, withLoopbackClient } from './loopback.js';
@@ -20,6 +21,12 @@ const PREVIEW = 1024;
 /** Where the slider starts: a step the scrubbing that follows does not ask again (it would be cached). */
 const FIRST_STEP = 501;
 
+/** As the panel uploads (uxp-plugin/src/panel/source.ts): raw pixels when they fit the engine's upload limit, else its own PNG. */
+function panelUpload(client: EngineClient, pixels: RawPixels & { data: Uint8Array }): Promise<PutImageResult> {
+  const raw = pixels.data.length <= (client.info?.limits.maxUploadBytes ?? 0);
+  return raw ? client.putPixels(pixels) : client.putImage(encodePng(pixels));
+}
+
 /** How the canvas reaches the engine: as the panel sends it, or as an image file (see the module comment). */
 type Upload = 'panel' | 'file';
 
@@ -29,8 +36,9 @@ function canvasCase(width: number, height: number, upload: Upload, targets: Read
     label: `${width}x${height} ${upload === 'panel' ? 'from the panel' : 'as a PNG file'}, slider at ${PREVIEW} px${exportFull ? ', one full-size export' : ''}`,
     targets,
     async run() {
-      const canvas = (await benchmarkSource(width, height)).image;
+      // Only what the client holds: the panel its canvas's pixels, a file client the file (the peak RSS is this process's).
       const file = upload === 'file' ? await benchmarkPng(width, height) : undefined;
+      const canvas = file ? undefined : (await benchmarkSource(width, height)).image;
       return withLoopbackClient('canvas', async (client) => {
         const frame = async (step: number, size?: number): Promise<number> => {
           const start = performance.now();
@@ -38,10 +46,8 @@ function canvasCase(width: number, height: number, upload: Upload, targets: Read
           await client.download(job.result!.files[0]!);
           return performance.now() - start;
         };
-        const pixels = { width, height, channels: 3 as const, data: canvas.data };
-        const raw = pixels.data.length <= (client.info?.limits.maxUploadBytes ?? 0);
         const t0 = performance.now();
-        const put = file ? client.putImage(file) : raw ? client.putPixels(pixels) : client.putImage(encodePng(pixels));
+        const put = canvas ? panelUpload(client, { width, height, channels: 3, data: canvas.data }) : client.putImage(file!);
         const image = (await put).image;
         const upload = (performance.now() - t0) / 1000;
         await frame(FIRST_STEP, PREVIEW);
