@@ -172,7 +172,7 @@ async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimit
   const target = workingSize(width, height, limits);
   let pipeline = sharp(buffer, { limitInputPixels: limits.maxPixels, failOn: 'error', animated: false }).autoOrient();
   if (target.width !== width || target.height !== height) pipeline = pipeline.resize(target.width, target.height, { fit: 'fill', kernel: 'lanczos3' });
-  notices.push(...sizeNotices(width, height, limits));
+  notices.push(...sizeNotices(width, height, target, limits));
   let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
     raw = await pipeline.toColourspace('srgb').ensureAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
@@ -196,10 +196,6 @@ async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimit
 }
 
 /**
- * A PSD's composite image (psd-composite.ts reads it strictly, in every colour mode) goes through the
- * raster path as a TIFF, so colour conversion, limits, downscaling and alpha are the same as for any file.
- */
-/**
  * Raw pixels (a host's canvas, see RawPixels in client/protocol.ts): the size is checked like a file
  * header's, the byte count must match it exactly, and pixels above the working size are downscaled as a
  * file's would be. Nothing is decoded, so a 4096 px canvas costs a copy and a hash.
@@ -220,8 +216,8 @@ export async function decodeRawPixels(
       details: { name, width, height, channels, bytes: bytes.length },
     });
   }
-  const notices = sizeNotices(width, height, limits);
   const target = workingSize(width, height, limits);
+  const notices = sizeNotices(width, height, target, limits);
   if (target.width !== width || target.height !== height) {
     const { default: sharp } = await import('sharp');
     const raw = await sharp(bytes, { raw: { width, height, channels }, limitInputPixels: limits.maxPixels })
@@ -240,10 +236,9 @@ function capitalised(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** What the working size and the recommended minimum say about an image of `width` x `height`. */
-function sizeNotices(width: number, height: number, limits: InputLimits): string[] {
+/** What the working size (`target`, from workingSize) and the recommended minimum say about an image of `width` x `height`. */
+function sizeNotices(width: number, height: number, target: { width: number; height: number }, limits: InputLimits): string[] {
   const notices: string[] = [];
-  const target = workingSize(width, height, limits);
   if (target.width !== width || target.height !== height) {
     notices.push(`Downscaled from ${width}x${height} to ${target.width}x${target.height} (the largest working size is ${limits.workingLongSide} px on the long side).`);
   }
@@ -253,6 +248,10 @@ function sizeNotices(width: number, height: number, limits: InputLimits): string
   return notices;
 }
 
+/**
+ * A PSD's composite image (psd-composite.ts reads it strictly, in every colour mode) goes through the
+ * raster path as a TIFF, so colour conversion, limits, downscaling and alpha are the same as for any file.
+ */
 async function decodePsd(buffer: Uint8Array, name: string, limits: InputLimits, options: DecodeOptions): Promise<DecodedInput> {
   const { readPsdHeader, psdCompositeAsTiff } = await import('./psd-composite.js');
   const header = readPsdHeader(buffer, name);

@@ -45,7 +45,9 @@ function start(id: number, ffmpeg: string, args: readonly string[], ring: Shared
   };
   child.on('error', (error) => {
     session.spawnError = error.message;
-    // A process that never started has no 'close' to wait for.
+    // A process that never started has no exit code: report null now. (Node 20 also sends 'close', with
+    // the errno as its code, e.g. -2; Node does not promise 'close' or 'exit' after an error, and exit()
+    // reports once.)
     if (child.pid === undefined) exit(null);
   });
   child.on('close', exit);
@@ -60,7 +62,7 @@ port.on('message', (message: ToEncoder) => {
   if (!session) return;
   switch (message.type) {
     case 'frame': {
-      const bytes = new Uint8Array(session.ring, message.slot * session.slotBytes, message.bytes);
+      const bytes = new Uint8Array(session.ring, message.slot * session.slotBytes, session.slotBytes);
       // The callback comes once the bytes are in the pipe (or the write failed): the slot is free again.
       session.child.stdin!.write(bytes, () => post({ type: 'written', id: message.id, slot: message.slot }));
       break;

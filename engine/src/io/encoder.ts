@@ -11,7 +11,8 @@ import { startModuleWorker } from './threads.js';
 /** Messages to the encoder thread. */
 export type ToEncoder =
   | { readonly type: 'start'; readonly id: number; readonly ffmpeg: string; readonly args: readonly string[]; readonly ring: SharedArrayBuffer; readonly slotBytes: number }
-  | { readonly type: 'frame'; readonly id: number; readonly slot: number; readonly bytes: number }
+  /** A whole frame is in `slot` (frames are exactly `slotBytes`). */
+  | { readonly type: 'frame'; readonly id: number; readonly slot: number }
   | { readonly type: 'end'; readonly id: number }
   | { readonly type: 'kill'; readonly id: number };
 
@@ -75,7 +76,7 @@ export class EncoderProcess {
     if (this.exit) return false;
     const slot = this.free.pop()!;
     new Uint8Array(this.ring, slot * this.frameBytes, this.frameBytes).set(frame);
-    this.thread.post({ type: 'frame', id: this.id, slot, bytes: this.frameBytes });
+    this.thread.post({ type: 'frame', id: this.id, slot });
     return true;
   }
 

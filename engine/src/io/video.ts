@@ -1,7 +1,8 @@
 /**
  * Video export: raw RGB frames are streamed to ffmpeg's stdin from the encoder thread (encoder.ts), never
- * as temporary image files, with back-pressure, and the result is written atomically. MP4 is H.264 yuv420p with +faststart (plays in
- * browsers and QuickTime), WebM is VP9, GIF uses a two-pass palette (palettegen/paletteuse) for quality.
+ * as temporary image files, with back-pressure, and the result is written atomically. MP4 is H.264
+ * yuv420p with +faststart (plays in browsers and QuickTime), WebM is VP9, GIF uses a two-pass palette
+ * (palettegen/paletteuse) for quality.
  * Provenance goes into the container: title/comment/description tags for MP4 and WebM, a GIF comment
  * extension for GIF (ffmpeg's GIF muxer writes none, so it is spliced in after encoding).
  */

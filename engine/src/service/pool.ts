@@ -330,7 +330,8 @@ export class WorkerPool {
    * its image's pixels; kept, it would keep them outside the store's budget.
    */
   forgetImage(imageId: string): void {
-    for (const [key, plan] of [...this.sharedPlans]) {
+    // Deleting from a Map while iterating it is safe (entries not yet visited are still visited).
+    for (const [key, plan] of this.sharedPlans) {
       if (plan.imageId === imageId) this.dropSharedPlan(key);
     }
     this.trimSharedPlans();
