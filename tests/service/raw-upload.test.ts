@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
+import { EngineClient } from '../../engine/src/client/client.js';
+import { nodeWebSocketTransport } from '../../engine/src/client/node.js';
+import { sliceStream } from '../../engine/src/client/transfer.js';
 import { removeDir, SAMPLE, startEngine, tempDir, TOKEN } from './helpers.js';
 
 /** The sample at `width` x `height` as raw pixels: RGB, or RGBA with a transparent band along the top. */
@@ -116,4 +119,54 @@ test('a raw upload outlives the engine: another engine on the cache folder reads
   } finally {
     await removeDir(cacheDir);
   }
+});
+
+test('uploads go as a stream of slices over a Node transport, and as bytes through a fetch of the caller’s: the same image either way', async () => {
+  const running = await startEngine();
+  try {
+    const streaming = running.client();
+    await streaming.connect();
+    // A fetch of the caller's own may not send streams (browsers, UXP): the bytes go as they are.
+    const sent: string[] = [];
+    const globalFetch = globalThis.fetch;
+    const plainFetch: typeof fetch = (input, init) => {
+      sent.push(init?.body instanceof ReadableStream ? 'stream' : init?.body instanceof Uint8Array ? 'bytes' : typeof init?.body);
+      return globalFetch(input, init);
+    };
+    const plain = new EngineClient({ transport: nodeWebSocketTransport(running.url), token: TOKEN, reconnect: false, fetch: plainFetch });
+    await plain.connect();
+    try {
+      // Over a megabyte, so that the stream has more than one slice.
+      const pixels = await samplePixels(800, 600, 3);
+      const file = await png(pixels);
+      // Seen through the global fetch, which the Node transport's client uses.
+      globalThis.fetch = plainFetch;
+      let streamed: Awaited<ReturnType<EngineClient['putPixels']>>;
+      try {
+        streamed = await streaming.putPixels(pixels);
+        assert.equal((await streaming.putImage(file)).image, streamed.image);
+      } finally {
+        globalThis.fetch = globalFetch;
+      }
+      const asBytes = await plain.putPixels(pixels);
+      assert.equal(asBytes.image, streamed.image);
+      assert.equal(asBytes.reused, true);
+      assert.equal((await plain.putImage(file)).image, streamed.image);
+      assert.deepEqual(sent, ['stream', 'stream', 'bytes', 'bytes']);
+    } finally {
+      plain.close();
+    }
+  } finally {
+    await running.stop();
+  }
+});
+
+test('an upload stream is views of the caller’s bytes, a slice per read, never a copy', async () => {
+  const bytes = new Uint8Array(2.5 * 1024 * 1024).map((_, i) => i % 251);
+  const reader = sliceStream(bytes).getReader();
+  const parts: Uint8Array[] = [];
+  for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
+  assert.deepEqual(parts.map((p) => p.length), [1024 * 1024, 1024 * 1024, 512 * 1024]);
+  assert.ok(parts.every((p) => p.buffer === bytes.buffer), 'each slice is a view of the same memory');
+  assert.deepEqual(Buffer.concat(parts), Buffer.from(bytes));
 });

@@ -28,7 +28,7 @@ import {
   type RawPixels,
   type ResultFile,
 } from './protocol.js';
-import { engineHttp, toBase64 } from './transfer.js';
+import { engineHttp, sliceStream, toBase64 } from './transfer.js';
 import type { Connection, Transport } from './transport.js';
 
 /**
@@ -207,7 +207,7 @@ export class EngineClient {
   async putImage(bytes: Uint8Array): Promise<PutImageResult> {
     const base = this.currentInfo?.httpBase ?? this.options.transport.httpBase;
     if (this.options.transport.kind === 'websocket' && base) {
-      const response = await this.http(`${base}/images`, { method: 'POST', body: bytes as Uint8Array<ArrayBuffer> });
+      const response = await this.http(`${base}/images`, this.uploadInit(bytes));
       return METHODS['image.put'].result.parse(await response.json());
     }
     return this.call('image.put', { data: toBase64(bytes) });
@@ -223,7 +223,7 @@ export class EngineClient {
     const base = this.currentInfo?.httpBase ?? this.options.transport.httpBase;
     if (this.options.transport.kind === 'websocket' && base) {
       const query = `width=${layout.width}&height=${layout.height}&channels=${layout.channels}`;
-      const response = await this.http(`${base}/images?${query}`, { method: 'POST', body: pixels.data as Uint8Array<ArrayBuffer> });
+      const response = await this.http(`${base}/images?${query}`, this.uploadInit(pixels.data));
       return METHODS['image.put'].result.parse(await response.json());
     }
     return this.call('image.put', { data: toBase64(pixels.data), pixels: layout });
@@ -243,6 +243,14 @@ export class EngineClient {
   }
 
   // -------------------------------------------------------------------------------------------
+
+  /** A POST of `bytes`: as a stream of slices where the transport's fetch sends those (see Transport's `streamsUploads`), else as they are. */
+  private uploadInit(bytes: Uint8Array): RequestInit {
+    if (!this.options.transport.streamsUploads || this.options.fetch) return { method: 'POST', body: bytes as Uint8Array<ArrayBuffer> };
+    // A stream body needs `duplex: 'half'` (fetch spec), which the DOM typings this builds with lack.
+    const init: RequestInit & { duplex: 'half' } = { method: 'POST', body: sliceStream(bytes), duplex: 'half', headers: { 'content-length': String(bytes.length) } };
+    return init;
+  }
 
   private async http(url: string, init: RequestInit): Promise<Response> {
     return engineHttp(this.options.fetch ?? globalThis.fetch, await this.readToken(), url, init);

@@ -84,11 +84,12 @@ export function stdioTransport(options: StdioTransportOptions = {}): StdioTransp
   };
 }
 
-/** WebSocket transport for Node 20 (which has no global WebSocket), using `ws`. */
+/** WebSocket transport for Node 20 (which has no global WebSocket), using `ws`; Node's fetch streams uploads. */
 export function nodeWebSocketTransport(baseUrl?: string): Transport {
   return webSocketTransport({
     ...(baseUrl ? { baseUrl } : {}),
     WebSocket: WebSocket as unknown as WebSocketConstructor,
+    streamsUploads: true,
   });
 }
 

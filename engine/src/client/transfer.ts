@@ -41,3 +41,19 @@ export function toBase64(bytes: Uint8Array): string {
   }
   return btoa(binary);
 }
+
+/** Slices sent per read of an upload stream (see Transport's `streamsUploads`). */
+const UPLOAD_SLICE_BYTES = 1024 * 1024;
+
+/** `bytes` as a stream of views into them, a slice per read (no copy): what fetch sends as they are asked for. */
+export function sliceStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const end = Math.min(bytes.length, offset + UPLOAD_SLICE_BYTES);
+      controller.enqueue(bytes.subarray(offset, end));
+      offset = end;
+      if (offset >= bytes.length) controller.close();
+    },
+  });
+}

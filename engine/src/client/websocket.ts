@@ -23,6 +23,8 @@ export interface WebSocketTransportOptions {
   readonly WebSocket?: WebSocketConstructor;
   /** Give up opening after this many ms (default 5000). */
   readonly openTimeoutMs?: number;
+  /** See Transport's `streamsUploads`. Default false. */
+  readonly streamsUploads?: boolean;
 }
 
 export function webSocketTransport(options: WebSocketTransportOptions = {}): Transport {
@@ -31,6 +33,7 @@ export function webSocketTransport(options: WebSocketTransportOptions = {}): Tra
   return {
     kind: 'websocket',
     httpBase,
+    ...(options.streamsUploads ? { streamsUploads: true } : {}),
     open(handlers: TransportHandlers): Promise<Connection> {
       const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
       if (!Ctor) {
