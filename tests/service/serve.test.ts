@@ -71,9 +71,21 @@ test('serve prints where the token is and how to get it, never the token; `paint
   assert.equal(await served.exit, 0);
 });
 
+test('serve warms its workers up while it waits for work, and says when they are warm', async () => {
+  const served = await serve();
+  try {
+    for (let i = 0; i < 1200 && !served.output.some((l) => /workers warmed up in [0-9.]+ s/.test(l)); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(served.output.some((l) => /workers warmed up in [0-9.]+ s/.test(l)), served.output.join('\n'));
+  } finally {
+    served.child.kill('SIGINT');
+  }
+  assert.equal(await served.exit, 0);
+});
+
 test('oversized messages from sockets without the token are refused unread: the engine does not grow', async (t) => {
   if (process.platform !== 'linux') return t.skip('reads peak memory from /proc (Linux only)');
-  const served = await serve();
+  // Without the warm-up, whose planning would grow the engine meanwhile.
+  const served = await serve(['--json', '--no-warm-up']);
   try {
     // Warm up (a paired client, a reply) so that start-up allocations are behind the baseline.
     const client = localClient({ baseUrl: served.url, configDir: join(home, 'config'), reconnect: false });

@@ -140,6 +140,12 @@ export interface Backend {
    * starting another, and the preparation stops only once every call waiting for it is cancelled.
    */
   preparePlan?(source: SourceImage, seed: number, context: JobContext): Promise<void>;
+  /**
+   * Runs this backend's hot code on material of its own, so that the first real request does not pay for
+   * V8 compiling it (optional; an engine calls it while it waits for work). Gives the event loop turns,
+   * throws CANCELLED soon after `signal` reads aborted, and keeps nothing.
+   */
+  warmUp?(signal: AbortSignal): Promise<void>;
   /** Releases sessions, caches and workers. */
   dispose(): Promise<void>;
 }

@@ -57,6 +57,11 @@ export interface EngineOptions {
   /** Required for network sessions; stdio sessions are trusted (only the parent holds the pipes). */
   readonly token: string;
   readonly log?: (message: string) => void;
+  /**
+   * Warm the workers up while the engine waits for its first work (WorkerPool's `warmUp`): a few seconds
+   * of CPU at start, so the first canvas a user sends plans at full speed. Default false (`serve` turns it on).
+   */
+  readonly warmUp?: boolean;
 }
 
 let sessionCounter = 0;
@@ -83,7 +88,7 @@ export class Engine implements EngineServices {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.cache = cache;
     const memoryBytes = options.memoryBytes ?? defaultMemoryBytes();
-    this.pool = new WorkerPool(options.workers ?? defaultWorkers(), this.log, memoryBytes / 2);
+    this.pool = new WorkerPool(options.workers ?? defaultWorkers(), { log: this.log, memoryBytes: memoryBytes / 2, warmUp: options.warmUp ?? false });
     this.uploads = pLimit(this.pool.size);
     this.images = new ImageStore({
       cache,
@@ -171,6 +176,8 @@ export class Engine implements EngineServices {
    * `pixels`: the bytes are raw pixels of that layout (RawPixels), not an encoded file.
    */
   putImage(read: () => Promise<Uint8Array>, pixels?: RawPixels): Promise<PutImageResult> {
+    // The upload is read on this thread while the workers would still be warming up: they stop now.
+    this.pool.stopWarmingUp();
     return this.uploads(async () => this.store(await read(), pixels));
   }
 
@@ -184,13 +191,9 @@ export class Engine implements EngineServices {
     if (bytes.length > this.limits.maxUploadBytes) {
       throw serviceError('BODY_TOO_LARGE', `The upload is ${bytes.length} bytes; the limit is ${this.limits.maxUploadBytes}.`, 'Export the artwork at a smaller size (4096 px on the long side is plenty).');
     }
-    const result = await this.images.put(bytes, pixels);
-    // The image is in memory now; its plan starts on an idle worker while the client asks for its first frame.
-    void this.images.get(result.image).then(
-      (source) => this.jobs.prepareAhead(source),
-      () => undefined,
-    );
-    return result;
+    // Its plan starts on an idle worker as soon as it is decoded: while it is stored, and while the client
+    // asks for its first frame. Should storing fail, the plan is dropped when made (its image is not kept).
+    return this.images.put(bytes, pixels, (source) => this.jobs.prepareAhead(source));
   }
 
   describeBackend(id: string): Promise<BackendDescription> {

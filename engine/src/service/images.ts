@@ -51,13 +51,15 @@ export class ImageStore {
    * Stores an upload. `reused` means it was already stored in the cache folder: pixels that only live in
    * memory (their write failed, or the entry was evicted) do not count, and such an upload is stored again.
    * A failed write (a full disk) is an error and the upload is not kept at all, so a client is never told
-   * an image is stored when it is not.
+   * an image is stored when it is not. `onDecoded` gets the image as soon as it is decoded, while it is
+   * still being stored (the engine starts planning it then).
    */
-  async put(bytes: Uint8Array, pixels?: RawPixels): Promise<PutImageResult> {
+  async put(bytes: Uint8Array, pixels?: RawPixels, onDecoded?: (source: SourceImage) => void): Promise<PutImageResult> {
     const fileHash = createHash('sha256').update(bytes).digest('hex');
     // Raw pixels are only the image they are with their layout: it is part of the upload's key.
     const bytesHash = pixels ? createHash('sha256').update(`raw ${pixels.width}x${pixels.height}x${pixels.channels} ${fileHash}`).digest('hex') : fileHash;
     const { source, notices } = (await this.knownUpload(bytesHash)) ?? (await this.pool.decode(bytes, this.limits, pixels));
+    onDecoded?.(source);
     const reused = (await this.cache.get(imageKey(source.id), { count: false })) !== undefined;
     if (!reused) {
       await this.cache.store(

@@ -9,6 +9,8 @@
  * A plan the pool drops, the workers drop too.
  * A plan can also be prepared ahead on an idle worker (`prepareAhead`, after an upload): that worker
  * stays free for jobs, which cancel the preparation unless it is the plan they need (then they join it).
+ * With `warmUp`, new workers warm their default backend up while nothing else is asked of them; the first
+ * upload, job or plan ahead stops every warm-up (`stopWarmingUp`), and none starts again after that.
  */
 import v8 from 'node:v8';
 import type { Worker } from 'node:worker_threads';
@@ -72,13 +74,24 @@ const MIN_SHARED_PLANS = 2;
 /** What all workers' backends may keep for reuse by default (see WorkerPool's `memoryBytes`). */
 export const DEFAULT_WORKER_MEMORY_BYTES = 1024 * 1024 * 1024;
 
-function createWorker(memory: NonNullable<WorkerData['memory']>): Worker {
+export interface WorkerPoolOptions {
+  readonly log?: (message: string) => void;
+  /** What the pool and every worker's backends together may keep for reuse (shared plans, warm renderers). */
+  readonly memoryBytes?: number;
+  /** Warm the workers' default backend up until real work arrives (Backend.warmUp). Default false. */
+  readonly warmUp?: boolean;
+}
+
+/** How a worker's warm-up ended (see WorkerPoolOptions.warmUp). */
+export type WarmUpOutcome = Extract<WorkerToMain, { type: 'warmed' }>['outcome'];
+
+function createWorker(memory: NonNullable<WorkerData['memory']>, warmUpStop: SharedArrayBuffer | undefined): Worker {
   // Workers collect garbage right after they release memory while idle (worker.ts collectWhenIdle). The
   // flag cannot be given to a worker (V8 flags are for the whole process); set before the worker starts,
   // it gives the worker's global scope `gc`, and the main thread's stays as it is.
   v8.setFlagsFromString('--expose-gc');
   // The backends registered from outside the registry's table, so the worker registers them too.
-  const workerData: WorkerData = { backendModules: backendModules(), memory };
+  const workerData: WorkerData = { backendModules: backendModules(), memory, ...(warmUpStop ? { warmUpStop } : {}) };
   return startModuleWorker(import.meta.url, 'worker', { stdout: true, workerData });
 }
 
@@ -124,10 +137,27 @@ export class WorkerPool {
    */
   imageInMemory: (imageId: string) => boolean = () => true;
 
-  /** `memoryBytes`: what the pool and every worker's backends together may keep for reuse (shared plans, warm renderers). */
-  constructor(size: number, log: (message: string) => void = () => undefined, memoryBytes = DEFAULT_WORKER_MEMORY_BYTES) {
+  /** The one flag that stops every worker's warm-up (WorkerData.warmUpStop); undefined without warm-up. */
+  private readonly warmUpStop: SharedArrayBuffer | undefined;
+  /** The longest warm-up so far (ms), for the log line. */
+  private warmUpMs = 0;
+  /** How each worker's warm-up ended, by worker, as they report it. */
+  private readonly warmUps: (WarmUpOutcome | undefined)[] = [];
+  private warmUpReported: (() => void) | undefined;
+  /**
+   * Settles with how every worker's warm-up ended, once each has reported (a worker that dies first
+   * reports nothing, so this may never settle); undefined without warm-up.
+   */
+  readonly warmedUp: Promise<readonly WarmUpOutcome[]> | undefined;
+
+  constructor(size: number, options: WorkerPoolOptions = {}) {
     this.size = Math.max(1, size);
-    this.log = log;
+    this.log = options.log ?? (() => undefined);
+    const memoryBytes = options.memoryBytes ?? DEFAULT_WORKER_MEMORY_BYTES;
+    if (options.warmUp) {
+      this.warmUpStop = new SharedArrayBuffer(4);
+      this.warmedUp = new Promise<void>((resolve) => (this.warmUpReported = resolve)).then(() => this.warmUps.map((o) => o ?? 'failed'));
+    }
     // One slot per worker, and the last for the plans shared from this thread.
     this.memory = new MemoryLedger(memoryBytes, this.size + 1);
     this.planMemory = this.memory.thread(this.size, () => this.rebalanceMemory()).share();
@@ -139,7 +169,7 @@ export class WorkerPool {
     this.memory.reset(index);
     const slot = this.slots[index];
     if (slot) slot.releasing = 0;
-    const worker = createWorker({ buffer: this.memory.buffer, budgetBytes: this.memory.budgetBytes, slot: index });
+    const worker = createWorker({ buffer: this.memory.buffer, budgetBytes: this.memory.budgetBytes, slot: index }, this.warmUpStop);
     const spawnedAt = Date.now();
     // Workers never own stdout (in --stdio mode it carries the protocol): their prints go to stderr.
     worker.stdout.on('data', (chunk: Buffer) => process.stderr.write(chunk));
@@ -264,7 +294,30 @@ export class WorkerPool {
       }
       case 'disposed':
         return;
+      case 'warmed':
+        this.warmedUpBy(worker, message);
+        return;
     }
+  }
+
+  /** Worker `index` reports how its warm-up ended; the first report of each counts (a restarted worker may warm up again). */
+  private warmedUpBy(index: number, report: Extract<WorkerToMain, { type: 'warmed' }>): void {
+    if (report.error !== undefined) this.log(`worker ${index} could not warm up: ${report.error}`);
+    if (this.warmUps[index] !== undefined) return;
+    this.warmUps[index] = report.outcome;
+    this.warmUpMs = Math.max(this.warmUpMs, report.ms);
+    let reported = 0;
+    for (let i = 0; i < this.size; i++) if (this.warmUps[i] !== undefined) reported++;
+    if (reported < this.size) return;
+    const outcomes = this.warmUps.map((o) => o ?? 'failed');
+    const seconds = (this.warmUpMs / 1000).toFixed(1);
+    this.log(outcomes.every((o) => o === 'done') ? `workers warmed up in ${seconds} s` : `warm-up over after ${seconds} s (${outcomes.join(', ')}; stopped: real work came first)`);
+    this.warmUpReported?.();
+  }
+
+  /** Stops every worker's warm-up, for good: real work has come. Cheap; call it before any work reaches a worker. */
+  stopWarmingUp(): void {
+    if (this.warmUpStop) Atomics.store(new Int32Array(this.warmUpStop), 0, 1);
   }
 
   /** Worker `index` finished computing a job: its renderers were just used, and may now be released. */
@@ -361,6 +414,7 @@ export class WorkerPool {
     const slot = this.slots[index];
     if (!slot) throw new RangeError(`no worker ${index}`);
     if (this.broken) return Promise.reject(brokenError());
+    this.stopWarmingUp();
     const flagBuffer = new SharedArrayBuffer(4);
     const key = planKey({ backend, imageId: source.id, seed });
     slot.ahead = { id, key };
@@ -413,6 +467,7 @@ export class WorkerPool {
     const slot = this.slots[index];
     if (!slot) throw new RangeError(`no worker ${index}`);
     if (this.broken) return Promise.reject(brokenError());
+    this.stopWarmingUp();
     const flagBuffer = new SharedArrayBuffer(4);
     return new Promise<WorkerFile[]>((resolve, reject) => {
       this.running.set(jobId, { worker: index, flag: new Int32Array(flagBuffer), callbacks, resolve, reject });
@@ -457,6 +512,7 @@ export class WorkerPool {
     // Shared memory goes as it is; otherwise a private copy (Buffer.slice would share memory, and the transfer detaches it).
     const shared = bytes.buffer instanceof SharedArrayBuffer;
     const sent = shared ? bytes : new Uint8Array(bytes);
+    this.stopWarmingUp();
     const message: MainToWorker = { type: 'decode', reqId: this.nextReq++, bytes: sent, limits, ...(pixels ? { pixels } : {}) };
     const reply = await this.request(message, shared ? [] : [sent.buffer as ArrayBuffer]);
     if (reply.type !== 'decoded') throw new PaintsUndoError('INTERNAL', 'Unexpected worker reply.');

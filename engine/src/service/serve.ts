@@ -30,6 +30,8 @@ export interface ServeOptions {
   readonly cacheSize?: Numeric;
   readonly workers?: Numeric;
   readonly memory?: Numeric;
+  /** Warm the workers up while waiting for the first work (EngineOptions.warmUp). Default true. */
+  readonly warmUp?: boolean;
   readonly allowOrigin?: readonly string[];
   readonly allowHost?: readonly string[];
   readonly maxUploadMb?: Numeric;
@@ -50,6 +52,7 @@ const ServeOptionsSchema = z.object({
   cacheSize: int(16, 1024 * 1024).default(2048),
   workers: int(1, 64).optional(),
   memory: int(256, 1024 * 1024).optional(),
+  warmUp: z.boolean().default(true),
   allowOrigin: z.array(z.string()).default([]),
   allowHost: z.array(z.string()).default([]),
   maxUploadMb: int(1, 1024).default(DEFAULT_LIMITS.maxUploadBytes / 1024 / 1024),
@@ -82,6 +85,7 @@ export async function runServe(requested: ServeOptions): Promise<void> {
     ...(options.memory ? { memoryBytes: options.memory * 1024 * 1024 } : {}),
     token,
     log,
+    warmUp: options.warmUp,
     limits: {
       maxUploadBytes: options.maxUploadMb * 1024 * 1024,
       maxConnections: options.maxConnections,

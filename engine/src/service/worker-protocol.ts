@@ -28,6 +28,11 @@ export interface WorkerData {
   readonly backendModules: readonly string[];
   /** The engine's memory ledger (core/memory.ts) and this worker's slot in it. */
   readonly memory?: { readonly buffer: SharedArrayBuffer; readonly budgetBytes: number; readonly slot: number };
+  /**
+   * When given, the worker warms its default backend up once it has loaded it (Backend.warmUp), until the
+   * engine sets this one-slot flag (Int32 1): the first real work stops every warm-up at once.
+   */
+  readonly warmUpStop?: SharedArrayBuffer;
 }
 
 export interface WireError {
@@ -109,4 +114,6 @@ export type WorkerToMain =
   | { type: 'failed'; jobId: string; error: WireError }
   | { type: 'decoded'; reqId: number; source?: SourceImage; format?: string; notices?: string[]; error?: WireError }
   | { type: 'described'; reqId: number; info?: BackendDescription; error?: WireError }
-  | { type: 'disposed' };
+  | { type: 'disposed' }
+  /** The warm-up (WorkerData.warmUpStop) is over: it ran through, was stopped by real work, or failed (`error`, logged). */
+  | { type: 'warmed'; outcome: 'done' | 'stopped' | 'failed'; ms: number; error?: string };

@@ -60,6 +60,7 @@ function startData(): WorkerData {
   const memory = data?.memory as Partial<Record<keyof NonNullable<WorkerData['memory']>, unknown>> | undefined;
   return {
     backendModules: Array.isArray(modules) ? modules.filter((m): m is string => typeof m === 'string') : [],
+    ...(data?.warmUpStop instanceof SharedArrayBuffer && data.warmUpStop.byteLength >= 4 ? { warmUpStop: data.warmUpStop } : {}),
     ...(memory?.buffer instanceof SharedArrayBuffer && typeof memory.budgetBytes === 'number' && typeof memory.slot === 'number'
       ? { memory: { buffer: memory.buffer, budgetBytes: memory.budgetBytes, slot: memory.slot } }
       : {}),
@@ -89,12 +90,38 @@ function backend(id: string): Promise<Backend> {
  * The default backend and sharp (which encodes every slider frame) are loaded while the worker is
  * otherwise idle after start-up: their modules take about 0.1 s each to load and compile, which would
  * otherwise land on the first interactive frame a client waits for. A failure is not reported here; the
- * first job that needs them reports it (and retries the load).
+ * first job that needs them reports it (and retries the load). Then, when the engine asks for it, the
+ * default backend warms up (see warmUpDefault).
  */
 void registered
   .then(() => backend(DEFAULT_BACKEND))
   .then(() => import('sharp'))
-  .catch(() => undefined);
+  .catch(() => undefined)
+  .then(() => (start.warmUpStop ? warmUpDefault(new Int32Array(start.warmUpStop)) : undefined));
+
+/**
+ * Warms the default backend up (Backend.warmUp) until the engine sets `stop`, which it does as soon as
+ * real work arrives (an upload, a job, a plan ahead), so that work never waits behind it for more than a
+ * planning stage. Its garbage is collected right after, and the pool is told how it ended.
+ */
+async function warmUpDefault(stop: Int32Array): Promise<void> {
+  const started = performance.now();
+  const signal = flaggedSignal(new AbortController(), stop);
+  let outcome: 'done' | 'stopped' | 'failed' = 'done';
+  let error: string | undefined;
+  try {
+    if (!signal.aborted) await (await backend(DEFAULT_BACKEND)).warmUp?.(signal);
+    if (signal.aborted) outcome = 'stopped';
+  } catch (e) {
+    if (isPaintsUndoError(e) && e.code === 'CANCELLED') outcome = 'stopped';
+    else {
+      outcome = 'failed';
+      error = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    }
+  }
+  collectWhenIdle();
+  send({ type: 'warmed', outcome, ms: Math.round(performance.now() - started), ...(error === undefined ? {} : { error }) });
+}
 
 /**
  * Released renderers are garbage, but an idle worker allocates nothing, so V8 would not collect them

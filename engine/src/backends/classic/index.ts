@@ -32,6 +32,7 @@ import type { Timeline } from '../../core/timeline.js';
 import { interpolationCounts, planInterpolation } from './interpolate.js';
 import { CLASSIC_VERSION, planSteps, type PlanOptions } from './planner.js';
 import { frameAt, RendererCache } from './views.js';
+import { warmUp } from './warm-up.js';
 
 export { planTimeline, planSteps, CLASSIC_VERSION, type PlanOptions, type PlanProgress } from './planner.js';
 export { planInterpolation } from './interpolate.js';
@@ -310,6 +311,10 @@ class ClassicBackend implements Backend {
         .filter((l) => l.spec.exported)
         .map((l) => ({ id: l.spec.id, name: l.spec.name, blend: l.spec.blend, visible: l.visible, image: l.image })),
     };
+  }
+
+  warmUp(signal: AbortSignal): Promise<void> {
+    return warmUp(signal);
   }
 
   async dispose(): Promise<void> {

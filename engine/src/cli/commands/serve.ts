@@ -12,6 +12,7 @@ interface ServeFlags {
   cacheSize?: string;
   workers?: string;
   memory?: string;
+  warmUp?: boolean;
   allowOrigin?: string[];
   allowHost?: string[];
   maxUploadMb?: string;
@@ -41,6 +42,7 @@ export function registerServeCommand(program: Command): void {
       '--memory <MiB>',
       'memory kept for reuse across requests, at most: decoded images and warm renderers, half each, shared by every worker (default: a quarter of the memory, 512 to 2048); running jobs need their working memory on top',
     )
+    .option('--no-warm-up', 'do not spend the first seconds after start warming the workers up (by default they plan a small picture of their own until the first request, so the first canvas plans at full speed)')
     .option('--allow-origin <origin...>', 'web origins allowed to connect, exact match (e.g. http://localhost:5173); by default web pages are refused')
     .option('--allow-host <name...>', 'extra Host header names to accept, on any port (e.g. the public name of a TLS reverse proxy in front of the engine)')
     .option('--max-upload-mb <n>', 'largest accepted upload in MiB (default 64)')
@@ -66,6 +68,7 @@ function serveOptionsOf(flags: ServeFlags): ServeOptions {
       cacheSize: flags.cacheSize,
       workers: flags.workers,
       memory: flags.memory,
+      warmUp: flags.warmUp,
       maxUploadMb: flags.maxUploadMb,
       maxConnections: flags.maxConnections,
       maxJobsPerClient: flags.maxJobsPerClient,
