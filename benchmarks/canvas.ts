@@ -7,7 +7,8 @@
  * also exports one full-resolution frame (what an import into Photoshop asks for).
  * Then the slider asks for frames at its display size (PREVIEW px on the long side) and downloads each PNG.
  * "First frame" is upload + decode + plan + render + download of the first slider frame; "further step" is
- * one uncached step of the scrubbing that follows.
+ * one uncached step of the scrubbing that follows. The canvas comes once the engine has warmed up, as to an
+ * engine started with Photoshop; the "engine just started" row sends it at once (both in loopback.ts).
  */
 import type { EngineClient, PutImageResult, RawPixels } from '../engine/src/client/index.js';
 import { encodePng } from '../uxp-plugin/src/model/pixels.js';
@@ -30,10 +31,11 @@ function panelUpload(client: EngineClient, pixels: RawPixels & { data: Uint8Arra
 /** How the canvas reaches the engine: as the panel sends it, or as an image file (see the module comment). */
 type Upload = 'panel' | 'file';
 
-function canvasCase(width: number, height: number, upload: Upload, targets: Readonly<Record<string, number>>, exportFull: boolean): BenchmarkCase {
+/** `fresh`: the canvas comes right after the engine started, before its workers warmed up (see loopback.ts). */
+function canvasCase(width: number, height: number, upload: Upload, targets: Readonly<Record<string, number>>, exportFull: boolean, fresh = false): BenchmarkCase {
   return {
-    id: `${width}x${height}`,
-    label: `${width}x${height} ${upload === 'panel' ? 'from the panel' : 'as a PNG file'}, slider at ${PREVIEW} px${exportFull ? ', one full-size export' : ''}`,
+    id: `${width}x${height}${fresh ? '-fresh' : ''}`,
+    label: `${width}x${height} ${upload === 'panel' ? 'from the panel' : 'as a PNG file'}, slider at ${PREVIEW} px${exportFull ? ', one full-size export' : ''}${fresh ? ', engine just started' : ''}`,
     targets,
     async run() {
       // Only what the client holds: the panel its canvas's pixels, a file client the file (the peak RSS is this process's).
@@ -62,7 +64,7 @@ function canvasCase(width: number, height: number, upload: Upload, targets: Read
           furtherP95: percentile(further, 95),
           ...(full === undefined ? {} : { full }),
         };
-      });
+      }, { fresh });
     },
   };
 }
@@ -77,5 +79,9 @@ export const suite: BenchmarkSuite = {
     { key: 'furtherP95', label: 'further step p95', unit: 'ms' },
     { key: 'full', label: 'full-size export frame', unit: 's' },
   ],
-  cases: [canvasCase(4096, 4096, 'panel', { first: 2, furtherP95: 300 }, false), canvasCase(6000, 4000, 'file', { peakRss: 2048 }, true)],
+  cases: [
+    canvasCase(4096, 4096, 'panel', { first: 2, furtherP95: 300 }, false),
+    canvasCase(4096, 4096, 'panel', {}, false, true),
+    canvasCase(6000, 4000, 'file', { peakRss: 2048 }, true),
+  ],
 };
