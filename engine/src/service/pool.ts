@@ -530,6 +530,8 @@ export class WorkerPool {
   /** Asks workers to dispose their backends, then terminates them. */
   async close(): Promise<void> {
     this.closing = true;
+    // A worker still warming up answers 'dispose' only between two of its planning steps: stop it first.
+    this.stopWarmingUp();
     for (const job of this.running.keys()) this.cancel(job);
     await Promise.all(
       this.slots.map(
