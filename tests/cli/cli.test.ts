@@ -1,10 +1,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { ERROR_CODES } from '../../engine/src/core/errors.js';
+import { STALE_PART_MS } from '../../engine/src/io/atomic.js';
 import { readPsd } from '../../engine/src/io/ag-psd.js';
 import { readPngText, PROVENANCE_KEYWORD } from '../../engine/src/io/png.js';
 import { SAMPLES, bombPng, probe, tempFolder } from '../io/helpers.js';
@@ -193,6 +194,42 @@ test('Ctrl+C cancels a running timelapse: exit 130 and no file, not even a temp 
   assert.match(stderr, /error CANCELLED/);
   assert.deepEqual(readdirSync(out), []);
 });
+
+test('a timelapse killed outright leaves its hidden temp file; the next run of that output removes it once stale', async () => {
+  const out = join(dir, 'killed');
+  mkdirSync(out);
+  const child = spawn(process.execPath, [BIN, 'timelapse', art, '-o', join(out, 'long.mp4'), '--frames', '3000', '--fps', '60'], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'ignore'],
+    detached: true,
+  });
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  while (!readdirSync(out).some((f) => f.includes('.part-'))) {
+    if (child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  // SIGKILL to the whole group (ffmpeg runs in a group of its own: it sees its input end, and stops).
+  process.kill(-child.pid!, 'SIGKILL');
+  await exited;
+  const left = readdirSync(out);
+  assert.equal(left.length, 1, String(left));
+  assert.match(left[0]!, new RegExp(`^\\.long\\.part-${child.pid}-[0-9a-f]{8}\\.mp4$`));
+  // Left untouched for longer than a live writer ever leaves it (once its ffmpeg has stopped writing).
+  for (let i = 0; i < 60 && (await ffmpegWrites(join(out, left[0]!))); i++);
+  const old = (Date.now() - STALE_PART_MS - 60_000) / 1000;
+  utimesSync(join(out, left[0]!), old, old);
+  const rerun = spawnSync(process.execPath, [BIN, 'timelapse', art, '-o', join(out, 'long.mp4'), '--frames', '20'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(rerun.status, 0, rerun.stderr);
+  assert.deepEqual(readdirSync(out), ['long.mp4']);
+});
+
+/** Whether the file is still written to (its size or modification time changes within half a second). */
+async function ffmpegWrites(path: string): Promise<boolean> {
+  const before = statSync(path);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const after = statSync(path);
+  return after.size !== before.size || after.mtimeMs !== before.mtimeMs;
+}
 
 test('a reader that goes away (| head) stops no command: the whole batch is written, exit 0, no stack trace', async () => {
   const out = join(dir, 'closed-reader');

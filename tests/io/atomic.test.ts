@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PaintsUndoError } from '../../engine/src/core/errors.js';
-import { checkFolderWritable, ensureFolder, ensureWritableFile, tempPathFor, withAtomicFile, withOutputFolder, writeFileAtomic } from '../../engine/src/io/atomic.js';
+import { checkFolderWritable, ensureFolder, ensureWritableFile, STALE_PART_MS, tempPathFor, withAtomicFile, withOutputFolder, writeFileAtomic } from '../../engine/src/io/atomic.js';
+import { withAtomicFolder } from '../../engine/src/io/atomic-folder.js';
 import { rejection, tempFolder } from './helpers.js';
 
 const dir = tempFolder();
@@ -19,7 +21,8 @@ test('writeFileAtomic writes the bytes and leaves no temp file', async () => {
 
 test('temp files are hidden, in the same folder, and keep the extension', () => {
   const temp = tempPathFor('/x/y/out.mp4');
-  assert.match(temp, /^\/x\/y\/\.out\.part-[0-9a-f]{8}\.mp4$/);
+  assert.equal(temp.startsWith(`/x/y/.out.part-${process.pid}-`), true, temp);
+  assert.match(temp, /^\/x\/y\/\.out\.part-[0-9]+-[0-9a-f]{8}\.mp4$/);
 });
 
 test('a failing writer leaves neither the output nor the temp file, and keeps the old output', async () => {
@@ -123,4 +126,41 @@ test('checkFolderWritable accepts creatable folders without creating them', asyn
   assert.match(error.message, /it is a file, not a folder/);
   const below = await rejection(() => checkFolderWritable(join(dir, 'file-not-folder', 'sub')));
   assert.match(below.message, /file-not-folder\/sub: a part of the path is not a folder/);
+});
+
+test('an output written in place removes what killed runs left for that name, and nothing else', async () => {
+  const sub = join(dir, 'leftovers');
+  mkdirSync(sub);
+  // A process id that no longer runs: a child that has exited.
+  const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+  const old = (Date.now() - STALE_PART_MS - 60_000) / 1000;
+  const leftover = (name: string, age: number | undefined, folder = false): string => {
+    const path = join(sub, name);
+    if (folder) {
+      mkdirSync(path);
+      writeFileSync(join(path, 'frame.png'), 'half');
+    } else writeFileSync(path, 'half a video');
+    if (age !== undefined) utimesSync(path, age, age);
+    return name;
+  };
+  const stale = [leftover(`.out.part-${dead}-0123abcd.mp4`, old), leftover(`.out.part-${dead}-89abcdef.mp4`, old)];
+  const kept = [
+    // Touched lately: maybe a writer on another machine sharing the folder.
+    leftover(`.out.part-${dead}-00000001.mp4`, undefined),
+    // Its process still runs.
+    leftover(`.out.part-${process.pid}-00000002.mp4`, old),
+    // Another output's, or not a temp name at all.
+    leftover(`.out.part-${dead}-00000003.webm`, old),
+    leftover(`.other.part-${dead}-00000004.mp4`, old),
+    leftover(`.out.part-${dead}-0000005.mp4`, old),
+    leftover(`out.part-${dead}-00000006.mp4`, old),
+  ];
+  await writeFileAtomic(join(sub, 'out.mp4'), new Uint8Array([1]));
+  assert.deepEqual(readdirSync(sub).sort(), [...kept, 'out.mp4'].sort());
+  for (const name of stale) assert.equal(existsSync(join(sub, name)), false);
+
+  // The same for a folder written as a whole (a batch input's keyframes).
+  leftover(`.p1.part-${dead}-0123abcd`, old, true);
+  await withAtomicFolder(join(sub, 'p1'), async (temp) => writeFileSync(join(temp, 'frame.png'), 'done'));
+  assert.deepEqual(readdirSync(sub).filter((f) => f.includes('p1')), ['p1']);
 });

@@ -1,7 +1,7 @@
 /**
  * A folder of outputs that appears complete or not at all, for a job that owns the whole folder (each
  * input's sub-folder in a CLI batch): the files are written into a hidden temp folder next to it
- * (`.name.part-XXXXXXXX`, each file itself atomic, io/atomic.ts), which is then renamed to its name.
+ * (`.name.part-PID-XXXXXXXX`, each file itself atomic, io/atomic.ts), which is then renamed to its name.
  * So an interrupted batch never leaves a half-filled folder that a rerun would take for done.
  *
  * A single `keyframes -o folder` does not use this: the user's folder may hold other files, which a
@@ -10,7 +10,7 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { PaintsUndoError, throwIfCancelled } from '../core/errors.js';
-import { ensureFolder, fsyncFolder, notWritable, tempPathFor } from './atomic.js';
+import { ensureFolder, fsyncFolder, notWritable, removeStaleParts, tempPathFor } from './atomic.js';
 import { fileKindOf, inputsInside } from './input-file.js';
 import { asOutputError, errnoOf } from './write-errors.js';
 
@@ -43,6 +43,7 @@ export async function withAtomicFolder<T>(path: string, write: (tempFolder: stri
     await refuseIfHoldsInput(path, target);
     await replaceFolder(temp, target);
     await fsyncFolder(dirname(target));
+    await removeStaleParts(target);
     return result;
   } catch (error) {
     await rm(temp, { recursive: true, force: true }).catch(() => undefined);

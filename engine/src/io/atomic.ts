@@ -3,7 +3,9 @@
  * system, so the final rename is atomic), flushed with fsync, then renamed over the requested name.
  * A crash, an error or Ctrl+C leaves at most a hidden temp file, never a
  * half-written file under the requested name; on error or abort the temp file is removed.
- * Temp names are `.name.part-XXXXXXXX.ext`: hidden, and with the real extension kept.
+ * Temp names are `.name.part-PID-XXXXXXXX.ext`: hidden, with the real extension kept, and naming the
+ * process that writes them, so that the next output written to that name removes what a killed process
+ * left (removeStaleParts).
  *
  * What is never replaced, checked before the work and again just before the rename: a folder, anything
  * that is not a regular file (a device node, a FIFO, a socket; through a symlink too), and a file this
@@ -11,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { open, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { PaintsUndoError, throwIfCancelled } from '../core/errors.js';
 import { fileKindOf, inputReadAs } from './input-file.js';
@@ -171,11 +173,62 @@ export async function withOutputFolder<T>(folder: string, write: (target: string
   }
 }
 
-/** A temp path next to `target` that keeps its extension (ffmpeg and others pick formats from it). */
+/** A temp path next to `target` that keeps its extension (ffmpeg and others pick formats from it) and names this process. */
 export function tempPathFor(target: string): string {
   const ext = extname(target);
   const base = basename(target, ext);
-  return join(dirname(target), `.${base}.part-${randomBytes(4).toString('hex')}${ext}`);
+  return join(dirname(target), `.${base}.part-${process.pid}-${randomBytes(4).toString('hex')}${ext}`);
+}
+
+/**
+ * How long a temp file must have been left untouched to count as left over: a writer on another machine
+ * that shares the folder (whose process id means nothing here) writes far more often than that.
+ */
+export const STALE_PART_MS = 15 * 60 * 1000;
+
+/**
+ * Removes what killed runs (SIGKILL, the out-of-memory killer, a power cut) left next to `target`: temp
+ * files and folders named for `target` by tempPathFor, whose process no longer runs on this machine and
+ * which nobody touched for STALE_PART_MS. Called once a new output is in place at `target`, which
+ * supersedes them. Best effort: what cannot be read or removed stays.
+ */
+export async function removeStaleParts(target: string): Promise<void> {
+  const ext = extname(target);
+  const pattern = new RegExp(`^\\.${escapeRegExp(basename(target, ext))}\\.part-(\\d+)-[0-9a-f]{8}${escapeRegExp(ext)}$`);
+  const folder = dirname(target);
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = pattern.exec(name)?.[1];
+    if (pid === undefined || processRuns(Number(pid))) continue;
+    const path = join(folder, name);
+    try {
+      const info = await stat(path);
+      if (Date.now() - info.mtimeMs < STALE_PART_MS) continue;
+      await rm(path, { recursive: true, force: true });
+    } catch {
+      // Gone meanwhile, or not ours to remove: left as it is.
+    }
+  }
+}
+
+/** Whether a process with this id runs on this machine (one we may not signal runs too). */
+function processRuns(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errnoOf(error) !== 'ESRCH';
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**
@@ -197,6 +250,7 @@ export async function withAtomicFile<T>(
     await checkReplaceable(path, target);
     await rename(temp, target);
     await fsyncFolder(dirname(target));
+    await removeStaleParts(target);
     return result;
   } catch (error) {
     await rm(temp, { force: true }).catch(() => undefined);
