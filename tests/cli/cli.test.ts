@@ -170,11 +170,12 @@ test('timelapse: MP4 and GIF probed with ffprobe', () => {
   assert.equal(probe(join(dir, 'clip.gif')).frames, 5);
 });
 
-test('Ctrl+C cancels a running timelapse: exit 130 and no file, not even a temp file', async () => {
-  const out = join(dir, 'cancel');
+/**
+ * A long timelapse into the new folder `out`, in its own process group (so a signal can go to the whole
+ * group, as a terminal's Ctrl+C does), once ffmpeg has started writing its temp file.
+ */
+async function longTimelapse(out: string): Promise<{ pid: number; stderr: () => string; exited: Promise<number | null> }> {
   mkdirSync(out);
-  // Its own process group, so the signal can go to the whole group, as a terminal's Ctrl+C does
-  // (ffmpeg included, if it were in the group).
   const child = spawn(process.execPath, [BIN, 'timelapse', art, '-o', join(out, 'long.mp4'), '--frames', '3000', '--fps', '60'], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -183,37 +184,32 @@ test('Ctrl+C cancels a running timelapse: exit 130 and no file, not even a temp 
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  // Wait until ffmpeg has started writing the temp file, then interrupt.
   while (!readdirSync(out).some((f) => f.includes('.part-'))) {
     if (child.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  process.kill(-child.pid!, 'SIGINT');
-  assert.equal(await exited, 130, stderr);
-  assert.match(stderr, /cancelling/);
-  assert.match(stderr, /error CANCELLED/);
+  return { pid: child.pid!, stderr: () => stderr, exited };
+}
+
+test('Ctrl+C cancels a running timelapse: exit 130 and no file, not even a temp file', async () => {
+  const out = join(dir, 'cancel');
+  const running = await longTimelapse(out);
+  process.kill(-running.pid, 'SIGINT');
+  assert.equal(await running.exited, 130, running.stderr());
+  assert.match(running.stderr(), /cancelling/);
+  assert.match(running.stderr(), /error CANCELLED/);
   assert.deepEqual(readdirSync(out), []);
 });
 
 test('a timelapse killed outright leaves its hidden temp file; the next run of that output removes it once stale', async () => {
   const out = join(dir, 'killed');
-  mkdirSync(out);
-  const child = spawn(process.execPath, [BIN, 'timelapse', art, '-o', join(out, 'long.mp4'), '--frames', '3000', '--fps', '60'], {
-    cwd: dir,
-    stdio: ['ignore', 'ignore', 'ignore'],
-    detached: true,
-  });
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  while (!readdirSync(out).some((f) => f.includes('.part-'))) {
-    if (child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const running = await longTimelapse(out);
   // SIGKILL to the whole group (ffmpeg runs in a group of its own: it sees its input end, and stops).
-  process.kill(-child.pid!, 'SIGKILL');
-  await exited;
+  process.kill(-running.pid, 'SIGKILL');
+  await running.exited;
   const left = readdirSync(out);
   assert.equal(left.length, 1, String(left));
-  assert.match(left[0]!, new RegExp(`^\\.long\\.part-${child.pid}-[0-9a-f]{8}\\.mp4$`));
+  assert.match(left[0]!, new RegExp(`^\\.long\\.part-${running.pid}-[0-9a-f]{8}\\.mp4$`));
   // Left untouched for longer than a live writer ever leaves it (once its ffmpeg has stopped writing).
   for (let i = 0; i < 60 && (await ffmpegWrites(join(out, left[0]!))); i++);
   const old = (Date.now() - STALE_PART_MS - 60_000) / 1000;
