@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { writePsdUint8Array } from 'ag-psd';
 import { PaintsUndoError } from '../../engine/src/core/errors.js';
-import { decodeImageBuffer, decodeImageFile, imageId } from '../../engine/src/io/decode.js';
+import { decodeImageBuffer, decodeImageFile, imageId, sourceFromRgb, sourceFromRgba } from '../../engine/src/io/decode.js';
 import { SAMPLES, bombPng, rejection, tempFolder } from './helpers.js';
 
 const dir = tempFolder();
@@ -299,4 +299,22 @@ test('bounded fuzz: 600 mutated PNG, JPEG, WebP, GIF, TIFF and PSD files decode 
   }
   // Both kinds of outcome happen, so the mutations are neither all harmless nor all fatal.
   assert.ok((outcomes.get('decoded') ?? 0) > 20 && (outcomes.get('INPUT_CORRUPT') ?? 0) > 100, JSON.stringify([...outcomes]));
+});
+
+test('raw RGB has the id of its RGBA form at any size and memory alignment', () => {
+  // Widths and heights that leave 1-3 pixels over a group of four, blocks of 64 rows and a short last one.
+  for (const [width, height] of [[1, 1], [3, 2], [7, 5], [13, 70], [64, 129], [101, 3]] as const) {
+    const rgba = new Uint8Array(width * height * 4);
+    for (let i = 0; i < rgba.length; i++) rgba[i] = i % 4 === 3 ? 255 : (i * 37 + width) % 256;
+    const expected = sourceFromRgba({ width, height, channels: 4, data: rgba }).id;
+    const rgb = new Uint8Array(width * height * 3);
+    for (let p = 0; p < width * height; p++) rgb.set(rgba.subarray(p * 4, p * 4 + 3), p * 3);
+    assert.equal(sourceFromRgb({ width, height, channels: 3, data: rgb }).id, expected, `${width}x${height}`);
+    // The same pixels at an odd offset in a larger buffer (read byte by byte).
+    const shifted = new Uint8Array(rgb.length + 1);
+    shifted.set(rgb, 1);
+    const source = sourceFromRgb({ width, height, channels: 3, data: shifted.subarray(1) });
+    assert.equal(source.id, expected, `${width}x${height}, unaligned`);
+    assert.deepEqual(source.image.data, rgb);
+  }
 });
