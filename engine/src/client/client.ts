@@ -202,7 +202,8 @@ export class EngineClient {
 
   /**
    * Uploads an encoded image (PNG, JPEG, ...). Over WebSocket it uses HTTP POST /images (binary, no
-   * base64 inflation); over stdio it sends base64 in `image.put`.
+   * base64 inflation); over stdio it sends base64 in `image.put`. `bytes` must not change until this
+   * resolves: a transport that streams uploads reads them as it sends.
    */
   async putImage(bytes: Uint8Array): Promise<PutImageResult> {
     const base = this.currentInfo?.httpBase ?? this.options.transport.httpBase;
@@ -217,6 +218,7 @@ export class EngineClient {
    * Uploads raw 8-bit pixels (RGB or RGBA with straight alpha, rows top to bottom), as a host reads them
    * from its canvas: nothing to encode here, nothing to decode in the engine. They count against the
    * engine's upload limit (`limits.maxUploadBytes` in its info) like any upload; over it, send a PNG.
+   * As with putImage, the pixels must not change until this resolves.
    */
   async putPixels(pixels: RawPixels & { readonly data: Uint8Array }): Promise<PutImageResult> {
     const layout: RawPixels = { width: pixels.width, height: pixels.height, channels: pixels.channels };

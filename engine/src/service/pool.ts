@@ -311,7 +311,8 @@ export class WorkerPool {
     if (reported < this.size) return;
     const outcomes = this.warmUps.map((o) => o ?? 'failed');
     const seconds = (this.warmUpMs / 1000).toFixed(1);
-    this.log(outcomes.every((o) => o === 'done') ? `workers warmed up in ${seconds} s` : `warm-up over after ${seconds} s (${outcomes.join(', ')}; stopped: real work came first)`);
+    if (outcomes.every((o) => o === 'done')) this.log(`workers warmed up in ${seconds} s`);
+    else this.log(`warm-up over after ${seconds} s, by worker: ${outcomes.join(', ')}${outcomes.includes('stopped') ? ' (stopped: work came first)' : ''}`);
     this.warmUpReported?.();
   }
 

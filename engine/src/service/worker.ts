@@ -110,8 +110,9 @@ async function warmUpDefault(stop: Int32Array): Promise<void> {
   let outcome: 'done' | 'stopped' | 'failed' = 'done';
   let error: string | undefined;
   try {
-    if (!signal.aborted) await (await backend(DEFAULT_BACKEND)).warmUp?.(signal);
+    // Stopped before it began: work came while the modules loaded.
     if (signal.aborted) outcome = 'stopped';
+    else await (await backend(DEFAULT_BACKEND)).warmUp?.(signal);
   } catch (e) {
     if (isPaintsUndoError(e) && e.code === 'CANCELLED') outcome = 'stopped';
     else {
