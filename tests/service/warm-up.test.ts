@@ -53,6 +53,21 @@ test('a pool with warm-up reports each worker warm, then runs work as usual', as
   }
 });
 
+test('describing backends (a client connecting) only pauses the warm-up: it goes on afterwards and ends warm', async () => {
+  const pool = new WorkerPool(1, { warmUp: true });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The model backends' description awaits module loads and file checks, each a turn of the worker's loop.
+    for (const id of ['classic', 'paintsundo-single']) {
+      const description = await pool.describe(id).catch(() => undefined);
+      if (id === 'classic') assert.equal(description?.id, 'classic');
+    }
+    assert.deepEqual(await pool.warmedUp, ['done']);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('the first real work stops the warm-up, and is done', async () => {
   const pool = new WorkerPool(1, { warmUp: true });
   try {

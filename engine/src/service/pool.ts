@@ -9,8 +9,9 @@
  * A plan the pool drops, the workers drop too.
  * A plan can also be prepared ahead on an idle worker (`prepareAhead`, after an upload): that worker
  * stays free for jobs, which cancel the preparation unless it is the plan they need (then they join it).
- * With `warmUp`, new workers warm their default backend up while nothing else is asked of them; the first
- * upload, job or plan ahead stops every warm-up (`stopWarmingUp`), and none starts again after that.
+ * With `warmUp`, new workers warm their default backend up while nothing else is asked of them. A short
+ * request (a backend's description) pauses every warm-up while it waits; the first real work (an upload,
+ * a decode, a job, a plan ahead) stops them (`stopWarmingUp`), and none starts again after that.
  */
 import v8 from 'node:v8';
 import type { Worker } from 'node:worker_threads';
@@ -22,7 +23,7 @@ import type { InputLimits } from '../io/decode.js';
 import type { RawPixels } from '../client/protocol.js';
 import { startModuleWorker } from '../io/threads.js';
 import { backendModules } from '../backends/registry.js';
-import { planKey, planKeyOf, type BackendDescription, type PlanName, type MainToWorker, type WireError, type WorkerData, type WorkerFile, type WorkerToMain } from './worker-protocol.js';
+import { planKey, planKeyOf, WARM_UP, type BackendDescription, type PlanName, type MainToWorker, type WireError, type WorkerData, type WorkerFile, type WorkerToMain } from './worker-protocol.js';
 
 export interface RunCallbacks {
   onProgress(update: { fraction: number; stage: string; message?: string }): void;
@@ -85,13 +86,13 @@ export interface WorkerPoolOptions {
 /** How a worker's warm-up ended (see WorkerPoolOptions.warmUp). */
 export type WarmUpOutcome = Extract<WorkerToMain, { type: 'warmed' }>['outcome'];
 
-function createWorker(memory: NonNullable<WorkerData['memory']>, warmUpStop: SharedArrayBuffer | undefined): Worker {
+function createWorker(memory: NonNullable<WorkerData['memory']>, warmUpFlag: SharedArrayBuffer | undefined): Worker {
   // Workers collect garbage right after they release memory while idle (worker.ts collectWhenIdle). The
   // flag cannot be given to a worker (V8 flags are for the whole process); set before the worker starts,
   // it gives the worker's global scope `gc`, and the main thread's stays as it is.
   v8.setFlagsFromString('--expose-gc');
   // The backends registered from outside the registry's table, so the worker registers them too.
-  const workerData: WorkerData = { backendModules: backendModules(), memory, ...(warmUpStop ? { warmUpStop } : {}) };
+  const workerData: WorkerData = { backendModules: backendModules(), memory, ...(warmUpFlag ? { warmUpFlag } : {}) };
   return startModuleWorker(import.meta.url, 'worker', { stdout: true, workerData });
 }
 
@@ -137,8 +138,10 @@ export class WorkerPool {
    */
   imageInMemory: (imageId: string) => boolean = () => true;
 
-  /** The one flag that stops every worker's warm-up (WorkerData.warmUpStop); undefined without warm-up. */
-  private readonly warmUpStop: SharedArrayBuffer | undefined;
+  /** The one flag that pauses and stops every worker's warm-up (WorkerData.warmUpFlag); undefined without warm-up. */
+  private readonly warmUpFlag: Int32Array | undefined;
+  /** Requests waiting for a worker, which keep the warm-up paused (see request). */
+  private warmUpPauses = 0;
   /** The longest warm-up so far (ms), for the log line. */
   private warmUpMs = 0;
   /** How each worker's warm-up ended, by worker, as they report it. */
@@ -155,7 +158,7 @@ export class WorkerPool {
     this.log = options.log ?? (() => undefined);
     const memoryBytes = options.memoryBytes ?? DEFAULT_WORKER_MEMORY_BYTES;
     if (options.warmUp) {
-      this.warmUpStop = new SharedArrayBuffer(4);
+      this.warmUpFlag = new Int32Array(new SharedArrayBuffer(4));
       this.warmedUp = new Promise<void>((resolve) => (this.warmUpReported = resolve)).then(() => this.warmUps.map((o) => o ?? 'failed'));
     }
     // One slot per worker, and the last for the plans shared from this thread.
@@ -169,7 +172,7 @@ export class WorkerPool {
     this.memory.reset(index);
     const slot = this.slots[index];
     if (slot) slot.releasing = 0;
-    const worker = createWorker({ buffer: this.memory.buffer, budgetBytes: this.memory.budgetBytes, slot: index }, this.warmUpStop);
+    const worker = createWorker({ buffer: this.memory.buffer, budgetBytes: this.memory.budgetBytes, slot: index }, this.warmUpFlag?.buffer as SharedArrayBuffer | undefined);
     const spawnedAt = Date.now();
     // Workers never own stdout (in --stdio mode it carries the protocol): their prints go to stderr.
     worker.stdout.on('data', (chunk: Buffer) => process.stderr.write(chunk));
@@ -318,7 +321,25 @@ export class WorkerPool {
 
   /** Stops every worker's warm-up, for good: real work has come. Cheap; call it before any work reaches a worker. */
   stopWarmingUp(): void {
-    if (this.warmUpStop) Atomics.store(new Int32Array(this.warmUpStop), 0, 1);
+    if (this.warmUpFlag) Atomics.store(this.warmUpFlag, 0, WARM_UP.stopped);
+  }
+
+  /**
+   * Pauses every worker's warm-up (unless it is stopped) until the returned function is called, for a short
+   * request: a worker warming up gets an event-loop turn only between planning steps, and a request may
+   * need several (describing a model backend awaits module loads and file checks). Pauses nest.
+   */
+  private pauseWarmUp(): () => void {
+    const flag = this.warmUpFlag;
+    if (!flag) return () => undefined;
+    this.warmUpPauses++;
+    Atomics.compareExchange(flag, 0, WARM_UP.run, WARM_UP.paused);
+    let resumed = false;
+    return () => {
+      if (resumed) return;
+      resumed = true;
+      if (--this.warmUpPauses === 0) Atomics.compareExchange(flag, 0, WARM_UP.paused, WARM_UP.run);
+    };
   }
 
   /** Worker `index` finished computing a job: its renderers were just used, and may now be released. */
@@ -502,10 +523,14 @@ export class WorkerPool {
     let best = 0;
     for (let i = 1; i < this.slots.length; i++) if (busy(i) < busy(best)) best = i;
     if (this.broken) return Promise.reject(brokenError());
-    return new Promise((resolve, reject) => {
+    // Real work stops the warm-up; a description only pauses it while it waits (see pauseWarmUp).
+    let resume = (): void => undefined;
+    if (message.type === 'decode') this.stopWarmingUp();
+    else resume = this.pauseWarmUp();
+    return new Promise<WorkerToMain>((resolve, reject) => {
       this.requests.set(message.reqId, { worker: best, resolve, fail: reject });
       this.slots[best]!.worker.postMessage(message, transfer);
-    });
+    }).finally(resume);
   }
 
   /** Decodes an upload in a worker: an encoded file, or raw pixels of the `pixels` layout. */
@@ -513,7 +538,6 @@ export class WorkerPool {
     // Shared memory goes as it is; otherwise a private copy (Buffer.slice would share memory, and the transfer detaches it).
     const shared = bytes.buffer instanceof SharedArrayBuffer;
     const sent = shared ? bytes : new Uint8Array(bytes);
-    this.stopWarmingUp();
     const message: MainToWorker = { type: 'decode', reqId: this.nextReq++, bytes: sent, limits, ...(pixels ? { pixels } : {}) };
     const reply = await this.request(message, shared ? [] : [sent.buffer as ArrayBuffer]);
     if (reply.type !== 'decoded') throw new PaintsUndoError('INTERNAL', 'Unexpected worker reply.');

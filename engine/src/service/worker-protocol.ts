@@ -29,11 +29,15 @@ export interface WorkerData {
   /** The engine's memory ledger (core/memory.ts) and this worker's slot in it. */
   readonly memory?: { readonly buffer: SharedArrayBuffer; readonly budgetBytes: number; readonly slot: number };
   /**
-   * When given, the worker warms its default backend up once it has loaded it (Backend.warmUp), until the
-   * engine sets this one-slot flag (Int32 1): the first real work stops every warm-up at once.
+   * When given, the worker warms its default backend up once it has loaded it (Backend.warmUp), as this
+   * one-slot Int32 flag says (WARM_UP): the engine pauses every warm-up while a short request waits for a
+   * worker, and stops them for good when real work comes.
    */
-  readonly warmUpStop?: SharedArrayBuffer;
+  readonly warmUpFlag?: SharedArrayBuffer;
 }
+
+/** The values of WorkerData.warmUpFlag. */
+export const WARM_UP = { run: 0, stopped: 1, paused: 2 } as const;
 
 export interface WireError {
   code: string;

@@ -26,7 +26,7 @@ import { jobKindOf } from '../jobs/kinds.js';
 import { runJob, type JobEnvironment } from '../jobs/run.js';
 import { addPngText, provenanceChunks } from '../io/png.js';
 import { asOutputError } from '../io/write-errors.js';
-import { planKey, planOf, type MainToWorker, type PlanName, type WorkerData, type WorkerFile, type WorkerToMain, type WireError } from './worker-protocol.js';
+import { planKey, planOf, WARM_UP, type MainToWorker, type PlanName, type WorkerData, type WorkerFile, type WorkerToMain, type WireError } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('service/worker.ts must run in a worker thread');
@@ -60,7 +60,7 @@ function startData(): WorkerData {
   const memory = data?.memory as Partial<Record<keyof NonNullable<WorkerData['memory']>, unknown>> | undefined;
   return {
     backendModules: Array.isArray(modules) ? modules.filter((m): m is string => typeof m === 'string') : [],
-    ...(data?.warmUpStop instanceof SharedArrayBuffer && data.warmUpStop.byteLength >= 4 ? { warmUpStop: data.warmUpStop } : {}),
+    ...(data?.warmUpFlag instanceof SharedArrayBuffer && data.warmUpFlag.byteLength >= 4 ? { warmUpFlag: data.warmUpFlag } : {}),
     ...(memory?.buffer instanceof SharedArrayBuffer && typeof memory.budgetBytes === 'number' && typeof memory.slot === 'number'
       ? { memory: { buffer: memory.buffer, budgetBytes: memory.budgetBytes, slot: memory.slot } }
       : {}),
@@ -97,32 +97,44 @@ void registered
   .then(() => backend(DEFAULT_BACKEND))
   .then(() => import('sharp'))
   .catch(() => undefined)
-  .then(() => (start.warmUpStop ? warmUpDefault(new Int32Array(start.warmUpStop)) : undefined));
+  .then(() => (start.warmUpFlag ? warmUpDefault(new Int32Array(start.warmUpFlag)) : undefined));
 
 /**
- * Warms the default backend up (Backend.warmUp) until the engine sets `stop`, which it does as soon as
- * real work arrives (an upload, a job, a plan ahead), so that work never waits behind it for more than a
- * planning stage. Its garbage is collected right after, and the pool is told how it ended.
+ * Warms the default backend up (Backend.warmUp) as the engine's flag says (WARM_UP): while it is paused
+ * (a short request waits for a worker) the warm-up stops and waits, then starts over (what V8 compiled
+ * stays); once it is stopped (real work came) it ends. Work never waits behind it for more than a planning
+ * step. Its garbage is collected right after, and the pool is told how it ended.
  */
-async function warmUpDefault(stop: Int32Array): Promise<void> {
+async function warmUpDefault(flag: Int32Array): Promise<void> {
   const started = performance.now();
-  const signal = flaggedSignal(new AbortController(), stop);
-  let outcome: 'done' | 'stopped' | 'failed' = 'done';
+  const signal = new AbortController().signal;
+  Object.defineProperty(signal, 'aborted', { configurable: true, get: () => Atomics.load(flag, 0) !== WARM_UP.run });
+  let outcome: 'done' | 'stopped' | 'failed' = 'stopped';
   let error: string | undefined;
-  try {
-    // Stopped before it began: work came while the modules loaded.
-    if (signal.aborted) outcome = 'stopped';
-    else await (await backend(DEFAULT_BACKEND)).warmUp?.(signal);
-  } catch (e) {
-    if (isPaintsUndoError(e) && e.code === 'CANCELLED') outcome = 'stopped';
-    else {
+  for (;;) {
+    const state = Atomics.load(flag, 0);
+    if (state === WARM_UP.stopped) break;
+    if (state === WARM_UP.paused) {
+      await new Promise((resolve) => setTimeout(resolve, WARM_UP_PAUSE_POLL_MS));
+      continue;
+    }
+    try {
+      await (await backend(DEFAULT_BACKEND)).warmUp?.(signal);
+      outcome = 'done';
+      break;
+    } catch (e) {
+      if (isPaintsUndoError(e) && e.code === 'CANCELLED') continue;
       outcome = 'failed';
       error = e instanceof Error ? (e.stack ?? e.message) : String(e);
+      break;
     }
   }
   collectWhenIdle();
   send({ type: 'warmed', outcome, ms: Math.round(performance.now() - started), ...(error === undefined ? {} : { error }) });
 }
+
+/** How often a paused warm-up looks whether it may go on. */
+const WARM_UP_PAUSE_POLL_MS = 50;
 
 /**
  * Released renderers are garbage, but an idle worker allocates nothing, so V8 would not collect them
