@@ -42,44 +42,48 @@ test('a backend warms up through planning and rendering, keeps nothing, and stop
   }
 });
 
-test('a pool with warm-up reports each worker warm, then runs work as usual', async () => {
+/** Runs `work` on a one-worker pool that warms up, closed afterwards. */
+async function withWarmingPool(work: (pool: WorkerPool) => Promise<void>): Promise<void> {
   const pool = new WorkerPool(1, { warmUp: true });
   try {
-    assert.deepEqual(await pool.warmedUp, ['done']);
-    const decoded = await pool.decode(await smallSample(128), {});
-    assert.equal(Math.max(decoded.source.image.width, decoded.source.image.height), 128);
+    await work(pool);
   } finally {
     await pool.close();
   }
-});
+}
 
-test('describing backends (a client connecting) only pauses the warm-up: it goes on afterwards and ends warm', async () => {
-  const pool = new WorkerPool(1, { warmUp: true });
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 300));
+/** A decode of a small PNG through `pool` (real work), checked. */
+async function decodeSmall(pool: WorkerPool): Promise<void> {
+  const decoded = await pool.decode(await smallSample(128), {});
+  assert.equal(Math.max(decoded.source.image.width, decoded.source.image.height), 128);
+}
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('a pool with warm-up reports each worker warm, then runs work as usual', () =>
+  withWarmingPool(async (pool) => {
+    assert.deepEqual(await pool.warmedUp, ['done']);
+    await decodeSmall(pool);
+  }));
+
+test('describing backends (a client connecting) only pauses the warm-up: it goes on afterwards and ends warm', () =>
+  withWarmingPool(async (pool) => {
+    await pause(300);
     // The model backends' description awaits module loads and file checks, each a turn of the worker's loop.
     for (const id of ['classic', 'paintsundo-single']) {
       const description = await pool.describe(id).catch(() => undefined);
       if (id === 'classic') assert.equal(description?.id, 'classic');
     }
     assert.deepEqual(await pool.warmedUp, ['done']);
-  } finally {
-    await pool.close();
-  }
-});
+  }));
 
-test('the first real work stops the warm-up, and is done', async () => {
-  const pool = new WorkerPool(1, { warmUp: true });
-  try {
+test('the first real work stops the warm-up, and is done', () =>
+  withWarmingPool(async (pool) => {
     // The warm-up of one worker takes seconds; this upload comes well before it could be over.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const decoded = await pool.decode(await smallSample(128), {});
-    assert.equal(Math.max(decoded.source.image.width, decoded.source.image.height), 128);
+    await pause(300);
+    await decodeSmall(pool);
     assert.deepEqual(await pool.warmedUp, ['stopped']);
-  } finally {
-    await pool.close();
-  }
-});
+  }));
 
 test('an engine without warm-up starts none; one with it gives way to an upload and its first frame', async () => {
   const plain = await startEngine({ workers: 1 });
