@@ -22,6 +22,7 @@ import type {
   SourceImage,
   TimelapseRequest,
 } from '../../core/backend.js';
+import { quietContext } from '../../core/backend.js';
 import { cancelledError, isPaintsUndoError, throwIfCancelled } from '../../core/errors.js';
 import type { RgbImage } from '../../core/image.js';
 import { privateMemory } from '../../core/memory.js';
@@ -32,7 +33,7 @@ import type { Timeline } from '../../core/timeline.js';
 import { interpolationCounts, planInterpolation } from './interpolate.js';
 import { CLASSIC_VERSION, planSteps, type PlanOptions } from './planner.js';
 import { frameAt, RendererCache } from './views.js';
-import { warmUp } from './warm-up.js';
+import { WARM_UP_FRAMES, WARM_UP_PASSES, warmUpPicture } from './warm-up.js';
 
 export { planTimeline, planSteps, CLASSIC_VERSION, type PlanOptions, type PlanProgress } from './planner.js';
 export { planInterpolation } from './interpolate.js';
@@ -313,8 +314,18 @@ class ClassicBackend implements Backend {
     };
   }
 
-  warmUp(signal: AbortSignal): Promise<void> {
-    return warmUp(signal);
+  /** Frames of the warm-up picture (warm-up.ts), a pass per recipe, each through a backend of its own: nothing stays in this one. */
+  async warmUp(signal: AbortSignal): Promise<void> {
+    const source: SourceImage = { id: 'warm-up', image: warmUpPicture(), alpha: undefined };
+    const context = quietContext(signal);
+    for (const [k, style] of WARM_UP_PASSES.entries()) {
+      const backend = new ClassicBackend({ plan: { style } });
+      try {
+        for (const { size, step } of WARM_UP_FRAMES) await backend.frame({ source, seed: k + 1, step, size }, context);
+      } finally {
+        await backend.dispose();
+      }
+    }
   }
 
   async dispose(): Promise<void> {

@@ -3,23 +3,25 @@
  * optimised them (a 4096 px canvas plans in ~2.2 s cold, ~1.3 s warm on a 2-core machine). An engine that
  * waits for work can spend that first slow run on a small picture of its own instead of the first canvas
  * a user sends. The picture is drawn here (no file, no decoder): flat shapes with dark outlines, soft
- * shading and a few loose strokes, so each recipe (forced by style) runs through its phases.
+ * shading and a few loose strokes, so each recipe (forced by style) runs through its phases. The classic
+ * backend's warmUp renders it through its own frame path, pass by pass.
  */
-import type { SourceImage } from '../../core/backend.js';
-import { cancelledError } from '../../core/errors.js';
 import type { RgbImage } from '../../core/image.js';
-import { TimelineRenderer } from '../../core/renderer.js';
-import { preparePlan } from '../../core/replay.js';
 import type { Style } from './analyse.js';
-import { planSteps } from './planner.js';
 import { Rng } from './rng.js';
-import { frameAt, renderLongSide } from './views.js';
 
 /** The warm-up picture's size: above the plan's minimum, so its frames at panel size go through the area downscale real canvases use. */
 const WIDTH = 384;
 const HEIGHT = 480;
 /** The passes, in order: line art (the recipe most art takes, and the code flat pieces share), painting, line art again (V8 optimises on the second run). */
-const PASSES: readonly Style[] = ['lineart', 'painterly', 'lineart'];
+export const WARM_UP_PASSES: readonly Style[] = ['lineart', 'painterly', 'lineart'];
+/** Each pass's frames: a slider frame below the plan resolution (the area downscale) and a full-size one, each at two steps. */
+export const WARM_UP_FRAMES: readonly { readonly size: number | undefined; readonly step: number }[] = [
+  { size: 160, step: 700 },
+  { size: 160, step: 300 },
+  { size: undefined, step: 700 },
+  { size: undefined, step: 300 },
+];
 
 /** A small illustration-like picture: a sky gradient, outlined flat shapes with a shaded side, loose strokes. */
 export function warmUpPicture(width = WIDTH, height = HEIGHT): RgbImage {
@@ -96,44 +98,6 @@ function outlineEllipse(data: Uint8Array, width: number, height: number, cx: num
   }
 }
 
-function dot(data: Uint8Array, width: number, height: number, cx: number, cy: number, radius: number, [r, g, b]: readonly [number, number, number]): void {
-  for (let y = Math.max(0, Math.floor(cy - radius)); y <= Math.min(height - 1, Math.ceil(cy + radius)); y++) {
-    for (let x = Math.max(0, Math.floor(cx - radius)); x <= Math.min(width - 1, Math.ceil(cx + radius)); x++) {
-      if ((x - cx) ** 2 + (y - cy) ** 2 > radius * radius) continue;
-      const o = (y * width + x) * 3;
-      data[o] = r;
-      data[o + 1] = g;
-      data[o + 2] = b;
-    }
-  }
-}
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/**
- * Plans and renders the warm-up picture once per pass, giving the event loop a turn between planning
- * stages. Stops with CANCELLED as soon as `signal` reads aborted (checked inside the planner's loops too),
- * so real work waits at most for one short stretch of it. Keeps nothing.
- */
-export async function warmUp(signal: AbortSignal, passes: readonly Style[] = PASSES): Promise<void> {
-  const image = warmUpPicture();
-  // Its id only names it; nothing is cached under it.
-  const source: SourceImage = { id: 'warm-up', image, alpha: undefined };
-  for (let k = 0; k < passes.length; k++) {
-    const steps = planSteps(source, k + 1, { style: passes[k]! }, signal);
-    let result = steps.next();
-    while (!result.done) {
-      await yieldToLoop();
-      if (signal.aborted) throw cancelledError();
-      result = steps.next();
-    }
-    const plan = preparePlan(result.value);
-    // A slider frame below the plan resolution (the area downscale) and a full-size one.
-    for (const size of [160, undefined]) {
-      const renderer = new TimelineRenderer(plan, { longSide: renderLongSide(plan, size) });
-      for (const step of [700, 300]) frameAt(renderer, step, size);
-      await yieldToLoop();
-      if (signal.aborted) throw cancelledError();
-    }
-  }
+function dot(data: Uint8Array, width: number, height: number, cx: number, cy: number, radius: number, colour: readonly [number, number, number]): void {
+  fillEllipse(data, width, height, cx, cy, radius, radius, () => colour);
 }
