@@ -83,8 +83,9 @@ export interface WorkerPoolOptions {
   readonly warmUp?: boolean;
 }
 
-/** How a worker's warm-up ended (see WorkerPoolOptions.warmUp). */
-export type WarmUpOutcome = Extract<WorkerToMain, { type: 'warmed' }>['outcome'];
+/** A worker's report of how its warm-up ended (see WorkerPoolOptions.warmUp). */
+type WarmUpReport = Extract<WorkerToMain, { type: 'warmed' }>;
+export type WarmUpOutcome = WarmUpReport['outcome'];
 
 function createWorker(memory: NonNullable<WorkerData['memory']>, warmUpFlag: SharedArrayBuffer | undefined): Worker {
   // Workers collect garbage right after they release memory while idle (worker.ts collectWhenIdle). The
@@ -142,11 +143,9 @@ export class WorkerPool {
   private readonly warmUpFlag: Int32Array | undefined;
   /** Requests waiting for a worker, which keep the warm-up paused (see request). */
   private warmUpPauses = 0;
-  /** The longest warm-up so far (ms), for the log line. */
-  private warmUpMs = 0;
-  /** How each worker's warm-up ended, by worker, as they report it. */
-  private readonly warmUps: (WarmUpOutcome | undefined)[] = [];
-  private warmUpReported: (() => void) | undefined;
+  /** Each worker's warm-up report, by worker, as they come. */
+  private readonly warmUps = new Map<number, WarmUpReport>();
+  private warmUpReported: ((outcomes: readonly WarmUpOutcome[]) => void) | undefined;
   /**
    * Settles with how every worker's warm-up ended, once each has reported (a worker that dies first
    * reports nothing, so this may never settle); undefined without warm-up.
@@ -159,7 +158,7 @@ export class WorkerPool {
     const memoryBytes = options.memoryBytes ?? DEFAULT_WORKER_MEMORY_BYTES;
     if (options.warmUp) {
       this.warmUpFlag = new Int32Array(new SharedArrayBuffer(4));
-      this.warmedUp = new Promise<void>((resolve) => (this.warmUpReported = resolve)).then(() => this.warmUps.map((o) => o ?? 'failed'));
+      this.warmedUp = new Promise((resolve) => (this.warmUpReported = resolve));
     }
     // One slot per worker, and the last for the plans shared from this thread.
     this.memory = new MemoryLedger(memoryBytes, this.size + 1);
@@ -304,19 +303,17 @@ export class WorkerPool {
   }
 
   /** Worker `index` reports how its warm-up ended; the first report of each counts (a restarted worker may warm up again). */
-  private warmedUpBy(index: number, report: Extract<WorkerToMain, { type: 'warmed' }>): void {
+  private warmedUpBy(index: number, report: WarmUpReport): void {
     if (report.error !== undefined) this.log(`worker ${index} could not warm up: ${report.error}`);
-    if (this.warmUps[index] !== undefined) return;
-    this.warmUps[index] = report.outcome;
-    this.warmUpMs = Math.max(this.warmUpMs, report.ms);
-    let reported = 0;
-    for (let i = 0; i < this.size; i++) if (this.warmUps[i] !== undefined) reported++;
-    if (reported < this.size) return;
-    const outcomes = this.warmUps.map((o) => o ?? 'failed');
-    const seconds = (this.warmUpMs / 1000).toFixed(1);
+    if (this.warmUps.has(index)) return;
+    this.warmUps.set(index, report);
+    if (this.warmUps.size < this.size) return;
+    const reports = Array.from({ length: this.size }, (_, i) => this.warmUps.get(i)!);
+    const outcomes = reports.map((r) => r.outcome);
+    const seconds = (Math.max(...reports.map((r) => r.ms)) / 1000).toFixed(1);
     if (outcomes.every((o) => o === 'done')) this.log(`workers warmed up in ${seconds} s`);
     else this.log(`warm-up over after ${seconds} s, by worker: ${outcomes.join(', ')}${outcomes.includes('stopped') ? ' (stopped: work came first)' : ''}`);
-    this.warmUpReported?.();
+    this.warmUpReported?.(outcomes);
   }
 
   /** Stops every worker's warm-up, for good: real work has come. Cheap; call it before any work reaches a worker. */

@@ -107,8 +107,8 @@ void registered
  */
 async function warmUpDefault(flag: Int32Array): Promise<void> {
   const started = performance.now();
-  const signal = new AbortController().signal;
-  Object.defineProperty(signal, 'aborted', { configurable: true, get: () => Atomics.load(flag, 0) !== WARM_UP.run });
+  // Paused reads as aborted too: the pass in progress ends, and the loop below waits.
+  const signal = flaggedSignal(new AbortController(), flag, (value) => value !== WARM_UP.run);
   let outcome: 'done' | 'stopped' | 'failed' = 'stopped';
   let error: string | undefined;
   for (;;) {
@@ -177,12 +177,12 @@ function safeDetails(details: Readonly<Record<string, unknown>>): Record<string,
   }
 }
 
-/** An AbortSignal that also reads the shared cancel flag (see the module comment). */
-function flaggedSignal(controller: AbortController, flag: Int32Array): AbortSignal {
+/** An AbortSignal that also reads the shared flag (see the module comment): aborted once `raised` says so of its value (a cancel flag: 1). */
+function flaggedSignal(controller: AbortController, flag: Int32Array, raised: (value: number) => boolean = (value) => value === 1): AbortSignal {
   const signal = controller.signal;
   Object.defineProperty(signal, 'aborted', {
     configurable: true,
-    get: () => controller.signal.reason !== undefined || Atomics.load(flag, 0) === 1,
+    get: () => controller.signal.reason !== undefined || raised(Atomics.load(flag, 0)),
   });
   return signal;
 }
