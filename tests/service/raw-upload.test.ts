@@ -1,9 +1,11 @@
 import { test } from 'node:test';
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { EngineClient } from '../../engine/src/client/client.js';
 import { nodeWebSocketTransport } from '../../engine/src/client/node.js';
 import { sliceStream } from '../../engine/src/client/transfer.js';
+import { cacheKey } from '../../engine/src/service/cache-format.js';
 import { removeDir, SAMPLE, startEngine, tempDir, TOKEN } from './helpers.js';
 
 /** The sample at `width` x `height` as raw pixels: RGB, or RGBA with a transparent band along the top. */
@@ -17,6 +19,13 @@ async function samplePixels(width: number, height: number, channels: 3 | 4): Pro
     data[p * 4 + 3] = y < height / 4 ? Math.round((255 * y) / (height / 4)) : 255;
   }
   return { width, height, channels, data };
+}
+
+/** RGB pixels with an opaque alpha channel added. */
+function rgba(rgb: Uint8Array): Uint8Array {
+  const out = new Uint8Array((rgb.length / 3) * 4).fill(255);
+  for (let p = 0, q = 0; p < rgb.length; p += 3, q += 4) out.set(rgb.subarray(p, p + 3), q);
+  return out;
 }
 
 function png(pixels: { width: number; height: number; channels: 3 | 4; data: Uint8Array }): Promise<Buffer> {
@@ -50,6 +59,41 @@ test('raw RGB and RGBA pixels are the same image as a PNG of them, and render', 
     const pixels = await samplePixels(300, 240, 3);
     const job = await client.run('frame', { image: (await client.putPixels(pixels)).image, step: 500 });
     assert.equal(job.state, 'done');
+  } finally {
+    await running.stop();
+  }
+});
+
+test('a file sent again is found by the hash taken as it arrived, never decoded twice; raw pixels go straight to their id', async () => {
+  const running = await startEngine();
+  try {
+    const pool = running.engine.pool;
+    const decode = pool.decode.bind(pool);
+    let decodes = 0;
+    pool.decode = (...args) => {
+      decodes++;
+      return decode(...args);
+    };
+    const client = running.client();
+    await client.connect();
+    const pixels = await samplePixels(320, 200, 3);
+    const file = await png(pixels);
+    const storedHash = async (image: string): Promise<string | undefined> =>
+      (await running.engine.cache.get(cacheKey({ image }), { count: false }))?.files[0]?.sha256;
+
+    const first = await client.putImage(file);
+    assert.equal(await storedHash(first.image), createHash('sha256').update(file).digest('hex'), 'the hash taken on arrival is the file’s own');
+    const again = await client.putImage(file);
+    assert.deepEqual([again.image, again.reused, decodes], [first.image, true, 1], 'the same bytes again: known by their hash, not decoded');
+
+    // Raw pixels: decoding them is hashing them into their id, so they are decoded each time; stored once, with their own hash.
+    const raw = await client.putPixels({ width: 320, height: 200, channels: 4, data: rgba(pixels.data) });
+    assert.deepEqual([raw.image, raw.reused, decodes], [first.image, true, 2], 'the same pixels as the file: one image');
+    const other = await samplePixels(200, 320, 3);
+    const fresh = await client.putPixels(other);
+    assert.equal(fresh.reused, false);
+    assert.equal(await storedHash(fresh.image), createHash('sha256').update(other.data).digest('hex'));
+    assert.deepEqual([(await client.putPixels(other)).reused, decodes], [true, 4]);
   } finally {
     await running.stop();
   }

@@ -11,7 +11,7 @@ import { engineVersion } from '../io/provenance.js';
 import { EVENTS, METHOD_NAMES, PROTOCOL_VERSION, type EngineInfo, type EventName, type Job, type Limits, type PutImageResult, type RawPixels } from '../client/protocol.js';
 import { ResultCache, DEFAULT_CACHE_CAP_BYTES } from './cache.js';
 import { serviceError } from './errors.js';
-import { ImageStore } from './images.js';
+import { ImageStore, type UploadBytes } from './images.js';
 import { JobManager, MAX_ENCODE_PIXELS, type JobRecord, type JobEventName } from './jobs.js';
 import type { EngineServices } from './methods/index.js';
 import { DEFAULT_INPUT_LIMITS } from '../io/decode.js';
@@ -175,7 +175,7 @@ export class Engine implements EngineServices {
    * sends a folder of big canvases at once, never hold more than those few bodies and decoded images.
    * `pixels`: the bytes are raw pixels of that layout (RawPixels), not an encoded file.
    */
-  putImage(read: () => Promise<Uint8Array>, pixels?: RawPixels): Promise<PutImageResult> {
+  putImage(read: () => Promise<Uint8Array | UploadBytes>, pixels?: RawPixels): Promise<PutImageResult> {
     // The upload is read on this thread while the workers would still be warming up: they stop now.
     this.pool.stopWarmingUp();
     return this.uploads(async () => this.store(await read(), pixels));
@@ -187,13 +187,14 @@ export class Engine implements EngineServices {
    */
   private readonly uploads: LimitFunction;
 
-  private async store(bytes: Uint8Array, pixels: RawPixels | undefined): Promise<PutImageResult> {
-    if (bytes.length > this.limits.maxUploadBytes) {
-      throw serviceError('BODY_TOO_LARGE', `The upload is ${bytes.length} bytes; the limit is ${this.limits.maxUploadBytes}.`, 'Export the artwork at a smaller size (4096 px on the long side is plenty).');
+  private async store(upload: Uint8Array | UploadBytes, pixels: RawPixels | undefined): Promise<PutImageResult> {
+    const size = upload instanceof Uint8Array ? upload.length : upload.bytes.length;
+    if (size > this.limits.maxUploadBytes) {
+      throw serviceError('BODY_TOO_LARGE', `The upload is ${size} bytes; the limit is ${this.limits.maxUploadBytes}.`, 'Export the artwork at a smaller size (4096 px on the long side is plenty).');
     }
     // Its plan starts on an idle worker as soon as it is decoded: while it is stored, and while the client
     // asks for its first frame. Should storing fail, the plan is dropped when made (its image is not kept).
-    return this.images.put(bytes, pixels, (source) => this.jobs.prepareAhead(source));
+    return this.images.put(upload, pixels, (source) => this.jobs.prepareAhead(source));
   }
 
   describeBackend(id: string): Promise<BackendDescription> {

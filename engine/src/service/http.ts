@@ -6,6 +6,7 @@
  * check before anything else happens. CORS headers are sent only to allowed origins, so a foreign page
  * cannot read a response even where a request gets through the browser.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -13,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { RawPixelsSchema, type ProtocolErrorCode, type RawPixels } from '../client/protocol.js';
 import type { Engine } from './engine.js';
+import type { UploadBytes } from './images.js';
 import { ServiceError, httpStatusOf, serviceError, toRpcError } from './errors.js';
 import { AddressRateLimits, checkHost, checkOrigin, checkSignature, isLoopbackHost, tokenFromHeaders, tokensEqual, type SecurityOptions } from './security.js';
 import { webSocketEndpoint, type WebSocketEndpoint, type WebSocketOptions } from './websocket.js';
@@ -202,8 +204,12 @@ function rawUploadBytes(pixels: RawPixels, maxUploadBytes: number): number {
   return bytes;
 }
 
-/** The request body, at most `limit` bytes; `exact`: `limit` is the expected size, read into one SharedArrayBuffer. */
-async function readBody(req: IncomingMessage, limit: number, idleMs: number, exact = false): Promise<Uint8Array> {
+/**
+ * The request body, at most `limit` bytes. `exact`: raw pixels, `limit` is the expected size, read into
+ * one SharedArrayBuffer. An encoded file is hashed as it arrives, while the client is still sending (the
+ * image store looks it up by that hash); raw pixels are not (images.ts says why).
+ */
+async function readBody(req: IncomingMessage, limit: number, idleMs: number, exact = false): Promise<UploadBytes> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   const tooLarge = (): ServiceError =>
     serviceError('BODY_TOO_LARGE', `The upload is larger than the ${limit}-byte limit.`, 'Export the artwork at a smaller size (4096 px on the long side is plenty).');
@@ -212,6 +218,7 @@ async function readBody(req: IncomingMessage, limit: number, idleMs: number, exa
     throw tooLarge();
   }
   const chunks: Buffer[] = [];
+  const hash = exact ? undefined : createHash('sha256');
   const into = exact ? new Uint8Array(new SharedArrayBuffer(limit)) : undefined;
   let size = 0;
   // Counted from now, when the upload's turn has come (not while it waited to be admitted). A stalled
@@ -232,6 +239,7 @@ async function readBody(req: IncomingMessage, limit: number, idleMs: number, exa
       }
       if (into) into.set(part, size);
       else chunks.push(part);
+      hash?.update(part);
       size += part.length;
     }
   } catch (error) {
@@ -242,7 +250,7 @@ async function readBody(req: IncomingMessage, limit: number, idleMs: number, exa
   }
   if (idle) throw serviceError('INVALID_REQUEST', `The upload stalled: no bytes arrived for ${idleMs / 1000} s.`, 'Send the whole file in one request; if the network is slow, retry.');
   if (size === 0) throw new ServiceError('INVALID_REQUEST', 'The upload is empty.', { hint: 'Send the encoded image (PNG, JPEG, ...) as the request body.' });
-  return into ? into.subarray(0, size) : Buffer.concat(chunks);
+  return into ? { bytes: into.subarray(0, size) } : { bytes: Buffer.concat(chunks), sha256: hash!.digest('hex') };
 }
 
 async function sendResult(engine: Engine, req: IncomingMessage, res: ServerResponse, key: string, name: string): Promise<void> {

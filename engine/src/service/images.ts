@@ -1,7 +1,8 @@
 /**
  * Uploaded images. An image's id is the content hash of its decoded pixels (io/decode.ts imageId), so the
- * same artwork saved twice in different files gets one id. Uploads are deduplicated twice:
- * by the sha256 of the uploaded bytes (no decode at all) and by the pixel id (no second copy on disk).
+ * same artwork saved twice in different files gets one id. Uploads are deduplicated twice: an encoded
+ * file by the sha256 of its bytes (no decode at all), and every upload by the pixel id (no second copy on
+ * disk; decoding raw pixels is computing that id).
  *
  * The encoded upload is kept in the result cache (entry key = cacheKey({image: id})), so images survive an
  * engine restart and share the cache's size cap and LRU eviction; an alias entry maps the bytes' hash to the
@@ -19,6 +20,15 @@ import type { WorkerPool } from './pool.js';
 import type { InputLimits } from '../io/decode.js';
 
 const SOURCE_FILE = 'source.bin';
+
+/**
+ * An upload's bytes and, when whoever read them hashed them as they arrived (POST /images does, while the
+ * client is still sending), their sha256 in hex: then nothing reads the whole upload again to hash it.
+ */
+export interface UploadBytes {
+  readonly bytes: Uint8Array;
+  readonly sha256?: string;
+}
 
 export interface ImageStoreOptions {
   readonly cache: ResultCache;
@@ -54,11 +64,16 @@ export class ImageStore {
    * an image is stored when it is not. `onDecoded` gets the image as soon as it is decoded, while it is
    * still being stored (the engine starts planning it then).
    */
-  async put(bytes: Uint8Array, pixels?: RawPixels, onDecoded?: (source: SourceImage) => void): Promise<PutImageResult> {
-    const fileHash = createHash('sha256').update(bytes).digest('hex');
-    // Raw pixels are only the image they are with their layout: it is part of the upload's key.
-    const bytesHash = pixels ? createHash('sha256').update(`raw ${pixels.width}x${pixels.height}x${pixels.channels} ${fileHash}`).digest('hex') : fileHash;
-    const { source, notices } = (await this.knownUpload(bytesHash)) ?? (await this.pool.decode(bytes, this.limits, pixels));
+  async put(upload: Uint8Array | UploadBytes, pixels?: RawPixels, onDecoded?: (source: SourceImage) => void): Promise<PutImageResult> {
+    const bytes = upload instanceof Uint8Array ? upload : upload.bytes;
+    let fileHash = upload instanceof Uint8Array ? undefined : upload.sha256;
+    const hashOfFile = (): string => (fileHash ??= createHash('sha256').update(bytes).digest('hex'));
+    // An encoded file is looked up by its bytes' hash: decoding it again can take seconds. Raw pixels are
+    // decoded by hashing them into their id, in a worker, which costs no more than hashing them here on
+    // the thread every client waits on would: they go straight to decoding, and their plan starts sooner.
+    const bytesHash = pixels ? undefined : hashOfFile();
+    const known = bytesHash === undefined ? undefined : await this.knownUpload(bytesHash);
+    const { source, notices } = known ?? (await this.pool.decode(bytes, this.limits, pixels));
     onDecoded?.(source);
     const reused = (await this.cache.get(imageKey(source.id), { count: false })) !== undefined;
     if (!reused) {
@@ -66,14 +81,14 @@ export class ImageStore {
         imageKey(source.id),
         async (staging) => {
           await writeFile(join(staging, SOURCE_FILE), bytes);
-          return [{ name: SOURCE_FILE, mime: 'application/octet-stream', bytes: bytes.length, sha256: fileHash }];
+          return [{ name: SOURCE_FILE, mime: 'application/octet-stream', bytes: bytes.length, sha256: hashOfFile() }];
         },
         // A raw upload is read back with its layout (load).
         { image: source.id, width: source.image.width, height: source.image.height, ...(pixels ? { pixels } : {}) },
       );
     }
     this.remember(source);
-    if (this.aliases.get(bytesHash)?.image !== source.id) {
+    if (bytesHash !== undefined && this.aliases.get(bytesHash)?.image !== source.id) {
       this.aliases.set(bytesHash, { image: source.id, notices });
       // Only a shortcut past decoding: an alias that cannot be stored costs a decode next time, nothing more.
       await this.cache.store(aliasKey(bytesHash), async () => [], { image: source.id, notices: [...notices] }).catch(() => undefined);
