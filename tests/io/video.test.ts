@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PaintsUndoError } from '../../engine/src/core/errors.js';
@@ -156,6 +156,9 @@ test('a frame of the wrong size fails the job and removes the temp file', async 
 test('ffmpeg is found with the encoders we need; a missing one is FFMPEG_MISSING with install hints', async () => {
   const found = await findFfmpeg();
   for (const encoder of ['libx264', 'libvpx-vp9', 'gif']) assert.ok(found.encoders.has(encoder), encoder);
+  // One run of ffmpeg tells both: the version comes from the banner it prints with the encoder list.
+  const version = execFileSync(found.path, ['-hide_banner', '-version'], { encoding: 'utf8' });
+  assert.equal(found.version, /^ffmpeg version (\S+)/.exec(version)?.[1]);
   assert.deepEqual(ffmpegCandidates({ PAINTS_UNDO_FFMPEG: '/opt/ff/ffmpeg' }), [{ path: '/opt/ff/ffmpeg', source: 'env' }]);
   assert.equal(ffmpegCandidates({})[0]?.source, 'system');
 

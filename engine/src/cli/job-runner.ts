@@ -76,20 +76,22 @@ export async function validateCliJob(fields: Record<string, unknown> & { kind: s
 }
 
 export async function runCliJob(request: CliJobRequest): Promise<JobOutput> {
-  // Options, output path and ffmpeg first: mistakes fail in milliseconds, before any decoding.
+  // Options, output path and ffmpeg first: mistakes fail in milliseconds, before anything is said of the
+  // input (ffmpeg is looked for while it decodes).
   const job = await validateCliJob(request.job);
   // The input is protected before the output checks, so an output that reaches it by any path (a
   // symlink, a hard link, "..") is refused here, in milliseconds, and again by every atomic write.
   const { protectInputs } = await import('../io/input-file.js');
   await protectInputs([request.input]);
   const { preflight } = await import('../jobs/run.js');
-  await preflight(job, request.output);
+  const { tools } = await preflight(job, request.output);
 
   const reporter = request.reporter;
   const interrupt = interruptSignal(reporter);
   try {
     return await executeCliJob(job, request.input, request.output, {
       signal: interrupt.signal,
+      tools,
       onNotice: (text) => reporter.notice(text),
       onStart: () => reporter.start(request.label),
       onProgress: (p) => reporter.progress(p),
@@ -102,6 +104,8 @@ export async function runCliJob(request: CliJobRequest): Promise<JobOutput> {
 
 export interface CliJobHooks {
   readonly signal: AbortSignal;
+  /** Checks still running (preflight's `tools`): awaited once the input is decoded, before anything about it is reported. */
+  readonly tools?: Promise<void>;
   readonly onProgress: (progress: Progress) => void;
   /** A note about the input (downscaled, converted), one sentence. */
   readonly onNotice: (text: string) => void;
@@ -119,6 +123,7 @@ export async function executeCliJob(job: JobInput, input: string, output: string
   const { runJob } = await import('../jobs/run.js');
   throwIfCancelled(hooks.signal);
   const decoded = await decodeImageFile(input);
+  await hooks.tools;
   for (const notice of decoded.notices) hooks.onNotice(notice);
   const source = decoded.source;
   await hooks.onStart?.();

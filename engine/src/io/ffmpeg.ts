@@ -80,26 +80,31 @@ function shippedFfmpegPath(): string | undefined {
   }
 }
 
+/**
+ * One run of `ffmpeg -encoders` (a process start costs ~0.1 s, and a job waits for it): the encoders are
+ * listed on stdout, the version in the banner on stderr.
+ */
 async function probe(path: string, source: FfmpegInfo['source']): Promise<FfmpegInfo | string> {
-  const version = await capture(path, ['-hide_banner', '-version']);
-  if (version.error !== undefined) return version.error;
-  const encoders = await capture(path, ['-hide_banner', '-encoders']);
-  if (encoders.error !== undefined) return encoders.error;
+  const run = await capture(path, ['-encoders']);
+  if (run.error !== undefined) return run.error;
   const names = new Set<string>();
-  for (const line of encoders.stdout.split('\n')) {
+  for (const line of run.stdout.split('\n')) {
     // Lines look like " V....D libx264              libx264 H.264 / AVC ...".
     const match = /^\s*[VAS][A-Z.]{5}\s+(\S+)/.exec(line);
     if (match?.[1]) names.add(match[1]);
   }
-  const firstLine = version.stdout.split('\n')[0] ?? '';
-  return { path, source, version: /ffmpeg version (\S+)/.exec(firstLine)?.[1] ?? 'unknown', encoders: names };
+  return { path, source, version: /ffmpeg version (\S+)/.exec(run.stderr)?.[1] ?? 'unknown', encoders: names };
 }
 
-function capture(path: string, args: string[]): Promise<{ stdout: string; error?: string }> {
+/** The banner's size and more: what of stderr is kept (the version is on its first line). */
+const STDERR_KEPT = 4096;
+
+function capture(path: string, args: string[]): Promise<{ stdout: string; stderr: string; error?: string }> {
   return new Promise((resolvePromise) => {
     let stdout = '';
+    let stderr = '';
     let settled = false;
-    const done = (value: { stdout: string; error?: string }): void => {
+    const done = (value: { stdout: string; stderr: string; error?: string }): void => {
       if (!settled) {
         settled = true;
         resolvePromise(value);
@@ -107,16 +112,20 @@ function capture(path: string, args: string[]): Promise<{ stdout: string; error?
     };
     let child;
     try {
-      child = spawn(path, args, { stdio: ['ignore', 'pipe', 'ignore'], windowsHide: true });
+      child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
     } catch (error) {
-      done({ stdout, error: error instanceof Error ? error.message : String(error) });
+      done({ stdout, stderr, error: error instanceof Error ? error.message : String(error) });
       return;
     }
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       stdout += chunk;
     });
-    child.on('error', (error: NodeJS.ErrnoException) => done({ stdout, error: error.code === 'ENOENT' ? 'not found' : error.message }));
-    child.on('close', (code) => done(code === 0 ? { stdout } : { stdout, error: `exited with code ${code}` }));
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      if (stderr.length < STDERR_KEPT) stderr += chunk;
+    });
+    child.on('error', (error: NodeJS.ErrnoException) => done({ stdout, stderr, error: error.code === 'ENOENT' ? 'not found' : error.message }));
+    child.on('close', (code) => done(code === 0 ? { stdout, stderr } : { stdout, stderr, error: `exited with code ${code}` }));
   });
 }

@@ -19,15 +19,27 @@ export function outputKindOf(job: JobInput): 'file' | 'folder' {
   return jobKindOf(job).fileName(job) === undefined ? 'folder' : 'file';
 }
 
+export interface Preflight {
+  /**
+   * What is still being checked when preflight returns: that ffmpeg is there, for videos. Starting it
+   * takes ~0.1 s, so the caller decodes the input meanwhile and awaits this before it says anything
+   * about the input: a missing ffmpeg is still the first and only thing reported.
+   */
+  readonly tools: Promise<void>;
+}
+
 /**
- * Fails fast, creating nothing: the output can be written and, for videos, ffmpeg is there.
- * Call it before slow work (decoding, planning); runJob checks again anyway.
+ * Fails fast, creating nothing: the output can be written, and (see `tools`) ffmpeg is there. Call it
+ * before slow work (decoding, planning); runJob checks again anyway.
  */
-export async function preflight(job: JobInput, output: string): Promise<void> {
+export async function preflight(job: JobInput, output: string): Promise<Preflight> {
   const atomic = await import('../io/atomic.js');
   if (outputKindOf(job) === 'file') await atomic.ensureWritableFile(output);
   else await atomic.checkFolderWritable(output);
-  if (jobKindOf(job).needsFfmpeg) await (await import('../io/ffmpeg.js')).findFfmpeg();
+  const tools = jobKindOf(job).needsFfmpeg ? (await import('../io/ffmpeg.js')).findFfmpeg().then(() => undefined) : Promise.resolve();
+  // Awaited by the caller later; until then a failure is not an unhandled rejection.
+  tools.catch(() => undefined);
+  return { tools };
 }
 
 /**
