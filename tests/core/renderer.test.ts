@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { imageContent } from '../../engine/src/core/content.js';
 import { referenceFrame } from './reference-renderer.js';
 import { TimelineRenderer } from '../../engine/src/core/renderer.js';
-import { preparePlan } from '../../engine/src/core/replay.js';
+import { PlanState, preparePlan } from '../../engine/src/core/replay.js';
 import { validateTimeline } from '../../engine/src/core/timeline-checks.js';
 import { curveTables } from '../../engine/src/core/view-effects.js';
 import { OPERATION_COUNT, MAX_STEP, timelapseSteps, operationsAppliedAt } from '../../engine/src/core/steps.js';
@@ -188,4 +188,72 @@ test("a prepared plan holds its stamps in shared memory, with the same values, a
   assert.ok(before.every((alpha) => !(alpha.buffer instanceof SharedArrayBuffer)), "the planner's own stamps are untouched");
   // Prepared twice (a plan imported, then prepared again): nothing to move the second time.
   assert.equal(preparePlan(plan.timeline).timeline.operations, plan.timeline.operations);
+});
+
+/** A line about 2 plan pixels wide from (0, y0) to (pw, y1), as a stamp over the whole plan. */
+function diagonal(pw: number, ph: number, y0: number, y1: number): Stamp {
+  const alpha = new Uint8Array(pw * ph);
+  for (let y = 0; y < ph; y++) {
+    for (let x = 0; x < pw; x++) {
+      const d = Math.abs(y - (y0 + ((y1 - y0) * x) / pw));
+      if (d < 1.2) alpha[y * pw + x] = d < 0.6 ? 255 : 120;
+    }
+  }
+  return { x: 0, y: 0, width: pw, height: ph, alpha };
+}
+
+test('a stroke recomposites only the bands of rows it changed; frames played forward equal fresh ones and the reference', () => {
+  const base = makeTimeline(gradient(230, 170, true), 2.6);
+  const pw = Math.ceil(230 / 2.6);
+  const ph = Math.ceil(170 / 2.6);
+  // Thin strokes from top to bottom, every fifth operation: on the top layer, then on both from operation 40.
+  // From 40 to 80 the bottom layer is being moved, so its strokes change a box that takes in the move (no bands).
+  const ops = base.operations.map((op, i): Operation => {
+    if (op.kind !== 'reveal' || i % 5 !== 1 || i >= OPERATION_COUNT - 1) return op;
+    return { ...op, layer: i < 40 ? 1 : i % 2, stamp: diagonal(pw, ph, (i * 13) % 17, ph - 1 - ((i * 7) % 19)), strength: 0.4 + (i % 3) / 5 };
+  });
+  ops[40] = { kind: 'transform', phase: 'flats', layer: 0, region: box(5, 5, 30, 30), dx: 4, dy: 2, scale: 1.1 };
+  ops[80] = { kind: 'transform', phase: 'flats', layer: 0, region: null, dx: 0, dy: 0, scale: 1 };
+  const t = { ...base, operations: ops };
+  const plan = preparePlan(t);
+
+  // A stroke's bands hold every pixel it changed, and cover far less than its box.
+  for (const i of [11, 86, 91]) {
+    const op = ops[i] as Extract<Operation, { kind: 'reveal' }>;
+    const state = new PlanState(plan);
+    state.seek(i);
+    const before = state.reveal[op.layer]!.slice();
+    state.seek(i + 1);
+    const bands = plan.dirtyBands.subarray(plan.dirtyBandStart[i]! * 4, plan.dirtyBandStart[i + 1]! * 4);
+    assert.ok(bands.length > 4, `operation ${i} has bands`);
+    let area = 0;
+    for (let b = 0; b < bands.length; b += 4) area += (bands[b + 2]! - bands[b]!) * (bands[b + 3]! - bands[b + 1]!);
+    const d = plan.dirty.subarray(i * 4, i * 4 + 4);
+    assert.ok(area < 0.5 * (d[2]! - d[0]!) * (d[3]! - d[1]!), `operation ${i}: bands of ${area} px in a ${d[2]! - d[0]!}x${d[3]! - d[1]!} box`);
+    let changed = 0;
+    for (let p = 0; p < pw * ph; p++) {
+      if (state.reveal[op.layer]![p] === before[p]) continue;
+      changed++;
+      const x = p % pw;
+      const y = Math.floor(p / pw);
+      let inside = false;
+      for (let b = 0; b < bands.length && !inside; b += 4) inside = x >= bands[b]! && x < bands[b + 2]! && y >= bands[b + 1]! && y < bands[b + 3]!;
+      assert.ok(inside, `operation ${i}: changed pixel (${x}, ${y}) outside its bands`);
+    }
+    assert.ok(changed > 40, `operation ${i} changed ${changed} pixels`);
+  }
+  // While the bottom layer is moved, its strokes have no bands (their box takes in the move).
+  assert.ok(plan.dirty[46 * 4 + 2]! > plan.dirty[46 * 4]!, 'a stroke on a layer being moved changes a box');
+  assert.equal(plan.dirtyBandStart[47], plan.dirtyBandStart[46], 'that has no bands');
+  assert.ok(plan.dirtyBandStart[52]! > plan.dirtyBandStart[51]!, 'a stroke on the other layer meanwhile');
+
+  const steps = [...timelapseSteps(40, 'draw'), 960, 940, 920, 500, 950, 3, 0];
+  for (const longSide of [undefined, 150]) {
+    const played = new TimelineRenderer(plan, longSide ? { longSide } : {});
+    for (const step of steps) {
+      const frame = played.renderStep(step);
+      assert.equal(hash(frame), hash(new TimelineRenderer(plan, longSide ? { longSide } : {}).renderStep(step)), `step ${step} at ${longSide ?? 'full'} size`);
+      if (step % 5 === 0) assert.ok(maxAbsDifference(frame, referenceFrame(t, step, longSide)) <= 1, `step ${step} against the reference`);
+    }
+  }
 });

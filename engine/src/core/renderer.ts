@@ -147,12 +147,17 @@ export class TimelineRenderer {
     const from = Math.min(count, this.shown);
     const to = Math.max(count, this.shown);
     let any = false;
-    const dirty = this.plan.dirty;
+    const { dirty, dirtyBands: bands, dirtyBandStart: bandStart } = this.plan;
     for (let i = from; i < to; i++) {
       const o = i * 4;
       if (dirty[o + 2]! <= dirty[o]! || dirty[o + 3]! <= dirty[o + 1]!) continue;
-      this.markPlanBox(dirty[o]!, dirty[o + 1]!, dirty[o + 2]!, dirty[o + 3]!);
       any = true;
+      // Band by band where the operation has them (a stroke's thin band of its box), else its box.
+      if (bandStart[i + 1]! > bandStart[i]!) {
+        for (let b = bandStart[i]! * 4; b < bandStart[i + 1]! * 4; b += 4) this.markPlanBox(bands[b]!, bands[b + 1]!, bands[b + 2]!, bands[b + 3]!);
+      } else {
+        this.markPlanBox(dirty[o]!, dirty[o + 1]!, dirty[o + 2]!, dirty[o + 3]!);
+      }
     }
     this.state.seek(count);
     this.shown = count;

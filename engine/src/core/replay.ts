@@ -51,7 +51,19 @@ export interface PreparedPlan {
   readonly snapshots: readonly PlanSnapshot[];
   /** Per operation i, [x0, y0, x1, y1) at 4i: plan pixels whose rendering operation i can change (x1 <= x0: none). */
   readonly dirty: Int32Array;
+  /**
+   * The same, closer: operation i's boxes are quads [x0, y0, x1, y1) from 4 * dirtyBandStart[i] to
+   * 4 * dirtyBandStart[i + 1] in dirtyBands, where it has any. A stroke changes a thin band of its box:
+   * each band of DIRTY_BAND plan rows gets the columns the stroke changed on them, so a frame recomposites
+   * the tiles a diagonal stroke crossed, not its whole box. An operation without bands (it hides a
+   * layer, moves one, or paints one being moved) changes its `dirty` box.
+   */
+  readonly dirtyBands: Int32Array;
+  readonly dirtyBandStart: Int32Array;
 }
+
+/** Plan rows per band of a stroke's changed pixels (see PreparedPlan.dirtyBands). */
+export const DIRTY_BAND = 8;
 
 export interface PrepareOptions {
   /** Memory the snapshots may use (default 24 MiB); at least the blank state is always kept. */
@@ -87,17 +99,22 @@ export function preparePlan(source: Timeline, options: PrepareOptions = {}): Pre
   const count = Math.max(1, Math.floor(budget / Math.max(1, snapshotBytes)));
   const interval = Math.max(MIN_INTERVAL, Math.ceil(OPERATION_COUNT / count));
   const dirty = new Int32Array(new SharedArrayBuffer(OPERATION_COUNT * 4 * 4));
-  const state = new PlanState({ timeline, planWidth, planHeight, interval, snapshots: [], dirty });
+  const dirtyBandStart = new Int32Array(new SharedArrayBuffer((OPERATION_COUNT + 1) * 4));
+  const bands: number[] = [];
+  const state = new PlanState({ timeline, planWidth, planHeight, interval, snapshots: [], dirty, dirtyBands: new Int32Array(0), dirtyBandStart });
   const snapshots: PlanSnapshot[] = [state.snapshot()];
   const box = new Int32Array(4);
   for (let i = 0; i < OPERATION_COUNT; i++) {
-    state.apply(timeline.operations[i]!, box);
+    state.apply(timeline.operations[i]!, box, bands);
     dirty.set(box, i * 4);
+    dirtyBandStart[i + 1] = bands.length / 4;
     if ((i + 1) % interval === 0 && snapshots.length * snapshotBytes + snapshotBytes <= Math.max(budget, snapshotBytes)) {
       snapshots.push(state.snapshot());
     }
   }
-  return { timeline, planWidth, planHeight, interval, snapshots, dirty };
+  const dirtyBands = new Int32Array(new SharedArrayBuffer(bands.length * 4));
+  dirtyBands.set(bands);
+  return { timeline, planWidth, planHeight, interval, snapshots, dirty, dirtyBands, dirtyBandStart };
 }
 
 /**
@@ -226,14 +243,19 @@ export class PlanState {
     this.appliedCount = s.applied;
   }
 
-  /** Applies the next operation; `dirty`, when given, receives the plan box whose rendering it changed. */
-  apply(op: Operation, dirty?: Int32Array): void {
+  /**
+   * Applies the next operation; `dirty`, when given, receives the plan box whose rendering it changed,
+   * and `bands` that box band by band (quads appended, see PreparedPlan.dirtyBands) where it can be told.
+   */
+  apply(op: Operation, dirty?: Int32Array, bands?: number[]): void {
     this.appliedCount++;
     dirty?.fill(0);
     switch (op.kind) {
       case 'reveal': {
-        const changed = this.applyReveal(op.layer, op.stamp, op.strength);
-        if (dirty && changed && this.shows(op.layer)) {
+        const shown = dirty !== undefined && this.shows(op.layer);
+        // A layer being moved shows its pixels elsewhere: its box then takes in the transform's reach.
+        const changed = this.applyReveal(op.layer, op.stamp, op.strength, shown && !this.transforms[op.layer] ? bands : undefined);
+        if (dirty && changed && shown) {
           dirty.set(changed);
           this.uniteTransform(op.layer, dirty);
         }
@@ -281,8 +303,11 @@ export class PlanState {
     if (t) unite(dirty, reachBox(t));
   }
 
-  /** Raises the mask under the stamp; returns the box of the pixels that changed, or null. */
-  private applyReveal(layer: number, stamp: Stamp, strength: number): Int32Array | null {
+  /**
+   * Raises the mask under the stamp; returns the box of the pixels that changed, or null. `bands`, when
+   * given, receives the changed pixels' box of every DIRTY_BAND rows (quads, see PreparedPlan.dirtyBands).
+   */
+  private applyReveal(layer: number, stamp: Stamp, strength: number, bands?: number[]): Int32Array | null {
     const pw = this.planWidth;
     const mask = this.reveal[layer]!;
     const { x: sx, y: sy, width: sw, height: sh, alpha } = stamp;
@@ -294,7 +319,17 @@ export class PlanState {
     let cy0 = y1;
     let cx1 = x0;
     let cy1 = y0;
+    // The band being gathered: its changed columns [bx0, bx1) and rows [by0, by1).
+    let bx0 = x1;
+    let bx1 = x0;
+    let by0 = y0;
+    let by1 = y0;
     for (let y = y0; y < y1; y++) {
+      if (bands && y % DIRTY_BAND === 0 && bx1 > bx0) {
+        bands.push(bx0, by0, bx1, by1);
+        bx0 = x1;
+        bx1 = x0;
+      }
       const src = (y - sy) * sw - sx;
       const dst = y * pw;
       for (let x = x0; x < x1; x++) {
@@ -307,8 +342,19 @@ export class PlanState {
         if (x >= cx1) cx1 = x + 1;
         if (y < cy0) cy0 = y;
         cy1 = y + 1;
+        if (bands === undefined) continue;
+        if (bx1 <= bx0) {
+          by0 = y;
+          bx0 = x;
+          bx1 = x + 1;
+        } else {
+          if (x < bx0) bx0 = x;
+          if (x >= bx1) bx1 = x + 1;
+        }
+        by1 = y + 1;
       }
     }
+    if (bands && bx1 > bx0) bands.push(bx0, by0, bx1, by1);
     if (cx1 <= cx0) return null;
     const changed = Int32Array.of(cx0, cy0, cx1, cy1);
     const b = this.bounds.subarray(layer * 4, layer * 4 + 4);
