@@ -6,6 +6,7 @@ import { EngineClient } from '../../engine/src/client/client.js';
 import { nodeWebSocketTransport } from '../../engine/src/client/node.js';
 import { sliceStream } from '../../engine/src/client/transfer.js';
 import { cacheKey } from '../../engine/src/service/cache-format.js';
+import { opaque } from '../../engine/src/core/content.js';
 import { removeDir, SAMPLE, startEngine, tempDir, TOKEN } from './helpers.js';
 
 /** The sample at `width` x `height` as raw pixels: RGB, or RGBA with a transparent band along the top. */
@@ -19,13 +20,6 @@ async function samplePixels(width: number, height: number, channels: 3 | 4): Pro
     data[p * 4 + 3] = y < height / 4 ? Math.round((255 * y) / (height / 4)) : 255;
   }
   return { width, height, channels, data };
-}
-
-/** RGB pixels with an opaque alpha channel added. */
-function rgba(rgb: Uint8Array): Uint8Array {
-  const out = new Uint8Array((rgb.length / 3) * 4).fill(255);
-  for (let p = 0, q = 0; p < rgb.length; p += 3, q += 4) out.set(rgb.subarray(p, p + 3), q);
-  return out;
 }
 
 function png(pixels: { width: number; height: number; channels: 3 | 4; data: Uint8Array }): Promise<Buffer> {
@@ -87,7 +81,7 @@ test('a file sent again is found by the hash taken as it arrived, never decoded 
     assert.deepEqual([again.image, again.reused, decodes], [first.image, true, 1], 'the same bytes again: known by their hash, not decoded');
 
     // Raw pixels: decoding them is hashing them into their id, so they are decoded each time; stored once, with their own hash.
-    const raw = await client.putPixels({ width: 320, height: 200, channels: 4, data: rgba(pixels.data) });
+    const raw = await client.putPixels({ width: 320, height: 200, channels: 4, data: opaque({ ...pixels, channels: 3 }).data });
     assert.deepEqual([raw.image, raw.reused, decodes], [first.image, true, 2], 'the same pixels as the file: one image');
     const other = await samplePixels(200, 320, 3);
     const fresh = await client.putPixels(other);

@@ -250,7 +250,7 @@ async function readBody(req: IncomingMessage, limit: number, idleMs: number, exa
   }
   if (idle) throw serviceError('INVALID_REQUEST', `The upload stalled: no bytes arrived for ${idleMs / 1000} s.`, 'Send the whole file in one request; if the network is slow, retry.');
   if (size === 0) throw new ServiceError('INVALID_REQUEST', 'The upload is empty.', { hint: 'Send the encoded image (PNG, JPEG, ...) as the request body.' });
-  return into ? { bytes: into.subarray(0, size) } : { bytes: Buffer.concat(chunks), sha256: hash!.digest('hex') };
+  return { bytes: into ? into.subarray(0, size) : Buffer.concat(chunks), ...(hash ? { sha256: hash.digest('hex') } : {}) };
 }
 
 async function sendResult(engine: Engine, req: IncomingMessage, res: ServerResponse, key: string, name: string): Promise<void> {

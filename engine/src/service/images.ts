@@ -65,8 +65,8 @@ export class ImageStore {
    * still being stored (the engine starts planning it then).
    */
   async put(upload: Uint8Array | UploadBytes, pixels?: RawPixels, onDecoded?: (source: SourceImage) => void): Promise<PutImageResult> {
-    const bytes = upload instanceof Uint8Array ? upload : upload.bytes;
-    let fileHash = upload instanceof Uint8Array ? undefined : upload.sha256;
+    const { bytes, sha256 }: UploadBytes = upload instanceof Uint8Array ? { bytes: upload } : upload;
+    let fileHash = sha256;
     const hashOfFile = (): string => (fileHash ??= createHash('sha256').update(bytes).digest('hex'));
     // An encoded file is looked up by its bytes' hash: decoding it again can take seconds. Raw pixels are
     // decoded by hashing them into their id, in a worker, which costs no more than hashing them here on
