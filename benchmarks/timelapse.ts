@@ -8,7 +8,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { quietContext } from '../engine/src/core/backend.js';
+import { quietContext, type FrameBuffers } from '../engine/src/core/backend.js';
 import type { RgbImage } from '../engine/src/core/image.js';
 import { DEFAULT_SEED } from '../engine/src/core/job.js';
 import { createClassicBackend } from '../engine/src/backends/classic/index.js';
@@ -43,9 +43,10 @@ function timelapseCase(width: number, height: number, totalTarget: number, video
         const t0 = performance.now();
         let firstFrame = 0;
         let rendering = 0;
-        const frames = backend.timelapse({ source, seed: DEFAULT_SEED, frames: FRAMES, direction: 'draw', size }, context);
-        // Times each frame's production (rendering) separately from the time the encoder holds the pipeline.
-        async function* timed(): AsyncGenerator<RgbImage> {
+        // Times each frame's production (rendering, into the encoder's lent buffers as in the product's
+        // timelapse job) separately from the time the encoder holds the pipeline.
+        async function* timed(frameBuffers: FrameBuffers): AsyncGenerator<RgbImage> {
+          const frames = backend.timelapse({ source, seed: DEFAULT_SEED, frames: FRAMES, direction: 'draw', size, frameBuffers }, context);
           const iterator = frames[Symbol.asyncIterator]();
           while (true) {
             const start = performance.now();
@@ -57,7 +58,7 @@ function timelapseCase(width: number, height: number, totalTarget: number, video
           }
         }
         const output = join(folder, 'bench.mp4');
-        const encoded = await writeVideoFile(output, timed(), {
+        const encoded = await writeVideoFile(output, timed, {
           format: 'mp4',
           width: frameSize.width,
           height: frameSize.height,

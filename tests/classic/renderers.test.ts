@@ -38,11 +38,11 @@ test('renderers stay within the engine-wide share: LRU eviction, other threads c
   assert.equal(cache.heldBytes, one, 'another thread holds one renderer: this cache keeps only the newest');
   assert.ok(ledger.total() <= ledger.budgetBytes);
 
-  const before = frameAt(cache.renderer('d', plan, undefined), 400, undefined);
+  const before = await frameAt(cache.renderer('d', plan, undefined), 400, undefined);
   assert.equal(thread.release(1), one, 'a release frees whole renderers');
   assert.equal(cache.heldBytes, 0);
   assert.equal(ledger.held(0), 0);
-  const again = frameAt(cache.renderer('d', plan, undefined), 400, undefined);
+  const again = await frameAt(cache.renderer('d', plan, undefined), 400, undefined);
   assert.ok(Buffer.from(again.data).equals(Buffer.from(before.data)), 'a renderer made again renders the same pixels');
 
   other.adjust(5 * one);

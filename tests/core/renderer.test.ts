@@ -120,6 +120,20 @@ test('a renderer played forward and back equals a fresh renderer at each step, p
   for (const step of steps) assert.equal(hash(played.renderStep(step)), hash(new TimelineRenderer(plan).renderStep(step)), `step ${step}`);
 });
 
+test('a frame rendered into a given buffer is that buffer, with the pixels of a frame in a new one', () => {
+  const plan = preparePlan(makeTimeline(gradient(230, 170, true), 2.6));
+  const r = new TimelineRenderer(plan);
+  const into = new Uint8Array(230 * 170 * 3);
+  // 992..996 show the flip and the curve: both must be written over whatever the buffer held.
+  for (const step of [999, 996, 994, 993, 992, 500, 0]) {
+    into.fill(step % 256);
+    const frame = r.renderStep(step, into);
+    assert.equal(frame.data, into);
+    assert.equal(hash(frame), hash(new TimelineRenderer(plan).renderStep(step)), `step ${step}`);
+  }
+  assert.throws(() => r.renderStep(0, new Uint8Array(10)), /a frame buffer of 10 bytes, expected 117300/);
+});
+
 test('the flip is a view change that mirrors the canvas', () => {
   const t = makeTimeline(gradient());
   const r = new TimelineRenderer(t);

@@ -34,6 +34,50 @@ test('frames reach ffmpeg whole and in order through the ring, many more frames 
   }
 });
 
+test('frames written into lent slots reach ffmpeg uncopied, mixed with copied ones; a slot not sent is taken back', async () => {
+  const ffmpeg = await findFfmpeg();
+  const output = join(dir, 'lent.raw');
+  const bytes = 64 * 48 * 3;
+  const encoder = startEncoder(ffmpeg.path, copyArgs(output), bytes);
+  assert.equal(encoder.bytes, bytes);
+  const expected: Uint8Array[] = [];
+  for (let i = 0; i < 40; i++) {
+    const card = testCard(64, 48, i).data;
+    if (i % 5 === 3) {
+      // Taken and given up (the frame went out in a buffer of its own): the next take reclaims the slot.
+      (await encoder.take()).fill(7);
+      assert.equal(await encoder.send(card), true);
+    } else if (i % 5 === 4) {
+      assert.equal(await encoder.send(card), true);
+    } else {
+      const slot = await encoder.take();
+      assert.equal(slot.length, bytes);
+      slot.set(card);
+      assert.equal(await encoder.send(slot), true);
+      if (i === 10) {
+        // Once sent the slot is the ring's again: a second send of it is a copy, not the lent slot twice.
+        assert.equal(await encoder.send(slot), true);
+        expected.push(card);
+      }
+    }
+    expected.push(card);
+  }
+  encoder.end();
+  const exit = await encoder.exited;
+  assert.equal(exit.code, 0, exit.stderr);
+  const written = readFileSync(output);
+  assert.equal(written.length, expected.length * bytes, 'every frame once, the re-sent one twice; no slot was lost or left waiting');
+  for (const [i, card] of expected.entries()) assert.ok(written.subarray(i * bytes, (i + 1) * bytes).equals(card), `frame ${i}`);
+});
+
+test('once ffmpeg has ended, take lends a scratch buffer and its send says so', async () => {
+  const encoder = startEncoder(join(dir, 'no-such-ffmpeg'), [], 12);
+  await encoder.exited;
+  const scratch = await encoder.take();
+  assert.equal(scratch.length, 12);
+  assert.equal(await encoder.send(scratch), false);
+});
+
 test('several encodes at once share the thread and keep their frames apart', async () => {
   const ffmpeg = await findFfmpeg();
   const outputs = [0, 1, 2].map((k) => join(dir, `parallel-${k}.raw`));

@@ -4,12 +4,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { Backend, Progress, SourceImage } from '../../engine/src/core/backend.js';
+import type { Backend, FrameBuffers, Progress, SourceImage } from '../../engine/src/core/backend.js';
 import { createBackend } from '../../engine/src/backends/registry.js';
 import { PaintsUndoError } from '../../engine/src/core/errors.js';
 import type { RgbImage } from '../../engine/src/core/image.js';
 import { parseOrThrow, JobInputSchema, type JobInput } from '../../engine/src/core/job.js';
 import { decodeImageBuffer } from '../../engine/src/io/decode.js';
+import { startEncoder } from '../../engine/src/io/encoder.js';
+import { findFfmpeg } from '../../engine/src/io/ffmpeg.js';
 import { readPngText, PROVENANCE_KEYWORD } from '../../engine/src/io/png.js';
 import { timelapseFrames, type TimelapseJob } from '../../engine/src/jobs/kinds/timelapse.js';
 import { runJob, type JobEnvironment } from '../../engine/src/jobs/run.js';
@@ -49,9 +51,9 @@ function hash(image: RgbImage): string {
   return createHash('sha256').update(image.data).digest('hex').slice(0, 16);
 }
 
-async function collect(plan: { frames: AsyncIterable<RgbImage> }): Promise<RgbImage[]> {
+async function collect(plan: { frames: AsyncIterable<RgbImage> | (() => AsyncIterable<RgbImage>) }): Promise<RgbImage[]> {
   const frames: RgbImage[] = [];
-  for await (const f of plan.frames) frames.push(f);
+  for await (const f of typeof plan.frames === 'function' ? plan.frames() : plan.frames) frames.push(f);
   return frames;
 }
 
@@ -81,6 +83,38 @@ test('timelapse frames: intro shows the finished artwork, hold repeats the last 
   }
   const otherSeed = await collect(await timelapseFrames({ ...input, seed: 777 }, env()));
   assert.notDeepEqual(otherSeed.slice(3, 7).map(hash), frames.slice(3, 7).map(hash), 'another seed, another process');
+});
+
+test('timelapse frames rendered into the encoder ring reach ffmpeg as the frames made in buffers of their own', async () => {
+  const input = job({ kind: 'timelapse', frames: 7, fps: 4, intro: 0.5, hold: 0.75 }) as TimelapseJob;
+  const own = await collect(await timelapseFrames(input, env()));
+  const { width, height } = own[0]!;
+  const bytes = width * height * 3;
+  const output = join(dir, 'lent-timelapse.raw');
+  const args = ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-i', 'pipe:0', '-f', 'rawvideo', '-pix_fmt', 'rgb24', output];
+  const encoder = startEncoder((await findFfmpeg()).path, args, bytes);
+  const lent = new Set<Uint8Array>();
+  const buffers: FrameBuffers = {
+    bytes: encoder.bytes,
+    take: async () => {
+      const slot = await encoder.take();
+      lent.add(slot);
+      return slot;
+    },
+  };
+  const sentLent = new Set<Uint8Array>();
+  for await (const frame of (await timelapseFrames(input, env())).frames(buffers)) {
+    if (lent.has(frame.data)) sentLent.add(frame.data);
+    assert.equal(await encoder.send(frame.data), true);
+  }
+  encoder.end();
+  const exit = await encoder.exited;
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.equal(sentLent.size, 7, 'every process frame was rendered into its own slot the encoder lent');
+  const written = readFileSync(output);
+  assert.equal(written.length, own.length * bytes);
+  // Hold frames repeat the last process frame although its slot went back to the ring.
+  for (const [i, frame] of own.entries()) assert.ok(written.subarray(i * bytes, (i + 1) * bytes).equals(frame.data), `frame ${i} of ${own.length}`);
 });
 
 test('undo direction runs from the finished artwork to blank; label burns a caption', async () => {

@@ -87,6 +87,20 @@ export interface TimelapseRequest {
   readonly direction: 'draw' | 'undo';
   /** Long side of the frames, as in FrameRequest (a 1080p video of a 4096 px canvas renders at 1080p). */
   readonly size?: number | undefined;
+  /** Buffers the consumer lends for the frames (optional; see FrameBuffers): yielded frames may then live in them. */
+  readonly frameBuffers?: FrameBuffers | undefined;
+}
+
+/**
+ * Buffers that a consumer streaming frames lends for them, such as a video encoder's ring of slots: a
+ * backend whose frames are exactly `bytes` long may write each frame into the buffer `take` gives instead
+ * of a new one, and spare the consumer a copy. A lent buffer is valid until the next `take`, which the
+ * backend makes when the next frame is asked for: a consumer that keeps a frame longer copies it.
+ */
+export interface FrameBuffers {
+  readonly bytes: number;
+  /** A buffer of `bytes` for the next frame; waits while the consumer has none free. */
+  take(): Promise<Uint8Array>;
 }
 
 export interface LayersRequest {

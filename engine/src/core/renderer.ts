@@ -169,15 +169,19 @@ export class TimelineRenderer {
     this.seek(operationsAppliedAt(step));
   }
 
-  /** The canvas at `step` (0 = finished, 999 = blank), as the artist would see it. */
-  renderStep(step: number): RgbImage {
+  /** The canvas at `step` (0 = finished, 999 = blank), as the artist would see it; `into` as in currentCanvas. */
+  renderStep(step: number, into?: Uint8Array): RgbImage {
     this.seekToStep(step);
-    return this.currentCanvas();
+    return this.currentCanvas(into);
   }
 
-  /** The canvas in the current state, with the global curve and the canvas flip applied. */
-  currentCanvas(): RgbImage {
-    const out = new Uint8Array(this.composite.length);
+  /**
+   * The canvas in the current state, with the global curve and the canvas flip applied: in a new buffer,
+   * or written into `into` (exactly width x height x 3 bytes), e.g. a buffer an encoder lends (FrameBuffers).
+   */
+  currentCanvas(into?: Uint8Array): RgbImage {
+    if (into && into.length !== this.composite.length) throw new RangeError(`a frame buffer of ${into.length} bytes, expected ${this.composite.length}`);
+    const out = into ?? new Uint8Array(this.composite.length);
     const curve = this.state.curve;
     out.set(isIdentityCurve(curve) ? this.composite : this.curvedComposite(curve));
     if (this.state.flipped) flipRowsInPlace(out, this.width, this.height);

@@ -1,11 +1,13 @@
 /**
  * ffmpeg processes fed from the encoder thread (encoder-thread.ts), so frames are written to ffmpeg while
- * the next one renders. Frames are copied into a small ring of slots in shared memory (pages reused from
- * frame to frame, no allocation per frame); the thread writes a slot to ffmpeg's stdin and hands it back.
+ * the next one renders. Frames go through a small ring of slots in shared memory (pages reused from frame
+ * to frame, no allocation per frame): rendered straight into a slot the ring lends, or copied into one;
+ * the thread writes a slot to ffmpeg's stdin and hands it back.
  * One thread serves every encode of the process; it starts on first use and never keeps the process alive
  * while no encode runs.
  */
 import type { Worker } from 'node:worker_threads';
+import type { FrameBuffers } from '../core/backend.js';
 import { startModuleWorker } from './threads.js';
 
 /** Messages to the encoder thread. */
@@ -37,12 +39,17 @@ const RING_BYTES = 32 * 1024 * 1024;
 const MIN_SLOTS = 2;
 const MAX_SLOTS = 4;
 
-/** One ffmpeg process and its frame ring. */
-export class EncoderProcess {
+/**
+ * One ffmpeg process and its frame ring. It lends its free slots to whoever renders the frames
+ * (FrameBuffers): a frame rendered into a lent slot is queued without being copied.
+ */
+export class EncoderProcess implements FrameBuffers {
   readonly exited: Promise<EncoderExit>;
   private exit: EncoderExit | undefined;
   private readonly ring: SharedArrayBuffer;
   private readonly free: number[];
+  /** The slot `take` lent and that has not been sent yet. */
+  private lent: number | undefined;
   /** Senders waiting for a free slot (or for the end). */
   private waiting: (() => void)[] = [];
   private settle!: (exit: EncoderExit) => void;
@@ -66,18 +73,51 @@ export class EncoderProcess {
     return this.exit !== undefined;
   }
 
+  /** The size of a frame (FrameBuffers). */
+  get bytes(): number {
+    return this.frameBytes;
+  }
+
   /**
-   * Queues `frame` (exactly the frame size given at start) for ffmpeg, once a slot is free. Resolves false,
-   * without sending, when ffmpeg has already ended: its exit tells why.
+   * Lends a free slot for the next frame, once one is free (FrameBuffers). A lent slot that was not sent
+   * by the next `take` was given up, and is taken back. Once ffmpeg has ended, a buffer of its own: `send`
+   * then says that ffmpeg ended.
+   */
+  async take(): Promise<Uint8Array> {
+    if (this.lent !== undefined) this.free.push(this.lent);
+    this.lent = await this.freeSlot();
+    return this.lent === undefined ? new Uint8Array(this.frameBytes) : this.slot(this.lent);
+  }
+
+  /**
+   * Queues `frame` (exactly the frame size given at start) for ffmpeg: the slot `take` lent as it is, any
+   * other frame copied into a slot once one is free. Resolves false, without sending, when ffmpeg has
+   * already ended: its exit tells why.
    */
   async send(frame: Uint8Array): Promise<boolean> {
     if (frame.length !== this.frameBytes) throw new RangeError(`a frame of ${frame.length} bytes, expected ${this.frameBytes}`);
-    while (this.free.length === 0 && !this.exit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    if (this.exit) return false;
-    const slot = this.free.pop()!;
-    new Uint8Array(this.ring, slot * this.frameBytes, this.frameBytes).set(frame);
+    let slot: number | undefined;
+    if (this.lent !== undefined && frame.buffer === this.ring && frame.byteOffset === this.lent * this.frameBytes) {
+      slot = this.lent;
+      this.lent = undefined;
+      if (this.exit) this.free.push(slot);
+    } else {
+      slot = await this.freeSlot();
+      if (slot !== undefined) this.slot(slot).set(frame);
+    }
+    if (slot === undefined || this.exit) return false;
     this.thread.post({ type: 'frame', id: this.id, slot });
     return true;
+  }
+
+  /** A free slot, once there is one; undefined once ffmpeg has ended. */
+  private async freeSlot(): Promise<number | undefined> {
+    while (this.free.length === 0 && !this.exit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return this.exit ? undefined : this.free.pop();
+  }
+
+  private slot(slot: number): Uint8Array {
+    return new Uint8Array(this.ring, slot * this.frameBytes, this.frameBytes);
   }
 
   /** No more frames: ffmpeg finishes the file once it has read what was sent. */

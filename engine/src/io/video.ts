@@ -7,6 +7,7 @@
  * extension for GIF (ffmpeg's GIF muxer writes none, so it is spliced in after encoding).
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import type { FrameBuffers } from '../core/backend.js';
 import { PaintsUndoError, cancelledError, throwIfCancelled } from '../core/errors.js';
 import type { RgbImage, RgbaImage } from '../core/image.js';
 import type { VideoFormat } from '../core/job.js';
@@ -111,8 +112,14 @@ function commentOf(options: VideoOptions): string {
   return provenanceSummary(options.provenance);
 }
 
+/**
+ * Frames to encode, streamed once: as they come, or from a function given the encoder's ring, which lends
+ * buffers to render frames into (FrameBuffers) so that they reach ffmpeg without a copy.
+ */
+export type VideoFrames = AsyncIterable<RgbImage> | ((buffers: FrameBuffers) => AsyncIterable<RgbImage>);
+
 /** Encodes `frames` into `path` atomically; returns the number of frames encoded. */
-export async function writeVideoFile(path: string, frames: AsyncIterable<RgbImage>, options: VideoOptions): Promise<number> {
+export async function writeVideoFile(path: string, frames: VideoFrames, options: VideoOptions): Promise<number> {
   const ffmpeg = await findFfmpeg();
   return withAtomicFile(
     path,
@@ -147,7 +154,7 @@ async function* single(image: RgbImage): AsyncGenerator<RgbImage> {
 }
 
 /** Runs ffmpeg with `args`, streaming `frames` (options.width x options.height RGB) to its stdin. */
-async function encode(ffmpegPath: string, args: string[], frames: AsyncIterable<RgbImage>, options: VideoOptions): Promise<number> {
+async function encode(ffmpegPath: string, args: string[], frames: VideoFrames, options: VideoOptions): Promise<number> {
   const signal = options.signal;
   throwIfCancelled(signal);
   const frameBytes = options.width * options.height * 3;
@@ -156,7 +163,7 @@ async function encode(ffmpegPath: string, args: string[], frames: AsyncIterable<
   signal?.addEventListener('abort', onAbort, { once: true });
   let sent = 0;
   try {
-    for await (const frame of frames) {
+    for await (const frame of typeof frames === 'function' ? frames(ffmpeg) : frames) {
       throwIfCancelled(signal);
       if (frame.width !== options.width || frame.height !== options.height || frame.data.length !== frameBytes) {
         throw new PaintsUndoError('INTERNAL', `Frame ${sent} is ${frame.width}x${frame.height}, expected ${options.width}x${options.height}.`);

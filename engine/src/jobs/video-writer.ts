@@ -3,7 +3,7 @@
  * once, captions burnt into frames, and the writer that streams a plan to ffmpeg.
  */
 import type { RgbImage } from '../core/image.js';
-import type { VideoOptions } from '../io/video.js';
+import type { VideoFrames, VideoOptions } from '../io/video.js';
 import type { TimelapseOptions } from '../core/job.js';
 import { optionalSignal } from './output.js';
 
@@ -16,8 +16,11 @@ export interface VideoFramePlan {
   readonly totalFrames: number;
   /** The frame the video settles on (e.g. for a GIF palette). */
   readonly finished: RgbImage;
-  /** Iterate once; the backend is released when the iteration ends (completed, broken off or failed). */
-  readonly frames: AsyncIterable<RgbImage>;
+  /**
+   * Streamed once, possibly rendered into buffers the encoder lends (VideoFrames); the backend is
+   * released when the iteration ends (completed, broken off or failed).
+   */
+  readonly frames: VideoFrames;
   /** Releases the backend if `frames` was never iterated to its end (safe to call more than once). */
   readonly release: () => Promise<void>;
 }

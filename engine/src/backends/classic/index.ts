@@ -11,6 +11,7 @@ import type {
   Backend,
   BackendCapabilities,
   BackendOptions,
+  FrameBuffers,
   FrameRequest,
   InterpolateRequest,
   JobContext,
@@ -236,7 +237,7 @@ class ClassicBackend implements Backend {
   async frame(request: FrameRequest, context: JobContext): Promise<RgbImage> {
     const plan = await this.prepare(request.source, request.seed, context);
     throwIfCancelled(context.signal);
-    const image = frameAt(this.renderer(request.source.id, request.seed, plan, request.size), request.step, request.size);
+    const image = await frameAt(this.renderer(request.source.id, request.seed, plan, request.size), request.step, request.size);
     context.onProgress({ fraction: 1, stage: 'rendering', preview: previewOf(image) });
     return image;
   }
@@ -249,7 +250,7 @@ class ClassicBackend implements Backend {
 
   /** Renders `steps` in order at the request's size, one plan for all, with progress and a preview now and then. */
   private async *sequence(
-    request: { readonly source: SourceImage; readonly seed: number; readonly size?: number | undefined },
+    request: { readonly source: SourceImage; readonly seed: number; readonly size?: number | undefined; readonly frameBuffers?: FrameBuffers | undefined },
     steps: readonly number[],
     context: JobContext,
     message: (k: number, step: number) => string,
@@ -259,7 +260,7 @@ class ClassicBackend implements Backend {
     for (let k = 0; k < steps.length; k++) {
       if (context.signal.aborted) throw cancelledError();
       const step = steps[k]!;
-      const image = frameAt(this.renderer(request.source.id, request.seed, plan, request.size), step, request.size);
+      const image = await frameAt(this.renderer(request.source.id, request.seed, plan, request.size), step, request.size, request.frameBuffers);
       context.onProgress({
         fraction: PLAN_SHARE + ((1 - PLAN_SHARE) * (k + 1)) / steps.length,
         stage: 'rendering',

@@ -6,6 +6,7 @@
  * Sizes below the plan resolution render at plan resolution and are area-averaged down: below it,
  * coverage would be point-sampled and thin strokes would flicker.
  */
+import type { FrameBuffers } from '../../core/backend.js';
 import { outputSize, resizeRgbArea, type RgbImage } from '../../core/image.js';
 import { TimelineRenderer } from '../../core/renderer.js';
 import type { MemoryShare } from '../../core/memory.js';
@@ -109,9 +110,13 @@ export class RendererCache {
   }
 }
 
-/** The canvas at `step` shown at `size` (see renderLongSide); `renderer` must be the one for that size. */
-export function frameAt(renderer: TimelineRenderer, step: number, size: number | undefined): RgbImage {
-  const image = renderer.renderStep(step);
+/**
+ * The canvas at `step` shown at `size` (see renderLongSide); `renderer` must be the one for that size.
+ * Written into a buffer the consumer lends (FrameBuffers) when the frame is exactly its size, else new.
+ */
+export async function frameAt(renderer: TimelineRenderer, step: number, size: number | undefined, buffers?: FrameBuffers): Promise<RgbImage> {
   const out = outputSize(renderer.timeline.width, renderer.timeline.height, size);
-  return out.width < image.width ? resizeRgbArea(image, out.width, out.height) : image;
+  if (out.width < renderer.width) return resizeRgbArea(renderer.renderStep(step), out.width, out.height);
+  const into = buffers?.bytes === renderer.width * renderer.height * 3 ? await buffers.take() : undefined;
+  return renderer.renderStep(step, into);
 }

@@ -4,6 +4,7 @@
  * `hold` seconds; the caption (if `label`) burnt into every frame. Frames are rendered at the video's
  * size (a 1080p video of a 4096 px canvas renders 1080p frames), never above the input's own size.
  */
+import type { FrameBuffers } from '../../core/backend.js';
 import { outputSize, resizeRgbArea, type RgbImage } from '../../core/image.js';
 import { PaintsUndoError, throwIfCancelled } from '../../core/errors.js';
 import { processFrameCount } from '../../core/job.js';
@@ -23,6 +24,8 @@ export interface TimelapsePlan extends VideoFramePlan {
   readonly processFrames: number;
   readonly holdFrames: number;
   readonly provenance: Provenance;
+  /** The frames, rendered into the buffers given when there are any (see VideoFrames). */
+  readonly frames: (buffers?: FrameBuffers) => AsyncIterable<RgbImage>;
 }
 
 export async function timelapseFrames(job: TimelapseJob, env: JobEnvironment): Promise<TimelapsePlan> {
@@ -49,7 +52,7 @@ export async function timelapseFrames(job: TimelapseJob, env: JobEnvironment): P
   }
   const backend = run.backend;
 
-  async function* generate(): AsyncGenerator<RgbImage> {
+  async function* generate(buffers?: FrameBuffers): AsyncGenerator<RgbImage> {
     try {
       const tick = frameCounter(run.report, totalFrames);
       if (introFrames > 0) {
@@ -65,12 +68,13 @@ export async function timelapseFrames(job: TimelapseJob, env: JobEnvironment): P
       // The backend's own fraction covers the process part (planning, sampling, frames) and keeps its
       // messages (e.g. "segment 3 of 6, step 12 of 50") coming even when it yields frames only at the end.
       const process = backend.timelapse(
-        { source, seed: job.seed, frames: processFrames, direction: job.direction, size: renderLong },
+        { source, seed: job.seed, frames: processFrames, direction: job.direction, size: renderLong, frameBuffers: buffers },
         { signal: run.signal, onProgress: partProgress(run.report, introFrames, processFrames, totalFrames) },
       );
       for await (const frame of process) {
         throwIfCancelled(run.signal);
         produced++;
+        // The last frame may live in a slot the encoder lent: it stays valid for the hold, as no frame is taken after it.
         last = label(sized(frame));
         yield last;
         tick('rendering');
@@ -98,7 +102,7 @@ export async function timelapseFrames(job: TimelapseJob, env: JobEnvironment): P
     totalFrames,
     provenance: provenanceFor(backend, job.seed, source.id),
     finished,
-    frames: generate(),
+    frames: generate,
     release: run.release,
   };
 }
