@@ -37,8 +37,8 @@ export default {
     },
   ],
   options: {
-    // Build outputs of the panel and the extension (only these: a package's own dist/ must stay visible).
-    exclude: { path: '^(extension|uxp-plugin)/(build|dist|out)/' },
+    // Build outputs of the panel, the extension and the benchmarks (only these: a package's own dist/ must stay visible).
+    exclude: { path: '^((extension|uxp-plugin)/(build|dist|out)|benchmarks/build)/' },
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },

@@ -16,6 +16,7 @@ import { toHalf } from '../models/src/graph/builder.js';
 import { OrtRuntime, cudaLibraryInstalled } from '../models/src/runtime/onnxruntime.js';
 import type { Device } from '../models/src/runtime/onnxruntime.js';
 import { gaussianNoise } from '../models/src/sampler/kdiffusion.js';
+import { goldenDir } from './paths.js';
 
 export interface ModelBenchmarkResult {
   readonly name: string;
@@ -26,8 +27,6 @@ export interface ModelBenchmarkResult {
   readonly details: Record<string, unknown>;
 }
 
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const goldenDir = resolve(process.env.GOLDEN_DIR ?? join(repoRoot, '..', 'shared', 'golden'));
 
 /** UNet step time of the tiny golden single-frame UNet on CPU (float32). */
 export async function benchTinyUnetStep(options: { runs?: number; batch?: number; width?: number; height?: number } = {}): Promise<ModelBenchmarkResult> {

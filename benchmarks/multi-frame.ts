@@ -18,9 +18,8 @@ import { OrtRuntime, cudaLibraryInstalled } from '../models/src/runtime/onnxrunt
 import type { Device } from '../models/src/runtime/onnxruntime.js';
 import { randomComponent } from './models.js';
 import type { ModelBenchmarkResult } from './models.js';
+import { goldenDir } from './paths.js';
 
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const goldenDir = resolve(process.env.GOLDEN_DIR ?? join(repoRoot, '..', 'shared', 'golden'));
 
 function stats(times: number[]): { median: number; min: number } {
   const sorted = [...times].sort((a, b) => a - b);

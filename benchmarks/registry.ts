@@ -4,14 +4,8 @@
  * name contains the filter.
  */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { BenchmarkSuite } from './types.js';
-
-/** Where the model benchmarks look for the tiny golden models (models.ts reads GOLDEN_DIR the same way). */
-function goldenDir(): string {
-  return resolve(process.env['GOLDEN_DIR'] ?? join(fileURLToPath(new URL('..', import.meta.url)), '..', 'shared', 'golden'));
-}
+import { goldenDir } from './paths.js';
 
 export const SUITES = ['timelapse', 'slider', 'service', 'canvas', 'load', 'models'] as const;
 export type SuiteName = (typeof SUITES)[number];
@@ -47,7 +41,7 @@ export async function loadSuite(name: SuiteName): Promise<BenchmarkSuite> {
           id: b.name,
           label: b.name,
           // A fresh clone has no ../shared: that is "not run here", not a failure.
-          unavailable: () => (existsSync(goldenDir()) ? undefined : `no golden fixtures at ${goldenDir()} (set GOLDEN_DIR)`),
+          unavailable: () => (existsSync(goldenDir) ? undefined : `no golden fixtures at ${goldenDir} (set GOLDEN_DIR)`),
           async run() {
             const r = await b.run();
             return { median: r.median, min: r.min };

@@ -5,14 +5,14 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import type { SourceImage } from '../engine/src/core/backend.js';
 import { sourceFromRgba } from '../engine/src/io/decode.js';
 import { illustrationSvg } from '../engine/src/cli/demo/illustration.js';
+import { repoRoot } from './paths.js';
 
 export function samplesFolder(): string {
-  return process.env['PAINTS_UNDO_SAMPLES'] ?? fileURLToPath(new URL('../../shared/samples', import.meta.url));
+  return process.env['PAINTS_UNDO_SAMPLES'] ?? join(repoRoot, '..', 'shared', 'samples');
 }
 
 /** Where the benchmark image comes from, for the table's heading. */
