@@ -44,15 +44,27 @@ function timelapseCase(width: number, height: number, totalTarget: number, video
         let firstFrame = 0;
         let rendering = 0;
         // Times each frame's production (rendering, into the encoder's lent buffers as in the product's
-        // timelapse job) separately from the time the encoder holds the pipeline.
-        async function* timed(frameBuffers: FrameBuffers): AsyncGenerator<RgbImage> {
+        // timelapse job) separately from the time the encoder holds the pipeline, waiting for a free
+        // slot of its ring included.
+        async function* timed(encoder: FrameBuffers): AsyncGenerator<RgbImage> {
+          let waited = 0;
+          const frameBuffers: FrameBuffers = {
+            bytes: encoder.bytes,
+            async take() {
+              const start = performance.now();
+              const slot = await encoder.take();
+              waited += performance.now() - start;
+              return slot;
+            },
+          };
           const frames = backend.timelapse({ source, seed: DEFAULT_SEED, frames: FRAMES, direction: 'draw', size, frameBuffers }, context);
           const iterator = frames[Symbol.asyncIterator]();
           while (true) {
             const start = performance.now();
+            waited = 0;
             const next = await iterator.next();
             if (firstFrame === 0) firstFrame = performance.now();
-            else rendering += performance.now() - start;
+            else rendering += performance.now() - start - waited;
             if (next.done) return;
             yield next.value;
           }
