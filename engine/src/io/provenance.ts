@@ -26,18 +26,28 @@ export interface Provenance {
 export const PROVENANCE_NOTICE =
   'Generated reconstruction of a possible drawing process (not a recording of the artist at work).';
 
-let cachedVersion: string | undefined;
+/** The paints-undo package this module belongs to: the folder of its package.json, and its version. */
+export interface EnginePackage {
+  readonly folder: string;
+  readonly version: string;
+}
 
-/** The package version, read from the package.json above this module (works from src/ and dist/). */
-export function engineVersion(): string {
-  if (cachedVersion !== undefined) return cachedVersion;
+let cachedPackage: EnginePackage | null | undefined;
+
+/**
+ * paints-undo's package.json above this module, wherever the module was compiled to (src/, dist/, the
+ * benchmarks' build): its folder and version; null when there is none.
+ */
+export function enginePackage(): EnginePackage | null {
+  if (cachedPackage !== undefined) return cachedPackage;
+  cachedPackage = null;
   let folder = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 8; i++) {
     try {
       const pkg = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
       if (pkg.name === 'paints-undo' && typeof pkg.version === 'string') {
-        cachedVersion = pkg.version;
-        return pkg.version;
+        cachedPackage = { folder, version: pkg.version };
+        break;
       }
     } catch {
       // No package.json at this level; keep walking up.
@@ -46,8 +56,12 @@ export function engineVersion(): string {
     if (parent === folder) break;
     folder = parent;
   }
-  cachedVersion = '0.0.0-unknown';
-  return cachedVersion;
+  return cachedPackage;
+}
+
+/** The package version (see enginePackage). */
+export function engineVersion(): string {
+  return enginePackage()?.version ?? '0.0.0-unknown';
 }
 
 export function makeProvenance(fields: Omit<Provenance, 'generator' | 'generatorVersion' | 'kind'>): Provenance {
