@@ -1,6 +1,7 @@
 /**
  * The plan image from the input (classic/raster/downscale.ts): per plan pixel, the average of the input
- * pixels it covers and the darkest channel among them, in one pass, equal to a plain per-pixel count.
+ * pixels it covers and the darkest channel among them, in one pass, equal to a plain per-pixel count,
+ * whether the input is read four pixels to three words (at a 4-byte boundary) or byte by byte.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -39,6 +40,8 @@ describe('downscale', () => {
     [90, 70, 90, 70],
     [301, 233, 128, 99],
     [640, 480, 160, 120],
+    // A whole number of pixels per detail cell (4): every run read as words.
+    [1024, 768, 128, 96],
   ] as const) {
     it(`${width}x${height} to ${pw}x${ph}: averages and the darkest channel under each plan pixel`, () => {
       const img = image(width, height);
@@ -50,6 +53,24 @@ describe('downscale', () => {
         for (let i = 0; i < pw * ph; i++) assert.ok(Math.abs(plan.r[i]! - expected.r[i]!) < 1e-3, `plan pixel ${i}`);
       }
       assert.ok(expected.darkest.some((v) => v < 200), 'some plan pixel holds a dark hairline pixel');
+      if (scale > 2) {
+        // The detail image: the input averaged onto a grid twice as fine, rounded to 8 bits.
+        const { detail } = downscaleWithDetail(img, pw, ph, scale);
+        const fine = bruteForce(img, pw * 2, ph * 2, scale / 2);
+        for (let i = 0; i < pw * ph * 4; i++) assert.equal(detail.data[i * 3], Math.floor(Math.fround(fine.r[i]!) + 0.5), `detail pixel ${i}`);
+      }
     });
   }
+
+  it('reads pixels off a 4-byte boundary byte by byte, to the same result', () => {
+    const img = image(1024, 768);
+    const shifted = new Uint8Array(img.data.length + 1);
+    shifted.set(img.data, 1);
+    const offset: RgbImage = { ...img, data: shifted.subarray(1) };
+    const aligned = downscaleWithDetail(img, 128, 96, 8);
+    const unaligned = downscaleWithDetail(offset, 128, 96, 8);
+    assert.deepEqual(unaligned.plan, aligned.plan);
+    assert.deepEqual(unaligned.darkest, aligned.darkest);
+    assert.deepEqual(unaligned.detail, aligned.detail);
+  });
 });
