@@ -158,7 +158,7 @@ async function handleHttp(engine: Engine, access: Access, req: IncomingMessage, 
     // The body is read when the upload's turn comes: until then it waits in the socket, not in memory.
     // Raw pixels, of a size known in advance, are read straight into shared memory that the decoding
     // worker reads without a copy.
-    const result = await engine.putImage(() => readBody(req, limit, uploadIdleMs, pixels !== undefined), pixels);
+    const result = await engine.putImage(() => readBody(req, limit, uploadIdleMs, pixels ? (buffer) => engine.pool.faultIn(buffer) : undefined), pixels);
     sendJson(res, 200, result);
     return;
   }
@@ -205,11 +205,12 @@ function rawUploadBytes(pixels: RawPixels, maxUploadBytes: number): number {
 }
 
 /**
- * The request body, at most `limit` bytes. `exact`: raw pixels, `limit` is the expected size, read into
- * one SharedArrayBuffer. An encoded file is hashed as it arrives, while the client is still sending (the
- * image store looks it up by that hash); raw pixels are not (images.ts says why).
+ * The request body, at most `limit` bytes. With `rawInto`: raw pixels, `limit` is the expected size, read
+ * into one SharedArrayBuffer, which `rawInto` gets before a byte is written there (a big one is faulted
+ * in by an idle worker meanwhile, see fault-in.ts). An encoded file is hashed as it arrives, while the
+ * client is still sending (the image store looks it up by that hash); raw pixels are not (images.ts says why).
  */
-async function readBody(req: IncomingMessage, limit: number, idleMs: number, exact = false): Promise<UploadBytes> {
+async function readBody(req: IncomingMessage, limit: number, idleMs: number, rawInto?: (buffer: SharedArrayBuffer) => void): Promise<UploadBytes> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   const tooLarge = (): ServiceError =>
     serviceError('BODY_TOO_LARGE', `The upload is larger than the ${limit}-byte limit.`, 'Export the artwork at a smaller size (4096 px on the long side is plenty).');
@@ -218,8 +219,10 @@ async function readBody(req: IncomingMessage, limit: number, idleMs: number, exa
     throw tooLarge();
   }
   const chunks: Buffer[] = [];
-  const hash = exact ? undefined : createHash('sha256');
-  const into = exact ? new Uint8Array(new SharedArrayBuffer(limit)) : undefined;
+  const hash = rawInto ? undefined : createHash('sha256');
+  const shared = rawInto ? new SharedArrayBuffer(limit) : undefined;
+  const into = shared ? new Uint8Array(shared) : undefined;
+  if (shared) rawInto?.(shared);
   let size = 0;
   // Counted from now, when the upload's turn has come (not while it waited to be admitted). A stalled
   // sender is cut off: it is not reading an answer either.

@@ -24,6 +24,7 @@ import type { RawPixels } from '../client/protocol.js';
 import { startModuleWorker } from '../io/threads.js';
 import { backendModules } from '../backends/registry.js';
 import { planKey, planKeyOf, WARM_UP, type BackendDescription, type PlanName, type MainToWorker, type WireError, type WorkerData, type WorkerFile, type WorkerToMain } from './worker-protocol.js';
+import { FAULT_IN_MIN_BYTES } from './fault-in.js';
 
 export interface RunCallbacks {
   onProgress(update: { fraction: number; stage: string; message?: string }): void;
@@ -528,6 +529,19 @@ export class WorkerPool {
       this.requests.set(message.reqId, { worker: best, resolve, fail: reject });
       this.slots[best]!.worker.postMessage(message, transfer);
     }).finally(resume);
+  }
+
+  /**
+   * Has an idle worker touch every page of `buffer` while the main thread fills it (fault-in.ts), taking the
+   * page faults of fresh memory off the main thread. With no worker idle nothing happens: a busy worker
+   * would touch the pages only after the main thread had.
+   */
+  faultIn(buffer: SharedArrayBuffer): void {
+    if (this.broken || buffer.byteLength < FAULT_IN_MIN_BYTES) return;
+    const index = this.slots.findIndex((_, i) => this.load(i) === 0 && !this.writing(i) && !this.isPreparingAhead(i));
+    if (index < 0) return;
+    const message: MainToWorker = { type: 'fault-in', buffer };
+    this.slots[index]!.worker.postMessage(message);
   }
 
   /** Decodes an upload in a worker: an encoded file, or raw pixels of the `pixels` layout. */

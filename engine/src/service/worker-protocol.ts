@@ -96,6 +96,8 @@ export type MainToWorker =
   /** `pixels`: the bytes are raw pixels of this layout, not an encoded file. */
   | { type: 'decode'; reqId: number; bytes: Uint8Array; limits: Partial<InputLimits>; pixels?: RawPixels }
   | { type: 'describe'; reqId: number; backend: string }
+  /** Touch every page of this fresh memory (an upload being read into it) before the main thread writes there (fault-in.ts); no answer. */
+  | { type: 'fault-in'; buffer: SharedArrayBuffer }
   | { type: 'dispose' };
 
 export type WorkerToMain =

@@ -26,6 +26,7 @@ import { jobKindOf } from '../jobs/kinds.js';
 import { runJob, type JobEnvironment } from '../jobs/run.js';
 import { addPngText, provenanceChunks } from '../io/png.js';
 import { asOutputError } from '../io/write-errors.js';
+import { faultIn } from './fault-in.js';
 import { planKey, planOf, WARM_UP, type MainToWorker, type PlanName, type WorkerData, type WorkerFile, type WorkerToMain, type WireError } from './worker-protocol.js';
 
 const port = parentPort;
@@ -412,7 +413,7 @@ async function describe(message: Extract<MainToWorker, { type: 'describe' }>): P
 }
 
 port.on('message', (message: MainToWorker) => {
-  if (message.type === 'cancel' || message.type === 'release' || message.type === 'dispose') {
+  if (message.type === 'cancel' || message.type === 'release' || message.type === 'fault-in' || message.type === 'dispose') {
     handle(message);
   } else {
     void registered.then(() => handle(message));
@@ -442,6 +443,9 @@ function handle(message: MainToWorker): void {
       break;
     case 'describe':
       void describe(message);
+      break;
+    case 'fault-in':
+      void faultIn(message.buffer);
       break;
     case 'dispose':
       void Promise.all([...backends.values()].map((b) => b.then((x) => x.dispose()).catch(() => undefined))).then(() =>
