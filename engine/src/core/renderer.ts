@@ -33,6 +33,12 @@ export interface RendererOptions {
   readonly art?: RgbImage;
 }
 
+/**
+ * Where a layer's pixels at the output size can come from instead of being produced on this thread (layer
+ * contents made ahead on another one); undefined: this renderer produces them itself.
+ */
+export type ContentSource = (index: number) => RgbaImage | undefined;
+
 export interface LayerImage {
   readonly spec: LayerSpec;
   /** Content with alpha = content alpha x coverage x layer opacity, at the output size. */
@@ -89,6 +95,7 @@ export class TimelineRenderer {
   private readonly state: PlanState;
   private readonly art: RgbImage;
   private readonly contents: (RgbaImage | undefined)[];
+  private contentSource: ContentSource | undefined;
   private readonly columns: AxisTable;
   private readonly rows: AxisTable;
   private readonly composite: Uint8Array;
@@ -232,11 +239,28 @@ export class TimelineRenderer {
     });
   }
 
-  /** The layer's pixels at the output size, produced on first use. */
+  /** The finished artwork at the output size: what layer contents are made from (with `outPerPlan`). */
+  get artwork(): RgbImage {
+    return this.art;
+  }
+
+  /** Whether layer `index`'s pixels at the output size are made already (they are kept as long as the renderer). */
+  hasContent(index: number): boolean {
+    return this.contents[index] !== undefined;
+  }
+
+  /** Takes layer pixels from `source` first (see ContentSource), until it is set again (undefined: none). */
+  useContents(source: ContentSource | undefined): void {
+    this.contentSource = source;
+  }
+
+  /** The layer's pixels at the output size, produced (or taken from the content source) on first use. */
   private content(index: number): RgbaImage {
     let image = this.contents[index];
     if (!image) {
-      image = renderContent(this.timeline.layers[index]!.content, { art: this.art, scale: this.outPerPlan });
+      const given = this.contentSource?.(index);
+      const fits = given !== undefined && given.width === this.width && given.height === this.height && given.data.length === this.width * this.height * 4;
+      image = fits ? given : renderContent(this.timeline.layers[index]!.content, { art: this.art, scale: this.outPerPlan });
       this.contents[index] = image;
     }
     return image;

@@ -25,12 +25,14 @@ import type {
 } from '../../core/backend.js';
 import { quietContext } from '../../core/backend.js';
 import { cancelledError, isPaintsUndoError, throwIfCancelled } from '../../core/errors.js';
-import type { RgbImage } from '../../core/image.js';
+import { outputSize, type RgbImage } from '../../core/image.js';
 import { privateMemory } from '../../core/memory.js';
 import { TimelineRenderer } from '../../core/renderer.js';
 import { planBytes, preparePlan, type PreparedPlan } from '../../core/replay.js';
 import { timelapseSteps } from '../../core/steps.js';
 import type { Timeline } from '../../core/timeline.js';
+import { isMainThread } from 'node:worker_threads';
+import { CONTENTS_AHEAD_MIN_PIXELS, ContentsAhead } from './contents-ahead.js';
 import { interpolationCounts, planInterpolation } from './interpolate.js';
 import { CLASSIC_VERSION, planSteps, type PlanOptions } from './planner.js';
 import { frameAt, RendererCache } from './views.js';
@@ -46,6 +48,11 @@ export interface ClassicBackendOptions extends BackendOptions {
   /** Snapshot memory per plan (see PrepareOptions). */
   readonly snapshotBudgetBytes?: number;
   readonly plan?: PlanOptions;
+  /**
+   * Timelapses make their layers' pixels ahead on a thread of their own (contents-ahead.ts), when the
+   * backend runs on the main thread (the CLI; the engine's workers already share the machine). Default true.
+   */
+  readonly contentsAhead?: boolean;
 }
 
 const DEFAULT_RENDERER_BYTES = 1024 * 1024 * 1024;
@@ -248,27 +255,44 @@ class ClassicBackend implements Backend {
     return this.sequence(request, order, context, (k, step) => `step ${step}, ${k + 1} of ${order.length}`);
   }
 
-  /** Renders `steps` in order at the request's size, one plan for all, with progress and a preview now and then. */
+  /**
+   * Renders `steps` in order at the request's size, one plan for all, with progress and a preview now and
+   * then. `contentsAhead`: the layers' pixels are made on a thread of their own (see ClassicBackendOptions).
+   */
   private async *sequence(
     request: { readonly source: SourceImage; readonly seed: number; readonly size?: number | undefined; readonly frameBuffers?: FrameBuffers | undefined },
     steps: readonly number[],
     context: JobContext,
     message: (k: number, step: number) => string,
+    contentsAhead = false,
   ): AsyncGenerator<Keyframe> {
-    const plan = await this.prepare(request.source, request.seed, context);
-    const previewEvery = Math.max(1, Math.round(steps.length / 20));
-    for (let k = 0; k < steps.length; k++) {
-      if (context.signal.aborted) throw cancelledError();
-      const step = steps[k]!;
-      const image = await frameAt(this.renderer(request.source.id, request.seed, plan, request.size), step, request.size, request.frameBuffers);
-      context.onProgress({
-        fraction: PLAN_SHARE + ((1 - PLAN_SHARE) * (k + 1)) / steps.length,
-        stage: 'rendering',
-        message: message(k, step),
-        ...(k % previewEvery === 0 ? { preview: previewOf(image) } : {}),
-      });
-      yield { step, image };
-      await yieldToLoop();
+    const { width, height } = outputSize(request.source.image.width, request.source.image.height, request.size);
+    // Started before planning, so that the thread's modules load meanwhile.
+    const ahead = contentsAhead && this.options.contentsAhead !== false && isMainThread && width * height >= CONTENTS_AHEAD_MIN_PIXELS ? new ContentsAhead() : undefined;
+    let fed: TimelineRenderer | undefined;
+    try {
+      const plan = await this.prepare(request.source, request.seed, context);
+      if (ahead) {
+        fed = this.renderer(request.source.id, request.seed, plan, request.size);
+        ahead.feed(fed);
+      }
+      const previewEvery = Math.max(1, Math.round(steps.length / 20));
+      for (let k = 0; k < steps.length; k++) {
+        if (context.signal.aborted) throw cancelledError();
+        const step = steps[k]!;
+        const image = await frameAt(this.renderer(request.source.id, request.seed, plan, request.size), step, request.size, request.frameBuffers);
+        context.onProgress({
+          fraction: PLAN_SHARE + ((1 - PLAN_SHARE) * (k + 1)) / steps.length,
+          stage: 'rendering',
+          message: message(k, step),
+          ...(k % previewEvery === 0 ? { preview: previewOf(image) } : {}),
+        });
+        yield { step, image };
+        await yieldToLoop();
+      }
+    } finally {
+      fed?.useContents(undefined);
+      ahead?.close();
     }
   }
 
@@ -293,7 +317,7 @@ class ClassicBackend implements Backend {
 
   timelapse(request: TimelapseRequest, context: JobContext): AsyncIterable<RgbImage> {
     const steps = timelapseSteps(request.frames, request.direction);
-    const frames = this.sequence(request, steps, context, (k) => `frame ${k + 1} of ${steps.length}`);
+    const frames = this.sequence(request, steps, context, (k) => `frame ${k + 1} of ${steps.length}`, true);
     return {
       async *[Symbol.asyncIterator](): AsyncGenerator<RgbImage> {
         for await (const frame of frames) yield frame.image;
