@@ -62,22 +62,10 @@ function sumGridRows(image: RgbImage, width: number, height: number, scale: numb
       let sg = 0;
       let sb = 0;
       let dark = 255;
-      let p = line + x * 3;
-      const q = line + end * 3;
-      if (words) {
-        // Pixel by pixel up to a word boundary (at most three), then whole groups of four.
-        for (; (p & 3) !== 0 && p < q; p += 3) {
-          const vr = src[p]!;
-          const vg = src[p + 1]!;
-          const vb = src[p + 2]!;
-          sr += vr;
-          sg += vg;
-          sb += vb;
-          const v = vr < vg ? vr : vg;
-          const m = v < vb ? v : vb;
-          if (m < dark) dark = m;
-        }
-        for (; p + 12 <= q; p += 12) {
+      // Whole groups of four pixels at a word boundary as three words, the pixels around them one by one
+      // (at most three before the first group and after the last).
+      for (let p = line + x * 3, q = line + end * 3; p < q; ) {
+        if (words !== undefined && (p & 3) === 0 && p + 12 <= q) {
           const w = p >> 2;
           const w0 = words[w]!;
           const w1 = words[w + 1]!;
@@ -110,18 +98,19 @@ function sumGridRows(image: RgbImage, width: number, height: number, scale: numb
           m = g3 < m ? g3 : m;
           m = b3 < m ? b3 : m;
           if (m < dark) dark = m;
+          p += 12;
+        } else {
+          const vr = src[p]!;
+          const vg = src[p + 1]!;
+          const vb = src[p + 2]!;
+          sr += vr;
+          sg += vg;
+          sb += vb;
+          const v = vr < vg ? vr : vg;
+          const m = v < vb ? v : vb;
+          if (m < dark) dark = m;
+          p += 3;
         }
-      }
-      for (; p < q; p += 3) {
-        const vr = src[p]!;
-        const vg = src[p + 1]!;
-        const vb = src[p + 2]!;
-        sr += vr;
-        sg += vg;
-        sb += vb;
-        const v = vr < vg ? vr : vg;
-        const m = v < vb ? v : vb;
-        if (m < dark) dark = m;
       }
       cells.r[c]! += sr;
       cells.g[c]! += sg;
