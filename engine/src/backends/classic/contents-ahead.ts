@@ -19,8 +19,11 @@ import type { TimelineRenderer } from '../../core/renderer.js';
 import { startModuleWorker } from '../../io/threads.js';
 import type { ContentMade, ContentsWork } from './contents-thread.js';
 
-/** Below this many output pixels a layer takes a few milliseconds: not worth a thread. */
-export const CONTENTS_AHEAD_MIN_PIXELS = 256 * 1024;
+/**
+ * Below this many output pixels the layers take ~100-200 ms together, about what starting the thread and
+ * loading its modules costs (measured on 2 cores: a 512x640 timelapse was no faster with it).
+ */
+export const CONTENTS_AHEAD_MIN_PIXELS = 1024 * 1024;
 /** How long `take` waits for a layer the thread is making before making it here: far more than any layer takes. */
 const TAKE_TIMEOUT_MS = 30_000;
 
