@@ -27,7 +27,6 @@ export interface ModelBenchmarkResult {
   readonly details: Record<string, unknown>;
 }
 
-
 /** UNet step time of the tiny golden single-frame UNet on CPU (float32). */
 export async function benchTinyUnetStep(options: { runs?: number; batch?: number; width?: number; height?: number } = {}): Promise<ModelBenchmarkResult> {
   const runs = options.runs ?? 10;

@@ -20,7 +20,6 @@ import { randomComponent } from './models.js';
 import type { ModelBenchmarkResult } from './models.js';
 import { goldenDir } from './paths.js';
 
-
 function stats(times: number[]): { median: number; min: number } {
   const sorted = [...times].sort((a, b) => a - b);
   return { median: sorted[Math.floor(sorted.length / 2)] ?? NaN, min: sorted[0] ?? NaN };

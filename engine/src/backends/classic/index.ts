@@ -7,6 +7,7 @@
  * Calls that need a plan being made join it (its progress is theirs too), and it is cancelled only when
  * every call waiting for it is, so a plan started ahead (preparePlan, after an upload) is never made twice.
  */
+import { isMainThread } from 'node:worker_threads';
 import type {
   Backend,
   BackendCapabilities,
@@ -31,7 +32,6 @@ import { TimelineRenderer } from '../../core/renderer.js';
 import { planBytes, preparePlan, type PreparedPlan } from '../../core/replay.js';
 import { timelapseSteps } from '../../core/steps.js';
 import type { Timeline } from '../../core/timeline.js';
-import { isMainThread } from 'node:worker_threads';
 import { CONTENTS_AHEAD_MIN_PIXELS, ContentsAhead } from './contents-ahead.js';
 import { interpolationCounts, planInterpolation } from './interpolate.js';
 import { CLASSIC_VERSION, planSteps, type PlanOptions } from './planner.js';
