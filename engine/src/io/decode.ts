@@ -198,12 +198,13 @@ async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimit
 /**
  * Raw pixels (a host's canvas, see RawPixels in client/protocol.ts): the size is checked like a file
  * header's, the byte count must match it exactly, and pixels above the working size are downscaled as a
- * file's would be. Nothing is decoded, so a 4096 px canvas costs a copy and a hash.
+ * file's would be. Nothing is decoded, so a 4096 px canvas costs a copy and a hash (`hashedAhead`: the
+ * id hash of these bytes as far as they were hashed while they arrived).
  */
 export async function decodeRawPixels(
   bytes: Uint8Array,
   layout: { readonly width: number; readonly height: number; readonly channels: 3 | 4 },
-  options: DecodeOptions & { readonly name?: string } = {},
+  options: DecodeOptions & { readonly name?: string; readonly hashedAhead?: PixelIdHash } = {},
 ): Promise<DecodedInput> {
   const limits = { ...DEFAULT_INPUT_LIMITS, ...options.limits };
   const name = options.name ?? 'the pixels';
@@ -228,7 +229,15 @@ export async function decodeRawPixels(
     const rgba: RgbaImage = { width: raw.info.width, height: raw.info.height, channels: 4, data: new Uint8Array(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength) };
     return { source: sourceFromRgba(rgba, options.allocate), format: 'raw', originalWidth: width, originalHeight: height, notices };
   }
-  const source = channels === 4 ? sourceFromRgba({ width, height, channels: 4, data: bytes }, options.allocate) : sourceFromRgb({ width, height, channels: 3, data: bytes }, options.allocate);
+  // Pixels hashed while they arrived: only what is left is hashed here.
+  const ahead = options.hashedAhead;
+  let id: string | undefined;
+  if (ahead && ahead.width === width && ahead.height === height && ahead.channels === channels) {
+    ahead.update(bytes, width * height);
+    id = ahead.digest();
+  }
+  const source =
+    channels === 4 ? sourceFromRgba({ width, height, channels: 4, data: bytes }, options.allocate, id) : sourceFromRgb({ width, height, channels: 3, data: bytes }, options.allocate, id);
   return { source, format: 'raw', originalWidth: width, originalHeight: height, notices };
 }
 
@@ -303,66 +312,118 @@ function workingSize(width: number, height: number, limits: InputLimits): { widt
 
 /** Content id of decoded RGBA pixels: sha256 over u32 BE width, u32 BE height, then the pixels. */
 export function imageId(rgba: RgbaImage): string {
-  return idHash(rgba.width, rgba.height).update(rgba.data).digest('hex');
+  const id = new PixelIdHash(rgba.width, rgba.height, 4);
+  id.update(rgba.data, rgba.width * rgba.height);
+  return id.digest();
 }
 
-/** The id hash with its size header, ready for the RGBA pixels. */
-function idHash(width: number, height: number): Hash {
-  const header = Buffer.alloc(8);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  return createHash('sha256').update(header);
+/** Pixels an RGB block is expanded to RGBA for hashing at a time (1 MB of RGBA). */
+const ID_BLOCK_PIXELS = 256 * 1024;
+
+/**
+ * The image id (imageId) of 8-bit RGB or RGBA pixels that can arrive in order, hashed as far as they are
+ * there: an upload is hashed while it is still being read (service/upload-ahead.ts). RGB pixels are
+ * hashed in their RGBA form (alpha 255), so raw RGB and a PNG of the same pixels are one image, a block
+ * at a time without an RGBA copy of the whole image.
+ */
+export class PixelIdHash {
+  private readonly hash: Hash;
+  private readonly total: number;
+  private readonly block: Uint32Array | undefined;
+  private done = 0;
+
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    readonly channels: 3 | 4,
+  ) {
+    const header = Buffer.alloc(8);
+    header.writeUInt32BE(width, 0);
+    header.writeUInt32BE(height, 4);
+    this.hash = createHash('sha256').update(header);
+    this.total = width * height;
+    this.block = channels === 3 ? new Uint32Array(Math.min(this.total, ID_BLOCK_PIXELS)) : undefined;
+  }
+
+  /** Pixels hashed so far. */
+  get hashed(): number {
+    return this.done;
+  }
+
+  /**
+   * Hashes the pixels from where the last call stopped up to pixel `upTo` of `data` (the whole image's
+   * bytes, filled at least that far). RGB stops at a multiple of 4 pixels before the end (the rest waits
+   * for the next call), so that four pixels are always read as three aligned words.
+   */
+  update(data: Uint8Array, upTo: number): void {
+    const end = Math.min(upTo, this.total);
+    if (end <= this.done) return;
+    const block = this.block;
+    if (!block) {
+      this.hash.update(data.subarray(this.done * 4, end * 4));
+      this.done = end;
+      return;
+    }
+    const stop = end === this.total ? end : end - (end % 4);
+    const bytes = new Uint8Array(block.buffer);
+    // Pixels at a 4-byte boundary are read as words, three for every four pixels (about 3x faster); a
+    // multiple of 4 pixels starts at a multiple of 12 bytes.
+    const words = data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, Math.floor((this.total * 3) / 4)) : undefined;
+    while (this.done < stop) {
+      const start = this.done;
+      const count = Math.min(block.length, stop - start);
+      let p = 0;
+      if (words) {
+        const groups = count >> 2;
+        for (let w = (start * 3) >> 2; p < groups * 4; p += 4, w += 3) {
+          const w0 = words[w]!;
+          const w1 = words[w + 1]!;
+          const w2 = words[w + 2]!;
+          block[p] = (w0 | 0xff000000) >>> 0;
+          block[p + 1] = ((w0 >>> 24) | (w1 << 8) | 0xff000000) >>> 0;
+          block[p + 2] = ((w1 >>> 16) | (w2 << 16) | 0xff000000) >>> 0;
+          block[p + 3] = ((w2 >>> 8) | 0xff000000) >>> 0;
+        }
+      }
+      for (let s = (start + p) * 3; p < count; p++, s += 3) block[p] = (data[s]! | (data[s + 1]! << 8) | (data[s + 2]! << 16) | 0xff000000) >>> 0;
+      this.hash.update(bytes.subarray(0, count * 4));
+      this.done += count;
+    }
+  }
+
+  /** The id; every pixel must have been hashed. */
+  digest(): string {
+    if (this.done !== this.total) throw new Error(`the id hash has ${this.done} of ${this.total} pixels`);
+    return this.hash.digest('hex');
+  }
 }
 
 /**
- * The SourceImage of opaque RGB pixels, with the id their RGBA form has (so raw RGB and a PNG of the same
- * pixels are one image), hashed a block of rows at a time without an RGBA copy of the whole image.
+ * The SourceImage of opaque RGB pixels, with the id their RGBA form has (PixelIdHash). `id`: the id these
+ * pixels were already hashed to (an upload hashed while it arrived).
  */
-export function sourceFromRgb(rgb: RgbImage, allocate: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes)): SourceImage {
+export function sourceFromRgb(rgb: RgbImage, allocate: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes), id?: string): SourceImage {
   const { width, height } = rgb;
-  const hash = idHash(width, height);
-  // Rows of 64 at a time, each pixel one 32-bit write (alpha 255 in the top byte: little-endian, as
-  // every platform Node runs on).
-  const rows = Math.min(height, 64);
-  const block = new Uint32Array(width * rows);
-  const bytes = new Uint8Array(block.buffer);
   const src = rgb.data;
-  // Pixels at a 4-byte boundary are read as words, three for every four pixels (about 3x faster).
-  const words = src.byteOffset % 4 === 0 ? new Uint32Array(src.buffer, src.byteOffset, Math.floor((width * height * 3) / 4)) : undefined;
-  for (let y0 = 0; y0 < height; y0 += rows) {
-    const count = Math.min(rows, height - y0) * width;
-    const start = y0 * width * 3;
-    // A block starts at a pixel whose byte offset is a multiple of 4 (64 rows of 3-byte pixels): whole
-    // groups of four pixels as words, the rest (fewer than four) byte by byte.
-    let p = 0;
-    if (words) {
-      const groups = count >> 2;
-      for (let w = start >> 2; p < groups * 4; p += 4, w += 3) {
-        const w0 = words[w]!;
-        const w1 = words[w + 1]!;
-        const w2 = words[w + 2]!;
-        block[p] = (w0 | 0xff000000) >>> 0;
-        block[p + 1] = ((w0 >>> 24) | (w1 << 8) | 0xff000000) >>> 0;
-        block[p + 2] = ((w1 >>> 16) | (w2 << 16) | 0xff000000) >>> 0;
-        block[p + 3] = ((w2 >>> 8) | 0xff000000) >>> 0;
-      }
-    }
-    for (let s = start + p * 3; p < count; p++, s += 3) block[p] = (src[s]! | (src[s + 1]! << 8) | (src[s + 2]! << 16) | 0xff000000) >>> 0;
-    hash.update(bytes.subarray(0, count * 4));
+  if (id === undefined) {
+    const hash = new PixelIdHash(width, height, 3);
+    hash.update(src, width * height);
+    id = hash.digest();
   }
   // Pixels that have a SharedArrayBuffer of their own (an upload read into shared memory) are used as they
   // are: a copy of a 4096 px canvas costs more than hashing it.
   const own = src.buffer instanceof SharedArrayBuffer && src.byteOffset === 0 && src.byteLength === src.buffer.byteLength && src.length === width * height * 3;
   const image = own ? src : allocate(width * height * 3);
   if (!own) image.set(src.subarray(0, width * height * 3));
-  return { id: hash.digest('hex'), image: { width, height, channels: 3, data: image }, alpha: undefined };
+  return { id, image: { width, height, channels: 3, data: image }, alpha: undefined };
 }
 
 /**
  * Builds the SourceImage of straight-alpha RGBA pixels: id, white-flattened RGB and (if any) alpha, the
  * last two allocated by `allocate` (e.g. in a SharedArrayBuffer, so worker threads read them without copies).
+ * `id`: the id these pixels were already hashed to.
  */
-export function sourceFromRgba(rgba: RgbaImage, allocate: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes)): SourceImage {
+export function sourceFromRgba(rgba: RgbaImage, allocate: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes), id?: string): SourceImage {
   const pixels = rgba.width * rgba.height;
   let transparent = false;
   for (let i = 3; i < rgba.data.length; i += 4) {
@@ -376,7 +437,7 @@ export function sourceFromRgba(rgba: RgbaImage, allocate: (bytes: number) => Uin
     alpha = allocate(pixels);
     for (let p = 0; p < pixels; p++) alpha[p] = rgba.data[p * 4 + 3]!;
   }
-  return { id: imageId(rgba), image: flattenOnWhite(rgba, allocate(pixels * 3)), alpha };
+  return { id: id ?? imageId(rgba), image: flattenOnWhite(rgba, allocate(pixels * 3)), alpha };
 }
 
 function errorText(error: unknown): string {

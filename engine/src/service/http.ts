@@ -17,6 +17,7 @@ import type { Engine } from './engine.js';
 import type { UploadBytes } from './images.js';
 import { ServiceError, httpStatusOf, serviceError, toRpcError } from './errors.js';
 import { AddressRateLimits, checkHost, checkOrigin, checkSignature, isLoopbackHost, tokenFromHeaders, tokensEqual, type SecurityOptions } from './security.js';
+import type { UploadProgress } from './upload-ahead.js';
 import { webSocketEndpoint, type WebSocketEndpoint, type WebSocketOptions } from './websocket.js';
 
 export interface ListenOptions extends WebSocketOptions {
@@ -158,7 +159,7 @@ async function handleHttp(engine: Engine, access: Access, req: IncomingMessage, 
     // The body is read when the upload's turn comes: until then it waits in the socket, not in memory.
     // Raw pixels, of a size known in advance, are read straight into shared memory that the decoding
     // worker reads without a copy.
-    const result = await engine.putImage(() => readBody(req, limit, uploadIdleMs, pixels ? (buffer) => engine.pool.faultIn(buffer) : undefined), pixels);
+    const result = await engine.putImage(() => readBody(req, limit, uploadIdleMs, pixels ? (buffer) => engine.pool.readAhead(buffer, pixels) : undefined), pixels);
     sendJson(res, 200, result);
     return;
   }
@@ -206,11 +207,12 @@ function rawUploadBytes(pixels: RawPixels, maxUploadBytes: number): number {
 
 /**
  * The request body, at most `limit` bytes. With `rawInto`: raw pixels, `limit` is the expected size, read
- * into one SharedArrayBuffer, which `rawInto` gets before a byte is written there (a big one is faulted
- * in by an idle worker meanwhile, see fault-in.ts). An encoded file is hashed as it arrives, while the
- * client is still sending (the image store looks it up by that hash); raw pixels are not (images.ts says why).
+ * into one SharedArrayBuffer, which `rawInto` gets before a byte is written there; for a big one it returns
+ * where to report how far the read got (an idle worker faults the memory in ahead and hashes behind, see
+ * upload-ahead.ts). An encoded file is hashed as it arrives, while the client is still sending (the image
+ * store looks it up by that hash).
  */
-async function readBody(req: IncomingMessage, limit: number, idleMs: number, rawInto?: (buffer: SharedArrayBuffer) => void): Promise<UploadBytes> {
+async function readBody(req: IncomingMessage, limit: number, idleMs: number, rawInto?: (buffer: SharedArrayBuffer) => UploadProgress | undefined): Promise<UploadBytes> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   const tooLarge = (): ServiceError =>
     serviceError('BODY_TOO_LARGE', `The upload is larger than the ${limit}-byte limit.`, 'Export the artwork at a smaller size (4096 px on the long side is plenty).');
@@ -222,7 +224,7 @@ async function readBody(req: IncomingMessage, limit: number, idleMs: number, raw
   const hash = rawInto ? undefined : createHash('sha256');
   const shared = rawInto ? new SharedArrayBuffer(limit) : undefined;
   const into = shared ? new Uint8Array(shared) : undefined;
-  if (shared) rawInto?.(shared);
+  const progress = shared ? rawInto?.(shared) : undefined;
   let size = 0;
   // Counted from now, when the upload's turn has come (not while it waited to be admitted). A stalled
   // sender is cut off: it is not reading an answer either.
@@ -244,16 +246,20 @@ async function readBody(req: IncomingMessage, limit: number, idleMs: number, raw
       else chunks.push(part);
       hash?.update(part);
       size += part.length;
+      progress?.wrote(size);
     }
   } catch (error) {
+    progress?.end(false);
     if (!idle) throw error;
   } finally {
     socket.setTimeout(0);
     socket.off('timeout', stalled);
   }
+  // Only a body of the announced size is hashed to the end by its reader (the decode refuses any other).
+  progress?.end(!idle && size === limit);
   if (idle) throw serviceError('INVALID_REQUEST', `The upload stalled: no bytes arrived for ${idleMs / 1000} s.`, 'Send the whole file in one request; if the network is slow, retry.');
   if (size === 0) throw new ServiceError('INVALID_REQUEST', 'The upload is empty.', { hint: 'Send the encoded image (PNG, JPEG, ...) as the request body.' });
-  return { bytes: into ? into.subarray(0, size) : Buffer.concat(chunks), ...(hash ? { sha256: hash.digest('hex') } : {}) };
+  return { bytes: into ? into.subarray(0, size) : Buffer.concat(chunks), ...(hash ? { sha256: hash.digest('hex') } : {}), ...(progress ? { ahead: progress } : {}) };
 }
 
 async function sendResult(engine: Engine, req: IncomingMessage, res: ServerResponse, key: string, name: string): Promise<void> {

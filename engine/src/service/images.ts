@@ -18,16 +18,19 @@ import type { ResultCache } from './cache.js';
 import { serviceError } from './errors.js';
 import type { WorkerPool } from './pool.js';
 import type { InputLimits } from '../io/decode.js';
+import type { UploadProgress } from './upload-ahead.js';
 
 const SOURCE_FILE = 'source.bin';
 
 /**
  * An upload's bytes and, when whoever read them hashed them as they arrived (POST /images does, while the
  * client is still sending), their sha256 in hex: then nothing reads the whole upload again to hash it.
+ * `ahead`: raw pixels a worker read ahead of (upload-ahead.ts), which hashes them there.
  */
 export interface UploadBytes {
   readonly bytes: Uint8Array;
   readonly sha256?: string;
+  readonly ahead?: UploadProgress;
 }
 
 export interface ImageStoreOptions {
@@ -65,7 +68,7 @@ export class ImageStore {
    * still being stored (the engine starts planning it then).
    */
   async put(upload: Uint8Array | UploadBytes, pixels?: RawPixels, onDecoded?: (source: SourceImage) => void): Promise<PutImageResult> {
-    const { bytes, sha256 }: UploadBytes = upload instanceof Uint8Array ? { bytes: upload } : upload;
+    const { bytes, sha256, ahead }: UploadBytes = upload instanceof Uint8Array ? { bytes: upload } : upload;
     let fileHash = sha256;
     const hashOfFile = (): string => (fileHash ??= createHash('sha256').update(bytes).digest('hex'));
     // An encoded file is looked up by its bytes' hash: decoding it again can take seconds. Raw pixels are
@@ -73,7 +76,14 @@ export class ImageStore {
     // the thread every client waits on would: they go straight to decoding, and their plan starts sooner.
     const bytesHash = pixels ? undefined : hashOfFile();
     const known = bytesHash === undefined ? undefined : await this.knownUpload(bytesHash);
-    const { source, notices } = known ?? (await this.pool.decode(bytes, this.limits, pixels));
+    let decoded: { source: SourceImage; notices: readonly string[] } | undefined = known;
+    if (!decoded) {
+      const fresh = await this.pool.decode(bytes, this.limits, pixels, ahead);
+      // Hashed by the worker that read ahead of the upload, as it arrived.
+      fileHash ??= fresh.sha256;
+      decoded = fresh;
+    }
+    const { source, notices } = decoded;
     onDecoded?.(source);
     const reused = (await this.cache.get(imageKey(source.id), { count: false })) !== undefined;
     if (!reused) {

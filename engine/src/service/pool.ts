@@ -24,7 +24,7 @@ import type { RawPixels } from '../client/protocol.js';
 import { startModuleWorker } from '../io/threads.js';
 import { backendModules } from '../backends/registry.js';
 import { planKey, planKeyOf, WARM_UP, type BackendDescription, type PlanName, type MainToWorker, type WireError, type WorkerData, type WorkerFile, type WorkerToMain } from './worker-protocol.js';
-import { FAULT_IN_MIN_BYTES } from './fault-in.js';
+import { READ_AHEAD_MIN_BYTES, UploadProgress } from './upload-ahead.js';
 
 export interface RunCallbacks {
   onProgress(update: { fraction: number; stage: string; message?: string }): void;
@@ -514,12 +514,13 @@ export class WorkerPool {
     this.slots[job.worker]?.worker.postMessage(message);
   }
 
-  private request(message: MainToWorker & { reqId: number }, transfer: ArrayBuffer[] = []): Promise<WorkerToMain> {
+  /** `to`: the worker to send it to (else the least loaded). */
+  private request(message: MainToWorker & { reqId: number }, transfer: ArrayBuffer[] = [], to?: number): Promise<WorkerToMain> {
     // Short requests go to the least loaded worker, rather one that plans nothing ahead (planning runs
     // in steps of up to a few hundred milliseconds, which a decode would wait behind).
     const busy = (i: number): number => 2 * this.load(i) + (this.isPreparingAhead(i) ? 1 : 0);
-    let best = 0;
-    for (let i = 1; i < this.slots.length; i++) if (busy(i) < busy(best)) best = i;
+    let best = to ?? 0;
+    if (to === undefined) for (let i = 1; i < this.slots.length; i++) if (busy(i) < busy(best)) best = i;
     if (this.broken) return Promise.reject(brokenError());
     // Real work stops the warm-up; a description only pauses it while it waits (see pauseWarmUp).
     let resume = (): void => undefined;
@@ -532,28 +533,44 @@ export class WorkerPool {
   }
 
   /**
-   * Has an idle worker touch every page of `buffer` while the main thread fills it (fault-in.ts), taking the
-   * page faults of fresh memory off the main thread. With no worker idle nothing happens: a busy worker
-   * would touch the pages only after the main thread had.
+   * Has an idle worker read ahead of the main thread filling `buffer` with an upload (upload-ahead.ts): fault
+   * its memory in, taking the page faults of fresh memory off the main thread, and hash what has arrived
+   * (`pixels`: its layout), so that decoding it there hashes only the last bytes. The main thread reports
+   * its progress on what this returns. With no worker idle nothing happens (undefined): a busy worker would
+   * touch the pages only after the main thread had.
    */
-  faultIn(buffer: SharedArrayBuffer): void {
-    if (this.broken || buffer.byteLength < FAULT_IN_MIN_BYTES) return;
+  readAhead(buffer: SharedArrayBuffer, pixels?: RawPixels): UploadProgress | undefined {
+    // The shared counter is an Int32: bigger uploads are read without help.
+    if (this.broken || buffer.byteLength < READ_AHEAD_MIN_BYTES || buffer.byteLength > 0x7fffffff) return undefined;
     const index = this.slots.findIndex((_, i) => this.load(i) === 0 && !this.writing(i) && !this.isPreparingAhead(i));
-    if (index < 0) return;
-    const message: MainToWorker = { type: 'fault-in', buffer };
+    if (index < 0) return undefined;
+    const progress = new UploadProgress(this.nextReq++, index, new SharedArrayBuffer(8));
+    const message: MainToWorker = { type: 'read-ahead', key: progress.key, buffer, progress: progress.progress, ...(pixels ? { pixels } : {}) };
     this.slots[index]!.worker.postMessage(message);
+    return progress;
   }
 
-  /** Decodes an upload in a worker: an encoded file, or raw pixels of the `pixels` layout. */
-  async decode(bytes: Uint8Array, limits: Partial<InputLimits>, pixels?: RawPixels): Promise<{ source: SourceImage; format: string; notices: string[] }> {
+  /**
+   * Decodes an upload in a worker: an encoded file, or raw pixels of the `pixels` layout. An upload read
+   * ahead (`ahead`) is decoded by the worker that read ahead of it when that one is free (its hashes are
+   * mostly done there); `sha256` is then its bytes' hash.
+   */
+  async decode(
+    bytes: Uint8Array,
+    limits: Partial<InputLimits>,
+    pixels?: RawPixels,
+    ahead?: UploadProgress,
+  ): Promise<{ source: SourceImage; format: string; notices: string[]; sha256?: string }> {
     // Shared memory goes as it is; otherwise a private copy (Buffer.slice would share memory, and the transfer detaches it).
     const shared = bytes.buffer instanceof SharedArrayBuffer;
     const sent = shared ? bytes : new Uint8Array(bytes);
-    const message: MainToWorker = { type: 'decode', reqId: this.nextReq++, bytes: sent, limits, ...(pixels ? { pixels } : {}) };
-    const reply = await this.request(message, shared ? [] : [sent.buffer as ArrayBuffer]);
+    const helper = ahead && this.slots[ahead.worker] && this.load(ahead.worker) === 0 && !this.isPreparingAhead(ahead.worker) ? ahead.worker : undefined;
+    if (ahead && helper === undefined) ahead.drop();
+    const message: MainToWorker = { type: 'decode', reqId: this.nextReq++, bytes: sent, limits, ...(pixels ? { pixels } : {}), ...(helper !== undefined ? { ahead: ahead!.key } : {}) };
+    const reply = await this.request(message, shared ? [] : [sent.buffer as ArrayBuffer], helper);
     if (reply.type !== 'decoded') throw new PaintsUndoError('INTERNAL', 'Unexpected worker reply.');
     if (reply.error || !reply.source) throw errorFromWire(reply.error ?? { code: 'INTERNAL', message: 'Decoding failed.' });
-    return { source: reply.source, format: reply.format ?? 'unknown', notices: reply.notices ?? [] };
+    return { source: reply.source, format: reply.format ?? 'unknown', notices: reply.notices ?? [], ...(reply.sha256 ? { sha256: reply.sha256 } : {}) };
   }
 
   async describe(backend: string): Promise<BackendDescription> {

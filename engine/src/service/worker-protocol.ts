@@ -3,6 +3,7 @@ import type { SharedPlan, SourceImage } from '../core/backend.js';
 import type { JobInput } from '../core/job.js';
 import type { InputLimits } from '../io/decode.js';
 import type { RawPixels } from '../client/protocol.js';
+import type { ReadAheadWork } from './upload-ahead.js';
 import { jobKindOf } from '../jobs/kinds.js';
 
 /** Which prepared plan a job renders from: its backend, the image it is about and its seed. */
@@ -93,11 +94,14 @@ export type MainToWorker =
   | { type: 'release'; bytes: number }
   /** Drop these plans and what renders from them: the engine stopped sharing them (memory budget, or their image left memory). */
   | { type: 'forget-plans'; plans: PlanName[] }
-  /** `pixels`: the bytes are raw pixels of this layout, not an encoded file. */
-  | { type: 'decode'; reqId: number; bytes: Uint8Array; limits: Partial<InputLimits>; pixels?: RawPixels }
+  /**
+   * `pixels`: the bytes are raw pixels of this layout, not an encoded file. `ahead`: the key of the
+   * 'read-ahead' this worker got for them (their hashes are mostly done).
+   */
+  | { type: 'decode'; reqId: number; bytes: Uint8Array; limits: Partial<InputLimits>; pixels?: RawPixels; ahead?: number }
   | { type: 'describe'; reqId: number; backend: string }
-  /** Touch every page of this fresh memory (an upload being read into it) before the main thread writes there (fault-in.ts); no answer. */
-  | { type: 'fault-in'; buffer: SharedArrayBuffer }
+  /** Fault this fresh memory in ahead of the main thread reading an upload into it, and hash behind it (upload-ahead.ts); no answer. */
+  | ({ type: 'read-ahead' } & ReadAheadWork)
   | { type: 'dispose' };
 
 export type WorkerToMain =
@@ -118,7 +122,8 @@ export type WorkerToMain =
   /** Plans (planKey) this worker's backends made or received and no longer hold (their caches are small). */
   | { type: 'plans-dropped'; keys: string[] }
   | { type: 'failed'; jobId: string; error: WireError }
-  | { type: 'decoded'; reqId: number; source?: SourceImage; format?: string; notices?: string[]; error?: WireError }
+  /** `sha256`: of the decoded bytes, when they were hashed as they arrived (read ahead). */
+  | { type: 'decoded'; reqId: number; source?: SourceImage; format?: string; notices?: string[]; sha256?: string; error?: WireError }
   | { type: 'described'; reqId: number; info?: BackendDescription; error?: WireError }
   | { type: 'disposed' }
   /** The warm-up (WorkerData.warmUpStop) is over: it ran through, was stopped by real work, or failed (`error`, logged). */

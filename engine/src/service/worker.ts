@@ -26,7 +26,7 @@ import { jobKindOf } from '../jobs/kinds.js';
 import { runJob, type JobEnvironment } from '../jobs/run.js';
 import { addPngText, provenanceChunks } from '../io/png.js';
 import { asOutputError } from '../io/write-errors.js';
-import { faultIn } from './fault-in.js';
+import { readAhead, takeHashedAhead } from './upload-ahead.js';
 import { planKey, planOf, WARM_UP, type MainToWorker, type PlanName, type WorkerData, type WorkerFile, type WorkerToMain, type WireError } from './worker-protocol.js';
 
 const port = parentPort;
@@ -391,9 +391,13 @@ async function decode(message: Extract<MainToWorker, { type: 'decode' }>): Promi
   try {
     // Shared memory: the main thread and every worker read the same pixels without copies.
     const options = { limits: message.limits, name: 'the upload', allocate: (bytes: number) => new Uint8Array(new SharedArrayBuffer(bytes)) };
-    const decoded = message.pixels ? await decodeRawPixels(message.bytes, message.pixels, { ...options, name: 'the uploaded pixels' }) : await decodeImageBuffer(message.bytes, options);
+    // Raw pixels read ahead here were hashed as they arrived: only their last bytes are left to hash.
+    const ahead = message.ahead === undefined ? undefined : takeHashedAhead(message.ahead);
+    const decoded = message.pixels
+      ? await decodeRawPixels(message.bytes, message.pixels, { ...options, name: 'the uploaded pixels', ...(ahead ? { hashedAhead: ahead.id } : {}) })
+      : await decodeImageBuffer(message.bytes, options);
     const source = decoded.source;
-    send({ type: 'decoded', reqId: message.reqId, source, format: decoded.format, notices: [...decoded.notices] });
+    send({ type: 'decoded', reqId: message.reqId, source, format: decoded.format, notices: [...decoded.notices], ...(ahead ? { sha256: ahead.sha256 } : {}) });
   } catch (error) {
     send({ type: 'decoded', reqId: message.reqId, error: wireError(error) });
   }
@@ -413,7 +417,7 @@ async function describe(message: Extract<MainToWorker, { type: 'describe' }>): P
 }
 
 port.on('message', (message: MainToWorker) => {
-  if (message.type === 'cancel' || message.type === 'release' || message.type === 'fault-in' || message.type === 'dispose') {
+  if (message.type === 'cancel' || message.type === 'release' || message.type === 'read-ahead' || message.type === 'dispose') {
     handle(message);
   } else {
     void registered.then(() => handle(message));
@@ -444,8 +448,8 @@ function handle(message: MainToWorker): void {
     case 'describe':
       void describe(message);
       break;
-    case 'fault-in':
-      void faultIn(message.buffer);
+    case 'read-ahead':
+      readAhead(message);
       break;
     case 'dispose':
       void Promise.all([...backends.values()].map((b) => b.then((x) => x.dispose()).catch(() => undefined))).then(() =>
