@@ -81,3 +81,33 @@ test('results of an earlier run inside the batch\'s own output folders are left 
     [join(root, 'dog'), false],
   ]);
 });
+
+test('an earlier run\'s GIF or PSD inside -o is left out when paints-undo wrote it; an artist\'s own file of that name still stops the batch', async () => {
+  const { PROVENANCE_NOTICE } = await import('../../engine/src/io/provenance.js');
+  const root = join(dir, 'gifs');
+  mkdirSync(join(root, 'out'), { recursive: true });
+  for (const name of ['cat.png', 'dog.png', 'owl.png']) writeFileSync(join(root, name), 'x');
+  // Written by paints-undo last time: its notice in the metadata (as a GIF comment holds it, after the header).
+  const ours = Buffer.concat([Buffer.from('GIF89a'), Buffer.alloc(800), Buffer.from(PROVENANCE_NOTICE, 'latin1'), Buffer.alloc(10)]);
+  writeFileSync(join(root, 'cat.gif'), ours);
+  writeFileSync(join(root, 'out', 'dog.gif'), ours);
+  // An artist's own GIF in the input folder, without the notice.
+  writeFileSync(join(root, 'owl.gif'), Buffer.concat([Buffer.from('GIF89a'), Buffer.alloc(900)]));
+  const rerun = async (pattern: string, out: string, recursive = false): Promise<Awaited<ReturnType<typeof planOutputs>>> =>
+    planOutputs((await expandInputs([pattern], { recursive })).inputs, out, { kind: 'file', extension: '.gif' });
+
+  // -o is the input folder: cat.gif is cat.png's earlier output; owl.gif is not ours and would be replaced.
+  await assert.rejects(rerun(join(root, '*.*'), root), (error: Error & { code?: string }) => error.code === 'INVALID_OPTION' && /owl\.png would write .*owl\.gif, which is the input .*owl\.gif/.test(error.message));
+  const withoutOwl = await rerun(join(root, '{cat,dog}.*'), root);
+  assert.deepEqual(withoutOwl.leftOut.map((i) => i.path), [join(root, 'cat.gif')]);
+  assert.deepEqual(withoutOwl.planned.map((p) => [p.output, p.done]), [
+    [join(root, 'cat.gif'), true],
+    [join(root, 'dog.gif'), false],
+  ]);
+  // -o a sub-folder of a recursive batch: its results are not inputs either.
+  const sub = await rerun(join(root, 'out'), join(root, 'out'), true);
+  assert.deepEqual(sub.leftOut.map((i) => i.path), [join(root, 'out', 'dog.gif')]);
+  // Outside -o, a file paints-undo wrote is an input like any other.
+  const elsewhere = await rerun(join(root, 'cat.gif'), join(root, 'out'));
+  assert.deepEqual(elsewhere.planned.map((p) => p.output), [join(root, 'out', 'cat.gif')]);
+});

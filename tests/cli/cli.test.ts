@@ -61,18 +61,23 @@ test('--help works for the program and every command, with the exit codes', () =
 });
 
 test('usage errors exit 2 and name the bad option', () => {
-  const unknown = cli(['paint', art]);
-  assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /unknown command 'paint'/);
-  const missingStep = cli(['frame', art]);
-  assert.equal(missingStep.code, 2);
-  assert.match(missingStep.stderr, /required option '--step <n>'/);
+  // Usage errors the option parser finds are worded like every other error: a code, then a hint.
+  assertError(cli(['paint', art]), 2, 'INVALID_OPTION', /Unknown command 'paint'[\s\S]*hint: Run paints-undo --help/);
+  assertError(cli(['frame', art]), 2, 'INVALID_OPTION', /Required option '--step <n>' not specified\.\n {2}hint: Run paints-undo frame --help/);
+  assertError(cli(['frame', art, '--step', '5', '--bogus']), 2, 'INVALID_OPTION', /Unknown option '--bogus'/);
+  assert.deepEqual(JSON.parse(cli(['frame', art, '--step', '5', '--bogus', '--json']).stdout), {
+    ok: false,
+    error: { code: 'INVALID_OPTION', message: "Unknown option '--bogus'.", hint: 'Run paints-undo frame --help for its arguments and options.', exitCode: 2 },
+  });
   assertError(cli(['frame', art, '--step', '1200']), 2, 'INVALID_OPTION', /Expected number <= 999 for step but received 1200 \(number\)/);
   const many = cli(['timelapse', art, '--fps', 'fast', '--frames', '1', '--direction', 'up']);
   assertError(many, 2, 'INVALID_OPTION', /for frames but received 1[\s\S]*for fps but received "fast"[\s\S]*one of "draw", "undo" for direction/);
+  assertError(cli(['keyframes', art, '--steps', '5', '--jobs', '0']), 2, 'INVALID_OPTION', /Expected number >= 1 for jobs but received 0/);
+  assertError(cli(['timelapse', art, '--fps', '1e400']), 2, 'INVALID_OPTION', /Expected a finite number for fps but received Infinity/);
   assertError(cli(['frame', art, '--step', '5', '--backend', 'magic']), 2, 'UNKNOWN_BACKEND', /Unknown backend "magic"\. Should be one of: classic/);
   assertError(cli(['timelapse', art, '-o', 'out.mov']), 2, 'INVALID_OPTION', /Should be one of: \.mp4, \.webm, \.gif/);
   assertError(cli(['timelapse', art, '-o', 'out.mp4', '--format', 'gif']), 2, 'INVALID_OPTION', /ends in \.mp4 but --format is gif/);
+  assertError(cli(['timelapse', art, '-o', 'out.mp4', '--format', 'avi']), 2, 'INVALID_OPTION', /one of "mp4", "webm", "gif" for format but received "avi"/);
   assertError(cli(['frame', art, '--step', '5', '-o', art]), 2, 'INVALID_OPTION', /is the input image; it would be overwritten/);
 });
 
@@ -93,8 +98,11 @@ test('bad input files exit 3 with a clear message and no stack trace', async () 
 
 test('an unwritable output exits 4 before any work, and ffmpeg missing exits 5', () => {
   assertError(cli(['frame', art, '--step', '5', '-o', join(dir, 'no', 'such', 'folder', 'f.png')]), 4, 'OUTPUT_NOT_WRITABLE', /the folder .* does not exist/);
-  mkdirSync(join(dir, 'taken.psd'), { recursive: true });
-  assertError(cli(['layers', art, '-o', join(dir, 'taken.psd')]), 4, 'OUTPUT_NOT_WRITABLE', /it is a folder/);
+  // -o naming a folder that is not there (a trailing slash): nothing is written, and no file takes its name.
+  assertError(cli(['frame', art, '--step', '5', '-o', 'later/']), 4, 'OUTPUT_NOT_WRITABLE', /the folder .*later does not exist/);
+  assert.ok(!existsSync(join(dir, 'later')));
+  assertError(cli(['frame', art, '--step', '5', '-o', 'art-5.jpg']), 2, 'INVALID_OPTION', /art-5\.jpg ends in \.jpg, but frame writes a PNG image/);
+  assert.ok(!existsSync(join(dir, 'art-5.jpg')));
   assertError(cli(['timelapse', art, '-o', 'x.mp4'], { PAINTS_UNDO_FFMPEG: join(dir, 'no-ffmpeg') }), 5, 'FFMPEG_MISSING', /No usable ffmpeg/);
   assert.ok(!existsSync(join(dir, 'x.mp4')));
 });
@@ -257,4 +265,17 @@ test('a progress bar is drawn on a TTY only', () => {
   const plain = cli(['frame', art, '--step', '300', '-o', 'plain.png']);
   assert.equal(plain.code, 0);
   assert.doesNotMatch(plain.stderr + plain.stdout, /\[[█░]+\]|%/);
+});
+
+test('-o naming a folder (an existing one, or a name ending in a slash) holds the file under its default name', () => {
+  mkdirSync(join(dir, 'frames.png'), { recursive: true });
+  mkdirSync(join(dir, 'stills'), { recursive: true });
+  for (const [output, written] of [
+    [join(dir, 'frames.png'), join(dir, 'frames.png', 'art-step-0007.png')],
+    ['stills/', join(dir, 'stills', 'art-step-0007.png')],
+  ] as const) {
+    const run = cli(['frame', art, '--step', '7', '--size', '64', '-o', output]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(statSync(written).isFile(), `${output}: wrote ${written}`);
+  }
 });

@@ -36,4 +36,6 @@ test('job validation names every bad parameter at once', () => {
   );
   assert.throws(() => parseOrThrow(JobInputSchema, { kind: 'frame', image: 'f'.repeat(64), step: 1200 }), /for step but received 1200 \(number\)/);
   assert.throws(() => parseOrThrow(JobInputSchema, { kind: 'frame', image: 'nope', step: 1 }), /for image but received "nope"/);
+  // Infinity and NaN (a CLI's "1e400", "NaN") are named as they are, not as JSON's null.
+  assert.throws(() => parseOrThrow(JobInputSchema, { kind: 'timelapse', image: 'f'.repeat(64), fps: Infinity }), /Expected a finite number for fps but received Infinity \(number\)/);
 });

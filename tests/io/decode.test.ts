@@ -213,6 +213,8 @@ test('decompression bombs and zero-size headers are refused before decoding', as
   writeFileSync(path, bombPng(100_000, 100_000));
   assert.ok(readFileSync(path).length < 100, 'the bomb is a tiny file');
   await expectCode(() => decodeImageFile(path), 'INPUT_TOO_LARGE', /100000x100000 .*It was not decoded/);
+  // Just over the pixel limit: enough decimals to see it is over (not "100.0 Mpx; the limit is 100 Mpx").
+  await expectCode(() => decodeImageBuffer(bombPng(10_001, 10_000)), 'INPUT_TOO_LARGE', /10001x10000 \(100\.01 Mpx\); the limits are 16384 px on the long side and 100 Mpx/);
   // Long side alone over the limit, pixels under it.
   await expectCode(() => decodeImageBuffer(bombPng(20_000, 100)), 'INPUT_TOO_LARGE', /16384 px/);
   // Zero width or height: a PNG signature with an impossible header is corrupt, not "not an image".

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { JobOutput } from '../jobs/run.js';
 import type { JobCommandFlags, JobCommandSpec } from './command-spec.js';
-import { displayPath, runCliJob } from './job-runner.js';
+import { displayPath, runCliJob, singleOutputPath } from './job-runner.js';
 import { addBatchOptions, addCommonOptions } from './options.js';
 import { Reporter } from './reporter.js';
 
@@ -33,9 +33,10 @@ export function defineJobCommand<F extends JobCommandFlags>(command: Command, sp
 }
 
 async function runSingle<F extends JobCommandFlags>(spec: JobCommandSpec<F>, input: string, flags: F): Promise<void> {
+  if (flags.jobs !== undefined) (await import('./batch/batch.js')).requestedJobs(flags);
   const reporter = new Reporter({ json: flags.json === true });
   const fields = await spec.jobFields(flags, flags.output);
-  const output = flags.output ?? spec.defaultOutput(input, fields);
+  const output = await singleOutputPath(flags.output, spec.defaultOutput(input, fields));
   const result = await runCliJob({ job: fields, input, output, reporter, label: spec.name });
   const sentence = spec.describe(result, output, fields);
   reporter.done({ command: spec.name, ...spec.resultFields(fields), ...result }, [spec.singleNote ? `${sentence} ${spec.singleNote}` : sentence]);

@@ -3,7 +3,8 @@
  * the shared job runner (jobs/run.ts) with a progress reporter, and cancels cleanly on Ctrl+C.
  * Heavy modules (sharp, ag-psd, backends) load here, inside the action, never at start-up.
  */
-import { relative, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import type { Progress } from '../core/backend.js';
 import type { JobInput } from '../core/job.js';
 import type { JobOutput } from '../jobs/run.js';
@@ -142,4 +143,22 @@ export async function executeCliJob(job: JobInput, input: string, output: string
 export function displayPath(path: string): string {
   const rel = relative(process.cwd(), resolve(path));
   return rel !== '' && !rel.startsWith('..') && rel.length < path.length ? rel : path;
+}
+
+/** Whether `path` is written as a folder: it ends in a path separator ("out/"). */
+export function namesFolder(path: string): boolean {
+  return path.endsWith('/') || path.endsWith(sep);
+}
+
+/**
+ * Where a single job writes, given -o (`output`, if any) and the command's default output name: -o as
+ * given, except that -o naming a folder (an existing one, or a name ending in a slash) gets the default
+ * file name inside it, as `cp art.png folder/` does, when the command writes one file (its default name
+ * has an extension). Commands that write a folder (keyframes, layer PNGs) take -o as that folder.
+ */
+export async function singleOutputPath(output: string | undefined, defaultName: string): Promise<string> {
+  if (output === undefined) return defaultName;
+  if (extname(defaultName) === '') return output;
+  const folder = namesFolder(output) || (await stat(output).then((info) => info.isDirectory(), () => false));
+  return folder ? join(output, basename(defaultName)) : output;
 }

@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.js';
-import { debugDetails, debugEnabled, describeError, formatError } from './errors.js';
+import { debugDetails, debugEnabled, describeError, formatError, type ErrorReport } from './errors.js';
 import { registerTimelapseCommand } from './commands/timelapse.js';
 import { registerFrameCommand } from './commands/frame.js';
 import { registerKeyframesCommand } from './commands/keyframes.js';
@@ -27,7 +27,6 @@ export function buildProgram(): Command {
         'Every output is a generated reconstruction, not a recording, and says so in its metadata.',
     )
     .version(engineVersion(), '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nEnvironment:\n  PAINTS_UNDO_FFMPEG   path of the ffmpeg binary to use\n  PAINTS_UNDO_DEBUG=1  print stack traces`);
   registerTimelapseCommand(program);
   registerFrameCommand(program);
@@ -46,10 +45,12 @@ export function buildProgram(): Command {
   });
   for (const command of allCommands(program)) {
     command.exitOverride();
+    // Commander's own usage errors (an unknown option, a missing argument) are reported below, in the
+    // format of every other error: a code and a hint.
     command.configureOutput({
       writeOut: (text) => process.stdout.write(text),
       writeErr: (text) => process.stderr.write(text),
-      outputError: (text, write) => write(`paints-undo: ${text}`),
+      outputError: () => undefined,
     });
     if (command !== program) command.addHelpText('after', `\n${EXIT_CODES_HELP}`);
   }
@@ -85,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
   const json = wantsJson(argv);
   const program = buildProgram();
   if (json) {
-    // Commander's own usage errors become the JSON error object below.
+    // Nothing but the JSON object on stdout.
     for (const command of allCommands(program)) command.configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   }
   try {
@@ -97,13 +98,9 @@ export async function main(argv: string[]): Promise<number> {
     // A command that completed but has a verdict to report (eval: a threshold failed) sets process.exitCode.
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      // --help and --version end here with exit code 0.
-      if (error.exitCode === 0) return EXIT.ok;
-      if (json) printJsonError({ code: 'INVALID_OPTION', message: error.message.replace(/^error: /, ''), exitCode: EXIT.usage });
-      return EXIT.usage;
-    }
-    const report = describeError(error);
+    // --help and --version end here with exit code 0.
+    if (error instanceof CommanderError && error.exitCode === 0) return EXIT.ok;
+    const report = error instanceof CommanderError ? usageError(error, program, argv) : describeError(error);
     if (json) {
       printJsonError(report);
     } else {
@@ -112,6 +109,19 @@ export async function main(argv: string[]): Promise<number> {
     if (debugEnabled()) process.stderr.write(debugDetails(error));
     return report.exitCode;
   }
+}
+
+/** A usage error commander found, as an INVALID_OPTION report whose hint points at the command's --help. */
+function usageError(error: CommanderError, program: Command, argv: readonly string[]): ErrorReport {
+  const name = argv.find((arg) => program.commands.some((c) => c.name() === arg));
+  const message = error.message.replace(/^error: /, '');
+  const sentence = /[.!?]$/.test(message) ? message : `${message}.`;
+  return {
+    code: 'INVALID_OPTION',
+    message: sentence.charAt(0).toUpperCase() + sentence.slice(1),
+    hint: name ? `Run paints-undo ${name} --help for its arguments and options.` : 'Run paints-undo --help for the commands.',
+    exitCode: EXIT.usage,
+  };
 }
 
 function printJsonError(report: { code: string; message: string; hint?: string; exitCode: number }): void {

@@ -80,19 +80,20 @@ export function addFrameSizeOption(command: Command): Command {
  * mixed freely. Whatever is not a number or a range stays a string so the job schema names it.
  */
 export function toStepList(raw: string): (number | string)[] {
-  const out: (number | string)[] = [];
+  // Each step once, in the order first named: "all,0" or "999-0,5" are the 1000 steps, not 1001.
+  const out = new Set<number | string>();
   for (const part of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
     const range = part.toLowerCase() === 'all' ? ['0', '999'] : /^(\d+)\s*-\s*(\d+)$/.exec(part)?.slice(1);
     if (range) {
       const [from, to] = range.map(Number) as [number, number];
       const step = from <= to ? 1 : -1;
       // A huge range stops after 2001 values: the schema refuses more than 1000 steps and names the first bad one.
-      for (let s = from; step > 0 ? s <= Math.min(to, from + 2000) : s >= Math.max(to, from - 2000); s += step) out.push(s);
+      for (let s = from; step > 0 ? s <= Math.min(to, from + 2000) : s >= Math.max(to, from - 2000); s += step) out.add(s);
       continue;
     }
-    out.push(toNumber(part) ?? part);
+    out.add(toNumber(part) ?? part);
   }
-  return out;
+  return [...out];
 }
 
 /** Drops undefined values so schema defaults apply. */

@@ -148,6 +148,8 @@ function preview(value: unknown, max: number): string {
       }
       return emit('}');
     }
+    // JSON has no Infinity or NaN (it would print them as null).
+    if (typeof v === 'number' && !Number.isFinite(v)) return emit(String(v));
     return emit(typeof v === 'string' ? JSON.stringify(v.slice(0, max + 1)) : (JSON.stringify(v) ?? String(v)));
   };
   walk(value);
@@ -199,8 +201,10 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, wha
       const keys = issue.keys.map((k) => JSON.stringify(k.slice(0, 60)));
       return `Unknown ${keys.length === 1 ? 'parameter' : 'parameters'} ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', ...' : ''} in ${name} (check the spelling, or remove ${keys.length === 1 ? 'it' : 'them'})`;
     }
-    const expected = expectation(issue);
-    return `Expected ${expected} for ${name} but received ${describe(valueAt(input, issue.path))}`;
+    const value = valueAt(input, issue.path);
+    // Infinity and NaN are numbers to JavaScript, not to the schema: say which kind of number it takes.
+    const expected = typeof value === 'number' && !Number.isFinite(value) ? 'a finite number' : expectation(issue);
+    return `Expected ${expected} for ${name} but received ${describe(value)}`;
   });
   throw new PaintsUndoError('INVALID_OPTION', problems.join('; ') + '.', {
     details: { problems: result.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) },

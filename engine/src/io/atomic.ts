@@ -44,7 +44,7 @@ async function checkReplaceable(path: string, target: string): Promise<void> {
     if (errnoOf(error) === 'ENOENT') return;
     throw notWritable(path, writeFailureReason(error), error);
   }
-  if (info.isDirectory()) throw notWritable(path, 'it is a folder; give a file name such as out.mp4');
+  if (info.isDirectory()) throw notWritable(path, 'it is a folder; give the name of a file to write');
   if (!info.isFile()) {
     throw notWritable(path, `it is ${fileKindOf(info)}, not a regular file, and is never replaced`, undefined, 'Choose an output file name that does not exist yet, or an ordinary file to replace.');
   }

@@ -283,7 +283,7 @@ function checkDimensions(name: string, width: number, height: number, limits: In
   if (long > limits.maxLongSide || width * height > limits.maxPixels) {
     throw new PaintsUndoError(
       'INPUT_TOO_LARGE',
-      `The image ${name} is ${width}x${height} (${(width * height / 1e6).toFixed(1)} Mpx); the limits are ${limits.maxLongSide} px on the long side and ${limits.maxPixels / 1e6} Mpx. It was not decoded.`,
+      `The image ${name} is ${width}x${height} (${megapixels(width * height, limits.maxPixels)} Mpx); the limits are ${limits.maxLongSide} px on the long side and ${limits.maxPixels / 1e6} Mpx. It was not decoded.`,
       { hint: `Export it at ${limits.workingLongSide} px on the long side or less.`, details: { name, width, height } },
     );
   }
@@ -301,6 +301,13 @@ function checkDimensions(name: string, width: number, height: number, limits: In
       },
     );
   }
+}
+
+/** `pixels` in megapixels, with as many decimals (1 to 6) as it takes to differ from `limit` (100.0 would hide why 100.01 is over 100). */
+function megapixels(pixels: number, limit: number): string {
+  let digits = 1;
+  while (digits < 6 && pixels !== limit && (pixels / 1e6).toFixed(digits) === (limit / 1e6).toFixed(digits)) digits++;
+  return (pixels / 1e6).toFixed(digits);
 }
 
 function workingSize(width: number, height: number, limits: InputLimits): { width: number; height: number } {

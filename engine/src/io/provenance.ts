@@ -3,7 +3,8 @@
  * been hurt by fake "speedpaints", so every file we write says, in its own metadata, that it is a
  * generated reconstruction, by which backend and version, from which input and seed.
  */
-import { readFileSync } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -74,4 +75,32 @@ export function provenanceSummary(p: Provenance): string {
   if (p.step !== undefined) parts.push(`step ${p.step}`);
   if (p.layer !== undefined) parts.push(`layer "${p.layer}"`);
   return `${parts.join(', ')}.`;
+}
+
+/** How far into a file its provenance is looked for: every format paints-undo writes has it in its first KB. */
+const PROVENANCE_SEARCH_BYTES = 64 * 1024;
+
+/**
+ * Whether the regular file at `path` is one paints-undo wrote: its metadata near the start says so
+ * (PROVENANCE_NOTICE, verbatim in PNG text, GIF comments, video tags and PSD XMP). Reads at most 64 KB;
+ * false for anything unreadable or not a regular file (never blocks on a FIFO or a device).
+ */
+export async function carriesProvenance(path: string): Promise<boolean> {
+  let handle;
+  try {
+    // Non-blocking, so that opening a FIFO does not wait for a writer; anything but a file is refused below.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return false;
+  }
+  try {
+    if (!(await handle.stat()).isFile()) return false;
+    const buffer = Buffer.alloc(PROVENANCE_SEARCH_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead).includes(PROVENANCE_NOTICE, 0, 'latin1');
+  } catch {
+    return false;
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }

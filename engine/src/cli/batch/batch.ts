@@ -19,7 +19,7 @@ import { jobKindOf } from '../../jobs/kinds.js';
 import { describeError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import type { JobCommandFlags, JobCommandSpec } from '../command-spec.js';
-import { interruptSignal, validateCliJob } from '../job-runner.js';
+import { interruptSignal, namesFolder, validateCliJob } from '../job-runner.js';
 import { toNumber } from '../options.js';
 import { expandInputs } from './inputs.js';
 import { planOutputs, type OutputShape, type PlannedInput } from './plan.js';
@@ -27,6 +27,11 @@ import { BatchReporter } from './reporter.js';
 import { defaultJobs, runTasks, type BatchTask } from './runner.js';
 
 const JobsSchema = z.object({ jobs: z.number().int().min(1).max(64).optional() });
+
+/** --jobs, checked (1..64) also where one image leaves nothing to run at once: a wrong value is a mistake either way. */
+export function requestedJobs(flags: JobCommandFlags): number | undefined {
+  return parseOrThrow(JobsSchema, { jobs: toNumber(flags.jobs) }).jobs;
+}
 
 /** Extensions that make -o look like one output file rather than the folder a batch writes into. */
 const FILE_OUTPUT_EXTENSIONS = new Set(['.mp4', '.webm', '.gif', '.psd', '.png']);
@@ -49,7 +54,7 @@ async function outputFolder(output: string | undefined): Promise<string> {
       hint: 'Give a folder with -o (it is created if needed); to process one image into one file, name only that image.',
     });
   }
-  if (info === undefined && FILE_OUTPUT_EXTENSIONS.has(extname(output).toLowerCase())) {
+  if (info === undefined && !namesFolder(output) && FILE_OUTPUT_EXTENSIONS.has(extname(output).toLowerCase())) {
     throw new PaintsUndoError('INVALID_OPTION', `The output ${output} looks like a file name, but ${what}.`, {
       hint: 'Give a folder name with -o, e.g. -o out/; pick the format with --format.',
     });
@@ -62,7 +67,7 @@ export async function runBatch<F extends JobCommandFlags>(spec: JobCommandSpec<F
   // Everything that can be wrong with the command itself fails here, before any image is read.
   const fields = await spec.jobFields(flags, undefined);
   const job = await validateCliJob(fields);
-  const { jobs: requestedJobs } = parseOrThrow(JobsSchema, { jobs: toNumber(flags.jobs) });
+  const jobs = requestedJobs(flags);
   const folder = await outputFolder(flags.output);
   if (jobKindOf(job).needsFfmpeg) await (await import('../../io/ffmpeg.js')).findFfmpeg();
 
@@ -97,7 +102,7 @@ export async function runBatch<F extends JobCommandFlags>(spec: JobCommandSpec<F
     await runTasks(tasks, {
       job,
       outputKind: shape.kind,
-      jobs: requestedJobs ?? defaultJobs(tasks.length),
+      jobs: jobs ?? defaultJobs(tasks.length),
       signal: interrupt.signal,
       onStart: (task) => reporter.started(task.id, byId.get(task.id)!.display),
       onProgress: (task, progress) => reporter.progress(task.id, progress),

@@ -2,13 +2,15 @@
  * Where each input of a batch writes, decided before any work: `<out>/<sub-folder>/<image name><ext>`,
  * a file (video, PSD) or a folder (keyframes, layer PNGs). Refused up front, with what to do: two inputs
  * that would write the same output (a.png and a.jpg), compared as a case-insensitive file system would,
- * and an output that would replace an input. Left out: files inside this batch's own output folders (the
- * results of an earlier run, when the output folder is among the inputs). An output that is already there
- * marks its input as done, so a rerun resumes an interrupted batch.
+ * and an output that would replace an input. Left out, as the results of an earlier run when the output
+ * folder is among the inputs: files inside this batch's own output folders, and files of the batch's output
+ * format inside `-o` that paints-undo wrote (a GIF timelapse, a PSD of layers: they carry its provenance).
+ * An output that is already there marks its input as done, so a rerun resumes an interrupted batch.
  */
 import { stat } from 'node:fs/promises';
-import { dirname, join, parse } from 'node:path';
+import { dirname, extname, join, parse } from 'node:path';
 import { PaintsUndoError } from '../../core/errors.js';
+import { carriesProvenance } from '../../io/provenance.js';
 import { displayPath } from '../job-runner.js';
 import { inputStem } from '../options.js';
 import type { BatchInput } from './inputs.js';
@@ -92,12 +94,20 @@ function listed(items: readonly string[], max = 5): string {
   return items.length > max ? `${shown}; and ${items.length - max} more` : shown;
 }
 
+/** Whether `input` is an earlier output of this batch (see the module comment). */
+async function earlierOutput(input: BatchInput, folder: string, ownFolders: ReadonlySet<string>, shape: OutputShape): Promise<boolean> {
+  if (insideAny(input.path, ownFolders)) return true;
+  if (shape.kind !== 'file' || extname(input.path).toLowerCase() !== shape.extension.toLowerCase()) return false;
+  return insideAny(input.path, new Set([sameFileKey(folder)])) && (await carriesProvenance(input.path));
+}
+
 export async function planOutputs(inputs: readonly BatchInput[], folder: string, shape: OutputShape): Promise<BatchPlan> {
   const outputs = inputs.map((input) => outputOf(input, folder, shape));
   const ownFolders = new Set(shape.kind === 'folder' ? outputs.map(sameFileKey) : []);
   const kept: { input: BatchInput; output: string }[] = [];
   const leftOut: BatchInput[] = [];
-  inputs.forEach((input, i) => (insideAny(input.path, ownFolders) ? leftOut.push(input) : kept.push({ input, output: outputs[i]! })));
+  const earlier = await Promise.all(inputs.map((input) => earlierOutput(input, folder, ownFolders, shape)));
+  inputs.forEach((input, i) => (earlier[i] ? leftOut.push(input) : kept.push({ input, output: outputs[i]! })));
 
   const replaced = await replacedInputs(kept, shape);
   if (replaced.length > 0) {

@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { commonJobFields, inputStem } from '../options.js';
-import { displayPath } from '../job-runner.js';
+import { displayPath, namesFolder } from '../job-runner.js';
 import { defineJobCommand, firstFile, type JobCommandFlags } from '../job-command.js';
 
 interface LayersFlags extends JobCommandFlags {
@@ -13,7 +13,8 @@ interface LayersFlags extends JobCommandFlags {
  * A --format that contradicts the output name is a usage error.
  */
 export async function resolveLayersFormat(output: string | undefined, format: string | undefined): Promise<string> {
-  const psdName = output !== undefined && extname(output).toLowerCase() === '.psd';
+  // A name ending in a slash is a folder, whatever it ends in before it.
+  const psdName = output !== undefined && !namesFolder(output) && extname(output).toLowerCase() === '.psd';
   if (format === undefined) return output === undefined || psdName ? 'psd' : 'png';
   const wanted = format.toLowerCase();
   if (output !== undefined && (wanted === 'psd' || wanted === 'png') && (wanted === 'psd') !== psdName) {

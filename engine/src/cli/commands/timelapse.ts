@@ -10,7 +10,9 @@ export async function resolveVideoFormat(output: string | undefined, format: str
   const ext = output === undefined ? '' : extname(output).slice(1).toLowerCase();
   const fromExt = (FORMATS as readonly string[]).includes(ext) ? ext : undefined;
   if (format !== undefined) {
-    if (fromExt !== undefined && fromExt !== format.toLowerCase()) {
+    // An unknown --format is the schema's to refuse, naming the formats there are.
+    const known = (FORMATS as readonly string[]).includes(format.toLowerCase());
+    if (known && fromExt !== undefined && fromExt !== format.toLowerCase()) {
       const { PaintsUndoError } = await import('../../core/errors.js');
       throw new PaintsUndoError('INVALID_OPTION', `The output ${output} ends in .${ext} but --format is ${format}.`, {
         hint: `Use an output name ending in .${format}, or leave out --format.`,
