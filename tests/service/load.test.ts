@@ -107,3 +107,44 @@ test('a stalled upload is cut off after the idle timeout and never keeps the oth
     await removeDir(running.cacheDir);
   }
 });
+
+test('an upload that trickles (a byte now and then, so never idle) is cut off for its pace and never keeps the other uploads waiting', async () => {
+  // The pace is checked once the idle timeout (here shorter than the grace period) has passed.
+  const running = await startEngine({ workers: 2, listen: { uploadIdleTimeoutMs: 1500 } });
+  try {
+    const { port } = new URL(running.url);
+    const answers = await Promise.all(
+      [0, 1].map(
+        () =>
+          new Promise<{ answer: Promise<string> }>((resolve) => {
+            const socket = connect(Number(port), '127.0.0.1', () => {
+              socket.write(`POST /images HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: 100000\r\n\r\n\x89PNG`);
+              // One byte every 300 ms: the idle timer never fires.
+              const drip = setInterval(() => socket.write('x'), 300);
+              let text = '';
+              socket.on('data', (chunk) => (text += String(chunk)));
+              resolve({
+                answer: new Promise((done) =>
+                  socket.on('close', () => {
+                    clearInterval(drip);
+                    done(text);
+                  }),
+                ),
+              });
+            });
+            socket.on('error', () => undefined);
+          }),
+      ),
+    );
+    const client = running.client();
+    await client.connect();
+    const start = performance.now();
+    const stored = await client.putImage(await smallSample(128));
+    assert.match(stored.image, /^[0-9a-f]{64}$/);
+    assert.ok(performance.now() - start < 10_000, 'the upload was admitted once the trickling ones were cut off');
+    for (const a of answers) assert.match(await a.answer, /The upload was too slow: \d+ bytes in \d+ s; uploads must average at least 64 KiB\/s/);
+  } finally {
+    await running.stop();
+    await removeDir(running.cacheDir);
+  }
+});

@@ -114,6 +114,19 @@ test('SIGTERM shuts the engine down gracefully: running jobs are cancelled, repl
   assert.ok(engine.lines.some((l) => l.includes('"job.cancelled"')), 'the running job was cancelled and the event flushed');
 });
 
+test('closing stdin cancels running jobs as SIGTERM does: their job.cancelled is written before the engine exits 0', async () => {
+  const engine = startChild();
+  engine.write(`{"jsonrpc":"2.0","id":1,"method":"image.put","params":{"path":${JSON.stringify(samplePath)}}}\n`);
+  await engine.until(() => engine.lines.some((l) => l.includes('"id":1')));
+  const image = (JSON.parse(engine.lines.find((l) => l.includes('"id":1'))!) as { result: { image: string } }).result.image;
+  engine.write(`{"jsonrpc":"2.0","id":2,"method":"timelapse","params":{"image":"${image}","frames":900,"format":"webm","seed":78}}\n`);
+  await engine.until(() => engine.lines.some((l) => l.includes('"job.progress"')));
+  engine.child.stdin.end();
+  const { code } = await engine.exit;
+  assert.equal(code, 0);
+  assert.ok(engine.lines.some((l) => l.includes('"job.cancelled"')), 'the running job was cancelled and the event written');
+});
+
 test('bounded fuzz: thousands of random and mutated messages never crash the engine, which still answers', async () => {
   const engine = startChild();
   // A deterministic PRNG so a failure can be replayed.

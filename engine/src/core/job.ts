@@ -156,6 +156,23 @@ function preview(value: unknown, max: number): string {
   return out.length > max ? `${out.slice(0, max - 3)}...` : out;
 }
 
+/**
+ * The issues to report: a value that matches no form of a union ("Invalid input") is reported by the form
+ * it comes closest to (the one with the fewest problems, the first of equals), so the message names what
+ * is wrong in it ("channels must be 3 or 4") rather than that nothing matched.
+ */
+function closestIssues(issues: readonly z.core.$ZodIssue[], base: readonly PropertyKey[] = []): z.core.$ZodIssue[] {
+  return issues.flatMap((issue) => {
+    const path = [...base, ...issue.path];
+    if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [{ ...issue, path }];
+    // A union of literals (3 | 4): one issue listing every value.
+    const values = issue.errors.map((branch) => (branch.length === 1 && branch[0]!.code === 'invalid_value' && branch[0]!.path.length === 0 ? branch[0]!.values : undefined));
+    if (values.every((v) => v !== undefined)) return [{ ...issue.errors[0]![0]!, path, values: values.flat() } as z.core.$ZodIssue];
+    const closest = issue.errors.reduce((best, branch) => (branch.length < best.length ? branch : best));
+    return closest.length === 0 ? [{ ...issue, path }] : closestIssues(closest, path);
+  });
+}
+
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let v: unknown = input;
   for (const key of path) {
@@ -195,7 +212,7 @@ function expectation(issue: z.core.$ZodIssue): string {
 export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, what = 'options'): z.output<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
+  const problems = closestIssues(result.error.issues).map((issue) => {
     const name = issue.path.length > 0 ? issue.path.map(String).join('.') : what;
     if (issue.code === 'unrecognized_keys') {
       const keys = issue.keys.map((k) => JSON.stringify(k.slice(0, 60)));

@@ -136,8 +136,10 @@ export class Engine implements EngineServices {
   }
 
   closeSession(session: Session): void {
-    this.sessions.delete(session.id);
+    // Cancelled while the session is still known: a carrier that can still write (stdout, once stdin has
+    // closed) gets each job's job.cancelled, as on shutdown.
     this.jobs.cancelOwner(session.id);
+    this.sessions.delete(session.id);
   }
 
   /** Paired network connections: the ones `maxConnections` limits (tokenless ones never count). */

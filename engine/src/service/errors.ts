@@ -62,10 +62,19 @@ export function httpStatusOf(code: ProtocolErrorCode): number {
   }
 }
 
+/** What to do, for errors raised without a hint of their own (every error a client meets has one). */
+const FALLBACK_HINTS: Partial<Record<string, string>> = {
+  INVALID_OPTION: "Correct the parameters the message names; engine/PROTOCOL.md lists each method's parameters and their allowed values.",
+  INVALID_REQUEST: 'Send one JSON-RPC 2.0 request per message, as engine/PROTOCOL.md describes.',
+  UNKNOWN_BACKEND: 'engine.info lists the backends this engine has.',
+  CANCELLED: 'Run the job again if you still need it.',
+};
+
 export function toRpcError(error: unknown, log?: (message: string) => void): RpcErrorObject {
   if (error instanceof ServiceError || isPaintsUndoError(error)) {
     const data: ErrorData = { code: error.code };
-    if (error.hint) data.hint = error.hint;
+    const hint = error.hint ?? FALLBACK_HINTS[error.code];
+    if (hint) data.hint = hint;
     if (error.details) data.details = { ...error.details };
     return { code: rpcCodeOf(error.code), message: error.message, data };
   }

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -16,7 +17,7 @@ import { RawPixelsSchema, type ProtocolErrorCode, type RawPixels } from '../clie
 import type { Engine } from './engine.js';
 import type { UploadBytes } from './images.js';
 import { ServiceError, httpStatusOf, serviceError, toRpcError } from './errors.js';
-import { AddressRateLimits, checkHost, checkOrigin, checkSignature, isLoopbackHost, tokenFromHeaders, tokensEqual, type SecurityOptions } from './security.js';
+import { AddressRateLimits, FORBIDDEN_HINT, checkHost, checkOrigin, checkSignature, isLoopbackHost, requestUrl, tokenFromHeaders, tokensEqual, type SecurityOptions } from './security.js';
 import type { UploadProgress } from './upload-ahead.js';
 import { webSocketEndpoint, type WebSocketEndpoint, type WebSocketOptions } from './websocket.js';
 
@@ -33,6 +34,13 @@ export interface ListenOptions extends WebSocketOptions {
 }
 
 export const DEFAULT_UPLOAD_IDLE_TIMEOUT_MS = 30_000;
+/**
+ * An upload whose body averages less than this, once UPLOAD_RATE_GRACE_MS (or the idle timeout, if
+ * shorter) have passed since its turn came, is cut off: it would keep the uploads behind it waiting.
+ * A 64 MB canvas at this rate takes 17 minutes; over loopback it takes a second.
+ */
+export const MIN_UPLOAD_BYTES_PER_SECOND = 64 * 1024;
+const UPLOAD_RATE_GRACE_MS = 10_000;
 
 export interface Listener {
   readonly port: number;
@@ -62,7 +70,16 @@ export async function listen(engine: Engine, options: ListenOptions): Promise<Li
   // clients' budget, so their uploads and signed downloads keep working through it.
   const budgets = { paired: new AddressRateLimits(engine.limits.maxRequestsPerSecond), other: new AddressRateLimits(engine.limits.maxRequestsPerSecond) };
   server.on('request', (req, res) => {
-    const access = checkAccess(engine, security, req);
+    const url = requestUrl(req.url);
+    if (!url) {
+      req.resume();
+      res.setHeader('Connection', 'close');
+      const error = new ServiceError('INVALID_REQUEST', 'The request target is not a valid URL path.', { hint: 'The engine serves POST /images, GET /results/<id>/<file> and the WebSocket at /ws.' });
+      if (budgets.other.take(req.socket.remoteAddress ?? '?')) sendError(res, error, engine.log);
+      else res.destroy();
+      return;
+    }
+    const access = checkAccess(engine, security, req, url);
     if (!(access.authorized ? budgets.paired : budgets.other).take(req.socket.remoteAddress ?? '?')) {
       req.resume();
       sendError(res, new ServiceError('RATE_LIMITED', `More than ${engine.limits.maxRequestsPerSecond} HTTP requests per second.`, { hint: 'Slow down and retry.' }), engine.log);
@@ -105,8 +122,7 @@ interface Access {
   readonly unauthorized: ServiceError | undefined;
 }
 
-function checkAccess(engine: Engine, security: SecurityOptions, req: IncomingMessage): Access {
-  const url = new URL(req.url ?? '/', 'http://x');
+function checkAccess(engine: Engine, security: SecurityOptions, req: IncomingMessage, url: URL): Access {
   const m = /^\/results\/([0-9a-f]{64})\/([A-Za-z0-9._-]{1,100})$/.exec(url.pathname);
   const result = m ? { key: m[1]!, name: m[2]! } : undefined;
   const denied = checkHost(req.headers.host, security) ?? checkOrigin(req.headers.origin, security);
@@ -130,7 +146,7 @@ async function handleHttp(engine: Engine, access: Access, req: IncomingMessage, 
   res.setHeader('X-Content-Type-Options', 'nosniff');
   // Even a result URL with a valid signature cannot be embedded by a page from another origin.
   res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-  if (access.denied) throw new ServiceError('FORBIDDEN', `Refused: ${access.denied}.`);
+  if (access.denied) throw new ServiceError('FORBIDDEN', `Refused: ${access.denied}.`, { hint: FORBIDDEN_HINT });
   const origin = req.headers.origin;
   if (origin !== undefined) {
     // Only origins that passed the check get here (listed with --allow-origin, or application schemes):
@@ -159,7 +175,10 @@ async function handleHttp(engine: Engine, access: Access, req: IncomingMessage, 
     // The body is read when the upload's turn comes: until then it waits in the socket, not in memory.
     // Raw pixels, of a size known in advance, are read straight into shared memory that the decoding
     // worker reads without a copy.
-    const result = await engine.putImage(() => readBody(req, limit, uploadIdleMs, pixels ? (buffer) => engine.pool.readAhead(buffer, pixels) : undefined), pixels);
+    const result = await engine.putImage(
+      () => readBody(req, limit, uploadIdleMs, (error) => sendError(res, error, engine.log), pixels ? (buffer) => engine.pool.readAhead(buffer, pixels) : undefined),
+      pixels,
+    );
     sendJson(res, 200, result);
     return;
   }
@@ -212,10 +231,23 @@ function rawUploadBytes(pixels: RawPixels, maxUploadBytes: number): number {
  * upload-ahead.ts). An encoded file is hashed as it arrives, while the client is still sending (the image
  * store looks it up by that hash).
  */
-async function readBody(req: IncomingMessage, limit: number, idleMs: number, rawInto?: (buffer: SharedArrayBuffer) => UploadProgress | undefined): Promise<UploadBytes> {
+async function readBody(
+  req: IncomingMessage,
+  limit: number,
+  idleMs: number,
+  answer: (error: ServiceError) => void,
+  rawInto?: (buffer: SharedArrayBuffer) => UploadProgress | undefined,
+): Promise<UploadBytes> {
   const declared = Number(req.headers['content-length'] ?? NaN);
+  // Raw pixels have an exact size: more is a body that does not match its width, height and channels.
   const tooLarge = (): ServiceError =>
-    serviceError('BODY_TOO_LARGE', `The upload is larger than the ${limit}-byte limit.`, 'Export the artwork at a smaller size (4096 px on the long side is plenty).');
+    rawInto
+      ? serviceError(
+          'BODY_TOO_LARGE',
+          `The raw pixels are more than the ${limit} bytes their width, height and channels make.`,
+          'Send exactly width x height x channels bytes (rows top to bottom, 8 bits per channel), or correct the width, height or channels in the query.',
+        )
+      : serviceError('BODY_TOO_LARGE', `The upload is larger than the ${limit}-byte limit.`, 'Export the artwork at a smaller size (4096 px on the long side is plenty).');
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
     throw tooLarge();
@@ -227,14 +259,32 @@ async function readBody(req: IncomingMessage, limit: number, idleMs: number, raw
   const progress = shared ? rawInto?.(shared) : undefined;
   let size = 0;
   // Counted from now, when the upload's turn has come (not while it waited to be admitted). A stalled
-  // sender is cut off: it is not reading an answer either.
+  // sender is cut off: it is not reading an answer either. So is one that trickles (a byte now and then
+  // resets the idle timer): past a grace period, the body must arrive at a minimum average rate.
   let idle = false;
+  let slow = false;
   const stalled = (): void => {
     idle = true;
     req.destroy();
   };
   const socket = req.socket;
   socket.setTimeout(idleMs, stalled);
+  const started = Date.now();
+  const tooSlow = (): ServiceError =>
+    serviceError(
+      'INVALID_REQUEST',
+      `The upload was too slow: ${size} bytes in ${Math.round((Date.now() - started) / 1000)} s; uploads must average at least ${MIN_UPLOAD_BYTES_PER_SECOND / 1024} KiB/s (others wait for their turn).`,
+      'Send the whole file in one request, as fast as the connection allows; retry on a better connection.',
+    );
+  const pace = setInterval(() => {
+    const seconds = (Date.now() - started) / 1000;
+    if (slow || seconds * 1000 < Math.min(idleMs, UPLOAD_RATE_GRACE_MS) || size / seconds >= MIN_UPLOAD_BYTES_PER_SECOND) return;
+    // A trickling sender may be reading: it is told why, then cut off.
+    slow = true;
+    answer(tooSlow());
+    setTimeout(stalled, 200).unref();
+  }, 1000);
+  pace.unref();
   try {
     for await (const chunk of req) {
       const part = chunk as Buffer;
@@ -250,13 +300,21 @@ async function readBody(req: IncomingMessage, limit: number, idleMs: number, raw
     }
   } catch (error) {
     progress?.end(false);
-    if (!idle) throw error;
+    if (!idle) {
+      // The client went away mid-body: its mistake (or its user's Ctrl+C), not the engine's.
+      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET') {
+        throw serviceError('INVALID_REQUEST', `The upload was interrupted after ${size} bytes: the client closed the connection.`, 'Send the whole file again.');
+      }
+      throw error;
+    }
   } finally {
+    clearInterval(pace);
     socket.setTimeout(0);
     socket.off('timeout', stalled);
   }
   // Only a body of the announced size is hashed to the end by its reader (the decode refuses any other).
   progress?.end(!idle && size === limit);
+  if (slow) throw tooSlow();
   if (idle) throw serviceError('INVALID_REQUEST', `The upload stalled: no bytes arrived for ${idleMs / 1000} s.`, 'Send the whole file in one request; if the network is slow, retry.');
   if (size === 0) throw new ServiceError('INVALID_REQUEST', 'The upload is empty.', { hint: 'Send the encoded image (PNG, JPEG, ...) as the request body.' });
   return { bytes: into ? into.subarray(0, size) : Buffer.concat(chunks), ...(hash ? { sha256: hash.digest('hex') } : {}), ...(progress ? { ahead: progress } : {}) };
@@ -277,10 +335,13 @@ async function sendResult(engine: Engine, req: IncomingMessage, res: ServerRespo
   res.setHeader('ETag', `"${file.sha256}"`);
   let start = 0;
   let end = size - 1;
-  const range = req.headers.range;
+  // One byte range is served as asked. A unit other than bytes must be ignored (RFC 9110 14.2), and so are
+  // several ranges (a server may): the whole file, 200.
+  const asked = req.headers.range?.trim();
+  const range = asked !== undefined && /^bytes=/i.test(asked) && !asked.includes(',') ? asked : undefined;
   let status = 200;
   if (range) {
-    const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+    const m = /^bytes=(\d*)-(\d*)$/i.exec(range);
     const valid = m !== null && (m[1] !== '' || m[2] !== '');
     if (valid && m) {
       if (m[1] === '') {
@@ -303,19 +364,10 @@ async function sendResult(engine: Engine, req: IncomingMessage, res: ServerRespo
     res.end();
     return;
   }
-  await new Promise<void>((resolve) => {
-    // Large reads: a 3 MB frame goes out in a few writes instead of ~50 (64 KiB default).
-    const stream = createReadStream(path, { start, end, highWaterMark: 1024 * 1024 });
-    stream.on('error', () => {
-      res.destroy();
-      resolve();
-    });
-    res.on('close', () => {
-      stream.destroy();
-      resolve();
-    });
-    stream.pipe(res);
-  });
+  // Large reads: a 3 MB frame goes out in a few writes instead of ~50 (64 KiB default). pipeline closes the
+  // file whichever side ends first, also when the client left while the entry was looked up above (a
+  // browser seeking a video aborts requests all the time): a 'close' listener added now would never fire.
+  await pipeline(createReadStream(path, { start, end, highWaterMark: 1024 * 1024 }), res).catch(() => res.destroy());
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

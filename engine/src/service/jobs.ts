@@ -90,11 +90,19 @@ function newJobId(): string {
 export const MAX_ENCODE_PIXELS = 256_000_000;
 
 const FINAL: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled']);
+const SUPERSEDED = 'Superseded by a newer slider request.';
+const CONNECTION_CLOSED = 'Cancelled: the connection closed.';
 const PROGRESS_INTERVAL_MS = 100;
 
 export class JobManager {
   private readonly options: JobManagerOptions;
   private readonly jobs = new Map<string, JobRecord>();
+  /**
+   * Jobs being submitted: between the submit's first await and their record being remembered. Requests
+   * pipelined on one connection are all there at once, so they count against the owner's limit, and are
+   * superseded and cancelled with their connection, like remembered jobs (`cancelled` says why).
+   */
+  private readonly submitting = new Set<{ readonly id: string; readonly owner: string; readonly slider: string | undefined; cancelled?: string; supersededBy?: string }>();
   /** Computations not started yet, in arrival order (interactive ones are picked first). */
   private readonly queue: Computation[] = [];
   private readonly inFlight = new Map<string, Computation>();
@@ -115,6 +123,33 @@ export class JobManager {
 
   async submit(owner: JobOwner, input: JobInput, slider?: string): Promise<JobRecord> {
     if (!this.accepting) throw serviceError('SHUTTING_DOWN', 'The engine is shutting down and accepts no new jobs.', 'Start the engine again, then retry.');
+    const id = newJobId();
+    // Decided before the first await: a connection that pipelines requests has them all in submit at once.
+    if (slider !== undefined) this.supersede(owner.id, slider, id);
+    const unfinished =
+      [...this.jobs.values()].filter((j) => j.owner === owner.id && !FINAL.has(j.state)).length + [...this.submitting].filter((p) => p.owner === owner.id && !p.cancelled).length;
+    if (unfinished >= this.options.maxUnfinishedPerOwner) {
+      throw new ServiceError('TOO_MANY_JOBS', `This connection already has ${unfinished} unfinished jobs (the limit is ${this.options.maxUnfinishedPerOwner}).`, {
+        hint: 'Wait for some to finish or cancel them (jobs.cancel), then retry.',
+        details: { limit: this.options.maxUnfinishedPerOwner },
+      });
+    }
+    const pending: { id: string; owner: string; slider: string | undefined; cancelled?: string; supersededBy?: string } = { id, owner: owner.id, slider };
+    this.submitting.add(pending);
+    try {
+      return await this.admit(id, owner, input, slider, pending);
+    } finally {
+      this.submitting.delete(pending);
+    }
+  }
+
+  private async admit(
+    id: string,
+    owner: JobOwner,
+    input: JobInput,
+    slider: string | undefined,
+    pending: { readonly cancelled?: string; readonly supersededBy?: string },
+  ): Promise<JobRecord> {
     const backend = await this.options.describeBackend(input.backend);
     const capability = jobKindOf(input).capability(input);
     if (capability !== undefined && !backend.capabilities[capability]) {
@@ -124,15 +159,6 @@ export class JobManager {
       });
     }
     const key = cacheKey({ job: input, backend: backend.id, backendVersion: backend.version, format: 1 });
-    const id = newJobId();
-    if (slider !== undefined) this.supersede(owner.id, slider, id);
-    const unfinished = [...this.jobs.values()].filter((j) => j.owner === owner.id && !FINAL.has(j.state)).length;
-    if (unfinished >= this.options.maxUnfinishedPerOwner) {
-      throw new ServiceError('TOO_MANY_JOBS', `This connection already has ${unfinished} unfinished jobs (the limit is ${this.options.maxUnfinishedPerOwner}).`, {
-        hint: 'Wait for some to finish or cancel them (jobs.cancel), then retry.',
-        details: { limit: this.options.maxUnfinishedPerOwner },
-      });
-    }
     const record: JobRecord = {
       id,
       owner: owner.id,
@@ -147,6 +173,8 @@ export class JobManager {
     };
     this.counters.created++;
     const hit = await this.options.cache.get(key);
+    // Superseded, or its connection closed, while it was being submitted: remembered as cancelled.
+    if (pending.cancelled !== undefined) return this.cancelledInSubmit(record, pending);
     if (hit) {
       this.counters.fromCache++;
       this.counters.done++;
@@ -162,6 +190,7 @@ export class JobManager {
       if (!(await this.options.images.has(image))) await this.options.images.get(image); // throws NOT_FOUND
     }
     if (input.kind === 'encode') await this.checkEncodePixels(imageIdsOf(input));
+    if (pending.cancelled !== undefined) return this.cancelledInSubmit(record, pending);
     this.remember(record);
     let computation = this.inFlight.get(key);
     if (!computation || computation.cancelled) {
@@ -211,12 +240,27 @@ export class JobManager {
     }
   }
 
+  /** A job cancelled while it was being submitted (`pending` says why): remembered, and its job.cancelled sent after the reply. */
+  private cancelledInSubmit(record: JobRecord, pending: { readonly cancelled?: string; readonly supersededBy?: string }): JobRecord {
+    if (pending.supersededBy !== undefined) record.supersededBy = pending.supersededBy;
+    this.remember(record);
+    setImmediate(() => this.finish(record, 'cancelled', { code: 'CANCELLED', message: pending.cancelled ?? 'Cancelled.' }));
+    return record;
+  }
+
   private supersede(owner: string, slider: string, by: string): void {
+    for (const p of this.submitting) {
+      if (p.owner === owner && p.slider === slider && p.cancelled === undefined) {
+        p.cancelled = SUPERSEDED;
+        p.supersededBy = by;
+        this.counters.superseded++;
+      }
+    }
     for (const job of this.jobs.values()) {
       if (job.owner === owner && job.slider === slider && !FINAL.has(job.state)) {
         job.supersededBy = by;
         this.counters.superseded++;
-        this.cancelRecord(job, 'Superseded by a newer slider request.');
+        this.cancelRecord(job, SUPERSEDED);
       }
     }
   }
@@ -248,7 +292,8 @@ export class JobManager {
 
   /** Cancels every unfinished job of an owner (its connection closed). */
   cancelOwner(owner: string): void {
-    for (const job of this.jobs.values()) if (job.owner === owner && !FINAL.has(job.state)) this.cancelRecord(job, 'Cancelled: the connection closed.');
+    for (const p of this.submitting) if (p.owner === owner) p.cancelled ??= CONNECTION_CLOSED;
+    for (const job of this.jobs.values()) if (job.owner === owner && !FINAL.has(job.state)) this.cancelRecord(job, CONNECTION_CLOSED);
   }
 
   private cancelRecord(job: JobRecord, message: string): void {
@@ -432,6 +477,7 @@ export class JobManager {
   /** Refuses new jobs and cancels every unfinished one; their job.cancelled events are sent before this returns. */
   stopAccepting(): void {
     this.accepting = false;
+    for (const p of this.submitting) p.cancelled ??= 'Cancelled: the engine is shutting down.';
     for (const job of this.jobs.values()) if (!FINAL.has(job.state)) this.cancelRecord(job, 'Cancelled: the engine is shutting down.');
   }
 

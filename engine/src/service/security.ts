@@ -36,6 +36,22 @@ export function parseHostHeader(header: string): { name: string; port: number | 
   return { name, port: m[2] === undefined ? undefined : Number(m[2]) };
 }
 
+/**
+ * The URL of a request target ("/images?width=4"), or undefined when it is not one a URL can be made of
+ * ("//[", "http://x:99999/"): such a request is refused as malformed, never left unanswered.
+ */
+export function requestUrl(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://x');
+  } catch {
+    return undefined;
+  }
+}
+
+/** What to do about a refused Host or Origin (FORBIDDEN). */
+export const FORBIDDEN_HINT =
+  'Reach the engine as 127.0.0.1 or localhost from an allowed app; to allow another Origin or Host, start it with --allow-origin or --allow-host.';
+
 /** Why a Host header is refused, or undefined when it is fine. */
 export function checkHost(header: string | undefined, options: SecurityOptions): string | undefined {
   if (!header) return 'the request has no Host header';

@@ -19,7 +19,7 @@ import type { Engine } from './engine.js';
 import { ServiceError, toRpcError } from './errors.js';
 import { ReadGate } from './read-gate.js';
 import { MAX_UNAUTHENTICATED_MESSAGE_BYTES, maxMessageBytes } from './rpc.js';
-import { checkHost, checkOrigin, tokenFromHeaders, tokensEqual, type SecurityOptions } from './security.js';
+import { FORBIDDEN_HINT, checkHost, checkOrigin, requestUrl, tokenFromHeaders, tokensEqual, type SecurityOptions } from './security.js';
 import type { Session } from './session.js';
 
 export interface WebSocketOptions {
@@ -33,6 +33,12 @@ export const DEFAULT_AUTH_TIMEOUT_MS = 5000;
 export const DEFAULT_MAX_PENDING_CONNECTIONS = 16;
 /** Progress events are dropped for a client that has this much unsent data (a stalled panel). */
 const BACKPRESSURE_BYTES = 8 * 1024 * 1024;
+/**
+ * A client that does not read its replies (it keeps sending, but its replies pile up unsent) is not read
+ * either once this much is waiting for it, until it has taken them: without that, every message it sends
+ * (a request over the rate limit, a binary frame) adds a reply in the engine's memory, without bound.
+ */
+const UNREAD_REPLIES_BYTES = 4 * 1024 * 1024;
 /** A socket asked to close that does not answer the close handshake is dropped after this long. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -58,23 +64,25 @@ export function webSocketEndpoint(engine: Engine, security: SecurityOptions, opt
 
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => undefined);
-    const refuse = (status: number, code: ServiceErrorCode, message: string): void => {
-      const body = JSON.stringify({ error: toRpcError(new ServiceError(code, message)) });
+    const refuse = (status: number, code: ServiceErrorCode, message: string, hint: string): void => {
+      const body = JSON.stringify({ error: toRpcError(new ServiceError(code, message, { hint })) });
       socket.end(`HTTP/1.1 ${status} ${statusText(status)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     };
-    const url = new URL(req.url ?? '/', 'http://x');
+    const url = requestUrl(req.url);
+    const endpoint = 'Connect to ws://127.0.0.1:<port>/ws (the port `paints-undo serve` printed).';
+    if (!url) return refuse(400, 'INVALID_REQUEST', 'The request target is not a valid URL path.', endpoint);
     const denied = checkHost(req.headers.host, security) ?? checkOrigin(req.headers.origin, security);
-    if (denied) return refuse(403, 'FORBIDDEN', `Refused: ${denied}.`);
-    if (url.pathname !== '/ws') return refuse(404, 'NOT_FOUND', 'The WebSocket endpoint is /ws.');
-    if (engine.isClosing) return refuse(503, 'SHUTTING_DOWN', 'The engine is shutting down.');
+    if (denied) return refuse(403, 'FORBIDDEN', `Refused: ${denied}.`, FORBIDDEN_HINT);
+    if (url.pathname !== '/ws') return refuse(404, 'NOT_FOUND', 'The WebSocket endpoint is /ws.', endpoint);
+    if (engine.isClosing) return refuse(503, 'SHUTTING_DOWN', 'The engine is shutting down.', 'Reconnect once it has been started again.');
     if (engine.connectionCount >= engine.limits.maxConnections) {
-      return refuse(503, 'TOO_MANY_CONNECTIONS', `The engine already serves ${engine.limits.maxConnections} connections.`);
+      return refuse(503, 'TOO_MANY_CONNECTIONS', `The engine already serves ${engine.limits.maxConnections} connections.`, 'Close connections you no longer use, then retry; or start the engine with a higher --max-connections.');
     }
     // Node clients may authenticate in the handshake (header or subprotocol); browsers use hello.
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     const fromProtocol = offered.find((p) => p.startsWith(WS_TOKEN_SUBPROTOCOL_PREFIX))?.slice(WS_TOKEN_SUBPROTOCOL_PREFIX.length);
     const given = tokenFromHeaders(req.headers) ?? fromProtocol;
-    if (given !== undefined && !tokensEqual(given, engine.token)) return refuse(401, 'UNAUTHORIZED', 'The token is wrong.');
+    if (given !== undefined && !tokensEqual(given, engine.token)) return refuse(401, 'UNAUTHORIZED', 'The token is wrong.', 'Use the token `paints-undo token` prints.');
     // The Host passed checkHost: it is this engine as the client reached it (directly or through a proxy).
     const proto = req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
     const base = req.headers.host ? `${proto}://${req.headers.host}` : undefined;
@@ -112,24 +120,50 @@ export function webSocketEndpoint(engine: Engine, security: SecurityOptions, opt
       false,
     );
     if (base) session.httpBase = base;
+    // Reading stops while either reason holds: large messages in hand, or replies the client has not taken.
+    let holds = 0;
+    const hold = (): void => {
+      if (holds++ === 0) ws.pause();
+    };
+    const release = (): void => {
+      if (--holds === 0) ws.resume();
+    };
     // Large messages (base64 uploads) are read one at a time: the socket stays unread meanwhile (read-gate.ts).
-    const gate = new ReadGate(
-      () => ws.pause(),
-      () => ws.resume(),
-    );
+    const gate = new ReadGate(hold, release);
+    let waitingForDrain = false;
+    const reply = (text: string): void => {
+      if (ws.readyState !== ws.OPEN) return;
+      ws.send(text);
+      if (waitingForDrain || ws.bufferedAmount <= UNREAD_REPLIES_BYTES) return;
+      waitingForDrain = true;
+      hold();
+      const drained = (): void => {
+        if (ws.readyState === ws.OPEN && ws.bufferedAmount > UNREAD_REPLIES_BYTES) {
+          socket.once('drain', drained);
+          return;
+        }
+        waitingForDrain = false;
+        release();
+      };
+      socket.once('drain', drained);
+    };
     session.onAuthenticated = () => {
       pending.delete(ws);
       setMessageLimit(ws, maxMessageBytes(engine.limits));
     };
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
-        ws.send(JSON.stringify({ jsonrpc: '2.0', id: null, error: toRpcError(new ServiceError('INVALID_REQUEST', 'Binary WebSocket messages are not part of the protocol.', { hint: 'Send JSON-RPC as text; upload images with HTTP POST /images.' })) }));
+        // Before hello, a client that speaks something else is dropped; after, each frame costs a request
+        // of the rate limit (over it, it goes unanswered: it has no id to answer to).
+        if (!session.authenticated) return closeSoon(ws, 1003, 'binary messages are not part of the protocol');
+        if (session.limiter && !session.limiter.take()) return;
+        reply(JSON.stringify({ jsonrpc: '2.0', id: null, error: toRpcError(new ServiceError('INVALID_REQUEST', 'Binary WebSocket messages are not part of the protocol.', { hint: 'Send JSON-RPC as text; upload images with HTTP POST /images.' })) }));
         return;
       }
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
       gate.track(bytes.length, engine.handleText(session, bytes.toString('utf8'), bytes.length)).then(
-        (reply) => {
-          if (reply !== undefined && ws.readyState === ws.OPEN) ws.send(reply);
+        (text) => {
+          if (text !== undefined) reply(text);
           if (session.closeAfterReply) closeSoon(ws, session.closeAfterReply.code, session.closeAfterReply.reason);
         },
         () => undefined,
@@ -183,5 +217,5 @@ function setMessageLimit(ws: WebSocket, bytes: number): void {
 }
 
 export function statusText(status: number): string {
-  return { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
+  return { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
 }
