@@ -2,7 +2,7 @@
  * The models as data: which snapshot folders and files the single-frame backend needs, what each
  * component is, where users get it, and where the engine looks for it.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -93,14 +93,43 @@ export function snapshotFolder(modelsDir: string, spec: SnapshotSpec = SINGLE_FR
   const direct = join(modelsDir, spec.folder);
   if (existsSync(direct)) return direct;
   if (spec.components.every((c) => existsSync(join(modelsDir, c.folder)))) return modelsDir;
-  const cache = join(modelsDir, `models--${spec.repo.replace('/', '--')}`, 'snapshots');
-  if (existsSync(cache)) {
-    const revisions = readdirSync(cache)
-      .map((name) => ({ name, time: statSync(join(cache, name)).mtimeMs }))
-      .sort((a, b) => b.time - a.time);
-    if (revisions[0] !== undefined) return join(cache, revisions[0].name);
+  return cachedSnapshot(modelsDir, spec.repo) ?? direct;
+}
+
+/**
+ * The snapshot of `repo` in a Hugging Face cache inside `modelsDir` (`models--owner--name/`): the revision
+ * `refs/main` names, as the hub's own tools resolve it, else the newest snapshot folder. Entries that are
+ * not folders (a dangling link, a stray file) are passed over; undefined when there is none.
+ */
+export function cachedSnapshot(modelsDir: string, repo: string): string | undefined {
+  const root = join(modelsDir, `models--${repo.replace('/', '--')}`);
+  const snapshots = join(root, 'snapshots');
+  const folderTime = (path: string): number | undefined => {
+    try {
+      const info = statSync(path);
+      return info.isDirectory() ? info.mtimeMs : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  let main: string | undefined;
+  try {
+    main = readFileSync(join(root, 'refs', 'main'), 'utf8').trim();
+  } catch {
+    main = undefined;
   }
-  return direct;
+  if (main && /^[0-9A-Za-z._-]+$/.test(main) && folderTime(join(snapshots, main)) !== undefined) return join(snapshots, main);
+  let names: string[];
+  try {
+    names = readdirSync(snapshots);
+  } catch {
+    return undefined;
+  }
+  const newest = names
+    .map((name) => ({ name, time: folderTime(join(snapshots, name)) }))
+    .filter((r): r is { name: string; time: number } => r.time !== undefined)
+    .sort((a, b) => b.time - a.time)[0];
+  return newest === undefined ? undefined : join(snapshots, newest.name);
 }
 
 export function taggerFolder(modelsDir: string, spec: TaggerSpec = WD14_TAGGER): string {

@@ -3,7 +3,7 @@
  * `data_offsets` are relative to the end of the header, so the absolute byte offset of a tensor in the
  * file is `8 + N + begin`; that absolute offset is what ONNX external data points at (no copies).
  */
-import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, fstatSync } from 'node:fs';
 import { z } from 'zod';
 import { PaintsUndoError } from '../../engine/src/core/errors.js';
 
@@ -38,6 +38,9 @@ export interface SafetensorsHeader {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
+/** Largest tensor we accept: far above any tensor of the models read here. */
+const MAX_TENSOR_BYTES = 4 * 1024 * 1024 * 1024;
+
 /** Largest header we accept (the format itself caps it at 100 MB). */
 const MAX_HEADER_BYTES = 100_000_000;
 
@@ -50,30 +53,56 @@ function corrupt(path: string, why: string): PaintsUndoError {
 
 /** Reads only the header (a few KB) of a safetensors file; tensor data stays on disk. */
 export function readSafetensorsHeader(path: string): SafetensorsHeader {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (cause) {
-    throw new PaintsUndoError('MODEL_MISSING', `Cannot open ${path}.`, {
+  const cannotRead = (cause: unknown, what = `Cannot read ${path}`): PaintsUndoError =>
+    new PaintsUndoError('MODEL_MISSING', `${what}${cause instanceof Error ? ` (${cause.message})` : ''}.`, {
       hint: 'Check the model folder with `paints-undo models verify <dir>`.',
       details: { path },
       cause,
     });
+  let fd: number;
+  try {
+    // Non-blocking: a FIFO in its place must not hang the engine (a blocked open ignores Ctrl+C); it is
+    // refused below with anything else that is not a regular file.
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (cause) {
+    throw cannotRead(cause, `Cannot open ${path}`);
   }
   try {
-    const fileSize = fstatSync(fd).size;
+    let info;
+    try {
+      info = fstatSync(fd);
+    } catch (cause) {
+      throw cannotRead(cause);
+    }
+    if (!info.isFile()) throw corrupt(path, `it is ${info.isDirectory() ? 'a folder' : 'not a regular file'}`);
+    const fileSize = info.size;
     if (fileSize < 8) throw corrupt(path, `it has ${fileSize} bytes`);
     const lenBuf = Buffer.alloc(8);
-    readSync(fd, lenBuf, 0, 8, 0);
+    readAll(path, fd, lenBuf, 0, cannotRead);
     const headerLength = Number(lenBuf.readBigUInt64LE(0));
     if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > fileSize) {
       throw corrupt(path, `header length ${headerLength} does not fit in ${fileSize} bytes`);
     }
     const headerBuf = Buffer.alloc(headerLength);
-    readSync(fd, headerBuf, 0, headerLength, 8);
+    readAll(path, fd, headerBuf, 8, cannotRead);
     return parseHeader(path, headerBuf.toString('utf8'), 8 + headerLength, fileSize);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Fills `buffer` from `position` (a file shorter than it claims is corrupt). */
+function readAll(path: string, fd: number, buffer: Buffer, position: number, cannotRead: (cause: unknown) => PaintsUndoError): void {
+  let done = 0;
+  while (done < buffer.length) {
+    let read: number;
+    try {
+      read = readSync(fd, buffer, done, buffer.length - done, position + done);
+    } catch (cause) {
+      throw cannotRead(cause);
+    }
+    if (read === 0) throw corrupt(path, 'it ends before its header does');
+    done += read;
   }
 }
 
@@ -85,6 +114,11 @@ function parseHeader(path: string, json: string, dataStart: number, fileSize: nu
     throw corrupt(path, 'the header is not JSON');
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw corrupt(path, 'the header is not an object');
+  // JSON.parse keeps the last of two equal keys: an entry hidden that way is counted here (every entry has
+  // one "data_offsets"), so that no tensor of the file goes unchecked.
+  const entries = Object.keys(raw).filter((name) => name !== '__metadata__').length;
+  const offsetsGiven = json.split('"data_offsets"').length - 1;
+  if (offsetsGiven > entries) throw corrupt(path, `its header names ${offsetsGiven - entries} tensor(s) twice`);
   const tensors = new Map<string, TensorInfo>();
   let metadata: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw)) {
@@ -101,7 +135,16 @@ function parseHeader(path: string, json: string, dataStart: number, fileSize: nu
       throw corrupt(path, `tensor ${name} has ${end - begin} bytes for shape [${shape.join(', ')}] ${dtype}`);
     }
     if (dataStart + end > fileSize) throw corrupt(path, `tensor ${name} ends past the end of the file`);
+    // The largest tensor of the official models is ~150 MB; one of gigabytes is a forged header (over a
+    // sparse file) that would make onnxruntime allocate it.
+    if (end - begin > MAX_TENSOR_BYTES) throw corrupt(path, `tensor ${name} claims ${end - begin} bytes (at most ${MAX_TENSOR_BYTES} are read per tensor)`);
     tensors.set(name, { name, dtype, shape, offset: dataStart + begin, byteLength: end - begin });
+  }
+  // The format lays tensors out one after another: two that share bytes are a damaged or forged file.
+  const ranges = [...tensors.values()].filter((t) => t.byteLength > 0).sort((a, b) => a.offset - b.offset);
+  for (let i = 1; i < ranges.length; i++) {
+    const previous = ranges[i - 1]!;
+    if (ranges[i]!.offset < previous.offset + previous.byteLength) throw corrupt(path, `tensors ${previous.name} and ${ranges[i]!.name} overlap`);
   }
   return { path, fileSize, dataStart, tensors, metadata };
 }

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { PaintsUndoError } from '../../engine/src/core/errors.js';
 import { readConfig } from './components.js';
 import { ClipTextConfigSchema, buildClipText } from './graph/clip-text.js';
 import { UnetConfigSchema, buildUnet } from './graph/unet.js';
@@ -55,7 +56,9 @@ function verifyComponent(snapshot: string, spec: ComponentSpec): ComponentReport
       try {
         ClipTokenizer.fromFolder(folder);
       } catch (error) {
-        wrong('tokenizer_config.json', [errorMessage(error)]);
+        // The file the tokenizer could not read, when it says which.
+        const file = error instanceof PaintsUndoError && typeof error.details?.['file'] === 'string' ? error.details['file'] : 'tokenizer_config.json';
+        wrong(file, [errorMessage(error)]);
       }
       return;
     }

@@ -192,11 +192,23 @@ export class SingleFrameBackend implements Backend {
       this.tagger = Promise.resolve(undefined);
       return this.tagger;
     }
-    // The tagger is a plain ONNX file; the official code runs it on CPU.
-    this.tagger = (async () => ({
-      session: await this.getRuntime().createSession({ model: readFileSync(onnx), externalDataFolder: folder, device: 'cpu' }),
-      csv: parseTagCsv(readFileSync(csv, 'utf8')),
-    }))();
+    // The tagger is a plain ONNX file; the official code runs it on CPU. A file onnxruntime cannot load is
+    // the user's to replace (MODEL_MISSING), and is tried again by the next job once they have.
+    this.tagger = (async () => {
+      try {
+        return {
+          session: await this.getRuntime().createSession({ model: readFileSync(onnx), externalDataFolder: folder, device: 'cpu' }),
+          csv: parseTagCsv(readFileSync(csv, 'utf8')),
+        };
+      } catch (cause) {
+        this.tagger = undefined;
+        throw new PaintsUndoError('MODEL_MISSING', `The WD14 tagger in ${folder} cannot be loaded: ${cause instanceof Error ? cause.message : String(cause)}.`, {
+          hint: 'Download the tagger files again (`paints-undo models verify <dir>` shows how), remove them to run without a prompt, or set PAINTS_UNDO_PROMPT.',
+          details: { path: onnx },
+          cause,
+        });
+      }
+    })();
     return this.tagger;
   }
 

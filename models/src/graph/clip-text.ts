@@ -8,21 +8,23 @@ import { GraphBuilder } from './builder.js';
 import type { ComputeDtype } from './builder.js';
 import { attention, gelu, layerNorm, linear, quickGelu } from './nn.js';
 import type { Ctx } from './nn.js';
+import { configCount, configError, configSize, configVocab } from './config.js';
 import { Weights } from './weights.js';
 import type { WeightSource } from './weights.js';
 
 export const ClipTextConfigSchema = z
   .object({
-    vocab_size: z.number().int().positive(),
-    hidden_size: z.number().int().positive(),
-    intermediate_size: z.number().int().positive(),
-    num_hidden_layers: z.number().int().positive(),
-    num_attention_heads: z.number().int().positive(),
-    max_position_embeddings: z.number().int().positive(),
+    vocab_size: configVocab(),
+    hidden_size: configSize(),
+    intermediate_size: configSize(),
+    num_hidden_layers: configCount(),
+    num_attention_heads: configCount(),
+    max_position_embeddings: configSize(),
     hidden_act: z.enum(['quick_gelu', 'gelu']),
     layer_norm_eps: z.number().positive(),
   })
-  .loose();
+  .loose()
+  .refine((c) => c.hidden_size % c.num_attention_heads === 0, { message: 'hidden_size must be divisible by num_attention_heads', path: ['num_attention_heads'] });
 export type ClipTextConfig = z.infer<typeof ClipTextConfigSchema>;
 
 export interface BuiltGraph {
@@ -41,7 +43,7 @@ export function buildClipText(config: ClipTextConfig, source: WeightSource, dtyp
   const H = config.num_attention_heads;
   const L = config.max_position_embeddings;
   const headDim = D / H;
-  if (!Number.isInteger(headDim)) throw new Error(`hidden_size ${D} is not divisible by num_attention_heads ${H}`);
+  if (!Number.isInteger(headDim)) throw configError(source.label, `hidden_size ${D} is not divisible by num_attention_heads ${H}`);
 
   const ids = g.input('input_ids', 'int64', ['batch', L]);
   const tokens = g.op('Gather', [w.get('text_model.embeddings.token_embedding.weight', [config.vocab_size, D]), ids], { axis: 0 });

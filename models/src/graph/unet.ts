@@ -15,6 +15,7 @@ import { downsample, resnet, transformer2d, upsample } from './blocks.js';
 import { conv2d, groupNorm, linear, silu, timestepEmbedding } from './nn.js';
 import type { Ctx } from './nn.js';
 import type { BuiltGraph } from './clip-text.js';
+import { GROUPS_DIVIDE_CHANNELS, configCount, configSize, groupsDivideChannels } from './config.js';
 import { Weights } from './weights.js';
 import type { WeightSource } from './weights.js';
 
@@ -23,41 +24,42 @@ export interface GraphOptions {
   readonly fusedAttention?: boolean;
 }
 
-const perBlock = z.union([z.number().int().positive(), z.array(z.number().int().positive())]);
+const perBlock = z.union([configSize(), z.array(configSize()).max(16)]);
 
 export const UnetConfigSchema = z
   .object({
-    in_channels: z.number().int().positive(),
-    out_channels: z.number().int().positive(),
-    block_out_channels: z.array(z.number().int().positive()).min(1),
-    layers_per_block: z.number().int().positive(),
+    in_channels: configSize(),
+    out_channels: configSize(),
+    block_out_channels: z.array(configSize()).min(1).max(16),
+    layers_per_block: configCount(),
     down_block_types: z.array(z.enum(['CrossAttnDownBlock2D', 'DownBlock2D'])),
     up_block_types: z.array(z.enum(['CrossAttnUpBlock2D', 'UpBlock2D'])),
     mid_block_type: z.literal('UNetMidBlock2DCrossAttn').default('UNetMidBlock2DCrossAttn'),
     attention_head_dim: perBlock,
     num_attention_heads: perBlock.nullable().default(null),
-    cross_attention_dim: z.number().int().positive(),
-    norm_num_groups: z.number().int().positive(),
+    cross_attention_dim: configSize(),
+    norm_num_groups: configSize(),
     norm_eps: z.number().positive(),
     flip_sin_to_cos: z.boolean(),
     freq_shift: z.number(),
     act_fn: z.literal('silu').default('silu'),
-    conv_in_kernel: z.number().int().positive().default(3),
-    conv_out_kernel: z.number().int().positive().default(3),
+    conv_in_kernel: z.number().int().positive().max(15).default(3),
+    conv_out_kernel: z.number().int().positive().max(15).default(3),
     downsample_padding: z.literal(1).default(1),
     mid_block_scale_factor: z.literal(1).default(1),
-    transformer_layers_per_block: z.union([z.number().int().positive(), z.array(z.number().int().positive())]).default(1),
+    transformer_layers_per_block: z.union([configCount(), z.array(configCount()).max(16)]).default(1),
     use_linear_projection: z.literal(false).default(false),
     only_cross_attention: z.literal(false).default(false),
     upcast_attention: z.boolean().default(false),
     resnet_time_scale_shift: z.literal('default').default('default'),
     time_embedding_type: z.literal('positional').default('positional'),
-    time_embedding_dim: z.number().int().positive().nullable().default(null),
+    time_embedding_dim: configSize().nullable().default(null),
     addition_embed_type: z.null().default(null),
     class_embed_type: z.null().default(null),
     center_input_sample: z.literal(false).default(false),
   })
-  .loose();
+  .loose()
+  .refine(groupsDivideChannels, GROUPS_DIVIDE_CHANNELS);
 export type UnetConfig = z.infer<typeof UnetConfigSchema>;
 
 function list(value: number | number[], n: number, name: string): number[] {

@@ -11,17 +11,18 @@ import { conv2d, groupNorm, silu } from './nn.js';
 import type { Ctx } from './nn.js';
 import type { BuiltGraph } from './clip-text.js';
 import type { GraphOptions } from './unet.js';
+import { GROUPS_DIVIDE_CHANNELS, configCount, configSize, groupsDivideChannels } from './config.js';
 import { Weights } from './weights.js';
 import type { WeightSource } from './weights.js';
 
 export const VaeConfigSchema = z
   .object({
-    in_channels: z.number().int().positive(),
-    out_channels: z.number().int().positive(),
-    latent_channels: z.number().int().positive(),
-    block_out_channels: z.array(z.number().int().positive()).min(1),
-    layers_per_block: z.number().int().positive(),
-    norm_num_groups: z.number().int().positive(),
+    in_channels: configSize(),
+    out_channels: configSize(),
+    latent_channels: configSize(),
+    block_out_channels: z.array(configSize()).min(1).max(16),
+    layers_per_block: configCount(),
+    norm_num_groups: configSize(),
     act_fn: z.literal('silu'),
     down_block_types: z.array(z.literal('DownEncoderBlock2D')),
     up_block_types: z.array(z.literal('UpDecoderBlock2D')),
@@ -30,7 +31,8 @@ export const VaeConfigSchema = z
     /** diffusers runs the VAE in float32 when set (the SD1.5 VAE overflows float16 in its decoder). */
     force_upcast: z.boolean().default(true),
   })
-  .loose();
+  .loose()
+  .refine(groupsDivideChannels, GROUPS_DIVIDE_CHANNELS);
 export type VaeConfig = z.infer<typeof VaeConfigSchema>;
 
 /** The VAE uses eps 1e-6 in every GroupNorm. */

@@ -54,6 +54,9 @@ export function formatProblem(p: WeightProblem): string {
   }
 }
 
+/** Problems after which a build stops: the checkpoint and its config are too far apart to list them all. */
+const MAX_PROBLEMS = 1000;
+
 export class Weights {
   readonly source: WeightSource;
   readonly problems: WeightProblem[];
@@ -91,6 +94,9 @@ export class Weights {
     this.used.set(name, value);
     if (entry === undefined) {
       this.problems.push({ kind: 'missing', name, expected });
+      // A config that asks for far more tensors than the file has (a damaged num_hidden_layers) would keep
+      // the builder looping: it stops here, with what it found so far.
+      if (this.problems.length > MAX_PROBLEMS) this.assertComplete();
       return value;
     }
     const shapeOk = entry.shape.length === expected.length && expected.every((d, i) => d === -1 || d === entry.shape[i]);

@@ -12,12 +12,7 @@ import { sourceFromHeader } from '../graph/weights.js';
 import type { WeightSource } from '../graph/weights.js';
 import type { WeightProblem } from '../graph/weights.js';
 
-export function configError(label: string, why: string): PaintsUndoError {
-  return new PaintsUndoError('MODEL_MISSING', `${label} does not match its config.json: ${why}.`, {
-    hint: 'Download the model again, or run `paints-undo models verify <dir>` for the full report.',
-    details: { file: label, problem: why },
-  });
-}
+export { configError } from '../graph/config.js';
 
 /** The multi-frame snapshot saves every component as config.json + model.safetensors (PyTorchModelHubMixin / transformers). */
 export const MF_WEIGHTS_FILE = 'model.safetensors';

@@ -3,7 +3,7 @@
  * weight check of each component through the same graph builders that load it (so a verify report and
  * a load failure always agree).
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClipTextConfigSchema, buildClipText } from '../graph/clip-text.js';
 import type { WeightProblem, WeightSource } from '../graph/weights.js';
@@ -13,6 +13,7 @@ import { componentReport, errorMessage, type ComponentReport } from '../verify-r
 import { ClipVisionConfigSchema, buildClipVision } from './clip-vision.js';
 import { parseConfig } from '../components.js';
 import { MF_WEIGHTS_FILE, openComponentWeights } from './config.js';
+import { cachedSnapshot } from '../manifest.js';
 import { ResamplerConfigSchema, buildResampler } from './projection.js';
 import { Unet3dConfigSchema, buildUnet3d } from './unet3d.js';
 import { VideoVaeConfigSchema, buildVideoVaeDecoder, buildVideoVaeEncoder } from './vae.js';
@@ -85,20 +86,13 @@ export function checkMultiFrameKeyList(
 
 /**
  * The multi-frame snapshot inside a models directory: `<dir>/paints_undo_multi_frame/`, `<dir>` itself,
- * or the Hugging Face cache (`models--lllyasviel--paints_undo_multi_frame/snapshots/<newest>/`).
+ * or the Hugging Face cache (`models--lllyasviel--paints_undo_multi_frame/`, manifest.ts cachedSnapshot).
  */
 export function multiFrameSnapshotFolder(modelsDir: string): string {
   const direct = join(modelsDir, MULTI_FRAME_SNAPSHOT.folder);
   if (existsSync(direct)) return direct;
   if (MULTI_FRAME_SNAPSHOT.components.every((c) => existsSync(join(modelsDir, c.folder)))) return modelsDir;
-  const cache = join(modelsDir, `models--${MULTI_FRAME_SNAPSHOT.repo.replace('/', '--')}`, 'snapshots');
-  if (existsSync(cache)) {
-    const newest = readdirSync(cache)
-      .map((name) => ({ name, time: statSync(join(cache, name)).mtimeMs }))
-      .sort((a, b) => b.time - a.time)[0];
-    if (newest !== undefined) return join(cache, newest.name);
-  }
-  return direct;
+  return cachedSnapshot(modelsDir, MULTI_FRAME_SNAPSHOT.repo) ?? direct;
 }
 
 export interface MultiFrameVerifyReport {

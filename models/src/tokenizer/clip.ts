@@ -25,7 +25,9 @@ const TokenizerConfigSchema = z
   })
   .loose();
 
-const VocabSchema = z.record(z.string(), z.number().int().min(0));
+const VocabSchema = z
+  .record(z.string(), z.number().int().min(0))
+  .refine((vocab) => Object.keys(vocab).length >= 256, 'it has fewer than the 256 byte tokens every CLIP vocabulary starts with');
 
 /** CLIPTokenizer keeps only the first 49152 - 256 - 2 merges (the rest of merges.txt is unused). */
 const MAX_MERGES = 49152 - 256 - 2;
@@ -153,13 +155,21 @@ export class ClipTokenizer {
         });
       }
     };
+    const malformed = (name: string, why: string): PaintsUndoError =>
+      new PaintsUndoError('MODEL_MISSING', `${join(folder, name)} is malformed: ${why}.`, {
+        hint: 'Download the tokenizer files again; `paints-undo models verify <dir>` checks them.',
+        details: { path: join(folder, name), file: name },
+      });
     const parse = <T>(schema: z.ZodType<T>, name: string): T => {
-      const result = schema.safeParse(JSON.parse(read(name)));
-      if (!result.success) {
-        throw new PaintsUndoError('MODEL_MISSING', `${join(folder, name)} is malformed: ${result.error.issues[0]?.message ?? ''}.`, {
-          details: { path: join(folder, name) },
-        });
+      let json: unknown;
+      try {
+        json = JSON.parse(read(name));
+      } catch (error) {
+        if (error instanceof PaintsUndoError) throw error;
+        throw malformed(name, `it is not JSON (${error instanceof Error ? error.message : String(error)})`);
       }
+      const result = schema.safeParse(json);
+      if (!result.success) throw malformed(name, result.error.issues[0]?.message ?? 'unexpected content');
       return result.data;
     };
     const config = parse(TokenizerConfigSchema, 'tokenizer_config.json');
