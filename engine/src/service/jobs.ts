@@ -89,6 +89,16 @@ function newJobId(): string {
 /** Total decoded pixels of an encode job's distinct frames: 256 Mpx is 768 MB of RGB. */
 export const MAX_ENCODE_PIXELS = 256_000_000;
 
+/** A job between the first await of its submit and its record being remembered (JobManager.submitting). */
+interface Submission {
+  readonly id: string;
+  readonly owner: string;
+  readonly slider: string | undefined;
+  /** Why it was cancelled meanwhile (superseded, its connection closed, shutdown). */
+  cancelled?: string;
+  supersededBy?: string;
+}
+
 const FINAL: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled']);
 const SUPERSEDED = 'Superseded by a newer slider request.';
 const CONNECTION_CLOSED = 'Cancelled: the connection closed.';
@@ -102,7 +112,7 @@ export class JobManager {
    * pipelined on one connection are all there at once, so they count against the owner's limit, and are
    * superseded and cancelled with their connection, like remembered jobs (`cancelled` says why).
    */
-  private readonly submitting = new Set<{ readonly id: string; readonly owner: string; readonly slider: string | undefined; cancelled?: string; supersededBy?: string }>();
+  private readonly submitting = new Set<Submission>();
   /** Computations not started yet, in arrival order (interactive ones are picked first). */
   private readonly queue: Computation[] = [];
   private readonly inFlight = new Map<string, Computation>();
@@ -134,7 +144,7 @@ export class JobManager {
         details: { limit: this.options.maxUnfinishedPerOwner },
       });
     }
-    const pending: { id: string; owner: string; slider: string | undefined; cancelled?: string; supersededBy?: string } = { id, owner: owner.id, slider };
+    const pending: Submission = { id, owner: owner.id, slider };
     this.submitting.add(pending);
     try {
       return await this.admit(id, owner, input, slider, pending);
@@ -148,7 +158,7 @@ export class JobManager {
     owner: JobOwner,
     input: JobInput,
     slider: string | undefined,
-    pending: { readonly cancelled?: string; readonly supersededBy?: string },
+    pending: Readonly<Submission>,
   ): Promise<JobRecord> {
     const backend = await this.options.describeBackend(input.backend);
     const capability = jobKindOf(input).capability(input);
@@ -241,7 +251,7 @@ export class JobManager {
   }
 
   /** A job cancelled while it was being submitted (`pending` says why): remembered, and its job.cancelled sent after the reply. */
-  private cancelledInSubmit(record: JobRecord, pending: { readonly cancelled?: string; readonly supersededBy?: string }): JobRecord {
+  private cancelledInSubmit(record: JobRecord, pending: Readonly<Submission>): JobRecord {
     if (pending.supersededBy !== undefined) record.supersededBy = pending.supersededBy;
     this.remember(record);
     setImmediate(() => this.finish(record, 'cancelled', { code: 'CANCELLED', message: pending.cancelled ?? 'Cancelled.' }));
