@@ -45,3 +45,23 @@ test('without a prompt setting the backend asks the installed WD14 tagger', asyn
   const image = { width: 40, height: 30, channels: 3 as const, data: new Uint8Array(40 * 30 * 3).fill(90) };
   for (const expected of want) assert.equal(await backend.prompt(image), expected);
 });
+
+test('a tagger file onnxruntime cannot load is MODEL_MISSING with what to do, and is tried again once replaced', async () => {
+  const damaged = tinyModelsDir();
+  const folder = join(damaged, WD14_TAGGER.folder);
+  mkdirSync(folder);
+  writeFileSync(join(folder, WD14_TAGGER.onnx), 'garbage');
+  writeFileSync(join(folder, WD14_TAGGER.csv), ['tag_id,name,category,count', ...rows.map(([n, c], i) => `${i},${n},${c},1`)].join('\n'));
+  const broken = createSingleFrameBackend({ modelsDir: damaged, device: 'cpu', warn: () => undefined });
+  try {
+    const image = { width: 40, height: 30, channels: 3 as const, data: new Uint8Array(40 * 30 * 3).fill(90) };
+    await assert.rejects(broken.prompt(image), (error: unknown) => {
+      const e = error as { code?: string; message?: string; hint?: string };
+      return e.code === 'MODEL_MISSING' && /The WD14 tagger in .* cannot be loaded/.test(e.message ?? '') && /PAINTS_UNDO_PROMPT/.test(e.hint ?? '');
+    });
+    writeFileSync(join(folder, WD14_TAGGER.onnx), standInTagger(WD14_TAGGER.inputSize));
+    assert.equal(await broken.prompt(image), want[0]);
+  } finally {
+    await broken.dispose();
+  }
+});
