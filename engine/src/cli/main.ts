@@ -87,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   if (json) {
     // Nothing but the JSON object on stdout.
-    for (const command of allCommands(program)) command.configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+    for (const command of allCommands(program)) command.configureOutput({ writeErr: () => undefined });
   }
   try {
     if (argv.length === 0) {

@@ -352,11 +352,6 @@ export class PixelIdHash {
     this.block = channels === 3 ? new Uint32Array(Math.min(this.total, ID_BLOCK_PIXELS)) : undefined;
   }
 
-  /** Pixels hashed so far. */
-  get hashed(): number {
-    return this.done;
-  }
-
   /**
    * Hashes the pixels from where the last call stopped up to pixel `upTo` of `data` (the whole image's
    * bytes, filled at least that far). RGB stops at a multiple of 4 pixels before the end (the rest waits

@@ -34,6 +34,8 @@ export interface ListenOptions extends WebSocketOptions {
 }
 
 export const DEFAULT_UPLOAD_IDLE_TIMEOUT_MS = 30_000;
+/** Where to go instead of a target the engine does not serve (or that is not a URL at all). */
+const ENDPOINTS_HINT = 'The engine serves POST /images, GET /results/<id>/<file> and the WebSocket at /ws.';
 /**
  * An upload whose body averages less than this, once UPLOAD_RATE_GRACE_MS (or the idle timeout, if
  * shorter) have passed since its turn came, is cut off: it would keep the uploads behind it waiting.
@@ -74,7 +76,7 @@ export async function listen(engine: Engine, options: ListenOptions): Promise<Li
     if (!url) {
       req.resume();
       res.setHeader('Connection', 'close');
-      const error = new ServiceError('INVALID_REQUEST', 'The request target is not a valid URL path.', { hint: 'The engine serves POST /images, GET /results/<id>/<file> and the WebSocket at /ws.' });
+      const error = new ServiceError('INVALID_REQUEST', 'The request target is not a valid URL path.', { hint: ENDPOINTS_HINT });
       if (budgets.other.take(req.socket.remoteAddress ?? '?')) sendError(res, error, engine.log);
       else res.destroy();
       return;
@@ -187,7 +189,7 @@ async function handleHttp(engine: Engine, access: Access, req: IncomingMessage, 
     await sendResult(engine, req, res, result.key, result.name);
     return;
   }
-  throw serviceError('NOT_FOUND', `Nothing at ${url.pathname}.`, 'The engine serves POST /images, GET /results/<id>/<file> and the WebSocket at /ws.');
+  throw serviceError('NOT_FOUND', `Nothing at ${url.pathname}.`, ENDPOINTS_HINT);
 }
 
 /** The raw-pixel layout of `POST /images?width=W&height=H&channels=C`; undefined for an encoded file (none of them given). */

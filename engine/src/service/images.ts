@@ -76,14 +76,9 @@ export class ImageStore {
     // the thread every client waits on would: they go straight to decoding, and their plan starts sooner.
     const bytesHash = pixels ? undefined : hashOfFile();
     const known = bytesHash === undefined ? undefined : await this.knownUpload(bytesHash);
-    let decoded: { source: SourceImage; notices: readonly string[] } | undefined = known;
-    if (!decoded) {
-      const fresh = await this.pool.decode(bytes, this.limits, pixels, ahead);
-      // Hashed by the worker that read ahead of the upload, as it arrived.
-      fileHash ??= fresh.sha256;
-      decoded = fresh;
-    }
-    const { source, notices } = decoded;
+    // `hashedAhead`: the bytes' sha256, hashed by the worker that read ahead of the upload as it arrived.
+    const { source, notices, sha256: hashedAhead } = known ? { ...known, sha256: undefined } : await this.pool.decode(bytes, this.limits, pixels, ahead);
+    fileHash ??= hashedAhead;
     onDecoded?.(source);
     const reused = (await this.cache.get(imageKey(source.id), { count: false })) !== undefined;
     if (!reused) {

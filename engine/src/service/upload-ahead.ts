@@ -101,9 +101,9 @@ interface Ahead {
   readonly work: ReadAheadWork;
   readonly words: Int32Array;
   readonly bytes: Uint8Array;
-  readonly id: PixelIdHash | undefined;
-  readonly sha256: Hash | undefined;
-  /** Bytes hashed so far (id and sha256 alike). */
+  /** The image id and the bytes' sha256, hashed together; none when the body cannot be the pixels it says (faulting in only). */
+  readonly hashes: { readonly id: PixelIdHash; readonly sha256: Hash } | undefined;
+  /** Bytes hashed so far. */
   hashed: number;
 }
 
@@ -122,8 +122,7 @@ export function readAhead(work: ReadAheadWork): void {
     work,
     words,
     bytes,
-    id: hashable ? new PixelIdHash(pixels.width, pixels.height, pixels.channels) : undefined,
-    sha256: hashable ? createHash('sha256') : undefined,
+    hashes: hashable ? { id: new PixelIdHash(pixels.width, pixels.height, pixels.channels), sha256: createHash('sha256') } : undefined,
     hashed: 0,
   };
   uploads.set(work.key, ahead);
@@ -145,9 +144,9 @@ export function takeHashedAhead(key: number): { readonly id: PixelIdHash; readon
   // Its reader, waiting for this, stops (and lets go of the buffer) now.
   Atomics.notify(ahead.words, STATE);
   Atomics.notify(ahead.words, WRITTEN);
-  if (!ahead.id || !ahead.sha256 || Atomics.load(ahead.words, STATE) !== COMPLETE) return undefined;
+  if (!ahead.hashes || Atomics.load(ahead.words, STATE) !== COMPLETE) return undefined;
   hashUpTo(ahead, ahead.bytes.length);
-  return { id: ahead.id, sha256: ahead.sha256.digest('hex') };
+  return { id: ahead.hashes.id, sha256: ahead.hashes.sha256.digest('hex') };
 }
 
 /** Faults the memory in (first to last, the order it is filled in), then hashes behind the writer, a slice per turn of the event loop. */
@@ -162,7 +161,7 @@ async function run(ahead: Ahead): Promise<void> {
     for (let i = start; i < end; i += stride) Atomics.compareExchange(pages, i, 0, 0);
     await yieldToLoop();
   }
-  if (!ahead.id) return;
+  if (!ahead.hashes) return;
   for (;;) {
     // Taken by its decode, or dropped: done.
     if (uploads.get(ahead.work.key) !== ahead) return;
@@ -176,18 +175,16 @@ async function run(ahead: Ahead): Promise<void> {
     }
     // Hashed as far as written: wait for more bytes, or (the body complete) for the decode.
     const waited = state === COMPLETE ? Atomics.waitAsync(words, STATE, COMPLETE, WAIT_MS) : Atomics.waitAsync(words, WRITTEN, written, WAIT_MS);
-    if ((waited.async ? await waited.value : waited.value) === 'timed-out') {
-      uploads.delete(ahead.work.key);
-      return;
-    }
+    // Timed out: forgotten (readAhead's finally).
+    if ((waited.async ? await waited.value : waited.value) === 'timed-out') return;
   }
 }
 
 /** Hashes the upload's bytes up to `end` (the id stops at whole pixels; the rest waits for the next call). */
 function hashUpTo(ahead: Ahead, end: number): void {
-  const { id, sha256, bytes } = ahead;
-  if (!id || !sha256 || end <= ahead.hashed) return;
-  sha256.update(bytes.subarray(ahead.hashed, end));
+  const { hashes, bytes } = ahead;
+  if (!hashes || end <= ahead.hashed) return;
+  hashes.sha256.update(bytes.subarray(ahead.hashed, end));
   ahead.hashed = end;
-  id.update(bytes, Math.floor(end / id.channels));
+  hashes.id.update(bytes, Math.floor(end / hashes.id.channels));
 }

@@ -11,7 +11,7 @@
  * - messages over MAX_UNAUTHENTICATED_MESSAGE_BYTES close the socket (1009) from the frame header, unread.
  * Paired connections (token in the handshake, or after hello) count against `limits.maxConnections`.
  */
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX, type ServiceErrorCode } from '../client/protocol.js';
@@ -66,7 +66,7 @@ export function webSocketEndpoint(engine: Engine, security: SecurityOptions, opt
     socket.on('error', () => undefined);
     const refuse = (status: number, code: ServiceErrorCode, message: string, hint: string): void => {
       const body = JSON.stringify({ error: toRpcError(new ServiceError(code, message, { hint })) });
-      socket.end(`HTTP/1.1 ${status} ${statusText(status)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     };
     const url = requestUrl(req.url);
     const endpoint = 'Connect to ws://127.0.0.1:<port>/ws (the port `paints-undo serve` printed).';
@@ -214,8 +214,4 @@ function setMessageLimit(ws: WebSocket, bytes: number): void {
     throw new Error('Cannot raise the message limit of a WebSocket: the ws library changed its receiver (field _maxPayload).');
   }
   receiver._maxPayload = bytes;
-}
-
-export function statusText(status: number): string {
-  return { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
 }

@@ -94,11 +94,11 @@ function listed(items: readonly string[], max = 5): string {
   return items.length > max ? `${shown}; and ${items.length - max} more` : shown;
 }
 
-/** Whether `input` is an earlier output of this batch (see the module comment). */
-async function earlierOutput(input: BatchInput, folder: string, ownFolders: ReadonlySet<string>, shape: OutputShape): Promise<boolean> {
+/** Whether `input` is an earlier output of this batch (see the module comment); `outFolder`: -o, as a key set. */
+async function earlierOutput(input: BatchInput, outFolder: ReadonlySet<string>, ownFolders: ReadonlySet<string>, shape: OutputShape): Promise<boolean> {
   if (insideAny(input.path, ownFolders)) return true;
   if (shape.kind !== 'file' || extname(input.path).toLowerCase() !== shape.extension.toLowerCase()) return false;
-  return insideAny(input.path, new Set([sameFileKey(folder)])) && (await carriesProvenance(input.path));
+  return insideAny(input.path, outFolder) && (await carriesProvenance(input.path));
 }
 
 export async function planOutputs(inputs: readonly BatchInput[], folder: string, shape: OutputShape): Promise<BatchPlan> {
@@ -106,7 +106,8 @@ export async function planOutputs(inputs: readonly BatchInput[], folder: string,
   const ownFolders = new Set(shape.kind === 'folder' ? outputs.map(sameFileKey) : []);
   const kept: { input: BatchInput; output: string }[] = [];
   const leftOut: BatchInput[] = [];
-  const earlier = await Promise.all(inputs.map((input) => earlierOutput(input, folder, ownFolders, shape)));
+  const outFolder = new Set([sameFileKey(folder)]);
+  const earlier = await Promise.all(inputs.map((input) => earlierOutput(input, outFolder, ownFolders, shape)));
   inputs.forEach((input, i) => (earlier[i] ? leftOut.push(input) : kept.push({ input, output: outputs[i]! })));
 
   const replaced = await replacedInputs(kept, shape);
