@@ -3,7 +3,7 @@
  * (planes), downscaling from the input (downscale), blurs (filters), mask operations (masks), and what
  * turns plan planes into renderer input (stamps).
  */
-export type { Plane, PlanRgb } from './raster/planes.js';
+export { planeQuantile, type Plane, type PlanRgb } from './raster/planes.js';
 export { downscaleRgb, downscaleWithDarkest, downscaleWithDetail, luminance } from './raster/downscale.js';
 export { gaussianBlur, maskedBlur, maskedBlurPlanes, boxBlur } from './raster/filters.js';
 export { distanceTo, thin, labelComponents } from './raster/masks.js';

@@ -7,7 +7,7 @@ import { solidContent } from '../../../core/content.js';
 import { subjectStart, type Analysis } from '../analyse.js';
 import { mergeStamps } from '../budget.js';
 import { orderPaths, pathLength, simplify, smoothPath, splitIntoStrokes, traceSkeleton, type Path } from '../lines.js';
-import { gaussianBlur, sample, StampBuilder, thin } from '../raster.js';
+import { gaussianBlur, planeQuantile, sample, StampBuilder, thin } from '../raster.js';
 import type { Rng } from '../rng.js';
 import type { Mark, PhaseWork } from './phase.js';
 
@@ -89,19 +89,18 @@ export function sketchPaths(a: Analysis, rng: Rng, check: () => void): SketchStr
   for (let y = 1; y < ph - 1; y++) {
     for (let x = 1; x < pw - 1; x++) {
       const i = y * pw + x;
-      let m = 0;
-      for (const c of [r, g, b]) {
-        const gx = c[i + 1]! - c[i - 1]!;
-        const gy = c[i + pw]! - c[i - pw]!;
-        m += gx * gx + gy * gy;
-      }
-      mag[i] = Math.sqrt(m);
+      const rx = r[i + 1]! - r[i - 1]!;
+      const ry = r[i + pw]! - r[i - pw]!;
+      const gx = g[i + 1]! - g[i - 1]!;
+      const gy = g[i + pw]! - g[i - pw]!;
+      const bx = b[i + 1]! - b[i - 1]!;
+      const by = b[i + pw]! - b[i - pw]!;
+      mag[i] = Math.sqrt(rx * rx + ry * ry + (gx * gx + gy * gy) + (bx * bx + by * by));
     }
   }
   check();
   // Keep the strongest ~9% of edges: the big shapes, not texture.
-  const sorted = Float32Array.from(mag).sort();
-  const threshold = Math.max(6, sorted[Math.floor(n * 0.91)]!);
+  const threshold = Math.max(6, planeQuantile(mag, 0.91));
   const mask = new Uint8Array(n);
   for (let i = 0; i < n; i++) mask[i] = mag[i]! >= threshold ? 1 : 0;
   thin(mask, pw, ph);
