@@ -149,16 +149,26 @@ export function analyse(full: RgbImage): Analysis {
   // border is crisp (about 1); a blurred form or a soft photo-like edge ramps (about 1/3).
   let sharpSum = 0;
   let edges = 0;
-  const near = (i: number, d: number): number => Math.abs(smooth[i + d]! - smooth[i - d]!);
+  // Measured at the middle of each edge (where the 2-pixel step peaks), across it: along rows (d = 1),
+  // then down columns (d = pw).
+  const sharpness = (i: number, d: number): number => {
+    const f = Math.abs(smooth[i + 3 * d]! - smooth[i - 3 * d]!);
+    if (f < 24) return -1;
+    const m = Math.abs(smooth[i + d]! - smooth[i - d]!);
+    if (m < Math.abs(smooth[i]! - smooth[i - 2 * d]!) || m < Math.abs(smooth[i + 2 * d]! - smooth[i]!)) return -1;
+    return Math.min(1, m / f);
+  };
   for (let y = 4; y + 4 < ph; y++) {
     for (let x = 4; x + 4 < pw; x++) {
       const i = y * pw + x;
-      // Measured at the middle of each edge (where the 2-pixel step peaks), across it.
-      for (const d of [1, pw]) {
-        const f = Math.abs(smooth[i + 3 * d]! - smooth[i - 3 * d]!);
-        const m = near(i, d);
-        if (f < 24 || m < near(i - d, d) || m < near(i + d, d)) continue;
-        sharpSum += Math.min(1, m / f);
+      const across = sharpness(i, 1);
+      if (across >= 0) {
+        sharpSum += across;
+        edges++;
+      }
+      const down = sharpness(i, pw);
+      if (down >= 0) {
+        sharpSum += down;
         edges++;
       }
     }

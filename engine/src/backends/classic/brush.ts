@@ -300,18 +300,19 @@ export class BrushPainter {
   /** Records a stamp's effect on the error map and on coverage. */
   absorb(stamp: Stamp): void {
     const { x: sx, y: sy, width: sw, height: sh, alpha } = stamp;
-    const pw = this.pw;
-    const ph = this.ph;
-    for (let y = Math.max(0, sy); y < Math.min(ph, sy + sh); y++) {
-      for (let x = Math.max(0, sx); x < Math.min(pw, sx + sw); x++) {
+    const { pw, ph, error, coverage, done, coverAt } = this;
+    const yEnd = Math.min(ph, sy + sh);
+    const xEnd = Math.min(pw, sx + sw);
+    for (let y = Math.max(0, sy); y < yEnd; y++) {
+      for (let x = Math.max(0, sx); x < xEnd; x++) {
         const a = alpha[(y - sy) * sw + (x - sx)]!;
         if (a === 0) continue;
         const i = y * pw + x;
-        this.error[i]! *= 1 - a / 255;
-        if (a / 255 > this.coverage[i]!) this.coverage[i] = a / 255;
-        if (this.done[i]) continue;
-        if (this.coverAt < 255) {
-          if (a >= this.coverAt) this.done[i] = 1;
+        error[i]! *= 1 - a / 255;
+        if (a / 255 > coverage[i]!) coverage[i] = a / 255;
+        if (done[i]) continue;
+        if (coverAt < 255) {
+          if (a >= coverAt) done[i] = 1;
           continue;
         }
         if (a < 255) continue;
@@ -326,7 +327,7 @@ export class BrushPainter {
             }
           }
         }
-        if (full) this.done[i] = 1;
+        if (full) done[i] = 1;
       }
     }
     const cx0 = Math.max(0, Math.floor(sx / CELL));

@@ -82,10 +82,20 @@ export function unionMark(items: readonly Mark[]): Mark {
   for (const { stamp: s, strength: st } of items) {
     // Strengths differ slightly between sketch strokes: fold them into the alpha.
     const f = st / strength;
+    const src = s.alpha;
     for (let y = 0; y < s.height; y++) {
       const row = (y + s.y - y0) * w + (s.x - x0);
+      const from = y * s.width;
+      if (f === 1) {
+        // The strongest marks (most of them): their alpha as it is.
+        for (let x = 0; x < s.width; x++) {
+          const v = src[from + x]!;
+          if (v > alpha[row + x]!) alpha[row + x] = v;
+        }
+        continue;
+      }
       for (let x = 0; x < s.width; x++) {
-        const v = Math.round(s.alpha[y * s.width + x]! * f);
+        const v = Math.round(src[from + x]! * f);
         if (v > alpha[row + x]!) alpha[row + x] = v;
       }
     }

@@ -18,7 +18,14 @@ export function gaussianBlur(src: Float32Array, width: number, height: number, s
   if (sigma <= 0) return src.slice();
   if (sigma > 3) {
     const r = Math.max(1, Math.round((Math.sqrt(4 * sigma * sigma + 1) - 1) / 2));
-    return boxBlur(boxBlur(boxBlur(src, width, height, r), width, height, r), width, height, r);
+    // Three passes through two planes and one scratch plane (not two fresh planes per pass).
+    const tmp = new Float32Array(src.length);
+    const a = new Float32Array(src.length);
+    const b = new Float32Array(src.length);
+    boxBlurInto(src, a, tmp, width, height, r);
+    boxBlurInto(a, b, tmp, width, height, r);
+    boxBlurInto(b, a, tmp, width, height, r);
+    return a;
   }
   const k = gaussianKernel(sigma);
   const taps = k.length;
@@ -135,8 +142,13 @@ export function maskedBlurPlanes(planes: readonly Float32Array[], weight: Float3
  * 4096 px canvas, column by column would miss the cache on every pixel.
  */
 export function boxBlur(src: Float32Array, width: number, height: number, r: number): Float32Array {
-  const tmp = new Float32Array(src.length);
   const out = new Float32Array(src.length);
+  boxBlurInto(src, out, new Float32Array(src.length), width, height, r);
+  return out;
+}
+
+/** boxBlur of `src` into `out` (every pixel written), through the scratch plane `tmp`; `out` must not be `src`. */
+function boxBlurInto(src: Float32Array, out: Float32Array, tmp: Float32Array, width: number, height: number, r: number): void {
   const win = 2 * r + 1;
   const lastX = width - 1;
   for (let y = 0; y < height; y++) {
@@ -180,5 +192,4 @@ export function boxBlur(src: Float32Array, width: number, height: number, r: num
       acc[x]! += tmp[add + x]! - tmp[sub + x]!;
     }
   }
-  return out;
 }

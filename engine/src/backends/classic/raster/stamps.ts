@@ -93,9 +93,25 @@ export class StampBuilder {
     const inner = Math.min(ra, rb) - half;
     const inner2 = inner > 0 ? inner * inner : -1;
     const alpha = this.alpha;
+    // Per row, only the columns near the part of the segment within `outer` of that row (a pixel
+    // margin beyond it, so rounding never cuts a pixel the distance test below would keep).
+    const reach = outer + 1;
     for (let y = minY; y <= maxY; y++) {
       const row = (y - this.y0) * this.width - this.x0;
-      for (let x = minX; x <= maxX; x++) {
+      let fromX = minX;
+      let toX = maxX;
+      if (vy !== 0) {
+        const ta = (y - reach - ay) / vy;
+        const tb = (y + reach - ay) / vy;
+        const t0 = Math.max(0, Math.min(ta, tb));
+        const t1 = Math.min(1, Math.max(ta, tb));
+        if (t0 > t1) continue;
+        const xa = ax + vx * t0;
+        const xb = ax + vx * t1;
+        fromX = Math.max(minX, Math.floor(Math.min(xa, xb) - reach));
+        toX = Math.min(maxX, Math.ceil(Math.max(xa, xb) + reach));
+      }
+      for (let x = fromX; x <= toX; x++) {
         let t = len2 > 0 ? ((x - ax) * vx + (y - ay) * vy) / len2 : 0;
         t = t < 0 ? 0 : t > 1 ? 1 : t;
         const dx = x - (ax + vx * t);
