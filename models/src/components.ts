@@ -106,18 +106,30 @@ export class ClipTextEncoder {
     private readonly session: OrtSession,
     readonly hidden: number,
     readonly length: number,
+    /** Token ids it has embeddings for: 0 to vocabSize - 1. */
+    readonly vocabSize: number,
   ) {}
 
   static async load(runtime: OrtRuntime, folder: string, device: Device): Promise<ClipTextEncoder> {
     const config = readConfig(folder, ClipTextConfigSchema);
     const built = buildClipText(config, openWeights(folder), dtypeFor(device));
     const session = await open(runtime, folder, built, 'clip_text', device);
-    return new ClipTextEncoder(session, config.hidden_size, config.max_position_embeddings);
+    return new ClipTextEncoder(session, config.hidden_size, config.max_position_embeddings, config.vocab_size);
   }
 
-  /** last_hidden_state [batch, length, hidden] for rows of `length` token ids. */
+  /**
+   * last_hidden_state [batch, length, hidden] for rows of `length` token ids. An id past the vocabulary
+   * (a tokenizer from another model than this text encoder) is refused before the model looks it up.
+   */
   async encode(ids: readonly (readonly number[])[]): Promise<Float32Array> {
     const flat = ids.flat();
+    const outside = flat.find((id) => !Number.isInteger(id) || id < 0 || id >= this.vocabSize);
+    if (outside !== undefined) {
+      throw new PaintsUndoError('MODEL_MISSING', `The tokenizer gave token id ${outside}, but the text encoder has embeddings for ids 0 to ${this.vocabSize - 1} only: the tokenizer and text_encoder folders are from different models.`, {
+        hint: 'Download the tokenizer and text_encoder folders of the same snapshot again; `paints-undo models verify` checks them.',
+        details: { tokenId: outside, vocabSize: this.vocabSize },
+      });
+    }
     const out = await this.session.run({ input_ids: int64Tensor(flat, [ids.length, this.length]) });
     return outputFloat32(out, 'last_hidden_state');
   }

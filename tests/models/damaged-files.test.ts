@@ -1,12 +1,13 @@
 /**
- * Model files that are damaged, forged or in the wrong place, from an audit of the model loading: each is
- * refused quickly as MODEL_MISSING (exit 5, "fix your model files"), naming the file, never a hang, an
- * out-of-memory crash or an INTERNAL error, and `models verify` says the same.
+ * Model files that are damaged, forged, in the wrong place or from mismatched models, from an audit of the
+ * model loading: each is refused quickly as MODEL_MISSING (exit 5, "fix your model files"), naming the
+ * file or the mismatch, never a hang, an out-of-memory crash, an INTERNAL error or a black image passed
+ * off as a result, and `models verify` says the same where it can tell.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync, ftruncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensorsHeader } from '../../models/src/safetensors.js';
@@ -16,6 +17,10 @@ import { checkWeights, verify } from '../../models/src/verify.js';
 import { snapshotFolder } from '../../models/src/manifest.js';
 import { sourceFromHeader } from '../../models/src/graph/weights.js';
 import { ClipTokenizer } from '../../models/src/tokenizer/clip.js';
+import { ClipTextEncoder } from '../../models/src/components.js';
+import { OrtRuntime } from '../../models/src/runtime/onnxruntime.js';
+import { createSingleFrameBackend } from '../../models/src/backends/single-frame.js';
+import { quietContext } from '../../engine/src/core/backend.js';
 import { PaintsUndoError } from '../../engine/src/core/errors.js';
 import { GOLDEN_DIR } from '../golden/golden.js';
 import { tinyModelsDir } from './tiny-models.js';
@@ -117,4 +122,45 @@ test('the Hugging Face cache: the revision refs/main names is used, and a dangli
   assert.equal(snapshotFolder(models), join(repo, 'snapshots', 'abc123'));
   assert.doesNotThrow(() => verify(models));
   rmSync(models, { recursive: true });
+});
+
+test('a text encoder given token ids past its vocabulary refuses them, naming the mismatch, before onnxruntime looks them up', async () => {
+  const runtime = OrtRuntime.start();
+  try {
+    const folder = join(snapshotFolder(tinyModelsDir()), 'text_encoder');
+    const encoder = await ClipTextEncoder.load(runtime, folder, 'cpu');
+    const row = (id: number): number[] => [49406, id, ...Array.from({ length: encoder.length - 2 }, () => 49407)];
+    await assert.rejects(encoder.encode([row(320), row(encoder.vocabSize)]), modelMissing(/token id 49408, but the text encoder has embeddings for ids 0 to 49407 only/));
+    // The same encoder still runs ids it has.
+    assert.equal((await encoder.encode([row(320)])).length, encoder.length * encoder.hidden);
+    await encoder.release();
+  } finally {
+    await runtime.dispose();
+  }
+});
+
+test('weights that hold NaN are refused with what to do, not written out as a black image', async () => {
+  const models = tinyModelsDir();
+  const unet = join(snapshotFolder(models), 'unet');
+  // The tiny snapshot links to the golden folder: a copy of it is damaged instead, every weight NaN.
+  const original = realpathSync(unet);
+  rmSync(unet);
+  cpSync(original, unet, { recursive: true });
+  const weights = join(unet, readdirSync(unet).find((f) => f.endsWith('.safetensors')) ?? 'missing.safetensors');
+  const bytes = readFileSync(weights);
+  const dataStart = 8 + Number(bytes.readBigUInt64LE(0));
+  bytes.fill(0xff, dataStart);
+  writeFileSync(weights, bytes);
+  const backend = createSingleFrameBackend({ modelsDir: models, device: 'cpu', steps: 2, size: { width: 64, height: 48 }, warn: () => undefined });
+  try {
+    const image = { width: 64, height: 48, channels: 3 as const, data: new Uint8Array(64 * 48 * 3).fill(180) };
+    await assert.rejects(
+      backend.frame({ source: { id: 'b'.repeat(64), image }, step: 500, seed: 1 }, quietContext()),
+      (error: unknown) =>
+        error instanceof PaintsUndoError && error.code === 'MODEL_MISSING' && /latents hold NaN values/.test(error.message) && /models verify/.test(error.hint ?? '') && /PAINTS_UNDO_DEVICE=cpu/.test(error.hint ?? ''),
+    );
+  } finally {
+    await backend.dispose();
+    rmSync(models, { recursive: true });
+  }
 });

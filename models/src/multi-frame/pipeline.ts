@@ -10,6 +10,7 @@ import { throwIfCancelled } from '../../../engine/src/core/errors.js';
 import { ClipTextEncoder } from '../components.js';
 import { resizeAndCenterCrop } from '../preprocess/resize.js';
 import type { Device, OrtRuntime } from '../runtime/onnxruntime.js';
+import { assertFinite } from '../runtime/onnxruntime.js';
 import { ClipTokenizer } from '../tokenizer/clip.js';
 import { ClipVisionEncoder, ImageProjection, Unet3d, VideoVae } from './components.js';
 import type { VideoTensor } from './components.js';
@@ -230,10 +231,12 @@ export async function sampleVideo(
     model: (x, t) => guidedVelocity(models.unet, conditions, x, t),
   });
   throwIfCancelled(signal);
+  assertFinite(latents, "the multi-frame model's latents");
 
   hooks.onStage?.('decoding');
   const latentVideo: VideoTensor = { data: latents, dims: [1, zc, frames, lh, lw] };
   const decoded = await models.vae.decode(latentVideo, encoded.hidden);
+  assertFinite(decoded.data, "the multi-frame model's decoded frames");
   const [, , T, H, W] = decoded.dims;
   const images8: RgbImage[] = [];
   for (let t = 0; t < T; t++) images8.push(videoTensorFrame(decoded.data, T, H, W, t));

@@ -7,6 +7,7 @@ import { throwIfCancelled } from '../../../engine/src/core/errors.js';
 import type { RgbImage } from '../../../engine/src/core/image.js';
 import type { ClipTextEncoder, Unet, Vae } from '../components.js';
 import { resizeAndCenterCrop } from '../preprocess/resize.js';
+import { assertFinite } from '../runtime/onnxruntime.js';
 import { PAINTS_UNDO_SCHEDULE, cfgDenoiser, gaussianNoise, sampleDpmpp2m, samplerSigmas, sigmaTable } from '../sampler/kdiffusion.js';
 import type { SampleHooks } from '../sampler/kdiffusion.js';
 import type { ClipTokenizer } from '../tokenizer/clip.js';
@@ -145,6 +146,7 @@ export async function generateKeyframes(models: SingleFrameModels, input: RgbIma
     batch,
   );
   const latents = await sampleDpmpp2m(x0, sigmas, denoiser, options.hooks ?? {});
+  assertFinite(latents, "the single-frame model's latents");
   const unscaled = latents.map((v) => Math.fround(v / scaling));
   // One frame per decode: full-resolution decoder activations are ~0.2 GB per 128-channel tensor per frame.
   const plane = 3 * options.width * options.height;
@@ -153,6 +155,7 @@ export async function generateKeyframes(models: SingleFrameModels, input: RgbIma
     throwIfCancelled(options.hooks?.signal);
     pixels.set(await vae.decode(unscaled.subarray(b * per, (b + 1) * per), [1, latentChannels, lh, lw]), b * plane);
   }
+  assertFinite(pixels, "the single-frame model's decoded images");
   const images = Array.from({ length: batch }, (_, i) => tensorToImage(pixels, i, options.width, options.height));
   return { fg, concatConds, conds, unconds, latents, pixels, images };
 }

@@ -297,6 +297,21 @@ export function int64Tensor(values: ArrayLike<number> | BigInt64Array, dims: rea
   return { type: 'int64', dims, data };
 }
 
+/**
+ * Fails when a model's result holds NaN or infinity, which would otherwise come out as a black or noise
+ * image that looks like a result: weights damaged in a way their shapes do not show, or half precision
+ * that overflowed on the GPU. `what` names the result ("the single-frame model's latents").
+ */
+export function assertFinite(values: Float32Array, what: string): void {
+  for (let i = 0; i < values.length; i++) {
+    if (Number.isFinite(values[i]!)) continue;
+    throw new PaintsUndoError('MODEL_MISSING', `${what.charAt(0).toUpperCase()}${what.slice(1)} hold ${Number.isNaN(values[i]!) ? 'NaN' : 'infinite'} values: the weights may be damaged, or half precision overflowed on the GPU.`, {
+      hint: 'Run `paints-undo models verify` and download any file it flags again; if every file verifies, run on the CPU (PAINTS_UNDO_DEVICE=cpu).',
+      details: { index: i, length: values.length },
+    });
+  }
+}
+
 /** The float32 data of an output, with a precise error when it is missing or of another type. */
 export function outputFloat32(outputs: Record<string, TensorData>, name: string): Float32Array {
   const t = outputs[name];
