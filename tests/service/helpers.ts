@@ -113,6 +113,11 @@ export class RawSocket {
     this.ws.send(JSON.stringify(message));
   }
 
+  /** Part of a text message sent as its own WebSocket frame; the message ends with the part sent with `last`. */
+  sendPart(text: string, last = false): void {
+    this.ws.send(text, { fin: last });
+  }
+
   /** Next message matching `predicate` (others stay queued). */
   async next(predicate: (m: Record<string, unknown>) => boolean = () => true, timeoutMs = 10_000): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;

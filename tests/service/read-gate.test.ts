@@ -1,17 +1,21 @@
 /**
- * Backpressure on one client's messages (service/read-gate.ts): a client that pipelines large image.put
+ * Backpressure on what clients send (service/read-gate.ts): a client that pipelines large image.put
  * messages faster than uploads are stored has only one or two of them in the engine's hands at a time;
- * the rest wait unread in its socket or pipe. Over a real WebSocket and over the stdio carrier.
+ * the rest wait unread in its socket or pipe. Over a real WebSocket and over the stdio carrier. Across
+ * clients, large WebSocket messages take one slot each (one per worker) from their first megabyte until
+ * they are handled, so many clients uploading at once hold no more than that; a message that trickles
+ * in its slot is cut off for its pace.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import sharp from 'sharp';
-import { ReadGate } from '../../engine/src/service/read-gate.js';
+import { MessageSlots, ReadGate } from '../../engine/src/service/read-gate.js';
 import { serveStdio } from '../../engine/src/service/stdio.js';
 import type { Engine } from '../../engine/src/service/engine.js';
-import { removeDir, startEngine } from './helpers.js';
+import { RawSocket, TOKEN, removeDir, startEngine } from './helpers.js';
+import { WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX } from '../../engine/src/client/protocol.js';
 
 const MB = 1024 * 1024;
 
@@ -117,6 +121,80 @@ test('a stdio client pipelining large image.put lines has at most two in the eng
     assert.deepEqual(replies.map((r) => r.id).sort(), [1, 2, 3, 4, 5, 6], 'every line was answered');
     assert.ok(replies.every((r) => r.result?.image), 'every upload was stored');
     assert.ok(watch.most() <= 2, `at most two large messages in hand at once, not ${watch.most()}`);
+  } finally {
+    await running.stop();
+    await removeDir(running.cacheDir);
+  }
+});
+
+test('message slots: free ones are taken at once, then the queue is served in order as slots come back', () => {
+  const slots = new MessageSlots<string>(2);
+  const granted: string[] = [];
+  assert.equal(slots.acquire('a', () => granted.push('a')), true);
+  assert.equal(slots.acquire('b', () => granted.push('b')), true);
+  assert.equal(slots.acquire('c', () => granted.push('c')), false);
+  assert.equal(slots.acquire('d', () => granted.push('d')), false);
+  assert.equal(slots.acquire('a', () => granted.push('a again')), true, 'a holder asking again keeps its slot');
+  // A waiter that leaves gives up its place; a release serves the next in line.
+  slots.release('c');
+  slots.release('a');
+  assert.deepEqual(granted, ['d']);
+  assert.equal(slots.held, 2);
+  // A message released twice, or never queued, changes nothing.
+  slots.release('a');
+  slots.release('zzz');
+  assert.equal(slots.held, 2);
+  // With a queue, a newcomer waits its turn even when a slot has just come free.
+  assert.equal(slots.acquire('e', () => granted.push('e')), false);
+  slots.release('b');
+  assert.deepEqual(granted, ['d', 'e']);
+  assert.equal(slots.acquire('f', () => granted.push('f')), false);
+  slots.release('d');
+  slots.release('e');
+  assert.deepEqual(granted, ['d', 'e', 'f']);
+  assert.equal(slots.held, 1);
+});
+
+test('many WebSocket clients sending a large image.put at once: one per worker in the engine at a time, every one stored', async () => {
+  const running = await startEngine({ workers: 1 });
+  try {
+    const watch = watchLargeMessages(running.engine);
+    const data = await bigPngBase64();
+    const clients = Array.from({ length: 4 }, () => running.client());
+    await Promise.all(clients.map((c) => c.connect()));
+    const results = await Promise.all(clients.map((c) => c.call('image.put', { data })));
+    assert.equal(new Set(results.map((r) => r.image)).size, 1, 'every upload was stored');
+    assert.equal(watch.most(), 1, 'one large message in hand at a time, across the four clients');
+  } finally {
+    await running.stop();
+    await removeDir(running.cacheDir);
+  }
+});
+
+test('a large WebSocket message that trickles in its slot is cut off for its pace, and the next client gets the slot', async () => {
+  // The pace is checked once the upload idle timeout (here shorter than the grace period) has passed.
+  const running = await startEngine({ workers: 1, listen: { uploadIdleTimeoutMs: 1500 } });
+  try {
+    const slow = await RawSocket.open(running.url, {}, [WS_SUBPROTOCOL, `${WS_TOKEN_SUBPROTOCOL_PREFIX}${TOKEN}`]);
+    slow.sendPart(`{"jsonrpc":"2.0","id":1,"method":"image.put","params":{"data":"${'A'.repeat(1_200_000)}`);
+    // A byte every 300 ms: never idle, far under the pace.
+    const drip = setInterval(() => slow.sendPart('A'), 300);
+    try {
+      // Its first megabyte has taken the slot before the other client sends.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const client = running.client();
+      await client.connect();
+      const start = performance.now();
+      const stored = await client.call('image.put', { data: await bigPngBase64() });
+      assert.match(stored.image, /^[0-9a-f]{64}$/);
+      assert.ok(performance.now() - start < 10_000, 'stored once the trickling message was cut off');
+      const error = await slow.next((m) => m.id === null && m.error !== undefined);
+      assert.match(String((error.error as { message?: unknown }).message), /The message was too slow: \d+ bytes so far in \d+ s; large messages must average at least 64 KiB\/s/);
+      for (let waited = 0; !slow.closed && waited < 5000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(slow.closed?.code, 1008);
+    } finally {
+      clearInterval(drip);
+    }
   } finally {
     await running.stop();
     await removeDir(running.cacheDir);

@@ -18,6 +18,7 @@ import type { Engine } from './engine.js';
 import type { UploadBytes } from './images.js';
 import { ServiceError, httpStatusOf, serviceError, toRpcError } from './errors.js';
 import { AddressRateLimits, FORBIDDEN_HINT, checkHost, checkOrigin, checkSignature, isLoopbackHost, requestUrl, tokenFromHeaders, tokensEqual, type SecurityOptions } from './security.js';
+import { DEFAULT_UPLOAD_IDLE_TIMEOUT_MS, MIN_UPLOAD_BYTES_PER_SECOND, UPLOAD_RATE_GRACE_MS } from './read-gate.js';
 import type { UploadProgress } from './upload-ahead.js';
 import { webSocketEndpoint, type WebSocketEndpoint, type WebSocketOptions } from './websocket.js';
 
@@ -26,23 +27,9 @@ export interface ListenOptions extends WebSocketOptions {
   readonly host: string;
   readonly allowOrigins?: readonly string[];
   readonly allowHosts?: readonly string[];
-  /**
-   * An upload body that sends nothing for this long (ms; default 30 000) is dropped: uploads are admitted
-   * a few at a time (Engine.putImage), and a stalled one would keep every other upload waiting.
-   */
-  readonly uploadIdleTimeoutMs?: number;
 }
-
-export const DEFAULT_UPLOAD_IDLE_TIMEOUT_MS = 30_000;
 /** Where to go instead of a target the engine does not serve (or that is not a URL at all). */
 const ENDPOINTS_HINT = 'The engine serves POST /images, GET /results/<id>/<file> and the WebSocket at /ws.';
-/**
- * An upload whose body averages less than this, once UPLOAD_RATE_GRACE_MS (or the idle timeout, if
- * shorter) have passed since its turn came, is cut off: it would keep the uploads behind it waiting.
- * A 64 MB canvas at this rate takes 17 minutes; over loopback it takes a second.
- */
-export const MIN_UPLOAD_BYTES_PER_SECOND = 64 * 1024;
-const UPLOAD_RATE_GRACE_MS = 10_000;
 
 export interface Listener {
   readonly port: number;

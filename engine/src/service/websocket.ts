@@ -17,7 +17,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX, type ServiceErrorCode } from '../client/protocol.js';
 import type { Engine } from './engine.js';
 import { ServiceError, toRpcError } from './errors.js';
-import { ReadGate } from './read-gate.js';
+import { DEFAULT_UPLOAD_IDLE_TIMEOUT_MS, LARGE_MESSAGE_BYTES, MIN_UPLOAD_BYTES_PER_SECOND, MessageSlots, ReadGate, UPLOAD_RATE_GRACE_MS } from './read-gate.js';
 import { MAX_UNAUTHENTICATED_MESSAGE_BYTES, maxMessageBytes } from './rpc.js';
 import { FORBIDDEN_HINT, checkHost, checkOrigin, requestUrl, tokenFromHeaders, tokensEqual, type SecurityOptions } from './security.js';
 import type { Session } from './session.js';
@@ -27,6 +27,13 @@ export interface WebSocketOptions {
   readonly authTimeoutMs?: number;
   /** Connections waiting for hello at once (default 16); a new one closes the oldest. */
   readonly maxPendingConnections?: number;
+  /**
+   * An upload body that sends nothing for this long (ms; default 30 000) is dropped: uploads are admitted
+   * a few at a time (Engine.putImage), and a stalled one would keep every other upload waiting. The pace
+   * of uploads, HTTP bodies and large WebSocket messages alike, is checked from this long (at most
+   * UPLOAD_RATE_GRACE_MS) after their turn came.
+   */
+  readonly uploadIdleTimeoutMs?: number;
 }
 
 export const DEFAULT_AUTH_TIMEOUT_MS = 5000;
@@ -52,6 +59,7 @@ export interface WebSocketEndpoint {
 export function webSocketEndpoint(engine: Engine, security: SecurityOptions, options: WebSocketOptions = {}): WebSocketEndpoint {
   const authTimeoutMs = options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS;
   const maxPending = options.maxPendingConnections ?? DEFAULT_MAX_PENDING_CONNECTIONS;
+  const paceGraceMs = Math.min(options.uploadIdleTimeoutMs ?? DEFAULT_UPLOAD_IDLE_TIMEOUT_MS, UPLOAD_RATE_GRACE_MS);
   const wss = new WebSocketServer({
     noServer: true,
     // Every socket starts with the pre-hello limit; pairing raises it (setMessageLimit). Larger frames close
@@ -61,6 +69,8 @@ export function webSocketEndpoint(engine: Engine, security: SecurityOptions, opt
   });
   /** Sockets waiting for hello, oldest first. */
   const pending = new Set<WebSocket>();
+  /** Large messages read at once across all sockets: as many as uploads are taken at once (one per worker). */
+  const largeMessages = new MessageSlots<object>(engine.pool.size);
 
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => undefined);
@@ -130,6 +140,54 @@ export function webSocketEndpoint(engine: Engine, security: SecurityOptions, opt
     };
     // Large messages (base64 uploads) are read one at a time: the socket stays unread meanwhile (read-gate.ts).
     const gate = new ReadGate(hold, release);
+    // A message that grows large is read on only with one of the engine's large-message slots, which it
+    // keeps until it is handled, and at a pace that does not keep the others waiting for long (read-gate.ts
+    // MessageSlots).
+    let sinceMessage = 0;
+    /** The large message being received: its slot token, and the timer that checks its pace once it has the slot. */
+    let incoming: { readonly token: object; pace?: NodeJS.Timeout } | undefined;
+    const tooSlow = (seconds: number): void => {
+      const error = new ServiceError('INVALID_REQUEST', `The message was too slow: ${sinceMessage} bytes so far in ${Math.round(seconds)} s; large messages must average at least ${MIN_UPLOAD_BYTES_PER_SECOND / 1024} KiB/s (others wait for their turn).`, {
+        hint: 'Send each message as fast as the connection allows, or upload images with HTTP POST /images.',
+      });
+      reply(JSON.stringify({ jsonrpc: '2.0', id: null, error: toRpcError(error) }));
+      closeSoon(ws, 1008, 'message too slow');
+    };
+    const checkPace = (message: { pace?: NodeJS.Timeout }): void => {
+      const since = Date.now();
+      const bytes = sinceMessage;
+      const pace = setInterval(() => {
+        const seconds = (Date.now() - since) / 1000;
+        if (seconds * 1000 < paceGraceMs || (sinceMessage - bytes) / seconds >= MIN_UPLOAD_BYTES_PER_SECOND) return;
+        clearInterval(pace);
+        tooSlow(seconds);
+      }, 1000);
+      pace.unref();
+      message.pace = pace;
+    };
+    socket.on('data', (chunk: Buffer) => {
+      sinceMessage += chunk.length;
+      if (incoming || sinceMessage <= LARGE_MESSAGE_BYTES) return;
+      const message: { readonly token: object; pace?: NodeJS.Timeout } = { token: {} };
+      incoming = message;
+      const granted = (): void => {
+        checkPace(message);
+        release();
+      };
+      if (largeMessages.acquire(message.token, granted)) checkPace(message);
+      else hold();
+    });
+    /** The slot token of the message that just ended, to be released once it is handled. */
+    const messageEnded = (): object | undefined => {
+      sinceMessage = 0;
+      const message = incoming;
+      incoming = undefined;
+      if (!message) return undefined;
+      // Still waiting for its slot (its end was already buffered when reading paused): reading resumes.
+      if (message.pace === undefined) release();
+      clearInterval(message.pace);
+      return message.token;
+    };
     let waitingForDrain = false;
     const reply = (text: string): void => {
       if (ws.readyState !== ws.OPEN) return;
@@ -152,7 +210,12 @@ export function webSocketEndpoint(engine: Engine, security: SecurityOptions, opt
       setMessageLimit(ws, maxMessageBytes(engine.limits));
     };
     ws.on('message', (data, isBinary) => {
+      const slot = messageEnded();
+      const handled = (): void => {
+        if (slot) largeMessages.release(slot);
+      };
       if (isBinary) {
+        handled();
         // Before hello, a client that speaks something else is dropped; after, each frame costs a request
         // of the rate limit (over it, it goes unanswered: it has no id to answer to).
         if (!session.authenticated) return closeSoon(ws, 1003, 'binary messages are not part of the protocol');
@@ -161,7 +224,7 @@ export function webSocketEndpoint(engine: Engine, security: SecurityOptions, opt
         return;
       }
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-      gate.track(bytes.length, engine.handleText(session, bytes.toString('utf8'), bytes.length)).then(
+      gate.track(bytes.length, engine.handleText(session, bytes.toString('utf8'), bytes.length).finally(handled)).then(
         (text) => {
           if (text !== undefined) reply(text);
           if (session.closeAfterReply) closeSoon(ws, session.closeAfterReply.code, session.closeAfterReply.reason);
@@ -178,6 +241,10 @@ export function webSocketEndpoint(engine: Engine, security: SecurityOptions, opt
     });
     ws.on('close', () => {
       pending.delete(ws);
+      // A message cut off by the close gives its slot (or its place in the queue) back; messages being
+      // handled give theirs back when they are.
+      const slot = messageEnded();
+      if (slot) largeMessages.release(slot);
       engine.closeSession(session);
     });
     return session;
