@@ -185,6 +185,55 @@ test('export keyframes into a chosen folder and layers as PSD; a dismissed dialo
   assert.equal(readFileSync(psd).subarray(0, 4).toString('latin1'), '8BPS', 'a Photoshop document');
 });
 
+test('keyframes over files of their names ask once (dismissed: nothing is written; Replace: written); an export onto the source is refused', async () => {
+  const folder = join(scratch, 'keys');
+  const mine = join(folder, 'sample-step-0400.png');
+  writeFileSync(mine, 'USER DATA');
+  fake.openAnswers.push(() => [FakeUri.file(folder)]);
+  fake.warningAnswers.push(() => undefined);
+  const kept = await request(panel, { type: 'export', seed: 7, backend: 'classic', spec: { what: 'keyframes', steps: [400, 999] } }, 120_000);
+  assert.deepEqual(kept.ok && kept.result, { saved: null });
+  assert.match(fake.warnings.at(-1) ?? '', /^2 of the 2 keyframe files already exist in .*keys\. Replace them\?$/);
+  assert.equal(readFileSync(mine, 'utf8'), 'USER DATA', 'dismissed: the file is as it was');
+  fake.openAnswers.push(() => [FakeUri.file(folder)]);
+  fake.warningAnswers.push(() => 'Replace');
+  const replaced = await request(panel, { type: 'export', seed: 7, backend: 'classic', spec: { what: 'keyframes', steps: [400, 999] } }, 120_000);
+  assert.ok(replaced.ok, JSON.stringify(!replaced.ok && replaced.error));
+  assert.equal(readFileSync(mine).subarray(1, 4).toString('latin1'), 'PNG', 'replaced by the keyframe');
+  // The image being shown is never a destination.
+  fake.saveAnswers.push(() => FakeUri.file(SAMPLE));
+  const onto = await request(panel, { type: 'export', seed: 7, backend: 'classic', spec: { what: 'layers' } });
+  assert.ok(!onto.ok && onto.error.code === 'OUTPUT_NOT_WRITABLE', JSON.stringify(onto));
+  assert.match(onto.error.message, /is the image this editor shows; an export never replaces it/);
+  assert.equal(sha256(SAMPLE), sourceHash, 'the source image is never modified');
+});
+
+test('closing an editor while its export is being submitted cancels the job, and nothing is written', async () => {
+  const second = await fake.executeCommand<FakeWebviewPanel>(COMMANDS.openTimeline, FakeUri.file(SAMPLE));
+  second.webview.send({ type: 'ready' });
+  assert.equal((await second.webview.waitFor(isInit, 90_000)).error, undefined);
+  const out = join(scratch, 'exports', 'closed.mp4');
+  fake.saveAnswers.push(() => FakeUri.file(out));
+  second.webview.send({ type: 'export', requestId: nextId++, seed: 98, backend: 'classic', spec: { what: 'timelapse', format: 'mp4', frames: 12, fps: 12, label: false } });
+  // Closed before the job has reached the engine.
+  second.dispose();
+  const client = await runtime.engine.client();
+  const started = Date.now();
+  for (;;) {
+    const { jobs } = await client.call('jobs.list', {});
+    const job = jobs.find((j) => j.kind === 'timelapse' && j.params.seed === 98);
+    if (job && job.state !== 'queued' && job.state !== 'running') {
+      assert.equal(job.state, 'cancelled', "the closed editor's job was cancelled");
+      break;
+    }
+    assert.ok(Date.now() - started < 60_000, 'the job ended');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(existsSync(out), false, 'nothing was written for the closed editor');
+  assert.ok(!fake.infos.some((m) => m.includes(out)));
+});
+
 test('cancelling the progress notification cancels the engine job and writes nothing', async () => {
   const out = join(scratch, 'exports', 'cancelled.mp4');
   fake.saveAnswers.push(() => FakeUri.file(out));

@@ -331,6 +331,9 @@ export class FakeVsCode {
   /** Scripted answers for dialogs, consumed in order. */
   readonly saveAnswers: ((options: unknown) => UriLike | undefined)[] = [];
   readonly openAnswers: ((options: unknown) => UriLike[] | undefined)[] = [];
+  /** Answers to warning messages with items (the button chosen, or undefined for dismissed), in order; each message shown is recorded. */
+  readonly warningAnswers: ((message: string, items: readonly string[]) => string | undefined)[] = [];
+  readonly warnings: string[] = [];
   readonly settings = new Map<string, unknown>();
   private readonly configEmitter: FakeEmitter<ConfigurationChangeEventLike>;
   private readonly openDocuments = new Map<string, { document: CustomDocumentLike; editors: number }>();
@@ -458,6 +461,16 @@ export class FakeVsCode {
           const answer = this.openAnswers.shift();
           if (!answer) throw new Error(`unexpected open dialog: ${JSON.stringify(options)}`);
           return Promise.resolve(answer(options));
+        },
+        showWarningMessage: (message, options, ...items) => {
+          if (typeof options !== 'object' || options === null) throw new Error('showWarningMessage: the second argument must be MessageOptions ({ modal })');
+          this.warnings.push(message);
+          if (items.length === 0) return Promise.resolve(undefined);
+          const answer = this.warningAnswers.shift();
+          if (!answer) throw new Error(`unexpected warning with choices: ${message}`);
+          const chosen = answer(message, items);
+          if (chosen !== undefined && !items.includes(chosen)) throw new Error(`${chosen} is not one of the choices ${items.join(', ')}`);
+          return Promise.resolve(chosen);
         },
         showErrorMessage: (message) => {
           this.errors.push(message);

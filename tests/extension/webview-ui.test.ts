@@ -122,6 +122,7 @@ async function open(sourcePath: string, saveTo: string): Promise<Harness> {
       return Promise.resolve(saveTo);
     },
     showFolderDialog: () => Promise.resolve(undefined),
+    confirmReplace: () => Promise.resolve(false),
     withProgress: (_title, task) => task({ report: () => undefined, onCancel: () => undefined }),
     writeFile: (path, bytes) => {
       writeFileSync(path, bytes);

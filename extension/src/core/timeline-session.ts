@@ -6,6 +6,7 @@
  * The source image is never written: it is read (by path for a local engine, as bytes otherwise) and
  * every output goes where the user chose in a save dialog, by default next to the source.
  */
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { EngineError, type EngineClient, type EngineInfo, type Job, type ResultFile } from '../../../engine/src/client/index.js';
@@ -51,6 +52,8 @@ export interface SessionHost {
   showFolderDialog(options: { readonly defaultPath: string; readonly title: string }): Promise<string | undefined>;
   withProgress<T>(title: string, task: (progress: ProgressReporter) => Promise<T>): Promise<T>;
   writeFile(path: string, bytes: Uint8Array): Promise<void>;
+  /** Asks (modally) whether to replace existing files; true when the user chose to. */
+  confirmReplace(message: string): Promise<boolean>;
   /** Reads the source image (for engines that do not share this machine's file system). */
   readSource(): Promise<Uint8Array>;
   showInfo(message: string): void;
@@ -263,6 +266,19 @@ export class TimelineSession {
     }
     if (!destination) return { saved: null };
     const target = destination;
+    // Never over the image being shown; keyframes replace files of their names only once the user says so.
+    const paths = spec.what === 'keyframes' ? spec.steps.map((step) => join(target, keyframeName(stem, step))) : [target];
+    if (this.options.sourcePath && paths.some((path) => sameFile(path, this.options.sourcePath!))) {
+      throw new EngineError('OUTPUT_NOT_WRITABLE', `${target} is the image this editor shows; an export never replaces it.`, { hint: 'Choose another name or folder for the export.' });
+    }
+    if (spec.what === 'keyframes') {
+      const existing = paths.filter((path) => existsSync(path));
+      const replace = existing.length === 0 || (await this.options.host.confirmReplace(`${existing.length === 1 ? `${basename(existing[0]!)} already exists` : `${existing.length} of the ${paths.length} keyframe files already exist`} in ${target}. Replace ${existing.length === 1 ? 'it' : 'them'}?`));
+      if (!replace) return { saved: null };
+    }
+    // Cancelled from the notification, or the editor closed: nothing is written from then on.
+    let cancelled = false;
+    const stopped = (): boolean => cancelled || this.disposed;
 
     const saved = await this.options.host.withProgress(title, async (progress) => {
       const job = await this.withImage(async (client, image) => {
@@ -276,35 +292,69 @@ export class TimelineSession {
             : spec.what === 'layers'
               ? await client.submit('layers', { image, seed, backend, format: 'psd' }, onProgress)
               : await client.submit('keyframes', { image, seed, backend, steps: spec.steps }, onProgress);
+        const cancel = (): void => {
+          cancelled = true;
+          void handle.cancel().catch(() => undefined);
+        };
+        // The editor closed while the job was being submitted: it never ran for anyone.
+        if (this.disposed) cancel();
         // The dialog is closed and the job queued: say so before the engine's first progress event.
         onProgress({ fraction: 0, stage: 'queued' });
-        const cancel = (): void => void handle.cancel().catch(() => undefined);
         this.inflight.set(requestId, cancel);
         progress.onCancel(cancel);
         return { client, job: await handle.done };
       });
-      return this.saveResult(job.client, job.job, spec, target, stem);
+      return this.saveResult(job.client, job.job, spec, target, stem, stopped);
     });
     this.options.host.showInfo(saved.length === 1 ? `PaintsUndo: saved ${saved[0] ?? ''}` : `PaintsUndo: saved ${saved.length} files in ${target}`);
     return { saved };
   }
 
-  private async saveResult(client: EngineClient, job: Job, spec: ExportSpec, target: string, stem: string): Promise<string[]> {
+  /** Writes the job's files; `stopped` (a cancel, or the editor closed) is looked at before each file is fetched and written. */
+  private async saveResult(client: EngineClient, job: Job, spec: ExportSpec, target: string, stem: string, stopped: () => boolean): Promise<string[]> {
     const files = job.result?.files ?? [];
     if (files.length === 0) throw new EngineError('INTERNAL', `The engine finished ${job.kind} job ${job.id} without files.`);
+    const write = async (path: string, file: ResultFile, saved: readonly string[]): Promise<void> => {
+      const check = (): void => {
+        if (!stopped()) return;
+        const kept = saved.length === 0 ? 'nothing was saved' : `only ${saved.join(', ')} ${saved.length === 1 ? 'was' : 'were'} saved`;
+        throw new EngineError('CANCELLED', `Export cancelled: ${kept}.`);
+      };
+      check();
+      const bytes = await this.fetchFile(client, file);
+      check();
+      await this.options.host.writeFile(path, bytes);
+    };
     if (spec.what !== 'keyframes') {
       const file = files[0];
       if (!file) throw new EngineError('INTERNAL', `No result file in job ${job.id}.`);
-      await this.options.host.writeFile(target, await this.fetchFile(client, file));
+      await write(target, file, []);
       return [target];
     }
     const saved: string[] = [];
     for (const file of files) {
       const path = join(target, `${stem}-${file.name}`);
-      await this.options.host.writeFile(path, await this.fetchFile(client, file));
+      if (this.options.sourcePath && sameFile(path, this.options.sourcePath)) throw new EngineError('OUTPUT_NOT_WRITABLE', `${path} is the image this editor shows; an export never replaces it.`, { hint: 'Choose another folder for the keyframes.' });
+      await write(path, file, saved);
       saved.push(path);
     }
     return saved;
+  }
+}
+
+/** The file a keyframe at `step` is saved as (the engine names it step-NNNN.png; the source's name goes first). */
+function keyframeName(stem: string, step: number): string {
+  return `${stem}-step-${String(step).padStart(4, '0')}.png`;
+}
+
+/** Whether two paths name the same file (links and case-insensitive file systems included); false when either does not exist. */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const sa = statSync(a);
+    const sb = statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
   }
 }
 

@@ -99,6 +99,7 @@ export interface VsCodeApi {
       openLabel?: string;
     }): Thenable<UriLike[] | undefined>;
     showErrorMessage(message: string, ...items: string[]): Thenable<string | undefined>;
+    showWarningMessage(message: string, options: { readonly modal?: boolean; readonly detail?: string }, ...items: string[]): Thenable<string | undefined>;
     showInformationMessage(message: string, ...items: string[]): Thenable<string | undefined>;
     readonly activeTextEditor: { readonly document: { readonly uri: UriLike } } | undefined;
     /** The active tab, for images shown in the built-in preview (no text editor then). */

@@ -102,6 +102,7 @@ export class TimelineEditorProvider implements ReadonlyEditorProviderLike {
       writeFile: async (path, bytes) => {
         await api.workspace.fs.writeFile(api.Uri.file(path), bytes);
       },
+      confirmReplace: async (message) => (await api.window.showWarningMessage(message, { modal: true }, 'Replace')) === 'Replace',
       readSource: async () => api.workspace.fs.readFile(document.uri),
       showInfo: (message) => void api.window.showInformationMessage(message),
       showError: (message) => void api.window.showErrorMessage(message),
