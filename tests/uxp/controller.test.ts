@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readGifComments } from '../../engine/src/io/video.js';
 import { FakePhotoshop, type FakeDocument } from './fake-photoshop.js';
-import { loadSample, type Rgba } from './sample-doc.js';
+import { loadSample, patchLayer, type Rgba } from './sample-doc.js';
 import { TOKEN, TestEngine, WRONG_TOKEN, until } from './engine.js';
 import { UxpPhotoshopHost } from '../../uxp-plugin/src/host/photoshop-host.js';
 import { PanelController, TOKEN_KEY } from '../../uxp-plugin/src/panel/controller.js';
@@ -339,6 +339,55 @@ test('cancel during the engine job: nothing imported, no history state, the pane
       ['Background'],
     );
     assert.equal(doc.historyStates.length, historyBefore);
+  } finally {
+    panel.dispose();
+  }
+});
+
+/** A panel whose preview URLs count the frames it was given (each fetched frame gets a new one). */
+function countingPanel(ps: FakePhotoshop): PanelController {
+  let frames = 0;
+  return new PanelController({ host: new UxpPhotoshopHost(ps.modules, ps.uxp), baseUrl: engine.url, WebSocket: WebSocket as unknown as WebSocketConstructor, debounceMs: 5, imageUrl: () => `frame-${++frames}` });
+}
+
+test('the slider never shows a cached frame of an earlier source: another active layer, or pixels painted since', async () => {
+  // Active layer: selecting another layer (Photoshop sends "select": refreshDocument) starts the frames afresh.
+  const ink = patchLayer(sample, await loadSample('2.jpg', 60), { left: 20, top: 30, width: 60, height: 70 });
+  const ps = new FakePhotoshop();
+  const doc = ps.openDocument({ title: 'girl.psd', width: sample.width, height: sample.height, layers: [{ name: 'Ink', rgba: ink }, { name: 'Background', rgba: sample.data.slice() }] });
+  ps.secrets.set(TOKEN_KEY, new TextEncoder().encode(TOKEN));
+  const panel = countingPanel(ps);
+  try {
+    await panel.start();
+    panel.setSource('layer');
+    panel.setStep(400);
+    await until(() => panel.state.preview?.step === 400 && !panel.state.previewPending, 'frame 400 of Ink');
+    const inkFrame = panel.state.preview?.url;
+    doc.selectLayer(doc.layers[1]!.id);
+    await panel.refreshDocument();
+    panel.setStep(600);
+    await until(() => panel.state.preview?.step === 600 && !panel.state.previewPending, 'frame 600 of Background');
+    panel.setStep(400);
+    await until(() => panel.state.preview?.step === 400 && !panel.state.previewPending, 'frame 400 again');
+    assert.notEqual(panel.state.preview?.url, inkFrame, 'step 400 is made from Background, not shown from the Ink frames');
+    assert.equal(panel.state.preview?.cached, false);
+
+    // Canvas: a brush stroke sends no event; the next frame the slider fetches finds the new history state,
+    // and the frames cached before it are dropped.
+    panel.setSource('document');
+    panel.setStep(300);
+    await until(() => panel.state.preview?.step === 300 && !panel.state.previewPending, 'frame 300 of the canvas');
+    const before = panel.state.preview?.url;
+    doc.userEdit('Brush Tool', (layers) => {
+      const pixels = layers[1]!.pixels!;
+      for (let i = 0; i < pixels.length; i += 4) pixels[i + 2] = 255;
+    });
+    panel.setStep(700);
+    await until(() => panel.state.preview?.step === 700 && !panel.state.previewPending, 'frame 700 after the stroke');
+    panel.setStep(300);
+    await until(() => panel.state.preview?.step === 300 && !panel.state.previewPending, 'frame 300 again');
+    assert.notEqual(panel.state.preview?.url, before, 'step 300 is made from the painted canvas');
+    assert.equal(panel.state.preview?.cached, false);
   } finally {
     panel.dispose();
   }

@@ -14,10 +14,18 @@ type FileSystemProvider = InstanceType<Uxp['storage']['FileSystemProvider']>;
 type SecureStorage = Uxp['secureStorage'];
 declare const require: (id: 'photoshop' | 'uxp') => unknown;
 
-/** Calls `listener` when the user opens, closes or switches documents (or selects a history state). */
+/**
+ * Photoshop's action events (string codes of its event table) after which the panel looks at the active
+ * document again: opened, closed, switched or selected (a document, a layer, a history state), made or
+ * duplicated, layers deleted, and a new mode, image size, canvas size or crop. Painting sends none: the
+ * slider finds a new history state when it next asks for a frame.
+ */
+const DOCUMENT_EVENTS = ['open', 'close', 'select', 'make', 'duplicate', 'delete', 'convertMode', 'imageSize', 'canvasSize', 'crop'];
+
+/** Calls `listener` when the user changes which document, layer or history state the panel would read. */
 export function onDocumentChange(listener: () => void): void {
   const photoshop = require('photoshop') as typeof Photoshop;
-  void photoshop.action.addNotificationListener(['open', 'close', 'select'], () => listener());
+  void photoshop.action.addNotificationListener(DOCUMENT_EVENTS, () => listener());
 }
 
 export function createUxpHost(options: PhotoshopHostOptions = {}): PhotoshopHost {

@@ -93,6 +93,15 @@ export class Scrubber<F> {
     this.options.onPending?.(false);
   }
 
+  /**
+   * Forgets every cached frame (they show a source that has changed) but lets the pending request go on:
+   * the fetch that noticed the change is already making its frame from the new source.
+   */
+  forgetFrames(): void {
+    for (const f of this.cache.values()) this.options.onEvict?.(f);
+    this.cache.clear();
+  }
+
   private async fetch(step: number, seq: number): Promise<void> {
     this.inflight?.abort();
     const controller = new AbortController();

@@ -52,7 +52,11 @@ export class PanelController {
   constructor(options: ControllerOptions) {
     const ctx = new PanelContext(options);
     this.context = ctx;
-    this.source = new SourcePart(ctx, () => this.scrub.resetFrames());
+    this.source = new SourcePart(
+      ctx,
+      () => this.scrub.resetFrames(),
+      () => this.scrub.forgetFrames(),
+    );
     this.scrub = new ScrubPart(ctx, this.source, options);
     this.connection = new ConnectionPart(ctx, { onReady: () => this.scrub.requestCurrent(), onLost: () => this.source.dropUploads() });
     this.actions = new ActionRunner(ctx);

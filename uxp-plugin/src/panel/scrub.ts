@@ -92,6 +92,11 @@ export class ScrubPart {
     if (this.ctx.state.connection === 'connected' && this.ctx.state.document) this.scrubber.request(this.ctx.state.step);
   }
 
+  /** Forgets the cached frames (the source changed under them); the frame being fetched is of the new source. */
+  forgetFrames(): void {
+    this.scrubber.forgetFrames();
+  }
+
   dispose(): void {
     this.scrubber.reset();
   }

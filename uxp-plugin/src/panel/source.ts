@@ -26,16 +26,23 @@ export interface Upload {
 export class SourcePart {
   private current: Upload | undefined;
 
-  /** `onChange`: the source's pixels changed (document, history state or source kind): frames are stale. */
+  /**
+   * `onChange`: the source's pixels changed (document, history state, active layer or source kind): the
+   * slider's frames are stale and its current step is asked for again. `onFramesStale`: the slider, asking
+   * for a frame, found them changed: its cached frames are stale, the frame it asks for is not.
+   */
   constructor(
     private readonly ctx: PanelContext,
     private readonly onChange: () => void = () => undefined,
+    private readonly onFramesStale: () => void = () => undefined,
   ) {}
 
   async refreshDocument(): Promise<void> {
     const document = await this.ctx.host.activeDocument();
     const previous = this.ctx.state.document;
-    const changed = document?.id !== previous?.id || document?.activeHistoryId !== previous?.activeHistoryId;
+    // With the active layer as the source, selecting another layer is another source.
+    const layerChanged = this.ctx.state.source === 'layer' && document?.activeLayer?.id !== previous?.activeLayer?.id;
+    const changed = document?.id !== previous?.id || document?.activeHistoryId !== previous?.activeHistoryId || layerChanged;
     this.ctx.store.update({ document });
     if (changed) this.invalidate();
   }
@@ -73,13 +80,17 @@ export class SourcePart {
     const { ctx } = this;
     const doc = await ctx.host.activeDocument();
     if (!doc) throw new HostError('NO_DOCUMENT', 'No document is open; open an image in Photoshop first.');
-    if (doc.id !== ctx.state.document?.id || doc.activeHistoryId !== ctx.state.document?.activeHistoryId) {
-      ctx.store.update({ document: doc });
-      if (forSlider) this.dropUploads();
-      else this.invalidate();
-    }
     const source = ctx.state.source;
     const layer = doc.activeLayer;
+    if (doc.id !== ctx.state.document?.id || doc.activeHistoryId !== ctx.state.document?.activeHistoryId || (source === 'layer' && layer?.id !== ctx.state.document?.activeLayer?.id)) {
+      ctx.store.update({ document: doc });
+      if (forSlider) {
+        this.dropUploads();
+        this.onFramesStale();
+      } else {
+        this.invalidate();
+      }
+    }
     if (source === 'layer' && !layer) throw new HostError('NO_LAYER', 'Select exactly one layer in the Layers panel to undo it alone.');
     // Never more than the engine keeps: it would downscale a bigger canvas on the way in, and Photoshop
     // reads a smaller one faster (and as raw pixels it is more likely to fit the upload limit).
