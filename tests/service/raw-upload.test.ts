@@ -99,7 +99,7 @@ test('raw pixels that do not match their layout or the limits are refused, sayin
     const url = running.url;
     const short = await post(url, '?width=100&height=80&channels=3', new Uint8Array(100 * 80 * 3 - 1));
     assert.equal(short.code, 'INPUT_CORRUPT');
-    assert.match(short.message!, /are 23999 bytes, but 100x80 with 3 channels is 24000 bytes/);
+    assert.match(short.message!, /^The uploaded image: 23999 bytes were sent, but 100x80 with 3 channels is 24000 bytes/);
     assert.match(short.hint!, /exactly width x height x channels bytes/);
     assert.equal((await post(url, '?width=100&height=80&channels=3', new Uint8Array(100 * 80 * 3 + 10))).code, 'BODY_TOO_LARGE');
     const channels = await post(url, '?width=100&height=80&channels=2', new Uint8Array(16_000));
@@ -122,7 +122,7 @@ test('raw pixels that do not match their layout or the limits are refused, sayin
     // Over JSON-RPC the layout rides along with the base64 data, and is validated the same way.
     const client = running.client();
     await client.connect();
-    await assert.rejects(client.putPixels({ width: 100, height: 80, channels: 3, data: new Uint8Array(5) }), /are 5 bytes, but 100x80 with 3 channels is 24000 bytes/);
+    await assert.rejects(client.putPixels({ width: 100, height: 80, channels: 3, data: new Uint8Array(5) }), /5 bytes were sent, but 100x80 with 3 channels is 24000 bytes/);
   } finally {
     await running.stop();
   }

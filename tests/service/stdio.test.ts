@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EngineClient, EngineError } from '../../engine/src/client/index.js';
@@ -38,6 +38,13 @@ test('every method works over stdio through the typed client; results come with 
     assert.equal(again.image, put.image);
     assert.equal(again.reused, true);
     await assert.rejects(client.call('image.put', { path: join(home, 'missing.png') }), (e: unknown) => e instanceof EngineError && e.code === 'INPUT_NOT_FOUND');
+    // Messages about a file read by path name the file; bytes sent are "the upload".
+    writeFileSync(join(home, 'empty.png'), '');
+    writeFileSync(join(home, 'notes.png'), 'not an image');
+    await assert.rejects(client.call('image.put', { path: join(home, 'empty.png') }), /^EngineError: The input empty\.png is empty \(0 bytes\)\.$/);
+    await assert.rejects(client.call('image.put', { path: join(home, 'notes.png') }), /^EngineError: The input notes\.png is not an image this tool can read\.$/);
+    await assert.rejects(client.putImage(new TextEncoder().encode('not an image')), /^EngineError: The upload is not an image this tool can read\.$/);
+    await assert.rejects(client.putPixels({ width: 150, height: 10, channels: 3, data: new Uint8Array(150 * 10 * 3) }), /^EngineError: The uploaded image is 150x10; the minimum is 16 px on each side\.$/);
     const frame = await client.run('frame', { image: put.image, step: 300 });
     const file = frame.result!.files[0]!;
     assert.equal(file.url, undefined);

@@ -19,6 +19,7 @@ import type { SourceImage } from '../core/backend.js';
 import { PaintsUndoError } from '../core/errors.js';
 import { flattenOnWhite, type RgbImage, type RgbaImage } from '../core/image.js';
 import { formatBytes, readInputFile } from './input-file.js';
+import { inputSubject } from './input-name.js';
 
 export interface InputLimits {
   /** File size refused before reading (bytes). */
@@ -80,13 +81,13 @@ export async function decodeImageBuffer(
   const limits = { ...DEFAULT_INPUT_LIMITS, ...options.limits };
   const name = options.name ?? 'the image';
   if (buffer.length === 0) {
-    throw new PaintsUndoError('INPUT_NOT_IMAGE', `The input ${name} is empty (0 bytes).`, {
+    throw new PaintsUndoError('INPUT_NOT_IMAGE', `${inputSubject(name, 'input')} is empty (0 bytes).`, {
       hint: `Pass a ${FORMAT_LIST} file.`,
       details: { name },
     });
   }
   if (buffer.length > limits.maxFileBytes) {
-    throw new PaintsUndoError('INPUT_TOO_LARGE', `The input ${name} is ${formatBytes(buffer.length)}, more than the ${formatBytes(limits.maxFileBytes)} limit.`, {
+    throw new PaintsUndoError('INPUT_TOO_LARGE', `${inputSubject(name, 'input')} is ${formatBytes(buffer.length)}, more than the ${formatBytes(limits.maxFileBytes)} limit.`, {
       hint: 'Export the artwork at a smaller size.',
       details: { name, bytes: buffer.length },
     });
@@ -132,13 +133,13 @@ async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimit
     if (header !== undefined && header.width > 0 && header.height > 0) checkDimensions(name, header.width, header.height, limits);
     if (sniffed !== undefined) {
       const why = header !== undefined && (header.width === 0 || header.height === 0) ? `its header gives a size of ${header.width}x${header.height}` : 'its header is corrupt';
-      throw new PaintsUndoError('INPUT_CORRUPT', `The input ${name} looks like a ${sniffed} file, but ${why}.`, {
+      throw new PaintsUndoError('INPUT_CORRUPT', `${inputSubject(name, 'input')} looks like a ${sniffed} file, but ${why}.`, {
         hint: 'Re-export the artwork from your painting application.',
         details: { name, format: sniffed, reason: errorText(error) },
         cause: error,
       });
     }
-    throw new PaintsUndoError('INPUT_NOT_IMAGE', `The input ${name} is not an image this tool can read.`, {
+    throw new PaintsUndoError('INPUT_NOT_IMAGE', `${inputSubject(name, 'input')} is not an image this tool can read.`, {
       hint: `Use a ${FORMAT_LIST} file.`,
       details: { name, reason: errorText(error) },
       cause: error,
@@ -146,7 +147,7 @@ async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimit
   }
   const format = as?.format ?? meta.format;
   if (!RASTER_FORMATS.has(meta.format)) {
-    throw new PaintsUndoError('INPUT_NOT_IMAGE', `The input ${name} is ${format.toUpperCase()}, which is not supported.`, {
+    throw new PaintsUndoError('INPUT_NOT_IMAGE', `${inputSubject(name, 'input')} is ${format.toUpperCase()}, which is not supported.`, {
       hint: `Convert it to a ${FORMAT_LIST} file first.`,
       details: { name, format },
     });
@@ -177,7 +178,7 @@ async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimit
   try {
     raw = await pipeline.toColourspace('srgb').ensureAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (error) {
-    throw new PaintsUndoError('INPUT_CORRUPT', `The image ${name} is truncated or corrupt and cannot be decoded.`, {
+    throw new PaintsUndoError('INPUT_CORRUPT', `${inputSubject(name, 'image')} is truncated or corrupt and cannot be decoded.`, {
       hint: 'Re-export the artwork from your painting application.',
       details: { name, reason: errorText(error) },
       cause: error,
@@ -207,12 +208,12 @@ export async function decodeRawPixels(
   options: DecodeOptions & { readonly name?: string; readonly hashedAhead?: PixelIdHash } = {},
 ): Promise<DecodedInput> {
   const limits = { ...DEFAULT_INPUT_LIMITS, ...options.limits };
-  const name = options.name ?? 'the pixels';
+  const name = options.name ?? 'the raw pixels';
   const { width, height, channels } = layout;
   checkDimensions(name, width, height, limits);
   const expected = width * height * channels;
   if (bytes.length !== expected) {
-    throw new PaintsUndoError('INPUT_CORRUPT', `${capitalised(name)} are ${bytes.length} bytes, but ${width}x${height} with ${channels} channels is ${expected} bytes.`, {
+    throw new PaintsUndoError('INPUT_CORRUPT', `${inputSubject(name, 'input')}: ${bytes.length} bytes were sent, but ${width}x${height} with ${channels} channels is ${expected} bytes.`, {
       hint: `Send exactly width x height x channels bytes: rows top to bottom, ${channels === 3 ? 'RGB' : 'RGBA (straight alpha)'}, 8 bits per channel.`,
       details: { name, width, height, channels, bytes: bytes.length },
     });
@@ -241,9 +242,7 @@ export async function decodeRawPixels(
   return { source, format: 'raw', originalWidth: width, originalHeight: height, notices };
 }
 
-function capitalised(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
+
 
 /** What the working size (`target`, from workingSize) and the recommended minimum say about an image of `width` x `height`. */
 function sizeNotices(width: number, height: number, target: { width: number; height: number }, limits: InputLimits): string[] {
@@ -275,7 +274,7 @@ function checkDimensions(name: string, width: number, height: number, limits: In
   const long = Math.max(width, height);
   const short = Math.min(width, height);
   if (!(short >= limits.minSide)) {
-    throw new PaintsUndoError('INPUT_TOO_SMALL', `The image ${name} is ${width}x${height}; the minimum is ${limits.minSide} px on each side.`, {
+    throw new PaintsUndoError('INPUT_TOO_SMALL', `${inputSubject(name, 'image')} is ${width}x${height}; the minimum is ${limits.minSide} px on each side.`, {
       hint: 'Use the full-size artwork, not a thumbnail or icon.',
       details: { name, width, height, minSide: limits.minSide },
     });
@@ -283,7 +282,7 @@ function checkDimensions(name: string, width: number, height: number, limits: In
   if (long > limits.maxLongSide || width * height > limits.maxPixels) {
     throw new PaintsUndoError(
       'INPUT_TOO_LARGE',
-      `The image ${name} is ${width}x${height} (${megapixels(width * height, limits.maxPixels)} Mpx); the limits are ${limits.maxLongSide} px on the long side and ${limits.maxPixels / 1e6} Mpx. It was not decoded.`,
+      `${inputSubject(name, 'image')} is ${width}x${height} (${megapixels(width * height, limits.maxPixels)} Mpx); the limits are ${limits.maxLongSide} px on the long side and ${limits.maxPixels / 1e6} Mpx. It was not decoded.`,
       { hint: `Export it at ${limits.workingLongSide} px on the long side or less.`, details: { name, width, height } },
     );
   }
@@ -294,7 +293,7 @@ function checkDimensions(name: string, width: number, height: number, limits: In
     const ratio = Math.floor(limits.workingLongSide / limits.minSide);
     throw new PaintsUndoError(
       'INPUT_TOO_SMALL',
-      `The image ${name} is ${width}x${height}; downscaled to the working size (${limits.workingLongSide} px on the long side) it would be ${working.width}x${working.height}, under the minimum of ${limits.minSide} px on each side. It was not decoded.`,
+      `${inputSubject(name, 'image')} is ${width}x${height}; downscaled to the working size (${limits.workingLongSide} px on the long side) it would be ${working.width}x${working.height}, under the minimum of ${limits.minSide} px on each side. It was not decoded.`,
       {
         hint: `Crop it, or cut it into parts, so that the long side is at most ${ratio} times the short side.`,
         details: { name, width, height, minSide: limits.minSide, workingWidth: working.width, workingHeight: working.height },

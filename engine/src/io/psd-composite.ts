@@ -15,6 +15,7 @@
  */
 import { PaintsUndoError } from '../core/errors.js';
 import { planarTiff, type PlanarTiffSpec } from './planar-tiff.js';
+import { inputSubject } from './input-name.js';
 
 export const PSD_COLOR_MODES: Readonly<Record<number, string>> = {
   0: 'Bitmap',
@@ -64,7 +65,7 @@ export interface PsdComposite {
 }
 
 export function psdCorrupt(name: string, reason: string, cause?: unknown): PaintsUndoError {
-  return new PaintsUndoError('INPUT_CORRUPT', `The PSD ${name} is truncated or corrupt (${reason}).`, {
+  return new PaintsUndoError('INPUT_CORRUPT', `${inputSubject(name, 'PSD')} is truncated or corrupt (${reason}).`, {
     hint: 'Save the document again from your painting application, or export a PNG.',
     details: { name, reason },
     cause,
@@ -72,7 +73,7 @@ export function psdCorrupt(name: string, reason: string, cause?: unknown): Paint
 }
 
 function unsupported(name: string, what: string): PaintsUndoError {
-  return new PaintsUndoError('INPUT_NOT_IMAGE', `The PSD ${name} ${what}, which paints-undo cannot read.`, {
+  return new PaintsUndoError('INPUT_NOT_IMAGE', `${inputSubject(name, 'PSD')} ${what}, which paints-undo cannot read.`, {
     hint: 'In Photoshop choose Image > Mode > RGB Color (8 Bits/Channel), save, and try again; or export a PNG.',
     details: { name, reason: what },
   });
@@ -331,7 +332,7 @@ export function psdCompositeAsTiff(buffer: Uint8Array, name: string): PsdComposi
   if (mode === 7) throw unsupported(name, 'is in Multichannel mode (inks without a defined RGB appearance)');
   const versionInfo = resources.get(RESOURCE_VERSION_INFO);
   if (versionInfo !== undefined && versionInfo.length >= 5 && versionInfo[4] === 0) {
-    throw new PaintsUndoError('INPUT_NOT_IMAGE', `The PSD ${name} has no readable composite image.`, {
+    throw new PaintsUndoError('INPUT_NOT_IMAGE', `${inputSubject(name, 'PSD')} has no readable composite image.`, {
       hint: 'In Photoshop, enable "Maximize PSD compatibility" and save again, or export a PNG.',
       details: { name, colorMode: modeName, depth },
     });

@@ -31,6 +31,8 @@ export interface UploadBytes {
   readonly bytes: Uint8Array;
   readonly sha256?: string;
   readonly ahead?: UploadProgress;
+  /** What messages about it call the upload: a file's name (image.put with a path); default "the upload". */
+  readonly name?: string;
 }
 
 export interface ImageStoreOptions {
@@ -68,7 +70,7 @@ export class ImageStore {
    * still being stored (the engine starts planning it then).
    */
   async put(upload: Uint8Array | UploadBytes, pixels?: RawPixels, onDecoded?: (source: SourceImage) => void): Promise<PutImageResult> {
-    const { bytes, sha256, ahead }: UploadBytes = upload instanceof Uint8Array ? { bytes: upload } : upload;
+    const { bytes, sha256, ahead, name }: UploadBytes = upload instanceof Uint8Array ? { bytes: upload } : upload;
     let fileHash = sha256;
     const hashOfFile = (): string => (fileHash ??= createHash('sha256').update(bytes).digest('hex'));
     // An encoded file is looked up by its bytes' hash: decoding it again can take seconds. Raw pixels are
@@ -77,7 +79,7 @@ export class ImageStore {
     const bytesHash = pixels ? undefined : hashOfFile();
     const known = bytesHash === undefined ? undefined : await this.knownUpload(bytesHash);
     // `hashedAhead`: the bytes' sha256, hashed by the worker that read ahead of the upload as it arrived.
-    const { source, notices, sha256: hashedAhead } = known ? { ...known, sha256: undefined } : await this.pool.decode(bytes, this.limits, pixels, ahead);
+    const { source, notices, sha256: hashedAhead } = known ? { ...known, sha256: undefined } : await this.pool.decode(bytes, this.limits, pixels, ahead, name);
     fileHash ??= hashedAhead;
     onDecoded?.(source);
     const reused = (await this.cache.get(imageKey(source.id), { count: false })) !== undefined;

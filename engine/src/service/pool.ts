@@ -560,13 +560,14 @@ export class WorkerPool {
     limits: Partial<InputLimits>,
     pixels?: RawPixels,
     ahead?: UploadProgress,
+    name?: string,
   ): Promise<{ source: SourceImage; format: string; notices: string[]; sha256?: string }> {
     // Shared memory goes as it is; otherwise a private copy (Buffer.slice would share memory, and the transfer detaches it).
     const shared = bytes.buffer instanceof SharedArrayBuffer;
     const sent = shared ? bytes : new Uint8Array(bytes);
     const helper = ahead && this.slots[ahead.worker] && this.load(ahead.worker) === 0 && !this.isPreparingAhead(ahead.worker) ? ahead.worker : undefined;
     if (ahead && helper === undefined) ahead.drop();
-    const message: MainToWorker = { type: 'decode', reqId: this.nextReq++, bytes: sent, limits, ...(pixels ? { pixels } : {}), ...(helper !== undefined ? { ahead: ahead!.key } : {}) };
+    const message: MainToWorker = { type: 'decode', reqId: this.nextReq++, bytes: sent, limits, ...(pixels ? { pixels } : {}), ...(helper !== undefined ? { ahead: ahead!.key } : {}), ...(name ? { name } : {}) };
     const reply = await this.request(message, shared ? [] : [sent.buffer as ArrayBuffer], helper);
     if (reply.type !== 'decoded') throw new PaintsUndoError('INTERNAL', 'Unexpected worker reply.');
     if (reply.error || !reply.source) throw errorFromWire(reply.error ?? { code: 'INTERNAL', message: 'Decoding failed.' });

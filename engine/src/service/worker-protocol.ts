@@ -96,9 +96,10 @@ export type MainToWorker =
   | { type: 'forget-plans'; plans: PlanName[] }
   /**
    * `pixels`: the bytes are raw pixels of this layout, not an encoded file. `ahead`: the key of the
-   * 'read-ahead' this worker got for them (their hashes are mostly done).
+   * 'read-ahead' this worker got for them (their hashes are mostly done). `name`: what messages call
+   * the upload (a file's name); default "the upload".
    */
-  | { type: 'decode'; reqId: number; bytes: Uint8Array; limits: Partial<InputLimits>; pixels?: RawPixels; ahead?: number }
+  | { type: 'decode'; reqId: number; bytes: Uint8Array; limits: Partial<InputLimits>; pixels?: RawPixels; ahead?: number; name?: string }
   | { type: 'describe'; reqId: number; backend: string }
   /** Fault this fresh memory in ahead of the main thread reading an upload into it, and hash behind it (upload-ahead.ts); no answer. */
   | ({ type: 'read-ahead' } & ReadAheadWork)

@@ -390,11 +390,11 @@ async function run(message: Extract<MainToWorker, { type: 'run' }>): Promise<voi
 async function decode(message: Extract<MainToWorker, { type: 'decode' }>): Promise<void> {
   try {
     // Shared memory: the main thread and every worker read the same pixels without copies.
-    const options = { limits: message.limits, name: 'the upload', allocate: (bytes: number) => new Uint8Array(new SharedArrayBuffer(bytes)) };
+    const options = { limits: message.limits, name: message.name ?? 'the upload', allocate: (bytes: number) => new Uint8Array(new SharedArrayBuffer(bytes)) };
     // Raw pixels read ahead here were hashed as they arrived: only their last bytes are left to hash.
     const ahead = message.ahead === undefined ? undefined : takeHashedAhead(message.ahead);
     const decoded = message.pixels
-      ? await decodeRawPixels(message.bytes, message.pixels, { ...options, name: 'the uploaded pixels', ...(ahead ? { hashedAhead: ahead.id } : {}) })
+      ? await decodeRawPixels(message.bytes, message.pixels, { ...options, name: 'the uploaded image', ...(ahead ? { hashedAhead: ahead.id } : {}) })
       : await decodeImageBuffer(message.bytes, options);
     const source = decoded.source;
     send({ type: 'decoded', reqId: message.reqId, source, format: decoded.format, notices: [...decoded.notices], ...(ahead ? { sha256: ahead.sha256 } : {}) });

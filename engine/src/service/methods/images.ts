@@ -1,4 +1,5 @@
 /** `image.put`: an upload (an encoded file, or raw pixels with their layout) as base64 in the message, or (stdio only) a path on the engine's disk. */
+import { basename } from 'node:path';
 import { METHODS } from '../../client/protocol.js';
 import { readInputFile } from '../../io/input-file.js';
 import { ServiceError } from '../errors.js';
@@ -18,7 +19,8 @@ export const imageMethods = {
         }
         // A regular file only, at most the upload limit: a device or FIFO path must not exhaust or block the engine.
         const path = params.path;
-        return engine.putImage(() => readInputFile(path, { maxBytes: engine.limits.maxUploadBytes }));
+        // Messages about it name the file.
+        return engine.putImage(async () => ({ bytes: await readInputFile(path, { maxBytes: engine.limits.maxUploadBytes }), name: basename(path) }));
       }
       const bytes = base64Bytes(params.data);
       if (!bytes) {

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { Job, EngineInfo, Limits, MethodName, MethodResult, PutImageResult, RawPixels, METHODS } from '../../client/protocol.js';
 import type { ResultCache } from '../cache.js';
+import type { UploadBytes } from '../images.js';
 import type { JobManager, JobRecord } from '../jobs.js';
 import type { Session } from '../session.js';
 
@@ -19,7 +20,7 @@ export interface EngineServices {
   /** Pairs a session (after hello checked its token); throws TOO_MANY_CONNECTIONS when no slot is left. */
   authenticate(session: Session): void;
   /** Stores the upload `read` returns (raw pixels of `pixels`, else an encoded file); `read` runs when the upload's turn comes (see Engine.putImage). */
-  putImage(read: () => Promise<Uint8Array>, pixels?: RawPixels): Promise<PutImageResult>;
+  putImage(read: () => Promise<Uint8Array | UploadBytes>, pixels?: RawPixels): Promise<PutImageResult>;
   /** A job as one session sees it (download URLs or file paths). */
   toJob(record: JobRecord, session: Session): Job;
 }
