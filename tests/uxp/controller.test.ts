@@ -392,3 +392,53 @@ test('the slider never shows a cached frame of an earlier source: another active
     panel.dispose();
   }
 });
+
+test('a CMYK document is refused for an import before anything is read from Photoshop or rendered by the engine', async () => {
+  const ps = new FakePhotoshop();
+  ps.openDocument({ title: 'print.psd', width: sample.width, height: sample.height, mode: 'CMYKColorMode', layers: [{ name: 'Background', rgba: sample.data.slice() }] });
+  ps.secrets.set(TOKEN_KEY, new TextEncoder().encode(TOKEN));
+  const panel = countingPanel(ps);
+  try {
+    await panel.start();
+    const client = panel.context.client;
+    const jobsBefore = (await client.call('jobs.list', {})).jobs.length;
+    const readsBefore = ps.calls.filter((c) => c.name === 'getPixels').length;
+    await panel.importKeyframes();
+    assert.match(panel.state.message?.text ?? '', /only into 8- or 16-bit RGB documents; this one is 8-bit cmyk\. Use Image > Mode > RGB Color/);
+    assert.equal(ps.calls.filter((c) => c.name === 'getPixels').length, readsBefore, 'nothing was read');
+    assert.equal((await client.call('jobs.list', {})).jobs.length, jobsBefore, 'nothing was rendered');
+  } finally {
+    panel.dispose();
+  }
+});
+
+test('saving that fails says so with what to do: a save dialog that cannot open, a folder that cannot be written, secure storage that refuses the token', async () => {
+  const { ps, doc, panel } = setup(null, sample, 'v1/2: final');
+  void doc;
+  try {
+    // Pairing works for this session even when the token cannot be stored.
+    ps.failures.secrets = new Error('secure storage unavailable');
+    await panel.start();
+    await panel.pair(TOKEN);
+    assert.equal(panel.state.connection, 'connected');
+    assert.match(panel.state.message?.text ?? '', /Paired for this session: Photoshop could not store the token/);
+    // The dialog is offered a name with no folder separators or reserved characters.
+    ps.failures.dialog = new Error('permission denied');
+    await panel.exportTimelapse();
+    const asked = ps.calls.filter((c) => c.name === 'getFileForSaving').at(-1)?.options as { suggestedName: string };
+    assert.equal(asked.suggestedName, 'v1-2- final-process.mp4');
+    assert.match(panel.state.message?.text ?? '', /The save dialog could not open \(permission denied\); try again\./);
+    assert.equal(panel.state.busy, undefined);
+    // A folder that cannot be written: the panel says to choose another, not to restart the engine.
+    delete ps.failures.dialog;
+    ps.failures.write = new Error('EACCES: permission denied');
+    ps.nextSaveName = 'final-process.mp4';
+    panel.setTimelapse({ frames: 6, fps: 6 });
+    await panel.exportTimelapse();
+    assert.match(panel.state.message?.text ?? '', /Could not save final-process\.mp4 \(EACCES: permission denied\)\. Choose another folder/);
+    assert.doesNotMatch(panel.state.message?.text ?? '', /restart the engine/);
+    assert.equal(ps.files.has('final-process.mp4'), false);
+  } finally {
+    panel.dispose();
+  }
+});

@@ -96,6 +96,8 @@ export class FakePhotoshop {
   readonly secrets = new Map<string, Uint8Array>();
   /** Name the next save dialog answers with; null = the user cancels the dialog. */
   nextSaveName: string | null = 'saved.bin';
+  /** Failures UXP may answer with: the save dialog rejects, a chosen file's write rejects (a read-only folder, a full disk), secure storage rejects. */
+  readonly failures: { dialog?: Error; write?: Error; secrets?: Error } = {};
   /** Called after every putPixels (tests use it to cancel in the middle of an import). */
   onPutPixels: ((count: number) => void) | undefined;
   private putCount = 0;
@@ -284,6 +286,7 @@ export class FakePhotoshop {
       localFileSystem: {
         getFileForSaving: async (suggestedName: string, options: { types?: string[] }) => {
           this.calls.push({ name: 'getFileForSaving', options: { suggestedName, ...options } });
+          if (this.failures.dialog) throw this.failures.dialog;
           const name = this.nextSaveName;
           if (name === null) return null;
           return {
@@ -292,6 +295,7 @@ export class FakePhotoshop {
               if (typeof data === 'string' || opts.format !== this.uxp.storage.formats.binary) {
                 throw new ContractViolation('binary files must be written as ArrayBuffer with formats.binary');
               }
+              if (this.failures.write) throw this.failures.write;
               this.files.set(name, new Uint8Array(data));
               return data.byteLength;
             },
@@ -306,6 +310,7 @@ export class FakePhotoshop {
         },
         setItem: async (key: string, value: string | ArrayBuffer) => {
           if (typeof value === 'string' ? value.length === 0 : value.byteLength === 0) throw new Error('empty value');
+          if (this.failures.secrets) throw this.failures.secrets;
           this.secrets.set(key, typeof value === 'string' ? new TextEncoder().encode(value) : new Uint8Array(value));
         },
         removeItem: async (key: string) => {

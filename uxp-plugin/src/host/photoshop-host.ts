@@ -20,6 +20,7 @@ import { BITS, MODES, boundsOfLayer, findLayer, isEmpty, layerInfo, toRect } fro
 import { checkCancel, executeAsModalPolitely, throwIfAborted, type ModalWaitOptions } from './ps-modal.js';
 import { SRGB, checkPixels, readImageData, to16 } from './ps-pixels.js';
 import { resize } from '../model/pixels.js';
+import { importRefusal } from '../model/import-plan.js';
 import {
   HostError,
   rectHeight,
@@ -100,15 +101,9 @@ export class UxpPhotoshopHost implements PhotoshopHost {
 
   async importLayers(plan: ImportPlan, signal?: AbortSignal, onProgress?: (p: ProgressReport) => void): Promise<ImportResult> {
     const doc = this.documentById(plan.documentId);
-    const mode = MODES[String(doc.mode)];
     const bits = BITS[String(doc.bitsPerChannel)] ?? 8;
-    if (mode !== 'rgb' || (bits !== 8 && bits !== 16)) {
-      throw new HostError(
-        'UNSUPPORTED_MODE',
-        `Frames can be imported only into 8- or 16-bit RGB documents; this one is ${bits}-bit ${mode ?? String(doc.mode)}. ` +
-          'Use Image > Mode > RGB Color (and 8 or 16 Bits/Channel), or import into a copy (Image > Duplicate).',
-      );
-    }
+    const refusal = importRefusal(MODES[String(doc.mode)] ?? String(doc.mode), bits);
+    if (refusal) throw new HostError('UNSUPPORTED_MODE', refusal);
     if (plan.placement.kind === 'above' && !findLayer(doc, plan.placement.layerId)) {
       throw new HostError('NO_LAYER', `Layer ${plan.placement.layerId} no longer exists; select the source layer again.`);
     }
@@ -201,15 +196,28 @@ export class UxpPhotoshopHost implements PhotoshopHost {
   }
 
   async chooseSaveFile(suggestedName: string, extensions: readonly string[]): Promise<SaveTarget | undefined> {
-    const entry = await this.uxp.storage.localFileSystem.getFileForSaving(suggestedName, { types: [...extensions] });
+    let entry: unknown;
+    try {
+      entry = await this.uxp.storage.localFileSystem.getFileForSaving(safeFileName(suggestedName), { types: [...extensions] });
+    } catch (error) {
+      throw new HostError('SAVE_FAILED', `The save dialog could not open (${reasonOf(error)}); try again.`);
+    }
     if (entry === null || entry === undefined) return undefined;
     if (!isFileEntry(entry)) throw new HostError('HOST_FAILED', 'The save dialog returned something that is not a file; try another folder.');
     const binary = this.uxp.storage.formats.binary;
+    const name = entry.name;
     return {
-      name: entry.name,
+      name,
       write: async (bytes: Uint8Array) => {
-        // UXP writes ArrayBuffers only; slice() gives one that holds exactly these bytes.
-        await entry.write(bytes.slice().buffer, { format: binary });
+        try {
+          // UXP writes ArrayBuffers only; slice() gives one that holds exactly these bytes.
+          await entry.write(bytes.slice().buffer, { format: binary });
+        } catch (error) {
+          throw new HostError(
+            'SAVE_FAILED',
+            `Could not save ${name} (${reasonOf(error)}). Choose another folder, or free some disk space, and export again: the engine keeps the result, so the same export comes back in seconds.`,
+          );
+        }
       },
     };
   }
@@ -340,4 +348,19 @@ function decodeAscii(bytes: Uint8Array): string {
   let s = '';
   for (const b of bytes) s += String.fromCharCode(b);
   return s;
+}
+
+/**
+ * A suggested file name the save dialog takes on every platform: characters that separate folders or are
+ * reserved on Windows or macOS (from an unsaved document's title, such as "v1/2: final") become "-".
+ */
+export function safeFileName(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  const safe = name.replace(/[\\/:*?"<>|\u0000-\u001f]/g, '-').replace(/^[\s.]+|[\s.]+$/g, '');
+  return safe === '' ? 'artwork' : safe;
+}
+
+/** An error's own words, for a message that adds what to do. */
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

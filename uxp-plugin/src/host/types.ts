@@ -165,6 +165,7 @@ export const HOST_ERROR_CODES = {
   MODAL_BUSY: 'Another plugin or dialog keeps Photoshop busy.',
   CANCELLED: 'Cancelled by the user.',
   HOST_FAILED: 'Photoshop refused the operation.',
+  SAVE_FAILED: 'The file could not be saved where the user chose.',
 } as const;
 export type HostErrorCode = keyof typeof HOST_ERROR_CODES;
 

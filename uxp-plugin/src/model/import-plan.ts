@@ -23,6 +23,19 @@ export interface StepFrame {
 }
 
 /** "painting.psd" → "painting". */
+/**
+ * Why frames cannot be imported into a document of this colour mode and depth (only 8- and 16-bit RGB
+ * take them), or undefined when they can. The host refuses such an import; the panel asks first, before
+ * anything is read or rendered.
+ */
+export function importRefusal(mode: string, bitsPerChannel: number): string | undefined {
+  if (mode === 'rgb' && (bitsPerChannel === 8 || bitsPerChannel === 16)) return undefined;
+  return (
+    `Frames can be imported only into 8- or 16-bit RGB documents; this one is ${bitsPerChannel}-bit ${mode}. ` +
+    'Use Image > Mode > RGB Color (and 8 or 16 Bits/Channel), or import into a copy (Image > Duplicate).'
+  );
+}
+
 export function documentBaseName(title: string): string {
   const trimmed = title.trim();
   const dot = trimmed.lastIndexOf('.');

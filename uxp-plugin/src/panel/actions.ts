@@ -3,7 +3,7 @@
  * and the host; the panel says what was done, or that nothing was, after a cancel or an error.
  */
 import { EngineError, type Job, type JobMethod, type JobProgress, type MethodParams, type ResultFile } from '../../../engine/src/client/index.js';
-import { HostError, type Pixels } from '../host/types.js';
+import { HostError, type Pixels, type SaveTarget } from '../host/types.js';
 import { decodePng } from '../model/pixels.js';
 import type { PanelContext } from './context.js';
 
@@ -58,6 +58,19 @@ export class ActionRunner {
   }
 
   /** Submits an engine job, shows its progress, and cancels it when `signal` aborts. */
+  /**
+   * Asks where to save, before any work (a dismissed dialog costs nothing): the file, or undefined when the
+   * dialog was dismissed or failed (the failure is shown, with what to do).
+   */
+  async chooseSaveFile(suggestedName: string, extensions: readonly string[]): Promise<SaveTarget | undefined> {
+    try {
+      return await this.ctx.host.chooseSaveFile(suggestedName, extensions);
+    } catch (error) {
+      this.ctx.store.fail(error);
+      return undefined;
+    }
+  }
+
   async runJob<M extends JobMethod>(method: M, params: MethodParams<M>, signal: AbortSignal): Promise<Job> {
     if (signal.aborted) throw new HostError('CANCELLED', 'Cancelled; nothing was changed.');
     const onProgress = (p: JobProgress): void => this.progress(p.message ?? stageLabel(p.stage), p.fraction, p.etaSeconds);

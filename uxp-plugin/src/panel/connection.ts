@@ -49,8 +49,16 @@ export class ConnectionPart {
       return;
     }
     this.ctx.token = t;
-    await this.ctx.host.writeSecret(TOKEN_KEY, t);
-    this.ctx.store.update({ message: undefined });
+    // Paired for this session even when Photoshop cannot keep the token: the user is told it will be asked again.
+    let stored = true;
+    try {
+      await this.ctx.host.writeSecret(TOKEN_KEY, t);
+    } catch {
+      stored = false;
+    }
+    this.ctx.store.update({
+      message: stored ? undefined : { tone: 'info', text: 'Paired for this session: Photoshop could not store the token in its secure storage, so the panel will ask for it again next time.' },
+    });
     this.ctx.client.close();
     await this.connect();
   }

@@ -33,7 +33,7 @@ export class ExportPart {
     const { ctx, actions } = this;
     const t = ctx.state.timelapse;
     const name = `${documentBaseName(ctx.state.document?.title ?? 'artwork')}-process.${t.format}`;
-    const target = await ctx.host.chooseSaveFile(name, [t.format]);
+    const target = await actions.chooseSaveFile(name, [t.format]);
     if (!target) return;
     await actions.run(`Rendering the ${t.format.toUpperCase()} timelapse`, async (signal) => {
       const upload = await this.source.upload(signal);

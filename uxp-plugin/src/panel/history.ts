@@ -49,7 +49,7 @@ export class HistoryPart {
       return;
     }
     const t = ctx.state.timelapse;
-    const target = await host.chooseSaveFile(`${documentBaseName(doc.title)}-history.${t.format}`, [t.format]);
+    const target = await actions.chooseSaveFile(`${documentBaseName(doc.title)}-history.${t.format}`, [t.format]);
     if (!target) return;
     const lead = ctx.state.historyLead;
     await actions.run(`Timelapse from History (${t.format.toUpperCase()})`, async (signal) => {

@@ -4,11 +4,11 @@
  */
 import { EngineError } from '../../../engine/src/client/index.js';
 import { MAX_STEP } from '../../../engine/src/core/steps.js';
-import type { Pixels } from '../host/types.js';
-import { keyframesPlan, processLayersPlan, singleStepPlan, type StepFrame } from '../model/import-plan.js';
+import { HostError, type Pixels } from '../host/types.js';
+import { importRefusal, keyframesPlan, processLayersPlan, singleStepPlan, type StepFrame } from '../model/import-plan.js';
 import type { ActionRunner } from './actions.js';
 import type { PanelContext } from './context.js';
-import type { SourcePart } from './source.js';
+import type { SourcePart, Upload } from './source.js';
 
 export class ImportPart {
   constructor(
@@ -16,6 +16,14 @@ export class ImportPart {
     private readonly source: SourcePart,
     private readonly actions: ActionRunner,
   ) {}
+
+  /** The upload an import works on, once the document is known to take the imported layers: a CMYK document is refused before anything is read or rendered. */
+  private async uploadForImport(signal: AbortSignal): Promise<Upload> {
+    const doc = await this.ctx.host.activeDocument();
+    const refusal = doc && importRefusal(doc.mode, doc.bitsPerChannel);
+    if (refusal) throw new HostError('UNSUPPORTED_MODE', refusal);
+    return this.source.upload(signal);
+  }
 
   setKeyframeSteps(steps: number[]): void {
     const clean = [...new Set(steps.filter((s) => Number.isInteger(s) && s >= 0 && s <= MAX_STEP))].sort((a, b) => a - b);
@@ -26,7 +34,7 @@ export class ImportPart {
     const { ctx, actions } = this;
     const step = ctx.state.step;
     await actions.run(`Adding step ${step} as a layer`, async (signal) => {
-      const upload = await this.source.upload(signal);
+      const upload = await this.uploadForImport(signal);
       const job = await actions.runJob('frame', { image: upload.image, step, backend: ctx.state.backend, seed: ctx.state.seed }, signal);
       const file = actions.firstFile(job, 'The engine finished without a frame file; retry, and report it with the engine log if it persists.');
       const pixels = await actions.downloadPixels(file, signal);
@@ -40,7 +48,7 @@ export class ImportPart {
     const { ctx, actions } = this;
     const steps = ctx.state.keyframeSteps;
     await actions.run(`Importing ${steps.length} keyframes`, async (signal) => {
-      const upload = await this.source.upload(signal);
+      const upload = await this.uploadForImport(signal);
       const job = await actions.runJob('keyframes', { image: upload.image, steps, backend: ctx.state.backend, seed: ctx.state.seed }, signal);
       const frames: StepFrame[] = [];
       const files = job.result?.files ?? [];
@@ -69,7 +77,7 @@ export class ImportPart {
       if (backend && !backend.layers) {
         throw new EngineError('UNSUPPORTED', `The ${backend.name} backend cannot split an image into process layers; choose Classic.`);
       }
-      const upload = await this.source.upload(signal);
+      const upload = await this.uploadForImport(signal);
       const job = await actions.runJob('layers', { image: upload.image, backend: ctx.state.backend, seed: ctx.state.seed, format: 'png' }, signal);
       const layers: { name: string; pixels: Pixels }[] = [];
       // One PNG per layer, named "01-sketch.png"… in paint order, plus the composite (not a layer).
