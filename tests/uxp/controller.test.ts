@@ -442,3 +442,25 @@ test('saving that fails says so with what to do: a save dialog that cannot open,
     panel.dispose();
   }
 });
+
+test('a slider frame that failed leaves its message only until the next frame arrives; a step field emptied or garbled keeps the step', async () => {
+  const { panel } = setup();
+  try {
+    await panel.start();
+    panel.setStep(450);
+    await until(() => panel.state.preview?.step === 450 && !panel.state.previewPending, 'frame 450');
+    // Selection as the source with nothing selected: the slider's frame fails, and says why.
+    panel.setSource('selection');
+    await until(() => panel.state.message?.tone === 'error', 'the failed frame says why');
+    assert.match(panel.state.message?.text ?? '', /select/i);
+    panel.setSource('document');
+    await until(() => panel.state.preview?.step === 450 && !panel.state.previewPending, 'frame 450 again');
+    assert.equal(panel.state.message, undefined, 'the frame cleared the failed frame message');
+    for (const garbled of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      panel.setStep(garbled);
+      assert.equal(panel.state.step, 450);
+    }
+  } finally {
+    panel.dispose();
+  }
+});

@@ -9,6 +9,7 @@ import { MAX_STEP } from '../../../engine/src/core/steps.js';
 import { bytesToBase64 } from '../model/pixels.js';
 import { Scrubber } from '../model/scrubber.js';
 import type { PanelContext } from './context.js';
+import type { PanelState } from './state.js';
 import { PREVIEW_SIZE, type SourcePart } from './source.js';
 
 export interface ScrubOptions {
@@ -27,6 +28,8 @@ export class ScrubPart {
   private readonly scrubber: Scrubber<string>;
   private readonly imageUrl: (bytes: Uint8Array, mime: string) => string;
   private readonly displaySize: () => number;
+  /** The message a failed slider frame showed, cleared by the next frame unless something else replaced it. */
+  private sliderError: PanelState['message'];
 
   constructor(
     private readonly ctx: PanelContext,
@@ -40,8 +43,12 @@ export class ScrubPart {
       debounceMs: options.debounceMs ?? 60,
       cacheSize: 96,
       fetchFrame: (step, signal) => this.fetchPreview(step, signal),
-      onFrame: (step, url, cached) => store.update({ preview: { step, url, cached } }),
-      onError: (_step, error) => store.fail(error),
+      // A frame clears what a failed frame said (the engine was restarting, say): the slider works again.
+      onFrame: (step, url, cached) => store.update({ preview: { step, url, cached }, ...(this.sliderError !== undefined && store.state.message === this.sliderError ? { message: undefined } : {}) }),
+      onError: (_step, error) => {
+        store.fail(error);
+        this.sliderError = store.state.message;
+      },
       onPending: (pending) => store.update({ previewPending: pending }),
       onEvict: (url) => options.revokeImageUrl?.(url),
     });
@@ -53,6 +60,8 @@ export class ScrubPart {
 
   /** Slider, numeric field and arrow keys all end here. */
   setStep(step: number): void {
+    // An emptied or garbled field keeps the step shown (the field shows it again once it loses focus).
+    if (!Number.isFinite(step)) return;
     const s = Math.max(0, Math.min(MAX_STEP, Math.round(step)));
     this.ctx.store.update({ step: s });
     if (this.ctx.state.connection !== 'connected' || !this.ctx.state.document) return;

@@ -103,8 +103,10 @@ export function setOptions(s: HTMLSelectElement, options: readonly { value: stri
   }
 }
 
+/** A field's number; NaN for an empty field or text that is not a number (callers keep the value they had). */
 export function numberOf(e: ValueElement): number {
-  return Number(e.value);
+  const text = e.value.trim();
+  return text === '' ? Number.NaN : Number(text);
 }
 
 export function labelled(w: Widgets, text: string, field: HTMLElement): HTMLElement {
