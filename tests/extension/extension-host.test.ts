@@ -262,6 +262,10 @@ test('an unreadable image: init carries the engine error for the webview to show
   const init = await p.webview.waitFor(isInit, 60_000);
   assert.equal(init.image, null);
   assert.ok(init.error && ['INPUT_CORRUPT', 'INPUT_NOT_IMAGE'].includes(init.error.code), JSON.stringify(init.error));
+  // Restarting the engine does not bring such an image back: the restart's reply says why, as init did
+  // (an ok reply made the webview hide the error and leave a dead editor).
+  const restarted = await request(p, { type: 'restartEngine' }, 90_000);
+  assert.ok(!restarted.ok && restarted.error.code === init.error.code, JSON.stringify(restarted));
   p.dispose();
   assert.equal(p.listenerCount, 0, 'closing the editor releases its listeners');
 });

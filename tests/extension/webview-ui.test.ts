@@ -347,3 +347,23 @@ test('webview: an engine error is shown with its message, and the controls stay 
   h.session.dispose();
   await p.close();
 });
+
+test('webview: an export that failed keeps its error while the slider shows other frames', async () => {
+  // The chosen folder does not exist: writing the video fails after the engine made it.
+  const h = await open(SAMPLE, join(scratch, 'no-such-folder', 'out.mp4'));
+  const p = h.page;
+  await waitForStep(p, 0);
+  await p.locator('#frames').fill('4');
+  await p.locator('#frames').press('Tab');
+  await p.locator('#export-timelapse').click();
+  await p.waitForSelector('#error:not([hidden])', { timeout: 120_000 });
+  assert.equal(await p.locator('#status').textContent(), 'Export failed.');
+  const exportError = await p.locator('#error .error-text').textContent();
+  await p.locator('#step-number').fill('300');
+  await p.locator('#step-number').press('Enter');
+  await waitForStep(p, 300);
+  assert.equal(await p.locator('#error').isHidden(), false, 'a frame does not hide the export error');
+  assert.equal(await p.locator('#error .error-text').textContent(), exportError);
+  h.session.dispose();
+  await p.close();
+});

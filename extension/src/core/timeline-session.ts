@@ -127,7 +127,8 @@ export class TimelineSession {
   private async dispatch(message: WebviewMessage): Promise<void> {
     switch (message.type) {
       case 'ready':
-        return this.sendInit();
+        await this.sendInit();
+        return;
       case 'frame':
         return this.answer('frame', message.requestId, () => this.frame(message.requestId, message.step, message.seed, message.backend, message.size));
       case 'export':
@@ -139,7 +140,10 @@ export class TimelineSession {
         return this.answer('restartEngine', message.requestId, async () => {
           this.image = undefined;
           await this.options.engine.restart();
-          await this.sendInit();
+          // The editor showed init's error; the restart's reply says it too, so the webview does not
+          // report a restart that did not bring the image back.
+          const failed = await this.sendInit();
+          if (failed) throw new EngineError(failed.code, failed.message, failed.hint === undefined ? {} : { hint: failed.hint });
           return {};
         });
     }
@@ -172,7 +176,8 @@ export class TimelineSession {
     }
   }
 
-  private async sendInit(): Promise<void> {
+  /** Tells the webview the image and engine it works with; returns the error it was told instead, if loading failed. */
+  private async sendInit(): Promise<ErrorInfo | undefined> {
     const settings = this.options.settings();
     const defaults = {
       seed: settings.seed,
@@ -188,9 +193,12 @@ export class TimelineSession {
       const image = await this.loadImage(client);
       const status = this.options.engine.state;
       this.post({ ...base, image: { width: image.width, height: image.height, notices: [...image.notices] }, backends: backendsOf(client.info), engine: { state: status.state, ...(status.message ? { message: status.message } : {}) } });
+      return undefined;
     } catch (error) {
       const status = this.options.engine.state;
-      this.post({ ...base, image: null, backends: [], engine: { state: status.state, ...(status.message ? { message: status.message } : {}) }, error: toErrorInfo(error) });
+      const info = toErrorInfo(error);
+      this.post({ ...base, image: null, backends: [], engine: { state: status.state, ...(status.message ? { message: status.message } : {}) }, error: info });
+      return info;
     }
   }
 

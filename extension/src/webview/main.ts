@@ -113,10 +113,12 @@ function show(step: number, url: string): void {
   busy.hidden = true;
 }
 
-function showError(error: unknown): void {
+/** Shows an error; `from` says what it is about: an export's error stays until the next export or restart, a frame's goes with the next frame. */
+function showError(error: unknown, from: 'frames' | 'export' = 'frames'): void {
   const e = error instanceof RequestError ? error : new RequestError({ code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) });
   errorBox.hidden = false;
   errorBox.dataset.code = e.code;
+  errorBox.dataset.from = from;
   errorText.textContent = e.message;
   errorHint.textContent = e.hint ?? '';
   // Restarting helps when the engine is the problem, not when the image or an option is.
@@ -126,6 +128,7 @@ function showError(error: unknown): void {
 function clearError(): void {
   errorBox.hidden = true;
   delete errorBox.dataset.code;
+  delete errorBox.dataset.from;
 }
 
 function renderControls(): void {
@@ -166,7 +169,7 @@ async function showStep(step: number): Promise<void> {
     const url = await frames.fetch(step, currentState());
     if (url && currentState().step === step) {
       show(step, url);
-      if (errorBox.dataset.code !== 'EXPORT') clearError();
+      if (errorBox.dataset.from !== 'export') clearError();
     }
   } catch (error) {
     showError(error);
@@ -236,7 +239,7 @@ async function runExport(spec: ExportSpec): Promise<void> {
       statusLine.textContent = 'Export cancelled.';
     } else {
       statusLine.textContent = 'Export failed.';
-      showError(error);
+      showError(error, 'export');
     }
   } finally {
     exporting = false;
