@@ -234,6 +234,16 @@ test('closing an editor while its export is being submitted cancels the job, and
   assert.ok(!fake.infos.some((m) => m.includes(out)));
 });
 
+test("the editor window's one connection to its engine takes more unfinished jobs than a shared engine's client (every editor shares it)", async () => {
+  const client = await runtime.engine.client();
+  const image = (await client.putImage(readFileSync(SAMPLE))).image;
+  // 24 frames of different variations at once: a shared engine refuses a client's 17th (TOO_MANY_JOBS).
+  const handles = await Promise.all(Array.from({ length: 24 }, (_, i) => client.submit('frame', { image, step: 500, seed: 1000 + i })));
+  assert.equal(handles.length, 24);
+  await Promise.all(handles.map((h) => h.cancel().catch(() => undefined)));
+  await Promise.all(handles.map((h) => h.done.catch(() => undefined)));
+});
+
 test('cancelling the progress notification cancels the engine job and writes nothing', async () => {
   const out = join(scratch, 'exports', 'cancelled.mp4');
   fake.saveAnswers.push(() => FakeUri.file(out));

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { HostMessageSchema, WebviewMessageSchema, type WebviewMessage } from '../../extension/src/core/messages.js';
 import { RequestError, WebviewRpc } from '../../extension/src/core/rpc.js';
 import { readSettings } from '../../extension/src/core/settings.js';
-import { EngineNotFoundError, planLaunch } from '../../extension/src/core/engine-launch.js';
+import { EngineNotFoundError, STDIO_JOBS_PER_CLIENT, planLaunch } from '../../extension/src/core/engine-launch.js';
 
 test('webview messages: valid requests parse, out-of-range or unknown ones are refused', () => {
   assert.ok(WebviewMessageSchema.safeParse({ type: 'frame', requestId: 1, step: 999, seed: 0, backend: 'classic' }).success);
@@ -98,7 +98,7 @@ test('engine resolution: setting path, then the repository bin, else an error th
   const plan = planLaunch({ ...defaults, modelsPath: '/models' }, join(root, 'repo', 'extension'), { PATH: '', ELECTRON_RUN_AS_NODE: '1' });
   assert.equal(plan.kind, 'stdio');
   if (plan.kind !== 'stdio') return;
-  assert.deepEqual(plan.args, [bin, 'serve', '--stdio']);
+  assert.deepEqual(plan.args, [bin, 'serve', '--stdio', '--max-jobs-per-client', String(STDIO_JOBS_PER_CLIENT)]);
   assert.equal(plan.command, 'node');
   assert.equal(plan.env.PAINTS_UNDO_MODELS, '/models');
   assert.equal(plan.env.ELECTRON_RUN_AS_NODE, undefined);

@@ -83,9 +83,17 @@ export function planLaunch(settings: Settings, extensionPath: string, env: NodeJ
   delete childEnv.ELECTRON_RUN_AS_NODE;
   const isScript = !/\.(cmd|exe)$/i.test(bin);
   const node = settings['engine.nodePath'].trim() || 'node';
+  const serve = ['serve', '--stdio', '--max-jobs-per-client', String(STDIO_JOBS_PER_CLIENT)];
   if (isScript) {
-    return { kind: 'stdio', command: node, args: [bin, 'serve', '--stdio'], env: childEnv, describe: `${node} ${bin} serve --stdio` };
+    return { kind: 'stdio', command: node, args: [bin, ...serve], env: childEnv, describe: `${node} ${bin} ${serve.join(' ')}` };
   }
-  return { kind: 'stdio', command: bin, args: ['serve', '--stdio'], env: childEnv, describe: `${bin} serve --stdio` };
+  return { kind: 'stdio', command: bin, args: serve, env: childEnv, describe: `${bin} ${serve.join(' ')}` };
 }
+
+/**
+ * Unfinished jobs the editor's own engine takes from it. The engine's default (16 per connection) is for
+ * clients sharing one engine; here every timeline editor of the window shares the one stdio connection,
+ * and each may have a frame and an export running: with 17 editors open, some never showed a frame.
+ */
+export const STDIO_JOBS_PER_CLIENT = 1000;
 

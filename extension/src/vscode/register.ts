@@ -103,6 +103,9 @@ export function register(api: VsCodeApi, context: ExtensionContextLike, options:
         void api.window.showInformationMessage(`PaintsUndo: engine ${info.version} restarted (${info.transport}).`);
       } catch (error) {
         void api.window.showErrorMessage(`PaintsUndo: the engine did not restart: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        // Started with no timeline editor open: it stops again after the idle delay, as after the last editor.
+        onEditorsChanged(editors.openEditors);
       }
     }),
     api.commands.registerCommand(COMMANDS.clearCache, async () => {
@@ -111,6 +114,8 @@ export function register(api: VsCodeApi, context: ExtensionContextLike, options:
         void api.window.showInformationMessage(`PaintsUndo: cleared the engine cache (${r.removedEntries} results, ${(r.freedBytes / 1e6).toFixed(1)} MB).`);
       } catch (error) {
         void api.window.showErrorMessage(`PaintsUndo: could not clear the cache: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        onEditorsChanged(editors.openEditors);
       }
     }),
     api.commands.registerCommand(COMMANDS.showLog, () => output.show(true)),
