@@ -105,7 +105,7 @@ export function setOptions(s: HTMLSelectElement, options: readonly { value: stri
 
 /** A field's number; NaN for an empty field or text that is not a number (callers keep the value they had). */
 export function numberOf(e: ValueElement): number {
-  const text = e.value.trim();
+  const text = String(e.value).trim();
   return text === '' ? Number.NaN : Number(text);
 }
 
