@@ -310,6 +310,25 @@ test('clear cache and restart commands; the old engine process is gone after a r
   assert.ok(frame.ok, JSON.stringify(!frame.ok && frame.error));
 });
 
+test('engine commands run with no timeline editor open start an engine that stops again after the idle delay', async () => {
+  // A window of its own, with no editor open.
+  const other = new FakeVsCode(join(extensionPath, 'package.json'));
+  const lone = register(other.api, other.context(extensionPath), { idleStopMs: 200 });
+  try {
+    await other.executeCommand(COMMANDS.clearCache);
+    assert.ok(other.infos.some((m) => /cleared the engine cache/.test(m)), other.infos.join('\n') + other.errors.join('\n'));
+    const [pid] = lone.engine.childPids;
+    assert.ok(pid, 'the command started an engine');
+    const started = Date.now();
+    while (lone.engine.childPids.length > 0 || alive(pid)) {
+      assert.ok(Date.now() - started < 30_000, 'the engine stops once the idle delay has passed');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await lone.dispose();
+  }
+});
+
 test('a wrong engine path fails with a message naming the setting, and the status bar says so', async () => {
   fake.setSetting('engine.path', '/nonexistent/paints-undo');
   const p = await fake.executeCommand<FakeWebviewPanel>(COMMANDS.openTimeline, FakeUri.file(SAMPLE));
