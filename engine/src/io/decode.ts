@@ -242,8 +242,6 @@ export async function decodeRawPixels(
   return { source, format: 'raw', originalWidth: width, originalHeight: height, notices };
 }
 
-
-
 /** What the working size (`target`, from workingSize) and the recommended minimum say about an image of `width` x `height`. */
 function sizeNotices(width: number, height: number, target: { width: number; height: number }, limits: InputLimits): string[] {
   const notices: string[] = [];

@@ -18,7 +18,7 @@ import type { Engine } from './engine.js';
 import type { UploadBytes } from './images.js';
 import { ServiceError, httpStatusOf, serviceError, toRpcError } from './errors.js';
 import { AddressRateLimits, FORBIDDEN_HINT, checkHost, checkOrigin, checkSignature, isLoopbackHost, requestUrl, tokenFromHeaders, tokensEqual, type SecurityOptions } from './security.js';
-import { DEFAULT_UPLOAD_IDLE_TIMEOUT_MS, MIN_UPLOAD_BYTES_PER_SECOND, UPLOAD_RATE_GRACE_MS } from './read-gate.js';
+import { DEFAULT_UPLOAD_IDLE_TIMEOUT_MS, MIN_UPLOAD_BYTES_PER_SECOND, belowUploadPace } from './read-gate.js';
 import type { UploadProgress } from './upload-ahead.js';
 import { webSocketEndpoint, type WebSocketEndpoint, type WebSocketOptions } from './websocket.js';
 
@@ -267,7 +267,7 @@ async function readBody(
     );
   const pace = setInterval(() => {
     const seconds = (Date.now() - started) / 1000;
-    if (slow || seconds * 1000 < Math.min(idleMs, UPLOAD_RATE_GRACE_MS) || size / seconds >= MIN_UPLOAD_BYTES_PER_SECOND) return;
+    if (slow || !belowUploadPace(size, seconds, idleMs)) return;
     // A trickling sender may be reading: it is told why, then cut off.
     slow = true;
     answer(tooSlow());

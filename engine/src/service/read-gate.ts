@@ -10,9 +10,18 @@
  * it takes a second.
  */
 export const MIN_UPLOAD_BYTES_PER_SECOND = 64 * 1024;
-export const UPLOAD_RATE_GRACE_MS = 10_000;
+const UPLOAD_RATE_GRACE_MS = 10_000;
 /** An upload body that sends nothing for this long is dropped (ListenOptions.uploadIdleTimeoutMs). */
 export const DEFAULT_UPLOAD_IDLE_TIMEOUT_MS = 30_000;
+
+/**
+ * Whether an upload that has sent `bytes` in `seconds` since its turn came is under the upload pace: only
+ * once UPLOAD_RATE_GRACE_MS, or the idle timeout `idleMs` if shorter, have passed. HTTP bodies and large
+ * WebSocket messages are held to it alike.
+ */
+export function belowUploadPace(bytes: number, seconds: number, idleMs: number): boolean {
+  return seconds * 1000 >= Math.min(idleMs, UPLOAD_RATE_GRACE_MS) && bytes / seconds < MIN_UPLOAD_BYTES_PER_SECOND;
+}
 
 /** Bytes of one client's messages in hand from which its carrier stops reading (ReadGate). */
 export const CLIENT_READ_LIMIT_BYTES = 8 * 1024 * 1024;

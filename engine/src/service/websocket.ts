@@ -17,7 +17,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX, type ServiceErrorCode } from '../client/protocol.js';
 import type { Engine } from './engine.js';
 import { ServiceError, toRpcError } from './errors.js';
-import { DEFAULT_UPLOAD_IDLE_TIMEOUT_MS, LARGE_MESSAGE_BYTES, MIN_UPLOAD_BYTES_PER_SECOND, MessageSlots, ReadGate, UPLOAD_RATE_GRACE_MS } from './read-gate.js';
+import { DEFAULT_UPLOAD_IDLE_TIMEOUT_MS, LARGE_MESSAGE_BYTES, MIN_UPLOAD_BYTES_PER_SECOND, MessageSlots, ReadGate, belowUploadPace } from './read-gate.js';
 import { MAX_UNAUTHENTICATED_MESSAGE_BYTES, maxMessageBytes } from './rpc.js';
 import { FORBIDDEN_HINT, checkHost, checkOrigin, requestUrl, tokenFromHeaders, tokensEqual, type SecurityOptions } from './security.js';
 import type { Session } from './session.js';
@@ -59,7 +59,7 @@ export interface WebSocketEndpoint {
 export function webSocketEndpoint(engine: Engine, security: SecurityOptions, options: WebSocketOptions = {}): WebSocketEndpoint {
   const authTimeoutMs = options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS;
   const maxPending = options.maxPendingConnections ?? DEFAULT_MAX_PENDING_CONNECTIONS;
-  const paceGraceMs = Math.min(options.uploadIdleTimeoutMs ?? DEFAULT_UPLOAD_IDLE_TIMEOUT_MS, UPLOAD_RATE_GRACE_MS);
+  const uploadIdleMs = options.uploadIdleTimeoutMs ?? DEFAULT_UPLOAD_IDLE_TIMEOUT_MS;
   const wss = new WebSocketServer({
     noServer: true,
     // Every socket starts with the pre-hello limit; pairing raises it (setMessageLimit). Larger frames close
@@ -158,7 +158,7 @@ export function webSocketEndpoint(engine: Engine, security: SecurityOptions, opt
       const bytes = sinceMessage;
       const pace = setInterval(() => {
         const seconds = (Date.now() - since) / 1000;
-        if (seconds * 1000 < paceGraceMs || (sinceMessage - bytes) / seconds >= MIN_UPLOAD_BYTES_PER_SECOND) return;
+        if (!belowUploadPace(sinceMessage - bytes, seconds, uploadIdleMs)) return;
         clearInterval(pace);
         tooSlow(seconds);
       }, 1000);

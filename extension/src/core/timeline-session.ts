@@ -276,9 +276,7 @@ export class TimelineSession {
     const target = destination;
     // Never over the image being shown; keyframes replace files of their names only once the user says so.
     const paths = spec.what === 'keyframes' ? spec.steps.map((step) => join(target, keyframeName(stem, step))) : [target];
-    if (this.options.sourcePath && paths.some((path) => sameFile(path, this.options.sourcePath!))) {
-      throw new EngineError('OUTPUT_NOT_WRITABLE', `${target} is the image this editor shows; an export never replaces it.`, { hint: 'Choose another name or folder for the export.' });
-    }
+    for (const path of paths) this.refuseSource(path, target);
     if (spec.what === 'keyframes') {
       const existing = paths.filter((path) => existsSync(path));
       const replace = existing.length === 0 || (await this.options.host.confirmReplace(`${existing.length === 1 ? `${basename(existing[0]!)} already exists` : `${existing.length} of the ${paths.length} keyframe files already exist`} in ${target}. Replace ${existing.length === 1 ? 'it' : 'them'}?`));
@@ -318,6 +316,12 @@ export class TimelineSession {
     return { saved };
   }
 
+  /** Refuses an export file `path` (into `target`, what the user chose) that is the image this editor shows. */
+  private refuseSource(path: string, target: string): void {
+    if (!this.options.sourcePath || !sameFile(path, this.options.sourcePath)) return;
+    throw new EngineError('OUTPUT_NOT_WRITABLE', `${target} is the image this editor shows; an export never replaces it.`, { hint: 'Choose another name or folder for the export.' });
+  }
+
   /** Writes the job's files; `stopped` (a cancel, or the editor closed) is looked at before each file is fetched and written. */
   private async saveResult(client: EngineClient, job: Job, spec: ExportSpec, target: string, stem: string, stopped: () => boolean): Promise<string[]> {
     const files = job.result?.files ?? [];
@@ -342,7 +346,7 @@ export class TimelineSession {
     const saved: string[] = [];
     for (const file of files) {
       const path = join(target, `${stem}-${file.name}`);
-      if (this.options.sourcePath && sameFile(path, this.options.sourcePath)) throw new EngineError('OUTPUT_NOT_WRITABLE', `${path} is the image this editor shows; an export never replaces it.`, { hint: 'Choose another folder for the keyframes.' });
+      this.refuseSource(path, target);
       await write(path, file, saved);
       saved.push(path);
     }
