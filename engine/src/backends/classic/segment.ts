@@ -246,7 +246,10 @@ function regionStats(labels: Int32Array, count: number, r: Float32Array, g: Floa
 function describeRegions(labels: Int32Array, count: number, a: Analysis, r: Float32Array, g: Float32Array, b: Float32Array): Region[] {
   const { pw, subject } = a;
   const stats = regionStats(labels, count, r, g, b);
-  const boxes = Array.from({ length: count + 1 }, () => [Infinity, Infinity, -Infinity, -Infinity] as [number, number, number, number]);
+  // Integer boxes (x0, y0, x1, y1 per label): regions' boxes then hold small integers, which the loops
+  // that use them (phases/region-fill.ts) are optimised for; Infinity would make them doubles.
+  const boxes = new Int32Array(4 * (count + 1));
+  for (let l = 0; l <= count; l++) boxes.set([pw, a.ph, -1, -1], 4 * l);
   const sx = new Float64Array(count + 1);
   const sy = new Float64Array(count + 1);
   const ss = new Float64Array(count + 1);
@@ -257,11 +260,11 @@ function describeRegions(labels: Int32Array, count: number, a: Analysis, r: Floa
     const l = labels[i]!;
     const x = i % pw;
     const y = (i - x) / pw;
-    const box = boxes[l]!;
-    if (x < box[0]) box[0] = x;
-    if (y < box[1]) box[1] = y;
-    if (x > box[2]) box[2] = x;
-    if (y > box[3]) box[3] = y;
+    const o = 4 * l;
+    if (x < boxes[o]!) boxes[o] = x;
+    if (y < boxes[o + 1]!) boxes[o + 1] = y;
+    if (x > boxes[o + 2]!) boxes[o + 2] = x;
+    if (y > boxes[o + 3]!) boxes[o + 3] = y;
     sx[l]! += x;
     sy[l]! += y;
     ss[l]! += subject[i]!;
@@ -299,7 +302,7 @@ function describeRegions(labels: Int32Array, count: number, a: Analysis, r: Floa
     regions.push({
       label: l,
       area,
-      box: boxes[l]!,
+      box: [boxes[4 * l]!, boxes[4 * l + 1]!, boxes[4 * l + 2]!, boxes[4 * l + 3]!],
       cx: sx[l]! / (area || 1),
       cy: sy[l]! / (area || 1),
       flat,

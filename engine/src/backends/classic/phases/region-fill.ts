@@ -223,58 +223,95 @@ function cellStamps(
   label: number,
   mayCover: Uint8Array | null,
 ): Stamp[] {
-  const ph = seg.labels.length / pw;
-  const boxes = Array.from({ length: count }, () => [Infinity, Infinity, -Infinity, -Infinity]);
+  const boxes = cellBoxes(cellOf, rw, rh, count);
+  const stamps: Stamp[] = [];
+  for (let k = 0; k < count; k++) {
+    if (boxes[4 * k]! > boxes[4 * k + 2]!) continue;
+    stamps.push(cellStamp(cellOf, rw, k, boxes.subarray(4 * k, 4 * k + 4), x0, y0, seg, pw, label, mayCover));
+  }
+  return stamps;
+}
+
+/**
+ * Each cell's bounding box, as x0, y0, x1, y1 per cell (x0 > x1 for a cell with no pixel).
+ *
+ * This and `cellStamp` are functions of their own so that V8 optimises each loop with the whole
+ * function's feedback: one function with all the loops was optimised on stack in its first loop and then
+ * left that code at the next, on every call (see the classic README, "Performance").
+ */
+function cellBoxes(cellOf: Int32Array, rw: number, rh: number, count: number): Int32Array {
+  const boxes = new Int32Array(4 * count);
+  for (let k = 0; k < count; k++) {
+    boxes[4 * k] = rw;
+    boxes[4 * k + 1] = rh;
+    boxes[4 * k + 2] = -1;
+    boxes[4 * k + 3] = -1;
+  }
   for (let y = 0; y < rh; y++) {
     for (let x = 0; x < rw; x++) {
       const c = cellOf[y * rw + x]!;
       if (c < 0) continue;
-      const b = boxes[c]!;
-      if (x < b[0]!) b[0] = x;
-      if (y < b[1]!) b[1] = y;
-      if (x > b[2]!) b[2] = x;
-      if (y > b[3]!) b[3] = y;
+      const b = 4 * c;
+      if (x < boxes[b]!) boxes[b] = x;
+      if (y < boxes[b + 1]!) boxes[b + 1] = y;
+      if (x > boxes[b + 2]!) boxes[b + 2] = x;
+      if (y > boxes[b + 3]!) boxes[b + 3] = y;
     }
   }
-  const stamps: Stamp[] = [];
-  for (let k = 0; k < count; k++) {
-    const [bx0, by0, bx1, by1] = boxes[k]! as [number, number, number, number];
-    if (bx0 > bx1) continue;
-    const w = bx1 - bx0 + 3;
-    const h = by1 - by0 + 3;
-    // The cell, then a 3x3 dilation as two 1-D passes (rows, then columns).
-    const inCell = new Uint8Array(w * h);
-    for (let y = by0; y <= by1; y++) {
-      const row = y * rw;
-      const out = (y - by0 + 1) * w + 1 - bx0;
-      for (let x = bx0; x <= bx1; x++) if (cellOf[row + x] === k) inCell[out + x] = 1;
+  return boxes;
+}
+
+/** Cell `k` within `box` (x0, y0, x1, y1 in `cellOf`), grown by a 3x3 ring where the region or `mayCover` allows. */
+function cellStamp(
+  cellOf: Int32Array,
+  rw: number,
+  k: number,
+  box: Int32Array,
+  x0: number,
+  y0: number,
+  seg: Segmentation,
+  pw: number,
+  label: number,
+  mayCover: Uint8Array | null,
+): Stamp {
+  const ph = seg.labels.length / pw;
+  const bx0 = box[0]!;
+  const by0 = box[1]!;
+  const bx1 = box[2]!;
+  const by1 = box[3]!;
+  const w = bx1 - bx0 + 3;
+  const h = by1 - by0 + 3;
+  // The cell, then a 3x3 dilation as two 1-D passes (rows, then columns).
+  const inCell = new Uint8Array(w * h);
+  for (let y = by0; y <= by1; y++) {
+    const row = y * rw;
+    const out = (y - by0 + 1) * w + 1 - bx0;
+    for (let x = bx0; x <= bx1; x++) if (cellOf[row + x] === k) inCell[out + x] = 1;
+  }
+  const wide = new Uint8Array(w * h);
+  for (let y = 1; y < h - 1; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) {
+      if (inCell[row + x] || (x > 0 && inCell[row + x - 1]) || (x + 1 < w && inCell[row + x + 1])) wide[row + x] = 1;
     }
-    const wide = new Uint8Array(w * h);
-    for (let y = 1; y < h - 1; y++) {
-      const row = y * w;
-      for (let x = 0; x < w; x++) {
-        if (inCell[row + x] || (x > 0 && inCell[row + x - 1]) || (x + 1 < w && inCell[row + x + 1])) wide[row + x] = 1;
-      }
-    }
-    const alpha = new Uint8Array(w * h);
-    for (let y = 0; y < h; y++) {
-      const row = y * w;
-      const py = y + by0 + y0 - 1;
-      for (let x = 0; x < w; x++) {
-        const j = row + x;
-        if (!wide[j] && !(y > 0 && wide[j - w]) && !(y + 1 < h && wide[j + w])) continue;
-        // The grown ring only reaches into the region itself or where `mayCover` allows.
-        if (!inCell[j] && mayCover) {
-          const px = x + bx0 + x0 - 1;
-          if (px >= 0 && py >= 0 && px < pw && py < ph) {
-            const l = seg.labels[py * pw + px]!;
-            if (l !== label && !mayCover[l]) continue;
-          }
+  }
+  const alpha = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    const py = y + by0 + y0 - 1;
+    for (let x = 0; x < w; x++) {
+      const j = row + x;
+      if (!wide[j] && !(y > 0 && wide[j - w]) && !(y + 1 < h && wide[j + w])) continue;
+      // The grown ring only reaches into the region itself or where `mayCover` allows.
+      if (!inCell[j] && mayCover) {
+        const px = x + bx0 + x0 - 1;
+        if (px >= 0 && py >= 0 && px < pw && py < ph) {
+          const l = seg.labels[py * pw + px]!;
+          if (l !== label && !mayCover[l]) continue;
         }
-        alpha[j] = 255;
       }
+      alpha[j] = 255;
     }
-    stamps.push({ x: bx0 + x0 - 1, y: by0 + y0 - 1, width: w, height: h, alpha });
   }
-  return stamps;
+  return { x: bx0 + x0 - 1, y: by0 + y0 - 1, width: w, height: h, alpha };
 }
