@@ -111,7 +111,7 @@ test('keyframes plan: group after the document, ascending steps, only the top vi
   ]);
   assert.equal(plan.groupName, 'my.piece keyframes');
   assert.deepEqual(
-    plan.layers.map((l) => [l.name, l.visible, l.pixels.width, l.pixels.height]),
+    plan.layers.map((l) => [l.name, l.visible, l.pixels().width, l.pixels().height]),
     [
       ['Step 400', true, 4, 2],
       ['Step 600', false, 4, 2],
@@ -123,11 +123,90 @@ test('keyframes plan: group after the document, ascending steps, only the top vi
   assert.equal(documentBaseName('Untitled-1'), 'Untitled-1');
 });
 
+test('keyframes for a 6000x4000 canvas: the plan holds the frames as rendered, each layer is fitted only when written', () => {
+  const big: SourceRegion = { ...region, source: 'layer', layerId: 7, layerName: 'Ink', bounds: { left: 0, top: 0, right: 6000, bottom: 4000 } };
+  const frames = [400, 600, 800, 900, 950, 999].map((step) => ({ step, pixels: solid(3, 2, [step / 4, 20, 30]) }));
+  const before = process.memoryUsage().arrayBuffers;
+  const plan = keyframesPlan(big, frames);
+  // Six fitted layers would be 6 x 96 MB; the plan itself holds none of them.
+  assert.ok(process.memoryUsage().arrayBuffers - before < 1_000_000);
+  const top = plan.layers[0]!.pixels();
+  assert.deepEqual([top.width, top.height, top.channels], [6000, 4000, 4]);
+  // Step 400's colour (100, 20, 30) over white paper, as colour-to-alpha gives it.
+  assert.deepEqual(Array.from(top.data.subarray(0, 4)), Array.from(whiteToAlpha(solid(1, 1, [100, 20, 30])).data));
+});
+
+test('resize: the same pixels as a plain per-pixel resampling, for RGB and RGBA, enlarging and shrinking', () => {
+  let state = 7;
+  const next = (): number => (state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  for (let t = 0; t < 300; t++) {
+    const channels = next() < 0.5 ? 3 : 4;
+    const w = 1 + Math.floor(next() * 12);
+    const h = 1 + Math.floor(next() * 12);
+    const data = new Uint8Array(w * h * channels).map(() => (next() < 0.2 ? (next() < 0.5 ? 0 : 255) : Math.floor(next() * 256)));
+    const p: Pixels = { width: w, height: h, channels, data };
+    const W = 1 + Math.floor(next() * 25);
+    const H = 1 + Math.floor(next() * 25);
+    assert.deepEqual(resize(p, W, H).data, plainResize(p, W, H), `${w}x${h}x${channels} to ${W}x${H}`);
+  }
+});
+
+/** Resampling by its definition, pixel by pixel: area average when both axes shrink, else bilinear (colours weighted by alpha). */
+function plainResize(p: Pixels, width: number, height: number): Uint8Array {
+  const c = p.channels;
+  const at = (x: number, y: number, k: number): number => p.data[(y * p.width + x) * c + k]!;
+  const out = new Uint8Array(width * height * c);
+  const sx = p.width / width;
+  const sy = p.height / height;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const o = (y * width + x) * c;
+      if (sx >= 1 && sy >= 1) {
+        const x0 = Math.floor(x * sx);
+        const x1 = Math.max(x0 + 1, Math.min(p.width, Math.floor((x + 1) * sx)));
+        const y0 = Math.floor(y * sy);
+        const y1 = Math.max(y0 + 1, Math.min(p.height, Math.floor((y + 1) * sy)));
+        for (let k = 0; k < c; k++) {
+          let sum = 0;
+          for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) sum += at(xx, yy, k);
+          out[o + k] = Math.round(sum / ((y1 - y0) * (x1 - x0)));
+        }
+        continue;
+      }
+      const fx = Math.max(0, Math.min(p.width - 1, (x + 0.5) * sx - 0.5));
+      const fy = Math.max(0, Math.min(p.height - 1, (y + 0.5) * sy - 0.5));
+      const [x0, y0] = [Math.floor(fx), Math.floor(fy)];
+      const [x1, y1] = [Math.min(p.width - 1, x0 + 1), Math.min(p.height - 1, y0 + 1)];
+      const [wx, wy] = [fx - x0, fy - y0];
+      const taps: [number, number, number][] = [
+        [x0, y0, (1 - wx) * (1 - wy)],
+        [x1, y0, wx * (1 - wy)],
+        [x0, y1, (1 - wx) * wy],
+        [x1, y1, wx * wy],
+      ];
+      if (c === 4) {
+        const weights = taps.map(([tx, ty, w]) => w * at(tx, ty, 3));
+        const alpha = weights[0]! + weights[1]! + weights[2]! + weights[3]!;
+        out[o + 3] = Math.round(alpha);
+        if (alpha === 0) continue;
+        for (let k = 0; k < 3; k++) {
+          out[o + k] = Math.round((at(x0, y0, k) * weights[0]! + at(x1, y0, k) * weights[1]! + at(x0, y1, k) * weights[2]! + at(x1, y1, k) * weights[3]!) / alpha);
+        }
+        continue;
+      }
+      for (let k = 0; k < c; k++) {
+        out[o + k] = Math.round((at(x0, y0, k) * (1 - wx) + at(x1, y0, k) * wx) * (1 - wy) + (at(x0, y1, k) * (1 - wx) + at(x1, y1, k) * wx) * wy);
+      }
+    }
+  }
+  return out;
+}
+
 test('layer source: frames go above the layer and white paper becomes transparency', () => {
   const layerRegion: SourceRegion = { ...region, source: 'layer', layerId: 7, layerName: 'Ink' };
   const plan = singleStepPlan(layerRegion, { step: 500, pixels: solid(4, 2, [255, 255, 255]) });
   assert.deepEqual(plan.placement, { kind: 'above', layerId: 7 });
-  assert.equal(plan.layers[0]?.pixels.data[3], 0);
+  assert.equal(plan.layers[0]?.pixels().data[3], 0);
   const ink = whiteToAlpha(solid(1, 1, [0, 0, 0]));
   assert.deepEqual(Array.from(ink.data), [0, 0, 0, 255]);
   const grey = whiteToAlpha(solid(1, 1, [128, 128, 128]));

@@ -113,9 +113,9 @@ function keyframePlan(docId: number, bounds = { left: 0, top: 0, right: sample.w
     groupName: 'girl keyframes',
     placement: { kind: 'top' },
     layers: [
-      { name: 'Step 400', pixels: solid(w, h, [200, 10, 10, 255]), bounds, visible: true },
-      { name: 'Step 600', pixels: solid(w, h, [10, 200, 10, 255]), bounds, visible: false },
-      { name: 'Step 999', pixels: solid(w, h, [10, 10, 200, 128]), bounds, visible: false },
+      { name: 'Step 400', pixels: () => solid(w, h, [200, 10, 10, 255]), bounds, visible: true },
+      { name: 'Step 600', pixels: () => solid(w, h, [10, 200, 10, 255]), bounds, visible: false },
+      { name: 'Step 999', pixels: () => solid(w, h, [10, 10, 200, 128]), bounds, visible: false },
     ],
   };
 }
@@ -155,7 +155,7 @@ test('import lands exactly on the target bounds (no placeEvent, no rescale)', as
     documentId: doc.id,
     historyName: 'PaintsUndo: add step 500',
     placement: { kind: 'above', layerId: ink.id },
-    layers: [{ name: 'Step 500', pixels: solid(100, 80, [1, 2, 3, 255]), bounds, visible: true }],
+    layers: [{ name: 'Step 500', pixels: () => solid(100, 80, [1, 2, 3, 255]), bounds, visible: true }],
   });
   const row = doc.outline()[0];
   assert.equal(row?.name, 'Step 500');
@@ -180,8 +180,8 @@ test('a frame smaller than its target bounds is scaled up smoothly, transparent 
     historyName: 'PaintsUndo: add steps',
     placement: { kind: 'above', layerId: ink.id },
     layers: [
-      { name: 'Ramp', pixels: ramp, bounds: { left: 10, top: 10, right: 14, bottom: 11 }, visible: true },
-      { name: 'Edge', pixels: edge, bounds: { left: 10, top: 20, right: 14, bottom: 21 }, visible: true },
+      { name: 'Ramp', pixels: () => ramp, bounds: { left: 10, top: 10, right: 14, bottom: 11 }, visible: true },
+      { name: 'Edge', pixels: () => edge, bounds: { left: 10, top: 20, right: 14, bottom: 21 }, visible: true },
     ],
   });
   const rows = doc.outline();
@@ -210,6 +210,27 @@ test('per-layer import goes directly above its source layer', async () => {
     doc.outline().filter((r) => r.depth === 0).map((r) => r.name),
     ['Ink', 'girl keyframes', 'Background'],
   );
+});
+
+test('each layer\'s pixels are made just before it is written, so one full-size buffer is alive at a time', async () => {
+  const { host, doc, ps } = setup();
+  const events: string[] = [];
+  ps.onPutPixels = (n) => events.push(`write ${n}`);
+  const plan = keyframePlan(doc.id);
+  const lazy: ImportPlan = {
+    ...plan,
+    layers: plan.layers.map((l) => ({
+      ...l,
+      pixels: () => {
+        events.push(`make ${l.name}`);
+        return l.pixels();
+      },
+    })),
+  };
+  await host.importLayers(lazy);
+  // Bottom-up: Step 999 is created first.
+  assert.deepEqual(events, ['make Step 999', 'write 1', 'make Step 600', 'write 2', 'make Step 400', 'write 3']);
+  assert.equal(ps.liveImageData, 0);
 });
 
 test('16-bit documents get 16-bit data scaled to 0..32768', async () => {
@@ -247,7 +268,7 @@ test('cancel in the middle of an import rolls everything back', async () => {
 test('a failing write rolls back too (wrong pixel buffer size)', async () => {
   const { host, doc } = setup();
   const plan = keyframePlan(doc.id);
-  const bad: ImportPlan = { ...plan, layers: [...plan.layers, { name: 'bad', pixels: { width: 2, height: 2, channels: 4, data: new Uint8Array(3) }, bounds: plan.layers[0]!.bounds, visible: true }] };
+  const bad: ImportPlan = { ...plan, layers: [...plan.layers, { name: 'bad', pixels: () => ({ width: 2, height: 2, channels: 4, data: new Uint8Array(3) }), bounds: plan.layers[0]!.bounds, visible: true }] };
   await assert.rejects(host.importLayers(bad), (e) => isHostError(e, 'HOST_FAILED'));
   assert.equal(doc.outline().length, 2);
 });

@@ -107,7 +107,6 @@ export class UxpPhotoshopHost implements PhotoshopHost {
     if (plan.placement.kind === 'above' && !findLayer(doc, plan.placement.layerId)) {
       throw new HostError('NO_LAYER', `Layer ${plan.placement.layerId} no longer exists; select the source layer again.`);
     }
-    for (const layer of plan.layers) checkPixels(layer.pixels, `layer "${layer.name}"`);
     throwIfAborted(signal);
 
     return this.modal(plan.historyName, async (context) => {
@@ -124,7 +123,9 @@ export class UxpPhotoshopHost implements PhotoshopHost {
           const layer = await doc.createPixelLayer({ name: spec.name });
           if (!layer) throw new HostError('HOST_FAILED', `Photoshop did not create layer "${spec.name}"; check that the document is not locked.`);
           created.unshift(layer);
-          await this.putPixels(doc, layer, spec.pixels, spec.bounds, bits);
+          const pixels = spec.pixels();
+          checkPixels(pixels, `layer "${spec.name}"`);
+          await this.putPixels(doc, layer, pixels, spec.bounds, bits);
           layer.visible = spec.visible;
           const fraction = (i + 1) / bottomUp.length;
           context.reportProgress({ value: fraction });

@@ -70,8 +70,12 @@ export interface ReadResult {
 
 export interface NewLayer {
   readonly name: string;
-  /** RGBA or RGB; scaled to `bounds` by the host only if sizes differ (they normally match). */
-  readonly pixels: Pixels;
+  /**
+   * Makes the layer's pixels (RGBA or RGB) when the host writes this layer, not before: an import of six
+   * keyframes into a 6000x4000 canvas then holds one full-size buffer at a time, not six. Scaled to
+   * `bounds` by the host only if sizes differ (they normally match).
+   */
+  readonly pixels: () => Pixels;
   /** Document-pixel rectangle the layer content lands on, exactly. */
   readonly bounds: Rect;
   readonly visible: boolean;

@@ -51,9 +51,9 @@ function placementFor(region: SourceRegion): Placement {
 }
 
 /**
- * Frames are rendered at the upload resolution; they are fitted to the source bounds here. For a layer
- * source the engine paints on white paper, so white is turned back into transparency: the imported layer
- * then composites like the original layer did.
+ * Frames are rendered at the upload resolution; they are fitted to the source bounds when the host writes
+ * their layer. For a layer source the engine paints on white paper, so white is turned back into
+ * transparency: the imported layer then composites like the original layer did.
  */
 function fit(region: SourceRegion, pixels: Pixels): Pixels {
   const sized = resize(pixels, rectWidth(region.bounds), rectHeight(region.bounds));
@@ -61,7 +61,7 @@ function fit(region: SourceRegion, pixels: Pixels): Pixels {
 }
 
 export function singleStepPlan(region: SourceRegion, frame: StepFrame): ImportPlan {
-  const layer: NewLayer = { name: stepLayerName(frame.step), pixels: fit(region, frame.pixels), bounds: region.bounds, visible: true };
+  const layer: NewLayer = { name: stepLayerName(frame.step), pixels: () => fit(region, frame.pixels), bounds: region.bounds, visible: true };
   return {
     documentId: region.documentId,
     historyName: `PaintsUndo: add step ${frame.step}`,
@@ -83,7 +83,7 @@ export function keyframesPlan(region: SourceRegion, frames: readonly StepFrame[]
     historyName: 'PaintsUndo: import keyframes',
     groupName: region.source === 'layer' && region.layerName ? `${name} – ${region.layerName} keyframes` : `${name} keyframes`,
     placement: placementFor(region),
-    layers: ordered.map((f, i) => ({ name: stepLayerName(f.step), pixels: fit(region, f.pixels), bounds: region.bounds, visible: i === 0 })),
+    layers: ordered.map((f, i) => ({ name: stepLayerName(f.step), pixels: () => fit(region, f.pixels), bounds: region.bounds, visible: i === 0 })),
   };
 }
 
@@ -95,25 +95,28 @@ export function processLayersPlan(region: SourceRegion, layers: readonly { name:
     historyName: 'PaintsUndo: import process layers',
     groupName: `${documentBaseName(region.documentTitle)} process layers`,
     placement: placementFor(region),
-    layers: layers.map((l) => ({ name: l.name, pixels: resize(toRgba(l.pixels), rectWidth(region.bounds), rectHeight(region.bounds)), bounds: region.bounds, visible: true })),
+    layers: layers.map((l) => ({ name: l.name, pixels: () => resize(toRgba(l.pixels), rectWidth(region.bounds), rectHeight(region.bounds)), bounds: region.bounds, visible: true })),
   };
 }
 
-/** "Colour to alpha" against white: white becomes transparent, colours keep their look over white. */
+/** "Colour to alpha" against white: white becomes transparent, colours keep their look over white. RGBA out, from RGB or RGBA. */
 export function whiteToAlpha(p: Pixels): Pixels {
-  const rgba = toRgba(p);
-  const out = new Uint8Array(rgba.data.length);
-  for (let i = 0; i < rgba.data.length; i += 4) {
-    const r = rgba.data[i] ?? 0;
-    const g = rgba.data[i + 1] ?? 0;
-    const b = rgba.data[i + 2] ?? 0;
-    const a0 = (rgba.data[i + 3] ?? 0) / 255;
+  const c = p.channels;
+  const src = p.data;
+  const count = p.width * p.height;
+  const out = new Uint8Array(count * 4);
+  for (let i = 0, s = 0; i < count; i++, s += c) {
+    const r = src[s]!;
+    const g = src[s + 1]!;
+    const b = src[s + 2]!;
+    const a0 = c === 4 ? src[s + 3]! / 255 : 1;
     const a = Math.max(255 - r, 255 - g, 255 - b) / 255;
     if (a === 0) continue;
-    out[i] = Math.round(255 - (255 - r) / a);
-    out[i + 1] = Math.round(255 - (255 - g) / a);
-    out[i + 2] = Math.round(255 - (255 - b) / a);
-    out[i + 3] = Math.round(a * a0 * 255);
+    const o = 4 * i;
+    out[o] = Math.round(255 - (255 - r) / a);
+    out[o + 1] = Math.round(255 - (255 - g) / a);
+    out[o + 2] = Math.round(255 - (255 - b) / a);
+    out[o + 3] = Math.round(a * a0 * 255);
   }
-  return { width: rgba.width, height: rgba.height, channels: 4, data: out };
+  return { width: p.width, height: p.height, channels: 4, data: out };
 }

@@ -79,70 +79,106 @@ export function fitSize(width: number, height: number, maxSize: number): { width
  * Resamples to exactly width x height: area-average when shrinking, bilinear when enlarging (frames from a
  * lower output resolution are enlarged back onto their source bounds). Enlarging RGBA weights colours by
  * their alpha, so a fully transparent pixel lends no colour to its neighbours (no dark fringe along a
- * layer's edge).
+ * layer's edge). Each column's source span and weight are worked out once, not once per row: a frame is
+ * enlarged onto a 6000x4000 canvas on the panel's thread.
  */
 export function resize(p: Pixels, width: number, height: number): Pixels {
   checkPixels(p);
   if (p.width === width && p.height === height) return p;
-  const c = p.channels;
-  const out = new Uint8Array(width * height * c);
+  const out = new Uint8Array(width * height * p.channels);
   const sx = p.width / width;
   const sy = p.height / height;
-  if (sx >= 1 && sy >= 1) {
-    for (let y = 0; y < height; y++) {
-      const y0 = Math.floor(y * sy);
-      const y1 = Math.max(y0 + 1, Math.min(p.height, Math.floor((y + 1) * sy)));
-      for (let x = 0; x < width; x++) {
-        const x0 = Math.floor(x * sx);
-        const x1 = Math.max(x0 + 1, Math.min(p.width, Math.floor((x + 1) * sx)));
-        const n = (y1 - y0) * (x1 - x0);
-        for (let k = 0; k < c; k++) {
-          let sum = 0;
-          for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) sum += p.data[(yy * p.width + xx) * c + k] ?? 0;
-          out[(y * width + x) * c + k] = Math.round(sum / n);
-        }
+  if (sx >= 1 && sy >= 1) areaAverage(p, width, height, out);
+  else bilinear(p, width, height, out);
+  return { width, height, channels: p.channels, data: out };
+}
+
+/** The source pixels [from[i], to[i]) output pixel i averages over, on an axis of `size` shrunk to `count`. */
+function areaSpans(size: number, count: number): { from: Int32Array; to: Int32Array } {
+  const s = size / count;
+  const from = new Int32Array(count);
+  const to = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    from[i] = Math.floor(i * s);
+    to[i] = Math.max(from[i]! + 1, Math.min(size, Math.floor((i + 1) * s)));
+  }
+  return { from, to };
+}
+
+function areaAverage(p: Pixels, width: number, height: number, out: Uint8Array): void {
+  const c = p.channels;
+  const src = p.data;
+  const cols = areaSpans(p.width, width);
+  const rows = areaSpans(p.height, height);
+  for (let y = 0; y < height; y++) {
+    const y0 = rows.from[y]!;
+    const y1 = rows.to[y]!;
+    for (let x = 0; x < width; x++) {
+      const x0 = cols.from[x]!;
+      const x1 = cols.to[x]!;
+      const n = (y1 - y0) * (x1 - x0);
+      for (let k = 0; k < c; k++) {
+        let sum = 0;
+        for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) sum += src[(yy * p.width + xx) * c + k]!;
+        out[(y * width + x) * c + k] = Math.round(sum / n);
       }
     }
-    return { width, height, channels: c, data: out };
   }
+}
+
+/** The two source pixels output pixel i lies between on an axis of `size` stretched to `count`, and how far it is from the first. */
+function bilinearTaps(size: number, count: number): { first: Int32Array; second: Int32Array; weight: Float64Array } {
+  const s = size / count;
+  const first = new Int32Array(count);
+  const second = new Int32Array(count);
+  const weight = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const f = Math.max(0, Math.min(size - 1, (i + 0.5) * s - 0.5));
+    first[i] = Math.floor(f);
+    second[i] = Math.min(size - 1, first[i]! + 1);
+    weight[i] = f - first[i]!;
+  }
+  return { first, second, weight };
+}
+
+function bilinear(p: Pixels, width: number, height: number, out: Uint8Array): void {
+  const c = p.channels;
+  const src = p.data;
+  const cols = bilinearTaps(p.width, width);
+  const rows = bilinearTaps(p.height, height);
   for (let y = 0; y < height; y++) {
-    const fy = Math.max(0, Math.min(p.height - 1, (y + 0.5) * sy - 0.5));
-    const y0 = Math.floor(fy);
-    const y1 = Math.min(p.height - 1, y0 + 1);
-    const wy = fy - y0;
+    const row0 = rows.first[y]! * p.width;
+    const row1 = rows.second[y]! * p.width;
+    const wy = rows.weight[y]!;
     for (let x = 0; x < width; x++) {
-      const fx = Math.max(0, Math.min(p.width - 1, (x + 0.5) * sx - 0.5));
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(p.width - 1, x0 + 1);
-      const wx = fx - x0;
-      const i00 = (y0 * p.width + x0) * c;
-      const i01 = (y0 * p.width + x1) * c;
-      const i10 = (y1 * p.width + x0) * c;
-      const i11 = (y1 * p.width + x1) * c;
+      const wx = cols.weight[x]!;
+      const i00 = (row0 + cols.first[x]!) * c;
+      const i01 = (row0 + cols.second[x]!) * c;
+      const i10 = (row1 + cols.first[x]!) * c;
+      const i11 = (row1 + cols.second[x]!) * c;
       const o = (y * width + x) * c;
       if (c === 4) {
-        const w00 = (1 - wx) * (1 - wy) * (p.data[i00 + 3] ?? 0);
-        const w01 = wx * (1 - wy) * (p.data[i01 + 3] ?? 0);
-        const w10 = (1 - wx) * wy * (p.data[i10 + 3] ?? 0);
-        const w11 = wx * wy * (p.data[i11 + 3] ?? 0);
+        const w00 = (1 - wx) * (1 - wy) * src[i00 + 3]!;
+        const w01 = wx * (1 - wy) * src[i01 + 3]!;
+        const w10 = (1 - wx) * wy * src[i10 + 3]!;
+        const w11 = wx * wy * src[i11 + 3]!;
         const alpha = w00 + w01 + w10 + w11;
         out[o + 3] = Math.round(alpha);
         if (alpha === 0) continue;
         for (let k = 0; k < 3; k++) {
-          out[o + k] = Math.round(((p.data[i00 + k] ?? 0) * w00 + (p.data[i01 + k] ?? 0) * w01 + (p.data[i10 + k] ?? 0) * w10 + (p.data[i11 + k] ?? 0) * w11) / alpha);
+          out[o + k] = Math.round((src[i00 + k]! * w00 + src[i01 + k]! * w01 + src[i10 + k]! * w10 + src[i11 + k]! * w11) / alpha);
         }
         continue;
       }
       for (let k = 0; k < c; k++) {
-        const a = p.data[i00 + k] ?? 0;
-        const b = p.data[i01 + k] ?? 0;
-        const d = p.data[i10 + k] ?? 0;
-        const e = p.data[i11 + k] ?? 0;
+        const a = src[i00 + k]!;
+        const b = src[i01 + k]!;
+        const d = src[i10 + k]!;
+        const e = src[i11 + k]!;
         out[o + k] = Math.round((a * (1 - wx) + b * wx) * (1 - wy) + (d * (1 - wx) + e * wx) * wy);
       }
     }
   }
-  return { width, height, channels: c, data: out };
 }
 
 /** Mean absolute difference per channel value (0..255) of two same-sized images; RGB only. */
