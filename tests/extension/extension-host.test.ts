@@ -341,6 +341,82 @@ test('a wrong engine path fails with a message naming the setting, and the statu
   fake.setSetting('engine.path', '');
 });
 
+/** A window of its own with `settings` set before activation, and an editor opened on the sample. */
+async function lonelyWindow(settings: Record<string, unknown>): Promise<{ other: FakeVsCode; lone: ExtensionRuntime; p: FakeWebviewPanel; init: InitMessage }> {
+  const other = new FakeVsCode(join(extensionPath, 'package.json'));
+  for (const [key, value] of Object.entries(settings)) other.setSetting(key, value);
+  const lone = register(other.api, other.context(extensionPath), { idleStopMs: 200 });
+  const p = await other.executeCommand<FakeWebviewPanel>(COMMANDS.openTimeline, FakeUri.file(SAMPLE));
+  p.webview.send({ type: 'ready' });
+  const init = await p.webview.waitFor(isInit, 30_000);
+  return { other, lone, p, init };
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    assert.ok(Date.now() - started < timeoutMs, what);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('an engine.url that is not an address fails naming the setting, and no local engine starts instead; invalid settings are logged once', async () => {
+  const { other, lone, p, init } = await lonelyWindow({ 'engine.url': 'localhost:7439', seed: -5 });
+  try {
+    assert.equal(init.error?.code, 'ENGINE_NOT_FOUND');
+    assert.match(init.error?.message ?? '', /"paintsUndo\.engine\.url" = "localhost:7439" is not an engine address.*http:\/\/127\.0\.0\.1:7439/);
+    assert.deepEqual(lone.engine.childPids, []);
+    assert.ok(!other.output.some((l) => /\[extension\] starting:/.test(l)), other.output.join('\n'));
+    assert.match(other.statusBar[0]?.text ?? '', /failed/);
+    // The settings were read several times (engine, editor defaults): the invalid seed is logged once.
+    assert.equal(other.output.filter((l) => /paintsUndo\.seed = -5 is invalid/.test(l)).length, 1, other.output.join('\n'));
+    p.dispose();
+  } finally {
+    await lone.dispose();
+  }
+});
+
+test('Node.js missing: the message names engine.nodePath, and the extension does not retry spawning it', async () => {
+  const { other, lone, p, init } = await lonelyWindow({ 'engine.nodePath': join(scratch, 'no-such-node') });
+  try {
+    assert.equal(init.error?.code, 'ENGINE_START_FAILED');
+    assert.match(init.error?.message ?? '', /Node\.js \(".*no-such-node"\) was not found\..*"paintsUndo\.engine\.nodePath"/);
+    assert.match(other.statusBar[0]?.text ?? '', /failed/);
+    // The client would retry after 0.5, 1, 2 s: it has stopped.
+    await new Promise((r) => setTimeout(r, 2_500));
+    assert.equal(other.output.filter((l) => /cannot start the engine/.test(l)).length, 1, other.output.join('\n'));
+    const frame = await request(p, { type: 'frame', step: 300, seed: 7, backend: 'classic' });
+    assert.equal(!frame.ok && frame.error.code, 'ENGINE_START_FAILED');
+    p.dispose();
+  } finally {
+    await lone.dispose();
+  }
+});
+
+test('an engine that exits as it starts is tried three times, then the editor says why; fixing the setting recovers', async () => {
+  const crashing = join(scratch, 'crashing-engine.mjs');
+  writeFileSync(crashing, "process.stderr.write('boom: this engine cannot load sharp\\n');\nprocess.exit(3);\n");
+  const { other, lone, p } = await lonelyWindow({ 'engine.path': crashing });
+  try {
+    await until(() => lone.engine.state.state === 'failed', `the manager gives up (state ${lone.engine.state.state})`);
+    assert.match(lone.engine.state.message ?? '', /exited while starting, 3 times in a row \(last: code 3\).*boom: this engine cannot load sharp.*Restart Engine/);
+    await p.webview.waitFor((m): m is { type: 'engine'; state: string } => typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'engine' && (m as { state?: unknown }).state === 'failed', 5_000);
+    await new Promise((r) => setTimeout(r, 2_500));
+    assert.equal(other.output.filter((l) => /\[extension\] engine pid \d+ started/.test(l)).length, 3, other.output.join('\n'));
+    assert.deepEqual(lone.engine.childPids, []);
+    const frame = await request(p, { type: 'frame', step: 300, seed: 7, backend: 'classic' });
+    assert.equal(!frame.ok && frame.error.code, 'ENGINE_START_FAILED');
+    // The user fixes the setting: the engine restarts and the editor works.
+    other.setSetting('engine.path', '');
+    await until(() => lone.engine.state.state === 'connected', `a working engine connects (state ${lone.engine.state.state})`, 60_000);
+    const again = await request(p, { type: 'frame', step: 300, seed: 7, backend: 'classic' });
+    assert.ok(again.ok, JSON.stringify(!again.ok && again.error));
+    p.dispose();
+  } finally {
+    await lone.dispose();
+  }
+});
+
 test('closing the last timeline editor stops the engine; deactivating stops a running one and leaves nothing', async () => {
   const reply = await request(panel, { type: 'frame', step: 10, seed: 7, backend: 'classic' });
   assert.ok(reply.ok, JSON.stringify(!reply.ok && reply.error));

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { HostMessageSchema, WebviewMessageSchema, type WebviewMessage } from '../../extension/src/core/messages.js';
 import { RequestError, WebviewRpc } from '../../extension/src/core/rpc.js';
 import { readSettings } from '../../extension/src/core/settings.js';
-import { EngineNotFoundError, STDIO_JOBS_PER_CLIENT, planLaunch } from '../../extension/src/core/engine-launch.js';
+import { EngineLaunchError, EngineNotFoundError, STDIO_JOBS_PER_CLIENT, planLaunch } from '../../extension/src/core/engine-launch.js';
 
 test('webview messages: valid requests parse, out-of-range or unknown ones are refused', () => {
   assert.ok(WebviewMessageSchema.safeParse({ type: 'frame', requestId: 1, step: 999, seed: 0, backend: 'classic' }).success);
@@ -75,8 +75,18 @@ test('settings: invalid user values fall back to defaults and are reported', () 
   assert.equal(s.seed, 12345);
   assert.equal(s['timelapse.fps'], 30);
   assert.equal(s['timelapse.size'], 0);
-  assert.equal(s['engine.url'], '');
-  assert.deepEqual(reported.sort(), ['backend', 'engine.url', 'seed', 'timelapse.size']);
+  assert.deepEqual(reported.sort(), ['backend', 'seed', 'timelapse.size']);
+  // An engine address is checked where the engine is reached: a wrong one is an error to show, never
+  // replaced by the default (which would quietly start a local engine instead).
+  assert.equal(s['engine.url'], 'ftp://x');
+  for (const url of ['ftp://x', 'localhost:7439', '127.0.0.1']) {
+    assert.throws(
+      () => planLaunch({ ...s, 'engine.url': url }, '/nowhere/extension', { PATH: '' }),
+      (e: unknown) => e instanceof EngineLaunchError && e.code === 'ENGINE_NOT_FOUND' && e.message.includes(`"paintsUndo.engine.url" = "${url}" is not an engine address`),
+    );
+  }
+  const remote = planLaunch({ ...s, 'engine.url': 'ws://127.0.0.1:7439/ws' }, '/nowhere/extension', { PATH: '' });
+  assert.deepEqual(remote.kind === 'url' && remote.url, 'http://127.0.0.1:7439');
 });
 
 test('engine resolution: setting path, then the repository bin, else an error that lists where it looked', () => {

@@ -60,7 +60,7 @@ export function stdioTransport(options: StdioTransportOptions = {}): StdioTransp
           handlers.onClose(reason);
         };
         proc.once('error', (error) => {
-          reject(new Error(`cannot start the engine (${command}): ${error.message}`));
+          reject(new Error(`cannot start the engine (${command}): ${error.message}`, { cause: error }));
           finish(error.message);
         });
         proc.once('spawn', () => {

@@ -7,14 +7,31 @@
  */
 import { statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
+import { z } from 'zod';
 import type { Settings } from './settings.js';
 
 export type EngineLaunch =
-  | { readonly kind: 'stdio'; readonly command: string; readonly args: readonly string[]; readonly env: NodeJS.ProcessEnv; readonly describe: string }
+  | {
+      readonly kind: 'stdio';
+      readonly command: string;
+      readonly args: readonly string[];
+      readonly env: NodeJS.ProcessEnv;
+      readonly describe: string;
+      /** The setting that chooses `command`: node for the engine's script, or the engine executable itself. */
+      readonly commandSetting: 'engine.nodePath' | 'engine.path';
+    }
   | { readonly kind: 'url'; readonly url: string; readonly token: string | undefined; readonly describe: string };
 
-export class EngineNotFoundError extends Error {
+/** The settings name no engine the extension can reach: `message` says which setting and what to write there. */
+export class EngineLaunchError extends Error {
   readonly code = 'ENGINE_NOT_FOUND';
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineLaunchError';
+  }
+}
+
+export class EngineNotFoundError extends EngineLaunchError {
   readonly looked: readonly string[];
   constructor(looked: readonly string[]) {
     super(
@@ -26,6 +43,9 @@ export class EngineNotFoundError extends Error {
     this.looked = looked;
   }
 }
+
+/** What `paints-undo serve` prints: http://127.0.0.1:PORT (ws:// and a trailing /ws are accepted too). */
+const EngineUrlSchema = z.url({ protocol: /^(https?|wss?)$/ });
 
 function isFile(path: string): boolean {
   try {
@@ -72,6 +92,13 @@ export function findEngine(settings: Settings, extensionPath: string, env: NodeJ
 export function planLaunch(settings: Settings, extensionPath: string, env: NodeJS.ProcessEnv = process.env): EngineLaunch {
   const url = settings['engine.url'].trim();
   if (url) {
+    // A mistyped address must not quietly start a local engine instead of the one the user set up.
+    if (!EngineUrlSchema.safeParse(url).success) {
+      throw new EngineLaunchError(
+        `"paintsUndo.engine.url" = ${JSON.stringify(url)} is not an engine address. Write the address \`paints-undo serve\` prints, ` +
+          'such as http://127.0.0.1:7439, or clear the setting to let the extension start its own engine.',
+      );
+    }
     const token = settings['engine.token'].trim() || undefined;
     return { kind: 'url', url: url.replace(/^ws/, 'http').replace(/\/ws\/?$/, ''), token, describe: `engine at ${url}` };
   }
@@ -85,9 +112,9 @@ export function planLaunch(settings: Settings, extensionPath: string, env: NodeJ
   const node = settings['engine.nodePath'].trim() || 'node';
   const serve = ['serve', '--stdio', '--max-jobs-per-client', String(STDIO_JOBS_PER_CLIENT)];
   if (isScript) {
-    return { kind: 'stdio', command: node, args: [bin, ...serve], env: childEnv, describe: `${node} ${bin} ${serve.join(' ')}` };
+    return { kind: 'stdio', command: node, args: [bin, ...serve], env: childEnv, describe: `${node} ${bin} ${serve.join(' ')}`, commandSetting: 'engine.nodePath' };
   }
-  return { kind: 'stdio', command: bin, args: serve, env: childEnv, describe: `${bin} ${serve.join(' ')}` };
+  return { kind: 'stdio', command: bin, args: serve, env: childEnv, describe: `${bin} ${serve.join(' ')}`, commandSetting: 'engine.path' };
 }
 
 /**

@@ -9,7 +9,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { EngineClient, EngineError, type ConnectionState, type EngineInfo } from '../../../engine/src/client/index.js';
 import { nodeWebSocketTransport, stdioTransport, tokenFromFile, type StdioTransport } from '../../../engine/src/client/node.js';
-import { EngineNotFoundError, planLaunch, type EngineLaunch } from './engine-launch.js';
+import { EngineLaunchError, planLaunch, type EngineLaunch } from './engine-launch.js';
 import type { EngineState } from './messages.js';
 import { engineSettingsKey, type Settings } from './settings.js';
 
@@ -39,7 +39,20 @@ interface Running {
   readonly transport: StdioTransport | undefined;
   readonly settingsKey: string;
   readonly unsubscribe: () => void;
+  /** Why this engine cannot start, once that is known: the client then stops retrying until a restart. */
+  failure: string | undefined;
+  /** Times the client connected (a child that exits before the count moves died while starting). */
+  connects: number;
+  /** Children in a row that exited before the client connected. */
+  earlyExits: number;
 }
+
+/** Children in a row that may exit while starting before the manager stops respawning and says why. */
+export const START_ATTEMPTS = 3;
+/** The engine's last stderr lines a start failure quotes. */
+const STDERR_TAIL_LINES = 4;
+/** Spawn errors that retrying cannot cure: the command is missing or not executable. */
+const CANNOT_RUN = new Set(['ENOENT', 'EACCES', 'ENOTDIR', 'ENOEXEC']);
 
 const STATE_OF: Readonly<Record<ConnectionState, EngineState>> = {
   disconnected: 'disconnected',
@@ -113,10 +126,12 @@ export class EngineManager {
       if (this.disposed) throw new EngineError('SHUTTING_DOWN', 'The extension is shutting down.');
       return this.current ?? this.start(settingsKey);
     });
+    if (current.failure !== undefined) throw new EngineError('ENGINE_START_FAILED', current.failure);
     if (current.client.state !== 'connected') {
       try {
         await current.client.connect();
       } catch (error) {
+        if (current.failure !== undefined) throw new EngineError('ENGINE_START_FAILED', current.failure);
         const e = error instanceof EngineError ? error : new EngineError('DISCONNECTED', String(error));
         const fix = FIX_OF[STATE_OF[current.client.state]];
         throw new EngineError(e.code, fix ? `${e.message} ${fix}` : e.message, { rpcCode: e.rpcCode, ...(e.hint ? { hint: e.hint } : {}) });
@@ -172,7 +187,7 @@ export class EngineManager {
       const message = error instanceof Error ? error.message : String(error);
       this.options.log(`[extension] ${message}`);
       this.setStatus({ state: 'failed', message });
-      throw new EngineError(error instanceof EngineNotFoundError ? error.code : 'INTERNAL', message);
+      throw new EngineError(error instanceof EngineLaunchError ? error.code : 'INTERNAL', message);
     }
     this.gen++;
     this.options.log(`[extension] starting: ${launch.describe}`);
@@ -180,14 +195,19 @@ export class EngineManager {
     let client: EngineClient;
     const timeout = this.options.requestTimeoutMs ?? 30_000;
     if (launch.kind === 'stdio') {
+      const stderrTail: string[] = [];
       const t = stdioTransport({
         command: launch.command,
         args: launch.args,
         env: launch.env,
-        onStderr: (line) => this.options.log(line),
+        onStderr: (line) => {
+          stderrTail.push(line);
+          if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+          this.options.log(line);
+        },
       });
       // Track every child the transport spawns (it spawns a new one when reconnecting after a crash),
-      // so that dispose can wait for all of them.
+      // so that dispose can wait for all of them; stop respawning when the engine cannot start.
       transport = {
         ...t,
         kind: 'stdio',
@@ -195,14 +215,27 @@ export class EngineManager {
           return t.child;
         },
         open: async (handlers) => {
-          const connection = await t.open(handlers);
+          let connection;
+          try {
+            connection = await t.open(handlers);
+          } catch (error) {
+            this.options.log(`[extension] ${error instanceof Error ? error.message : String(error)}`);
+            const code = spawnErrorCode(error);
+            if (code !== undefined && CANNOT_RUN.has(code)) this.fail(running, cannotRunMessage(launch.command, launch.commandSetting, code));
+            throw error;
+          }
           const child = t.child;
           if (child) {
             this.children.add(child);
             this.options.log(`[extension] engine pid ${child.pid ?? '?'} started`);
+            const connectsAtSpawn = running.connects;
             child.once('exit', (code, signal) => {
               this.children.delete(child);
-              this.options.log(`[extension] engine pid ${child.pid ?? '?'} exited (${signal ?? `code ${code}`})`);
+              const how = signal ?? `code ${code}`;
+              this.options.log(`[extension] engine pid ${child.pid ?? '?'} exited (${how})`);
+              if (running !== this.current || running.failure !== undefined) return;
+              running.earlyExits = running.connects === connectsAtSpawn ? running.earlyExits + 1 : 0;
+              if (running.earlyExits >= START_ATTEMPTS) this.fail(running, crashedMessage(launch.describe, how, stderrTail));
             });
           }
           return connection;
@@ -218,6 +251,8 @@ export class EngineManager {
       });
     }
     const unsubscribe = client.onStateChange((state) => {
+      if (running.failure !== undefined) return;
+      if (state === 'connected') running.connects++;
       const mapped = STATE_OF[state];
       const message =
         state === 'connected'
@@ -227,10 +262,19 @@ export class EngineManager {
       else if (client.lastError && state !== 'connecting') this.options.log(`[extension] ${state}: ${client.lastError.message}`);
       this.setStatus({ state: mapped, message: message || undefined });
     });
-    const running: Running = { client, launch, transport, settingsKey, unsubscribe };
+    // The transport's and the listener's callbacks above run only once the client connects, after this.
+    const running: Running = { client, launch, transport, settingsKey, unsubscribe, failure: undefined, connects: 0, earlyExits: 0 };
     this.current = running;
     this.setStatus({ state: 'starting', message: launch.describe });
     return running;
+  }
+
+  /** The engine cannot start: stop retrying (until a restart or a settings change) and say why. */
+  private fail(running: Running, message: string): void {
+    running.failure = message;
+    running.client.close();
+    this.options.log(`[extension] ${message}`);
+    if (running === this.current) this.setStatus({ state: 'failed', message });
   }
 
   private async stopCurrent(): Promise<void> {
@@ -284,4 +328,26 @@ export class EngineManager {
       }
     }
   }
+}
+
+/** The errno code of a failed spawn (the transport keeps Node's error as the cause). */
+function spawnErrorCode(error: unknown): string | undefined {
+  const cause = error instanceof Error ? error.cause : undefined;
+  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function cannotRunMessage(command: string, setting: 'engine.nodePath' | 'engine.path', code: string): string {
+  const what = code === 'ENOENT' || code === 'ENOTDIR' ? 'was not found' : code === 'EACCES' ? 'cannot be run (permission denied)' : `cannot be run (${code})`;
+  return setting === 'engine.nodePath'
+    ? `Cannot start the engine: Node.js ("${command}") ${what}. The engine runs on Node.js 20 or later: install it, or set "paintsUndo.engine.nodePath" to the node executable. Then run "PaintsUndo: Restart Engine".`
+    : `Cannot start the engine: "${command}" ${what}. Set "paintsUndo.engine.path" to the paints-undo executable, then run "PaintsUndo: Restart Engine".`;
+}
+
+function crashedMessage(describe: string, how: string, stderrTail: readonly string[]): string {
+  const said = stderrTail.length > 0 ? ` Its last output: "${stderrTail.join(' / ')}".` : '';
+  return (
+    `The engine exited while starting, ${START_ATTEMPTS} times in a row (last: ${how}); the extension stopped retrying. Started as: ${describe}.${said} ` +
+    'See "PaintsUndo: Show Engine Log", fix the cause, then run "PaintsUndo: Restart Engine".'
+  );
 }

@@ -179,4 +179,5 @@ export const EXTENSION_ERROR_CODES = {
   TIMEOUT: 'The extension host did not answer in time; the engine may be busy or stopped. Try "PaintsUndo: Restart Engine".',
   BAD_MESSAGE: 'A message between the editor and the extension did not match the expected shape (a bug; please report it).',
   ENGINE_NOT_FOUND: 'No paints-undo engine was found; the message lists where the extension looked and the settings that fix it.',
+  ENGINE_START_FAILED: 'The engine could not be started, or kept exiting as it started; the message says why and which setting fixes it.',
 } as const;

@@ -13,7 +13,9 @@ const SettingsSchema = z.object({
   modelsPath: z.string().catch(''),
   'engine.path': z.string().catch(''),
   'engine.nodePath': z.string().catch(''),
-  'engine.url': z.union([z.literal(''), z.url({ protocol: /^(https?|wss?)$/ })]).catch(''),
+  // Checked where the engine is reached (engine-launch.ts): a wrong address is an error to show, not a
+  // value to replace by the default (which would start a local engine instead).
+  'engine.url': z.string().catch(''),
   'engine.token': z.string().catch(''),
   seed: z.number().int().min(0).max(0xffffffff).catch(12345),
   'timelapse.format': z.enum(['mp4', 'webm', 'gif']).catch('mp4'),

@@ -50,10 +50,17 @@ export function register(api: VsCodeApi, context: ExtensionContextLike, options:
   const log = (line: string): void => {
     if (outputOpen) output.appendLine(line);
   };
+  // Settings are read often (each editor, each export): an invalid value is logged once, not on every read.
+  const reportedInvalid = new Set<string>();
   const settings = (): Settings =>
     readSettings(
       (key) => api.workspace.getConfiguration(SETTINGS_SECTION).get(key),
-      (key, value) => log(`[extension] setting paintsUndo.${key} = ${JSON.stringify(value)} is invalid; using the default`),
+      (key, value) => {
+        const line = `[extension] setting paintsUndo.${key} = ${JSON.stringify(value)} is invalid; using the default`;
+        if (reportedInvalid.has(line)) return;
+        reportedInvalid.add(line);
+        log(line);
+      },
     );
   const version = context.extension?.packageJSON.version ?? '0';
   const engine = new EngineManager({ extensionPath: context.extensionPath, settings, log, clientName: `vscode-extension/${version}` });

@@ -32,7 +32,7 @@ interface ViewState {
 }
 
 const DEBOUNCE_MS = 40;
-const ENGINE_TROUBLE = new Set(['DISCONNECTED', 'NOT_CONNECTED', 'TIMEOUT', 'INTERNAL', 'SHUTTING_DOWN', 'ENGINE_NOT_FOUND', 'FFMPEG_MISSING', 'BAD_RESPONSE']);
+const ENGINE_TROUBLE = new Set(['DISCONNECTED', 'NOT_CONNECTED', 'TIMEOUT', 'INTERNAL', 'SHUTTING_DOWN', 'ENGINE_NOT_FOUND', 'ENGINE_START_FAILED', 'FFMPEG_MISSING', 'BAD_RESPONSE']);
 /** Steps per played frame: 999 -> 0 in 50 frames, a preview of the drawing order, not the export. */
 const PLAY_STRIDE = 20;
 const PLAY_FRAME_MS = 80;
