@@ -60,6 +60,23 @@ test('WebviewRpc: a request with no reply times out with TIMEOUT; late and unkno
   assert.equal(rpc.receive({ nonsense: true }), undefined);
 });
 
+test('WebviewRpc: the timeout measures silence, so a request that keeps reporting progress outlives it', async () => {
+  const rpc = new WebviewRpc(() => undefined, { export: 60 });
+  const req = rpc.request({ type: 'export', seed: 1, backend: 'classic', spec: { what: 'layers' } });
+  // Progress every 20 ms for 200 ms: more than three timeouts' worth of time, never 60 ms of silence.
+  for (let i = 1; i <= 10; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    rpc.receive({ type: 'progress', requestId: req.requestId, fraction: i / 10, stage: 'render' });
+  }
+  assert.equal(rpc.waiting, 1);
+  rpc.receive({ type: 'reply', requestId: req.requestId, ok: true, result: { saved: ['/tmp/a.psd'] } });
+  assert.deepEqual(await req.result, { saved: ['/tmp/a.psd'] });
+  // Then silence: it times out.
+  const quiet = rpc.request({ type: 'export', seed: 1, backend: 'classic', spec: { what: 'layers' } });
+  rpc.receive({ type: 'progress', requestId: quiet.requestId, fraction: 0.1, stage: 'render' });
+  await assert.rejects(quiet.result, (e: unknown) => e instanceof RequestError && e.code === 'TIMEOUT' && /No word on "export"/.test(e.message));
+});
+
 test('WebviewRpc: non-reply host messages are handed back validated', () => {
   const rpc = new WebviewRpc(() => undefined);
   const m = rpc.receive({ type: 'engine', state: 'connected', message: 'ok' });

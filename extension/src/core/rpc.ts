@@ -1,6 +1,8 @@
 /**
  * The webview's side of the request/reply protocol in messages.ts: numbered requests, one reply each,
- * a timeout per request type, progress callbacks, and errors as RequestError with the stable code.
+ * a timeout per request type, progress callbacks, and errors as RequestError with the stable code. The
+ * timeout measures silence: each progress message of a request starts it again, so a long export that
+ * keeps reporting progress is never given up on, while one the host stopped answering still is.
  * Plain TypeScript (no DOM, no Node) so that it is unit-tested in Node and bundled into the webview.
  */
 import {
@@ -34,7 +36,9 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: RequestError): void;
   onProgress: ((fraction: number, stage: string) => void) | undefined;
-  timer: ReturnType<typeof setTimeout>;
+  /** (Re)starts the request's timeout. */
+  arm(): void;
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 export interface PendingRequest<T> {
@@ -59,11 +63,22 @@ export class WebviewRpc {
     const type: K = body.type;
     const result = new Promise<ResultMap[K]>((resolve, reject) => {
       const timeout = this.timeouts[type];
-      const timer = setTimeout(() => {
-        this.pending.delete(requestId);
-        reject(new RequestError({ code: 'TIMEOUT', message: `No answer to "${type}" within ${Math.round(timeout / 1000)} s.`, hint: 'Try "PaintsUndo: Restart Engine".' }));
-      }, timeout);
-      this.pending.set(requestId, { type, resolve: resolve as (value: unknown) => void, reject, onProgress, timer });
+      const pending: Pending = {
+        type,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        onProgress,
+        timer: undefined,
+        arm: () => {
+          clearTimeout(pending.timer);
+          pending.timer = setTimeout(() => {
+            this.pending.delete(requestId);
+            reject(new RequestError({ code: 'TIMEOUT', message: `No word on "${type}" for ${Math.round(timeout / 1000)} s.`, hint: 'Try "PaintsUndo: Restart Engine".' }));
+          }, timeout);
+        },
+      };
+      pending.arm();
+      this.pending.set(requestId, pending);
     });
     this.post({ ...body, requestId } as WebviewMessage);
     return { requestId, result };
@@ -78,7 +93,9 @@ export class WebviewRpc {
     if (!parsed.success) return undefined;
     const message = parsed.data;
     if (message.type === 'progress') {
-      this.pending.get(message.requestId)?.onProgress?.(message.fraction, message.stage);
+      const pending = this.pending.get(message.requestId);
+      pending?.arm();
+      pending?.onProgress?.(message.fraction, message.stage);
       return undefined;
     }
     if (message.type !== 'reply') return message;
