@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -167,6 +167,25 @@ test('export timelapse: save dialog defaults next to the source, progress notifi
   assert.deepEqual(probe.streams[0], { codec_name: 'h264', width: 192, height: 256, pix_fmt: 'yuv420p' });
   assert.ok(fake.infos.some((m) => m.includes(out)));
   assert.equal(sha256(SAMPLE), sourceHash, 'the source image is never modified');
+});
+
+test('an export whose write fails leaves the file it was replacing whole, and no partial file behind', async () => {
+  const folder = join(scratch, 'exports-atomic');
+  const out = join(folder, 'kept.psd');
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(out, 'the earlier export, still wanted');
+  fake.saveAnswers.push(() => FakeUri.file(out));
+  fake.failNextWrite = new Error('ENOSPC: no space left on device, write');
+  const reply = await request(panel, { type: 'export', seed: 7, backend: 'classic', spec: { what: 'layers' } }, 180_000);
+  assert.ok(!reply.ok && /no space left on device/.test(reply.error.message), JSON.stringify(reply));
+  assert.equal(readFileSync(out, 'utf8'), 'the earlier export, still wanted');
+  assert.deepEqual(readdirSync(folder), ['kept.psd']);
+  // The same export with room to write replaces it.
+  fake.saveAnswers.push(() => FakeUri.file(out));
+  const again = await request(panel, { type: 'export', seed: 7, backend: 'classic', spec: { what: 'layers' } }, 180_000);
+  assert.ok(again.ok, JSON.stringify(!again.ok && again.error));
+  assert.equal(readFileSync(out).subarray(0, 4).toString('latin1'), '8BPS');
+  assert.deepEqual(readdirSync(folder), ['kept.psd']);
 });
 
 test('export keyframes into a chosen folder and layers as PSD; a dismissed dialog exports nothing', async () => {

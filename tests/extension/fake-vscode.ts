@@ -18,8 +18,8 @@
  *
  * File writes through workspace.fs go to the real disk.
  */
-import { readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as vscode from 'vscode';
 import type {
@@ -323,6 +323,8 @@ export class FakeVsCode {
   readonly providers = new Map<string, ReadonlyEditorProviderLike>();
   readonly panels: FakeWebviewPanel[] = [];
   readonly output: string[] = [];
+  /** When set, the next workspace.fs.writeFile writes half its bytes and then fails with this error. */
+  failNextWrite: Error | undefined;
   readonly outputShown: boolean[] = [];
   readonly statusBar: { text: string; tooltip: string | vscode.MarkdownString | undefined; shown: boolean }[] = [];
   readonly progress: ProgressRecord[] = [];
@@ -515,7 +517,22 @@ export class FakeVsCode {
           readFile: async (uri) => new Uint8Array(await readFile(uri.fsPath)),
           writeFile: async (uri, content) => {
             await mkdir(join(uri.fsPath, '..'), { recursive: true });
+            const failure = this.failNextWrite;
+            if (failure) {
+              // As a full disk does: part of the bytes land, then the write fails.
+              this.failNextWrite = undefined;
+              await writeFile(uri.fsPath, content.subarray(0, content.length >> 1));
+              throw failure;
+            }
             await writeFile(uri.fsPath, content);
+          },
+          rename: async (source, target, options) => {
+            // VS Code refuses to replace an existing target unless asked to (FileSystemError.FileExists).
+            if (!options?.overwrite && existsSync(target.fsPath)) throw new Error(`EntryExists: ${target.fsPath} (FileSystemError.FileExists)`);
+            await rename(source.fsPath, target.fsPath);
+          },
+          delete: async (uri, options) => {
+            await rm(uri.fsPath, { recursive: options?.recursive ?? false });
           },
           createDirectory: async (uri) => {
             await mkdir(uri.fsPath, { recursive: true });

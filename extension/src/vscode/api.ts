@@ -115,6 +115,8 @@ export interface VsCodeApi {
     readonly fs: {
       readFile(uri: UriLike): Thenable<Uint8Array>;
       writeFile(uri: UriLike, content: Uint8Array): Thenable<void>;
+      rename(source: UriLike, target: UriLike, options?: { readonly overwrite?: boolean }): Thenable<void>;
+      delete(uri: UriLike, options?: { readonly recursive?: boolean; readonly useTrash?: boolean }): Thenable<void>;
       createDirectory(uri: UriLike): Thenable<void>;
     };
   };

@@ -2,7 +2,8 @@
  * The "PaintsUndo Timeline" custom editor: a read-only editor (the source image is never modified)
  * whose webview talks to a TimelineSession. This adapter only wires the vscode objects to the session.
  */
-import { basename } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
 import { TimelineSession, type EngineAccess, type SessionHost } from '../core/timeline-session.js';
 import { webviewHtml } from '../core/webview-html.js';
 import type { HostMessage } from '../core/messages.js';
@@ -99,9 +100,7 @@ export class TimelineEditorProvider implements ReadonlyEditorProviderLike {
             }
           }),
         ),
-      writeFile: async (path, bytes) => {
-        await api.workspace.fs.writeFile(api.Uri.file(path), bytes);
-      },
+      writeFile: (path, bytes) => writeAtomically(api, path, bytes),
       confirmReplace: async (message) => (await api.window.showWarningMessage(message, { modal: true }, 'Replace')) === 'Replace',
       readSource: async () => api.workspace.fs.readFile(document.uri),
       showInfo: (message) => void api.window.showInformationMessage(message),
@@ -139,5 +138,20 @@ export class TimelineEditorProvider implements ReadonlyEditorProviderLike {
       for (const s of subscriptions) s.dispose();
     }
     this.sessions.clear();
+  }
+}
+
+/**
+ * Writes `bytes` to `path` through a hidden sibling that is renamed over it: a write that fails (disk
+ * full, the window closing) leaves the file that was there whole, and never a half-written export.
+ */
+async function writeAtomically(api: VsCodeApi, path: string, bytes: Uint8Array): Promise<void> {
+  const partial = api.Uri.file(join(dirname(path), `.${basename(path)}.${randomUUID().slice(0, 8)}.partial`));
+  try {
+    await api.workspace.fs.writeFile(partial, bytes);
+    await api.workspace.fs.rename(partial, api.Uri.file(path), { overwrite: true });
+  } catch (error) {
+    await Promise.resolve(api.workspace.fs.delete(partial)).catch(() => undefined);
+    throw error;
   }
 }
