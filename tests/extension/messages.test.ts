@@ -1,9 +1,9 @@
 // The webview <-> host message contract and the webview's request helper (timeouts, error replies,
 // progress, stale replies), plus settings validation and engine resolution. No engine needed.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { HostMessageSchema, WebviewMessageSchema, type WebviewMessage } from '../../extension/src/core/messages.js';
 import { RequestError, WebviewRpc } from '../../extension/src/core/rpc.js';
@@ -82,6 +82,27 @@ test('WebviewRpc: non-reply host messages are handed back validated', () => {
   const m = rpc.receive({ type: 'engine', state: 'connected', message: 'ok' });
   assert.deepEqual(m, { type: 'engine', state: 'connected', message: 'ok' });
   assert.equal(HostMessageSchema.safeParse({ type: 'engine', state: 'exploded' }).success, false);
+});
+
+test('engine resolution: a Windows npm shim (.cmd) runs the engine script npm installed beside it, with node', () => {
+  const prefix = mkdtempSync(join(tmpdir(), 'pu-ext-shim-'));
+  const shim = join(prefix, 'paints-undo.cmd');
+  writeFileSync(shim, '@ECHO off\r\nnode "%~dp0\\node_modules\\paints-undo\\bin\\paints-undo" %*\r\n');
+  const settings = { ...readSettings(() => undefined), 'engine.path': shim };
+  // No script beside the shim: refused with the path to set, never spawned without a shell.
+  assert.throws(
+    () => planLaunch(settings, '/nowhere/extension', { PATH: '' }),
+    (e: unknown) => e instanceof EngineLaunchError && e.message.includes('cannot start without a shell') && e.message.includes(join(prefix, 'node_modules', 'paints-undo', 'bin', 'paints-undo')),
+  );
+  const script = join(prefix, 'node_modules', 'paints-undo', 'bin', 'paints-undo');
+  mkdirSync(dirname(script), { recursive: true });
+  writeFileSync(script, '#!/usr/bin/env node\n');
+  const launch = planLaunch(settings, '/nowhere/extension', { PATH: '' });
+  assert.ok(launch.kind === 'stdio');
+  assert.equal(launch.command, 'node');
+  assert.equal(launch.args[0], script);
+  assert.equal(launch.commandSetting, 'engine.nodePath');
+  rmSync(prefix, { recursive: true, force: true });
 });
 
 test('settings: invalid user values fall back to defaults and are reported', () => {

@@ -102,7 +102,7 @@ export function planLaunch(settings: Settings, extensionPath: string, env: NodeJ
     const token = settings['engine.token'].trim() || undefined;
     return { kind: 'url', url: url.replace(/^ws/, 'http').replace(/\/ws\/?$/, ''), token, describe: `engine at ${url}` };
   }
-  const bin = findEngine(settings, extensionPath, env);
+  const bin = scriptOfShim(findEngine(settings, extensionPath, env));
   const childEnv: NodeJS.ProcessEnv = { ...env };
   if (settings.modelsPath.trim()) childEnv.PAINTS_UNDO_MODELS = settings.modelsPath.trim();
   // ELECTRON_RUN_AS_NODE leaks from the editor's environment into children and changes nothing for a
@@ -115,6 +115,22 @@ export function planLaunch(settings: Settings, extensionPath: string, env: NodeJ
     return { kind: 'stdio', command: node, args: [bin, ...serve], env: childEnv, describe: `${node} ${bin} ${serve.join(' ')}`, commandSetting: 'engine.nodePath' };
   }
   return { kind: 'stdio', command: bin, args: serve, env: childEnv, describe: `${bin} ${serve.join(' ')}`, commandSetting: 'engine.path' };
+}
+
+/**
+ * The engine script behind a Windows `.cmd`/`.bat` shim (what `npm install -g` puts on PATH): Node
+ * refuses to spawn those without a shell (CVE-2024-27980), and the script itself runs with node. npm
+ * keeps the package beside its shims, in node_modules/paints-undo. A shim with no script there is
+ * refused with the path to set instead.
+ */
+function scriptOfShim(bin: string): string {
+  if (!/\.(cmd|bat)$/i.test(bin)) return bin;
+  const script = join(dirname(bin), 'node_modules', 'paints-undo', 'bin', 'paints-undo');
+  if (isFile(script)) return script;
+  throw new EngineLaunchError(
+    `${bin} is a command script, which Node.js cannot start without a shell, and the engine script npm installs beside it (${script}) is not there. ` +
+      'Set "paintsUndo.engine.path" to the engine script (node_modules/paints-undo/bin/paints-undo inside the installed package).',
+  );
 }
 
 /**
