@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -167,6 +167,34 @@ test('export timelapse: save dialog defaults next to the source, progress notifi
   assert.deepEqual(probe.streams[0], { codec_name: 'h264', width: 192, height: 256, pix_fmt: 'yuv420p' });
   assert.ok(fake.infos.some((m) => m.includes(out)));
   assert.equal(sha256(SAMPLE), sourceHash, 'the source image is never modified');
+});
+
+test('a document that is not on disk: its image is uploaded, and export dialogs open in the workspace folder, else home', async () => {
+  const other = new FakeVsCode(join(extensionPath, 'package.json'));
+  const lone = register(other.api, other.context(extensionPath), { idleStopMs: 200 });
+  try {
+    // A virtual file system (the fake reads its bytes from `path`).
+    const remote = new FakeUri('vscode-vfs', 'github', SAMPLE);
+    const p = await other.executeCommand<FakeWebviewPanel>('vscode.openWith', remote, 'paintsUndo.timeline');
+    p.webview.send({ type: 'ready' });
+    const init = await p.webview.waitFor(isInit, 60_000);
+    assert.equal(init.error, undefined, JSON.stringify(init.error));
+    const asked: string[] = [];
+    const dismiss = (options: unknown): undefined => {
+      asked.push((options as { defaultUri?: { fsPath: string } } | undefined)?.defaultUri?.fsPath ?? '(none)');
+      return undefined;
+    };
+    other.saveAnswers.push(dismiss);
+    const home = await request(p, { type: 'export', seed: 7, backend: 'classic', spec: { what: 'layers' } });
+    assert.deepEqual(home.ok && home.result, { saved: null });
+    other.workspaceFolders.push({ uri: FakeUri.file(scratch) });
+    other.saveAnswers.push(dismiss);
+    await request(p, { type: 'export', seed: 7, backend: 'classic', spec: { what: 'layers' } });
+    assert.deepEqual(asked, [join(homedir(), 'sample-layers.psd'), join(scratch, 'sample-layers.psd')]);
+    p.dispose();
+  } finally {
+    await lone.dispose();
+  }
 });
 
 test('an export whose write fails leaves the file it was replacing whole, and no partial file behind', async () => {

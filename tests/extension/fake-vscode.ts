@@ -323,6 +323,8 @@ export class FakeVsCode {
   readonly providers = new Map<string, ReadonlyEditorProviderLike>();
   readonly panels: FakeWebviewPanel[] = [];
   readonly output: string[] = [];
+  /** The open workspace's folders (none by default, as in an empty window); push to open one. */
+  readonly workspaceFolders: { readonly uri: FakeUri }[] = [];
   /** When set, the next workspace.fs.writeFile writes half its bytes and then fails with this error. */
   failNextWrite: Error | undefined;
   readonly outputShown: boolean[] = [];
@@ -504,6 +506,7 @@ export class FakeVsCode {
         },
       },
       workspace: {
+        workspaceFolders: this.workspaceFolders,
         getConfiguration: (section) => ({
           get<T>(key: string): T | undefined {
             const full = `${section}.${key}`;

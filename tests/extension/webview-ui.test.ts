@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -136,6 +136,7 @@ async function open(sourcePath: string, saveTo: string): Promise<Harness> {
   const session = new TimelineSession({
     sourcePath,
     fileName: sourcePath.split('/').at(-1) ?? 'image',
+    exportFolder: () => dirname(sourcePath),
     engine,
     host,
     settings: () => readSettings((k) => settingsValues[k]),

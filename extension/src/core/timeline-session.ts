@@ -8,7 +8,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { EngineError, type EngineClient, type EngineInfo, type Job, type ResultFile } from '../../../engine/src/client/index.js';
 import type { EngineStatus } from './engine-manager.js';
 import {
@@ -64,6 +64,8 @@ export interface SessionOptions {
   /** Absolute path of the source image (undefined for a non-file document: the bytes are uploaded). */
   readonly sourcePath: string | undefined;
   readonly fileName: string;
+  /** Absolute folder the export dialogs open in (asked at each export): the source's own for a file, another on disk for a non-file document. */
+  readonly exportFolder: () => string;
   readonly engine: EngineAccess;
   readonly host: SessionHost;
   readonly settings: () => Settings;
@@ -257,9 +259,8 @@ export class TimelineSession {
   }
 
   private async export(requestId: number, seed: number, backend: string, spec: ExportSpec): Promise<ResultMap['export']> {
-    const source = this.options.sourcePath ?? this.options.fileName;
-    const dir = dirname(source);
-    const stem = basename(source, extname(source));
+    const dir = this.options.exportFolder();
+    const stem = basename(this.options.fileName, extname(this.options.fileName));
     let destination: string | undefined;
     let title: string;
     if (spec.what === 'timelapse') {

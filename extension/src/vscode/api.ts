@@ -112,6 +112,7 @@ export interface VsCodeApi {
   readonly workspace: {
     getConfiguration(section: string): ConfigurationLike;
     readonly onDidChangeConfiguration: EventLike<ConfigurationChangeEventLike>;
+    readonly workspaceFolders: readonly { readonly uri: UriLike }[] | undefined;
     readonly fs: {
       readFile(uri: UriLike): Thenable<Uint8Array>;
       writeFile(uri: UriLike, content: Uint8Array): Thenable<void>;

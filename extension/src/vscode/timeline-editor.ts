@@ -3,6 +3,7 @@
  * whose webview talks to a TimelineSession. This adapter only wires the vscode objects to the session.
  */
 import { randomUUID } from 'node:crypto';
+import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { TimelineSession, type EngineAccess, type SessionHost } from '../core/timeline-session.js';
 import { webviewHtml } from '../core/webview-html.js';
@@ -108,9 +109,13 @@ export class TimelineEditorProvider implements ReadonlyEditorProviderLike {
     };
 
     this.editors++;
+    const onDisk = document.uri.scheme === 'file';
     const session = new TimelineSession({
-      sourcePath: document.uri.scheme === 'file' ? document.uri.fsPath : undefined,
+      sourcePath: onDisk ? document.uri.fsPath : undefined,
       fileName,
+      // A document not on disk (a remote or virtual file system) has no folder to save beside: the first
+      // workspace folder on disk, else the home folder, rather than the file system's root.
+      exportFolder: () => (onDisk ? dirname(document.uri.fsPath) : (api.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath ?? homedir())),
       engine: this.deps.engine,
       host,
       settings: this.deps.settings,
