@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -169,7 +169,7 @@ test('export timelapse: save dialog defaults next to the source, progress notifi
   assert.equal(sha256(SAMPLE), sourceHash, 'the source image is never modified');
 });
 
-test('a document that is not on disk: its image is uploaded, and export dialogs open in the workspace folder, else home', async () => {
+test('a document that is not on disk: its image is uploaded (refused unread over the upload limit), export dialogs open in the workspace folder, else home', async () => {
   const other = new FakeVsCode(join(extensionPath, 'package.json'));
   const lone = register(other.api, other.context(extensionPath), { idleStopMs: 200 });
   try {
@@ -192,6 +192,18 @@ test('a document that is not on disk: its image is uploaded, and export dialogs 
     await request(p, { type: 'export', seed: 7, backend: 'classic', spec: { what: 'layers' } });
     assert.deepEqual(asked, [join(homedir(), 'sample-layers.psd'), join(scratch, 'sample-layers.psd')]);
     p.dispose();
+    // Over the engine's upload limit (64 MB by default): refused before a byte is read.
+    const big = join(scratch, 'huge.png');
+    writeFileSync(big, '');
+    truncateSync(big, 100 * 1024 * 1024);
+    const huge = new FakeUri('vscode-vfs', 'github', big);
+    const q = await other.executeCommand<FakeWebviewPanel>('vscode.openWith', huge, 'paintsUndo.timeline');
+    q.webview.send({ type: 'ready' });
+    const refused = await q.webview.waitFor(isInit, 60_000);
+    assert.equal(refused.error?.code, 'INPUT_TOO_LARGE');
+    assert.match(refused.error?.message ?? '', /huge\.png is 100\.0 MB; the engine takes uploads of up to 64\.0 MB/);
+    assert.ok(!other.reads.includes(huge.toString()), other.reads.join('\n'));
+    q.dispose();
   } finally {
     await lone.dispose();
   }

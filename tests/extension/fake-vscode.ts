@@ -19,7 +19,7 @@
  * File writes through workspace.fs go to the real disk.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as vscode from 'vscode';
 import type {
@@ -323,6 +323,8 @@ export class FakeVsCode {
   readonly providers = new Map<string, ReadonlyEditorProviderLike>();
   readonly panels: FakeWebviewPanel[] = [];
   readonly output: string[] = [];
+  /** Every URI read through workspace.fs.readFile, in order. */
+  readonly reads: string[] = [];
   /** The open workspace's folders (none by default, as in an empty window); push to open one. */
   readonly workspaceFolders: { readonly uri: FakeUri }[] = [];
   /** When set, the next workspace.fs.writeFile writes half its bytes and then fails with this error. */
@@ -517,7 +519,11 @@ export class FakeVsCode {
         }),
         onDidChangeConfiguration: (l, t, d) => this.configEmitter.event(l, t, d),
         fs: {
-          readFile: async (uri) => new Uint8Array(await readFile(uri.fsPath)),
+          readFile: async (uri) => {
+            this.reads.push(uri.toString());
+            return new Uint8Array(await readFile(uri.fsPath));
+          },
+          stat: async (uri) => ({ size: (await stat(uri.fsPath)).size }),
           writeFile: async (uri, content) => {
             await mkdir(join(uri.fsPath, '..'), { recursive: true });
             const failure = this.failNextWrite;

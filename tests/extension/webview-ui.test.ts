@@ -4,7 +4,7 @@
 // Covers: init and first frame, slider scrubbing (debounced, newest frame shown), presets, play/pause, export flow,
 // error display, theme variables, and state restored when the webview is re-created (tab hidden/shown).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -130,6 +130,7 @@ async function open(sourcePath: string, saveTo: string): Promise<Harness> {
       return Promise.resolve();
     },
     readSource: () => Promise.resolve(new Uint8Array(readFileSync(sourcePath))),
+    sourceSize: () => Promise.resolve(statSync(sourcePath).size),
     showInfo: () => undefined,
     showError: () => undefined,
   };

@@ -56,6 +56,8 @@ export interface SessionHost {
   confirmReplace(message: string): Promise<boolean>;
   /** Reads the source image (for engines that do not share this machine's file system). */
   readSource(): Promise<Uint8Array>;
+  /** The source image's size in bytes, without reading it. */
+  sourceSize(): Promise<number>;
   showInfo(message: string): void;
   showError(message: string): void;
 }
@@ -213,7 +215,7 @@ export class TimelineSession {
       const put =
         this.options.sourcePath && client.info?.transport === 'stdio'
           ? await client.call('image.put', { path: this.options.sourcePath })
-          : await client.putImage(await this.options.host.readSource());
+          : await client.putImage(await this.readUpload(client));
       this.options.log(`[extension] image ${this.options.fileName}: ${put.width}x${put.height} ${put.reused ? '(already in the engine)' : ''}`);
       for (const notice of put.notices) this.options.log(`[extension] ${this.options.fileName}: ${notice}`);
       const image = { id: put.image, width: put.width, height: put.height, notices: put.notices, generation };
@@ -223,6 +225,19 @@ export class TimelineSession {
       this.loading = undefined;
     });
     return this.loading;
+  }
+
+  /** The source's bytes for an upload, refused before they are read when the engine would refuse them. */
+  private async readUpload(client: EngineClient): Promise<Uint8Array> {
+    const limit = client.info?.limits.maxUploadBytes;
+    const size = await this.options.host.sourceSize();
+    if (limit !== undefined && size > limit) {
+      const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+      throw new EngineError('INPUT_TOO_LARGE', `${this.options.fileName} is ${mb(size)}; the engine takes uploads of up to ${mb(limit)}.`, {
+        hint: 'Open a smaller copy of the image (or a file on this machine), or start the engine with a higher --max-upload-mb.',
+      });
+    }
+    return this.options.host.readSource();
   }
 
   /** Runs a job, re-uploading the image once if the engine no longer knows it (cache evicted). */

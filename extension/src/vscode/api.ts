@@ -115,6 +115,7 @@ export interface VsCodeApi {
     readonly workspaceFolders: readonly { readonly uri: UriLike }[] | undefined;
     readonly fs: {
       readFile(uri: UriLike): Thenable<Uint8Array>;
+      stat(uri: UriLike): Thenable<{ readonly size: number }>;
       writeFile(uri: UriLike, content: Uint8Array): Thenable<void>;
       rename(source: UriLike, target: UriLike, options?: { readonly overwrite?: boolean }): Thenable<void>;
       delete(uri: UriLike, options?: { readonly recursive?: boolean; readonly useTrash?: boolean }): Thenable<void>;

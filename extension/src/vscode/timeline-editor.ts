@@ -104,6 +104,7 @@ export class TimelineEditorProvider implements ReadonlyEditorProviderLike {
       writeFile: (path, bytes) => writeAtomically(api, path, bytes),
       confirmReplace: async (message) => (await api.window.showWarningMessage(message, { modal: true }, 'Replace')) === 'Replace',
       readSource: async () => api.workspace.fs.readFile(document.uri),
+      sourceSize: async () => (await api.workspace.fs.stat(document.uri)).size,
       showInfo: (message) => void api.window.showInformationMessage(message),
       showError: (message) => void api.window.showErrorMessage(message),
     };
