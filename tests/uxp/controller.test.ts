@@ -443,6 +443,25 @@ test('saving that fails says so with what to do: a save dialog that cannot open,
   }
 });
 
+test('a layer too thin to undo alone: the message names the layer and its size, and says to choose Canvas or another layer', async () => {
+  const line = patchLayer(sample, sample, { left: 10, top: 100, width: 200, height: 6 });
+  const ps = new FakePhotoshop();
+  const doc = ps.openDocument({ title: 'girl.psd', width: sample.width, height: sample.height, layers: [{ name: 'Horizon line', rgba: line }, { name: 'Background', rgba: sample.data.slice() }] });
+  doc.selectLayer(doc.layers[0]!.id);
+  ps.secrets.set(TOKEN_KEY, new TextEncoder().encode(TOKEN));
+  const panel = countingPanel(ps);
+  try {
+    await panel.start();
+    panel.setSource('layer');
+    panel.setStep(400);
+    await until(() => panel.state.message?.tone === 'error', 'the frame fails and says why');
+    assert.match(panel.state.message?.text ?? '', /The layer “Horizon line” has pixels in only 200x6 px of the canvas, too small or too thin to undo alone \(the engine needs at least \d+ px on each side\)\. Choose Canvas as the source, or select a layer with more content\./);
+    assert.doesNotMatch(panel.state.message?.text ?? '', /full-size artwork/);
+  } finally {
+    panel.dispose();
+  }
+});
+
 test('a slider frame that failed leaves its message only until the next frame arrives; a step field emptied or garbled keeps the step', async () => {
   const { panel } = setup();
   try {

@@ -121,6 +121,13 @@ test('keyframes plan: group after the document, ascending steps, only the top vi
   assert.deepEqual(plan.placement, { kind: 'top' });
   assert.throws(() => keyframesPlan(region, []), /at least one/);
   assert.equal(documentBaseName('Untitled-1'), 'Untitled-1');
+  // Only a file extension is a title's extension: an unsaved title keeps its dots.
+  assert.equal(documentBaseName('painting.psd'), 'painting');
+  assert.equal(documentBaseName('scan.final.TIFF'), 'scan.final');
+  assert.equal(documentBaseName('v1.2 final'), 'v1.2 final');
+  assert.equal(documentBaseName('Mr. Fox'), 'Mr. Fox');
+  assert.equal(documentBaseName('.psd'), '.psd');
+  assert.equal(documentBaseName('   '), 'Untitled');
 });
 
 test('keyframes for a 6000x4000 canvas: the plan holds the frames as rendered, each layer is fitted only when written', () => {

@@ -22,7 +22,6 @@ export interface StepFrame {
   readonly pixels: Pixels;
 }
 
-/** "painting.psd" → "painting". */
 /**
  * Why frames cannot be imported into a document of this colour mode and depth (only 8- and 16-bit RGB
  * take them), or undefined when they can. The host refuses such an import; the panel asks first, before
@@ -36,10 +35,17 @@ export function importRefusal(mode: string, bitsPerChannel: number): string | un
   );
 }
 
+/**
+ * Extensions of the files Photoshop opens: only these end a title as an extension. An unsaved
+ * document's title ("v1.2 final") keeps its dots.
+ */
+const FILE_EXTENSION = /\.(psd|psb|pdd|png|jpe?g|jpe|jfif|tiff?|gif|bmp|webp|avif|heic|heif|tga|exr|hdr|dng|cr2|cr3|nef|arw|raf|pdf|eps|ai)$/i;
+
+/** "painting.psd" → "painting", "v1.2 final" → "v1.2 final". */
 export function documentBaseName(title: string): string {
   const trimmed = title.trim();
-  const dot = trimmed.lastIndexOf('.');
-  return dot > 0 ? trimmed.slice(0, dot) : trimmed || 'Untitled';
+  const base = trimmed.replace(FILE_EXTENSION, '');
+  return base || trimmed || 'Untitled';
 }
 
 export function stepLayerName(step: number): string {

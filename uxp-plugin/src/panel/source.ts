@@ -5,8 +5,8 @@
  * plans it once and the slider shows exactly what an import brings in: the slider asks for its frames
  * at its display size (only those pixels are rendered), imports and exports at full size.
  */
-import { DEFAULT_PREVIEW_SIZE } from '../../../engine/src/client/index.js';
-import { HostError, type SourceKind } from '../host/types.js';
+import { DEFAULT_PREVIEW_SIZE, EngineError } from '../../../engine/src/client/index.js';
+import { HostError, rectHeight, rectWidth, type Rect, type SourceKind } from '../host/types.js';
 import type { SourceRegion } from '../model/import-plan.js';
 import { encodePng } from '../model/pixels.js';
 import type { PanelContext } from './context.js';
@@ -107,7 +107,12 @@ export class SourcePart {
     // Raw pixels when they fit the engine's upload limit: encoding a 4096 px canvas as PNG here takes seconds.
     const pixels = read.pixels;
     const limit = ctx.client.info?.limits.maxUploadBytes ?? 0;
-    const put = pixels.data.length <= limit ? await ctx.client.putPixels(pixels) : await ctx.client.putImage(encodePng(pixels));
+    let put;
+    try {
+      put = pixels.data.length <= limit ? await ctx.client.putPixels(pixels) : await ctx.client.putImage(encodePng(pixels));
+    } catch (error) {
+      throw source === 'layer' && layer ? layerTooSmall(error, layer.name, read.bounds) : error;
+    }
     // What the engine changed on the way in (a canvas over its working size is reduced), under the document line.
     ctx.store.update({ sourceNotice: put.notices.length > 0 ? put.notices.join(' ') : undefined });
     const region: SourceRegion = {
@@ -121,4 +126,18 @@ export class SourcePart {
     this.current = upload;
     return upload;
   }
+}
+
+/**
+ * A layer's pixels too small for the engine: the engine's own advice (use the full-size artwork) does
+ * not fit a layer, whose content is what it is; the fix is another layer or the whole canvas.
+ */
+function layerTooSmall(error: unknown, layerName: string, bounds: Rect): unknown {
+  if (!(error instanceof EngineError) || error.code !== 'INPUT_TOO_SMALL') return error;
+  const minSide = typeof error.details?.['minSide'] === 'number' ? ` (the engine needs at least ${error.details['minSide']} px on each side)` : '';
+  return new EngineError(
+    'INPUT_TOO_SMALL',
+    `The layer “${layerName}” has pixels in only ${rectWidth(bounds)}x${rectHeight(bounds)} px of the canvas, too small or too thin to undo alone${minSide}.`,
+    { rpcCode: error.rpcCode, hint: 'Choose Canvas as the source, or select a layer with more content.' },
+  );
 }
