@@ -369,6 +369,45 @@ test('clear cache and restart commands; the old engine process is gone after a r
   assert.ok(frame.ok, JSON.stringify(!frame.ok && frame.error));
 });
 
+test('a restart asks first while an export runs in any editor: dismissed, the export goes on; Restart stops it', async () => {
+  const second = await fake.executeCommand<FakeWebviewPanel>(COMMANDS.openTimeline, FakeUri.file(SAMPLE));
+  second.webview.send({ type: 'ready' });
+  await second.webview.waitFor(isInit, 60_000);
+  const out = join(scratch, 'exports', 'stopped-by-restart.mp4');
+  try {
+    // A long export in the first editor, running once the engine reports its frames.
+    fake.saveAnswers.push(() => FakeUri.file(out));
+    const requestId = nextId++;
+    panel.webview.send({ type: 'export', seed: 11, backend: 'classic', spec: { what: 'timelapse', format: 'mp4', frames: 3000, fps: 25, label: false }, requestId });
+    let replied = false;
+    const exported = panel.webview
+      .waitFor((m): m is Reply => typeof m === 'object' && m !== null && (m as Reply).type === 'reply' && (m as Reply).requestId === requestId, 180_000)
+      .finally(() => (replied = true));
+    const isFrameProgress = (m: unknown): m is { type: 'progress' } =>
+      typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'progress' && (m as { requestId?: unknown }).requestId === requestId && (m as { stage?: unknown }).stage === 'rendering';
+    await panel.webview.waitFor(isFrameProgress, 60_000);
+
+    fake.warningAnswers.push(() => undefined);
+    const refused = await request(second, { type: 'restartEngine' });
+    assert.equal(!refused.ok && refused.error.code, 'CANCELLED');
+    assert.match(fake.warnings.at(-1) ?? '', /Restarting the PaintsUndo engine stops an export that is still running\. Restart anyway\?/);
+    assert.equal(replied, false, 'the export goes on');
+
+    fake.warningAnswers.push((_message, items) => items[0]);
+    const restarted = await request(second, { type: 'restartEngine' });
+    assert.ok(restarted.ok, JSON.stringify(!restarted.ok && restarted.error));
+    assert.equal((await exported).ok, false);
+    assert.ok(!existsSync(out));
+    // Nothing running: no question.
+    const warnings = fake.warnings.length;
+    const quiet = await request(second, { type: 'restartEngine' });
+    assert.ok(quiet.ok, JSON.stringify(!quiet.ok && quiet.error));
+    assert.equal(fake.warnings.length, warnings);
+  } finally {
+    second.dispose();
+  }
+});
+
 test('engine commands run with no timeline editor open start an engine that stops again after the idle delay', async () => {
   // A window of its own, with no editor open.
   const other = new FakeVsCode(join(extensionPath, 'package.json'));

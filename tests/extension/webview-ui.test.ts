@@ -137,6 +137,7 @@ async function open(sourcePath: string, saveTo: string): Promise<Harness> {
   const session = new TimelineSession({
     sourcePath,
     fileName: sourcePath.split('/').at(-1) ?? 'image',
+    confirmRestart: () => Promise.resolve(true),
     exportFolder: () => dirname(sourcePath),
     engine,
     host,

@@ -66,6 +66,11 @@ export interface SessionOptions {
   /** Absolute path of the source image (undefined for a non-file document: the bytes are uploaded). */
   readonly sourcePath: string | undefined;
   readonly fileName: string;
+  /**
+   * Asked before this editor restarts the engine, which stops every export running in any editor: true
+   * to go on (nothing runs, or the user said so).
+   */
+  readonly confirmRestart: () => Promise<boolean>;
   /** Absolute folder the export dialogs open in (asked at each export): the source's own for a file, another on disk for a non-file document. */
   readonly exportFolder: () => string;
   readonly engine: EngineAccess;
@@ -97,6 +102,8 @@ export class TimelineSession {
   private loading: Promise<LoadedImage> | undefined;
   /** Cancels for the webview's unfinished requests, by requestId. */
   private readonly inflight = new Map<number, () => void>();
+  /** Export requests between their dialog and their last file (a restart would stop them). */
+  private readonly exporting = new Set<number>();
   private readonly unsubscribe: () => void;
   private disposed = false;
 
@@ -136,12 +143,14 @@ export class TimelineSession {
       case 'frame':
         return this.answer('frame', message.requestId, () => this.frame(message.requestId, message.step, message.seed, message.backend, message.size));
       case 'export':
-        return this.answer('export', message.requestId, () => this.export(message.requestId, message.seed, message.backend, message.spec));
+        this.exporting.add(message.requestId);
+        return this.answer('export', message.requestId, () => this.export(message.requestId, message.seed, message.backend, message.spec)).finally(() => this.exporting.delete(message.requestId));
       case 'cancel':
         this.inflight.get(message.target)?.();
         return this.answer('cancel', message.requestId, () => Promise.resolve({}));
       case 'restartEngine':
         return this.answer('restartEngine', message.requestId, async () => {
+          if (!(await this.options.confirmRestart())) throw new EngineError('CANCELLED', 'The engine was not restarted; the exports go on.');
           this.image = undefined;
           await this.options.engine.restart();
           // The editor showed init's error; the restart's reply says it too, so the webview does not
@@ -151,6 +160,11 @@ export class TimelineSession {
           return {};
         });
     }
+  }
+
+  /** Exports this editor is running. */
+  get exportsRunning(): number {
+    return this.exporting.size;
   }
 
   private async answer<K extends RequestType>(type: K, requestId: number, work: () => Promise<ResultMap[K]>): Promise<void> {

@@ -105,6 +105,7 @@ export function register(api: VsCodeApi, context: ExtensionContextLike, options:
       return api.commands.executeCommand('vscode.openWith', uri, VIEW_TYPE);
     }),
     api.commands.registerCommand(COMMANDS.restartEngine, async () => {
+      if (!(await editors.confirmRestart())) return;
       try {
         const info = await api.window.withProgress({ location: api.ProgressLocation.Notification, title: 'PaintsUndo: restarting the engine' }, () => engine.restart());
         void api.window.showInformationMessage(`PaintsUndo: engine ${info.version} restarted (${info.transport}).`);

@@ -116,6 +116,7 @@ export class TimelineEditorProvider implements ReadonlyEditorProviderLike {
       fileName,
       // A document not on disk (a remote or virtual file system) has no folder to save beside: the first
       // workspace folder on disk, else the home folder, rather than the file system's root.
+      confirmRestart: () => this.confirmRestart(),
       exportFolder: () => (onDisk ? dirname(document.uri.fsPath) : (api.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath ?? homedir())),
       engine: this.deps.engine,
       host,
@@ -135,6 +136,18 @@ export class TimelineEditorProvider implements ReadonlyEditorProviderLike {
         this.deps.onEditorsChanged?.(this.sessions.size);
       }),
     );
+  }
+
+  /**
+   * Whether to restart the engine: a restart stops every running export, so when any editor has one the
+   * user is asked first (modally). True when nothing runs or the user chose Restart.
+   */
+  async confirmRestart(): Promise<boolean> {
+    const running = [...this.sessions.keys()].reduce((n, session) => n + session.exportsRunning, 0);
+    if (running === 0) return true;
+    const what = running === 1 ? 'an export that is still running' : `${running} exports that are still running`;
+    const answer = await this.deps.api.window.showWarningMessage(`Restarting the PaintsUndo engine stops ${what}. Restart anyway?`, { modal: true }, 'Restart');
+    return answer === 'Restart';
   }
 
   /** Cancels every open editor's jobs (extension deactivation). */
