@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -204,6 +204,49 @@ test('a document that is not on disk: its image is uploaded (refused unread over
     assert.match(refused.error?.message ?? '', /huge\.png is 100\.0 MB; the engine takes uploads of up to 64\.0 MB/);
     assert.ok(!other.reads.includes(huge.toString()), other.reads.join('\n'));
     q.dispose();
+  } finally {
+    await lone.dispose();
+  }
+});
+
+/** The next init the editor gets after those it has had (the image loaded again). */
+function nextInit(p: FakeWebviewPanel, timeoutMs = 30_000): Promise<InitMessage> {
+  const seen = new Set(p.webview.posted.filter(isInit));
+  return p.webview.waitFor((m): m is InitMessage => isInit(m) && !seen.has(m), timeoutMs);
+}
+
+test('an image edited on disk shows in its open timeline: saved in place, and saved as a new file renamed over it', async () => {
+  const other = new FakeVsCode(join(extensionPath, 'package.json'));
+  const lone = register(other.api, other.context(extensionPath), { idleStopMs: 200 });
+  const folder = join(scratch, 'edited');
+  mkdirSync(folder, { recursive: true });
+  const file = join(folder, 'edited.png');
+  const original = await sharp(SAMPLE).png().toBuffer();
+  writeFileSync(file, original);
+  try {
+    const p = await other.executeCommand<FakeWebviewPanel>(COMMANDS.openTimeline, FakeUri.file(file));
+    p.webview.send({ type: 'ready' });
+    await p.webview.waitFor(isInit, 60_000);
+    const frameBytes = async (): Promise<Buffer> => {
+      const reply = await request(p, { type: 'frame', step: 0, seed: 7, backend: 'classic', size: 128 });
+      assert.ok(reply.ok, JSON.stringify(!reply.ok && reply.error));
+      return sharp(Buffer.from((reply.result as { png: Uint8Array }).png)).raw().toBuffer();
+    };
+    const first = await frameBytes();
+    // Saved in place (the picture mirrored): the editor loads it again and step 0 is the new picture.
+    let reloaded = nextInit(p);
+    writeFileSync(file, await sharp(SAMPLE).flop().png().toBuffer());
+    assert.equal((await reloaded).error, undefined);
+    const mirrored = await frameBytes();
+    assert.ok(!mirrored.equals(first), 'step 0 shows the saved picture, not the frame cached before');
+    // Saved as a temporary file renamed over the image, as paint programs do.
+    reloaded = nextInit(p);
+    writeFileSync(join(folder, 'edited.png.tmp'), original);
+    renameSync(join(folder, 'edited.png.tmp'), file);
+    assert.equal((await reloaded).error, undefined);
+    assert.ok((await frameBytes()).equals(first), 'back to the first picture');
+    assert.ok(other.output.some((l) => /edited\.png changed on disk: loading it again/.test(l)));
+    p.dispose();
   } finally {
     await lone.dispose();
   }

@@ -333,6 +333,22 @@ test('webview: what the engine says of the image (too small to look good) shows 
   await plain.page.close();
 });
 
+test('webview: an image edited on disk replaces the frames shown, none of the earlier frames is shown again', async () => {
+  const edited = join(scratch, 'edited.png');
+  await sharp(SAMPLE).png().toFile(edited);
+  const h = await open(edited, join(scratch, 'edited.mp4'));
+  const p = h.page;
+  await waitForStep(p, 0);
+  const before = await p.locator('#preview').getAttribute('src');
+  await sharp(SAMPLE).flop().resize(300, 300, { fit: 'fill' }).png().toFile(edited);
+  await h.session.sourceChanged();
+  await waitUntil(p, `document.getElementById('preview').src !== ${JSON.stringify(before)} && document.getElementById('preview').complete`, 60_000);
+  assert.equal(await shownStep(p), '0');
+  assert.match((await p.locator('#title').textContent()) ?? '', /300×300/);
+  h.session.dispose();
+  await p.close();
+});
+
 test('webview: an engine error is shown with its message, and the controls stay disabled', async () => {
   const broken = join(scratch, 'broken.jpg');
   writeFileSync(broken, readFileSync(SAMPLE).subarray(0, 400));

@@ -125,6 +125,18 @@ export class TimelineSession {
     void this.dispatch(parsed.data);
   }
 
+  /**
+   * The source file changed on disk: upload it again and show it (the webview drops its frames on init).
+   * The engine keys images by their pixels, so a save that changed nothing visible costs nothing.
+   */
+  async sourceChanged(): Promise<void> {
+    if (this.disposed) return;
+    this.options.log(`[extension] ${this.options.fileName} changed on disk: loading it again`);
+    await this.loading?.catch(() => undefined);
+    this.image = undefined;
+    await this.sendInit();
+  }
+
   /** Cancels unfinished jobs of this editor; called when the editor closes. */
   dispose(): void {
     this.disposed = true;

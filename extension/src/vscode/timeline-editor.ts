@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { watchSource } from '../core/source-watch.js';
 import { TimelineSession, type EngineAccess, type SessionHost } from '../core/timeline-session.js';
 import { webviewHtml } from '../core/webview-html.js';
 import type { HostMessage } from '../core/messages.js';
@@ -125,6 +126,7 @@ export class TimelineEditorProvider implements ReadonlyEditorProviderLike {
       sliderName: `editor-${this.editors}`,
     });
     const subscriptions: DisposableLike[] = [];
+    if (onDisk) subscriptions.push(watchSource(document.uri.fsPath, () => void session.sourceChanged(), this.deps.log));
     this.sessions.set(session, subscriptions);
     this.deps.onEditorsChanged?.(this.sessions.size);
     subscriptions.push(

@@ -62,6 +62,12 @@ export class Frames {
     }
   }
 
+  /** Forgets every frame (the image changed): the next ones are asked for again. */
+  clear(): void {
+    for (const url of this.urls.values()) URL.revokeObjectURL(url);
+    this.urls.clear();
+  }
+
   private remember(k: string, png: Uint8Array<ArrayBuffer>): string {
     const url = URL.createObjectURL(new Blob([png], { type: 'image/png' }));
     this.urls.set(k, url);

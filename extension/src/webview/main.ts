@@ -326,6 +326,8 @@ function onHostMessage(message: HostMessage): void {
   if (message.type === 'engine') {
     renderEngine(message.state, message.message);
   } else if (message.type === 'init') {
+    // A later init means the image may have changed (edited on disk, or the engine restarted).
+    if (init) frames.clear();
     init = message;
     title.textContent = `PaintsUndo Timeline — ${message.fileName}${message.image ? ` (${message.image.width}×${message.image.height})` : ''}`;
     notice.textContent = message.image?.notices.join(' ') ?? '';
