@@ -40,10 +40,21 @@ export class ContractViolation extends Error {
   }
 }
 
+/** Constants.BlendMode's values (@types/photoshop): what Layer.blendMode takes. */
+const BLEND_MODES = new Set([
+  'normal', 'dissolve', 'darken', 'multiply', 'colorBurn', 'linearBurn', 'darkerColor', 'lighten', 'screen', 'colorDodge',
+  'linearDodge', 'lighterColor', 'overlay', 'softLight', 'hardLight', 'vividLight', 'linearLight', 'pinLight', 'hardMix',
+  'difference', 'exclusion', 'blendSubtraction', 'blendDivide', 'hue', 'saturation', 'color', 'luminosity', 'passThrough',
+]);
+
 interface LayerState {
   id: number;
   name: string;
   visible: boolean;
+  /** Master opacity in percent (0..100). */
+  opacity: number;
+  /** Constants.BlendMode; groups start as passThrough. */
+  blendMode: string;
   kind: 'pixel' | 'group';
   /** Document-size RGBA; undefined for groups. */
   pixels: Uint8Array | undefined;
@@ -79,7 +90,7 @@ export interface FakeDocumentSpec {
   mode?: string;
   bitsPerChannel?: string;
   /** Bottom layer first is NOT used: top of the stack first, like Photoshop's collections. */
-  layers: { name: string; rgba: Uint8Array; visible?: boolean }[];
+  layers: { name: string; rgba: Uint8Array; visible?: boolean; opacity?: number; blendMode?: string }[];
 }
 
 export class FakePhotoshop {
@@ -117,7 +128,7 @@ export class FakePhotoshop {
   openDocument(spec: FakeDocumentSpec): FakeDocument {
     const layers: LayerState[] = spec.layers.map((l) => {
       if (l.rgba.length !== spec.width * spec.height * 4) throw new Error(`layer ${l.name}: rgba must be document-sized`);
-      return { id: this.id(), name: l.name, visible: l.visible ?? true, kind: 'pixel', pixels: l.rgba, children: undefined };
+      return { id: this.id(), name: l.name, visible: l.visible ?? true, opacity: l.opacity ?? 100, blendMode: l.blendMode ?? 'normal', kind: 'pixel', pixels: l.rgba, children: undefined };
     });
     this.document = new FakeDocument(this, this.id(), spec, { layers, selection: undefined });
     return this.document;
@@ -438,6 +449,17 @@ export class FakeImageData implements PsImageData {
   };
 }
 
+export interface OutlineRow {
+  id: number;
+  name: string;
+  visible: boolean;
+  opacity: number;
+  blendMode: string;
+  depth: number;
+  kind: string;
+  pixels: Uint8Array | undefined;
+}
+
 export class FakeLayer implements PsLayer {
   private readonly doc: FakeDocument;
   readonly id: number;
@@ -463,6 +485,23 @@ export class FakeLayer implements PsLayer {
   set visible(v: boolean) {
     this.doc.ps.requireModal('Layer.visible');
     this.s.visible = v;
+  }
+  get opacity(): number {
+    return this.s.opacity;
+  }
+  set opacity(v: number) {
+    this.doc.ps.requireModal('Layer.opacity');
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 100) throw new ContractViolation(`Layer.opacity takes a percentage 0..100, got ${String(v)}`);
+    this.s.opacity = v;
+  }
+  get blendMode(): string {
+    return this.s.blendMode;
+  }
+  set blendMode(v: string) {
+    this.doc.ps.requireModal('Layer.blendMode');
+    if (!BLEND_MODES.has(v)) throw new ContractViolation(`Layer.blendMode takes a Constants.BlendMode value, got ${String(v)}`);
+    if (v === 'passThrough' && this.s.kind !== 'group') throw new ContractViolation('only a group can pass through');
+    this.s.blendMode = v;
   }
   get kind(): string {
     return this.s.kind;
@@ -563,6 +602,8 @@ export class FakeDocument {
       id: this.ps.id(),
       name: options?.name ?? 'Layer',
       visible: true,
+      opacity: 100,
+      blendMode: 'normal',
       kind: 'pixel',
       pixels: new Uint8Array(this.width * this.height * 4),
       children: undefined,
@@ -592,7 +633,7 @@ export class FakeDocument {
       const [removed] = siblings.splice(index, 1);
       if (removed) members.push(removed);
     }
-    const group: LayerState = { id: this.ps.id(), name: options?.name ?? 'Group', visible: true, kind: 'group', pixels: undefined, children: members };
+    const group: LayerState = { id: this.ps.id(), name: options?.name ?? 'Group', visible: true, opacity: 100, blendMode: 'passThrough', kind: 'group', pixels: undefined, children: members };
     if (insertAt) insertAt.siblings.splice(insertAt.index, 0, group);
     else this.state.layers.unshift(group);
     this.activeLayerId = group.id;
@@ -654,15 +695,23 @@ export class FakeDocument {
     this.history.push(this.active);
   }
 
-  /** Visible layers composited (straight alpha, "over") onto transparency; document-sized RGBA. */
+  /**
+   * Visible layers composited (straight alpha, "over") onto transparency, at their opacity, in normal or
+   * multiply mode; document-sized RGBA. Groups composite as pass-through at full opacity.
+   */
   composite(): Uint8Array {
     const out = new Uint8Array(this.width * this.height * 4);
     const draw = (layers: LayerState[]): void => {
       for (let i = layers.length - 1; i >= 0; i--) {
         const l = layers[i];
         if (!l || !l.visible) continue;
-        if (l.children) draw(l.children);
-        else if (l.pixels) over(out, l.pixels);
+        if (l.children) {
+          if (l.blendMode !== 'passThrough' || l.opacity !== 100) throw new Error(`the fake composites groups as pass-through at 100 % only (group ${l.name})`);
+          draw(l.children);
+        } else if (l.pixels) {
+          if (l.blendMode !== 'normal' && l.blendMode !== 'multiply') throw new Error(`the fake composites normal and multiply layers only (layer ${l.name}: ${l.blendMode})`);
+          over(out, l.pixels, l.opacity / 100, l.blendMode === 'multiply');
+        }
       }
     };
     draw(this.state.layers);
@@ -670,11 +719,11 @@ export class FakeDocument {
   }
 
   /** Flat list of layers (top first) with their nesting depth, for assertions. */
-  outline(): { id: number; name: string; visible: boolean; depth: number; kind: string; pixels: Uint8Array | undefined }[] {
-    const rows: { id: number; name: string; visible: boolean; depth: number; kind: string; pixels: Uint8Array | undefined }[] = [];
+  outline(): OutlineRow[] {
+    const rows: OutlineRow[] = [];
     const walk = (layers: LayerState[], depth: number): void => {
       for (const l of layers) {
-        rows.push({ id: l.id, name: l.name, visible: l.visible, depth, kind: l.kind, pixels: l.pixels });
+        rows.push({ id: l.id, name: l.name, visible: l.visible, opacity: l.opacity, blendMode: l.blendMode, depth, kind: l.kind, pixels: l.pixels });
         if (l.children) walk(l.children, depth + 1);
       }
     };
@@ -683,14 +732,18 @@ export class FakeDocument {
   }
 }
 
-function over(dst: Uint8Array, src: Uint8Array): void {
+/** `src` over `dst` at `opacity` (0..1); in multiply mode a source pixel over backdrop shows backdrop x source. */
+function over(dst: Uint8Array, src: Uint8Array, opacity = 1, multiply = false): void {
   for (let i = 0; i < dst.length; i += 4) {
-    const sa = (src[i + 3] ?? 0) / 255;
+    const sa = ((src[i + 3] ?? 0) / 255) * opacity;
     if (sa === 0) continue;
     const da = (dst[i + 3] ?? 0) / 255;
     const oa = sa + da * (1 - sa);
     for (let c = 0; c < 3; c++) {
-      const v = ((src[i + c] ?? 0) * sa + (dst[i + c] ?? 0) * da * (1 - sa)) / oa;
+      const backdrop = dst[i + c] ?? 0;
+      // Where there is backdrop, multiply blends with it (W3C compositing: (1 - da) Cs + da B(Cb, Cs)).
+      const source = multiply ? (1 - da) * (src[i + c] ?? 0) + (da * backdrop * (src[i + c] ?? 0)) / 255 : (src[i + c] ?? 0);
+      const v = (source * sa + backdrop * da * (1 - sa)) / oa;
       dst[i + c] = Math.round(v);
     }
     dst[i + 3] = Math.round(oa * 255);

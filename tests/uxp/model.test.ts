@@ -213,6 +213,9 @@ test('layer source: frames go above the layer and white paper becomes transparen
   const layerRegion: SourceRegion = { ...region, source: 'layer', layerId: 7, layerName: 'Ink' };
   const plan = singleStepPlan(layerRegion, { step: 500, pixels: solid(4, 2, [255, 255, 255]) });
   assert.deepEqual(plan.placement, { kind: 'above', layerId: 7 });
+  // Its frames composite as the layer does: they take its opacity and blend mode when written.
+  assert.equal(plan.layers[0]?.styleOf, 7);
+  assert.equal(singleStepPlan(region, { step: 500, pixels: solid(4, 2, [255, 255, 255]) }).layers[0]?.styleOf, undefined);
   assert.equal(plan.layers[0]?.pixels().data[3], 0);
   const ink = whiteToAlpha(solid(1, 1, [0, 0, 0]));
   assert.deepEqual(Array.from(ink.data), [0, 0, 0, 255]);

@@ -233,6 +233,50 @@ test('each layer\'s pixels are made just before it is written, so one full-size 
   assert.equal(ps.liveImageData, 0);
 });
 
+test('frames of a layer take its opacity and blend mode, read when they are written; other layers stay normal at 100 %', async () => {
+  const { host, doc, ps } = setup();
+  const ink = doc.layers[0]!;
+  await ps.modules.core.executeAsModal(
+    async () => {
+      ink.opacity = 40;
+      ink.blendMode = 'multiply';
+    },
+    { commandName: 'Style the ink' },
+  );
+  const plan = keyframePlan(doc.id, { left: 40, top: 60, right: 140, bottom: 140 });
+  await host.importLayers({ ...plan, placement: { kind: 'above', layerId: ink.id }, layers: plan.layers.map((l) => ({ ...l, styleOf: ink.id })) });
+  const steps = doc.outline().filter((r) => r.name.startsWith('Step '));
+  assert.deepEqual(
+    steps.map((r) => [r.name, r.opacity, r.blendMode]),
+    [
+      ['Step 400', 40, 'multiply'],
+      ['Step 600', 40, 'multiply'],
+      ['Step 999', 40, 'multiply'],
+    ],
+  );
+  assert.equal(doc.outline().find((r) => r.name === 'girl keyframes')?.blendMode, 'passThrough');
+  // Without styleOf (a canvas source), new layers are normal at 100 %.
+  await host.importLayers({ ...keyframePlan(doc.id), groupName: 'canvas keyframes' });
+  const inCanvasGroup = doc.outline().filter((r) => r.name.startsWith('Step ') && !steps.some((s) => s.id === r.id));
+  assert.ok(inCanvasGroup.length === 3 && inCanvasGroup.every((r) => r.opacity === 100 && r.blendMode === 'normal'));
+});
+
+test('the fake enforces Layer.opacity and Layer.blendMode: a percentage, a BlendMode value, in a modal scope', async () => {
+  const { doc, ps } = setup();
+  const ink = doc.layers[0]!;
+  assert.throws(() => (ink.opacity = 50), ContractViolation);
+  await ps.modules.core.executeAsModal(
+    async () => {
+      assert.throws(() => (ink.opacity = 140), ContractViolation);
+      assert.throws(() => (ink.blendMode = 'MULTIPLY'), ContractViolation);
+      assert.throws(() => (ink.blendMode = 'passThrough'), ContractViolation);
+      ink.blendMode = 'screen';
+    },
+    { commandName: 'Style the ink' },
+  );
+  assert.equal(ink.blendMode, 'screen');
+});
+
 test('16-bit documents get 16-bit data scaled to 0..32768', async () => {
   const { host, doc } = setup({ bits: 'bitDepth16' });
   await host.importLayers(keyframePlan(doc.id));

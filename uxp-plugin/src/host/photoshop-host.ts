@@ -127,6 +127,11 @@ export class UxpPhotoshopHost implements PhotoshopHost {
           checkPixels(pixels, `layer "${spec.name}"`);
           await this.putPixels(doc, layer, pixels, spec.bounds, bits);
           layer.visible = spec.visible;
+          const like = spec.styleOf === undefined ? undefined : findLayer(doc, spec.styleOf);
+          if (like && like.kind !== 'group') {
+            layer.opacity = like.opacity;
+            layer.blendMode = like.blendMode;
+          }
           const fraction = (i + 1) / bottomUp.length;
           context.reportProgress({ value: fraction });
           onProgress?.({ fraction, message: `Layer ${i + 1} of ${bottomUp.length}` });

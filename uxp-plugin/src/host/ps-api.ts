@@ -29,6 +29,10 @@ export interface PsLayer {
   readonly id: number;
   name: string;
   visible: boolean;
+  /** Master opacity, in percent. */
+  opacity: number;
+  /** Constants.BlendMode: "normal", "multiply", ..., "passThrough" for groups. */
+  blendMode: string;
   /** Constants.LayerKind: "pixel", "group", "text", ... */
   readonly kind: string;
   readonly boundsNoEffects: PsBounds;

@@ -79,6 +79,11 @@ export interface NewLayer {
   /** Document-pixel rectangle the layer content lands on, exactly. */
   readonly bounds: Rect;
   readonly visible: boolean;
+  /**
+   * A layer whose opacity and blend mode the new layer takes (read when it is written), so that a frame of
+   * a layer composites as that layer does: a frame of a 40 % multiply layer is a 40 % multiply layer.
+   */
+  readonly styleOf?: number;
 }
 
 export type Placement =

@@ -52,6 +52,11 @@ export function stepLayerName(step: number): string {
   return `Step ${step}`;
 }
 
+/** For a layer source, the source layer: its frames take its opacity and blend mode. */
+function styleFor(region: SourceRegion): { styleOf?: number } {
+  return region.source === 'layer' && region.layerId !== undefined ? { styleOf: region.layerId } : {};
+}
+
 function placementFor(region: SourceRegion): Placement {
   return region.source === 'layer' && region.layerId !== undefined ? { kind: 'above', layerId: region.layerId } : { kind: 'top' };
 }
@@ -67,7 +72,7 @@ function fit(region: SourceRegion, pixels: Pixels): Pixels {
 }
 
 export function singleStepPlan(region: SourceRegion, frame: StepFrame): ImportPlan {
-  const layer: NewLayer = { name: stepLayerName(frame.step), pixels: () => fit(region, frame.pixels), bounds: region.bounds, visible: true };
+  const layer: NewLayer = { name: stepLayerName(frame.step), pixels: () => fit(region, frame.pixels), bounds: region.bounds, visible: true, ...styleFor(region) };
   return {
     documentId: region.documentId,
     historyName: `PaintsUndo: add step ${frame.step}`,
@@ -89,7 +94,7 @@ export function keyframesPlan(region: SourceRegion, frames: readonly StepFrame[]
     historyName: 'PaintsUndo: import keyframes',
     groupName: region.source === 'layer' && region.layerName ? `${name} – ${region.layerName} keyframes` : `${name} keyframes`,
     placement: placementFor(region),
-    layers: ordered.map((f, i) => ({ name: stepLayerName(f.step), pixels: () => fit(region, f.pixels), bounds: region.bounds, visible: i === 0 })),
+    layers: ordered.map((f, i) => ({ name: stepLayerName(f.step), pixels: () => fit(region, f.pixels), bounds: region.bounds, visible: i === 0, ...styleFor(region) })),
   };
 }
 
