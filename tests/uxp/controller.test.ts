@@ -350,13 +350,18 @@ function countingPanel(ps: FakePhotoshop): PanelController {
   return new PanelController({ host: new UxpPhotoshopHost(ps.modules, ps.uxp), baseUrl: engine.url, WebSocket: WebSocket as unknown as WebSocketConstructor, debounceMs: 5, imageUrl: () => `frame-${++frames}` });
 }
 
+/** A paired panel on a document of one layer, `name`, over the sample as its Background. */
+function overBackground(name: string, rgba: Uint8Array): { doc: FakeDocument; panel: PanelController } {
+  const ps = new FakePhotoshop();
+  const doc = ps.openDocument({ title: 'girl.psd', width: sample.width, height: sample.height, layers: [{ name, rgba }, { name: 'Background', rgba: sample.data.slice() }] });
+  ps.secrets.set(TOKEN_KEY, new TextEncoder().encode(TOKEN));
+  return { doc, panel: countingPanel(ps) };
+}
+
 test('the slider never shows a cached frame of an earlier source: another active layer, or pixels painted since', async () => {
   // Active layer: selecting another layer (Photoshop sends "select": refreshDocument) starts the frames afresh.
   const ink = patchLayer(sample, await loadSample('2.jpg', 60), { left: 20, top: 30, width: 60, height: 70 });
-  const ps = new FakePhotoshop();
-  const doc = ps.openDocument({ title: 'girl.psd', width: sample.width, height: sample.height, layers: [{ name: 'Ink', rgba: ink }, { name: 'Background', rgba: sample.data.slice() }] });
-  ps.secrets.set(TOKEN_KEY, new TextEncoder().encode(TOKEN));
-  const panel = countingPanel(ps);
+  const { doc, panel } = overBackground('Ink', ink);
   try {
     await panel.start();
     panel.setSource('layer');
@@ -445,11 +450,8 @@ test('saving that fails says so with what to do: a save dialog that cannot open,
 
 test('a layer too thin to undo alone: the message names the layer and its size, and says to choose Canvas or another layer', async () => {
   const line = patchLayer(sample, sample, { left: 10, top: 100, width: 200, height: 6 });
-  const ps = new FakePhotoshop();
-  const doc = ps.openDocument({ title: 'girl.psd', width: sample.width, height: sample.height, layers: [{ name: 'Horizon line', rgba: line }, { name: 'Background', rgba: sample.data.slice() }] });
+  const { doc, panel } = overBackground('Horizon line', line);
   doc.selectLayer(doc.layers[0]!.id);
-  ps.secrets.set(TOKEN_KEY, new TextEncoder().encode(TOKEN));
-  const panel = countingPanel(ps);
   try {
     await panel.start();
     panel.setSource('layer');
