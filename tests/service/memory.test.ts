@@ -121,12 +121,12 @@ test('shared plans count in the memory budget: beyond their share the least rece
     const planSlot = pool.memory.held(pool.size);
     assert.ok(planSlot > 0 && planSlot <= memoryBytes / 4, `the shared plans count ${planSlot} bytes, within their share of ${memoryBytes / 4}`);
 
-    // The worker dropped image 2's plan when the pool did (its own cache would have kept it): it plans again.
-    const stages = new Set<string>();
-    const job = await client.run('frame', { image: images[2]!, step: 321 }, (p) => stages.add(p.stage));
+    // The worker dropped image 2's plan when the pool did (its own cache would have kept it): it plans
+    // again. (Progress events are rate-limited, so a 128 px plan may pass without a "planning" event: the
+    // pool's count is the evidence.)
+    const job = await client.run('frame', { image: images[2]!, step: 321 });
     assert.equal(job.state, 'done');
-    assert.ok(stages.has('planning'), 'planned again');
-    assert.equal(pool.plansMade, 6);
+    assert.equal(pool.plansMade, 6, 'planned again');
     assert.ok(pool.planShared(planKey({ backend: 'classic', imageId: images[2]!, seed: 12345 })), 'and shared again, as the plan used last');
   } finally {
     await running.stop();
