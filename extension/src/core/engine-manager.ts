@@ -215,15 +215,12 @@ export class EngineManager {
           return t.child;
         },
         open: async (handlers) => {
-          let connection;
-          try {
-            connection = await t.open(handlers);
-          } catch (error) {
+          const connection = await t.open(handlers).catch((error: unknown) => {
             this.options.log(`[extension] ${error instanceof Error ? error.message : String(error)}`);
             const code = spawnErrorCode(error);
             if (code !== undefined && CANNOT_RUN.has(code)) this.fail(running, cannotRunMessage(launch.command, launch.commandSetting, code));
             throw error;
-          }
+          });
           const child = t.child;
           if (child) {
             this.children.add(child);
