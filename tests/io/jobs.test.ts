@@ -187,6 +187,27 @@ test('keyframes: all 1000 steps in one call, written as they render, at a chosen
   assert.ok(!existsSync(join(dir, 'stopped')), 'frames written before the cancel are removed, and the folder the run created');
 });
 
+test('keyframes cancelled part way into the folder of an earlier run: the earlier files are all there, unchanged, and nothing else', async () => {
+  const folder = join(dir, 'earlier');
+  const steps = Array.from({ length: 200 }, (_, s) => s * 5);
+  await runJob(job({ kind: 'keyframes', steps, size: 24, seed: 3 }), folder, env());
+  const before = new Map(readdirSync(folder).map((name) => [name, readFileSync(join(folder, name))]));
+  assert.equal(before.size, 200);
+  const controller = new AbortController();
+  const error = await rejection(() =>
+    runJob(job({ kind: 'keyframes', steps, size: 40, seed: 4 }), folder, env({
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.stage === 'rendering' && p.fraction > 0.7) controller.abort();
+      },
+    })),
+  );
+  assert.equal(error.code, 'CANCELLED');
+  const after = readdirSync(folder).sort();
+  assert.deepEqual(after, [...before.keys()].sort(), 'no file added, none removed, no hidden file left');
+  for (const [name, bytes] of before) assert.ok(readFileSync(join(folder, name)).equals(bytes), `${name} is the earlier run's`);
+});
+
 test('runJob timelapse: GIF with the expected frame count; cancel leaves nothing', async () => {
   const out = await runJob(job({ kind: 'timelapse', format: 'gif', frames: 5, fps: 5, hold: 0.4, size: 100 }), join(dir, 't.gif'), env());
   assert.equal(out.frames, 7);

@@ -88,6 +88,19 @@ test('layer PNGs: one file per layer plus the composite, each with provenance na
   assert.equal(layerFileName(0, 'Line Art!'), '01-line-art.png');
 });
 
+test('a layer PNG export that fails part way into an earlier export leaves that export as it was', async () => {
+  const folder = join(dir, 'again');
+  await writeLayerPngs(folder, stack, testCard(W, H), provenance);
+  const before = new Map(readdirSync(folder).map((name) => [name, readFileSync(join(folder, name))]));
+  // Cancelled once the first layer of the new export is written over the earlier one.
+  const controller = new AbortController();
+  const changed = { ...stack, layers: stack.layers.map((l, i) => (i === 1 ? { ...l, get image() { controller.abort(); return l.image; } } : l)) };
+  const error = await rejection(() => writeLayerPngs(folder, changed, testCard(W, H, 9), { ...provenance, seed: 99 }, controller.signal));
+  assert.equal(error instanceof PaintsUndoError && error.code, 'CANCELLED');
+  assert.deepEqual(readdirSync(folder).sort(), [...before.keys()].sort());
+  for (const [name, bytes] of before) assert.ok(readFileSync(join(folder, name)).equals(bytes), `${name} is the earlier export's`);
+});
+
 test('layer PNG export cancelled halfway removes what it wrote', async () => {
   const folder = join(dir, 'cancel');
   const controller = new AbortController();

@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { copyFile, link, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { PaintsUndoError, throwIfCancelled } from '../core/errors.js';
 import { fileKindOf, inputReadAs } from './input-file.js';
@@ -294,5 +294,68 @@ export async function fsyncFolder(folder: string): Promise<void> {
     }
   } catch {
     // Windows cannot fsync folders; the rename is still atomic there.
+  }
+}
+
+/**
+ * The files of one output written as a whole (keyframes, layer PNGs): each file atomically, and the set
+ * all or nothing. A file the output replaces is kept under a hidden temp name (a hard link: no copy)
+ * until `commit`; `rollback` (an error, Ctrl+C) puts every replaced file back and removes the files the
+ * output added. So a cancelled export into the folder of an earlier one leaves that folder as it was.
+ * A process killed in between leaves the kept files under temp names, which the next output to those
+ * names removes (removeStaleParts).
+ */
+export class FileSet {
+  /** Files this set wrote where there was none. */
+  private readonly added: string[] = [];
+  /** Files this set replaced, with where their earlier content is kept; `written` once the new one is in place. */
+  private readonly replaced: { path: string; kept: string; written: boolean }[] = [];
+
+  /** Writes `data` to `path` atomically, keeping what was there until the set is committed. */
+  async write(path: string, data: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const target = await ensureWritableFile(path);
+    const kept = await keepExisting(path, target);
+    const entry = kept === undefined ? undefined : { path: target, kept, written: false };
+    if (entry) this.replaced.push(entry);
+    await writeFileAtomic(path, data, options);
+    if (entry) entry.written = true;
+    else this.added.push(target);
+  }
+
+  /** The output is complete: what it replaced is let go. */
+  async commit(): Promise<void> {
+    await Promise.all(this.replaced.map((r) => rm(r.kept, { force: true }).catch(() => undefined)));
+    this.replaced.length = 0;
+    this.added.length = 0;
+  }
+
+  /** The output failed or was cancelled: replaced files are put back, added ones removed. Best effort. */
+  async rollback(): Promise<void> {
+    await Promise.all([
+      ...this.added.map((path) => rm(path, { force: true }).catch(() => undefined)),
+      ...this.replaced.map((r) => (r.written ? rename(r.kept, r.path) : rm(r.kept, { force: true })).catch(() => undefined)),
+    ]);
+    this.replaced.length = 0;
+    this.added.length = 0;
+  }
+}
+
+/** A hidden second name for the regular file at `target` (undefined when there is none), so that replacing `target` does not lose it. */
+async function keepExisting(path: string, target: string): Promise<string | undefined> {
+  await checkReplaceable(path, target);
+  const kept = tempPathFor(target);
+  try {
+    await link(target, kept);
+    return kept;
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') return undefined;
+    // File systems without hard links (some network and FAT volumes): a copy does the same.
+    try {
+      await copyFile(target, kept);
+      return kept;
+    } catch (copyError) {
+      if (errnoOf(copyError) === 'ENOENT') return undefined;
+      throw asOutputError(path, copyError);
+    }
   }
 }

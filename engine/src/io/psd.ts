@@ -9,10 +9,9 @@ import { join } from 'node:path';
 import type { LayerStack } from '../core/backend.js';
 import { throwIfCancelled } from '../core/errors.js';
 import type { RgbImage } from '../core/image.js';
-import { ensureFolder, writeFileAtomic } from './atomic.js';
+import { FileSet, ensureFolder } from './atomic.js';
 import { encodePng } from './png.js';
 import { provenanceSummary, type Provenance } from './provenance.js';
-import { rm } from 'node:fs/promises';
 
 export const PROVENANCE_LAYER_PREFIX = 'Generated reconstruction';
 
@@ -89,7 +88,8 @@ export function layerFileName(index: number, id: string): string {
 
 /**
  * Writes one PNG per layer (straight alpha, provenance chunk) plus `composite.png` into `folder`.
- * Each file is atomic; on error or abort the files this call already wrote are removed again.
+ * Each file is atomic and the set all or nothing: on error or abort the files this call added are
+ * removed and those it replaced (an earlier export into the folder) put back.
  */
 export async function writeLayerPngs(
   folder: string,
@@ -99,21 +99,23 @@ export async function writeLayerPngs(
   signal?: AbortSignal,
 ): Promise<string[]> {
   const target = await ensureFolder(folder);
+  const files = new FileSet();
   const written: string[] = [];
   try {
     for (const [i, layer] of stack.layers.entries()) {
       throwIfCancelled(signal);
       const path = join(target, layerFileName(i, layer.id));
-      await writeFileAtomic(path, await encodePng(layer.image, { ...provenance, layer: layer.name }));
+      await files.write(path, await encodePng(layer.image, { ...provenance, layer: layer.name }));
       written.push(path);
     }
     throwIfCancelled(signal);
     const path = join(target, 'composite.png');
-    await writeFileAtomic(path, await encodePng(composite, provenance));
+    await files.write(path, await encodePng(composite, provenance));
     written.push(path);
+    await files.commit();
     return written;
   } catch (error) {
-    await Promise.all(written.map((p) => rm(p, { force: true })));
+    await files.rollback();
     throw error;
   }
 }

@@ -5,7 +5,6 @@
  * held at a time, so a full 1000-step export of a 4096 px canvas runs in bounded memory with progress
  * all along.
  */
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { collectKeyframes, type Keyframe } from '../../core/backend.js';
 import { PaintsUndoError, throwIfCancelled } from '../../core/errors.js';
@@ -62,6 +61,8 @@ export const keyframesKind: JobKindModule<KeyframesJob> = {
     const run = await prepareBackend(env, job.backend, 'keyframes', 'render keyframes');
     const provenance = provenanceFor(run.backend, job.seed, source.id);
     const written = new Map<number, string>();
+    // All or nothing, and a cancelled run into an earlier run's folder leaves its files as they were.
+    const files = new atomic.FileSet();
     let size: { width: number; height: number } | undefined;
     // Files being encoded and written, oldest first, while the backend renders the next frames.
     const pending: Promise<void>[] = [];
@@ -75,7 +76,7 @@ export const keyframesKind: JobKindModule<KeyframesJob> = {
         size ??= { width: image.width, height: image.height };
         const path = join(folder, keyframeFileName(step));
         const write = encodePng(image, { ...provenance, step })
-          .then((png) => atomic.writeFileAtomic(path, png, optionalSignal(run.signal)))
+          .then((png) => files.write(path, png, optionalSignal(run.signal)))
           .then(() => void written.set(step, path));
         // A failed write surfaces when it is awaited; until then it must not count as unhandled.
         write.catch(() => undefined);
@@ -84,12 +85,13 @@ export const keyframesKind: JobKindModule<KeyframesJob> = {
       await Promise.all(pending);
       const missing = steps.filter((s) => !written.has(s));
       if (missing.length > 0) throw new PaintsUndoError('INTERNAL', `The ${run.backend.id} backend rendered no frame for steps ${missing.join(', ')}.`);
+      await files.commit();
       run.report({ fraction: 1, stage: 'done' });
       return outputSummary(job, steps.map((s) => written.get(s)!), provenance, size);
     } catch (error) {
-      // All or nothing: the frames written so far are removed (each file was written atomically).
+      // All or nothing: frames written so far are removed, files they replaced put back.
       await Promise.allSettled(pending);
-      await Promise.all([...written.values()].map((p) => rm(p, { force: true })));
+      await files.rollback();
       throw error;
     } finally {
       await run.release();
