@@ -119,6 +119,24 @@ test('a folder batch: one output per image, a corrupt input reported and skipped
   assert.deepEqual(entries(join(dir, 'kf')), ['cat', 'dog']);
 });
 
+test('--recursive with one file per image (timelapse, layers as PSD): each output goes into the mirrored sub-folder, made as needed', async () => {
+  mkdirSync(join(dir, 'deep', 'spring', 'week 2'), { recursive: true });
+  await image(join(dir, 'deep', 'top.png'), '1.jpg', 64);
+  await image(join(dir, 'deep', 'spring', 'week 2', 'bud.png'), '3.jpg', 64);
+  for (const [kind, extra, out] of [
+    ['timelapse', ['--frames', '4', '--size', '64'], 'deep-videos'],
+    ['layers', ['--format', 'psd'], 'deep-psds'],
+  ] as const) {
+    const run = cli([kind, 'deep', '-o', out, '--recursive', ...extra, '--json']);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const { inputs, summary } = jsonLines(run);
+    assert.deepEqual([summary.written, summary.failed], [2, 0]);
+    const bud = inputs.get('deep/spring/week 2/bud.png');
+    assert.equal(bud?.status, 'written', JSON.stringify(bud));
+    assert.ok(bud?.output && existsSync(bud.output) && bud.output.startsWith(join(dir, out, 'spring', 'week 2')), bud?.output);
+  }
+});
+
 test('mistakes in a batch fail before any work with what to do', () => {
   writeFileSync(join(dir, 'taken.mp4'), 'a file already');
   const file = cli(['timelapse', 'art', '-o', 'taken.mp4']);

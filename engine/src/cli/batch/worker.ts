@@ -8,7 +8,7 @@
  * signals the whole process group) aborts the running job, whose writers then remove their temp files;
  * a second Ctrl+C ends the process at once, as it does for a single job.
  */
-import { relative, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { JobOutput } from '../../jobs/run.js';
 import { describeError, debugDetails, debugEnabled } from '../errors.js';
 import { executeCliJob, interruptSignal } from '../job-runner.js';
@@ -49,7 +49,12 @@ async function run(request: RunMessage): Promise<JobOutput> {
       send({ type: 'progress', id: request.id, fraction: p.fraction, stage: p.stage, ...(p.message === undefined ? {} : { message: p.message }) });
     },
   };
-  if (request.outputKind === 'file') return executeCliJob(job, request.input, request.output, hooks);
+  if (request.outputKind === 'file') {
+    // With --recursive the output mirrors the input's sub-folder, which may not exist yet.
+    const { ensureFolder } = await import('../../io/atomic.js');
+    await ensureFolder(dirname(request.output));
+    return executeCliJob(job, request.input, request.output, hooks);
+  }
   const { withAtomicFolder } = await import('../../io/atomic-folder.js');
   return withAtomicFolder(
     request.output,
