@@ -194,3 +194,26 @@ test('Ctrl+C cancels a running batch: exit 130, no half-written output, what was
   assert.deepEqual(entries(out), ['p1.mp4', 'p2.mp4', 'p3.mp4']);
   assert.equal(probe(join(out, 'p3.mp4')).frames, 150);
 });
+
+test('a batch whose parent is killed outright: its worker cancels the job and leaves no partial output', async () => {
+  const inputs = join(dir, 'orphans');
+  mkdirSync(inputs);
+  for (const [i, sample] of ['1.jpg', '2.jpg'].entries()) await image(join(inputs, `o${i + 1}.png`), sample, 64);
+  const out = join(dir, 'orphan-videos');
+  const child = spawn(process.execPath, [BIN, 'timelapse', 'orphans', '-o', 'orphan-videos', '--frames', '1500', '--size', '64', '--jobs', '1'], { cwd: dir, stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  // Killed while its worker sends progress on a video being written (the worker's next send fails).
+  while (!entries(out).some((f) => f.includes('.part-'))) {
+    assert.equal(child.exitCode, null, 'the batch is still running');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  child.kill('SIGKILL');
+  await exited;
+  const started = Date.now();
+  while (entries(out).some((f) => f.includes('.part-'))) {
+    assert.ok(Date.now() - started < 30_000, `the orphaned worker removed its temp file (left: ${entries(out).join(', ')})`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.ok(!entries(out).some((f) => f.endsWith('.mp4') && !f.startsWith('.')), 'no video written after the parent died');
+});
+

@@ -209,6 +209,15 @@ test('Ctrl+C cancels a running timelapse: exit 130 and no file, not even a temp 
   assert.deepEqual(readdirSync(out), []);
 });
 
+test('a closed terminal (SIGHUP) cancels a running timelapse as Ctrl+C does: no file, not even a temp file', async () => {
+  const out = join(dir, 'hangup');
+  const running = await longTimelapse(out);
+  process.kill(-running.pid, 'SIGHUP');
+  assert.notEqual(await running.exited, 0);
+  assert.doesNotMatch(running.stderr(), /cancelling/, 'nothing written to the terminal that is gone');
+  assert.deepEqual(readdirSync(out), []);
+});
+
 test('a timelapse killed outright leaves its hidden temp file; the next run of that output removes it once stale', async () => {
   const out = join(dir, 'killed');
   const running = await longTimelapse(out);

@@ -14,8 +14,14 @@ import type { Reporter } from './reporter.js';
 const PLACEHOLDER_ID = '0'.repeat(64);
 
 /**
- * Creates an AbortSignal that fires on the first Ctrl+C (or SIGTERM); a second one ends the process at
- * once (the shell shows 130 for Ctrl+C). Call the returned `dispose` when the job ends.
+ * Signals that cancel the running job (which then removes its partial output) instead of killing the
+ * process: Ctrl+C, SIGTERM, and SIGHUP (the terminal closed, an SSH session dropped).
+ */
+const INTERRUPTS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * Creates an AbortSignal that fires on the first of INTERRUPTS; a second one ends the process at once
+ * (the shell shows 130 for Ctrl+C). Call the returned `dispose` when the job ends.
  */
 export function interruptSignal(reporter: Pick<Reporter, 'json' | 'stopBar'>): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
@@ -23,19 +29,23 @@ export function interruptSignal(reporter: Pick<Reporter, 'json' | 'stopBar'>): {
   const onSignal = (signal: NodeJS.Signals): void => {
     count++;
     if (count > 1) dieBy(signal);
-    if (!reporter.json) {
+    if (signal === 'SIGHUP') {
+      // The terminal is gone (closed, or the SSH session dropped): nothing can be shown any more, and
+      // writing to it fails; the job is still cancelled so that it removes its partial output.
+      process.stderr.on('error', () => undefined);
+      process.stdout.on('error', () => undefined);
+      reporter.stopBar();
+    } else if (!reporter.json) {
       reporter.stopBar();
       process.stderr.write('\npaints-undo: cancelling (press Ctrl+C again to quit at once)...\n');
     }
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const name of INTERRUPTS) process.on(name, onSignal);
   return {
     signal: controller.signal,
     dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const name of INTERRUPTS) process.off(name, onSignal);
     },
   };
 }

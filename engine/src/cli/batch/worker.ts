@@ -21,7 +21,9 @@ const PROGRESS_INTERVAL_MS = 100;
 if (!process.send) throw new Error('cli/batch/worker.ts must be started by the batch runner with an IPC channel');
 
 function send(message: FromWorker): void {
-  if (process.connected) process.send?.(message);
+  // The parent may be gone (killed) between the check and the write: the failed send is ignored, and the
+  // 'disconnect' that follows cancels the job, which removes its partial output.
+  if (process.connected) process.send?.(message, undefined, undefined, () => undefined);
 }
 
 /** The official-model backends register when imported, as the CLI does before every command. */
