@@ -7,7 +7,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
@@ -179,3 +179,27 @@ test('a second Ctrl+C ends the process even while a thread is stuck opening a FI
   clearTimeout(timer);
   assert.deepEqual(result, { code: null, signal: 'SIGINT' }, 'ended by the second SIGINT itself (a shell shows exit 130), not killed after a hang');
 });
+
+test('outputs into /dev are refused before any work (as root /dev takes files); /dev/shm is ordinary scratch space', () => {
+  if (process.platform === 'win32') return;
+  for (const output of ['/dev/stdout', '/dev/paints-undo-test-frames']) {
+    const run = spawnSync(process.execPath, [BIN, 'keyframes', art, '--steps', '999', '--size', '48', '-o', output], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.status, 4, run.stderr);
+    assert.match(run.stderr, new RegExp(`error OUTPUT_NOT_WRITABLE: Cannot write ${output}: it is in /dev, which holds device files, not outputs`));
+  }
+  const frame = spawnSync(process.execPath, [BIN, 'frame', art, '--step', '999', '--size', '48', '-o', '/dev/stdout'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(frame.status, 4, frame.stderr);
+  assert.match(frame.stderr, /Output to standard output \(-o \/dev\/stdout\) is not supported/);
+  assert.ok(lstatSync('/dev/stdout').isSymbolicLink(), '/dev/stdout is still the link it was');
+  assert.ok(!existsSync('/dev/paints-undo-test-frames'));
+  if (existsSync('/dev/shm')) {
+    const shm = join('/dev/shm', `paints-undo-test-${process.pid}.png`);
+    try {
+      const ok = spawnSync(process.execPath, [BIN, 'frame', art, '--step', '999', '--size', '48', '-o', shm], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(ok.status, 0, ok.stderr);
+    } finally {
+      rmSync(shm, { force: true });
+    }
+  }
+});
+

@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { copyFile, link, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { copyFile, link, open, readdir, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { PaintsUndoError, throwIfCancelled } from '../core/errors.js';
 import { fileKindOf, inputReadAs } from './input-file.js';
@@ -81,6 +81,7 @@ export async function ensureWritableFile(path: string, options: { createFolder?:
   const target = resolve(path);
   const folder = dirname(target);
   if (options.createFolder) await ensureFolder(folder);
+  await refuseSystemFolder(path, folder);
   await checkReplaceable(path, target);
   try {
     const info = await stat(folder);
@@ -94,11 +95,32 @@ export async function ensureWritableFile(path: string, options: { createFolder?:
 }
 
 /**
+ * The folder of device files: an output there would replace a system entry, however writable /dev is to
+ * root (renaming over /dev/stdout replaced that link with an MP4 for the whole container). /dev/shm is
+ * ordinary shared memory scratch space and stays allowed. (/proc and /sys take no new files: the folder
+ * probe refuses them with that reason.)
+ */
+const SYSTEM_FOLDER = /^\/dev(?!\/shm(?:\/|$))(?:\/|$)/;
+
+async function refuseSystemFolder(path: string, folder: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const real = await realpath(folder).catch(() => folder);
+  if (!SYSTEM_FOLDER.test(real)) return;
+  throw notWritable(
+    path,
+    'it is in /dev, which holds device files, not outputs',
+    undefined,
+    'Give an output file in an ordinary folder. Output to standard output (-o /dev/stdout) is not supported: write a file, then pass it on.',
+  );
+}
+
+/**
  * Checks, leaving nothing behind, that `folder` exists as a folder that takes new files, or could be
  * created: its nearest existing ancestor is such a folder. Used to fail fast before long jobs.
  */
 export async function checkFolderWritable(folder: string): Promise<string> {
   const target = resolve(folder);
+  await refuseSystemFolder(folder, target);
   let current = target;
   for (;;) {
     try {
@@ -124,6 +146,7 @@ export async function ensureFolder(folder: string): Promise<string> {
 /** ensureFolder, also saying which folders it created (outermost first). */
 async function makeOutputFolder(folder: string): Promise<{ target: string; created: string[] }> {
   const target = resolve(folder);
+  await refuseSystemFolder(folder, target);
   let created: string[] = [];
   try {
     const info = await stat(target);
