@@ -8,22 +8,41 @@ interface LayersFlags extends JobCommandFlags {
   readonly format?: string;
 }
 
+/** Extensions of files, not folders: `-o art.png` for layer PNGs is a slip, not a folder name. */
+const FILE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif', '.bmp', '.avif', '.psb', '.kra', '.clip', '.mp4', '.webm']);
+
 /**
  * psd or png: from --format, else from the output name (a .psd file, or a folder for PNGs), else psd.
- * A --format that contradicts the output name is a usage error.
+ * A --format that contradicts the output name is a usage error; a folder (existing, or a name ending in
+ * a slash) takes a PSD under its default name, as for every command that writes one file.
  */
 export async function resolveLayersFormat(output: string | undefined, format: string | undefined): Promise<string> {
   // A name ending in a slash is a folder, whatever it ends in before it.
   const psdName = output !== undefined && !namesFolder(output) && extname(output).toLowerCase() === '.psd';
-  if (format === undefined) return output === undefined || psdName ? 'psd' : 'png';
-  const wanted = format.toLowerCase();
-  if (output !== undefined && (wanted === 'psd' || wanted === 'png') && (wanted === 'psd') !== psdName) {
-    const { PaintsUndoError } = await import('../../core/errors.js');
+  const folder = output !== undefined && (namesFolder(output) || (await isFolder(output)));
+  const wanted = (format ?? (output === undefined || psdName ? 'psd' : 'png')).toLowerCase();
+  const { PaintsUndoError } = await import('../../core/errors.js');
+  if (output !== undefined && format !== undefined && (wanted === 'psd' || wanted === 'png') && (wanted === 'psd') !== psdName && !(wanted === 'psd' && folder)) {
     throw new PaintsUndoError('INVALID_OPTION', `The output ${output} ${psdName ? 'ends in .psd' : 'is a folder name'} but --format is ${format}.`, {
-      hint: wanted === 'psd' ? 'Use an output name ending in .psd, or leave out --format.' : 'Give a folder name (no .psd) for the layer PNGs, or leave out --format.',
+      hint: wanted === 'psd' ? 'Use an output name ending in .psd (or an existing folder, to write it there), or leave out --format.' : 'Give a folder name (no .psd) for the layer PNGs, or leave out --format.',
+    });
+  }
+  const ext = output === undefined ? '' : extname(output).toLowerCase();
+  if (wanted === 'png' && output !== undefined && !folder && FILE_EXTENSIONS.has(ext)) {
+    const stem = output.slice(0, output.length - ext.length);
+    throw new PaintsUndoError('INVALID_OPTION', `The output ${output} is a file name, but layer PNGs are written into a folder, one file per layer.`, {
+      hint: `Give a folder name (${stem}-layers/), or ${stem}.psd for one layered file.`,
     });
   }
   return wanted;
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  const { stat } = await import('node:fs/promises');
+  return stat(path).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
 }
 
 export function registerLayersCommand(program: Command): void {
