@@ -10,6 +10,7 @@ import { PaintsUndoError } from '../../engine/src/core/errors.js';
 import type { RgbImage } from '../../engine/src/core/image.js';
 import { parseOrThrow, JobInputSchema, type JobInput } from '../../engine/src/core/job.js';
 import { decodeImageBuffer } from '../../engine/src/io/decode.js';
+import { readPsd } from '../../engine/src/io/ag-psd.js';
 import { startEncoder } from '../../engine/src/io/encoder.js';
 import { findFfmpeg } from '../../engine/src/io/ffmpeg.js';
 import { readPngText, PROVENANCE_KEYWORD } from '../../engine/src/io/png.js';
@@ -239,4 +240,39 @@ test('unknown backends and unknown images are clear errors', async () => {
   );
   assert.equal(missing.code, 'INPUT_NOT_FOUND');
   assert.ok(!existsSync(join(dir, 'x.png')) && !existsSync(join(dir, 'y.png')));
+});
+
+test('layers of a transparent input keep its transparency: every layer clear where it was, the composite with its alpha and colours', async () => {
+  // A cut-out: the sample inside an ellipse, transparent outside, with a soft edge.
+  const { data, info } = await sharp(join(SAMPLES, '2.jpg')).resize({ width: 160 }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  for (let y = 0; y < info.height; y++) {
+    for (let x = 0; x < info.width; x++) {
+      const r = Math.hypot((x - info.width / 2) / (info.width * 0.4), (y - info.height / 2) / (info.height * 0.4));
+      data[(y * info.width + x) * 4 + 3] = Math.round(255 * Math.max(0, Math.min(1, (1.1 - r) * 5)));
+    }
+  }
+  const png = await sharp(data, { raw: { width: info.width, height: info.height, channels: 4 } }).png().toBuffer();
+  const cutout = (await decodeImageBuffer(png)).source;
+  assert.ok(cutout.alpha);
+  const cutoutEnv = env({ resolveImage: () => cutout });
+  const folder = join(dir, 'cutout-layers');
+  await runJob(parseOrThrow(JobInputSchema, { kind: 'layers', image: cutout.id, format: 'png' }), folder, cutoutEnv);
+  const corner = 0;
+  const centre = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * 4;
+  for (const name of readdirSync(folder).filter((n) => n !== 'composite.png')) {
+    const layer = await sharp(join(folder, name)).ensureAlpha().raw().toBuffer();
+    assert.equal(layer[corner + 3], 0, `${name} is clear where the input was`);
+  }
+  const composite = await sharp(join(folder, 'composite.png')).raw().toBuffer({ resolveWithObject: true });
+  assert.equal(composite.info.channels, 4);
+  for (const i of [corner, centre]) {
+    assert.equal(composite.data[i + 3], data[i + 3], 'the input alpha');
+    if (data[i + 3]! === 255) assert.deepEqual([...composite.data.subarray(i, i + 3)], [...data.subarray(i, i + 3)], 'the input colours');
+  }
+  // The PSD's composite too.
+  const psdPath = join(dir, 'cutout.psd');
+  await runJob(parseOrThrow(JobInputSchema, { kind: 'layers', image: cutout.id, format: 'psd' }), psdPath, cutoutEnv);
+  const psd = readPsd(readFileSync(psdPath), { skipLayerImageData: true, useImageData: true });
+  assert.equal(psd.imageData?.data[corner + 3], 0);
+  assert.equal(psd.imageData?.data[centre + 3], 255);
 });

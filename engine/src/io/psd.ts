@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import type { LayerStack } from '../core/backend.js';
 import { throwIfCancelled } from '../core/errors.js';
-import type { RgbImage } from '../core/image.js';
+import type { Image8 } from '../core/image.js';
 import { FileSet, ensureFolder } from './atomic.js';
 import { encodePng } from './png.js';
 import { provenanceSummary, type Provenance } from './provenance.js';
@@ -35,15 +35,16 @@ function xmp(p: Provenance): string {
 }
 
 /** Encodes a layered PSD: the decomposed layers bottom to top, the composite, and provenance. */
-export async function encodeLayeredPsd(stack: LayerStack, composite: RgbImage, provenance: Provenance): Promise<Uint8Array> {
+export async function encodeLayeredPsd(stack: LayerStack, composite: Image8, provenance: Provenance): Promise<Uint8Array> {
   const { writePsdUint8Array } = await import('./ag-psd.js');
   const { width, height } = stack;
   const compositeRgba = new Uint8ClampedArray(width * height * 4);
-  for (let p = 0, s = 0; p < compositeRgba.length; p += 4, s += 3) {
+  const k = composite.channels;
+  for (let p = 0, s = 0; p < compositeRgba.length; p += 4, s += k) {
     compositeRgba[p] = composite.data[s]!;
     compositeRgba[p + 1] = composite.data[s + 1]!;
     compositeRgba[p + 2] = composite.data[s + 2]!;
-    compositeRgba[p + 3] = 255;
+    compositeRgba[p + 3] = k === 4 ? composite.data[s + 3]! : 255;
   }
   const children = stack.layers.map((layer) => ({
     name: layer.name,
@@ -94,7 +95,7 @@ export function layerFileName(index: number, id: string): string {
 export async function writeLayerPngs(
   folder: string,
   stack: LayerStack,
-  composite: RgbImage,
+  composite: Image8,
   provenance: Provenance,
   signal?: AbortSignal,
 ): Promise<string[]> {
