@@ -69,6 +69,9 @@ test('usage errors exit 2 and name the bad option', () => {
     ok: false,
     error: { code: 'INVALID_OPTION', message: "Unknown option '--bogus'.", hint: 'Run paints-undo frame --help for its arguments and options.', exitCode: 2 },
   });
+  // A typo's suggestion stays on the error's line, in text and in JSON.
+  assertError(cli(['frame', art, '--step', '5', '--szie', '64']), 2, 'INVALID_OPTION', /error INVALID_OPTION: Unknown option '--szie' \(Did you mean --size\?\)\n {2}hint:/);
+  assert.equal((JSON.parse(cli(['timelaps', art, '--json']).stdout) as { error: { message: string } }).error.message, "Unknown command 'timelaps' (Did you mean timelapse?)");
   assertError(cli(['frame', art, '--step', '1200']), 2, 'INVALID_OPTION', /Expected number <= 999 for step but received 1200 \(number\)/);
   const many = cli(['timelapse', art, '--fps', 'fast', '--frames', '1', '--direction', 'up']);
   assertError(many, 2, 'INVALID_OPTION', /for frames but received 1[\s\S]*for fps but received "fast"[\s\S]*one of "draw", "undo" for direction/);

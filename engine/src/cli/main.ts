@@ -114,8 +114,10 @@ export async function main(argv: string[]): Promise<number> {
 /** A usage error commander found, as an INVALID_OPTION report whose hint points at the command's --help. */
 function usageError(error: CommanderError, program: Command, argv: readonly string[]): ErrorReport {
   const name = argv.find((arg) => program.commands.some((c) => c.name() === arg));
-  const message = error.message.replace(/^error: /, '');
-  const sentence = /[.!?]$/.test(message) ? message : `${message}.`;
+  // Commander puts its suggestion on a line of its own ("Unknown option '--szie'\n(Did you mean --size?)"):
+  // one line reads better after "error INVALID_OPTION:" and in JSON.
+  const message = error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim();
+  const sentence = /[.!?)]$/.test(message) ? message : `${message}.`;
   return {
     code: 'INVALID_OPTION',
     message: sentence.charAt(0).toUpperCase() + sentence.slice(1),

@@ -29,7 +29,7 @@ export function registerKeyframesCommand(program: Command): void {
     jobFields: async (flags) => ({ kind: 'keyframes', ...commonJobFields(flags), steps: toStepList(flags.steps ?? DEFAULT_STEPS), ...defined({ size: toNumber(flags.size) }) }),
     defaultOutput: (input) => `${inputStem(input)}-keyframes`,
     resultFields: (fields) => ({ steps: fields['steps'] }),
-    describe: (result, output) => `Wrote ${result.files.length} keyframes to ${displayPath(output)}: ${fileList(result.files)}.`,
+    describe: (result, output) => `Wrote ${result.files.length} keyframe${result.files.length === 1 ? '' : 's'} to ${displayPath(output)}: ${fileList(result.files)}.`,
   });
   command.addHelpText('after', '\nExamples:\n  paints-undo keyframes art.png --steps 400,600,800,900,950,999 -o keyframes/\n  paints-undo keyframes art.png --steps all --size 1024 -o all-steps/   (every step, 1024 px)\n  paints-undo keyframes "finished/*.png" -o keyframes/   (keyframes/<image name>/step-0400.png, ...)');
 }
