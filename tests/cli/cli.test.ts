@@ -102,7 +102,7 @@ test('bad input files exit 3 with a clear message and no stack trace', async () 
 test('an unwritable output exits 4 before any work, and ffmpeg missing exits 5', () => {
   assertError(cli(['frame', art, '--step', '5', '-o', join(dir, 'no', 'such', 'folder', 'f.png')]), 4, 'OUTPUT_NOT_WRITABLE', /the folder .* does not exist/);
   // -o naming a folder that is not there (a trailing slash): nothing is written, and no file takes its name.
-  assertError(cli(['frame', art, '--step', '5', '-o', 'later/']), 4, 'OUTPUT_NOT_WRITABLE', /the folder .*later does not exist/);
+  assertError(cli(['frame', art, '--step', '5', '-o', 'later/']), 4, 'OUTPUT_NOT_WRITABLE', /the folder .*later does not exist\.\n {2}hint: Create the folder \(mkdir -p ".*later"\), or choose an output in a folder that exists\./);
   assert.ok(!existsSync(join(dir, 'later')));
   assertError(cli(['frame', art, '--step', '5', '-o', 'art-5.jpg']), 2, 'INVALID_OPTION', /art-5\.jpg ends in \.jpg, but frame writes a PNG image/);
   assert.ok(!existsSync(join(dir, 'art-5.jpg')));

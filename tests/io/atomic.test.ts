@@ -65,7 +65,7 @@ test('unwritable outputs are OUTPUT_NOT_WRITABLE with the path and what to do', 
   assert.ok(missing instanceof PaintsUndoError);
   assert.equal(missing.code, 'OUTPUT_NOT_WRITABLE');
   assert.match(missing.message, /no-such-folder\/out\.png: the folder .* does not exist/);
-  assert.match(missing.hint ?? '', /folder you can write to/);
+  assert.match(missing.hint ?? '', /^Create the folder \(mkdir -p ".*no-such-folder"\), or choose an output in a folder that exists\.$/);
 
   mkdirSync(join(dir, 'taken.png'));
   const folder = await rejection(() => ensureWritableFile(join(dir, 'taken.png')));

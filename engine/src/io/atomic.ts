@@ -88,7 +88,11 @@ export async function ensureWritableFile(path: string, options: { createFolder?:
     if (!info.isDirectory()) throw notWritable(path, `${folder} is not a folder`);
   } catch (error) {
     if (error instanceof PaintsUndoError) throw error;
-    throw notWritable(path, errnoOf(error) === 'ENOENT' ? `the folder ${folder} does not exist` : writeFailureReason(error), error);
+    if (errnoOf(error) === 'ENOENT') {
+      const mkdir = process.platform === 'win32' ? `mkdir "${folder}"` : `mkdir -p "${folder}"`;
+      throw notWritable(path, `the folder ${folder} does not exist`, error, `Create the folder (${mkdir}), or choose an output in a folder that exists.`);
+    }
+    throw notWritable(path, writeFailureReason(error), error);
   }
   await probeFolder(path, folder);
   return target;
