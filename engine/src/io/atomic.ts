@@ -338,9 +338,13 @@ export class FileSet {
   /** Files this set replaced, with where their earlier content is kept; `written` once the new one is in place. */
   private readonly replaced: { path: string; kept: string; written: boolean }[] = [];
 
-  /** Writes `data` to `path` atomically, keeping what was there until the set is committed. */
+  /**
+   * Writes `data` to `path` atomically, keeping what was there until the set is committed. The folder
+   * checks are writeFileAtomic's; only what is at `path` is looked at first, before it is kept.
+   */
   async write(path: string, data: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<void> {
-    const target = await ensureWritableFile(path);
+    const target = resolve(path);
+    await checkReplaceable(path, target);
     const kept = await keepExisting(path, target);
     const entry = kept === undefined ? undefined : { path: target, kept, written: false };
     if (entry) this.replaced.push(entry);
@@ -369,7 +373,6 @@ export class FileSet {
 
 /** A hidden second name for the regular file at `target` (undefined when there is none), so that replacing `target` does not lose it. */
 async function keepExisting(path: string, target: string): Promise<string | undefined> {
-  await checkReplaceable(path, target);
   const kept = tempPathFor(target);
   try {
     await link(target, kept);
