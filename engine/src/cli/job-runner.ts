@@ -169,6 +169,14 @@ export function namesFolder(path: string): boolean {
 export async function singleOutputPath(output: string | undefined, defaultName: string): Promise<string> {
   if (output === undefined) return defaultName;
   if (extname(defaultName) === '') return output;
-  const folder = namesFolder(output) || (await stat(output).then((info) => info.isDirectory(), () => false));
-  return folder ? join(output, basename(defaultName)) : output;
+  return (await isFolderOutput(output)) ? join(output, basename(defaultName)) : output;
+}
+
+/** Whether -o names a folder: an existing one, or a name ending in a slash. */
+export async function isFolderOutput(output: string): Promise<boolean> {
+  if (namesFolder(output)) return true;
+  return stat(output).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
 }

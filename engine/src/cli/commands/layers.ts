@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { commonJobFields, inputStem } from '../options.js';
-import { displayPath, namesFolder } from '../job-runner.js';
+import { displayPath, isFolderOutput, namesFolder } from '../job-runner.js';
 import { defineJobCommand, firstFile, type JobCommandFlags } from '../job-command.js';
 
 interface LayersFlags extends JobCommandFlags {
@@ -19,7 +19,7 @@ const FILE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tif
 export async function resolveLayersFormat(output: string | undefined, format: string | undefined): Promise<string> {
   // A name ending in a slash is a folder, whatever it ends in before it.
   const psdName = output !== undefined && !namesFolder(output) && extname(output).toLowerCase() === '.psd';
-  const folder = output !== undefined && (namesFolder(output) || (await isFolder(output)));
+  const folder = output !== undefined && (await isFolderOutput(output));
   const wanted = (format ?? (output === undefined || psdName ? 'psd' : 'png')).toLowerCase();
   const { PaintsUndoError } = await import('../../core/errors.js');
   if (output !== undefined && format !== undefined && (wanted === 'psd' || wanted === 'png') && (wanted === 'psd') !== psdName && !(wanted === 'psd' && folder)) {
@@ -35,14 +35,6 @@ export async function resolveLayersFormat(output: string | undefined, format: st
     });
   }
   return wanted;
-}
-
-async function isFolder(path: string): Promise<boolean> {
-  const { stat } = await import('node:fs/promises');
-  return stat(path).then(
-    (info) => info.isDirectory(),
-    () => false,
-  );
 }
 
 export function registerLayersCommand(program: Command): void {
