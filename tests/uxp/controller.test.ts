@@ -350,6 +350,17 @@ function countingPanel(ps: FakePhotoshop): PanelController {
   return new PanelController({ host: new UxpPhotoshopHost(ps.modules, ps.uxp), baseUrl: engine.url, WebSocket: WebSocket as unknown as WebSocketConstructor, debounceMs: 5, imageUrl: () => `frame-${++frames}` });
 }
 
+/** Whether the slider shows `step`'s frame, with no newer frame pending. */
+function shows(panel: PanelController, step: number): boolean {
+  return panel.state.preview?.step === step && !panel.state.previewPending;
+}
+
+/** Moves the slider to `step` and waits until its frame shows. */
+async function scrubTo(panel: PanelController, step: number, what: string): Promise<void> {
+  panel.setStep(step);
+  await until(() => shows(panel, step), what);
+}
+
 /** A paired panel on a document of one layer, `name`, over the sample as its Background. */
 function overBackground(name: string, rgba: Uint8Array): { doc: FakeDocument; panel: PanelController } {
   const ps = new FakePhotoshop();
@@ -365,32 +376,26 @@ test('the slider never shows a cached frame of an earlier source: another active
   try {
     await panel.start();
     panel.setSource('layer');
-    panel.setStep(400);
-    await until(() => panel.state.preview?.step === 400 && !panel.state.previewPending, 'frame 400 of Ink');
+    await scrubTo(panel, 400, 'frame 400 of Ink');
     const inkFrame = panel.state.preview?.url;
     doc.selectLayer(doc.layers[1]!.id);
     await panel.refreshDocument();
-    panel.setStep(600);
-    await until(() => panel.state.preview?.step === 600 && !panel.state.previewPending, 'frame 600 of Background');
-    panel.setStep(400);
-    await until(() => panel.state.preview?.step === 400 && !panel.state.previewPending, 'frame 400 again');
+    await scrubTo(panel, 600, 'frame 600 of Background');
+    await scrubTo(panel, 400, 'frame 400 again');
     assert.notEqual(panel.state.preview?.url, inkFrame, 'step 400 is made from Background, not shown from the Ink frames');
     assert.equal(panel.state.preview?.cached, false);
 
     // Canvas: a brush stroke sends no event; the next frame the slider fetches finds the new history state,
     // and the frames cached before it are dropped.
     panel.setSource('document');
-    panel.setStep(300);
-    await until(() => panel.state.preview?.step === 300 && !panel.state.previewPending, 'frame 300 of the canvas');
+    await scrubTo(panel, 300, 'frame 300 of the canvas');
     const before = panel.state.preview?.url;
     doc.userEdit('Brush Tool', (layers) => {
       const pixels = layers[1]!.pixels!;
       for (let i = 0; i < pixels.length; i += 4) pixels[i + 2] = 255;
     });
-    panel.setStep(700);
-    await until(() => panel.state.preview?.step === 700 && !panel.state.previewPending, 'frame 700 after the stroke');
-    panel.setStep(300);
-    await until(() => panel.state.preview?.step === 300 && !panel.state.previewPending, 'frame 300 again');
+    await scrubTo(panel, 700, 'frame 700 after the stroke');
+    await scrubTo(panel, 300, 'frame 300 again');
     assert.notEqual(panel.state.preview?.url, before, 'step 300 is made from the painted canvas');
     assert.equal(panel.state.preview?.cached, false);
   } finally {
@@ -468,14 +473,13 @@ test('a slider frame that failed leaves its message only until the next frame ar
   const { panel } = setup();
   try {
     await panel.start();
-    panel.setStep(450);
-    await until(() => panel.state.preview?.step === 450 && !panel.state.previewPending, 'frame 450');
+    await scrubTo(panel, 450, 'frame 450');
     // Selection as the source with nothing selected: the slider's frame fails, and says why.
     panel.setSource('selection');
     await until(() => panel.state.message?.tone === 'error', 'the failed frame says why');
     assert.match(panel.state.message?.text ?? '', /select/i);
     panel.setSource('document');
-    await until(() => panel.state.preview?.step === 450 && !panel.state.previewPending, 'frame 450 again');
+    await until(() => shows(panel, 450), 'frame 450 again');
     assert.equal(panel.state.message, undefined, 'the frame cleared the failed frame message');
     for (const garbled of [Number.NaN, Number.POSITIVE_INFINITY]) {
       panel.setStep(garbled);
