@@ -72,12 +72,20 @@ interface ActiveLayer {
   readonly ty1: number;
 }
 
-/** Per layer (index k) within one row of compositeRect: its columns [boxFrom, boxTo) inside its coverage box, [movedFrom, movedTo) inside its transform, its coverage at the pixel. */
+/**
+ * Scratch of compositeRect. Per layer (index k) within one row: its columns [boxFrom, boxTo) inside its
+ * coverage box, [movedFrom, movedTo) inside its transform. Per row: the columns where which layers show
+ * changes (`cuts`). Per span between two cuts: the layers that show there, top first (`live`), whether
+ * each is moved there, and each one's coverage at the pixel.
+ */
 interface CompositeScratch {
   readonly boxFrom: Int32Array;
   readonly boxTo: Int32Array;
   readonly movedFrom: Int32Array;
   readonly movedTo: Int32Array;
+  readonly cuts: Int32Array;
+  readonly live: Int32Array;
+  readonly liveMoved: Uint8Array;
   readonly cover: Float64Array;
   /** Per layer (offset k x plan width), its mask interpolated down to the row being composited, per plan column. */
   readonly rowCover: Float64Array;
@@ -113,7 +121,11 @@ export class TimelineRenderer {
   private viewCurve: Curve | undefined;
   private readonly viewStale: Uint8Array;
   private readonly sample = new Float64Array(4);
-  private scratchArrays: CompositeScratch = { boxFrom: new Int32Array(0), boxTo: new Int32Array(0), movedFrom: new Int32Array(0), movedTo: new Int32Array(0), cover: new Float64Array(0), rowCover: new Float64Array(0) };
+  private scratchArrays: CompositeScratch | undefined;
+  private readonly spanContents: Uint8Array[] = [];
+  private spanBases = new Int32Array(0);
+  private spanOpacities = new Float64Array(0);
+  private spanFlags = new Uint8Array(0);
 
   constructor(source: Timeline | PreparedPlan, options: RendererOptions = {}) {
     const plan = 'operations' in source ? preparePlan(validated(source), options.snapshotBudgetBytes === undefined ? {} : { snapshotBudgetBytes: options.snapshotBudgetBytes }) : source;
@@ -359,33 +371,39 @@ export class TimelineRenderer {
   }
 
   /**
-   * Recomputes the composite in [x0, x1) x [y0, y1) from paper and every showing layer. Per pixel, the
-   * topmost layer that covers it completely and opaquely (normal blend, full opacity) hides everything
-   * below, so the layers are visited from the top and coverage is sampled only until that layer: at late
-   * steps most pixels cost one layer, not all of them. The layers from there up are then blended.
+   * Recomputes the composite in [x0, x1) x [y0, y1) from paper and every showing layer. Each row is cut
+   * into spans where the same layers show (inside their coverage boxes, with paint on the row, or moved),
+   * so a pixel visits only the layers that can change it. Per pixel, the topmost layer that covers it
+   * completely and opaquely (normal blend, full opacity) hides everything below, so the layers are visited
+   * from the top and coverage is sampled only until that layer: at late steps most pixels cost one layer,
+   * not all of them. The layers from there up are then blended.
    */
   private compositeRect(layers: readonly ActiveLayer[], x0: number, y0: number, x1: number, y1: number): void {
-    const W = this.width;
     const pw = this.plan.planWidth;
     const cols = this.columns;
     const rows = this.rows;
-    const out = this.composite;
     const n = layers.length;
-    const s = this.scratch(n);
-    const { boxFrom, boxTo, movedFrom, movedTo, cover, rowCover } = s;
+    const { boxFrom, boxTo, movedFrom, movedTo, cuts, rowCover } = this.scratch(n);
     for (let y = y0; y < y1; y++) {
       const ra = rows.first[y]! * pw;
       const rb = rows.second[y]! * pw;
       const fy = rows.weight[y]!;
       // Per layer, the columns of this row inside its coverage box and inside its transform (moved pixels are sampled apart).
+      let cutCount = 0;
+      cuts[cutCount++] = x0;
+      cuts[cutCount++] = x1;
       for (let k = 0; k < n; k++) {
         const L = layers[k]!;
         const inRows = y >= L.y0 && y < L.y1;
         boxFrom[k] = inRows ? Math.max(x0, L.x0) : x1;
         boxTo[k] = inRows ? Math.min(x1, L.x1) : x1;
-        const moved = L.transform !== null && y >= L.ty0 && y < L.ty1;
-        movedFrom[k] = moved ? L.tx0 : 0;
-        movedTo[k] = moved ? L.tx1 : 0;
+        const moved = L.transform !== null && y >= L.ty0 && y < L.ty1 && L.tx0 < x1 && L.tx1 > x0;
+        movedFrom[k] = moved ? Math.max(x0, L.tx0) : 0;
+        movedTo[k] = moved ? Math.min(x1, L.tx1) : 0;
+        if (moved) {
+          cuts[cutCount++] = movedFrom[k]!;
+          cuts[cutCount++] = movedTo[k]!;
+        }
         // The mask interpolated down to this row, over the plan columns the box's pixels read: each
         // pixel's coverage is then one interpolation across, the same value as bilinear() gives.
         if (boxFrom[k]! >= boxTo[k]!) continue;
@@ -400,87 +418,204 @@ export class TimelineRenderer {
           rowCover[base + c] = a + (b - a) * fy;
         }
         // Nothing of this layer on this row: no pixel needs to look at it.
-        if (any === 0) boxFrom[k] = boxTo[k] = x1;
-      }
-      const line = y * W;
-      for (let x = x0; x < x1; x++) {
-        const p = (line + x) * 4;
-        const ua = cols.first[x]!;
-        const ub = cols.second[x]!;
-        const fx = cols.weight[x]!;
-        let start = 0;
-        let r = 255;
-        let g = 255;
-        let b = 255;
-        for (let k = n - 1; k >= 0; k--) {
-          if (x >= movedFrom[k]! && x < movedTo[k]!) continue;
-          let c = 0;
-          if (x >= boxFrom[k]! && x < boxTo[k]!) {
-            const left = rowCover[k * pw + ua]!;
-            c = left + (rowCover[k * pw + ub]! - left) * fx;
-          }
-          cover[k] = c;
-          const L = layers[k]!;
-          if (c !== 255 || !L.opaqueCandidate || L.content[p + 3] !== 255) continue;
-          r = L.content[p]!;
-          g = L.content[p + 1]!;
-          b = L.content[p + 2]!;
-          start = k + 1;
-          break;
+        if (any === 0) {
+          boxFrom[k] = boxTo[k] = x1;
+          continue;
         }
-        for (let k = start; k < n; k++) {
-          const L = layers[k]!;
-          let sr: number;
-          let sg: number;
-          let sb: number;
-          let a: number;
-          if (x >= movedFrom[k]! && x < movedTo[k]!) {
-            if (!this.transformedSample(L, L.transform!, x, y)) continue;
-            const t = this.sample;
-            sr = t[0]!;
-            sg = t[1]!;
-            sb = t[2]!;
-            a = t[3]! * L.opacity;
-          } else {
-            const c = cover[k]!;
-            if (c === 0) continue;
-            const ca = L.content[p + 3]!;
-            if (ca === 0) continue;
-            sr = L.content[p]!;
-            sg = L.content[p + 1]!;
-            sb = L.content[p + 2]!;
-            // Exactly the opacity when content and coverage are full: the top layer reproduces its content.
-            a = c === 255 && ca === 255 ? L.opacity : ((c * ca) / 65025) * L.opacity;
-          }
-          if (L.multiply) {
-            r *= 1 - a + (a * sr) / 255;
-            g *= 1 - a + (a * sg) / 255;
-            b *= 1 - a + (a * sb) / 255;
-          } else {
-            r += (sr - r) * a;
-            g += (sg - g) * a;
-            b += (sb - b) * a;
-          }
-        }
-        const o = (line + x) * 3;
-        out[o] = r + 0.5;
-        out[o + 1] = g + 0.5;
-        out[o + 2] = b + 0.5;
+        cuts[cutCount++] = boxFrom[k]!;
+        cuts[cutCount++] = boxTo[k]!;
       }
+      // Insertion sort: a few cuts per layer.
+      for (let i = 1; i < cutCount; i++) {
+        const v = cuts[i]!;
+        let j = i - 1;
+        while (j >= 0 && cuts[j]! > v) {
+          cuts[j + 1] = cuts[j]!;
+          j--;
+        }
+        cuts[j + 1] = v;
+      }
+      for (let i = 1; i < cutCount; i++) {
+        if (cuts[i]! > cuts[i - 1]!) this.compositeSpan(layers, y, cuts[i - 1]!, cuts[i]!);
+      }
+    }
+  }
+
+  /** compositeRect over [x0, x1) of row y, where the same layers show throughout (the row's boxes are set). */
+  private compositeSpan(layers: readonly ActiveLayer[], y: number, x0: number, x1: number): void {
+    const line = y * this.width;
+    const pw = this.plan.planWidth;
+    const cols = this.columns;
+    const out = this.composite;
+    const { boxFrom, boxTo, movedFrom, movedTo, live, liveMoved, cover, rowCover } = this.scratchArrays!;
+    // The layers that show in the span, top first, and whether each is moved there.
+    let m = 0;
+    for (let k = layers.length - 1; k >= 0; k--) {
+      const moved = x0 >= movedFrom[k]! && x0 < movedTo[k]!;
+      if (!moved && !(x0 >= boxFrom[k]! && x0 < boxTo[k]!)) continue;
+      live[m] = k;
+      liveMoved[m] = moved ? 1 : 0;
+      m++;
+    }
+    if (m === 0) {
+      out.fill(255, line * 3 + x0 * 3, line * 3 + x1 * 3);
+      return;
+    }
+    let anyMoved = 0;
+    for (let j = 0; j < m; j++) anyMoved |= liveMoved[j]!;
+    if (anyMoved === 0) {
+      this.compositePlainSpan(layers, m, line, x0, x1);
+      return;
+    }
+    for (let x = x0; x < x1; x++) {
+      const p = (line + x) * 4;
+      const ua = cols.first[x]!;
+      const ub = cols.second[x]!;
+      const fx = cols.weight[x]!;
+      // Index in `live` of the topmost layer that hides the ones below (m: none does, paper shows).
+      let start = m;
+      let r = 255;
+      let g = 255;
+      let b = 255;
+      for (let j = 0; j < m; j++) {
+        if (liveMoved[j] === 1) continue;
+        const k = live[j]!;
+        const left = rowCover[k * pw + ua]!;
+        const c = left + (rowCover[k * pw + ub]! - left) * fx;
+        cover[j] = c;
+        const L = layers[k]!;
+        if (c !== 255 || !L.opaqueCandidate || L.content[p + 3] !== 255) continue;
+        r = L.content[p]!;
+        g = L.content[p + 1]!;
+        b = L.content[p + 2]!;
+        start = j;
+        break;
+      }
+      for (let j = start - 1; j >= 0; j--) {
+        const L = layers[live[j]!]!;
+        let sr: number;
+        let sg: number;
+        let sb: number;
+        let a: number;
+        if (liveMoved[j] === 1) {
+          if (!this.transformedSample(L, L.transform!, x, y)) continue;
+          const t = this.sample;
+          sr = t[0]!;
+          sg = t[1]!;
+          sb = t[2]!;
+          a = t[3]! * L.opacity;
+        } else {
+          const c = cover[j]!;
+          if (c === 0) continue;
+          const ca = L.content[p + 3]!;
+          if (ca === 0) continue;
+          sr = L.content[p]!;
+          sg = L.content[p + 1]!;
+          sb = L.content[p + 2]!;
+          // Exactly the opacity when content and coverage are full: the top layer reproduces its content.
+          a = c === 255 && ca === 255 ? L.opacity : ((c * ca) / 65025) * L.opacity;
+        }
+        if (L.multiply) {
+          r *= 1 - a + (a * sr) / 255;
+          g *= 1 - a + (a * sg) / 255;
+          b *= 1 - a + (a * sb) / 255;
+        } else {
+          r += (sr - r) * a;
+          g += (sg - g) * a;
+          b += (sb - b) * a;
+        }
+      }
+      const o = (line + x) * 3;
+      out[o] = r + 0.5;
+      out[o + 1] = g + 0.5;
+      out[o + 2] = b + 0.5;
+    }
+  }
+
+  /** compositeSpan where no layer is moved: the layers' facts in local arrays, no transform checks per pixel. */
+  private compositePlainSpan(layers: readonly ActiveLayer[], m: number, line: number, x0: number, x1: number): void {
+    const pw = this.plan.planWidth;
+    const cols = this.columns;
+    const out = this.composite;
+    const { live, cover, rowCover } = this.scratchArrays!;
+    const contents = this.spanContents;
+    const bases = this.spanBases;
+    const opacities = this.spanOpacities;
+    const flags = this.spanFlags;
+    for (let j = 0; j < m; j++) {
+      const L = layers[live[j]!]!;
+      contents[j] = L.content;
+      bases[j] = live[j]! * pw;
+      opacities[j] = L.opacity;
+      flags[j] = (L.opaqueCandidate ? 1 : 0) | (L.multiply ? 2 : 0);
+    }
+    for (let x = x0; x < x1; x++) {
+      const p = (line + x) * 4;
+      const ua = cols.first[x]!;
+      const ub = cols.second[x]!;
+      const fx = cols.weight[x]!;
+      let start = m;
+      let r = 255;
+      let g = 255;
+      let b = 255;
+      for (let j = 0; j < m; j++) {
+        const base = bases[j]!;
+        const left = rowCover[base + ua]!;
+        const c = left + (rowCover[base + ub]! - left) * fx;
+        cover[j] = c;
+        if (c !== 255 || (flags[j]! & 1) === 0) continue;
+        const content = contents[j]!;
+        if (content[p + 3] !== 255) continue;
+        r = content[p]!;
+        g = content[p + 1]!;
+        b = content[p + 2]!;
+        start = j;
+        break;
+      }
+      for (let j = start - 1; j >= 0; j--) {
+        const c = cover[j]!;
+        if (c === 0) continue;
+        const content = contents[j]!;
+        const ca = content[p + 3]!;
+        if (ca === 0) continue;
+        const sr = content[p]!;
+        const sg = content[p + 1]!;
+        const sb = content[p + 2]!;
+        const a = c === 255 && ca === 255 ? opacities[j]! : ((c * ca) / 65025) * opacities[j]!;
+        if ((flags[j]! & 2) !== 0) {
+          r *= 1 - a + (a * sr) / 255;
+          g *= 1 - a + (a * sg) / 255;
+          b *= 1 - a + (a * sb) / 255;
+        } else {
+          r += (sr - r) * a;
+          g += (sg - g) * a;
+          b += (sb - b) * a;
+        }
+      }
+      const o = (line + x) * 3;
+      out[o] = r + 0.5;
+      out[o + 1] = g + 0.5;
+      out[o + 2] = b + 0.5;
     }
   }
 
   /** Per-layer scratch arrays of compositeRect, reused across rectangles. */
   private scratch(layers: number): CompositeScratch {
-    if (this.scratchArrays.cover.length < layers) {
+    if (!this.scratchArrays || this.scratchArrays.cover.length < layers) {
       this.scratchArrays = {
         boxFrom: new Int32Array(layers),
         boxTo: new Int32Array(layers),
         movedFrom: new Int32Array(layers),
         movedTo: new Int32Array(layers),
+        cuts: new Int32Array(4 * layers + 2),
+        live: new Int32Array(layers),
+        liveMoved: new Uint8Array(layers),
         cover: new Float64Array(layers),
         rowCover: new Float64Array(layers * this.plan.planWidth),
       };
+      this.spanBases = new Int32Array(layers);
+      this.spanOpacities = new Float64Array(layers);
+      this.spanFlags = new Uint8Array(layers);
     }
     return this.scratchArrays;
   }
