@@ -160,7 +160,10 @@ test('frame, keyframes and layers write real files with provenance; same seed, s
   assert.match(names.at(-1) ?? '', /^Generated reconstruction by paints-undo/);
   const folder = cli(['layers', art, '-o', 'layers']);
   assert.equal(folder.code, 0, folder.stderr);
-  assert.ok(readdirSync(join(dir, 'layers')).includes('composite.png'));
+  const written = readdirSync(join(dir, 'layers'));
+  assert.ok(written.includes('composite.png') && written.includes('layers.json'));
+  const layerPngs = written.filter((n) => n.endsWith('.png') && n !== 'composite.png').length;
+  assert.match(folder.stdout + folder.stderr, new RegExp(`Wrote ${layerPngs} layer PNGs, composite.png and layers.json`));
 });
 
 test('timelapse: MP4 and GIF probed with ffprobe', () => {

@@ -259,7 +259,7 @@ test('layers of a transparent input keep its transparency: every layer clear whe
   await runJob(parseOrThrow(JobInputSchema, { kind: 'layers', image: cutout.id, format: 'png' }), folder, cutoutEnv);
   const corner = 0;
   const centre = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * 4;
-  for (const name of readdirSync(folder).filter((n) => n !== 'composite.png')) {
+  for (const name of readdirSync(folder).filter((n) => n.endsWith('.png') && n !== 'composite.png')) {
     const layer = await sharp(join(folder, name)).ensureAlpha().raw().toBuffer();
     assert.equal(layer[corner + 3], 0, `${name} is clear where the input was`);
   }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { EngineError, toBase64, type EngineClient } from '../../engine/src/client/index.js';
+import { EngineError, LAYERS_MANIFEST_FILE, parseLayersManifest, toBase64, type EngineClient } from '../../engine/src/client/index.js';
 import { ALL_ERROR_CODES, METHOD_NAMES, EVENT_NAMES, rpcCodeOf } from '../../engine/src/client/protocol.js';
 import { RawSocket, TOKEN, errorOf, smallSample, startEngine, tempDir, removeDir, type Running } from './helpers.js';
 
@@ -123,6 +123,12 @@ test('keyframes, interpolate, layers (psd and png) and jobs.get', async () => {
   const pngs = await client.run('layers', { image: imageId, format: 'png' });
   assert.ok(pngs.result!.files.length >= 3);
   assert.ok(pngs.result!.files.some((f) => f.name === 'composite.png'));
+  // The manifest says how the PNGs stack, and names only files of the result.
+  const manifestFile = pngs.result!.files.find((f) => f.name === LAYERS_MANIFEST_FILE);
+  assert.equal(manifestFile?.mime, 'application/json');
+  const parsed = parseLayersManifest(new TextDecoder().decode(await client.download(manifestFile!)));
+  assert.ok('manifest' in parsed, JSON.stringify(parsed));
+  assert.deepEqual(parsed.manifest.layers.map((l) => l.file).sort(), pngs.result!.files.filter((f) => f.name !== 'composite.png' && f.mime === 'image/png').map((f) => f.name).sort());
 
   const got = await client.call('jobs.get', { job: psd.id });
   assert.equal(got.state, 'done');

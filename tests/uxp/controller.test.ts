@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readGifComments } from '../../engine/src/io/video.js';
 import { FakePhotoshop, type FakeDocument } from './fake-photoshop.js';
-import { loadSample, patchLayer, type Rgba } from './sample-doc.js';
+import { loadSample, patchLayer, softPainting, type Rgba } from './sample-doc.js';
 import { TOKEN, TestEngine, WRONG_TOKEN, until } from './engine.js';
 import { UxpPhotoshopHost } from '../../uxp-plugin/src/host/photoshop-host.js';
 import { PanelController, TOKEN_KEY } from '../../uxp-plugin/src/panel/controller.js';
@@ -151,8 +151,35 @@ test('process layers: one layer per engine layer, named, in paint order, inside 
     const layers = rows.filter((r) => r.depth === 1).map((r) => r.name);
     assert.ok(layers.length >= 3, `got ${layers.join(', ')}`);
     assert.ok(!layers.some((n) => /composite/i.test(n)));
-    assert.ok(rows.filter((r) => r.depth === 1).every((r) => r.visible));
     assert.equal(doc.historyStates[doc.historyStates.length - 1]?.name, 'PaintsUndo: import process layers');
+  } finally {
+    panel.dispose();
+  }
+});
+
+test('process layers stack as in the process: a painting\'s sketch comes in multiplied and hidden, and the layers alone give the artwork', async () => {
+  const art = softPainting(240, 320);
+  const { panel, doc } = setup(TOKEN, art, 'study.psd');
+  try {
+    await panel.start();
+    await panel.importProcessLayers();
+    assert.equal(panel.state.message?.tone, 'ok', panel.state.message?.text);
+    const rows = doc.outline();
+    const imported = rows.filter((r) => r.depth === 1);
+    const sketch = imported.find((r) => r.name === 'Sketch');
+    assert.ok(sketch, `layers: ${imported.map((r) => r.name).join(', ')}`);
+    assert.deepEqual([sketch.blendMode, sketch.visible], ['multiply', false]);
+    assert.ok(imported.filter((r) => r !== sketch).every((r) => r.visible && r.blendMode === 'normal'));
+    // The process layers without the original under them: the finished artwork, up to rounding.
+    const background = rows.find((r) => r.name === 'Background');
+    doc.findState(background!.id)!.visible = false;
+    const composite = doc.composite();
+    let worst = 0;
+    for (let i = 0; i < art.data.length; i += 4) {
+      assert.equal(composite[i + 3], 255, 'the layers cover the canvas');
+      for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(composite[i + c]! - art.data[i + c]!));
+    }
+    assert.ok(worst <= 2, `the imported layers differ from the artwork by up to ${worst} levels`);
   } finally {
     panel.dispose();
   }

@@ -10,9 +10,9 @@ import { documentBaseName, keyframesPlan, singleStepPlan, whiteToAlpha, type Sou
 import { pickHistoryStates, recordedSequence } from '../../uxp-plugin/src/model/history.js';
 import { bytesToBase64, decodePng, encodePng, fitSize, resize } from '../../uxp-plugin/src/model/pixels.js';
 import { describeConnection } from '../../uxp-plugin/src/model/connection.js';
-import { explain, layerNameFromFile } from '../../uxp-plugin/src/panel/controller.js';
+import { explain, layerEntries, layerNameFromFile } from '../../uxp-plugin/src/panel/controller.js';
 import { HostError, type Pixels } from '../../uxp-plugin/src/host/types.js';
-import { EngineError } from '../../engine/src/client/index.js';
+import { EngineError, type ResultFile } from '../../engine/src/client/index.js';
 
 /** Manual timers: the test decides when the debounce fires (no timing in assertions). */
 class ManualTimers implements ScrubberTimers {
@@ -269,4 +269,28 @@ test('connection texts give the fix for each state; errors are explained in plai
   assert.equal(explain(new EngineError('INPUT_TOO_LARGE', 'The image is too large.', { hint: 'Pick a smaller output size.' })), 'The image is too large. Pick a smaller output size.');
   assert.equal(layerNameFromFile('02-line-art.png'), 'Line art');
   assert.equal(layerNameFromFile('05-flats.png'), 'Flats');
+});
+
+test("process layer files: from the job's manifest with blend modes and visibility; without one (an older engine) the PNGs in order as visible normal layers; a broken one is an error", async () => {
+  const png = (name: string): ResultFile => ({ name, mime: 'image/png', bytes: 1 });
+  const files = [png('01-layin.png'), png('02-sketch.png'), png('composite.png'), { name: 'layers.json', mime: 'application/json', bytes: 1 }];
+  const manifest = {
+    format: 'paints-undo-layers', version: 1, width: 4, height: 4, composite: 'composite.png', backend: 'classic', backendVersion: '1.0.0', seed: 1,
+    layers: [
+      { file: '01-layin.png', id: 'layin', name: 'Lay-in', blend: 'normal', visible: true },
+      { file: '02-sketch.png', id: 'sketch', name: 'Sketch', blend: 'multiply', visible: false },
+    ],
+  };
+  const from = (text: string) => layerEntries(files, async () => text);
+  assert.deepEqual(
+    (await from(JSON.stringify(manifest))).map((e) => [e.file.name, e.name, e.blend, e.visible]),
+    [['01-layin.png', 'Lay-in', 'normal', true], ['02-sketch.png', 'Sketch', 'multiply', false]],
+  );
+  assert.deepEqual(
+    (await layerEntries(files.slice(0, 3), () => Promise.reject(new Error('no manifest to read')))).map((e) => [e.file.name, e.name, e.blend, e.visible]),
+    [['01-layin.png', 'Layin', 'normal', true], ['02-sketch.png', 'Sketch', 'normal', true]],
+  );
+  await assert.rejects(from('{ broken'), (e: unknown) => e instanceof EngineError && e.code === 'INTERNAL' && /layers.json is not JSON/.test(e.message));
+  await assert.rejects(from(JSON.stringify({ ...manifest, layers: [{ ...manifest.layers[0], blend: 'screen' }] })), (e: unknown) => e instanceof EngineError && /layers\.0\.blend/.test(e.message));
+  await assert.rejects(from(JSON.stringify({ ...manifest, layers: [{ ...manifest.layers[0], file: '09-gone.png' }] })), (e: unknown) => e instanceof EngineError && /09-gone\.png/.test(e.message));
 });

@@ -9,3 +9,4 @@ export { DEFAULT_PREVIEW_SIZE, deviceLongSide, previewFrameSize } from './displa
 export { toBase64 } from './transfer.js';
 export type { Connection, Transport, TransportHandlers } from './transport.js';
 export { webSocketTransport, type WebSocketConstructor, type WebSocketLike, type WebSocketTransportOptions } from './websocket.js';
+export { LAYERS_COMPOSITE_FILE, LAYERS_MANIFEST_FILE, LAYERS_MANIFEST_FORMAT, LayersManifestSchema, ManifestLayerSchema, parseLayersManifest, type LayersManifest, type ManifestLayer } from './layers-manifest.js';

@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { copyFile, link, open, readdir, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { copyFile, link, lstat, open, readdir, realpath, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { PaintsUndoError, throwIfCancelled } from '../core/errors.js';
 import { fileKindOf, inputReadAs } from './input-file.js';
@@ -335,8 +335,8 @@ export async function fsyncFolder(folder: string): Promise<void> {
 export class FileSet {
   /** Files this set wrote where there was none. */
   private readonly added: string[] = [];
-  /** Files this set replaced, with where their earlier content is kept; `written` once the new one is in place. */
-  private readonly replaced: { path: string; kept: string; written: boolean }[] = [];
+  /** Files this set replaced or removed, with where their earlier content is kept; `displaced` once it is no longer at `path`. */
+  private readonly replaced: { path: string; kept: string; displaced: boolean }[] = [];
 
   /**
    * Writes `data` to `path` atomically, keeping what was there until the set is committed. The folder
@@ -346,11 +346,38 @@ export class FileSet {
     const target = resolve(path);
     await checkReplaceable(path, target);
     const kept = await keepExisting(path, target);
-    const entry = kept === undefined ? undefined : { path: target, kept, written: false };
+    const entry = kept === undefined ? undefined : { path: target, kept, displaced: false };
     if (entry) this.replaced.push(entry);
     await writeFileAtomic(path, data, options);
-    if (entry) entry.written = true;
+    if (entry) entry.displaced = true;
     else this.added.push(target);
+  }
+
+  /**
+   * Removes the file at `path` (one an earlier output wrote that this one does not), keeping it until the
+   * set is committed. Only a regular file that is not an input of this process is removed: anything
+   * else there is left alone (false).
+   */
+  async remove(path: string): Promise<boolean> {
+    const target = resolve(path);
+    let info: BigIntStats;
+    try {
+      info = await lstat(target, { bigint: true });
+    } catch {
+      return false;
+    }
+    if (!info.isFile() || inputReadAs(info) !== undefined) return false;
+    const kept = await keepExisting(path, target);
+    if (kept === undefined) return false;
+    const entry = { path: target, kept, displaced: false };
+    this.replaced.push(entry);
+    try {
+      await unlink(target);
+    } catch (error) {
+      throw notWritable(path, writeFailureReason(error), error);
+    }
+    entry.displaced = true;
+    return true;
   }
 
   /** The output is complete: what it replaced is let go. */
@@ -364,7 +391,7 @@ export class FileSet {
   async rollback(): Promise<void> {
     await Promise.all([
       ...this.added.map((path) => rm(path, { force: true }).catch(() => undefined)),
-      ...this.replaced.map((r) => (r.written ? rename(r.kept, r.path) : rm(r.kept, { force: true })).catch(() => undefined)),
+      ...this.replaced.map((r) => (r.displaced ? rename(r.kept, r.path) : rm(r.kept, { force: true })).catch(() => undefined)),
     ]);
     this.replaced.length = 0;
     this.added.length = 0;

@@ -23,6 +23,11 @@ export interface ReadInputOptions {
   /** What to do about a too-large file, one sentence. */
   readonly tooLargeHint?: string;
   readonly signal?: AbortSignal;
+  /**
+   * False for a file read for reference, not as an input (an earlier export's manifest): outputs may
+   * replace it. Default true: outputs never overwrite a file this process read as an input.
+   */
+  readonly input?: boolean;
 }
 
 /** Regular files are read as they are; others are refused by what they are, in the user's words. */
@@ -177,7 +182,7 @@ export async function readInputFile(path: string, options: ReadInputOptions): Pr
       });
     }
     const bytes = await readCapped(handle, path, Number(opened.size), options);
-    inputsRead.set(fileIdentity(opened), path);
+    if (options.input !== false) inputsRead.set(fileIdentity(opened), path);
     return bytes;
   } finally {
     await handle.close();

@@ -7,9 +7,11 @@
  */
 import { join } from 'node:path';
 import type { LayerStack } from '../core/backend.js';
-import { throwIfCancelled } from '../core/errors.js';
+import { isPaintsUndoError, throwIfCancelled } from '../core/errors.js';
 import type { Image8 } from '../core/image.js';
+import { LAYERS_COMPOSITE_FILE, LAYERS_MANIFEST_FILE, LAYERS_MANIFEST_FORMAT, parseLayersManifest, type LayersManifest, type ManifestLayer } from '../client/layers-manifest.js';
 import { FileSet, ensureFolder } from './atomic.js';
+import { readInputFile } from './input-file.js';
 import { encodePng } from './png.js';
 import { provenanceSummary, type Provenance } from './provenance.js';
 
@@ -88,9 +90,12 @@ export function layerFileName(index: number, id: string): string {
 }
 
 /**
- * Writes one PNG per layer (straight alpha, provenance chunk) plus `composite.png` into `folder`.
- * Each file is atomic and the set all or nothing: on error or abort the files this call added are
- * removed and those it replaced (an earlier export into the folder) put back.
+ * Writes one PNG per layer (straight alpha, provenance chunk), `composite.png` and the manifest
+ * (`layers.json`: order, names, blend modes, visibility) into `folder`. Each file is atomic and the set
+ * all or nothing: on error or abort the files this call added are removed and those it replaced (an
+ * earlier export into the folder) put back. Layer files an earlier export listed in its manifest and
+ * this one does not write (another image's process has other layers) are removed with the commit, so the
+ * folder holds one export, never a mix of two.
  */
 export async function writeLayerPngs(
   folder: string,
@@ -100,23 +105,64 @@ export async function writeLayerPngs(
   signal?: AbortSignal,
 ): Promise<string[]> {
   const target = await ensureFolder(folder);
+  const earlier = await earlierLayerFiles(target, signal);
   const files = new FileSet();
   const written: string[] = [];
   try {
+    const layers: ManifestLayer[] = [];
     for (const [i, layer] of stack.layers.entries()) {
       throwIfCancelled(signal);
-      const path = join(target, layerFileName(i, layer.id));
+      const file = layerFileName(i, layer.id);
+      const path = join(target, file);
       await files.write(path, await encodePng(layer.image, { ...provenance, layer: layer.name }));
       written.push(path);
+      layers.push({ file, id: layer.id, name: layer.name, blend: layer.blend, visible: layer.visible });
     }
     throwIfCancelled(signal);
-    const path = join(target, 'composite.png');
-    await files.write(path, await encodePng(composite, provenance));
-    written.push(path);
+    const compositePath = join(target, LAYERS_COMPOSITE_FILE);
+    await files.write(compositePath, await encodePng(composite, provenance));
+    written.push(compositePath);
+    const manifest: LayersManifest = {
+      format: LAYERS_MANIFEST_FORMAT,
+      version: 1,
+      width: stack.width,
+      height: stack.height,
+      layers,
+      composite: LAYERS_COMPOSITE_FILE,
+      backend: provenance.backend,
+      backendVersion: provenance.backendVersion,
+      seed: provenance.seed,
+    };
+    const manifestPath = join(target, LAYERS_MANIFEST_FILE);
+    await files.write(manifestPath, new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`));
+    written.push(manifestPath);
+    const now = new Set(layers.map((l) => l.file));
+    for (const file of earlier) if (!now.has(file)) await files.remove(join(target, file));
+    throwIfCancelled(signal);
     await files.commit();
     return written;
   } catch (error) {
     await files.rollback();
     throw error;
   }
+}
+
+/** A manifest is a few hundred bytes; anything far larger in its place is not one. */
+const MANIFEST_MAX_BYTES = 1024 * 1024;
+
+/**
+ * The layer files the manifest of an earlier export in `folder` lists; none when there is no manifest or
+ * it is not one (then nothing is removed: only files a manifest names as its layers are ever taken away).
+ */
+async function earlierLayerFiles(folder: string, signal: AbortSignal | undefined): Promise<string[]> {
+  let text: string;
+  try {
+    const bytes = await readInputFile(join(folder, LAYERS_MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, input: false, ...(signal ? { signal } : {}) });
+    text = bytes.toString('utf8');
+  } catch (error) {
+    if (isPaintsUndoError(error) && error.code === 'CANCELLED') throw error;
+    return [];
+  }
+  const parsed = parseLayersManifest(text);
+  return 'manifest' in parsed ? parsed.manifest.layers.map((l) => l.file) : [];
 }

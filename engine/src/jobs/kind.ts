@@ -23,6 +23,11 @@ export interface JobKindModule<J extends JobInput> {
   readonly subject: (job: J) => string;
   /** Whether it encodes video, so ffmpeg must be there. */
   readonly needsFfmpeg: boolean;
+  /**
+   * Version of the set of files the job writes, part of its cache key (1 when absent): raised when a
+   * kind writes different files for the same job, so results cached before are not served as its own.
+   */
+  readonly resultFormat?: number;
   /** Runs the job and writes its result under `output`; on cancel or error no partial output is left. */
   readonly write: (job: J, output: string, env: JobEnvironment) => Promise<JobOutput>;
 }

@@ -161,14 +161,15 @@ export class JobManager {
     pending: Readonly<Submission>,
   ): Promise<JobRecord> {
     const backend = await this.options.describeBackend(input.backend);
-    const capability = jobKindOf(input).capability(input);
+    const kind = jobKindOf(input);
+    const capability = kind.capability(input);
     if (capability !== undefined && !backend.capabilities[capability]) {
       throw new PaintsUndoError('UNSUPPORTED', `The ${backend.id} backend cannot do ${capability}.`, {
         hint: 'Choose another backend (engine.info lists each backend\'s capabilities).',
         details: { backend: backend.id, operation: capability },
       });
     }
-    const key = cacheKey({ job: input, backend: backend.id, backendVersion: backend.version, format: 1 });
+    const key = cacheKey({ job: input, backend: backend.id, backendVersion: backend.version, format: kind.resultFormat ?? 1 });
     const record: JobRecord = {
       id,
       owner: owner.id,

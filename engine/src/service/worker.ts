@@ -194,6 +194,7 @@ const MIME: Record<string, string> = {
   '.webm': 'video/webm',
   '.gif': 'image/gif',
   '.psd': 'image/vnd.adobe.photoshop',
+  '.json': 'application/json',
 };
 
 async function sha256(path: string): Promise<string> {

@@ -127,6 +127,7 @@ export class UxpPhotoshopHost implements PhotoshopHost {
           checkPixels(pixels, `layer "${spec.name}"`);
           await this.putPixels(doc, layer, pixels, spec.bounds, bits);
           layer.visible = spec.visible;
+          if (spec.blendMode !== undefined) layer.blendMode = spec.blendMode;
           const like = spec.styleOf === undefined ? undefined : findLayer(doc, spec.styleOf);
           if (like && like.kind !== 'group') {
             layer.opacity = like.opacity;

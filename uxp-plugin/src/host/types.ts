@@ -84,6 +84,8 @@ export interface NewLayer {
    * a layer composites as that layer does: a frame of a 40 % multiply layer is a 40 % multiply layer.
    */
   readonly styleOf?: number;
+  /** A blend mode of its own (a Constants.BlendMode value; new layers are normal), for a layer that takes no style from another. */
+  readonly blendMode?: 'normal' | 'multiply';
 }
 
 export type Placement =

@@ -99,14 +99,29 @@ export function keyframesPlan(region: SourceRegion, frames: readonly StepFrame[]
 }
 
 /** Process layers (sketch, line art, flats, ...) as the backend names them, bottom layer last in `layers`. */
-export function processLayersPlan(region: SourceRegion, layers: readonly { name: string; pixels: Pixels }[]): ImportPlan {
+/** A layer of the process as the engine made it: its pixels carry its coverage and opacity; blend mode and visibility are kept apart. */
+export interface ProcessLayer {
+  readonly name: string;
+  readonly pixels: Pixels;
+  readonly blend: 'normal' | 'multiply';
+  readonly visible: boolean;
+}
+
+/** The process layers in a group, top first, each stacking as in the engine's process (a hidden multiplied sketch stays so). */
+export function processLayersPlan(region: SourceRegion, layers: readonly ProcessLayer[]): ImportPlan {
   if (layers.length === 0) throw new RangeError('Expected at least one process layer');
   return {
     documentId: region.documentId,
     historyName: 'PaintsUndo: import process layers',
     groupName: `${documentBaseName(region.documentTitle)} process layers`,
     placement: placementFor(region),
-    layers: layers.map((l) => ({ name: l.name, pixels: () => resize(toRgba(l.pixels), rectWidth(region.bounds), rectHeight(region.bounds)), bounds: region.bounds, visible: true })),
+    layers: layers.map((l) => ({
+      name: l.name,
+      pixels: () => resize(toRgba(l.pixels), rectWidth(region.bounds), rectHeight(region.bounds)),
+      bounds: region.bounds,
+      visible: l.visible,
+      blendMode: l.blend,
+    })),
   };
 }
 

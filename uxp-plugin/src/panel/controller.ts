@@ -33,7 +33,7 @@ import type { Listener, PanelState, TimelapseSettings } from './state.js';
 export { TOKEN_KEY } from './connection.js';
 export { PANEL_VERSION } from './context.js';
 export { HISTORY_LEAD_FRAMES, HISTORY_MAX_FPS, HISTORY_MAX_FRAMES, HISTORY_SIZE } from './history.js';
-export { layerNameFromFile } from './import.js';
+export { layerEntries, layerNameFromFile } from './import.js';
 export { OUTPUT_SIZES, PREVIEW_SIZE } from './source.js';
 export { explain, type BackendChoice, type BusyState, type PanelMessage, type PanelState, type TimelapseSettings } from './state.js';
 

@@ -2,10 +2,10 @@
  * Imports into the document: one step as a layer, keyframes as a group of Step layers, or the process
  * layers; each in one history state, nothing half-imported after a cancel or an error.
  */
-import { EngineError } from '../../../engine/src/client/index.js';
+import { EngineError, LAYERS_COMPOSITE_FILE, LAYERS_MANIFEST_FILE, parseLayersManifest, type ResultFile } from '../../../engine/src/client/index.js';
 import { MAX_STEP } from '../../../engine/src/core/steps.js';
-import { HostError, type Pixels } from '../host/types.js';
-import { importRefusal, keyframesPlan, processLayersPlan, singleStepPlan, type StepFrame } from '../model/import-plan.js';
+import { HostError } from '../host/types.js';
+import { importRefusal, keyframesPlan, processLayersPlan, singleStepPlan, type ProcessLayer, type StepFrame } from '../model/import-plan.js';
 import type { ActionRunner } from './actions.js';
 import type { PanelContext } from './context.js';
 import type { SourcePart, Upload } from './source.js';
@@ -70,6 +70,13 @@ export class ImportPart {
     });
   }
 
+  private processLayerFiles(files: readonly ResultFile[], signal: AbortSignal): ReturnType<typeof layerEntries> {
+    return layerEntries(files, async (file) => {
+      if (signal.aborted) throw new HostError('CANCELLED', 'Cancelled; nothing was changed.');
+      return new TextDecoder().decode(await this.ctx.client.download(file));
+    });
+  }
+
   async importProcessLayers(): Promise<void> {
     const { ctx, actions } = this;
     await actions.run('Importing process layers', async (signal) => {
@@ -79,11 +86,9 @@ export class ImportPart {
       }
       const upload = await this.uploadForImport(signal);
       const job = await actions.runJob('layers', { image: upload.image, backend: ctx.state.backend, seed: ctx.state.seed, format: 'png' }, signal);
-      const layers: { name: string; pixels: Pixels }[] = [];
-      // One PNG per layer, named "01-sketch.png"… in paint order, plus the composite (not a layer).
-      const files = (job.result?.files ?? []).filter((f) => f.mime === 'image/png' && f.name !== 'composite.png');
-      for (const file of files) {
-        layers.push({ name: layerNameFromFile(file.name), pixels: await actions.downloadPixels(file, signal) });
+      const layers: ProcessLayer[] = [];
+      for (const entry of await this.processLayerFiles(job.result?.files ?? [], signal)) {
+        layers.push({ name: entry.name, blend: entry.blend, visible: entry.visible, pixels: await actions.downloadPixels(entry.file, signal) });
       }
       // The engine lists layers bottom-up (paint order); the plan wants the top first.
       layers.reverse();
@@ -91,6 +96,31 @@ export class ImportPart {
       return `Imported ${layers.length} process layers.`;
     });
   }
+}
+
+/**
+ * The layer files of a layers job, bottom first, with how each stacks: from the job's manifest
+ * (layers.json). An engine from before manifests lists only the PNGs ("01-sketch.png"…, in paint
+ * order, and the composite, which is no layer): their names then come from the file names, and each
+ * is a visible normal layer.
+ */
+export async function layerEntries(
+  files: readonly ResultFile[],
+  readManifest: (file: ResultFile) => Promise<string>,
+): Promise<{ file: ResultFile; name: string; blend: ProcessLayer['blend']; visible: boolean }[]> {
+  const manifestFile = files.find((f) => f.name === LAYERS_MANIFEST_FILE);
+  if (!manifestFile) {
+    return files
+      .filter((f) => f.mime === 'image/png' && f.name !== LAYERS_COMPOSITE_FILE)
+      .map((file) => ({ file, name: layerNameFromFile(file.name), blend: 'normal' as const, visible: true }));
+  }
+  const parsed = parseLayersManifest(await readManifest(manifestFile));
+  if ('error' in parsed) throw new EngineError('INTERNAL', `The engine sent a broken layer list (${parsed.error}); retry, and report it with the engine log if it persists.`);
+  return parsed.manifest.layers.map((layer) => {
+    const file = files.find((f) => f.name === layer.file);
+    if (!file) throw new EngineError('INTERNAL', `The engine's layer list names ${layer.file}, which its result does not have; retry, and report it with the engine log if it persists.`);
+    return { file, name: layer.name, blend: layer.blend, visible: layer.visible };
+  });
 }
 
 function stepFromName(name: string): number | undefined {

@@ -1,4 +1,5 @@
-import { extname } from 'node:path';
+import { basename, extname } from 'node:path';
+import { LAYERS_COMPOSITE_FILE, LAYERS_MANIFEST_FILE } from '../../client/layers-manifest.js';
 import type { Command } from 'commander';
 import { commonJobFields, inputStem } from '../options.js';
 import { displayPath, isFolderOutput, namesFolder } from '../job-runner.js';
@@ -37,6 +38,11 @@ export async function resolveLayersFormat(output: string | undefined, format: st
   return wanted;
 }
 
+/** The layer PNGs among the files of a PNG export (not the composite, not the manifest). */
+function layerCount(files: readonly string[]): number {
+  return files.filter((f) => extname(f) === '.png' && basename(f) !== LAYERS_COMPOSITE_FILE).length;
+}
+
 export function registerLayersCommand(program: Command): void {
   const command = program
     .command('layers')
@@ -49,10 +55,10 @@ export function registerLayersCommand(program: Command): void {
     defaultOutput: (input, fields) => (fields['format'] === 'png' ? `${inputStem(input)}-layers` : `${inputStem(input)}-layers.psd`),
     resultFields: (fields) => ({ format: fields['format'] }),
     describe: (result, output, fields) =>
-      fields['format'] === 'psd' ? `Wrote ${firstFile(result, output)} (layered PSD).` : `Wrote ${result.files.length} layer PNGs to ${displayPath(output)}.`,
+      fields['format'] === 'psd' ? `Wrote ${firstFile(result, output)} (layered PSD).` : `Wrote ${layerCount(result.files)} layer PNGs, ${LAYERS_COMPOSITE_FILE} and ${LAYERS_MANIFEST_FILE} (how they stack) to ${displayPath(output)}.`,
   });
   command.addHelpText(
     'after',
-    '\nExamples:\n  paints-undo layers art.png -o art-layers.psd\n  paints-undo layers art.png -o art-layers/   (one PNG per layer)\n  paints-undo layers finished/ -o layers/ --format png   (layers/<image name>/*.png)',
+    '\nExamples:\n  paints-undo layers art.png -o art-layers.psd\n  paints-undo layers art.png -o art-layers/   (one PNG per layer, and layers.json: their order, blend modes and visibility)\n  paints-undo layers finished/ -o layers/ --format png   (layers/<image name>/*.png)',
   );
 }

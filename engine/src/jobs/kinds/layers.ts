@@ -52,6 +52,8 @@ export const layersKind: JobKindModule<LayersJob> = {
   images: (job) => [job.image],
   subject: (job) => job.image,
   needsFfmpeg: false,
+  // 2: a PNG export has its manifest (layers.json) beside the layers.
+  resultFormat: 2,
   async write(job, output, env) {
     const atomic = await import('../../io/atomic.js');
     const psd = await import('../../io/psd.js');
