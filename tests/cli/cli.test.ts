@@ -72,15 +72,17 @@ test('usage errors exit 2 and name the bad option', () => {
   // A typo's suggestion stays on the error's line, in text and in JSON.
   assertError(cli(['frame', art, '--step', '5', '--szie', '64']), 2, 'INVALID_OPTION', /error INVALID_OPTION: Unknown option '--szie' \(Did you mean --size\?\)\n {2}hint:/);
   assert.equal((JSON.parse(cli(['timelaps', art, '--json']).stdout) as { error: { message: string } }).error.message, "Unknown command 'timelaps' (Did you mean timelapse?)");
-  assertError(cli(['frame', art, '--step', '1200']), 2, 'INVALID_OPTION', /Expected number <= 999 for step but received 1200 \(number\)/);
+  assertError(cli(['frame', art, '--step', '1200']), 2, 'INVALID_OPTION', /Expected number <= 999 for --step but received 1200 \(number\)/);
+  // A bad value in a list is named by its flag, not by its place in the parsed list.
+  assertError(cli(['keyframes', art, '--steps', '5,5,1000']), 2, 'INVALID_OPTION', /Expected number <= 999 for --steps but received 1000 \(number\)\./);
   const many = cli(['timelapse', art, '--fps', 'fast', '--frames', '1', '--direction', 'up']);
-  assertError(many, 2, 'INVALID_OPTION', /for frames but received 1[\s\S]*for fps but received "fast"[\s\S]*one of "draw", "undo" for direction/);
-  assertError(cli(['keyframes', art, '--steps', '5', '--jobs', '0']), 2, 'INVALID_OPTION', /Expected number >= 1 for jobs but received 0/);
-  assertError(cli(['timelapse', art, '--fps', '1e400']), 2, 'INVALID_OPTION', /Expected a finite number for fps but received Infinity/);
+  assertError(many, 2, 'INVALID_OPTION', /for --frames but received 1[\s\S]*for --fps but received "fast"[\s\S]*one of "draw", "undo" for --direction/);
+  assertError(cli(['keyframes', art, '--steps', '5', '--jobs', '0']), 2, 'INVALID_OPTION', /Expected number >= 1 for --jobs but received 0/);
+  assertError(cli(['timelapse', art, '--fps', '1e400']), 2, 'INVALID_OPTION', /Expected a finite number for --fps but received Infinity/);
   assertError(cli(['frame', art, '--step', '5', '--backend', 'magic']), 2, 'UNKNOWN_BACKEND', /Unknown backend "magic"\. Should be one of: classic/);
   assertError(cli(['timelapse', art, '-o', 'out.mov']), 2, 'INVALID_OPTION', /Should be one of: \.mp4, \.webm, \.gif/);
   assertError(cli(['timelapse', art, '-o', 'out.mp4', '--format', 'gif']), 2, 'INVALID_OPTION', /ends in \.mp4 but --format is gif/);
-  assertError(cli(['timelapse', art, '-o', 'out.mp4', '--format', 'avi']), 2, 'INVALID_OPTION', /one of "mp4", "webm", "gif" for format but received "avi"/);
+  assertError(cli(['timelapse', art, '-o', 'out.mp4', '--format', 'avi']), 2, 'INVALID_OPTION', /one of "mp4", "webm", "gif" for --format but received "avi"/);
   assertError(cli(['frame', art, '--step', '5', '-o', art]), 2, 'INVALID_OPTION', /is the input image; it would be overwritten/);
 });
 

@@ -81,7 +81,8 @@ export interface CliJobRequest {
 export async function validateCliJob(fields: Record<string, unknown> & { kind: string }): Promise<JobInput> {
   const { parseOrThrow, JobInputSchema } = await import('../core/job.js');
   const { getBackendEntry } = await import('../backends/registry.js');
-  const job = parseOrThrow(JobInputSchema, { ...fields, image: PLACEHOLDER_ID });
+  const { flagName } = await import('./options.js');
+  const job = parseOrThrow(JobInputSchema, { ...fields, image: PLACEHOLDER_ID }, 'options', flagName);
   getBackendEntry(job.backend);
   return job;
 }

@@ -183,6 +183,10 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** What an issue expected, in words: "integer >= 2", "one of "draw", "undo"", "number". */
+function pathName(path: readonly PropertyKey[]): string {
+  return path.map(String).join('.');
+}
+
 function expectation(issue: z.core.$ZodIssue): string {
   const kind = (origin: string): string => (origin === 'int' ? 'integer' : origin);
   switch (issue.code) {
@@ -207,13 +211,14 @@ function expectation(issue: z.core.$ZodIssue): string {
 
 /**
  * Parses `input` with `schema`; on failure throws INVALID_OPTION naming every bad parameter at once:
- * "Expected integer <= 999 for step but received 1200 (number)".
+ * "Expected integer <= 999 for step but received 1200 (number)". `nameOf` names a parameter by its path
+ * in the caller's words (the CLI's "--steps" for steps.1); default the path itself ("steps.1").
  */
-export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, what = 'options'): z.output<T> {
+export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, what = 'options', nameOf: (path: readonly PropertyKey[]) => string = pathName): z.output<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const problems = closestIssues(result.error.issues).map((issue) => {
-    const name = issue.path.length > 0 ? issue.path.map(String).join('.') : what;
+    const name = issue.path.length > 0 ? nameOf(issue.path) : what;
     if (issue.code === 'unrecognized_keys') {
       const keys = issue.keys.map((k) => JSON.stringify(k.slice(0, 60)));
       return `Unknown ${keys.length === 1 ? 'parameter' : 'parameters'} ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', ...' : ''} in ${name} (check the spelling, or remove ${keys.length === 1 ? 'it' : 'them'})`;

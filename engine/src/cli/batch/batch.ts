@@ -20,7 +20,7 @@ import { describeError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import type { JobCommandFlags, JobCommandSpec } from '../command-spec.js';
 import { interruptSignal, namesFolder, validateCliJob } from '../job-runner.js';
-import { toNumber } from '../options.js';
+import { flagName, toNumber } from '../options.js';
 import { expandInputs } from './inputs.js';
 import { planOutputs, type OutputShape, type PlannedInput } from './plan.js';
 import { BatchReporter } from './reporter.js';
@@ -30,7 +30,7 @@ const JobsSchema = z.object({ jobs: z.number().int().min(1).max(64).optional() }
 
 /** --jobs, checked (1..64) also where one image leaves nothing to run at once: a wrong value is a mistake either way. */
 export function requestedJobs(flags: JobCommandFlags): number | undefined {
-  return parseOrThrow(JobsSchema, { jobs: toNumber(flags.jobs) }).jobs;
+  return parseOrThrow(JobsSchema, { jobs: toNumber(flags.jobs) }, 'options', flagName).jobs;
 }
 
 /** Extensions that make -o look like one output file rather than the folder a batch writes into. */
