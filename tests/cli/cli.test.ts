@@ -73,6 +73,11 @@ test('usage errors exit 2 and name the bad option', () => {
   assertError(cli(['frame', art, '--step', '5', '--szie', '64']), 2, 'INVALID_OPTION', /error INVALID_OPTION: Unknown option '--szie' \(Did you mean --size\?\)\n {2}hint:/);
   assert.equal((JSON.parse(cli(['timelaps', art, '--json']).stdout) as { error: { message: string } }).error.message, "Unknown command 'timelaps' (Did you mean timelapse?)");
   assertError(cli(['frame', art, '--step', '1200']), 2, 'INVALID_OPTION', /Expected number <= 999 for --step but received 1200 \(number\)/);
+  // "-o -" is standard output, which no command writes to: refused before any work, and no file named "-".
+  for (const args of [['frame', art, '--step', '5'], ['timelapse', art], ['layers', art]]) {
+    assertError(cli([...args, '-o', '-']), 2, 'INVALID_OPTION', /The output "-" \(standard output\) is not supported/);
+  }
+  assert.ok(!existsSync(join(dir, '-')), 'no file named "-"');
   // A bad value in a list is named by its flag, not by its place in the parsed list.
   assertError(cli(['keyframes', art, '--steps', '5,5,1000']), 2, 'INVALID_OPTION', /Expected number <= 999 for --steps but received 1000 \(number\)\./);
   const many = cli(['timelapse', art, '--fps', 'fast', '--frames', '1', '--direction', 'up']);

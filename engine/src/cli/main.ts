@@ -18,6 +18,7 @@ import { registerTokenCommand } from './commands/token.js';
 import { registerModelsCommand } from './commands/models.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { engineVersion } from '../io/provenance.js';
+import { PaintsUndoError } from '../core/errors.js';
 
 export function buildProgram(): Command {
   const program = new Command('paints-undo');
@@ -40,7 +41,8 @@ export function buildProgram(): Command {
   registerModelsCommand(program);
   registerDoctorCommand(program);
   // The official-model backends join the registry before any command runs (not for --help: it pulls in zod).
-  program.hook('preAction', async () => {
+  program.hook('preAction', async (_program, command) => {
+    refuseStandardOutput(command.opts<{ output?: unknown }>().output);
     await import('../../../models/src/backends/register.js');
   });
   for (const command of allCommands(program)) {
@@ -55,6 +57,19 @@ export function buildProgram(): Command {
     if (command !== program) command.addHelpText('after', `\n${EXIT_CODES_HELP}`);
   }
   return program;
+}
+
+/**
+ * "-o -" asks for standard output, which no command writes to: outputs are files (or folders), written
+ * atomically and named in the result; standard output carries the messages and --json. Without this,
+ * "-" would be taken as a file name and a file named "-" appear.
+ */
+function refuseStandardOutput(output: unknown): void {
+  if (output !== '-') return;
+  throw new PaintsUndoError('INVALID_OPTION', 'The output "-" (standard output) is not supported: paints-undo writes its results to files.', {
+    hint: 'Give a file or folder name with -o (for example -o art.png); --json prints the paths written.',
+    details: { option: 'output' },
+  });
 }
 
 /** The program and every command below it (subcommands such as `models verify` included). */
