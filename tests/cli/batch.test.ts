@@ -137,6 +137,28 @@ test('--recursive with one file per image (timelapse, layers as PSD): each outpu
   }
 });
 
+test('a batch leaves no empty folder it made: not -o when every input failed, not a mirrored sub-folder whose only input failed', async () => {
+  mkdirSync(join(dir, 'broken', 'sketches'), { recursive: true });
+  const good = readFileSync(join(dir, 'art', 'dog.png'));
+  writeFileSync(join(dir, 'broken', 'torn.png'), good.subarray(0, 200));
+  writeFileSync(join(dir, 'broken', 'sketches', 'torn too.png'), good.subarray(0, 300));
+  for (const [kind, extra] of [
+    ['layers', ['--format', 'psd']],
+    ['keyframes', ['--steps', '500']],
+  ] as const) {
+    const out = `nothing-${kind}`;
+    const run = cli([kind, 'broken', '-o', join(out, 'made', 'here'), '--recursive', ...extra, '--json']);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.deepEqual([jsonLines(run).summary.written, jsonLines(run).summary.failed], [0, 2]);
+    assert.ok(!existsSync(join(dir, out)), `${kind}: ${out} and its sub-folders are not left behind`);
+  }
+  // One good image beside the broken sub-folder: its output stays, the sub-folder made for the failed one goes.
+  await image(join(dir, 'broken', 'fine.png'), '1.jpg', 64);
+  const run = cli(['layers', 'broken', '-o', 'partly', '--recursive', '--format', 'psd', '--json']);
+  assert.equal(run.code, 1, run.stdout + run.stderr);
+  assert.deepEqual(entries(join(dir, 'partly')), ['fine.psd']);
+});
+
 test('mistakes in a batch fail before any work with what to do', () => {
   writeFileSync(join(dir, 'taken.mp4'), 'a file already');
   const file = cli(['timelapse', 'art', '-o', 'taken.mp4']);

@@ -90,7 +90,7 @@ test('ensureFolder creates nested folders', async () => {
   assert.ok(existsSync(nested));
 });
 
-test('a failed job removes the output folders it created, never a folder that was there or holds files', async () => {
+test('a failed job, or one that wrote nothing, removes the output folders it created, never a folder that was there or holds files', async () => {
   const failure = new Error('the job failed');
   const fails = (): Promise<never> => Promise.reject(failure);
   await assert.rejects(withOutputFolder(join(dir, 'new', 'deep', 'frames'), fails), (error) => error === failure);
@@ -112,8 +112,12 @@ test('a failed job removes the output folders it created, never a folder that wa
   );
   assert.deepEqual(readdirSync(join(dir, 'partly')), ['notes.txt'], 'a created folder that is not empty stays');
 
-  assert.equal(await withOutputFolder(join(dir, 'made'), async (folder) => folder), join(dir, 'made'));
-  assert.ok(existsSync(join(dir, 'made')), 'kept when the job succeeds');
+  const made = join(dir, 'made');
+  assert.equal(await withOutputFolder(made, async (folder) => (writeFileSync(join(folder, 'out.png'), 'x'), folder)), made);
+  assert.ok(existsSync(join(made, 'out.png')), 'kept when the job writes into it');
+  // A run that ends without writing anything (a batch whose every input failed) leaves no empty folder either.
+  assert.equal(await withOutputFolder(join(dir, 'unused', 'out'), async () => 'nothing written'), 'nothing written');
+  assert.ok(!existsSync(join(dir, 'unused')), 'removed when left empty');
 });
 
 test('checkFolderWritable accepts creatable folders without creating them', async () => {

@@ -10,7 +10,7 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { PaintsUndoError, throwIfCancelled } from '../core/errors.js';
-import { ensureFolder, fsyncFolder, notWritable, removeStaleParts, tempPathFor } from './atomic.js';
+import { fsyncFolder, notWritable, removeStaleParts, tempPathFor, withOutputFolder } from './atomic.js';
 import { fileKindOf, inputsInside } from './input-file.js';
 import { asOutputError, errnoOf } from './write-errors.js';
 
@@ -31,7 +31,11 @@ async function refuseIfHoldsInput(path: string, target: string): Promise<void> {
  */
 export async function withAtomicFolder<T>(path: string, write: (tempFolder: string) => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
   const target = resolve(path);
-  await ensureFolder(dirname(target));
+  // Parent folders it creates (a batch's mirrored sub-folders) go again if it fails.
+  return withOutputFolder(dirname(target), () => writeAtomicFolder(path, target, write, options));
+}
+
+async function writeAtomicFolder<T>(path: string, target: string, write: (tempFolder: string) => Promise<T>, options: { signal?: AbortSignal }): Promise<T> {
   const existing = await stat(target).catch(() => undefined);
   if (existing && !existing.isDirectory()) throw notWritable(path, `it is ${fileKindOf(existing)}, not a folder; remove it or choose another output folder`);
   if (existing) await refuseIfHoldsInput(path, target);

@@ -186,17 +186,17 @@ async function removeIfEmpty(folders: readonly string[]): Promise<void> {
 
 /**
  * Runs `write(folder)` for an output folder that the job shares with whatever is already in it (each of
- * its files written atomically): `folder` is created with its parents if needed, and when `write` fails
- * the folders this call created are removed again if empty, so a failed run leaves not even an empty
- * folder behind. A folder that existed before is never removed.
+ * its files written atomically): `folder` is created with its parents if needed, and the folders this
+ * call created are removed again if `write` left them empty (it failed, was cancelled, or was a batch
+ * whose every input failed), so such a run leaves not even an empty folder behind. A folder that existed
+ * before is never removed.
  */
 export async function withOutputFolder<T>(folder: string, write: (target: string) => Promise<T>): Promise<T> {
   const { target, created } = await makeOutputFolder(folder);
   try {
     return await write(target);
-  } catch (error) {
+  } finally {
     await removeIfEmpty(created);
-    throw error;
   }
 }
 

@@ -90,39 +90,41 @@ export async function runBatch<F extends JobCommandFlags>(spec: JobCommandSpec<F
   for (const u of expanded.unmatched) reporter.failed(undefined, u.argument, undefined, describeError(u.error));
   for (const p of plan.planned) if (!force && p.done) reporter.skipped(p.display, p.output, p.outputDisplay);
 
-  const { ensureFolder } = await import('../../io/atomic.js');
-  await ensureFolder(folder);
   const counts = { written: 0, failed: expanded.unmatched.length };
   const interrupt = interruptSignal({ json, stopBar: () => reporter.closeBar() });
+  // A batch that writes nothing (cancelled at once, every input failed) leaves no folder it made.
+  const { withOutputFolder } = await import('../../io/atomic.js');
   try {
-    await reporter.begin(toRun.length);
-    const byId = new Map<number, PlannedInput>(toRun.map((p, id) => [id, p]));
-    const notices = new Map<number, string[]>();
-    const tasks: BatchTask[] = toRun.map((p, id) => ({ id, input: p.path, output: p.output }));
-    await runTasks(tasks, {
-      job,
-      outputKind: shape.kind,
-      jobs: jobs ?? defaultJobs(tasks.length),
-      signal: interrupt.signal,
-      onStart: (task) => reporter.started(task.id, byId.get(task.id)!.display),
-      onProgress: (task, progress) => reporter.progress(task.id, progress),
-      onNotice: (task, text) => {
-        notices.set(task.id, [...(notices.get(task.id) ?? []), text]);
-        reporter.notice(byId.get(task.id)!.display, text);
-      },
-      onOutcome: (task, outcome) => {
-        const p = byId.get(task.id)!;
-        if (outcome.status === 'written') {
-          counts.written++;
-          const sentence = spec.describe(outcome.result, p.output, fields);
-          reporter.written(task.id, p.display, p.output, outcome.result, { command: spec.name, ...spec.resultFields(fields) }, sentence, notices.get(task.id) ?? []);
-        } else if (outcome.status === 'failed') {
-          counts.failed++;
-          reporter.failed(task.id, p.display, p.output, outcome.error);
-        } else {
-          reporter.cancelled(task.id, p.display, p.output);
-        }
-      },
+    await withOutputFolder(folder, async () => {
+      await reporter.begin(toRun.length);
+      const byId = new Map<number, PlannedInput>(toRun.map((p, id) => [id, p]));
+      const notices = new Map<number, string[]>();
+      const tasks: BatchTask[] = toRun.map((p, id) => ({ id, input: p.path, output: p.output }));
+      await runTasks(tasks, {
+        job,
+        outputKind: shape.kind,
+        jobs: jobs ?? defaultJobs(tasks.length),
+        signal: interrupt.signal,
+        onStart: (task) => reporter.started(task.id, byId.get(task.id)!.display),
+        onProgress: (task, progress) => reporter.progress(task.id, progress),
+        onNotice: (task, text) => {
+          notices.set(task.id, [...(notices.get(task.id) ?? []), text]);
+          reporter.notice(byId.get(task.id)!.display, text);
+        },
+        onOutcome: (task, outcome) => {
+          const p = byId.get(task.id)!;
+          if (outcome.status === 'written') {
+            counts.written++;
+            const sentence = spec.describe(outcome.result, p.output, fields);
+            reporter.written(task.id, p.display, p.output, outcome.result, { command: spec.name, ...spec.resultFields(fields) }, sentence, notices.get(task.id) ?? []);
+          } else if (outcome.status === 'failed') {
+            counts.failed++;
+            reporter.failed(task.id, p.display, p.output, outcome.error);
+          } else {
+            reporter.cancelled(task.id, p.display, p.output);
+          }
+        },
+      });
     });
   } finally {
     interrupt.dispose();

@@ -52,10 +52,9 @@ async function run(request: RunMessage): Promise<JobOutput> {
     },
   };
   if (request.outputKind === 'file') {
-    // With --recursive the output mirrors the input's sub-folder, which may not exist yet.
-    const { ensureFolder } = await import('../../io/atomic.js');
-    await ensureFolder(dirname(request.output));
-    return executeCliJob(job, request.input, request.output, hooks);
+    // With --recursive the output mirrors the input's sub-folder, which may not exist yet (and goes again if the job fails).
+    const { withOutputFolder } = await import('../../io/atomic.js');
+    return withOutputFolder(dirname(request.output), () => executeCliJob(job, request.input, request.output, hooks));
   }
   const { withAtomicFolder } = await import('../../io/atomic-folder.js');
   return withAtomicFolder(
