@@ -73,6 +73,18 @@ export async function decodeImageFile(path: string, options: DecodeOptions = {})
   return decodeImageBuffer(buffer, { ...options, name: path });
 }
 
+/** libvips sample formats (sharp's metadata `depth`) in the user's words. */
+const SAMPLE_DEPTHS: Record<string, string> = {
+  ushort: '16-bit',
+  short: '16-bit signed',
+  uint: '32-bit',
+  int: '32-bit signed',
+  float: '32-bit floating-point',
+  double: '64-bit floating-point',
+  complex: 'complex',
+  dpcomplex: 'complex',
+};
+
 /** Decodes an in-memory image. `name` is used in messages only. */
 export async function decodeImageBuffer(
   buffer: Uint8Array,
@@ -158,7 +170,7 @@ async function decodeRaster(buffer: Uint8Array, name: string, limits: InputLimit
 
   const notices: string[] = [...(as?.notices ?? [])];
   if (as === undefined && meta.space === 'cmyk') notices.push('Converted CMYK to sRGB.');
-  if (as === undefined && meta.depth !== 'uchar' && meta.depth !== 'char') notices.push(`Converted ${meta.depth} samples to 8-bit.`);
+  if (as === undefined && meta.depth !== 'uchar' && meta.depth !== 'char') notices.push(`Converted ${SAMPLE_DEPTHS[meta.depth] ?? meta.depth} samples to 8-bit.`);
   if (meta.orientation !== undefined && meta.orientation !== 1) notices.push(`Applied EXIF orientation ${meta.orientation}.`);
   // Only the first page is decoded (animated: false): say so, rather than silently drop the rest.
   const pages = meta.pages ?? 1;
