@@ -42,6 +42,23 @@ function runChild(suite: string, caseId: string): Promise<CaseResult> {
   });
 }
 
+/** The case run `runs` times, each in a fresh process: per measurement, the median (a failed run fails the case). */
+async function runCase(suite: string, caseId: string, runs: number): Promise<CaseResult> {
+  const results: CaseResult[] = [];
+  for (let k = 0; k < runs; k++) {
+    const result = await runChild(suite, caseId);
+    if (result.error !== undefined || result.skipped !== undefined) return result;
+    results.push(result);
+  }
+  if (results.length === 1) return results[0]!;
+  const measurements: Record<string, number> = {};
+  for (const key of Object.keys(results[0]!.measurements)) {
+    const values = results.map((r) => r.measurements[key]).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+    measurements[key] = values[Math.floor(values.length / 2)]!;
+  }
+  return { suite, case: caseId, measurements, runs };
+}
+
 const CPU: Column = { key: 'cpu', label: 'engine CPU', unit: 's' };
 const RSS: Column = { key: 'peakRss', label: 'peak RSS', unit: 'MB' };
 
@@ -79,7 +96,8 @@ function printTable(suite: BenchmarkSuite, results: readonly CaseResult[]): void
       rows.push([result.case, `not run: ${result.skipped}`]);
       continue;
     }
-    rows.push([spec?.label ?? result.case, ...columns.map((c) => cell(result, c, spec?.targets?.[c.key]))]);
+    const label = `${spec?.label ?? result.case}${result.runs !== undefined ? ` (median of ${result.runs})` : ''}`;
+    rows.push([label, ...columns.map((c) => cell(result, c, spec?.targets?.[c.key]))]);
   }
   const widths: number[] = [];
   for (const row of rows) row.forEach((text, i) => (widths[i] = Math.max(widths[i] ?? 0, text.length)));
@@ -104,7 +122,7 @@ for (const name of selected) {
   const suite = await loadSuite(name);
   const results: CaseResult[] = [];
   // One case at a time: parallel cases would share the CPU and spoil each other's timings.
-  for (const c of suite.cases) results.push(await runChild(name, c.id));
+  for (const c of suite.cases) results.push(await runCase(name, c.id, c.runs ?? 1));
   all.push(...results);
   if (!json) printTable(suite, results);
 }

@@ -17,6 +17,11 @@ export interface BenchmarkCase {
   readonly label: string;
   /** Upper bounds ("at most") per measurement key, shown next to the value; `peakRss` is in MB. */
   readonly targets?: Readonly<Record<string, number>>;
+  /**
+   * Fresh processes the case runs in, one after another (default 1): a case of a second or two drifts by
+   * 5-10% from run to run on a shared VM, so it is run several times and each measurement is the median.
+   */
+  readonly runs?: number;
   /** Why the case cannot run here (e.g. fixtures absent on a fresh clone), or undefined when it can. */
   unavailable?(): string | undefined;
   /** Runs the case once and returns its measurements (seconds for 's', milliseconds for 'ms'). */
@@ -39,4 +44,6 @@ export interface CaseResult {
   readonly error?: string;
   /** Set when the case could not run in this environment; not a failure. */
   readonly skipped?: string;
+  /** Set when the measurements are medians of this many runs. */
+  readonly runs?: number;
 }
