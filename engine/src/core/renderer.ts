@@ -532,7 +532,11 @@ export class TimelineRenderer {
     }
   }
 
-  /** compositeSpan where no layer is moved: the layers' facts in local arrays, no transform checks per pixel. */
+  /**
+   * compositeSpan where no layer is moved (most spans of most frames): the layers' facts in local arrays,
+   * no transform checks per pixel. Its blend repeats compositeSpan's on purpose: one loop for both, with a
+   * per-layer "moved" flag, renders timelapses ~8% slower (measured on five plans).
+   */
   private compositePlainSpan(layers: readonly ActiveLayer[], m: number, line: number, x0: number, x1: number): void {
     const pw = this.plan.planWidth;
     const cols = this.columns;
