@@ -6,6 +6,8 @@ import { TimelineRenderer } from '../../engine/src/core/renderer.js';
 import { OPERATION_COUNT } from '../../engine/src/core/steps.js';
 import type { Operation, Timeline } from '../../engine/src/core/timeline.js';
 import { planTimeline } from '../../engine/src/backends/classic/index.js';
+import { analyse } from '../../engine/src/backends/classic/analyse.js';
+import { softPainting } from '../synthetic-art.js';
 import { sourceFromRgba } from '../../engine/src/io/decode.js';
 import { PAINTERLY_SVG, SAMPLES, fromSvg, hashImage, inkSvg, loadSample, nonWhiteFraction, transparentSvg } from './helpers.js';
 
@@ -133,6 +135,16 @@ describe('classic planner', () => {
       const t = planTimeline(source, seed);
       assert.equal(t.operations.length, OPERATION_COUNT, `${w}x${h}`);
       assert.ok(maxAbsDifference(new TimelineRenderer(t).renderStep(0), source.image) <= 1, `${w}x${h}: step 0 is not the input`);
+    }
+  });
+
+  it('a soft, low-contrast painting is painted, not cut into flats, at any size', () => {
+    // No border of 24 levels anywhere: its smooth gradients pass for flat tone from ~300 px up, and without
+    // a border to measure, the edges used to count as crisp: the piece was laid in as banded flat fills.
+    for (const width of [240, 480, 720, 1200]) {
+      const art = softPainting(width, Math.round((width * 4) / 3));
+      const source = sourceFromRgba({ width: art.width, height: art.height, channels: 4, data: art.data });
+      assert.equal(analyse(source.image).style, 'painterly', `${width} px wide`);
     }
   });
 

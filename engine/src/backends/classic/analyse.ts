@@ -24,6 +24,14 @@ const LINE_ART_DENSITY = 0.012;
 const FLAT_SHARE = 0.7;
 /** Edge sharpness (see analyse) from which flat tone reads as drawn shapes rather than a soft painting or render. */
 const SHARP_EDGES = 0.55;
+/**
+ * Edges (samples across a border of 24+ levels, see analyse) per plan pixel below which a piece has no
+ * drawn borders to measure: an airbrushed or misty, low-contrast painting, whose smooth gradients pass
+ * for flat tone. One circle's outline on a 512 px plan gives over ten times as many.
+ */
+const MIN_EDGE_SHARE = 1 / 2000;
+/** The edge sharpness of soft ramps: what a piece without measurable borders counts as. */
+const SOFT_EDGES = 1 / 3;
 
 /** Long side of the plan resolution; planning cost grows with its square. */
 export const PLAN_LONG_SIDE = 512;
@@ -173,7 +181,7 @@ export function analyse(full: RgbImage): Analysis {
       }
     }
   }
-  const edgeSharpness = edges > 0 ? sharpSum / edges : 1;
+  const edgeSharpness = edges >= n * MIN_EDGE_SHARE ? sharpSum / edges : SOFT_EDGES;
   const style: Style =
     crispDensity >= LINE_ART_DENSITY ? (monochrome ? 'monochrome' : 'lineart') : flatShare >= FLAT_SHARE && edgeSharpness >= SHARP_EDGES ? 'flat' : 'painterly';
 
