@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import sharp from 'sharp';
 import { isPaintsUndoError } from '../../engine/src/core/errors.js';
 import { maxAbsDifference } from '../../engine/src/core/image.js';
 import { TimelineRenderer } from '../../engine/src/core/renderer.js';
@@ -146,6 +147,28 @@ describe('classic planner', () => {
       const source = sourceFromRgba({ width: art.width, height: art.height, channels: 4, data: art.data });
       assert.equal(analyse(source.image).style, 'painterly', `${width} px wide`);
     }
+  });
+
+  it('line art in a dark or faded piece is still line art; paper grain does not become lines', async () => {
+    // Line depths count against the piece's tonal range: at half brightness, or faded to 60% contrast
+    // (a night scene, an old scan), the samples' ink used to fall below the absolute thresholds.
+    for (const sample of SAMPLES) {
+      for (const [what, multiply, add] of [
+        ['darkened to 50%', 0.5, 0],
+        ['darkened to 35%', 0.35, 0],
+        ['faded to 60%', 0.6, 100],
+      ] as const) {
+        const { data, info } = await sharp(sample).resize(480).linear(multiply, add).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+        const a = analyse({ width: info.width, height: info.height, channels: 3, data: new Uint8Array(data) });
+        assert.equal(a.style, 'lineart', `${sample} ${what}`);
+      }
+    }
+    // Blank paper with grain (a scan): the narrowest range has the least lowered thresholds, and no line art.
+    const paper = new Uint8Array(600 * 800 * 3);
+    for (let i = 0; i < paper.length; i += 3) paper.fill(238 + Math.round(12 * Math.sin(i * 12.9898) * Math.cos(i * 0.0007)), i, i + 3);
+    const blank = analyse({ width: 600, height: 800, channels: 3, data: paper });
+    assert.equal(blank.style, 'painterly');
+    assert.ok(blank.lineDensity < 0.005, `paper grain traced as lines on ${(100 * blank.lineDensity).toFixed(2)}% of the canvas`);
   });
 
   it('adapts to the artwork: painterly pieces get a block-in, ink drawings get value studies', async () => {

@@ -3,7 +3,7 @@
  * style and the subject. The line layer's alpha at any output size is made in content.ts.
  */
 import type { RgbImage } from '../../core/image.js';
-import { downscaleWithDarkest, downscaleWithDetail, gaussianBlur, labelComponents, luminance, type PlanRgb } from './raster.js';
+import { downscaleWithDarkest, downscaleWithDetail, gaussianBlur, labelComponents, luminance, planeQuantile, type PlanRgb } from './raster.js';
 import { valleys } from './valley.js';
 
 /**
@@ -89,6 +89,21 @@ export function planSize(width: number, height: number): { pw: number; ph: numbe
   return { pw: Math.max(1, Math.floor(width / scale)), ph: Math.max(1, Math.floor(height / scale)), scale };
 }
 
+/**
+ * The piece's tonal range (luminance levels between its darkest and lightest 0.5%) at and above which
+ * line depths count as they are; a darker or faded piece (a night scene, a scan of old paper) has them
+ * count as much more as its range is narrower, down to MIN_CONTRAST.
+ */
+const FULL_RANGE = 200;
+/** Below this share of FULL_RANGE, faint marks stay faint: paper texture must not become line art. */
+const MIN_CONTRAST = 0.5;
+
+/** The tonal range of `lum` as a share of FULL_RANGE: 1 for art that spans most of black to white. */
+function tonalContrast(lum: Float32Array): number {
+  const range = planeQuantile(lum, 0.995) - planeQuantile(lum, 0.005);
+  return Math.max(MIN_CONTRAST, Math.min(1, range / FULL_RANGE));
+}
+
 export function analyse(full: RgbImage): Analysis {
   const { pw, ph, scale } = planSize(full.width, full.height);
   let img: PlanRgb;
@@ -104,13 +119,16 @@ export function analyse(full: RgbImage): Analysis {
   const lum = luminance(img);
   const n = pw * ph;
 
-  // Lines are valleys of a lightly smoothed luminance (valley.ts): never the dark side of an edge.
+  // Lines are valleys of a lightly smoothed luminance (valley.ts): never the dark side of an edge. Their
+  // depths are measured against the piece's own tonal range: ink in a dark or faded piece is as much a
+  // line as in one that spans black to white.
   const smooth = gaussianBlur(lum, pw, ph, 0.7);
-  const lineResponse = valleys(smooth, pw, ph, LINE_HALF_WIDTHS, 7).response;
+  const contrast = tonalContrast(lum);
+  const lineResponse = valleys(smooth, pw, ph, LINE_HALF_WIDTHS, 7 * contrast).response;
 
   // Hysteresis: strong valleys seed lines, weaker connected valleys extend them.
-  const hi = 16;
-  const lo = 7;
+  const hi = 16 * contrast;
+  const lo = 7 * contrast;
   const candidate = new Uint8Array(n);
   for (let i = 0; i < n; i++) candidate[i] = lineResponse[i]! >= lo ? 1 : 0;
   const { labels, count, sizes } = labelComponents(candidate, pw, ph);
@@ -143,7 +161,7 @@ export function analyse(full: RgbImage): Analysis {
   // anything else (texture, grain, soft photo-like shading) as a painting. A piece with no
   // clean line art is never forced into ink.
   let crisp = 0;
-  for (let i = 0; i < n; i++) if (lineMask[i] && lineResponse[i]! >= 28) crisp++;
+  for (let i = 0; i < n; i++) if (lineMask[i] && lineResponse[i]! >= 28 * contrast) crisp++;
   const crispDensity = crisp / n;
   let flat = 0;
   for (let y = 0; y + 1 < ph; y++) {
