@@ -7,7 +7,8 @@ import { TimelineRenderer } from '../../engine/src/core/renderer.js';
 import { OPERATION_COUNT } from '../../engine/src/core/steps.js';
 import type { Operation, Timeline } from '../../engine/src/core/timeline.js';
 import { planTimeline } from '../../engine/src/backends/classic/index.js';
-import { analyse } from '../../engine/src/backends/classic/analyse.js';
+import { analyse, type Analysis } from '../../engine/src/backends/classic/analyse.js';
+import { lineLayer } from '../../engine/src/backends/classic/phases/lineart.js';
 import { softPainting } from '../synthetic-art.js';
 import { sourceFromRgba } from '../../engine/src/io/decode.js';
 import { PAINTERLY_SVG, SAMPLES, fromSvg, hashImage, inkSvg, loadSample, nonWhiteFraction, transparentSvg } from './helpers.js';
@@ -149,18 +150,26 @@ describe('classic planner', () => {
     }
   });
 
-  it('line art in a dark or faded piece is still line art; paper grain does not become lines', async () => {
+  it('line art in a dark or faded piece is still line art, inked as fully; paper grain does not become lines', async () => {
     // Line depths count against the piece's tonal range: at half brightness, or faded to 60% contrast
-    // (a night scene, an old scan), the samples' ink used to fall below the absolute thresholds.
+    // (a night scene, an old scan), the samples' ink used to fall below the absolute thresholds, and the
+    // line layer's alpha (its ramp in levels) kept half of it or less.
+    const ink = (a: Analysis): number => lineLayer(a).alphaPlan.reduce((sum, v) => sum + v, 0);
     for (const sample of SAMPLES) {
+      const analysed = async (multiply: number, add: number): Promise<Analysis> => {
+        const { data, info } = await sharp(sample).resize(480).linear(multiply, add).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+        return analyse({ width: info.width, height: info.height, channels: 3, data: new Uint8Array(data) });
+      };
+      const original = ink(await analysed(1, 0));
       for (const [what, multiply, add] of [
         ['darkened to 50%', 0.5, 0],
         ['darkened to 35%', 0.35, 0],
         ['faded to 60%', 0.6, 100],
       ] as const) {
-        const { data, info } = await sharp(sample).resize(480).linear(multiply, add).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-        const a = analyse({ width: info.width, height: info.height, channels: 3, data: new Uint8Array(data) });
+        const a = await analysed(multiply, add);
         assert.equal(a.style, 'lineart', `${sample} ${what}`);
+        const share = ink(a) / original;
+        assert.ok(share >= 0.8, `${sample} ${what}: the line layer holds ${(100 * share).toFixed(0)}% of the original's ink`);
       }
     }
     // Blank paper with grain (a scan): the narrowest range has the least lowered thresholds, and no line art.

@@ -59,6 +59,11 @@ export interface Analysis {
   /** Per plan pixel, the darkest channel value (0..255) of the input pixels it averages. */
   readonly darkest: Uint8Array;
   readonly lum: Float32Array;
+  /**
+   * The piece's tonal range against a full one (MIN_CONTRAST..1, see tonalContrast): line depths, in the
+   * mask here and in the line layer's alpha, count in proportion.
+   */
+  readonly contrast: number;
   /** Valley response (luminance levels, >= 0): how much darker a pixel is than both sides of it. */
   readonly lineResponse: Float32Array;
   /** Clean line pixels (0/1) after hysteresis and removal of specks. */
@@ -227,7 +232,7 @@ export function analyse(full: RgbImage): Analysis {
     }
   }
 
-  return { full, detail, detailScale, pw, ph, scale, img, darkest, lum, lineResponse, lineMask, subject, style, lineDensity, crispDensity, flatShare, edgeSharpness, monochrome };
+  return { full, detail, detailScale, pw, ph, scale, img, darkest, lum, contrast, lineResponse, lineMask, subject, style, lineDensity, crispDensity, flatShare, edgeSharpness, monochrome };
 }
 
 /** Where a person would start: the top of the main subject (usually the head). */

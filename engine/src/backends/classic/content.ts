@@ -136,7 +136,7 @@ export const shadingContent = defineContent<{ readonly flats: FlatsRecipe; reado
  * valley at this size (valley.ts): the core of a line is solid, its anti-aliased border partial, and a
  * dark region next to a line (hair along its outline, a dark background) stays out.
  */
-export function lineAlpha(art: RgbImage, gate: Float32Array, pw: number, ph: number, scale: number): Uint8Array {
+export function lineAlpha(art: RgbImage, gate: Float32Array, pw: number, ph: number, scale: number, contrast: number): Uint8Array {
   const w = art.width;
   const h = art.height;
   const n = w * h;
@@ -145,13 +145,15 @@ export function lineAlpha(art: RgbImage, gate: Float32Array, pw: number, ph: num
   for (let i = 0, p = 0; i < n; i++, p += 3) L[i] = (77 * src[p]! + 150 * src[p + 1]! + 29 * src[p + 2]! + 128) >> 8;
   const steps = valleySteps([...new Set([1, ...LINE_HALF_WIDTHS.map((d) => Math.max(1, Math.round(d * scale)))])]);
   const out = new Uint8Array(n);
+  const faint = 5 * contrast;
+  const ramp = 22 * contrast;
   forEachUpsampled(gate, pw, ph, w, h, scale, (i, g) => {
     if (g <= 0.02) return;
     const x = i % w;
     const v = valleyAt(L, w, h, x, (i - x) / w, steps);
-    // 5..27 levels darker than both sides ramps from transparent to solid ink.
-    if (v <= 5) return;
-    out[i] = Math.round(255 * Math.min(1, (v - 5) / 22) * Math.min(1, g));
+    // 5..27 levels darker than both sides (scaled by the piece's tonal contrast) ramps from transparent to solid ink.
+    if (v <= faint) return;
+    out[i] = Math.round(255 * Math.min(1, (v - faint) / ramp) * Math.min(1, g));
   });
   // Above the plan size a line is several pixels wide and its inner edges are not valleys: widen it.
   // At the plan size and below, the valley widths already span it.
@@ -199,8 +201,8 @@ const NEIGHBOURS: readonly (readonly [number, number])[] = [
 ];
 
 /** The artwork's own line pixels in their own colour, alpha from `lineAlpha`. */
-export const lineArtContent = defineContent<PlanGrid & { readonly gate: Float32Array }>('classic.lineart', ({ pw, ph, gate }, { art, scale }) => {
-  const alpha = lineAlpha(art, gate, pw, ph, scale);
+export const lineArtContent = defineContent<PlanGrid & { readonly gate: Float32Array; readonly contrast: number }>('classic.lineart', ({ pw, ph, gate, contrast }, { art, scale }) => {
+  const alpha = lineAlpha(art, gate, pw, ph, scale, contrast);
   const img = createRgba(art.width, art.height);
   const s = art.data;
   const d = img.data;

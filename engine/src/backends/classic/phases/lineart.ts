@@ -35,7 +35,7 @@ export function prepareLineArt(a: Analysis, rng: Rng, check: () => void): LineAr
     // As many strokes as the lines can fill, each long enough to show: sparse pen work on a big canvas
     // is inked in fewer, longer strokes, not in dabs that change too little for a timelapse frame.
     capacity: Math.floor(Math.min(paths.totalLength / LINE_MIN_STROKE, visibleMarks(visibleInk(a, layer.alphaPlan), 0, a.pw * a.ph))),
-    content: () => lineArtContent({ pw: a.pw, ph: a.ph, gate: layer.gate }),
+    content: () => lineArtContent({ pw: a.pw, ph: a.ph, gate: layer.gate, contrast: a.contrast }),
     propose: (budget, r) => lineStrokes(paths, budget, r),
   };
 }
@@ -51,7 +51,7 @@ export function lineLayer(a: Analysis): { gate: Float32Array; alphaPlan: Float32
   const toLine = distanceTo(lineMask, pw, ph, 8);
   const gate = new Float32Array(n);
   for (let i = 0; i < n; i++) gate[i] = Math.max(0, Math.min(1, 2 - toLine[i]!));
-  const alpha = lineAlpha(art, gate, pw, ph, scale);
+  const alpha = lineAlpha(art, gate, pw, ph, scale, a.contrast);
   const alphaPlan = new Float32Array(n);
   const count = new Float32Array(n);
   for (let y = 0; y < art.height; y++) {
