@@ -62,12 +62,12 @@ export function addBatchOptions(command: Command): Command {
     .option('--recursive', 'batch: also take images in sub-folders of a folder input, mirroring them in the output folder');
 }
 
-/** "12" -> 12, "1.5" -> 1.5; anything else (including "") is returned unchanged for the schema to report. */
 /** How a message names a field the flags gave (schema path "steps.1" is the flag --steps). */
 export function flagName(path: readonly PropertyKey[]): string {
   return `--${String(path[0])}`;
 }
 
+/** "12" -> 12, "1.5" -> 1.5; anything else (including "") is returned unchanged for the schema to report. */
 export function toNumber(raw: string | undefined): number | string | undefined {
   if (raw === undefined) return undefined;
   const trimmed = raw.trim();

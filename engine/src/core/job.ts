@@ -182,11 +182,12 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-/** What an issue expected, in words: "integer >= 2", "one of "draw", "undo"", "number". */
+/** A parameter named by its path: "steps.1". */
 function pathName(path: readonly PropertyKey[]): string {
   return path.map(String).join('.');
 }
 
+/** What an issue expected, in words: "integer >= 2", "one of "draw", "undo"", "number". */
 function expectation(issue: z.core.$ZodIssue): string {
   const kind = (origin: string): string => (origin === 'int' ? 'integer' : origin);
   switch (issue.code) {

@@ -84,9 +84,14 @@ export class ActionRunner {
     }
   }
 
-  async downloadPixels(file: ResultFile, signal: AbortSignal): Promise<Pixels> {
+  /** A result file's bytes, unless the action was cancelled first. */
+  async download(file: ResultFile, signal: AbortSignal): Promise<Uint8Array> {
     if (signal.aborted) throw new HostError('CANCELLED', 'Cancelled; nothing was changed.');
-    return decodePng(await this.ctx.client.download(file));
+    return this.ctx.client.download(file);
+  }
+
+  async downloadPixels(file: ResultFile, signal: AbortSignal): Promise<Pixels> {
+    return decodePng(await this.download(file, signal));
   }
 
   /** The job's first result file; `missing` is the message when there is none. */

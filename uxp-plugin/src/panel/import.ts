@@ -70,13 +70,6 @@ export class ImportPart {
     });
   }
 
-  private processLayerFiles(files: readonly ResultFile[], signal: AbortSignal): ReturnType<typeof layerEntries> {
-    return layerEntries(files, async (file) => {
-      if (signal.aborted) throw new HostError('CANCELLED', 'Cancelled; nothing was changed.');
-      return new TextDecoder().decode(await this.ctx.client.download(file));
-    });
-  }
-
   async importProcessLayers(): Promise<void> {
     const { ctx, actions } = this;
     await actions.run('Importing process layers', async (signal) => {
@@ -87,7 +80,8 @@ export class ImportPart {
       const upload = await this.uploadForImport(signal);
       const job = await actions.runJob('layers', { image: upload.image, backend: ctx.state.backend, seed: ctx.state.seed, format: 'png' }, signal);
       const layers: ProcessLayer[] = [];
-      for (const entry of await this.processLayerFiles(job.result?.files ?? [], signal)) {
+      const entries = await layerEntries(job.result?.files ?? [], async (file) => new TextDecoder().decode(await actions.download(file, signal)));
+      for (const entry of entries) {
         layers.push({ name: entry.name, blend: entry.blend, visible: entry.visible, pixels: await actions.downloadPixels(entry.file, signal) });
       }
       // The engine lists layers bottom-up (paint order); the plan wants the top first.
