@@ -86,6 +86,11 @@ interface CompositeScratch {
   readonly cuts: Int32Array;
   readonly live: Int32Array;
   readonly liveMoved: Uint8Array;
+  /** Per span layer (as `live`) where none is moved: its content, mask row offset, opacity, flags (1 opaque candidate, 2 multiply). */
+  readonly contents: Uint8Array[];
+  readonly bases: Int32Array;
+  readonly opacities: Float64Array;
+  readonly flags: Uint8Array;
   readonly cover: Float64Array;
   /** Per layer (offset k x plan width), its mask interpolated down to the row being composited, per plan column. */
   readonly rowCover: Float64Array;
@@ -122,10 +127,6 @@ export class TimelineRenderer {
   private readonly viewStale: Uint8Array;
   private readonly sample = new Float64Array(4);
   private scratchArrays: CompositeScratch | undefined;
-  private readonly spanContents: Uint8Array[] = [];
-  private spanBases = new Int32Array(0);
-  private spanOpacities = new Float64Array(0);
-  private spanFlags = new Uint8Array(0);
 
   constructor(source: Timeline | PreparedPlan, options: RendererOptions = {}) {
     const plan = 'operations' in source ? preparePlan(validated(source), options.snapshotBudgetBytes === undefined ? {} : { snapshotBudgetBytes: options.snapshotBudgetBytes }) : source;
@@ -541,11 +542,7 @@ export class TimelineRenderer {
     const pw = this.plan.planWidth;
     const cols = this.columns;
     const out = this.composite;
-    const { live, cover, rowCover } = this.scratchArrays!;
-    const contents = this.spanContents;
-    const bases = this.spanBases;
-    const opacities = this.spanOpacities;
-    const flags = this.spanFlags;
+    const { live, contents, bases, opacities, flags, cover, rowCover } = this.scratchArrays!;
     for (let j = 0; j < m; j++) {
       const L = layers[live[j]!]!;
       contents[j] = L.content;
@@ -614,12 +611,13 @@ export class TimelineRenderer {
         cuts: new Int32Array(4 * layers + 2),
         live: new Int32Array(layers),
         liveMoved: new Uint8Array(layers),
+        contents: [],
+        bases: new Int32Array(layers),
+        opacities: new Float64Array(layers),
+        flags: new Uint8Array(layers),
         cover: new Float64Array(layers),
         rowCover: new Float64Array(layers * this.plan.planWidth),
       };
-      this.spanBases = new Int32Array(layers);
-      this.spanOpacities = new Float64Array(layers);
-      this.spanFlags = new Uint8Array(layers);
     }
     return this.scratchArrays;
   }
